@@ -1,0 +1,156 @@
+//! What every function sets up once per cold start: config from env, SDK clients, tracing.
+
+use crate::mailer::{Mailer, SesMailer};
+use crate::model::Timestamp;
+use crate::store::{DynamoStore, Store};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub table_name: String,
+    /// The From address of every email the helpdesk sends.
+    pub mail_from: String,
+    /// Where people reach the helpdesk; magic links and public links point here.
+    pub public_base_url: String,
+    /// Domain of the default support addresses (`<project key>@<domain>`).
+    pub support_domain: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Reads and validates the environment once, at cold start.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &str| {
+            get(name).filter(|v| !v.trim().is_empty()).ok_or_else(|| ConfigError(format!("{name} must be set")))
+        };
+        let table_name = required("TABLE_NAME")?;
+        let mail_from = required("MAIL_FROM")?;
+        let mail_domain = mail_from
+            .rsplit_once('@')
+            .map(|(_, d)| d.trim_end_matches('>').to_string())
+            .filter(|d| !d.is_empty())
+            .ok_or_else(|| ConfigError("MAIL_FROM must be an email address".into()))?;
+        let public_base_url = required("PUBLIC_BASE_URL")?.trim_end_matches('/').to_string();
+        if !(public_base_url.starts_with("https://") || public_base_url.starts_with("http://")) {
+            return Err(ConfigError("PUBLIC_BASE_URL must be an http(s) URL".into()));
+        }
+        let support_domain = get("SUPPORT_DOMAIN").filter(|d| !d.is_empty()).unwrap_or(mail_domain);
+        Ok(Config { table_name, mail_from, public_base_url, support_domain })
+    }
+}
+
+/// The time the domain sees: the system clock, or a fixed one that tests move.
+#[derive(Clone, Default)]
+pub enum Clock {
+    #[default]
+    System,
+    Fixed(Arc<AtomicI64>),
+}
+
+impl Clock {
+    pub fn now(&self) -> Timestamp {
+        match self {
+            Clock::System => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or_default(),
+            Clock::Fixed(t) => t.load(Ordering::SeqCst),
+        }
+    }
+    pub fn advance(&self, seconds: i64) {
+        if let Clock::Fixed(t) = self {
+            t.fetch_add(seconds, Ordering::SeqCst);
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub mailer: Arc<dyn Mailer>,
+    pub config: Config,
+    pub clock: Clock,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>, mailer: Arc<dyn Mailer>, config: Config) -> Self {
+        App { store, mailer, config, clock: Clock::System }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// The AWS SDK config: region and credentials from the usual chain, endpoints from
+    /// `AWS_ENDPOINT_URL(_<SERVICE>)` when set (local runs), short timeouts so a stalled
+    /// store surfaces as 503 instead of a Lambda timeout.
+    pub async fn aws_config() -> aws_config::SdkConfig {
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .operation_attempt_timeout(Duration::from_secs(3))
+            .operation_timeout(Duration::from_secs(8))
+            .build();
+        aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(timeouts).load().await
+    }
+
+    /// DynamoDB store and SES mailer, with their connections warmed during init.
+    pub async fn connect(config: Config) -> Self {
+        let sdk = Self::aws_config().await;
+        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), config.table_name.clone());
+        let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), config.mail_from.clone());
+        tokio::join!(store.warm_up(), mailer.warm_up());
+        App::new(Arc::new(store), Arc::new(mailer), config)
+    }
+}
+
+/// JSON logs, one object per line; `RUST_LOG` filters (default info).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .without_time()
+        .with_target(false)
+        .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn config_reads_and_derives() {
+        let c = Config::from_lookup(env(&[
+            ("TABLE_NAME", "t"),
+            ("MAIL_FROM", "Help <help@desk.example>"),
+            ("PUBLIC_BASE_URL", "https://desk.example/"),
+        ]))
+        .unwrap();
+        assert_eq!(c.support_domain, "desk.example");
+        assert_eq!(c.public_base_url, "https://desk.example");
+    }
+
+    #[test]
+    fn config_rejects_missing_or_bad_values() {
+        assert!(Config::from_lookup(env(&[("MAIL_FROM", "a@b.c"), ("PUBLIC_BASE_URL", "http://x")])).is_err());
+        assert!(Config::from_lookup(env(&[("TABLE_NAME", "t"), ("MAIL_FROM", "nobody"), ("PUBLIC_BASE_URL", "http://x")]))
+            .is_err());
+        assert!(Config::from_lookup(env(&[("TABLE_NAME", "t"), ("MAIL_FROM", "a@b.c"), ("PUBLIC_BASE_URL", "ftp://x")]))
+            .is_err());
+    }
+}

@@ -1,0 +1,339 @@
+//! Key formats and item mapping: the one place that knows how records sit in the table.
+//! See docs/access-patterns.md for the patterns these keys serve.
+
+use crate::model::*;
+use crate::table::Index;
+
+/// The primary key of an item.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ItemKey {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl ItemKey {
+    fn new(pk: String, sk: &str) -> Self {
+        ItemKey { pk, sk: sk.to_string() }
+    }
+}
+
+pub fn user_key(user_id: &str) -> ItemKey {
+    ItemKey::new(format!("USER#{user_id}"), "PROFILE")
+}
+pub fn email_key(email: &str) -> ItemKey {
+    ItemKey::new(format!("EMAIL#{email}"), "EMAIL")
+}
+pub fn magic_link_key(token_hash: &str) -> ItemKey {
+    ItemKey::new(format!("MAGIC#{token_hash}"), "MAGIC")
+}
+pub fn session_key(token_hash: &str) -> ItemKey {
+    ItemKey::new(format!("SESSION#{token_hash}"), "SESSION")
+}
+pub fn project_key(project: &str) -> ItemKey {
+    ItemKey::new(format!("PROJECT#{project}"), "META")
+}
+pub fn project_member_key(project: &str, user_id: &str) -> ItemKey {
+    ItemKey::new(format!("PROJECT#{project}"), &format!("MEMBER#{user_id}"))
+}
+pub fn request_key(request: &str) -> ItemKey {
+    ItemKey::new(format!("REQ#{request}"), "META")
+}
+pub fn request_partition(request: &str) -> String {
+    format!("REQ#{request}")
+}
+pub fn comment_key(request: &str, comment_id: &str) -> ItemKey {
+    ItemKey::new(request_partition(request), &format!("{COMMENT_PREFIX}{comment_id}"))
+}
+pub const COMMENT_PREFIX: &str = "C#";
+pub fn idempotency_key(user_id: &str, key_hash: &str) -> ItemKey {
+    ItemKey::new(format!("IDEM#{user_id}#{key_hash}"), "IDEM")
+}
+/// A fixed-window counter: `scope` names what is limited, `window` the window's number.
+pub fn rate_key(scope: &str, subject: &str, window: i64) -> ItemKey {
+    ItemKey::new(format!("RATE#{scope}#{subject}#{window}"), "RATE")
+}
+
+/// Partition values of the secondary indexes, by access pattern.
+pub fn reporter_partition(user_id: &str) -> String {
+    format!("REPORTER#{user_id}")
+}
+pub fn user_sessions_partition(user_id: &str) -> String {
+    format!("SESSIONS#{user_id}")
+}
+pub fn queue_partition(project: &str) -> String {
+    format!("QUEUE#{project}")
+}
+pub fn queue_status_partition(project: &str, status: RequestStatus) -> String {
+    format!("QUEUE#{project}#{}", status.as_str())
+}
+
+/// Everything an item is found by: its primary key and its secondary-index keys.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IndexKeys {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1: Option<(String, String)>,
+    pub gsi2: Option<(String, String)>,
+    pub gsi3: Option<(String, String)>,
+    /// Epoch seconds after which DynamoDB may delete the item (lazily: code checks expiry).
+    pub ttl: Option<i64>,
+}
+
+impl IndexKeys {
+    pub fn primary(&self) -> ItemKey {
+        ItemKey { pk: self.pk.clone(), sk: self.sk.clone() }
+    }
+    pub fn for_index(&self, index: Index) -> Option<(&str, &str)> {
+        let pair = match index {
+            Index::Table => return Some((&self.pk, &self.sk)),
+            Index::Gsi1 => &self.gsi1,
+            Index::Gsi2 => &self.gsi2,
+            Index::Gsi3 => &self.gsi3,
+        };
+        pair.as_ref().map(|(p, s)| (p.as_str(), s.as_str()))
+    }
+    pub fn gsi_count(&self) -> usize {
+        [&self.gsi1, &self.gsi2, &self.gsi3].iter().filter(|g| g.is_some()).count()
+    }
+}
+
+impl Record {
+    pub fn index_keys(&self) -> IndexKeys {
+        let with = |key: ItemKey| IndexKeys { pk: key.pk, sk: key.sk, ..Default::default() };
+        match self {
+            Record::User(u) => with(user_key(&u.id)),
+            Record::EmailOwner(e) => with(email_key(&e.email)),
+            Record::MagicLink(m) => IndexKeys { ttl: Some(m.expires_at), ..with(magic_link_key(&m.token_hash)) },
+            Record::Session(s) => IndexKeys {
+                gsi1: Some((user_sessions_partition(&s.user_id), s.token_hash.clone())),
+                ttl: Some(s.expires_at),
+                ..with(session_key(&s.token_hash))
+            },
+            Record::Project(p) => with(project_key(&p.key)),
+            Record::ProjectMember(m) => with(project_member_key(&m.project, &m.user_id)),
+            Record::Request(r) => IndexKeys {
+                gsi1: Some((reporter_partition(&r.reporter_id), r.id.clone())),
+                gsi2: Some((queue_partition(&r.project), r.id.clone())),
+                gsi3: Some((queue_status_partition(&r.project, r.status), r.id.clone())),
+                ..with(request_key(&r.key))
+            },
+            Record::Comment(c) => with(comment_key(&c.request_key, &c.id)),
+            Record::Idempotency(i) => {
+                IndexKeys { ttl: Some(i.expires_at), ..with(idempotency_key(&i.user_id, &i.key_hash)) }
+            }
+        }
+    }
+
+    pub fn key(&self) -> ItemKey {
+        self.index_keys().primary()
+    }
+
+    /// The optimistic-locking version, for records that carry one.
+    pub fn version(&self) -> Option<u64> {
+        match self {
+            Record::User(u) => Some(u.version),
+            Record::Project(p) => Some(p.version),
+            Record::Request(r) => Some(r.version),
+            _ => None,
+        }
+    }
+
+    /// When the record stops being valid, for records that expire.
+    pub fn expires_at(&self) -> Option<Timestamp> {
+        match self {
+            Record::MagicLink(m) => Some(m.expires_at),
+            Record::Session(s) => Some(s.expires_at),
+            Record::Idempotency(i) => Some(i.expires_at),
+            _ => None,
+        }
+    }
+}
+
+/// DynamoDB item mapping (serde_dynamo): the record's fields, its `type` tag, and the keys.
+pub mod dynamo {
+    use super::*;
+    use crate::table::{GSI1, GSI2, GSI3, PK, SK, TTL_ATTRIBUTE};
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use std::collections::HashMap;
+
+    pub type Item = HashMap<String, AttributeValue>;
+
+    pub fn key_item(key: &ItemKey) -> Item {
+        HashMap::from([
+            (PK.to_string(), AttributeValue::S(key.pk.clone())),
+            (SK.to_string(), AttributeValue::S(key.sk.clone())),
+        ])
+    }
+
+    pub fn to_item(record: &Record) -> Item {
+        let mut item: Item = serde_dynamo::to_item(record).expect("records always serialise");
+        let keys = record.index_keys();
+        item.extend(key_item(&keys.primary()));
+        for (gsi, pair) in [(GSI1, &keys.gsi1), (GSI2, &keys.gsi2), (GSI3, &keys.gsi3)] {
+            if let Some((p, s)) = pair {
+                item.insert(gsi.pk.to_string(), AttributeValue::S(p.clone()));
+                item.insert(gsi.sk.to_string(), AttributeValue::S(s.clone()));
+            }
+        }
+        if let Some(ttl) = keys.ttl {
+            item.insert(TTL_ATTRIBUTE.to_string(), AttributeValue::N(ttl.to_string()));
+        }
+        item
+    }
+
+    pub fn from_item(mut item: Item) -> Result<Record, String> {
+        for name in [PK, SK, TTL_ATTRIBUTE, GSI1.pk, GSI1.sk, GSI2.pk, GSI2.sk, GSI3.pk, GSI3.sk] {
+            item.remove(name);
+        }
+        serde_dynamo::from_item(item).map_err(|e| e.to_string())
+    }
+
+    /// DynamoDB's size of an item (attribute names plus values), for capacity estimates.
+    pub fn item_size(item: &Item) -> usize {
+        item.iter().map(|(k, v)| k.len() + value_size(v)).sum()
+    }
+
+    fn value_size(v: &AttributeValue) -> usize {
+        match v {
+            AttributeValue::S(s) => s.len(),
+            AttributeValue::N(n) => n.len().div_ceil(2) + 1,
+            AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+            AttributeValue::B(b) => b.as_ref().len(),
+            AttributeValue::L(l) => 3 + l.iter().map(|x| 1 + value_size(x)).sum::<usize>(),
+            AttributeValue::M(m) => 3 + m.iter().map(|(k, x)| 1 + k.len() + value_size(x)).sum::<usize>(),
+            AttributeValue::Ss(s) => s.iter().map(|x| x.len()).sum(),
+            AttributeValue::Ns(s) => s.iter().map(|x| x.len().div_ceil(2) + 1).sum(),
+            _ => 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dynamo::*;
+    use super::*;
+    use aws_sdk_dynamodb::types::AttributeValue as AV;
+    use std::collections::{BTreeMap, HashMap};
+
+    fn s(v: &str) -> AV {
+        AV::S(v.to_string())
+    }
+    fn n(v: i64) -> AV {
+        AV::N(v.to_string())
+    }
+
+    fn sample_request() -> Request {
+        Request {
+            key: "HD-42".into(),
+            project: "HD".into(),
+            id: "01J0000000000000000000000A".into(),
+            summary: "Printer on fire".into(),
+            description: "It smokes".into(),
+            form: None,
+            fields: BTreeMap::from([("severity".into(), "high".into())]),
+            status: RequestStatus::Open,
+            reporter_id: "U1".into(),
+            reporter_email: "ann@example.com".into(),
+            organization: None,
+            participants: vec![],
+            comment_count: 0,
+            created_at: 1_700_000_000,
+            updated_at: 1_700_000_000,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn request_item_is_exactly_this() {
+        let item = to_item(&Record::Request(sample_request()));
+        let expected: HashMap<String, AV> = HashMap::from([
+            ("type".into(), s("Request")),
+            ("pk".into(), s("REQ#HD-42")),
+            ("sk".into(), s("META")),
+            ("gsi1pk".into(), s("REPORTER#U1")),
+            ("gsi1sk".into(), s("01J0000000000000000000000A")),
+            ("gsi2pk".into(), s("QUEUE#HD")),
+            ("gsi2sk".into(), s("01J0000000000000000000000A")),
+            ("gsi3pk".into(), s("QUEUE#HD#open")),
+            ("gsi3sk".into(), s("01J0000000000000000000000A")),
+            ("key".into(), s("HD-42")),
+            ("project".into(), s("HD")),
+            ("id".into(), s("01J0000000000000000000000A")),
+            ("summary".into(), s("Printer on fire")),
+            ("description".into(), s("It smokes")),
+            ("form".into(), AV::Null(true)),
+            ("fields".into(), AV::M(HashMap::from([("severity".into(), s("high"))]))),
+            ("status".into(), s("open")),
+            ("reporter_id".into(), s("U1")),
+            ("reporter_email".into(), s("ann@example.com")),
+            ("organization".into(), AV::Null(true)),
+            ("participants".into(), AV::L(vec![])),
+            ("comment_count".into(), n(0)),
+            ("created_at".into(), n(1_700_000_000)),
+            ("updated_at".into(), n(1_700_000_000)),
+            ("version".into(), n(1)),
+        ]);
+        assert_eq!(item, expected);
+        assert_eq!(from_item(item).unwrap(), Record::Request(sample_request()));
+    }
+
+    #[test]
+    fn session_item_carries_ttl_and_user_index() {
+        let session = Session { token_hash: "ab12".into(), user_id: "U1".into(), created_at: 10, expires_at: 20 };
+        let item = to_item(&Record::Session(session.clone()));
+        let expected: HashMap<String, AV> = HashMap::from([
+            ("type".into(), s("Session")),
+            ("pk".into(), s("SESSION#ab12")),
+            ("sk".into(), s("SESSION")),
+            ("gsi1pk".into(), s("SESSIONS#U1")),
+            ("gsi1sk".into(), s("ab12")),
+            ("ttl".into(), n(20)),
+            ("token_hash".into(), s("ab12")),
+            ("user_id".into(), s("U1")),
+            ("created_at".into(), n(10)),
+            ("expires_at".into(), n(20)),
+        ]);
+        assert_eq!(item, expected);
+        assert_eq!(from_item(item).unwrap(), Record::Session(session));
+    }
+
+    #[test]
+    fn user_item_is_exactly_this() {
+        let user = User {
+            id: "U1".into(),
+            email: "ann@example.com".into(),
+            name: Some("Ann".into()),
+            app_admin: false,
+            project_roles: BTreeMap::from([("HD".into(), ProjectRole::Agent)]),
+            suspended: false,
+            created_at: 5,
+            version: 3,
+        };
+        let item = to_item(&Record::User(user.clone()));
+        let expected: HashMap<String, AV> = HashMap::from([
+            ("type".into(), s("User")),
+            ("pk".into(), s("USER#U1")),
+            ("sk".into(), s("PROFILE")),
+            ("id".into(), s("U1")),
+            ("email".into(), s("ann@example.com")),
+            ("name".into(), s("Ann")),
+            ("app_admin".into(), AV::Bool(false)),
+            ("project_roles".into(), AV::M(HashMap::from([("HD".into(), s("agent"))]))),
+            ("suspended".into(), AV::Bool(false)),
+            ("created_at".into(), n(5)),
+            ("version".into(), n(3)),
+        ]);
+        assert_eq!(item, expected);
+        assert_eq!(from_item(item).unwrap(), Record::User(user));
+    }
+
+    #[test]
+    fn key_formats() {
+        assert_eq!(email_key("a@b.c"), ItemKey { pk: "EMAIL#a@b.c".into(), sk: "EMAIL".into() });
+        assert_eq!(comment_key("HD-1", "01X"), ItemKey { pk: "REQ#HD-1".into(), sk: "C#01X".into() });
+        assert_eq!(project_member_key("HD", "U9").sk, "MEMBER#U9");
+        assert_eq!(idempotency_key("U1", "ff").pk, "IDEM#U1#ff");
+        assert_eq!(rate_key("magic", "a@b.c", 7).pk, "RATE#magic#a@b.c#7");
+        assert_eq!(queue_status_partition("HD", RequestStatus::Closed), "QUEUE#HD#closed");
+    }
+}

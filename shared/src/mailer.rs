@@ -1,0 +1,76 @@
+//! Outbound email. SESv2 in deployment (moto locally); an in-memory outbox for domain tests.
+
+use async_trait::async_trait;
+use std::sync::Mutex;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Email {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("sending email failed: {0}")]
+pub struct MailError(pub String);
+
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, email: Email) -> Result<(), MailError>;
+}
+
+pub struct SesMailer {
+    client: aws_sdk_sesv2::Client,
+    from: String,
+}
+
+impl SesMailer {
+    pub fn new(client: aws_sdk_sesv2::Client, from: String) -> Self {
+        SesMailer { client, from }
+    }
+
+    pub async fn warm_up(&self) {
+        let _ = self.client.get_account().send().await;
+    }
+}
+
+#[async_trait]
+impl Mailer for SesMailer {
+    async fn send(&self, email: Email) -> Result<(), MailError> {
+        use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+        let content = |text: String| Content::builder().data(text).charset("UTF-8").build();
+        let message = Message::builder()
+            .subject(content(email.subject).map_err(|e| MailError(e.to_string()))?)
+            .body(Body::builder().text(content(email.text).map_err(|e| MailError(e.to_string()))?).build())
+            .build();
+        self.client
+            .send_email()
+            .from_email_address(&self.from)
+            .destination(Destination::builder().to_addresses(email.to).build())
+            .content(EmailContent::builder().simple(message).build())
+            .send()
+            .await
+            .map_err(|e| MailError(format!("{e:?}")))?;
+        Ok(())
+    }
+}
+
+/// Keeps what was sent, for domain tests.
+#[derive(Default)]
+pub struct Outbox {
+    sent: Mutex<Vec<Email>>,
+}
+
+impl Outbox {
+    pub fn sent(&self) -> Vec<Email> {
+        self.sent.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl Mailer for Outbox {
+    async fn send(&self, email: Email) -> Result<(), MailError> {
+        self.sent.lock().unwrap().push(email);
+        Ok(())
+    }
+}

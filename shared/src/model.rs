@@ -1,0 +1,186 @@
+//! Domain records. These are what the store keeps; `items` maps them to DynamoDB items.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Seconds since the Unix epoch.
+pub type Timestamp = i64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProjectRole {
+    Agent,
+    Admin,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub app_admin: bool,
+    /// Project key -> role. Kept on the user so one read after the session gives every role.
+    #[serde(default)]
+    pub project_roles: BTreeMap<String, ProjectRole>,
+    #[serde(default)]
+    pub suspended: bool,
+    pub created_at: Timestamp,
+    pub version: u64,
+}
+
+impl User {
+    pub fn role_in(&self, project: &str) -> Option<ProjectRole> {
+        self.project_roles.get(project).copied()
+    }
+    pub fn is_agent_of(&self, project: &str) -> bool {
+        self.role_in(project).is_some()
+    }
+    pub fn is_admin_of(&self, project: &str) -> bool {
+        self.app_admin || self.role_in(project) == Some(ProjectRole::Admin)
+    }
+}
+
+/// Maps an email address (normalised) to its account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmailOwner {
+    pub email: String,
+    pub user_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MagicLink {
+    pub token_hash: String,
+    pub email: String,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub token_hash: String,
+    pub user_id: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectSettings {
+    pub org_sharing: bool,
+    pub portal_private: bool,
+    pub portal_public: bool,
+    pub participant_cap: u32,
+}
+
+impl Default for ProjectSettings {
+    fn default() -> Self {
+        ProjectSettings { org_sharing: false, portal_private: true, portal_public: true, participant_cap: 20 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    pub key: String,
+    pub name: String,
+    pub support_address: String,
+    pub settings: ProjectSettings,
+    /// The last request number handed out; the next request is `last_seq + 1`.
+    pub last_seq: u64,
+    pub created_at: Timestamp,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectMember {
+    pub project: String,
+    pub user_id: String,
+    pub email: String,
+    pub role: ProjectRole,
+    pub added_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RequestStatus {
+    Open,
+    Closed,
+}
+
+impl RequestStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestStatus::Open => "open",
+            RequestStatus::Closed => "closed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "open" => Some(RequestStatus::Open),
+            "closed" => Some(RequestStatus::Closed),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    /// Human key, `HD-42`.
+    pub key: String,
+    pub project: String,
+    /// ULID: orders requests by creation time in every list.
+    pub id: String,
+    pub summary: String,
+    pub description: String,
+    #[serde(default)]
+    pub form: Option<String>,
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+    pub status: RequestStatus,
+    pub reporter_id: String,
+    pub reporter_email: String,
+    #[serde(default)]
+    pub organization: Option<String>,
+    #[serde(default)]
+    pub participants: Vec<String>,
+    pub comment_count: u32,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comment {
+    pub request_key: String,
+    /// ULID: comments sort by it.
+    pub id: String,
+    pub author_id: String,
+    pub author_email: String,
+    pub body: String,
+    pub internal: bool,
+    pub created_at: Timestamp,
+}
+
+/// Remembers what an `Idempotency-Key` produced, so a retry returns the same request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    pub user_id: String,
+    pub key_hash: String,
+    pub request_key: String,
+    pub body_hash: String,
+    pub expires_at: Timestamp,
+}
+
+/// Every kind of record the table holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum Record {
+    User(User),
+    EmailOwner(EmailOwner),
+    MagicLink(MagicLink),
+    Session(Session),
+    Project(Project),
+    ProjectMember(ProjectMember),
+    Request(Request),
+    Comment(Comment),
+    Idempotency(IdempotencyRecord),
+}

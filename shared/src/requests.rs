@@ -1,0 +1,556 @@
+//! Requests (tickets): raise, read, reply, close and reopen, and the lists that find them.
+
+use crate::auth::{authenticate, Principal};
+use crate::error::ApiError;
+use crate::items::{idempotency_key, project_key, request_key, request_partition};
+use crate::model::{Comment, IdempotencyRecord, Project, Record, Request, RequestStatus, User};
+use crate::projects::{load_project, require_agent};
+use crate::store::{Condition, Cursor, Query, StoreError, Write};
+use crate::table::Index;
+use crate::text::{check_text, decode_cursor, encode_cursor, rfc3339, sha256_hex};
+use crate::App;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+pub const MAX_SUMMARY: usize = 255;
+pub const MAX_DESCRIPTION: usize = 32_000;
+pub const MAX_COMMENT: usize = 32_000;
+pub const MAX_FIELDS: usize = 50;
+pub const IDEMPOTENCY_TTL_SECS: i64 = 24 * 3600;
+pub const DEFAULT_PAGE: usize = 25;
+pub const MAX_PAGE: usize = 100;
+/// Comments read with a request; more than this is not a support conversation any more.
+const MAX_COMMENTS_READ: usize = 1000;
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRequest {
+    pub summary: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub form: Option<String>,
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewComment {
+    pub body: String,
+    #[serde(default)]
+    pub internal: bool,
+}
+
+/// Query-string options of the lists.
+#[derive(Debug, Default, Clone)]
+pub struct ListOptions {
+    pub view: Option<String>,
+    pub status: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<String>,
+}
+
+/// A page of requests and the cursor of the next one.
+#[derive(Debug, PartialEq)]
+pub struct RequestPage {
+    pub items: Vec<Request>,
+    pub next_cursor: Option<String>,
+}
+
+pub fn request_json(r: &Request) -> Value {
+    json!({
+        "key": r.key,
+        "project": r.project,
+        "summary": r.summary,
+        "description": r.description,
+        "form": r.form,
+        "fields": r.fields,
+        "status": r.status.as_str(),
+        "reporter": r.reporter_email,
+        "organization": r.organization,
+        "participants": r.participants,
+        "comment_count": r.comment_count,
+        "created_at": rfc3339(r.created_at),
+        "updated_at": rfc3339(r.updated_at),
+    })
+}
+
+pub fn comment_json(c: &Comment) -> Value {
+    json!({
+        "id": c.id,
+        "author": c.author_email,
+        "body": c.body,
+        "internal": c.internal,
+        "created_at": rfc3339(c.created_at),
+    })
+}
+
+pub fn page_json(page: &RequestPage) -> Value {
+    json!({"items": page.items.iter().map(request_json).collect::<Vec<_>>(), "next_cursor": page.next_cursor})
+}
+
+fn is_agent(user: &User, request: &Request) -> bool {
+    user.app_admin || user.is_agent_of(&request.project)
+}
+
+fn is_party(user: &User, request: &Request) -> bool {
+    request.reporter_id == user.id || request.participants.iter().any(|p| p == &user.email)
+}
+
+/// Who may see a request. Anyone else gets 404, as if it did not exist.
+pub fn can_view(user: &User, request: &Request) -> bool {
+    is_agent(user, request) || is_party(user, request)
+}
+
+fn validate_new_request(input: &NewRequest) -> Result<(), ApiError> {
+    check_text("summary", &input.summary, MAX_SUMMARY, false, true)?;
+    check_text("description", &input.description, MAX_DESCRIPTION, true, false)?;
+    if let Some(form) = &input.form {
+        check_text("form", form, 64, false, true)?;
+    }
+    if input.fields.len() > MAX_FIELDS {
+        return Err(ApiError::invalid("invalid_field", format!("at most {MAX_FIELDS} fields")));
+    }
+    for (name, value) in &input.fields {
+        check_text("field name", name, 64, false, true)?;
+        check_text(&format!("field {name}"), value, 1000, true, false)?;
+    }
+    Ok(())
+}
+
+fn check_idempotency_key(key: &str) -> Result<(), ApiError> {
+    if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(ApiError::bad_request(
+            "invalid_idempotency_key",
+            "Idempotency-Key must be 1-255 visible ASCII characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Short random pause before retrying a lost optimistic race.
+async fn backoff(attempt: u32) {
+    let jitter = rand::random::<u64>() % 10;
+    tokio::time::sleep(std::time::Duration::from_millis(jitter + 5 * attempt as u64)).await;
+}
+
+/// Raises a request. The key (`HD-42`) comes from the project's counter, bumped in the same
+/// transaction that writes the request, so two creates never share a key. With an
+/// `Idempotency-Key`, a retry returns the first request and writes nothing.
+/// Returns the request and whether it was replayed.
+pub async fn create_request(
+    app: &App,
+    bearer: Option<&str>,
+    project: &str,
+    input: NewRequest,
+    idempotency: Option<&str>,
+) -> Result<(Request, bool), ApiError> {
+    validate_new_request(&input)?;
+    if let Some(key) = idempotency {
+        check_idempotency_key(key)?;
+    }
+    let mut extra = vec![project_key(project)];
+    let idem_hash = idempotency.map(sha256_hex);
+    let body_hash = sha256_hex(&format!("{project}\n{}", serde_json::to_string(&input).unwrap_or_default()));
+    let (principal, records) = authenticate(app, bearer, {
+        if let Some(h) = &idem_hash {
+            extra.push(idempotency_key(&bearer_user(bearer), h));
+        }
+        &extra
+    })
+    .await?;
+    let now = app.now();
+    let mut project = None;
+    for record in records {
+        match record {
+            Record::Project(p) => project = Some(p),
+            Record::Idempotency(i) if i.expires_at > now => return replay(app, &i, &body_hash).await,
+            _ => {}
+        }
+    }
+    let mut project = project.ok_or(ApiError::NotFound("project"))?;
+    let user = &principal.user;
+    for attempt in 0..10 {
+        let seq = project.last_seq + 1;
+        let request = Request {
+            key: format!("{}-{seq}", project.key),
+            project: project.key.clone(),
+            id: crate::text::new_ulid(),
+            summary: input.summary.trim().to_string(),
+            description: input.description.clone(),
+            form: input.form.clone(),
+            fields: input.fields.clone(),
+            status: RequestStatus::Open,
+            reporter_id: user.id.clone(),
+            reporter_email: user.email.clone(),
+            organization: None,
+            participants: vec![],
+            comment_count: 0,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let counter = Project { last_seq: seq, version: project.version + 1, ..project.clone() };
+        let mut writes = vec![
+            Write::Put { record: Record::Project(counter), condition: Condition::VersionIs(project.version) },
+            Write::Put { record: Record::Request(request.clone()), condition: Condition::NotExists },
+        ];
+        if let Some(h) = &idem_hash {
+            let record = IdempotencyRecord {
+                user_id: user.id.clone(),
+                key_hash: h.clone(),
+                request_key: request.key.clone(),
+                body_hash: body_hash.clone(),
+                expires_at: now + IDEMPOTENCY_TTL_SECS,
+            };
+            writes.push(Write::Put { record: Record::Idempotency(record), condition: Condition::NotExistsOrExpired(now) });
+        }
+        match app.store.transact(writes).await {
+            Ok(()) => return Ok((request, false)),
+            Err(err @ StoreError::ConditionFailed { .. }) => {
+                if let Some(Record::Idempotency(first)) = err.failed_old(2) {
+                    return replay(app, first, &body_hash).await;
+                }
+                match err.failed_old(0) {
+                    // Another create took the number: continue from the counter as it is now.
+                    Some(Record::Project(current)) => project = current.clone(),
+                    _ if err.failed_at(0) => match app.store.get(&project_key(&project.key)).await? {
+                        Some(Record::Project(current)) => project = current,
+                        _ => return Err(ApiError::NotFound("project")),
+                    },
+                    // The key is taken although the counter says free: skip the number.
+                    _ => project.last_seq = seq,
+                }
+                if err.failed_at(2) {
+                    // The concurrent twin with the same key has not committed its record yet.
+                    backoff(attempt).await;
+                    continue;
+                }
+                backoff(attempt).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::StorageUnavailable)
+}
+
+/// The user id a bearer token claims; the session check in `authenticate` proves it.
+fn bearer_user(bearer: Option<&str>) -> String {
+    bearer.and_then(|b| b.split_once('.')).map(|(u, _)| u.to_string()).unwrap_or_default()
+}
+
+async fn replay(app: &App, first: &IdempotencyRecord, body_hash: &str) -> Result<(Request, bool), ApiError> {
+    if first.body_hash != body_hash {
+        return Err(ApiError::invalid(
+            "idempotency_key_reused",
+            "this Idempotency-Key was used for a different request; use a new key",
+        ));
+    }
+    match app.store.get(&request_key(&first.request_key)).await? {
+        Some(Record::Request(r)) => Ok((r, true)),
+        _ => Err(ApiError::NotFound("request")),
+    }
+}
+
+/// Reads a request the caller may see, with the session, in one round trip.
+async fn load_visible(app: &App, bearer: Option<&str>, key: &str) -> Result<(Principal, Request), ApiError> {
+    let (principal, records) = authenticate(app, bearer, &[request_key(key)]).await?;
+    match records.into_iter().next() {
+        Some(Record::Request(r)) if can_view(&principal.user, &r) => Ok((principal, r)),
+        _ => Err(ApiError::NotFound("request")),
+    }
+}
+
+/// A request with its comments (internal notes only for agents): one Query of its partition.
+pub async fn get_request(app: &App, bearer: Option<&str>, key: &str) -> Result<(Request, Vec<Comment>), ApiError> {
+    let (principal, _) = authenticate(app, bearer, &[]).await?;
+    let page = app
+        .store
+        .query(&Query {
+            index: Index::Table,
+            pk: request_partition(key),
+            sk_prefix: None,
+            newest_first: false,
+            limit: MAX_COMMENTS_READ,
+            start: None,
+            status: None,
+        })
+        .await?;
+    let mut request = None;
+    let mut comments = vec![];
+    for record in page.records {
+        match record {
+            Record::Request(r) => request = Some(r),
+            Record::Comment(c) => comments.push(c),
+            _ => {}
+        }
+    }
+    let request = request.filter(|r| can_view(&principal.user, r)).ok_or(ApiError::NotFound("request"))?;
+    if !is_agent(&principal.user, &request) {
+        comments.retain(|c| !c.internal);
+    }
+    Ok((request, comments))
+}
+
+/// Writes `change` of a request under optimistic locking, with `extra` writes in the same
+/// transaction; rereads and reapplies when someone else changed it first.
+async fn update_request(
+    app: &App,
+    mut request: Request,
+    change: impl Fn(&mut Request),
+    extra: impl Fn() -> Vec<Write>,
+) -> Result<Request, ApiError> {
+    for attempt in 0..8 {
+        let mut next = request.clone();
+        change(&mut next);
+        next.version = request.version + 1;
+        next.updated_at = app.now();
+        let mut writes = vec![Write::Put { record: Record::Request(next.clone()), condition: Condition::VersionIs(request.version) }];
+        writes.extend(extra());
+        match app.store.transact(writes).await {
+            Ok(()) => return Ok(next),
+            Err(err @ StoreError::ConditionFailed { .. }) if err.failed_at(0) => {
+                request = match err.failed_old(0) {
+                    Some(Record::Request(current)) => current.clone(),
+                    _ => match app.store.get(&request_key(&request.key)).await? {
+                        Some(Record::Request(current)) => current,
+                        _ => return Err(ApiError::NotFound("request")),
+                    },
+                };
+                backoff(attempt).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::StorageUnavailable)
+}
+
+pub async fn add_comment(app: &App, bearer: Option<&str>, key: &str, input: NewComment) -> Result<Comment, ApiError> {
+    check_text("body", &input.body, MAX_COMMENT, true, true)?;
+    let (principal, request) = load_visible(app, bearer, key).await?;
+    let user = &principal.user;
+    if input.internal && !is_agent(user, &request) {
+        return Err(ApiError::forbidden("only agents can write internal notes"));
+    }
+    let comment = Comment {
+        request_key: request.key.clone(),
+        id: crate::text::new_ulid(),
+        author_id: user.id.clone(),
+        author_email: user.email.clone(),
+        body: input.body,
+        internal: input.internal,
+        created_at: app.now(),
+    };
+    let write = Write::Put { record: Record::Comment(comment.clone()), condition: Condition::NotExists };
+    update_request(app, request, |r| r.comment_count += 1, || vec![write.clone()]).await?;
+    Ok(comment)
+}
+
+/// Closes or reopens. The reporter, participants and agents may; setting the status it
+/// already has changes nothing (safe to retry).
+pub async fn set_status(app: &App, bearer: Option<&str>, key: &str, status: RequestStatus) -> Result<Request, ApiError> {
+    let (principal, request) = load_visible(app, bearer, key).await?;
+    if !(is_agent(&principal.user, &request) || is_party(&principal.user, &request)) {
+        return Err(ApiError::forbidden("only the reporter, participants and agents can change the status"));
+    }
+    if request.status == status {
+        return Ok(request);
+    }
+    update_request(app, request, |r| r.status = status, Vec::new).await
+}
+
+fn page_size(raw: Option<&str>) -> Result<usize, ApiError> {
+    match raw {
+        None => Ok(DEFAULT_PAGE),
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .ok_or_else(|| ApiError::bad_request("invalid_limit", format!("limit must be 1-{MAX_PAGE}"))),
+    }
+}
+
+fn parse_status(raw: Option<&str>) -> Result<Option<RequestStatus>, ApiError> {
+    raw.map(|s| RequestStatus::parse(s).ok_or_else(|| ApiError::bad_request("invalid_status", "status must be open or closed")))
+        .transpose()
+}
+
+/// One page of requests from an index partition, newest first. With a status filter it reads
+/// on until the page is full, and the cursor is the last request returned.
+async fn list_index(
+    app: &App,
+    index: Index,
+    pk: String,
+    status: Option<RequestStatus>,
+    options: &ListOptions,
+) -> Result<RequestPage, ApiError> {
+    let limit = page_size(options.limit.as_deref())?;
+    let mut start = match &options.cursor {
+        None => None,
+        Some(raw) => match decode_cursor(raw)?.as_slice() {
+            [pk, sk, index_sk] => Some(Cursor { pk: pk.clone(), sk: sk.clone(), index_sk: Some(index_sk.clone()) }),
+            _ => return Err(ApiError::bad_request("invalid_cursor", "the cursor is not valid for this list")),
+        },
+    };
+    let mut items = Vec::new();
+    for _ in 0..10 {
+        let page = app
+            .store
+            .query(&Query { index, pk: pk.clone(), sk_prefix: None, newest_first: true, limit: limit - items.len(), start, status })
+            .await?;
+        items.extend(page.records.into_iter().filter_map(|r| match r {
+            Record::Request(r) => Some(r),
+            _ => None,
+        }));
+        match page.next {
+            Some(next) if items.len() < limit => start = Some(next),
+            Some(_) => break,
+            None => return Ok(RequestPage { items, next_cursor: None }),
+        }
+    }
+    let next_cursor = items.last().map(|last| {
+        let keys = Record::Request(last.clone()).index_keys();
+        let (_, index_sk) = keys.for_index(index).unwrap_or_default();
+        encode_cursor(&[&keys.pk, &keys.sk, index_sk])
+    });
+    Ok(RequestPage { items, next_cursor })
+}
+
+/// The customer's list. `mine` and `all` read the requests they reported; participations and
+/// organization sharing join `all` when those features land.
+pub async fn list_for_customer(app: &App, bearer: Option<&str>, options: &ListOptions) -> Result<RequestPage, ApiError> {
+    let status = parse_status(options.status.as_deref())?;
+    let view = options.view.as_deref().unwrap_or("all");
+    let (principal, _) = authenticate(app, bearer, &[]).await?;
+    match view {
+        "all" | "mine" => {
+            list_index(app, Index::Gsi1, crate::items::reporter_partition(&principal.user.id), status, options).await
+        }
+        // Nobody can be a participant or an organization member yet: nothing is shared.
+        "participating" | "organization" => Ok(RequestPage { items: vec![], next_cursor: None }),
+        _ => Err(ApiError::bad_request("invalid_view", "view must be all, mine, participating or organization")),
+    }
+}
+
+/// The project's queue for agents, newest first, optionally by status.
+pub async fn list_queue(app: &App, bearer: Option<&str>, project: &str, options: &ListOptions) -> Result<RequestPage, ApiError> {
+    let status = parse_status(options.status.as_deref())?;
+    let (principal, project) = load_project(app, bearer, project).await?;
+    require_agent(&principal, &project.key)?;
+    match status {
+        None => list_index(app, Index::Gsi2, crate::items::queue_partition(&project.key), None, options).await,
+        Some(s) => list_index(app, Index::Gsi3, crate::items::queue_status_partition(&project.key, s), None, options).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::projects::{bootstrap_app_admin, create_project, grant_role, NewProject};
+    use crate::testing::memory_app;
+
+    async fn sign_in(app: &App, outbox: &crate::mailer::Outbox, email: &str) -> String {
+        crate::auth::request_magic_link(app, email).await.unwrap();
+        let text = outbox.sent().last().unwrap().text.clone();
+        let token = text.split("token=").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+        crate::auth::create_session(app, &token).await.unwrap().0
+    }
+
+    fn new_request(summary: &str) -> NewRequest {
+        NewRequest { summary: summary.into(), description: "d".into(), form: None, fields: BTreeMap::new() }
+    }
+
+    async fn setup() -> (App, String, String, String, std::sync::Arc<crate::mailer::Outbox>) {
+        let (app, outbox, _) = memory_app();
+        bootstrap_app_admin(&app, "admin@example.com").await.unwrap();
+        let admin = sign_in(&app, &outbox, "admin@example.com").await;
+        let (principal, _) = authenticate(&app, Some(&admin), &[]).await.unwrap();
+        create_project(&app, &principal, NewProject { key: "HD".into(), name: "Help".into(), support_address: None })
+            .await
+            .unwrap();
+        grant_role(&app, "agent@example.com", "HD", crate::model::ProjectRole::Agent).await.unwrap();
+        let agent = sign_in(&app, &outbox, "agent@example.com").await;
+        let ann = sign_in(&app, &outbox, "ann@example.com").await;
+        let bob = sign_in(&app, &outbox, "bob@example.com").await;
+        let _ = admin;
+        (app, agent, ann, bob, outbox)
+    }
+
+    #[tokio::test]
+    async fn keys_count_up_and_strangers_see_nothing() {
+        let (app, agent, ann, bob, _) = setup().await;
+        let (r1, _) = create_request(&app, Some(&ann), "HD", new_request("one"), None).await.unwrap();
+        let (r2, _) = create_request(&app, Some(&ann), "HD", new_request("two"), None).await.unwrap();
+        assert_eq!((r1.key.as_str(), r2.key.as_str()), ("HD-1", "HD-2"));
+        assert_eq!(get_request(&app, Some(&bob), "HD-1").await.unwrap_err(), ApiError::NotFound("request"));
+        assert!(get_request(&app, Some(&agent), "HD-1").await.is_ok());
+        let note = NewComment { body: "secret".into(), internal: true };
+        assert_eq!(add_comment(&app, Some(&ann), "HD-1", note).await.unwrap_err().code(), "forbidden");
+        add_comment(&app, Some(&agent), "HD-1", NewComment { body: "internal".into(), internal: true }).await.unwrap();
+        add_comment(&app, Some(&agent), "HD-1", NewComment { body: "public".into(), internal: false }).await.unwrap();
+        let (_, seen_by_ann) = get_request(&app, Some(&ann), "HD-1").await.unwrap();
+        assert_eq!(seen_by_ann.iter().map(|c| c.body.as_str()).collect::<Vec<_>>(), ["public"]);
+        let (r, seen_by_agent) = get_request(&app, Some(&agent), "HD-1").await.unwrap();
+        assert_eq!((seen_by_agent.len(), r.comment_count), (2, 2));
+    }
+
+    #[tokio::test]
+    async fn idempotent_create_replays_and_refuses_a_changed_body() {
+        let (app, _, ann, _, _) = setup().await;
+        let (first, replayed) = create_request(&app, Some(&ann), "HD", new_request("x"), Some("k1")).await.unwrap();
+        assert!(!replayed);
+        let (again, replayed) = create_request(&app, Some(&ann), "HD", new_request("x"), Some("k1")).await.unwrap();
+        assert!(replayed);
+        assert_eq!(first.key, again.key);
+        let err = create_request(&app, Some(&ann), "HD", new_request("y"), Some("k1")).await.unwrap_err();
+        assert_eq!(err.code(), "idempotency_key_reused");
+        let page = list_for_customer(&app, Some(&ann), &ListOptions::default()).await.unwrap();
+        assert_eq!(page.items.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn status_changes_and_filtered_paging() {
+        let (app, agent, ann, bob, _) = setup().await;
+        for i in 0..7 {
+            create_request(&app, Some(&ann), "HD", new_request(&format!("r{i}")), None).await.unwrap();
+        }
+        assert_eq!(set_status(&app, Some(&bob), "HD-2", RequestStatus::Closed).await.unwrap_err().code(), "not_found");
+        for key in ["HD-2", "HD-4", "HD-6"] {
+            set_status(&app, Some(&ann), key, RequestStatus::Closed).await.unwrap();
+        }
+        // Closing twice is a no-op.
+        let again = set_status(&app, Some(&ann), "HD-2", RequestStatus::Closed).await.unwrap();
+        assert_eq!(again.version, 2);
+        let mut seen = vec![];
+        let mut options = ListOptions { status: Some("open".into()), limit: Some("2".into()), ..Default::default() };
+        loop {
+            let page = list_for_customer(&app, Some(&ann), &options).await.unwrap();
+            seen.extend(page.items.iter().map(|r| r.key.clone()));
+            match page.next_cursor {
+                Some(c) => options.cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(seen, ["HD-7", "HD-5", "HD-3", "HD-1"]);
+        let closed = list_queue(&app, Some(&agent), "HD", &ListOptions { status: Some("closed".into()), ..Default::default() })
+            .await
+            .unwrap();
+        assert_eq!(closed.items.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), ["HD-6", "HD-4", "HD-2"]);
+        assert_eq!(list_queue(&app, Some(&ann), "HD", &ListOptions::default()).await.unwrap_err().code(), "forbidden");
+    }
+
+    #[tokio::test]
+    async fn bad_input_is_refused_before_any_write() {
+        let (app, _, ann, _, _) = setup().await;
+        for (summary, code) in [("", "invalid_field"), ("a\u{0}b", "invalid_field")] {
+            let err = create_request(&app, Some(&ann), "HD", new_request(summary), None).await.unwrap_err();
+            assert_eq!(err.code(), code);
+        }
+        let long = "x".repeat(MAX_SUMMARY + 1);
+        assert_eq!(create_request(&app, Some(&ann), "HD", new_request(&long), None).await.unwrap_err().code(), "invalid_field");
+        assert_eq!(create_request(&app, Some(&ann), "NOPE", new_request("x"), None).await.unwrap_err().code(), "not_found");
+        assert!(list_for_customer(&app, Some(&ann), &ListOptions::default()).await.unwrap().items.is_empty());
+    }
+}

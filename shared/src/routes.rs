@@ -1,0 +1,113 @@
+//! Every HTTP route, and the function that serves it. The local gateway routes by this table
+//! and a test checks it against the template's events, so the two cannot drift.
+
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteSpec {
+    pub method: &'static str,
+    /// API Gateway path syntax: `{name}` is one segment.
+    pub path: &'static str,
+    /// The function (folder under `functions/`) that serves it.
+    pub function: &'static str,
+}
+
+const fn route(method: &'static str, path: &'static str, function: &'static str) -> RouteSpec {
+    RouteSpec { method, path, function }
+}
+
+pub const AUTH: &str = "auth";
+pub const INTAKE: &str = "intake";
+
+pub const ROUTES: &[RouteSpec] = &[
+    route("POST", "/auth/magic-link", AUTH),
+    route("POST", "/auth/session", AUTH),
+    route("DELETE", "/auth/session", AUTH),
+    route("GET", "/me", AUTH),
+    route("POST", "/projects", INTAKE),
+    route("GET", "/projects/{key}", INTAKE),
+    route("PATCH", "/projects/{key}", INTAKE),
+    route("POST", "/projects/{key}/agents", INTAKE),
+    route("POST", "/projects/{key}/requests", INTAKE),
+    route("GET", "/projects/{key}/requests", INTAKE),
+    route("GET", "/requests", INTAKE),
+    route("GET", "/requests/{key}", INTAKE),
+    route("POST", "/requests/{key}/comments", INTAKE),
+    route("POST", "/requests/{key}/close", INTAKE),
+    route("POST", "/requests/{key}/reopen", INTAKE),
+];
+
+/// Path parameters of a matched route, percent-decoded.
+#[derive(Debug, Default, PartialEq)]
+pub struct Params(Vec<(&'static str, String)>);
+
+impl Params {
+    pub fn get(&self, name: &str) -> &str {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+}
+
+fn decode_segment(segment: &str) -> String {
+    form_urlencoded::parse(format!("x={}", segment.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+fn match_path(pattern: &'static str, path: &str) -> Option<Params> {
+    let want: Vec<&'static str> = pattern.trim_matches('/').split('/').collect();
+    let got: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if want.len() != got.len() {
+        return None;
+    }
+    let mut params = Vec::new();
+    for (w, g) in want.iter().zip(got) {
+        if let Some(name) = w.strip_prefix('{').and_then(|n| n.strip_suffix('}')) {
+            if g.is_empty() {
+                return None;
+            }
+            params.push((name, decode_segment(g)));
+        } else if *w != g {
+            return None;
+        }
+    }
+    Some(Params(params))
+}
+
+/// The route for a method and path: 404 when no path matches, 405 when only the method is wrong.
+pub fn match_route(method: &str, path: &str) -> Result<(&'static RouteSpec, Params), ApiError> {
+    let mut path_matched = false;
+    for spec in ROUTES {
+        if let Some(params) = match_path(spec.path, path) {
+            if spec.method.eq_ignore_ascii_case(method) {
+                return Ok((spec, params));
+            }
+            path_matched = true;
+        }
+    }
+    Err(if path_matched { ApiError::MethodNotAllowed } else { ApiError::RouteNotFound })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_literal_and_param_paths() {
+        let (spec, params) = match_route("GET", "/requests/HD-42").unwrap();
+        assert_eq!(spec.path, "/requests/{key}");
+        assert_eq!(params.get("key"), "HD-42");
+        let (spec, _) = match_route("GET", "/requests").unwrap();
+        assert_eq!(spec.path, "/requests");
+        let (spec, params) = match_route("POST", "/projects/HD/requests").unwrap();
+        assert_eq!((spec.path, params.get("key")), ("/projects/{key}/requests", "HD"));
+        assert_eq!(match_route("GET", "/requests/a%20b").unwrap().1.get("key"), "a b");
+    }
+
+    #[test]
+    fn unknown_paths_and_methods() {
+        assert_eq!(match_route("GET", "/nope").unwrap_err(), ApiError::RouteNotFound);
+        assert_eq!(match_route("PUT", "/requests/HD-1").unwrap_err(), ApiError::MethodNotAllowed);
+        assert_eq!(match_route("GET", "/requests//comments").unwrap_err(), ApiError::RouteNotFound);
+    }
+}

@@ -1,0 +1,399 @@
+//! DynamoDB implementation of the store. Every call asks for ConsumedCapacity and counts its
+//! round trip, so the benchmark can report cost per operation.
+
+use super::*;
+use crate::items::dynamo::{from_item, item_size, key_item, to_item, Item};
+use crate::table::{PK, SK, TTL_ATTRIBUTE};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, ConsumedCapacity, Delete, KeysAndAttributes, Put, ReturnConsumedCapacity,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
+use aws_sdk_dynamodb::Client;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Round trips and capacity, summed since the store was made (or last `take_metrics`).
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct Metrics {
+    pub round_trips: u64,
+    /// Capacity units DynamoDB reported (read + write).
+    pub reported_units: f64,
+    /// Transaction write units by AWS's rules (2 per KB per item, plus index writes), since
+    /// DynamoDB Local under-reports transactions.
+    pub transaction_units: f64,
+}
+
+#[derive(Default)]
+struct Counters {
+    round_trips: AtomicU64,
+    reported_milli: AtomicU64,
+    transaction_milli: AtomicU64,
+}
+
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+    counters: Arc<Counters>,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoStore { client, table: table.into(), counters: Arc::default() }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Reads and resets the counters.
+    pub fn take_metrics(&self) -> Metrics {
+        let c = &self.counters;
+        Metrics {
+            round_trips: c.round_trips.swap(0, Ordering::Relaxed),
+            reported_units: c.reported_milli.swap(0, Ordering::Relaxed) as f64 / 1000.0,
+            transaction_units: c.transaction_milli.swap(0, Ordering::Relaxed) as f64 / 1000.0,
+        }
+    }
+
+    fn count(&self, consumed: &[ConsumedCapacity]) {
+        self.counters.round_trips.fetch_add(1, Ordering::Relaxed);
+        let units: f64 = consumed.iter().filter_map(|c| c.capacity_units()).sum();
+        self.counters.reported_milli.fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
+    }
+
+    /// Warms the connection (TLS and DNS) during init so the first request does not pay it.
+    pub async fn warm_up(&self) {
+        let _ = self.client.describe_table().table_name(&self.table).send().await;
+    }
+}
+
+fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(err: SdkError<E, R>) -> StoreError {
+    match &err {
+        SdkError::ServiceError(service) => {
+            let code = service.err().code().unwrap_or("Unknown");
+            match code {
+                "ProvisionedThroughputExceededException"
+                | "RequestLimitExceeded"
+                | "ThrottlingException"
+                | "TransactionConflictException"
+                | "TransactionInProgressException"
+                | "InternalServerError"
+                | "ServiceUnavailable" => StoreError::Unavailable(code.to_string()),
+                _ => StoreError::Other(format!("{code}: {}", service.err().message().unwrap_or(""))),
+            }
+        }
+        // Timeouts, connection failures and unreadable responses: the store is not there.
+        _ => StoreError::Unavailable(format!("{err:?}")),
+    }
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+/// A condition as a DynamoDB expression with its names and values.
+fn expression(condition: &Condition) -> Option<(String, HashMap<String, String>, HashMap<String, AttributeValue>)> {
+    let names = |pairs: &[(&str, &str)]| pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    let values = |pairs: Vec<(&str, AttributeValue)>| pairs.into_iter().map(|(a, b)| (a.to_string(), b)).collect();
+    match condition {
+        Condition::None => None,
+        Condition::NotExists => Some(("attribute_not_exists(#pk)".into(), names(&[("#pk", PK)]), HashMap::new())),
+        Condition::Exists => Some(("attribute_exists(#pk)".into(), names(&[("#pk", PK)]), HashMap::new())),
+        Condition::VersionIs(v) => {
+            Some(("#version = :version".into(), names(&[("#version", "version")]), values(vec![(":version", n(v))])))
+        }
+        Condition::NotExistsOrExpired(now) => Some((
+            "attribute_not_exists(#pk) OR #expires <= :now".into(),
+            names(&[("#pk", PK), ("#expires", "expires_at")]),
+            values(vec![(":now", n(now))]),
+        )),
+        Condition::ExistsUnexpired(now) => Some((
+            "attribute_exists(#pk) AND #expires > :now".into(),
+            names(&[("#pk", PK), ("#expires", "expires_at")]),
+            values(vec![(":now", n(now))]),
+        )),
+    }
+}
+
+/// Write capacity of one transactional write by AWS's rules: 2 units per KB, for the item and
+/// for each index it is written to.
+fn transaction_units(item: &Item, indexes: usize) -> f64 {
+    let kb = item_size(item).div_ceil(1024).max(1) as f64;
+    2.0 * kb * (1 + indexes) as f64
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn get_many(&self, keys: &[ItemKey]) -> Result<Vec<Record>, StoreError> {
+        let mut records = Vec::with_capacity(keys.len());
+        if keys.is_empty() {
+            return Ok(records);
+        }
+        if let [key] = keys {
+            let out = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .set_key(Some(key_item(key)))
+                .consistent_read(true)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(classify)?;
+            self.count(out.consumed_capacity().into_iter().cloned().collect::<Vec<_>>().as_slice());
+            if let Some(item) = out.item {
+                records.push(from_item(item).map_err(StoreError::Other)?);
+            }
+            return Ok(records);
+        }
+        let mut pending: Vec<Item> = keys.iter().map(key_item).collect();
+        // BatchGet may leave keys unprocessed under load; ask again for those only.
+        for attempt in 0..5 {
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(pending))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| StoreError::Other(e.to_string()))?;
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await
+                .map_err(classify)?;
+            self.count(out.consumed_capacity());
+            if let Some(mut responses) = out.responses {
+                for item in responses.remove(&self.table).unwrap_or_default() {
+                    records.push(from_item(item).map_err(StoreError::Other)?);
+                }
+            }
+            pending = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.table))
+                .map(|k| k.keys)
+                .unwrap_or_default();
+            if pending.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+        }
+        if !pending.is_empty() {
+            return Err(StoreError::Unavailable("batch get left keys unprocessed".into()));
+        }
+        // Keep the caller's order: BatchGet answers in any order.
+        records.sort_by_key(|r| {
+            let k = r.key();
+            keys.iter().position(|x| *x == k)
+        });
+        Ok(records)
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        let (pk_name, sk_name) = query.index.key_names();
+        let mut names = HashMap::from([("#pk".to_string(), pk_name.to_string())]);
+        let mut values = HashMap::from([(":pk".to_string(), s(&query.pk))]);
+        let mut condition = "#pk = :pk".to_string();
+        if let Some(prefix) = &query.sk_prefix {
+            names.insert("#sk".into(), sk_name.into());
+            values.insert(":prefix".into(), s(prefix));
+            condition.push_str(" AND begins_with(#sk, :prefix)");
+        }
+        let filter = query.status.map(|status| {
+            names.insert("#status".into(), "status".into());
+            values.insert(":status".into(), s(status.as_str()));
+            "#status = :status".to_string()
+        });
+        let start = query.start.as_ref().map(|c| {
+            let mut key = key_item(&ItemKey { pk: c.pk.clone(), sk: c.sk.clone() });
+            if let Some(index_sk) = &c.index_sk {
+                key.insert(pk_name.to_string(), s(&query.pk));
+                key.insert(sk_name.to_string(), s(index_sk));
+            }
+            key
+        });
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(query.index.gsi().map(|g| g.name.to_string()))
+            .key_condition_expression(condition)
+            .set_filter_expression(filter)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .scan_index_forward(!query.newest_first)
+            .limit(query.limit as i32)
+            .set_exclusive_start_key(start)
+            .consistent_read(query.index.gsi().is_none())
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .map_err(|e| match classify(e) {
+                StoreError::Other(m) if query.start.is_some() && m.starts_with("ValidationException") => {
+                    StoreError::BadCursor
+                }
+                other => other,
+            })?;
+        self.count(out.consumed_capacity().into_iter().cloned().collect::<Vec<_>>().as_slice());
+        let records = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| from_item(i).map_err(StoreError::Other))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = out.last_evaluated_key.map(|lek| {
+            let get = |name: &str| match lek.get(name) {
+                Some(AttributeValue::S(v)) => v.clone(),
+                _ => String::new(),
+            };
+            Cursor { pk: get(PK), sk: get(SK), index_sk: query.index.gsi().map(|_| get(sk_name)) }
+        });
+        Ok(Page { records, next })
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        let mut items = Vec::with_capacity(writes.len());
+        let mut units = 0.0;
+        for write in &writes {
+            let item = match write {
+                Write::Put { record, condition } => {
+                    let item = to_item(record);
+                    units += transaction_units(&item, record.index_keys().gsi_count());
+                    let mut put = Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(item))
+                        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+                    if let Some((expr, names, values)) = expression(condition) {
+                        put = put
+                            .condition_expression(expr)
+                            .set_expression_attribute_names(Some(names))
+                            .set_expression_attribute_values((!values.is_empty()).then_some(values));
+                    }
+                    TransactWriteItem::builder()
+                        .put(put.build().map_err(|e| StoreError::Other(e.to_string()))?)
+                        .build()
+                }
+                Write::Delete { key, condition } => {
+                    units += 2.0;
+                    let mut delete = Delete::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key_item(key)))
+                        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+                    if let Some((expr, names, values)) = expression(condition) {
+                        delete = delete
+                            .condition_expression(expr)
+                            .set_expression_attribute_names(Some(names))
+                            .set_expression_attribute_values((!values.is_empty()).then_some(values));
+                    }
+                    TransactWriteItem::builder()
+                        .delete(delete.build().map_err(|e| StoreError::Other(e.to_string()))?)
+                        .build()
+                }
+                Write::Check { key, condition } => {
+                    units += 2.0;
+                    let (expr, names, values) = expression(condition)
+                        .ok_or_else(|| StoreError::Other("a check needs a condition".into()))?;
+                    let check = ConditionCheck::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key_item(key)))
+                        .condition_expression(expr)
+                        .set_expression_attribute_names(Some(names))
+                        .set_expression_attribute_values((!values.is_empty()).then_some(values))
+                        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                        .build()
+                        .map_err(|e| StoreError::Other(e.to_string()))?;
+                    TransactWriteItem::builder().condition_check(check).build()
+                }
+            };
+            items.push(item);
+        }
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        self.counters.transaction_milli.fetch_add((units * 1000.0) as u64, Ordering::Relaxed);
+        match result {
+            Ok(out) => {
+                self.count(out.consumed_capacity());
+                Ok(())
+            }
+            Err(SdkError::ServiceError(service))
+                if service.err().is_transaction_canceled_exception() =>
+            {
+                self.count(&[]);
+                let aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(
+                    cancelled,
+                ) = service.into_err()
+                else {
+                    unreachable!("checked above")
+                };
+                let reasons = cancelled.cancellation_reasons();
+                let failed: Vec<usize> = reasons
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+                    .map(|(i, _)| i)
+                    .collect();
+                if failed.is_empty() {
+                    // Cancelled for another reason (conflict, throttling): transient.
+                    let codes: Vec<_> = reasons.iter().filter_map(|r| r.code()).collect();
+                    return Err(StoreError::Unavailable(format!("transaction cancelled: {codes:?}")));
+                }
+                let old = reasons
+                    .iter()
+                    .map(|r| r.item().cloned().filter(|i| !i.is_empty()).and_then(|i| from_item(i).ok()))
+                    .collect();
+                Err(StoreError::ConditionFailed { failed, old })
+            }
+            Err(e) => {
+                self.count(&[]);
+                Err(classify(e))
+            }
+        }
+    }
+
+    async fn bump(&self, counter: &Counter) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_item(&counter.key)))
+            .update_expression("ADD #hits :one SET #ttl = :ttl")
+            .condition_expression("attribute_not_exists(#hits) OR #hits < :limit")
+            .expression_attribute_names("#hits", "hits")
+            .expression_attribute_names("#ttl", TTL_ATTRIBUTE)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":ttl", n(counter.expires_at))
+            .expression_attribute_values(":limit", n(counter.limit))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                self.count(out.consumed_capacity().into_iter().cloned().collect::<Vec<_>>().as_slice());
+                Ok(true)
+            }
+            Err(SdkError::ServiceError(service)) if service.err().is_conditional_check_failed_exception() => {
+                self.count(&[]);
+                Ok(false)
+            }
+            Err(e) => {
+                self.count(&[]);
+                Err(classify(e))
+            }
+        }
+    }
+}

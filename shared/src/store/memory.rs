@@ -1,0 +1,126 @@
+//! In-memory store for fast domain tests. Same semantics as DynamoStore.
+
+use super::*;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+#[derive(Default)]
+pub struct MemoryStore {
+    items: Mutex<BTreeMap<ItemKey, Record>>,
+    counters: Mutex<BTreeMap<ItemKey, u32>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn len(&self) -> usize {
+        self.items.lock().unwrap().len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn records(&self) -> Vec<Record> {
+        self.items.lock().unwrap().values().cloned().collect()
+    }
+}
+
+fn holds(condition: &Condition, current: Option<&Record>) -> bool {
+    match condition {
+        Condition::None => true,
+        Condition::NotExists => current.is_none(),
+        Condition::Exists => current.is_some(),
+        Condition::VersionIs(v) => current.and_then(Record::version) == Some(*v),
+        Condition::NotExistsOrExpired(now) => current.is_none_or(|r| r.expires_at().is_some_and(|e| e <= *now)),
+        Condition::ExistsUnexpired(now) => current.is_some_and(|r| r.expires_at().is_some_and(|e| e > *now)),
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    async fn get_many(&self, keys: &[ItemKey]) -> Result<Vec<Record>, StoreError> {
+        let items = self.items.lock().unwrap();
+        Ok(keys.iter().filter_map(|k| items.get(k).cloned()).collect())
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        let items = self.items.lock().unwrap();
+        let mut matching: Vec<((String, String, String), Record)> = items
+            .values()
+            .filter_map(|r| {
+                let keys = r.index_keys();
+                let (pk, sk) = keys.for_index(query.index)?;
+                let prefix_ok = query.sk_prefix.as_ref().is_none_or(|p| sk.starts_with(p.as_str()));
+                (pk == query.pk && prefix_ok).then(|| ((sk.to_string(), keys.pk.clone(), keys.sk.clone()), r.clone()))
+            })
+            .collect();
+        matching.sort_by(|a, b| a.0.cmp(&b.0));
+        if query.newest_first {
+            matching.reverse();
+        }
+        let start = match &query.start {
+            None => 0,
+            Some(c) => {
+                let sort = (c.index_sk.clone().unwrap_or_else(|| c.sk.clone()), c.pk.clone(), c.sk.clone());
+                let pos = matching.iter().position(|(k, _)| *k == sort).ok_or(StoreError::BadCursor)?;
+                pos + 1
+            }
+        };
+        let rest = &matching[start.min(matching.len())..];
+        let page: Vec<_> = rest.iter().take(query.limit).collect();
+        let next = (rest.len() > query.limit).then(|| {
+            let ((isk, pk, sk), _) = page.last().unwrap();
+            Cursor { pk: pk.clone(), sk: sk.clone(), index_sk: query.index.gsi().map(|_| isk.clone()) }
+        });
+        let keep = |r: &Record| match (query.status, r) {
+            (None, _) => true,
+            (Some(status), Record::Request(req)) => req.status == status,
+            (Some(_), _) => false,
+        };
+        Ok(Page { records: page.into_iter().map(|(_, r)| r.clone()).filter(keep).collect(), next })
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        let mut items = self.items.lock().unwrap();
+        let mut failed = vec![];
+        let mut old = vec![];
+        for (i, write) in writes.iter().enumerate() {
+            let (key, condition) = match write {
+                Write::Put { record, condition } => (record.key(), condition),
+                Write::Delete { key, condition } | Write::Check { key, condition } => (key.clone(), condition),
+            };
+            let current = items.get(&key);
+            if holds(condition, current) {
+                old.push(None);
+            } else {
+                failed.push(i);
+                old.push(current.cloned());
+            }
+        }
+        if !failed.is_empty() {
+            return Err(StoreError::ConditionFailed { failed, old });
+        }
+        for write in writes {
+            match write {
+                Write::Put { record, .. } => {
+                    items.insert(record.key(), record);
+                }
+                Write::Delete { key, .. } => {
+                    items.remove(&key);
+                }
+                Write::Check { .. } => {}
+            }
+        }
+        Ok(())
+    }
+
+    async fn bump(&self, counter: &Counter) -> Result<bool, StoreError> {
+        let mut counters = self.counters.lock().unwrap();
+        let count = counters.entry(counter.key.clone()).or_insert(0);
+        if *count >= counter.limit {
+            return Ok(false);
+        }
+        *count += 1;
+        Ok(true)
+    }
+}

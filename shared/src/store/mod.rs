@@ -1,0 +1,109 @@
+//! The single-table store behind a small trait: the Dynamo implementation talks to DynamoDB,
+//! the in-memory one serves fast domain tests. Both keep the same semantics (conditions,
+//! transactions, index queries, paging).
+
+mod dynamo;
+mod memory;
+
+pub use dynamo::DynamoStore;
+pub use memory::MemoryStore;
+
+use crate::items::ItemKey;
+use crate::model::{Record, Timestamp};
+use crate::table::Index;
+use async_trait::async_trait;
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum StoreError {
+    /// A transaction was cancelled because a condition failed. `old` holds, per write, the
+    /// item as it was when its own condition failed (None for writes that passed or had none).
+    #[error("condition failed")]
+    ConditionFailed { failed: Vec<usize>, old: Vec<Option<Record>> },
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    #[error("the cursor does not belong to this query")]
+    BadCursor,
+    #[error("storage error: {0}")]
+    Other(String),
+}
+
+impl StoreError {
+    /// The old record of write `index` when that write's condition failed.
+    pub fn failed_old(&self, index: usize) -> Option<&Record> {
+        match self {
+            StoreError::ConditionFailed { old, .. } => old.get(index).and_then(|o| o.as_ref()),
+            _ => None,
+        }
+    }
+    pub fn failed_at(&self, index: usize) -> bool {
+        matches!(self, StoreError::ConditionFailed { failed, .. } if failed.contains(&index))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    None,
+    NotExists,
+    Exists,
+    /// The stored record's `version` equals this.
+    VersionIs(u64),
+    /// Absent, or present but expired at this time (TTL deletes lazily).
+    NotExistsOrExpired(Timestamp),
+    /// Present and not yet expired at this time.
+    ExistsUnexpired(Timestamp),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write {
+    Put { record: Record, condition: Condition },
+    Delete { key: ItemKey, condition: Condition },
+    Check { key: ItemKey, condition: Condition },
+}
+
+/// Where a page starts: the last item of the previous page, by its primary and index keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub pk: String,
+    pub sk: String,
+    pub index_sk: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    pub index: Index,
+    pub pk: String,
+    pub sk_prefix: Option<String>,
+    pub newest_first: bool,
+    pub limit: usize,
+    pub start: Option<Cursor>,
+    /// Keep only requests in this status. Like DynamoDB's FilterExpression it applies after
+    /// `limit`, so a page may come back short with a `next` cursor.
+    pub status: Option<crate::model::RequestStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub records: Vec<Record>,
+    pub next: Option<Cursor>,
+}
+
+/// A fixed-window counter: `bump` counts one hit and says whether it stayed within the limit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Counter {
+    pub key: ItemKey,
+    pub limit: u32,
+    pub expires_at: Timestamp,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Strongly consistent reads of several keys in one round trip; missing keys are skipped.
+    async fn get_many(&self, keys: &[ItemKey]) -> Result<Vec<Record>, StoreError>;
+    async fn get(&self, key: &ItemKey) -> Result<Option<Record>, StoreError> {
+        Ok(self.get_many(std::slice::from_ref(key)).await?.into_iter().next())
+    }
+    async fn query(&self, query: &Query) -> Result<Page, StoreError>;
+    /// All writes or none, in one round trip.
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+    async fn bump(&self, counter: &Counter) -> Result<bool, StoreError>;
+}

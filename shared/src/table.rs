@@ -1,0 +1,48 @@
+//! The code's view of the single table. `infra/template.yaml` is the source of truth; a test
+//! reads the template and fails when this drifts from it.
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const TTL_ATTRIBUTE: &str = "ttl";
+
+/// A global secondary index: its name and its key attributes (both strings, projection ALL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gsi {
+    pub name: &'static str,
+    pub pk: &'static str,
+    pub sk: &'static str,
+}
+
+/// Per user: requests they reported (`REPORTER#<user>`) and their sessions (`SESSIONS#<user>`).
+pub const GSI1: Gsi = Gsi { name: "gsi1", pk: "gsi1pk", sk: "gsi1sk" };
+/// Per project: the whole queue, newest first.
+pub const GSI2: Gsi = Gsi { name: "gsi2", pk: "gsi2pk", sk: "gsi2sk" };
+/// Per project and status: the queue filtered by status.
+pub const GSI3: Gsi = Gsi { name: "gsi3", pk: "gsi3pk", sk: "gsi3sk" };
+
+pub const GSIS: [Gsi; 3] = [GSI1, GSI2, GSI3];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Index {
+    Table,
+    Gsi1,
+    Gsi2,
+    Gsi3,
+}
+
+impl Index {
+    pub fn gsi(self) -> Option<Gsi> {
+        match self {
+            Index::Table => None,
+            Index::Gsi1 => Some(GSI1),
+            Index::Gsi2 => Some(GSI2),
+            Index::Gsi3 => Some(GSI3),
+        }
+    }
+    pub fn key_names(self) -> (&'static str, &'static str) {
+        match self.gsi() {
+            None => (PK, SK),
+            Some(g) => (g.pk, g.sk),
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! Input normalisation and validation, secrets and hashes, timestamps for output.
+
+use crate::error::ApiError;
+use crate::model::Timestamp;
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+pub const MAX_EMAIL_LEN: usize = 254;
+
+/// Lower-cases and trims an address and checks its shape; the result is the account key.
+pub fn normalize_email(raw: &str) -> Result<String, ApiError> {
+    let email = raw.trim().to_lowercase();
+    let bad = || ApiError::invalid("invalid_email", format!("'{}' is not an email address", raw.trim()));
+    if email.is_empty() || email.len() > MAX_EMAIL_LEN {
+        return Err(bad());
+    }
+    let (local, domain) = email.rsplit_once('@').ok_or_else(bad)?;
+    let domain_ok = domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && domain.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.contains('@')
+        && local.chars().all(|c| c.is_ascii_graphic() && !"<>()[]\\,;:\"".contains(c));
+    if !(domain_ok && local_ok) {
+        return Err(bad());
+    }
+    Ok(email)
+}
+
+/// Checks a free-text field: not blank (when required), at most `max` characters, and no
+/// control characters (newlines and tabs allowed only where `multiline`).
+pub fn check_text(field: &str, value: &str, max: usize, multiline: bool, required: bool) -> Result<(), ApiError> {
+    if required && value.trim().is_empty() {
+        return Err(ApiError::invalid("invalid_field", format!("{field} must not be empty")));
+    }
+    if value.chars().count() > max {
+        return Err(ApiError::invalid("invalid_field", format!("{field} must be at most {max} characters")));
+    }
+    let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
+    if value.chars().any(|c| c.is_control() && !allowed(c)) {
+        return Err(ApiError::invalid("invalid_field", format!("{field} must not contain control characters")));
+    }
+    Ok(())
+}
+
+/// 256 random bits, URL-safe: for magic links and sessions.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Hex SHA-256: secrets are stored only as this.
+pub fn sha256_hex(value: &str) -> String {
+    Sha256::digest(value.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn rfc3339(ts: Timestamp) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ts)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// Opaque page cursor: URL-safe base64 of the last item's keys.
+pub fn encode_cursor(parts: &[&str]) -> String {
+    let json = serde_json::to_vec(parts).unwrap_or_default();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+}
+
+pub fn decode_cursor(raw: &str) -> Result<Vec<String>, ApiError> {
+    let bad = || ApiError::bad_request("invalid_cursor", "the cursor is not valid for this list");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
+    serde_json::from_slice(&bytes).map_err(|_| bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_normalise_and_reject() {
+        assert_eq!(normalize_email("  Ann@Example.COM ").unwrap(), "ann@example.com");
+        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "ann@exa mple.com", "a@b@c.d"] {
+            assert_eq!(normalize_email(bad).unwrap_err().code(), "invalid_email", "{bad}");
+        }
+    }
+
+    #[test]
+    fn text_rules() {
+        assert!(check_text("summary", "ok", 10, false, true).is_ok());
+        assert!(check_text("summary", " ", 10, false, true).is_err());
+        assert!(check_text("summary", "x".repeat(11).as_str(), 10, false, true).is_err());
+        assert!(check_text("summary", "a\u{7}b", 10, false, true).is_err());
+        assert!(check_text("summary", "a\nb", 10, false, true).is_err());
+        assert!(check_text("description", "a\nb\tc", 10, true, false).is_ok());
+    }
+
+    #[test]
+    fn secrets_are_long_random_and_hashed() {
+        let a = new_secret();
+        assert_eq!(a.len(), 43); // 32 bytes
+        assert_ne!(a, new_secret());
+        assert_eq!(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let c = encode_cursor(&["a", "b"]);
+        assert_eq!(decode_cursor(&c).unwrap(), vec!["a", "b"]);
+        assert!(decode_cursor("!!").is_err());
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+    }
+}
+
+/// A ULID that sorts after every ULID this process made before, even within one millisecond,
+/// so lists ordered by it follow creation order.
+pub fn new_ulid() -> String {
+    static GENERATOR: std::sync::Mutex<Option<ulid::Generator>> = std::sync::Mutex::new(None);
+    let mut guard = GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
+    let generator = guard.get_or_insert_with(ulid::Generator::new);
+    generator.generate().unwrap_or_else(|_| ulid::Ulid::new()).to_string()
+}
