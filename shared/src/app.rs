@@ -1,6 +1,6 @@
 //! What every function sets up once per cold start: config from env, SDK clients, tracing.
 
-use crate::mailer::{Mailer, SesMailer};
+use crate::mailer::{Mailer, NoMail, SesMailer};
 use crate::model::Timestamp;
 use crate::store::{DynamoStore, Store};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -102,13 +102,20 @@ impl App {
         aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(timeouts).load().await
     }
 
-    /// DynamoDB store and SES mailer, with their connections warmed during init.
-    pub async fn connect(config: Config) -> Self {
+    /// DynamoDB store and (when the function sends mail) the SES mailer, with their
+    /// connections warmed during init.
+    pub async fn connect(config: Config, sends_mail: bool) -> Self {
         let sdk = Self::aws_config().await;
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), config.table_name.clone());
-        let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), config.mail_from.clone());
-        tokio::join!(store.warm_up(), mailer.warm_up());
-        App::new(Arc::new(store), Arc::new(mailer), config)
+        let mailer: Arc<dyn Mailer> = if sends_mail {
+            let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), config.mail_from.clone());
+            tokio::join!(store.warm_up(), mailer.warm_up());
+            Arc::new(mailer)
+        } else {
+            store.warm_up().await;
+            Arc::new(NoMail)
+        };
+        App::new(Arc::new(store), mailer, config)
     }
 }
 

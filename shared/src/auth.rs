@@ -159,11 +159,30 @@ pub async fn authenticate(app: &App, bearer: Option<&str>, extra: &[ItemKey]) ->
 }
 
 /// Ends the caller's session. Deleting an already-deleted session is fine (retries).
-pub async fn logout(app: &App, principal: &Principal) -> Result<(), ApiError> {
+pub async fn logout(app: &App, bearer: Option<&str>) -> Result<(), ApiError> {
+    let (principal, _) = authenticate(app, bearer, &[]).await?;
     app.store
         .transact(vec![Write::Delete { key: session_key(&principal.session_hash), condition: Condition::None }])
         .await?;
     Ok(())
+}
+
+/// The signed-in user.
+pub async fn me(app: &App, bearer: Option<&str>) -> Result<User, ApiError> {
+    Ok(authenticate(app, bearer, &[]).await?.0.user)
+}
+
+pub fn user_json(user: &User) -> serde_json::Value {
+    serde_json::json!({
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "app_admin": user.app_admin,
+        "roles": user.project_roles,
+        "suspended": user.suspended,
+        "organizations": [],
+        "emails": [{"email": user.email, "primary": true, "verified": true}],
+    })
 }
 
 #[cfg(test)]

@@ -74,3 +74,13 @@ impl Mailer for Outbox {
         Ok(())
     }
 }
+
+/// For functions that send no mail (and have no SES permission).
+pub struct NoMail;
+
+#[async_trait]
+impl Mailer for NoMail {
+    async fn send(&self, _email: Email) -> Result<(), MailError> {
+        Err(MailError("this function does not send mail".into()))
+    }
+}

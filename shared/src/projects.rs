@@ -98,6 +98,12 @@ pub async fn create_project(app: &App, principal: &Principal, input: NewProject)
     }
 }
 
+/// `create_project` for the caller of a bearer token.
+pub async fn create_project_as(app: &App, bearer: Option<&str>, input: NewProject) -> Result<Project, ApiError> {
+    let (principal, _) = crate::auth::authenticate(app, bearer, &[]).await?;
+    create_project(app, &principal, input).await
+}
+
 /// Reads a project with the caller's session in one round trip.
 pub async fn load_project(app: &App, bearer: Option<&str>, key: &str) -> Result<(Principal, Project), ApiError> {
     let (principal, records) = crate::auth::authenticate(app, bearer, &[project_key(key)]).await?;
@@ -196,6 +202,28 @@ pub async fn grant_role(app: &App, email: &str, project: &str, role: ProjectRole
     })
     .await
     .map(|u| (u, role))
+}
+
+/// Creates a project unless it exists (seeding and the CLI; no caller to check).
+pub async fn ensure_project(app: &App, key: &str, name: &str) -> Result<Project, ApiError> {
+    check_project_key(key)?;
+    if let Some(Record::Project(p)) = app.store.get(&project_key(key)).await? {
+        return Ok(p);
+    }
+    let project = Project {
+        key: key.to_string(),
+        name: name.to_string(),
+        support_address: format!("{}@{}", key.to_lowercase(), app.config.support_domain),
+        settings: ProjectSettings::default(),
+        last_seq: 0,
+        created_at: app.now(),
+        version: 1,
+    };
+    let write = Write::Put { record: Record::Project(project.clone()), condition: Condition::NotExists };
+    match app.store.transact(vec![write]).await {
+        Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(project),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Makes an address an app admin (the CLI's bootstrap). Idempotent.

@@ -1,1 +1,53 @@
-pub fn x(){}
+//! Auth function: magic links, sessions, and who the caller is.
+
+use helpdesk::http::{self, Reply};
+use helpdesk::{auth, routes, text, ApiError, App};
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+use std::time::Instant;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MagicLinkBody {
+    email: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionBody {
+    token: String,
+}
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    let started = Instant::now();
+    let result = route(app, &req).await;
+    http::finish(routes::AUTH, &req, started, result)
+}
+
+async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
+    let (spec, _) = routes::match_route(req.method().as_str(), req.uri().path())?;
+    let bearer = http::bearer(req);
+    match (spec.method, spec.path) {
+        ("POST", "/auth/magic-link") => {
+            let body: MagicLinkBody = http::parse_json(req)?;
+            auth::request_magic_link(app, &body.email).await?;
+            Ok(Reply::accepted(json!({"status": "if this address can sign in, a link is on its way"})))
+        }
+        ("POST", "/auth/session") => {
+            let body: SessionBody = http::parse_json(req)?;
+            let (token, session, user) = auth::create_session(app, &body.token).await?;
+            Ok(Reply::created(json!({
+                "token": token,
+                "expires_at": text::rfc3339(session.expires_at),
+                "user": auth::user_json(&user),
+            })))
+        }
+        ("DELETE", "/auth/session") => {
+            auth::logout(app, bearer).await?;
+            Ok(Reply::no_content())
+        }
+        ("GET", "/me") => Ok(Reply::ok(auth::user_json(&auth::me(app, bearer).await?))),
+        _ => Err(ApiError::RouteNotFound),
+    }
+}

@@ -1,0 +1,84 @@
+//! The local gateway: one HTTP server that serves every route of the template by calling the
+//! same handler code the Lambda functions run, with API Gateway's request shape.
+
+use bytes::Bytes;
+use helpdesk::http::{finish, MAX_BODY_BYTES};
+use helpdesk::{routes, ApiError, App};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use lambda_http::{Body, Request, Response};
+use std::convert::Infallible;
+use std::time::Instant;
+use tokio::net::TcpListener;
+
+/// API Gateway's HTTP API refuses bodies over 10 MB before any function runs.
+pub const GATEWAY_BODY_LIMIT: usize = 10 * 1024 * 1024;
+
+/// Hands a request to the function that owns its route, as API Gateway would.
+pub async fn dispatch(app: &App, req: Request) -> Response<Body> {
+    let started = Instant::now();
+    match routes::match_route(req.method().as_str(), req.uri().path()) {
+        Ok((spec, _)) => match spec.function {
+            routes::AUTH => helpdesk_auth::handle(app, req).await,
+            routes::INTAKE => helpdesk_intake::handle(app, req).await,
+            other => finish("gateway", &req, started, Err(ApiError::Internal(format!("no function {other}")))),
+        },
+        Err(err) => finish("gateway", &req, started, Err(err)),
+    }
+}
+
+async fn to_lambda_request(req: hyper::Request<Incoming>) -> Result<Request, ApiError> {
+    let (parts, body) = req.into_parts();
+    let bytes = Limited::new(body, GATEWAY_BODY_LIMIT)
+        .collect()
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge(MAX_BODY_BYTES))?
+        .to_bytes();
+    let body = if bytes.is_empty() {
+        Body::Empty
+    } else {
+        match String::from_utf8(bytes.to_vec()) {
+            Ok(text) => Body::Text(text),
+            Err(e) => Body::Binary(e.into_bytes()),
+        }
+    };
+    Ok(Request::from_parts(parts, body))
+}
+
+fn to_hyper_response(res: Response<Body>) -> hyper::Response<Full<Bytes>> {
+    let (parts, body) = res.into_parts();
+    let bytes = match body {
+        Body::Empty => Bytes::new(),
+        Body::Text(t) => Bytes::from(t),
+        Body::Binary(b) => Bytes::from(b),
+        _ => Bytes::new(),
+    };
+    hyper::Response::from_parts(parts, Full::new(bytes))
+}
+
+async fn serve_one(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+    let started = Instant::now();
+    let head = Request::new(Body::Empty);
+    let response = match to_lambda_request(req).await {
+        Ok(req) => dispatch(app, req).await,
+        Err(err) => finish("gateway", &head, started, Err(err)),
+    };
+    to_hyper_response(response)
+}
+
+/// Serves until the task is dropped.
+pub async fn serve(app: App, listener: TcpListener) -> std::io::Result<()> {
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let app = app.clone();
+                async move { Ok::<_, Infallible>(serve_one(&app, req).await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+        });
+    }
+}

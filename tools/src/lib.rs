@@ -1,0 +1,6 @@
+//! The helpdesk on localhost: the template reader (table and routes), the local gateway
+//! that serves every route with the Lambda handlers, and the demo seed.
+
+pub mod gateway;
+pub mod local;
+pub mod template;

@@ -1,0 +1,29 @@
+//! Local setup: the table (from the template) and the demo seed.
+
+use crate::template::create_table;
+use helpdesk::model::ProjectRole;
+use helpdesk::projects::{bootstrap_app_admin, ensure_project, grant_role};
+use helpdesk::{ApiError, App};
+
+pub const DEMO_PROJECT: &str = "DEMO";
+pub const DEMO_ADMIN: &str = "admin@example.com";
+
+/// Creates the table unless it exists.
+pub async fn ensure_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Result<(), String> {
+    match client.describe_table().table_name(name).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {
+            create_table(client, name).await.map_err(|e| format!("creating table {name}: {e}"))
+        }
+        Err(e) => Err(format!("DynamoDB at the configured endpoint did not answer: {e:?}")),
+    }
+}
+
+/// The demo project `DEMO` whose project admin `admin@example.com` is also app admin.
+/// Idempotent: running it again changes nothing.
+pub async fn seed_demo(app: &App) -> Result<(), ApiError> {
+    bootstrap_app_admin(app, DEMO_ADMIN).await?;
+    ensure_project(app, DEMO_PROJECT, "Demo project").await?;
+    grant_role(app, DEMO_ADMIN, DEMO_PROJECT, ProjectRole::Admin).await?;
+    Ok(())
+}

@@ -1,0 +1,206 @@
+//! Reads `infra/template.yaml`: the table definition (the one source of truth, used to create
+//! local tables) and the HTTP routes of each function.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+};
+use serde_yaml::Value;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+pub fn template_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../infra/template.yaml")
+}
+
+pub fn load() -> Value {
+    let text = std::fs::read_to_string(template_path()).expect("infra/template.yaml is readable");
+    serde_yaml::from_str(&text).expect("infra/template.yaml is valid YAML")
+}
+
+fn resources(template: &Value) -> &serde_yaml::Mapping {
+    template["Resources"].as_mapping().expect("Resources")
+}
+
+fn str_of(v: &Value) -> String {
+    v.as_str().unwrap_or_default().to_string()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexDef {
+    pub name: String,
+    pub pk: String,
+    pub sk: String,
+    pub projection: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableDef {
+    pub attributes: Vec<(String, String)>,
+    pub pk: String,
+    pub sk: String,
+    pub indexes: Vec<IndexDef>,
+    pub ttl_attribute: String,
+    pub stream_view: String,
+}
+
+fn key_schema(schema: &Value) -> (String, String) {
+    let mut pk = String::new();
+    let mut sk = String::new();
+    for element in schema.as_sequence().into_iter().flatten() {
+        match element["KeyType"].as_str() {
+            Some("HASH") => pk = str_of(&element["AttributeName"]),
+            Some("RANGE") => sk = str_of(&element["AttributeName"]),
+            _ => {}
+        }
+    }
+    (pk, sk)
+}
+
+pub fn table(template: &Value) -> TableDef {
+    let table = resources(template)
+        .values()
+        .find(|r| r["Type"].as_str() == Some("AWS::DynamoDB::Table"))
+        .expect("the template has a table");
+    let props = &table["Properties"];
+    let attributes = props["AttributeDefinitions"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .map(|a| (str_of(&a["AttributeName"]), str_of(&a["AttributeType"])))
+        .collect();
+    let (pk, sk) = key_schema(&props["KeySchema"]);
+    let indexes = props["GlobalSecondaryIndexes"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .map(|g| {
+            let (pk, sk) = key_schema(&g["KeySchema"]);
+            IndexDef { name: str_of(&g["IndexName"]), pk, sk, projection: str_of(&g["Projection"]["ProjectionType"]) }
+        })
+        .collect();
+    TableDef {
+        attributes,
+        pk,
+        sk,
+        indexes,
+        ttl_attribute: str_of(&props["TimeToLiveSpecification"]["AttributeName"]),
+        stream_view: str_of(&props["StreamSpecification"]["StreamViewType"]),
+    }
+}
+
+/// Every (method, path, binary) served by the template's functions.
+pub fn routes(template: &Value) -> BTreeSet<(String, String, String)> {
+    let mut routes = BTreeSet::new();
+    for resource in resources(template).values() {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let binary = str_of(&resource["Metadata"]["BuildProperties"]["Binary"]);
+        for event in resource["Properties"]["Events"].as_mapping().into_iter().flat_map(|m| m.values()) {
+            if event["Type"].as_str() == Some("HttpApi") {
+                let p = &event["Properties"];
+                routes.insert((str_of(&p["Method"]).to_uppercase(), str_of(&p["Path"]), binary.clone()));
+            }
+        }
+    }
+    routes
+}
+
+/// Binaries (functions) the template builds.
+pub fn binaries(template: &Value) -> Vec<String> {
+    resources(template)
+        .values()
+        .filter(|r| r["Type"].as_str() == Some("AWS::Serverless::Function"))
+        .map(|r| str_of(&r["Metadata"]["BuildProperties"]["Binary"]))
+        .collect()
+}
+
+fn key_elements(pk: &str, sk: &str) -> Vec<KeySchemaElement> {
+    [(pk, KeyType::Hash), (sk, KeyType::Range)]
+        .into_iter()
+        .map(|(name, kind)| KeySchemaElement::builder().attribute_name(name).key_type(kind).build().expect("key element"))
+        .collect()
+}
+
+/// Creates a table exactly as the template defines it, with its stream, and turns on TTL.
+pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Result<(), aws_sdk_dynamodb::Error> {
+    let def = table(&load());
+    let mut create = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_key_schema(Some(key_elements(&def.pk, &def.sk)))
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::from(def.stream_view.as_str()))
+                .build()
+                .expect("stream spec"),
+        );
+    for (name, kind) in &def.attributes {
+        create = create.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::from(kind.as_str()))
+                .build()
+                .expect("attribute definition"),
+        );
+    }
+    for index in &def.indexes {
+        create = create.global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(&index.name)
+                .set_key_schema(Some(key_elements(&index.pk, &index.sk)))
+                .projection(Projection::builder().projection_type(ProjectionType::from(index.projection.as_str())).build())
+                .build()
+                .expect("index"),
+        );
+    }
+    create.send().await?;
+    client
+        .update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(
+            aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+                .attribute_name(&def.ttl_attribute)
+                .enabled(true)
+                .build()
+                .expect("ttl spec"),
+        )
+        .send()
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use helpdesk::routes::ROUTES;
+    use helpdesk::table::{GSIS, PK, SK, TTL_ATTRIBUTE};
+
+    #[test]
+    fn the_code_sees_the_table_the_template_defines() {
+        let def = table(&load());
+        assert_eq!((def.pk.as_str(), def.sk.as_str()), (PK, SK));
+        assert_eq!(def.ttl_attribute, TTL_ATTRIBUTE);
+        assert_eq!(def.stream_view, "NEW_AND_OLD_IMAGES");
+        let from_template: Vec<_> = def.indexes.iter().map(|i| (i.name.as_str(), i.pk.as_str(), i.sk.as_str())).collect();
+        let from_code: Vec<_> = GSIS.iter().map(|g| (g.name, g.pk, g.sk)).collect();
+        assert_eq!(from_template, from_code);
+        assert!(def.indexes.iter().all(|i| i.projection == "ALL"));
+        // Every key attribute is declared, as a string, and nothing else is.
+        let mut declared: Vec<_> = def.attributes.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+        let mut keys: Vec<_> = [PK, SK].into_iter().chain(GSIS.iter().flat_map(|g| [g.pk, g.sk])).map(|n| (n, "S")).collect();
+        declared.sort();
+        keys.sort();
+        assert_eq!(declared, keys);
+    }
+
+    #[test]
+    fn the_gateway_serves_exactly_the_template_routes() {
+        let from_code: BTreeSet<_> =
+            ROUTES.iter().map(|r| (r.method.to_string(), r.path.to_string(), r.function.to_string())).collect();
+        assert_eq!(routes(&load()), from_code);
+    }
+}
