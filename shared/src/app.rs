@@ -155,9 +155,17 @@ mod tests {
     #[test]
     fn config_rejects_missing_or_bad_values() {
         assert!(Config::from_lookup(env(&[("MAIL_FROM", "a@b.c"), ("PUBLIC_BASE_URL", "http://x")])).is_err());
-        assert!(Config::from_lookup(env(&[("TABLE_NAME", "t"), ("MAIL_FROM", "nobody"), ("PUBLIC_BASE_URL", "http://x")]))
-            .is_err());
-        assert!(Config::from_lookup(env(&[("TABLE_NAME", "t"), ("MAIL_FROM", "a@b.c"), ("PUBLIC_BASE_URL", "ftp://x")]))
-            .is_err());
+        assert!(Config::from_lookup(env(&[
+            ("TABLE_NAME", "t"),
+            ("MAIL_FROM", "nobody"),
+            ("PUBLIC_BASE_URL", "http://x")
+        ]))
+        .is_err());
+        assert!(Config::from_lookup(env(&[
+            ("TABLE_NAME", "t"),
+            ("MAIL_FROM", "a@b.c"),
+            ("PUBLIC_BASE_URL", "ftp://x")
+        ]))
+        .is_err());
     }
 }

@@ -38,7 +38,8 @@ pub async fn request_magic_link(app: &App, raw_email: &str) -> Result<(), ApiErr
         return Ok(());
     }
     let token = new_secret();
-    let link = MagicLink { token_hash: sha256_hex(&token), email: email.clone(), expires_at: now + MAGIC_LINK_TTL_SECS };
+    let link =
+        MagicLink { token_hash: sha256_hex(&token), email: email.clone(), expires_at: now + MAGIC_LINK_TTL_SECS };
     app.store.transact(vec![Write::Put { record: Record::MagicLink(link), condition: Condition::NotExists }]).await?;
     let url = format!("{}/login?token={token}", app.config.public_base_url);
     let email_out = Email {
@@ -74,8 +75,12 @@ pub async fn create_session(app: &App, token: &str) -> Result<(String, Session, 
         }
         let secret = new_secret();
         let bearer = format!("{}.{secret}", user.id);
-        let session =
-            Session { token_hash: sha256_hex(&bearer), user_id: user.id.clone(), created_at: now, expires_at: now + SESSION_TTL_SECS };
+        let session = Session {
+            token_hash: sha256_hex(&bearer),
+            user_id: user.id.clone(),
+            created_at: now,
+            expires_at: now + SESSION_TTL_SECS,
+        };
         let mut writes = vec![
             Write::Delete { key: link_key.clone(), condition: Condition::ExistsUnexpired(now) },
             Write::Put { record: Record::Session(session.clone()), condition: Condition::NotExists },
@@ -129,7 +134,11 @@ pub async fn find_user_by_email(app: &App, email: &str) -> Result<Option<User>, 
 
 /// Checks the bearer token and reads `extra` keys in the same round trip (a BatchGet of the
 /// session, the user and the extras). Expiry is checked here: TTL deletes only lazily.
-pub async fn authenticate(app: &App, bearer: Option<&str>, extra: &[ItemKey]) -> Result<(Principal, Vec<Record>), ApiError> {
+pub async fn authenticate(
+    app: &App,
+    bearer: Option<&str>,
+    extra: &[ItemKey],
+) -> Result<(Principal, Vec<Record>), ApiError> {
     let bearer = bearer.ok_or(ApiError::Unauthorized)?;
     let (user_id, secret) = bearer.split_once('.').ok_or(ApiError::Unauthorized)?;
     if user_id.is_empty() || user_id.len() > 64 || secret.len() < 32 {

@@ -46,9 +46,9 @@ impl ApiError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::BadRequest { code, .. }
-            | ApiError::Invalid { code, .. }
-            | ApiError::Conflict { code, .. } => code,
+            ApiError::BadRequest { code, .. } | ApiError::Invalid { code, .. } | ApiError::Conflict { code, .. } => {
+                code
+            }
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
@@ -84,7 +84,7 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::Unavailable(_) => ApiError::StorageUnavailable,
+            StoreError::Unavailable(_) | StoreError::Conflict => ApiError::StorageUnavailable,
             StoreError::BadCursor => ApiError::bad_request("invalid_cursor", "the cursor is not valid for this list"),
             other => ApiError::Internal(other.to_string()),
         }

@@ -74,7 +74,10 @@ pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 /// A query-string parameter, decoded; empty values count as absent.
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
     let query = req.uri().query()?;
-    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).filter(|v| !v.is_empty())
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.is_empty())
 }
 
 pub fn error_body(err: &ApiError) -> Value {

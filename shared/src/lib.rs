@@ -13,9 +13,9 @@ pub mod requests;
 pub mod routes;
 pub mod store;
 pub mod table;
-pub mod text;
 #[cfg(test)]
 pub mod testing;
+pub mod text;
 
 pub use app::{App, Config};
 pub use error::ApiError;

@@ -88,7 +88,11 @@ pub async fn create_project(app: &App, principal: &Principal, input: NewProject)
         created_at: app.now(),
         version: 1,
     };
-    match app.store.transact(vec![Write::Put { record: Record::Project(project.clone()), condition: Condition::NotExists }]).await {
+    match app
+        .store
+        .transact(vec![Write::Put { record: Record::Project(project.clone()), condition: Condition::NotExists }])
+        .await
+    {
         Ok(()) => Ok(project),
         Err(StoreError::ConditionFailed { .. }) => Err(ApiError::Conflict {
             code: "project_exists",
@@ -135,7 +139,12 @@ pub async fn get_project(app: &App, bearer: Option<&str>, key: &str) -> Result<P
     Ok(project)
 }
 
-pub async fn update_project(app: &App, bearer: Option<&str>, key: &str, patch: ProjectPatch) -> Result<Project, ApiError> {
+pub async fn update_project(
+    app: &App,
+    bearer: Option<&str>,
+    key: &str,
+    patch: ProjectPatch,
+) -> Result<Project, ApiError> {
     let (principal, mut project) = load_project(app, bearer, key).await?;
     require_admin(&principal, &project.key)?;
     if let Some(name) = &patch.name {
@@ -163,7 +172,8 @@ pub async fn update_project(app: &App, bearer: Option<&str>, key: &str, patch: P
             s.portal_public = portal.public.unwrap_or(s.portal_public);
         }
         next.version += 1;
-        let write = Write::Put { record: Record::Project(next.clone()), condition: Condition::VersionIs(project.version) };
+        let write =
+            Write::Put { record: Record::Project(next.clone()), condition: Condition::VersionIs(project.version) };
         match app.store.transact(vec![write]).await {
             Ok(()) => return Ok(next),
             // A request was raised meanwhile (it bumps the counter): reread and apply again.
@@ -178,7 +188,12 @@ pub async fn update_project(app: &App, bearer: Option<&str>, key: &str, patch: P
 }
 
 /// Gives `email` a role on a project, creating the account when there is none.
-pub async fn add_agent(app: &App, bearer: Option<&str>, key: &str, input: NewAgent) -> Result<(User, ProjectRole), ApiError> {
+pub async fn add_agent(
+    app: &App,
+    bearer: Option<&str>,
+    key: &str,
+    input: NewAgent,
+) -> Result<(User, ProjectRole), ApiError> {
     let (principal, project) = load_project(app, bearer, key).await?;
     require_admin(&principal, &project.key)?;
     let email = normalize_email(&input.email)?;
@@ -186,7 +201,12 @@ pub async fn add_agent(app: &App, bearer: Option<&str>, key: &str, input: NewAge
 }
 
 /// Sets a role (idempotent) and records the membership, in one transaction.
-pub async fn grant_role(app: &App, email: &str, project: &str, role: ProjectRole) -> Result<(User, ProjectRole), ApiError> {
+pub async fn grant_role(
+    app: &App,
+    email: &str,
+    project: &str,
+    role: ProjectRole,
+) -> Result<(User, ProjectRole), ApiError> {
     update_user_by_email(app, email, |user| {
         user.project_roles.insert(project.to_string(), role);
         vec![Write::Put {
@@ -238,7 +258,11 @@ pub async fn bootstrap_app_admin(app: &App, email: &str) -> Result<User, ApiErro
 
 /// Applies `change` to the account of `email` (made on the spot when missing) under
 /// optimistic locking, with the extra writes `change` returns in the same transaction.
-async fn update_user_by_email(app: &App, email: &str, change: impl Fn(&mut User) -> Vec<Write>) -> Result<User, ApiError> {
+async fn update_user_by_email(
+    app: &App,
+    email: &str,
+    change: impl Fn(&mut User) -> Vec<Write>,
+) -> Result<User, ApiError> {
     for _ in 0..5 {
         let existing = find_user_by_email(app, email).await?;
         let mut user = existing.clone().unwrap_or_else(|| new_user(email, app.now()));

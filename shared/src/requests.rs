@@ -130,10 +130,14 @@ fn check_idempotency_key(key: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Short random pause before retrying a lost optimistic race.
+/// Tries at allocating a request number before giving up with 503. Each lost race means
+/// another create won, so this bounds how many creates may race in one project at once.
+const CREATE_ATTEMPTS: u32 = 40;
+
+/// Short random pause before retrying a lost optimistic race, growing with the attempts.
 async fn backoff(attempt: u32) {
-    let jitter = rand::random::<u64>() % 10;
-    tokio::time::sleep(std::time::Duration::from_millis(jitter + 5 * attempt as u64)).await;
+    let ceiling = 5 + 5 * attempt.min(10) as u64;
+    tokio::time::sleep(std::time::Duration::from_millis(rand::random::<u64>() % ceiling)).await;
 }
 
 /// Raises a request. The key (`HD-42`) comes from the project's counter, bumped in the same
@@ -172,7 +176,7 @@ pub async fn create_request(
     }
     let mut project = project.ok_or(ApiError::NotFound("project"))?;
     let user = &principal.user;
-    for attempt in 0..10 {
+    for attempt in 0..CREATE_ATTEMPTS {
         let seq = project.last_seq + 1;
         let request = Request {
             key: format!("{}-{seq}", project.key),
@@ -205,7 +209,10 @@ pub async fn create_request(
                 body_hash: body_hash.clone(),
                 expires_at: now + IDEMPOTENCY_TTL_SECS,
             };
-            writes.push(Write::Put { record: Record::Idempotency(record), condition: Condition::NotExistsOrExpired(now) });
+            writes.push(Write::Put {
+                record: Record::Idempotency(record),
+                condition: Condition::NotExistsOrExpired(now),
+            });
         }
         match app.store.transact(writes).await {
             Ok(()) => return Ok((request, false)),
@@ -216,24 +223,27 @@ pub async fn create_request(
                 match err.failed_old(0) {
                     // Another create took the number: continue from the counter as it is now.
                     Some(Record::Project(current)) => project = current.clone(),
-                    _ if err.failed_at(0) => match app.store.get(&project_key(&project.key)).await? {
-                        Some(Record::Project(current)) => project = current,
-                        _ => return Err(ApiError::NotFound("project")),
-                    },
+                    _ if err.failed_at(0) => project = reload_project(app, &project.key).await?,
                     // The key is taken although the counter says free: skip the number.
-                    _ => project.last_seq = seq,
+                    _ if err.failed_at(1) => project.last_seq = seq,
+                    // Only the idempotency record clashed: its twin is committing right now.
+                    _ => {}
                 }
-                if err.failed_at(2) {
-                    // The concurrent twin with the same key has not committed its record yet.
-                    backoff(attempt).await;
-                    continue;
-                }
-                backoff(attempt).await;
             }
+            // A concurrent transaction held the counter: read it again.
+            Err(StoreError::Conflict) => project = reload_project(app, &project.key).await?,
             Err(e) => return Err(e.into()),
         }
+        backoff(attempt).await;
     }
     Err(ApiError::StorageUnavailable)
+}
+
+async fn reload_project(app: &App, key: &str) -> Result<Project, ApiError> {
+    match app.store.get(&project_key(key)).await? {
+        Some(Record::Project(current)) => Ok(current),
+        _ => Err(ApiError::NotFound("project")),
+    }
 }
 
 /// The user id a bearer token claims; the session check in `authenticate` proves it.
@@ -307,7 +317,10 @@ async fn update_request(
         change(&mut next);
         next.version = request.version + 1;
         next.updated_at = app.now();
-        let mut writes = vec![Write::Put { record: Record::Request(next.clone()), condition: Condition::VersionIs(request.version) }];
+        let mut writes = vec![Write::Put {
+            record: Record::Request(next.clone()),
+            condition: Condition::VersionIs(request.version),
+        }];
         writes.extend(extra());
         match app.store.transact(writes).await {
             Ok(()) => return Ok(next),
@@ -321,6 +334,7 @@ async fn update_request(
                 };
                 backoff(attempt).await;
             }
+            Err(StoreError::Conflict) => backoff(attempt).await,
             Err(e) => return Err(e.into()),
         }
     }
@@ -350,7 +364,12 @@ pub async fn add_comment(app: &App, bearer: Option<&str>, key: &str, input: NewC
 
 /// Closes or reopens. The reporter, participants and agents may; setting the status it
 /// already has changes nothing (safe to retry).
-pub async fn set_status(app: &App, bearer: Option<&str>, key: &str, status: RequestStatus) -> Result<Request, ApiError> {
+pub async fn set_status(
+    app: &App,
+    bearer: Option<&str>,
+    key: &str,
+    status: RequestStatus,
+) -> Result<Request, ApiError> {
     let (principal, request) = load_visible(app, bearer, key).await?;
     if !(is_agent(&principal.user, &request) || is_party(&principal.user, &request)) {
         return Err(ApiError::forbidden("only the reporter, participants and agents can change the status"));
@@ -373,8 +392,10 @@ fn page_size(raw: Option<&str>) -> Result<usize, ApiError> {
 }
 
 fn parse_status(raw: Option<&str>) -> Result<Option<RequestStatus>, ApiError> {
-    raw.map(|s| RequestStatus::parse(s).ok_or_else(|| ApiError::bad_request("invalid_status", "status must be open or closed")))
-        .transpose()
+    raw.map(|s| {
+        RequestStatus::parse(s).ok_or_else(|| ApiError::bad_request("invalid_status", "status must be open or closed"))
+    })
+    .transpose()
 }
 
 /// One page of requests from an index partition, newest first. With a status filter it reads
@@ -398,7 +419,15 @@ async fn list_index(
     for _ in 0..10 {
         let page = app
             .store
-            .query(&Query { index, pk: pk.clone(), sk_prefix: None, newest_first: true, limit: limit - items.len(), start, status })
+            .query(&Query {
+                index,
+                pk: pk.clone(),
+                sk_prefix: None,
+                newest_first: true,
+                limit: limit - items.len(),
+                start,
+                status,
+            })
             .await?;
         items.extend(page.records.into_iter().filter_map(|r| match r {
             Record::Request(r) => Some(r),
@@ -420,7 +449,11 @@ async fn list_index(
 
 /// The customer's list. `mine` and `all` read the requests they reported; participations and
 /// organization sharing join `all` when those features land.
-pub async fn list_for_customer(app: &App, bearer: Option<&str>, options: &ListOptions) -> Result<RequestPage, ApiError> {
+pub async fn list_for_customer(
+    app: &App,
+    bearer: Option<&str>,
+    options: &ListOptions,
+) -> Result<RequestPage, ApiError> {
     let status = parse_status(options.status.as_deref())?;
     let view = options.view.as_deref().unwrap_or("all");
     let (principal, _) = authenticate(app, bearer, &[]).await?;
@@ -435,13 +468,20 @@ pub async fn list_for_customer(app: &App, bearer: Option<&str>, options: &ListOp
 }
 
 /// The project's queue for agents, newest first, optionally by status.
-pub async fn list_queue(app: &App, bearer: Option<&str>, project: &str, options: &ListOptions) -> Result<RequestPage, ApiError> {
+pub async fn list_queue(
+    app: &App,
+    bearer: Option<&str>,
+    project: &str,
+    options: &ListOptions,
+) -> Result<RequestPage, ApiError> {
     let status = parse_status(options.status.as_deref())?;
     let (principal, project) = load_project(app, bearer, project).await?;
     require_agent(&principal, &project.key)?;
     match status {
         None => list_index(app, Index::Gsi2, crate::items::queue_partition(&project.key), None, options).await,
-        Some(s) => list_index(app, Index::Gsi3, crate::items::queue_status_partition(&project.key, s), None, options).await,
+        Some(s) => {
+            list_index(app, Index::Gsi3, crate::items::queue_status_partition(&project.key, s), None, options).await
+        }
     }
 }
 
@@ -534,9 +574,10 @@ mod tests {
             }
         }
         assert_eq!(seen, ["HD-7", "HD-5", "HD-3", "HD-1"]);
-        let closed = list_queue(&app, Some(&agent), "HD", &ListOptions { status: Some("closed".into()), ..Default::default() })
-            .await
-            .unwrap();
+        let closed =
+            list_queue(&app, Some(&agent), "HD", &ListOptions { status: Some("closed".into()), ..Default::default() })
+                .await
+                .unwrap();
         assert_eq!(closed.items.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), ["HD-6", "HD-4", "HD-2"]);
         assert_eq!(list_queue(&app, Some(&ann), "HD", &ListOptions::default()).await.unwrap_err().code(), "forbidden");
     }
@@ -549,8 +590,14 @@ mod tests {
             assert_eq!(err.code(), code);
         }
         let long = "x".repeat(MAX_SUMMARY + 1);
-        assert_eq!(create_request(&app, Some(&ann), "HD", new_request(&long), None).await.unwrap_err().code(), "invalid_field");
-        assert_eq!(create_request(&app, Some(&ann), "NOPE", new_request("x"), None).await.unwrap_err().code(), "not_found");
+        assert_eq!(
+            create_request(&app, Some(&ann), "HD", new_request(&long), None).await.unwrap_err().code(),
+            "invalid_field"
+        );
+        assert_eq!(
+            create_request(&app, Some(&ann), "NOPE", new_request("x"), None).await.unwrap_err().code(),
+            "not_found"
+        );
         assert!(list_for_customer(&app, Some(&ann), &ListOptions::default()).await.unwrap().items.is_empty());
     }
 }

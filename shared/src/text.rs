@@ -77,6 +77,15 @@ pub fn decode_cursor(raw: &str) -> Result<Vec<String>, ApiError> {
     serde_json::from_slice(&bytes).map_err(|_| bad())
 }
 
+/// A ULID that sorts after every ULID this process made before, even within one millisecond,
+/// so lists ordered by it follow creation order.
+pub fn new_ulid() -> String {
+    static GENERATOR: std::sync::Mutex<Option<ulid::Generator>> = std::sync::Mutex::new(None);
+    let mut guard = GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
+    let generator = guard.get_or_insert_with(ulid::Generator::new);
+    generator.generate().unwrap_or_else(|_| ulid::Ulid::new()).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,7 +93,8 @@ mod tests {
     #[test]
     fn emails_normalise_and_reject() {
         assert_eq!(normalize_email("  Ann@Example.COM ").unwrap(), "ann@example.com");
-        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "ann@exa mple.com", "a@b@c.d"] {
+        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "ann@exa mple.com", "a@b@c.d"]
+        {
             assert_eq!(normalize_email(bad).unwrap_err().code(), "invalid_email", "{bad}");
         }
     }
@@ -114,13 +124,4 @@ mod tests {
         assert!(decode_cursor("!!").is_err());
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
     }
-}
-
-/// A ULID that sorts after every ULID this process made before, even within one millisecond,
-/// so lists ordered by it follow creation order.
-pub fn new_ulid() -> String {
-    static GENERATOR: std::sync::Mutex<Option<ulid::Generator>> = std::sync::Mutex::new(None);
-    let mut guard = GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
-    let generator = guard.get_or_insert_with(ulid::Generator::new);
-    generator.generate().unwrap_or_else(|_| ulid::Ulid::new()).to_string()
 }

@@ -1,1 +1,183 @@
+//! End-to-end harness: a fresh table in DynamoDB Local, moto for SES, and the local gateway on
+//! a free port, all per test. `scripts/test.sh` starts the servers and sets
+//! HELPDESK_TEST_DYNAMODB and HELPDESK_TEST_MOTO to their URLs.
 
+use aws_sdk_dynamodb::config::{Credentials, Region};
+use helpdesk::store::DynamoStore;
+use helpdesk::{App, Config};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+pub struct Harness {
+    pub base: String,
+    pub app: App,
+    pub store: DynamoStore,
+    pub table: String,
+    pub suffix: String,
+    moto: String,
+    http: reqwest::Client,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+fn required_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests with scripts/test.sh, which starts DynamoDB Local and moto")
+    })
+}
+
+pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("local", "local", None, None, "tests"))
+        .endpoint_url(endpoint)
+        .load()
+        .await
+}
+
+/// An HTTP answer: status and JSON body (Null when empty).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl Harness {
+    pub async fn start() -> Harness {
+        Self::start_with_dynamodb(&required_env("HELPDESK_TEST_DYNAMODB")).await
+    }
+
+    /// Like `start`, with the functions' DynamoDB traffic sent to `endpoint` (a fault proxy).
+    pub async fn start_with_dynamodb(endpoint: &str) -> Harness {
+        let ddb_url = required_env("HELPDESK_TEST_DYNAMODB");
+        let moto = required_env("HELPDESK_TEST_MOTO");
+        let suffix = ulid::Ulid::new().to_string().to_lowercase();
+        let table = format!("t_{suffix}");
+        let admin_client = aws_sdk_dynamodb::Client::new(&sdk_config(&ddb_url).await);
+        helpdesk_tools::local::ensure_table(&admin_client, &table).await.expect("table created");
+        let config = Config {
+            table_name: table.clone(),
+            mail_from: "helpdesk@desk.test".into(),
+            public_base_url: "http://127.0.0.1:3000".into(),
+            support_domain: "desk.test".into(),
+        };
+        let ses = aws_sdk_sesv2::Client::new(&sdk_config(&moto).await);
+        helpdesk_tools::local::verify_sender(&ses, &config.mail_from).await.expect("sender verified");
+        let mut ddb_conf = aws_sdk_dynamodb::config::Builder::from(&sdk_config(endpoint).await);
+        ddb_conf.set_timeout_config(Some(
+            aws_config::timeout::TimeoutConfig::builder()
+                .operation_attempt_timeout(std::time::Duration::from_secs(3))
+                .operation_timeout(std::time::Duration::from_secs(8))
+                .build(),
+        ));
+        let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(ddb_conf.build()), table.clone());
+        let mailer = helpdesk::mailer::SesMailer::new(ses, config.mail_from.clone());
+        let app = App::new(Arc::new(store.clone()), Arc::new(mailer), config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(helpdesk_tools::gateway::serve(app.clone(), listener));
+        Harness { base, app, store, table, suffix, moto, http: reqwest::Client::new(), server }
+    }
+
+    /// An address unique to this test, so parallel tests never read each other's mail.
+    pub fn email(&self, name: &str) -> String {
+        format!("{name}-{}@example.com", self.suffix)
+    }
+
+    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+        self.call_raw(method, path, token, body.map(|b| b.to_string()), &[]).await
+    }
+
+    pub async fn call_raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<String>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b);
+        }
+        let res = req.send().await.expect("gateway answers");
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).expect("JSON body") };
+        Answer { status, body }
+    }
+
+    /// Every email moto's SES has sent to `to`, oldest first, as (subject, body).
+    pub async fn mail_to(&self, to: &str) -> Vec<(String, String)> {
+        let data: Value =
+            self.http.get(format!("{}/moto-api/data.json", self.moto)).send().await.unwrap().json().await.unwrap();
+        data["ses"]["Message"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["destinations"]["ToAddresses"].as_array().is_some_and(|a| a.iter().any(|x| x == to)))
+            .map(|m| (m["subject"].as_str().unwrap_or("").to_string(), m["body"].as_str().unwrap_or("").to_string()))
+            .collect()
+    }
+
+    /// The token of the newest magic link sent to `email`.
+    pub async fn magic_token(&self, email: &str) -> Option<String> {
+        let mail = self.mail_to(email).await;
+        let (_, body) = mail.last()?;
+        let token = body.split("token=").nth(1)?.split_whitespace().next()?;
+        Some(token.to_string())
+    }
+
+    /// Signs in by the emailed link, as a person would: returns the bearer token.
+    pub async fn sign_in(&self, email: &str) -> String {
+        let asked = self.call("POST", "/auth/magic-link", None, Some(json!({"email": email}))).await;
+        assert_eq!(asked.status, 202, "{asked:?}");
+        let token = self.magic_token(&email.to_lowercase()).await.expect("a magic link was emailed");
+        let session = self.call("POST", "/auth/session", None, Some(json!({"token": token}))).await;
+        assert_eq!(session.status, 201, "{session:?}");
+        session.body["token"].as_str().unwrap().to_string()
+    }
+
+    /// An app admin (bootstrapped as the CLI does) with a project `key` they administer.
+    pub async fn admin_with_project(&self, key: &str) -> String {
+        let admin = self.email("admin");
+        helpdesk::projects::bootstrap_app_admin(&self.app, &admin).await.unwrap();
+        let token = self.sign_in(&admin).await;
+        let created = self.call("POST", "/projects", Some(&token), Some(json!({"key": key, "name": "Help"}))).await;
+        assert_eq!(created.status, 201, "{created:?}");
+        let made_admin = self
+            .call(
+                "POST",
+                &format!("/projects/{key}/agents"),
+                Some(&token),
+                Some(json!({"email": admin, "role": "admin"})),
+            )
+            .await;
+        assert_eq!(made_admin.status, 201, "{made_admin:?}");
+        token
+    }
+
+    /// Every item in this test's table (a test-only Scan, to check nothing was half-written).
+    pub async fn item_count(&self) -> usize {
+        let out = self.store.client().scan().table_name(&self.table).send().await.unwrap();
+        out.items.unwrap_or_default().len()
+    }
+}

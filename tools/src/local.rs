@@ -27,3 +27,14 @@ pub async fn seed_demo(app: &App) -> Result<(), ApiError> {
     grant_role(app, DEMO_ADMIN, DEMO_PROJECT, ProjectRole::Admin).await?;
     Ok(())
 }
+
+/// Lets the local SES (moto) send from the configured address: real SES needs the identity
+/// verified too, which the README's deploy steps cover.
+pub async fn verify_sender(client: &aws_sdk_sesv2::Client, mail_from: &str) -> Result<(), String> {
+    let domain = mail_from.rsplit_once('@').map(|(_, d)| d.trim_end_matches('>')).unwrap_or(mail_from);
+    match client.create_email_identity().email_identity(domain).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_already_exists_exception()) => Ok(()),
+        Err(e) => Err(format!("SES at the configured endpoint did not answer: {e:?}")),
+    }
+}

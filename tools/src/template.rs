@@ -2,8 +2,8 @@
 //! local tables) and the HTTP routes of each function.
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, StreamSpecification, StreamViewType,
 };
 use serde_yaml::Value;
 use std::collections::BTreeSet;
@@ -119,7 +119,9 @@ pub fn binaries(template: &Value) -> Vec<String> {
 fn key_elements(pk: &str, sk: &str) -> Vec<KeySchemaElement> {
     [(pk, KeyType::Hash), (sk, KeyType::Range)]
         .into_iter()
-        .map(|(name, kind)| KeySchemaElement::builder().attribute_name(name).key_type(kind).build().expect("key element"))
+        .map(|(name, kind)| {
+            KeySchemaElement::builder().attribute_name(name).key_type(kind).build().expect("key element")
+        })
         .collect()
 }
 
@@ -152,7 +154,9 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Resu
             GlobalSecondaryIndex::builder()
                 .index_name(&index.name)
                 .set_key_schema(Some(key_elements(&index.pk, &index.sk)))
-                .projection(Projection::builder().projection_type(ProjectionType::from(index.projection.as_str())).build())
+                .projection(
+                    Projection::builder().projection_type(ProjectionType::from(index.projection.as_str())).build(),
+                )
                 .build()
                 .expect("index"),
         );
@@ -185,13 +189,15 @@ mod tests {
         assert_eq!((def.pk.as_str(), def.sk.as_str()), (PK, SK));
         assert_eq!(def.ttl_attribute, TTL_ATTRIBUTE);
         assert_eq!(def.stream_view, "NEW_AND_OLD_IMAGES");
-        let from_template: Vec<_> = def.indexes.iter().map(|i| (i.name.as_str(), i.pk.as_str(), i.sk.as_str())).collect();
+        let from_template: Vec<_> =
+            def.indexes.iter().map(|i| (i.name.as_str(), i.pk.as_str(), i.sk.as_str())).collect();
         let from_code: Vec<_> = GSIS.iter().map(|g| (g.name, g.pk, g.sk)).collect();
         assert_eq!(from_template, from_code);
         assert!(def.indexes.iter().all(|i| i.projection == "ALL"));
         // Every key attribute is declared, as a string, and nothing else is.
         let mut declared: Vec<_> = def.attributes.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
-        let mut keys: Vec<_> = [PK, SK].into_iter().chain(GSIS.iter().flat_map(|g| [g.pk, g.sk])).map(|n| (n, "S")).collect();
+        let mut keys: Vec<_> =
+            [PK, SK].into_iter().chain(GSIS.iter().flat_map(|g| [g.pk, g.sk])).map(|n| (n, "S")).collect();
         declared.sort();
         keys.sort();
         assert_eq!(declared, keys);

@@ -32,7 +32,9 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
             let project = projects::create_project_as(app, bearer, http::parse_json(req)?).await?;
             Ok(Reply::created(projects::project_json(&project)))
         }
-        ("GET", "/projects/{key}") => Ok(Reply::ok(projects::project_json(&projects::get_project(app, bearer, key).await?))),
+        ("GET", "/projects/{key}") => {
+            Ok(Reply::ok(projects::project_json(&projects::get_project(app, bearer, key).await?)))
+        }
         ("PATCH", "/projects/{key}") => {
             let project = projects::update_project(app, bearer, key, http::parse_json(req)?).await?;
             Ok(Reply::ok(projects::project_json(&project)))
@@ -43,7 +45,8 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
         }
         ("POST", "/projects/{key}/requests") => {
             let idempotency = http::header(req, "idempotency-key");
-            let (request, replayed) = requests::create_request(app, bearer, key, http::parse_json(req)?, idempotency).await?;
+            let (request, replayed) =
+                requests::create_request(app, bearer, key, http::parse_json(req)?, idempotency).await?;
             let body = requests::request_json(&request);
             Ok(if replayed { Reply::ok(body) } else { Reply::created(body) })
         }

@@ -79,10 +79,10 @@ fn classify<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(err: 
         SdkError::ServiceError(service) => {
             let code = service.err().code().unwrap_or("Unknown");
             match code {
+                "TransactionConflictException" => StoreError::Conflict,
                 "ProvisionedThroughputExceededException"
                 | "RequestLimitExceeded"
                 | "ThrottlingException"
-                | "TransactionConflictException"
                 | "TransactionInProgressException"
                 | "InternalServerError"
                 | "ServiceUnavailable" => StoreError::Unavailable(code.to_string()),
@@ -101,8 +101,11 @@ fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
+/// A condition expression with its attribute names and values.
+type Expression = (String, HashMap<String, String>, HashMap<String, AttributeValue>);
+
 /// A condition as a DynamoDB expression with its names and values.
-fn expression(condition: &Condition) -> Option<(String, HashMap<String, String>, HashMap<String, AttributeValue>)> {
+fn expression(condition: &Condition) -> Option<Expression> {
     let names = |pairs: &[(&str, &str)]| pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
     let values = |pairs: Vec<(&str, AttributeValue)>| pairs.into_iter().map(|(a, b)| (a.to_string(), b)).collect();
     match condition {
@@ -178,11 +181,7 @@ impl Store for DynamoStore {
                     records.push(from_item(item).map_err(StoreError::Other)?);
                 }
             }
-            pending = out
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(&self.table))
-                .map(|k| k.keys)
-                .unwrap_or_default();
+            pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys).unwrap_or_default();
             if pending.is_empty() {
                 break;
             }
@@ -279,9 +278,7 @@ impl Store for DynamoStore {
                             .set_expression_attribute_names(Some(names))
                             .set_expression_attribute_values((!values.is_empty()).then_some(values));
                     }
-                    TransactWriteItem::builder()
-                        .put(put.build().map_err(|e| StoreError::Other(e.to_string()))?)
-                        .build()
+                    TransactWriteItem::builder().put(put.build().map_err(|e| StoreError::Other(e.to_string()))?).build()
                 }
                 Write::Delete { key, condition } => {
                     units += 2.0;
@@ -301,8 +298,8 @@ impl Store for DynamoStore {
                 }
                 Write::Check { key, condition } => {
                     units += 2.0;
-                    let (expr, names, values) = expression(condition)
-                        .ok_or_else(|| StoreError::Other("a check needs a condition".into()))?;
+                    let (expr, names, values) =
+                        expression(condition).ok_or_else(|| StoreError::Other("a check needs a condition".into()))?;
                     let check = ConditionCheck::builder()
                         .table_name(&self.table)
                         .set_key(Some(key_item(key)))
@@ -330,9 +327,7 @@ impl Store for DynamoStore {
                 self.count(out.consumed_capacity());
                 Ok(())
             }
-            Err(SdkError::ServiceError(service))
-                if service.err().is_transaction_canceled_exception() =>
-            {
+            Err(SdkError::ServiceError(service)) if service.err().is_transaction_canceled_exception() => {
                 self.count(&[]);
                 let aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(
                     cancelled,
@@ -347,8 +342,11 @@ impl Store for DynamoStore {
                     .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
                     .map(|(i, _)| i)
                     .collect();
+                if failed.is_empty() && reasons.iter().any(|r| r.code() == Some("TransactionConflict")) {
+                    return Err(StoreError::Conflict);
+                }
                 if failed.is_empty() {
-                    // Cancelled for another reason (conflict, throttling): transient.
+                    // Cancelled for another reason (throttling, capacity): transient.
                     let codes: Vec<_> = reasons.iter().filter_map(|r| r.code()).collect();
                     return Err(StoreError::Unavailable(format!("transaction cancelled: {codes:?}")));
                 }

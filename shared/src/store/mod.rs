@@ -19,6 +19,9 @@ pub enum StoreError {
     /// item as it was when its own condition failed (None for writes that passed or had none).
     #[error("condition failed")]
     ConditionFailed { failed: Vec<usize>, old: Vec<Option<Record>> },
+    /// Another transaction touched the same items at the same moment; retrying is right.
+    #[error("transaction conflict")]
+    Conflict,
     #[error("storage unavailable: {0}")]
     Unavailable(String),
     #[error("the cursor does not belong to this query")]
@@ -53,6 +56,8 @@ pub enum Condition {
     ExistsUnexpired(Timestamp),
 }
 
+// Writes live only while a transaction is built; boxing records would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Write {
     Put { record: Record, condition: Condition },

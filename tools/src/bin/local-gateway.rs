@@ -11,6 +11,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port: u16 = std::env::var("PORT").ok().map(|p| p.parse()).transpose()?.unwrap_or(3000);
     let sdk = App::aws_config().await;
     local::ensure_table(&aws_sdk_dynamodb::Client::new(&sdk), &config.table_name).await?;
+    local::verify_sender(&aws_sdk_sesv2::Client::new(&sdk), &config.mail_from).await?;
     let app = App::connect(config, true).await;
     local::seed_demo(&app).await?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
