@@ -129,6 +129,7 @@ pub fn init_tracing() {
         .with_current_span(false)
         .without_time()
         .with_target(false)
+        .flatten_event(true)
         .try_init();
 }
 

@@ -1,0 +1,219 @@
+//! The benchmark (not a test): cost and speed per operation, zip sizes and init times.
+//! Run by `scripts/bench.sh`, which starts DynamoDB Local and moto and builds the binaries.
+
+use helpdesk::items::dynamo::key_item;
+use helpdesk::items::project_key;
+use helpdesk_tests::Harness;
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncReadExt;
+
+const ITERATIONS: usize = 200;
+const WARMUP: usize = 20;
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index]
+}
+
+struct Row {
+    name: &'static str,
+    round_trips: f64,
+    reported: f64,
+    by_aws_rules: f64,
+    p50: f64,
+    p99: f64,
+}
+
+/// Times `op` ITERATIONS times (after a warm-up) and averages the store's counters per call.
+async fn measure<F, Fut>(h: &Harness, name: &'static str, mut op: F) -> Row
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for i in 0..WARMUP {
+        op(i).await;
+    }
+    h.store.take_metrics();
+    let mut times = Vec::with_capacity(ITERATIONS);
+    for i in 0..ITERATIONS {
+        let started = Instant::now();
+        op(WARMUP + i).await;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    let m = h.store.take_metrics();
+    times.sort_by(f64::total_cmp);
+    let n = ITERATIONS as f64;
+    // Reads are reported correctly by DynamoDB Local; transactions are not, so writes are
+    // counted by AWS's rules (see Metrics::transaction_units).
+    Row {
+        name,
+        round_trips: m.round_trips as f64 / n,
+        reported: m.reported_units / n,
+        by_aws_rules: m.transaction_units / n,
+        p50: percentile(&times, 0.5),
+        p99: percentile(&times, 0.99),
+    }
+}
+
+/// Process start to the first poll of the runtime API, through a stub runtime API on loopback.
+async fn init_time(binary: &PathBuf, env: &[(&str, String)]) -> Option<f64> {
+    if !binary.exists() {
+        return None;
+    }
+    let mut samples = vec![];
+    for _ in 0..7 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.ok()?;
+        let api = listener.local_addr().ok()?.to_string();
+        let started = Instant::now();
+        let mut child = tokio::process::Command::new(binary)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .env("AWS_LAMBDA_RUNTIME_API", &api)
+            .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", "bench")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .ok()?;
+        let polled = tokio::time::timeout(Duration::from_secs(10), async {
+            let (mut socket, _) = listener.accept().await?;
+            let mut head = vec![0u8; 1024];
+            let n = socket.read(&mut head).await?;
+            Ok::<_, std::io::Error>(String::from_utf8_lossy(&head[..n]).contains("/runtime/invocation/next"))
+        })
+        .await;
+        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+        let _ = child.kill().await;
+        if matches!(polled, Ok(Ok(true))) {
+            samples.push(elapsed);
+        }
+    }
+    samples.sort_by(f64::total_cmp);
+    samples.get(samples.len() / 2).copied()
+}
+
+#[tokio::main]
+async fn main() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("BENCH").await;
+    let customer = h.sign_in(&h.email("customer")).await;
+    let http = reqwest::Client::new();
+    let call = |method: reqwest::Method, path: String, token: &str, body: Option<serde_json::Value>| {
+        let mut req = http.request(method, format!("{}{path}", h.base)).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        async move {
+            let res = req.send().await.expect("gateway answers");
+            assert!(res.status().is_success(), "{}", res.status());
+            let _ = res.bytes().await;
+        }
+    };
+    use reqwest::Method;
+    let raw = h.store.client().clone();
+    let table = h.table.clone();
+    let mut rows = vec![];
+    rows.push(
+        measure(&h, "raw DynamoDB Local GetItem", |_| {
+            let get = raw.get_item().table_name(&table).set_key(Some(key_item(&project_key("BENCH"))));
+            async move {
+                get.send().await.expect("GetItem");
+            }
+        })
+        .await,
+    );
+    rows[0].round_trips = 1.0; // made with the SDK directly, outside the store's counters
+    rows.push(
+        measure(&h, "create request", |i| {
+            call(
+                Method::POST,
+                "/projects/BENCH/requests".into(),
+                &customer,
+                Some(json!({"summary": format!("bench {i}")})),
+            )
+        })
+        .await,
+    );
+    rows.push(
+        measure(&h, "get request", |i| call(Method::GET, format!("/requests/BENCH-{}", i % 100 + 1), &customer, None))
+            .await,
+    );
+    rows.push(measure(&h, "list own (25)", |_| call(Method::GET, "/requests?limit=25".into(), &customer, None)).await);
+    rows.push(
+        measure(&h, "agent queue (25)", |_| {
+            call(Method::GET, "/projects/BENCH/requests?limit=25".into(), &admin, None)
+        })
+        .await,
+    );
+    rows.push(
+        measure(&h, "reply", |i| {
+            call(
+                Method::POST,
+                format!("/requests/BENCH-{}/comments", i % 100 + 1),
+                &customer,
+                Some(json!({"body": "bench reply"})),
+            )
+        })
+        .await,
+    );
+
+    println!("Per operation ({ITERATIONS} calls each after {WARMUP} warm-up, through the local gateway on loopback):");
+    println!(
+        "{:<28} {:>11} {:>13} {:>15} {:>9} {:>9} {:>14}",
+        "operation", "round trips", "units (DDB)", "tx WCU (AWS)", "p50 ms", "p99 ms", "p50 - RT x raw"
+    );
+    let raw_p50 = rows[0].p50;
+    for r in &rows {
+        println!(
+            "{:<28} {:>11.2} {:>13.2} {:>15.2} {:>9.2} {:>9.2} {:>14.2}",
+            r.name,
+            r.round_trips,
+            r.reported,
+            r.by_aws_rules,
+            r.p50,
+            r.p99,
+            r.p50 - r.round_trips * raw_p50
+        );
+    }
+    println!("units (DDB): capacity units DynamoDB Local reported (reads are right; it under-reports transactions).");
+    println!("tx WCU (AWS): transaction writes counted by AWS's rules: 2 WCU per KB per item, plus one write per GSI the item is in.");
+    println!(
+        "p50 - RT x raw: gateway and handler time over the DynamoDB round trips themselves (loopback HTTP included)."
+    );
+
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    println!("\nLambda zips (cargo lambda build --release --arm64):");
+    for name in ["auth", "intake", "hello-lambda"] {
+        let zip = root.join(format!("target/lambda/{name}/bootstrap.zip"));
+        match std::fs::metadata(&zip) {
+            Ok(m) => println!("  {name:<14} {:>9} bytes ({:.2} MB)", m.len(), m.len() as f64 / 1_048_576.0),
+            Err(_) => println!("  {name:<14} not built (run scripts/build.sh)"),
+        }
+    }
+    let ddb = std::env::var("HELPDESK_TEST_DYNAMODB").unwrap_or_default();
+    let moto = std::env::var("HELPDESK_TEST_MOTO").unwrap_or_default();
+    let env = [
+        ("TABLE_NAME", h.table.clone()),
+        ("MAIL_FROM", "helpdesk@desk.test".to_string()),
+        ("PUBLIC_BASE_URL", "http://127.0.0.1:3000".to_string()),
+        ("AWS_ENDPOINT_URL_DYNAMODB", ddb),
+        ("AWS_ENDPOINT_URL_SESV2", moto),
+        ("AWS_ACCESS_KEY_ID", "local".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "local".to_string()),
+        ("AWS_REGION", "us-east-1".to_string()),
+    ];
+    let profile_dir = std::env::var("BENCH_BIN_DIR").unwrap_or_else(|_| "target/bench-local".into());
+    println!("\nInit, process start to first poll of the runtime API (median of 7, native {profile_dir} build, SDK clients created and connections warmed):");
+    for name in ["auth", "intake", "hello-lambda"] {
+        match init_time(&root.join(&profile_dir).join(name), &env).await {
+            Some(ms) => println!("  {name:<14} {ms:>8.1} ms"),
+            None => println!("  {name:<14} not measured (binary missing or it never polled)"),
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! The Lambda handlers on the API Gateway events in `events/` (the files `cargo lambda invoke`
+//! uses), against DynamoDB Local and moto. Placeholders in the events are filled per test.
+
+use helpdesk::App;
+use helpdesk_tests::Harness;
+use lambda_http::{Body, Request};
+use serde_json::Value;
+
+fn event(name: &str, fill: &[(&str, &str)]) -> Request {
+    let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    for (placeholder, value) in fill {
+        text = text.replace(placeholder, value);
+    }
+    lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{name} is an API Gateway HTTP event: {e}"))
+}
+
+async fn invoke(
+    handler: impl AsyncFnOnce(&App, Request) -> lambda_http::Response<Body>,
+    app: &App,
+    req: Request,
+) -> (u16, Value) {
+    let res = handler(app, req).await;
+    let status = res.status().as_u16();
+    let body = match res.body() {
+        Body::Text(t) => serde_json::from_str(t).unwrap(),
+        Body::Empty => Value::Null,
+        other => panic!("unexpected body {other:?}"),
+    };
+    (status, body)
+}
+
+#[tokio::test]
+async fn the_handlers_answer_their_events() {
+    let h = Harness::start().await;
+    let ann = h.email("ann");
+    let ann_fill = [("ann@example.com", ann.as_str())];
+
+    let (status, _) = invoke(helpdesk_auth::handle, &h.app, event("magic-link", &ann_fill)).await;
+    assert_eq!(status, 202);
+    let link = h.magic_token(&ann).await.expect("the link was emailed");
+    let (status, session) =
+        invoke(helpdesk_auth::handle, &h.app, event("create-session", &[("REPLACE_WITH_MAGIC_LINK_TOKEN", &link)]))
+            .await;
+    assert_eq!(status, 201, "{session}");
+    let token = session["token"].as_str().unwrap().to_string();
+    let as_ann = [("REPLACE_WITH_SESSION_TOKEN", token.as_str())];
+
+    let (status, me) = invoke(helpdesk_auth::handle, &h.app, event("me", &as_ann)).await;
+    assert_eq!((status, me["email"].as_str()), (200, Some(ann.as_str())));
+
+    helpdesk_tools::local::seed_demo(&h.app).await.unwrap();
+    let (status, created) = invoke(helpdesk_intake::handle, &h.app, event("raise-request", &as_ann)).await;
+    assert_eq!((status, created["key"].as_str()), (201, Some("DEMO-1")), "{created}");
+    // The same event delivered again (a client retry with its Idempotency-Key): same request.
+    let (status, again) = invoke(helpdesk_intake::handle, &h.app, event("raise-request", &as_ann)).await;
+    assert_eq!((status, again["key"].as_str()), (200, Some("DEMO-1")));
+
+    let (status, _) = invoke(helpdesk_intake::handle, &h.app, event("reply", &as_ann)).await;
+    assert_eq!(status, 201);
+    let (status, detail) = invoke(helpdesk_intake::handle, &h.app, event("get-request", &as_ann)).await;
+    assert_eq!(status, 200);
+    assert_eq!(detail["comments"][0]["body"], "Any news?");
+
+    let (status, refused) = invoke(helpdesk_intake::handle, &h.app, event("project-queue", &as_ann)).await;
+    assert_eq!((status, refused["error"]["code"].as_str()), (403, Some("forbidden")));
+    let admin = h.sign_in(helpdesk_tools::local::DEMO_ADMIN).await;
+    let (status, queue) =
+        invoke(helpdesk_intake::handle, &h.app, event("project-queue", &[("REPLACE_WITH_SESSION_TOKEN", &admin)]))
+            .await;
+    assert_eq!(status, 200);
+    assert_eq!(queue["items"][0]["key"], "DEMO-1");
+}
