@@ -13,6 +13,7 @@ use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Round trips and capacity, summed since the store was made (or last `take_metrics`).
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
@@ -23,6 +24,8 @@ pub struct Metrics {
     /// Transaction write units by AWS's rules (2 per KB per item, plus index writes), since
     /// DynamoDB Local under-reports transactions.
     pub transaction_units: f64,
+    /// Time spent waiting on DynamoDB.
+    pub busy: std::time::Duration,
 }
 
 #[derive(Default)]
@@ -30,6 +33,7 @@ struct Counters {
     round_trips: AtomicU64,
     reported_milli: AtomicU64,
     transaction_milli: AtomicU64,
+    busy_micros: AtomicU64,
 }
 
 #[derive(Clone)]
@@ -59,12 +63,15 @@ impl DynamoStore {
             round_trips: c.round_trips.swap(0, Ordering::Relaxed),
             reported_units: c.reported_milli.swap(0, Ordering::Relaxed) as f64 / 1000.0,
             transaction_units: c.transaction_milli.swap(0, Ordering::Relaxed) as f64 / 1000.0,
+            busy: std::time::Duration::from_micros(c.busy_micros.swap(0, Ordering::Relaxed)),
         }
     }
 
-    fn count(&self, consumed: &[ConsumedCapacity]) {
+    /// Counts one round trip that began at `started`, with the capacity it reported.
+    fn count<'a>(&self, started: Instant, consumed: impl IntoIterator<Item = &'a ConsumedCapacity>) {
         self.counters.round_trips.fetch_add(1, Ordering::Relaxed);
-        let units: f64 = consumed.iter().filter_map(|c| c.capacity_units()).sum();
+        self.counters.busy_micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        let units: f64 = consumed.into_iter().filter_map(|c| c.capacity_units()).sum();
         self.counters.reported_milli.fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
     }
 
@@ -128,11 +135,11 @@ fn expression(condition: &Condition) -> Option<Expression> {
     }
 }
 
-/// Write capacity of one transactional write by AWS's rules: 2 units per KB, for the item and
-/// for each index it is written to.
+/// Write capacity of one transactional write by AWS's rules: 2 units per KB for the item,
+/// plus 1 unit per KB for each index the item is written to.
 fn transaction_units(item: &Item, indexes: usize) -> f64 {
     let kb = item_size(item).div_ceil(1024).max(1) as f64;
-    2.0 * kb * (1 + indexes) as f64
+    2.0 * kb + kb * indexes as f64
 }
 
 #[async_trait]
@@ -143,6 +150,7 @@ impl Store for DynamoStore {
             return Ok(records);
         }
         if let [key] = keys {
+            let started = Instant::now();
             let out = self
                 .client
                 .get_item()
@@ -153,7 +161,7 @@ impl Store for DynamoStore {
                 .send()
                 .await
                 .map_err(classify)?;
-            self.count(out.consumed_capacity().into_iter().cloned().collect::<Vec<_>>().as_slice());
+            self.count(started, out.consumed_capacity());
             if let Some(item) = out.item {
                 records.push(from_item(item).map_err(StoreError::Other)?);
             }
@@ -167,6 +175,7 @@ impl Store for DynamoStore {
                 .consistent_read(true)
                 .build()
                 .map_err(|e| StoreError::Other(e.to_string()))?;
+            let started = Instant::now();
             let out = self
                 .client
                 .batch_get_item()
@@ -175,7 +184,7 @@ impl Store for DynamoStore {
                 .send()
                 .await
                 .map_err(classify)?;
-            self.count(out.consumed_capacity());
+            self.count(started, out.consumed_capacity());
             if let Some(mut responses) = out.responses {
                 for item in responses.remove(&self.table).unwrap_or_default() {
                     records.push(from_item(item).map_err(StoreError::Other)?);
@@ -221,6 +230,7 @@ impl Store for DynamoStore {
             }
             key
         });
+        let started = Instant::now();
         let out = self
             .client
             .query()
@@ -243,7 +253,7 @@ impl Store for DynamoStore {
                 }
                 other => other,
             })?;
-        self.count(out.consumed_capacity().into_iter().cloned().collect::<Vec<_>>().as_slice());
+        self.count(started, out.consumed_capacity());
         let records = out
             .items
             .unwrap_or_default()
@@ -314,6 +324,7 @@ impl Store for DynamoStore {
             };
             items.push(item);
         }
+        let started = Instant::now();
         let result = self
             .client
             .transact_write_items()
@@ -324,11 +335,11 @@ impl Store for DynamoStore {
         self.counters.transaction_milli.fetch_add((units * 1000.0) as u64, Ordering::Relaxed);
         match result {
             Ok(out) => {
-                self.count(out.consumed_capacity());
+                self.count(started, out.consumed_capacity());
                 Ok(())
             }
             Err(SdkError::ServiceError(service)) if service.err().is_transaction_canceled_exception() => {
-                self.count(&[]);
+                self.count(started, None);
                 let aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(
                     cancelled,
                 ) = service.into_err()
@@ -357,13 +368,14 @@ impl Store for DynamoStore {
                 Err(StoreError::ConditionFailed { failed, old })
             }
             Err(e) => {
-                self.count(&[]);
+                self.count(started, None);
                 Err(classify(e))
             }
         }
     }
 
     async fn bump(&self, counter: &Counter) -> Result<bool, StoreError> {
+        let started = Instant::now();
         let result = self
             .client
             .update_item()
@@ -381,15 +393,15 @@ impl Store for DynamoStore {
             .await;
         match result {
             Ok(out) => {
-                self.count(out.consumed_capacity().into_iter().cloned().collect::<Vec<_>>().as_slice());
+                self.count(started, out.consumed_capacity());
                 Ok(true)
             }
             Err(SdkError::ServiceError(service)) if service.err().is_conditional_check_failed_exception() => {
-                self.count(&[]);
+                self.count(started, None);
                 Ok(false)
             }
             Err(e) => {
-                self.count(&[]);
+                self.count(started, None);
                 Err(classify(e))
             }
         }
