@@ -132,6 +132,12 @@ pub async fn find_user_by_email(app: &App, email: &str) -> Result<Option<User>, 
     }
 }
 
+/// The user id a bearer token claims (`<user id>.<secret>`); only `authenticate` proves it.
+pub fn claimed_user_id(bearer: Option<&str>) -> Option<&str> {
+    let (user_id, secret) = bearer?.split_once('.')?;
+    (!user_id.is_empty() && user_id.len() <= 64 && secret.len() >= 32).then_some(user_id)
+}
+
 /// Checks the bearer token and reads `extra` keys in the same round trip (a BatchGet of the
 /// session, the user and the extras). Expiry is checked here: TTL deletes only lazily.
 pub async fn authenticate(
@@ -139,11 +145,8 @@ pub async fn authenticate(
     bearer: Option<&str>,
     extra: &[ItemKey],
 ) -> Result<(Principal, Vec<Record>), ApiError> {
-    let bearer = bearer.ok_or(ApiError::Unauthorized)?;
-    let (user_id, secret) = bearer.split_once('.').ok_or(ApiError::Unauthorized)?;
-    if user_id.is_empty() || user_id.len() > 64 || secret.len() < 32 {
-        return Err(ApiError::Unauthorized);
-    }
+    let user_id = claimed_user_id(bearer).ok_or(ApiError::Unauthorized)?;
+    let bearer = bearer.unwrap_or_default();
     let session_hash = sha256_hex(bearer);
     let mut keys = vec![session_key(&session_hash), user_key(user_id)];
     keys.extend_from_slice(extra);

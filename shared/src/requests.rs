@@ -1,6 +1,6 @@
 //! Requests (tickets): raise, read, reply, close and reopen, and the lists that find them.
 
-use crate::auth::{authenticate, Principal};
+use crate::auth::{authenticate, claimed_user_id, Principal};
 use crate::error::ApiError;
 use crate::items::{idempotency_key, project_key, request_key, request_partition};
 use crate::model::{Comment, IdempotencyRecord, Project, Record, Request, RequestStatus, User};
@@ -160,7 +160,7 @@ pub async fn create_request(
     let body_hash = sha256_hex(&format!("{project}\n{}", serde_json::to_string(&input).unwrap_or_default()));
     let (principal, records) = authenticate(app, bearer, {
         if let Some(h) = &idem_hash {
-            extra.push(idempotency_key(&bearer_user(bearer), h));
+            extra.push(idempotency_key(claimed_user_id(bearer).unwrap_or_default(), h));
         }
         &extra
     })
@@ -246,11 +246,6 @@ async fn reload_project(app: &App, key: &str) -> Result<Project, ApiError> {
     }
 }
 
-/// The user id a bearer token claims; the session check in `authenticate` proves it.
-fn bearer_user(bearer: Option<&str>) -> String {
-    bearer.and_then(|b| b.split_once('.')).map(|(u, _)| u.to_string()).unwrap_or_default()
-}
-
 async fn replay(app: &App, first: &IdempotencyRecord, body_hash: &str) -> Result<(Request, bool), ApiError> {
     if first.body_hash != body_hash {
         return Err(ApiError::invalid(
@@ -274,20 +269,22 @@ async fn load_visible(app: &App, bearer: Option<&str>, key: &str) -> Result<(Pri
 }
 
 /// A request with its comments (internal notes only for agents): one Query of its partition.
+/// The session check and the Query run in parallel; nothing read is returned unless the
+/// caller is signed in and may see the request.
 pub async fn get_request(app: &App, bearer: Option<&str>, key: &str) -> Result<(Request, Vec<Comment>), ApiError> {
-    let (principal, _) = authenticate(app, bearer, &[]).await?;
-    let page = app
-        .store
-        .query(&Query {
-            index: Index::Table,
-            pk: request_partition(key),
-            sk_prefix: None,
-            newest_first: false,
-            limit: MAX_COMMENTS_READ,
-            start: None,
-            status: None,
-        })
-        .await?;
+    claimed_user_id(bearer).ok_or(ApiError::Unauthorized)?;
+    let query = Query {
+        index: Index::Table,
+        pk: request_partition(key),
+        sk_prefix: None,
+        newest_first: false,
+        limit: MAX_COMMENTS_READ,
+        start: None,
+        status: None,
+    };
+    let (auth, page) = tokio::join!(authenticate(app, bearer, &[]), app.store.query(&query));
+    let (principal, _) = auth?;
+    let page = page?;
     let mut request = None;
     let mut comments = vec![];
     for record in page.records {
@@ -456,13 +453,22 @@ pub async fn list_for_customer(
 ) -> Result<RequestPage, ApiError> {
     let status = parse_status(options.status.as_deref())?;
     let view = options.view.as_deref().unwrap_or("all");
-    let (principal, _) = authenticate(app, bearer, &[]).await?;
+    let user_id = claimed_user_id(bearer).ok_or(ApiError::Unauthorized)?;
     match view {
+        // The list of the user the token claims is read while the session is checked; it is
+        // returned only when the check passes.
         "all" | "mine" => {
-            list_index(app, Index::Gsi1, crate::items::reporter_partition(&principal.user.id), status, options).await
+            let partition = crate::items::reporter_partition(user_id);
+            let (auth, page) =
+                tokio::join!(authenticate(app, bearer, &[]), list_index(app, Index::Gsi1, partition, status, options));
+            auth?;
+            page
         }
         // Nobody can be a participant or an organization member yet: nothing is shared.
-        "participating" | "organization" => Ok(RequestPage { items: vec![], next_cursor: None }),
+        "participating" | "organization" => {
+            authenticate(app, bearer, &[]).await?;
+            Ok(RequestPage { items: vec![], next_cursor: None })
+        }
         _ => Err(ApiError::bad_request("invalid_view", "view must be all, mine, participating or organization")),
     }
 }
@@ -475,14 +481,17 @@ pub async fn list_queue(
     options: &ListOptions,
 ) -> Result<RequestPage, ApiError> {
     let status = parse_status(options.status.as_deref())?;
-    let (principal, project) = load_project(app, bearer, project).await?;
+    claimed_user_id(bearer).ok_or(ApiError::Unauthorized)?;
+    let (index, partition) = match status {
+        None => (Index::Gsi2, crate::items::queue_partition(project)),
+        Some(s) => (Index::Gsi3, crate::items::queue_status_partition(project, s)),
+    };
+    // The queue is read while the session and project are; it is returned only to agents.
+    let (loaded, page) =
+        tokio::join!(load_project(app, bearer, project), list_index(app, index, partition, None, options));
+    let (principal, project) = loaded?;
     require_agent(&principal, &project.key)?;
-    match status {
-        None => list_index(app, Index::Gsi2, crate::items::queue_partition(&project.key), None, options).await,
-        Some(s) => {
-            list_index(app, Index::Gsi3, crate::items::queue_status_partition(&project.key, s), None, options).await
-        }
-    }
+    page
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ pub struct Metrics {
     /// Capacity units DynamoDB reported (read + write).
     pub reported_units: f64,
     /// Transaction write units by AWS's rules (2 per KB per item, plus index writes), since
-    /// DynamoDB Local under-reports transactions.
+    /// DynamoDB Local misreports transactions.
     pub transaction_units: f64,
     /// Time spent waiting on DynamoDB.
     pub busy: std::time::Duration,
@@ -33,6 +33,8 @@ struct Counters {
     round_trips: AtomicU64,
     reported_milli: AtomicU64,
     transaction_milli: AtomicU64,
+    /// Calls in flight and when the current busy stretch began: parallel calls count once.
+    in_flight: std::sync::Mutex<(u32, Option<Instant>)>,
     busy_micros: AtomicU64,
 }
 
@@ -67,10 +69,29 @@ impl DynamoStore {
         }
     }
 
-    /// Counts one round trip that began at `started`, with the capacity it reported.
-    fn count<'a>(&self, started: Instant, consumed: impl IntoIterator<Item = &'a ConsumedCapacity>) {
+    /// Marks a round trip as started; `count` ends it.
+    fn begin(&self) {
+        let now = Instant::now();
+        let mut in_flight = self.counters.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        if in_flight.0 == 0 {
+            in_flight.1 = Some(now);
+        }
+        in_flight.0 += 1;
+    }
+
+    /// Counts one round trip, with the capacity it reported, and the wall time DynamoDB kept
+    /// at least one call waiting.
+    fn count<'a>(&self, consumed: impl IntoIterator<Item = &'a ConsumedCapacity>) {
         self.counters.round_trips.fetch_add(1, Ordering::Relaxed);
-        self.counters.busy_micros.fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        {
+            let mut in_flight = self.counters.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+            in_flight.0 = in_flight.0.saturating_sub(1);
+            if in_flight.0 == 0 {
+                if let Some(since) = in_flight.1.take() {
+                    self.counters.busy_micros.fetch_add(since.elapsed().as_micros() as u64, Ordering::Relaxed);
+                }
+            }
+        }
         let units: f64 = consumed.into_iter().filter_map(|c| c.capacity_units()).sum();
         self.counters.reported_milli.fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
     }
@@ -150,8 +171,8 @@ impl Store for DynamoStore {
             return Ok(records);
         }
         if let [key] = keys {
-            let started = Instant::now();
-            let out = self
+            self.begin();
+            let result = self
                 .client
                 .get_item()
                 .table_name(&self.table)
@@ -159,9 +180,9 @@ impl Store for DynamoStore {
                 .consistent_read(true)
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
-                .await
-                .map_err(classify)?;
-            self.count(started, out.consumed_capacity());
+                .await;
+            self.count(result.as_ref().ok().and_then(|o| o.consumed_capacity()));
+            let out = result.map_err(classify)?;
             if let Some(item) = out.item {
                 records.push(from_item(item).map_err(StoreError::Other)?);
             }
@@ -175,16 +196,16 @@ impl Store for DynamoStore {
                 .consistent_read(true)
                 .build()
                 .map_err(|e| StoreError::Other(e.to_string()))?;
-            let started = Instant::now();
-            let out = self
+            self.begin();
+            let result = self
                 .client
                 .batch_get_item()
                 .request_items(&self.table, request)
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
-                .await
-                .map_err(classify)?;
-            self.count(started, out.consumed_capacity());
+                .await;
+            self.count(result.as_ref().map(|o| o.consumed_capacity()).unwrap_or_default());
+            let out = result.map_err(classify)?;
             if let Some(mut responses) = out.responses {
                 for item in responses.remove(&self.table).unwrap_or_default() {
                     records.push(from_item(item).map_err(StoreError::Other)?);
@@ -230,8 +251,8 @@ impl Store for DynamoStore {
             }
             key
         });
-        let started = Instant::now();
-        let out = self
+        self.begin();
+        let result = self
             .client
             .query()
             .table_name(&self.table)
@@ -246,14 +267,14 @@ impl Store for DynamoStore {
             .consistent_read(query.index.gsi().is_none())
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
-            .await
-            .map_err(|e| match classify(e) {
-                StoreError::Other(m) if query.start.is_some() && m.starts_with("ValidationException") => {
-                    StoreError::BadCursor
-                }
-                other => other,
-            })?;
-        self.count(started, out.consumed_capacity());
+            .await;
+        self.count(result.as_ref().ok().and_then(|o| o.consumed_capacity()));
+        let out = result.map_err(|e| match classify(e) {
+            StoreError::Other(m) if query.start.is_some() && m.starts_with("ValidationException") => {
+                StoreError::BadCursor
+            }
+            other => other,
+        })?;
         let records = out
             .items
             .unwrap_or_default()
@@ -324,7 +345,7 @@ impl Store for DynamoStore {
             };
             items.push(item);
         }
-        let started = Instant::now();
+        self.begin();
         let result = self
             .client
             .transact_write_items()
@@ -335,11 +356,11 @@ impl Store for DynamoStore {
         self.counters.transaction_milli.fetch_add((units * 1000.0) as u64, Ordering::Relaxed);
         match result {
             Ok(out) => {
-                self.count(started, out.consumed_capacity());
+                self.count(out.consumed_capacity());
                 Ok(())
             }
             Err(SdkError::ServiceError(service)) if service.err().is_transaction_canceled_exception() => {
-                self.count(started, None);
+                self.count(None);
                 let aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(
                     cancelled,
                 ) = service.into_err()
@@ -368,14 +389,14 @@ impl Store for DynamoStore {
                 Err(StoreError::ConditionFailed { failed, old })
             }
             Err(e) => {
-                self.count(started, None);
+                self.count(None);
                 Err(classify(e))
             }
         }
     }
 
     async fn bump(&self, counter: &Counter) -> Result<bool, StoreError> {
-        let started = Instant::now();
+        self.begin();
         let result = self
             .client
             .update_item()
@@ -393,15 +414,15 @@ impl Store for DynamoStore {
             .await;
         match result {
             Ok(out) => {
-                self.count(started, out.consumed_capacity());
+                self.count(out.consumed_capacity());
                 Ok(true)
             }
             Err(SdkError::ServiceError(service)) if service.err().is_conditional_check_failed_exception() => {
-                self.count(started, None);
+                self.count(None);
                 Ok(false)
             }
             Err(e) => {
-                self.count(started, None);
+                self.count(None);
                 Err(classify(e))
             }
         }
