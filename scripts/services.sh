@@ -11,9 +11,11 @@ stop_services() {
   service_pids=()
 }
 
-wait_for() { # url name log
-  for _ in $(seq 1 120); do
-    if curl -s -o /dev/null "$1"; then return 0; fi
+wait_for() { # port name log
+  for _ in $(seq 1 240); do
+    if python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.5).close()' "$1" 2>/dev/null; then
+      return 0
+    fi
     sleep 0.25
   done
   echo "$2 did not start; its log ($3):" >&2
@@ -30,8 +32,8 @@ start_services() {
   "$root/.tools/venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port" >"$logs/moto.log" 2>&1 &
   service_pids+=($!)
   trap stop_services EXIT
-  wait_for "http://127.0.0.1:$ddb_port" "DynamoDB Local" "$logs/dynamodb.log"
-  wait_for "http://127.0.0.1:$moto_port/moto-api/data.json" "moto" "$logs/moto.log"
+  wait_for "$ddb_port" "DynamoDB Local" "$logs/dynamodb.log"
+  wait_for "$moto_port" "moto" "$logs/moto.log"
 }
 
 # A free TCP port on loopback.

@@ -34,7 +34,8 @@ pub async fn request_magic_link(app: &App, raw_email: &str) -> Result<(), ApiErr
         expires_at: (window + 1) * MAGIC_LINK_WINDOW_SECS,
     };
     if !app.store.bump(&counter).await? {
-        tracing::warn!(email = %email, "magic link rate limit reached");
+        // The address is personal data: log that the limit hit, not for whom.
+        tracing::warn!("magic link rate limit reached");
         return Ok(());
     }
     let token = new_secret();

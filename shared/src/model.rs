@@ -166,6 +166,9 @@ pub struct IdempotencyRecord {
     pub user_id: String,
     pub key_hash: String,
     pub request_key: String,
+    /// Set when the key made a comment rather than a request.
+    #[serde(default)]
+    pub comment_id: Option<String>,
     pub body_hash: String,
     pub expires_at: Timestamp,
 }

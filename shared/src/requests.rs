@@ -2,7 +2,7 @@
 
 use crate::auth::{authenticate, claimed_user_id, Principal};
 use crate::error::ApiError;
-use crate::items::{idempotency_key, project_key, request_key, request_partition};
+use crate::items::{idempotency_key, project_key, request_key, request_partition, ItemKey};
 use crate::model::{Comment, IdempotencyRecord, Project, Record, Request, RequestStatus, User};
 use crate::projects::{load_project, require_agent};
 use crate::store::{Condition, Cursor, Query, StoreError, Write};
@@ -206,6 +206,7 @@ pub async fn create_request(
                 user_id: user.id.clone(),
                 key_hash: h.clone(),
                 request_key: request.key.clone(),
+                comment_id: None,
                 body_hash: body_hash.clone(),
                 expires_at: now + IDEMPOTENCY_TTL_SECS,
             };
@@ -246,12 +247,13 @@ async fn reload_project(app: &App, key: &str) -> Result<Project, ApiError> {
     }
 }
 
+fn idempotency_reused() -> ApiError {
+    ApiError::invalid("idempotency_key_reused", "this Idempotency-Key was used for a different call; use a new key")
+}
+
 async fn replay(app: &App, first: &IdempotencyRecord, body_hash: &str) -> Result<(Request, bool), ApiError> {
     if first.body_hash != body_hash {
-        return Err(ApiError::invalid(
-            "idempotency_key_reused",
-            "this Idempotency-Key was used for a different request; use a new key",
-        ));
+        return Err(idempotency_reused());
     }
     match app.store.get(&request_key(&first.request_key)).await? {
         Some(Record::Request(r)) => Ok((r, true)),
@@ -259,11 +261,28 @@ async fn replay(app: &App, first: &IdempotencyRecord, body_hash: &str) -> Result
     }
 }
 
-/// Reads a request the caller may see, with the session, in one round trip.
-async fn load_visible(app: &App, bearer: Option<&str>, key: &str) -> Result<(Principal, Request), ApiError> {
-    let (principal, records) = authenticate(app, bearer, &[request_key(key)]).await?;
-    match records.into_iter().next() {
-        Some(Record::Request(r)) if can_view(&principal.user, &r) => Ok((principal, r)),
+/// Reads a request the caller may see, with the session (and an idempotency record, when
+/// asked), in one round trip.
+async fn load_visible(
+    app: &App,
+    bearer: Option<&str>,
+    key: &str,
+    idempotency: Option<ItemKey>,
+) -> Result<(Principal, Request, Option<IdempotencyRecord>), ApiError> {
+    let mut keys = vec![request_key(key)];
+    keys.extend(idempotency);
+    let (principal, records) = authenticate(app, bearer, &keys).await?;
+    let mut request = None;
+    let mut first = None;
+    for record in records {
+        match record {
+            Record::Request(r) => request = Some(r),
+            Record::Idempotency(i) => first = Some(i),
+            _ => {}
+        }
+    }
+    match request {
+        Some(r) if can_view(&principal.user, &r) => Ok((principal, r, first)),
         _ => Err(ApiError::NotFound("request")),
     }
 }
@@ -277,7 +296,8 @@ pub async fn get_request(app: &App, bearer: Option<&str>, key: &str) -> Result<(
         index: Index::Table,
         pk: request_partition(key),
         sk_prefix: None,
-        newest_first: false,
+        // Newest first: META (sorting after every `C#`) comes first, then the latest comments.
+        newest_first: true,
         limit: MAX_COMMENTS_READ,
         start: None,
         status: None,
@@ -294,6 +314,7 @@ pub async fn get_request(app: &App, bearer: Option<&str>, key: &str) -> Result<(
             _ => {}
         }
     }
+    comments.reverse();
     let request = request.filter(|r| can_view(&principal.user, r)).ok_or(ApiError::NotFound("request"))?;
     if !is_agent(&principal.user, &request) {
         comments.retain(|c| !c.internal);
@@ -332,16 +353,50 @@ async fn update_request(
                 backoff(attempt).await;
             }
             Err(StoreError::Conflict) => backoff(attempt).await,
+            // One of the extra writes lost a race: a twin of this call (same Idempotency-Key)
+            // is committing right now. Its retry will replay the result.
+            Err(StoreError::ConditionFailed { .. }) => {
+                return Err(ApiError::Conflict {
+                    code: "idempotency_in_progress",
+                    message: "a call with this Idempotency-Key is in progress; retry shortly".into(),
+                })
+            }
             Err(e) => return Err(e.into()),
         }
     }
     Err(ApiError::StorageUnavailable)
 }
 
-pub async fn add_comment(app: &App, bearer: Option<&str>, key: &str, input: NewComment) -> Result<Comment, ApiError> {
+/// Replies on a request. With an `Idempotency-Key`, a retry returns the first comment and
+/// writes nothing. Returns the comment and whether it was replayed.
+pub async fn add_comment(
+    app: &App,
+    bearer: Option<&str>,
+    key: &str,
+    input: NewComment,
+    idempotency: Option<&str>,
+) -> Result<(Comment, bool), ApiError> {
     check_text("body", &input.body, MAX_COMMENT, true, true)?;
-    let (principal, request) = load_visible(app, bearer, key).await?;
+    if let Some(k) = idempotency {
+        check_idempotency_key(k)?;
+    }
+    let idem_hash = idempotency.map(sha256_hex);
+    let body_hash = sha256_hex(&format!("comment\n{key}\n{}\n{}", input.internal, input.body));
+    let idem_key = idem_hash.as_ref().map(|h| idempotency_key(claimed_user_id(bearer).unwrap_or_default(), h));
+    let (principal, request, first) = load_visible(app, bearer, key, idem_key).await?;
     let user = &principal.user;
+    let now = app.now();
+    if let Some(first) = first.filter(|f| f.expires_at > now) {
+        if first.body_hash != body_hash {
+            return Err(idempotency_reused());
+        }
+        let comment_key =
+            crate::items::comment_key(&first.request_key, first.comment_id.as_deref().unwrap_or_default());
+        return match app.store.get(&comment_key).await? {
+            Some(Record::Comment(c)) => Ok((c, true)),
+            _ => Err(ApiError::NotFound("comment")),
+        };
+    }
     if input.internal && !is_agent(user, &request) {
         return Err(ApiError::forbidden("only agents can write internal notes"));
     }
@@ -352,11 +407,22 @@ pub async fn add_comment(app: &App, bearer: Option<&str>, key: &str, input: NewC
         author_email: user.email.clone(),
         body: input.body,
         internal: input.internal,
-        created_at: app.now(),
+        created_at: now,
     };
-    let write = Write::Put { record: Record::Comment(comment.clone()), condition: Condition::NotExists };
-    update_request(app, request, |r| r.comment_count += 1, || vec![write.clone()]).await?;
-    Ok(comment)
+    let mut writes = vec![Write::Put { record: Record::Comment(comment.clone()), condition: Condition::NotExists }];
+    if let Some(h) = idem_hash {
+        let record = IdempotencyRecord {
+            user_id: user.id.clone(),
+            key_hash: h,
+            request_key: request.key.clone(),
+            comment_id: Some(comment.id.clone()),
+            body_hash,
+            expires_at: now + IDEMPOTENCY_TTL_SECS,
+        };
+        writes.push(Write::Put { record: Record::Idempotency(record), condition: Condition::NotExistsOrExpired(now) });
+    }
+    update_request(app, request, |r| r.comment_count += 1, || writes.clone()).await?;
+    Ok((comment, false))
 }
 
 /// Closes or reopens. The reporter, participants and agents may; setting the status it
@@ -367,7 +433,7 @@ pub async fn set_status(
     key: &str,
     status: RequestStatus,
 ) -> Result<Request, ApiError> {
-    let (principal, request) = load_visible(app, bearer, key).await?;
+    let (principal, request, _) = load_visible(app, bearer, key, None).await?;
     if !(is_agent(&principal.user, &request) || is_party(&principal.user, &request)) {
         return Err(ApiError::forbidden("only the reporter, participants and agents can change the status"));
     }
@@ -536,9 +602,13 @@ mod tests {
         assert_eq!(get_request(&app, Some(&bob), "HD-1").await.unwrap_err(), ApiError::NotFound("request"));
         assert!(get_request(&app, Some(&agent), "HD-1").await.is_ok());
         let note = NewComment { body: "secret".into(), internal: true };
-        assert_eq!(add_comment(&app, Some(&ann), "HD-1", note).await.unwrap_err().code(), "forbidden");
-        add_comment(&app, Some(&agent), "HD-1", NewComment { body: "internal".into(), internal: true }).await.unwrap();
-        add_comment(&app, Some(&agent), "HD-1", NewComment { body: "public".into(), internal: false }).await.unwrap();
+        assert_eq!(add_comment(&app, Some(&ann), "HD-1", note, None).await.unwrap_err().code(), "forbidden");
+        add_comment(&app, Some(&agent), "HD-1", NewComment { body: "internal".into(), internal: true }, None)
+            .await
+            .unwrap();
+        add_comment(&app, Some(&agent), "HD-1", NewComment { body: "public".into(), internal: false }, None)
+            .await
+            .unwrap();
         let (_, seen_by_ann) = get_request(&app, Some(&ann), "HD-1").await.unwrap();
         assert_eq!(seen_by_ann.iter().map(|c| c.body.as_str()).collect::<Vec<_>>(), ["public"]);
         let (r, seen_by_agent) = get_request(&app, Some(&agent), "HD-1").await.unwrap();

@@ -334,3 +334,32 @@ async fn project_settings_belong_to_its_admins() {
     let me = h.call("GET", "/me", Some(&agent), None).await;
     assert_eq!(me.body["roles"], json!({"HD": "agent"}));
 }
+
+#[tokio::test]
+async fn a_retried_reply_with_the_same_idempotency_key_makes_one_comment() {
+    let h = Harness::start().await;
+    h.admin_with_project("HD").await;
+    let ann = h.sign_in(&h.email("ann")).await;
+    h.call("POST", "/projects/HD/requests", Some(&ann), Some(json!({"summary": "x"}))).await;
+    let headers = [("idempotency-key", "reply-1")];
+    let body = r#"{"body":"hello"}"#;
+    let first = h.call_raw("POST", "/requests/HD-1/comments", Some(&ann), Some(body.into()), &headers).await;
+    assert_eq!(first.status, 201);
+    let items = h.item_count().await;
+    let again = h.call_raw("POST", "/requests/HD-1/comments", Some(&ann), Some(body.into()), &headers).await;
+    assert_eq!((again.status, &again.body["id"]), (200, &first.body["id"]));
+    assert_eq!(h.item_count().await, items);
+    let other =
+        h.call_raw("POST", "/requests/HD-1/comments", Some(&ann), Some(r#"{"body":"bye"}"#.into()), &headers).await;
+    assert_eq!((other.status, other.code()), (422, "idempotency_key_reused"));
+    // Concurrent duplicates: one comment; the losers answer the same comment or ask to retry.
+    let headers = [("idempotency-key", "reply-2")];
+    let racing = (0..5).map(|_| h.call_raw("POST", "/requests/HD-1/comments", Some(&ann), Some(body.into()), &headers));
+    let answers = join_all(racing).await;
+    for a in &answers {
+        assert!(matches!(a.status, 200 | 201 | 409), "{a:?}");
+    }
+    let detail = h.call("GET", "/requests/HD-1", Some(&ann), None).await;
+    assert_eq!(detail.body["comment_count"], 2);
+    assert_eq!(detail.body["comments"].as_array().unwrap().len(), 2);
+}

@@ -56,11 +56,15 @@ async fn the_handlers_answer_their_events() {
     let (status, again) = invoke(helpdesk_intake::handle, &h.app, event("raise-request", &as_ann)).await;
     assert_eq!((status, again["key"].as_str()), (200, Some("DEMO-1")));
 
-    let (status, _) = invoke(helpdesk_intake::handle, &h.app, event("reply", &as_ann)).await;
+    let (status, first) = invoke(helpdesk_intake::handle, &h.app, event("reply", &as_ann)).await;
     assert_eq!(status, 201);
+    // Delivered twice: the Idempotency-Key makes it one comment.
+    let (status, again) = invoke(helpdesk_intake::handle, &h.app, event("reply", &as_ann)).await;
+    assert_eq!((status, &again["id"]), (200, &first["id"]));
     let (status, detail) = invoke(helpdesk_intake::handle, &h.app, event("get-request", &as_ann)).await;
     assert_eq!(status, 200);
     assert_eq!(detail["comments"][0]["body"], "Any news?");
+    assert_eq!(detail["comments"].as_array().unwrap().len(), 1);
 
     let (status, refused) = invoke(helpdesk_intake::handle, &h.app, event("project-queue", &as_ann)).await;
     assert_eq!((status, refused["error"]["code"].as_str()), (403, Some("forbidden")));

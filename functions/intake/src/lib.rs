@@ -63,8 +63,11 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
             Ok(Reply::ok(body))
         }
         ("POST", "/requests/{key}/comments") => {
-            let comment = requests::add_comment(app, bearer, key, http::parse_json(req)?).await?;
-            Ok(Reply::created(requests::comment_json(&comment)))
+            let idempotency = http::header(req, "idempotency-key");
+            let (comment, replayed) =
+                requests::add_comment(app, bearer, key, http::parse_json(req)?, idempotency).await?;
+            let body = requests::comment_json(&comment);
+            Ok(if replayed { Reply::ok(body) } else { Reply::created(body) })
         }
         ("POST", "/requests/{key}/close") => {
             Ok(Reply::ok(requests::request_json(&requests::set_status(app, bearer, key, RequestStatus::Closed).await?)))
