@@ -7,7 +7,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 bash scripts/setup.sh
 if [ "${SKIP_ZIPS:-}" != 1 ]; then bash scripts/build.sh; fi
-cargo build --quiet --profile bench-local --bin auth --bin intake --bin hello-lambda --bin bench
+bins=$(grep -A3 'BuildProperties:' infra/template.yaml | awk '/Binary:/ {print "--bin", $2}')
+# shellcheck disable=SC2086
+cargo build --quiet --profile bench-local $bins --bin hello-lambda --bin bench
 source scripts/services.sh
 ddb_port=$(free_port); moto_port=$(free_port)
 start_services "$ddb_port" "$moto_port" "$root/.local/bench-logs"

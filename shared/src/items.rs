@@ -48,6 +48,24 @@ pub const COMMENT_PREFIX: &str = "C#";
 pub fn idempotency_key(user_id: &str, key_hash: &str) -> ItemKey {
     ItemKey::new(format!("IDEM#{user_id}#{key_hash}"), "IDEM")
 }
+pub fn participant_key(request: &str, user_id: &str) -> ItemKey {
+    ItemKey::new(request_partition(request), &format!("PART#{user_id}"))
+}
+pub fn history_key(request: &str, entry_id: &str) -> ItemKey {
+    ItemKey::new(request_partition(request), &format!("H#{entry_id}"))
+}
+pub fn project_customer_key(project: &str, user_id: &str) -> ItemKey {
+    ItemKey::new(format!("PROJECT#{project}"), &format!("CUSTOMER#{user_id}"))
+}
+pub fn managed_domains_key() -> ItemKey {
+    ItemKey::new("APP#settings".to_string(), "MANAGED_DOMAINS")
+}
+/// The project a request key belongs to: `HD-42` -> `HD`.
+pub fn project_of(request: &str) -> Option<&str> {
+    let (project, number) = request.rsplit_once('-')?;
+    (!project.is_empty() && !number.is_empty() && number.chars().all(|c| c.is_ascii_digit())).then_some(project)
+}
+
 /// A fixed-window counter: `scope` names what is limited, `window` the window's number.
 pub fn rate_key(scope: &str, subject: &str, window: i64) -> ItemKey {
     ItemKey::new(format!("RATE#{scope}#{subject}#{window}"), "RATE")
@@ -59,6 +77,9 @@ pub fn reporter_partition(user_id: &str) -> String {
 }
 pub fn user_sessions_partition(user_id: &str) -> String {
     format!("SESSIONS#{user_id}")
+}
+pub fn participant_partition(user_id: &str) -> String {
+    format!("PARTICIPANT#{user_id}")
 }
 pub fn queue_partition(project: &str) -> String {
     format!("QUEUE#{project}")
@@ -121,6 +142,13 @@ impl Record {
             Record::Idempotency(i) => {
                 IndexKeys { ttl: Some(i.expires_at), ..with(idempotency_key(&i.user_id, &i.key_hash)) }
             }
+            Record::Participant(p) => IndexKeys {
+                gsi1: Some((participant_partition(&p.user_id), p.request_id.clone())),
+                ..with(participant_key(&p.request_key, &p.user_id))
+            },
+            Record::HistoryEntry(h) => with(history_key(&h.request_key, &h.id)),
+            Record::ProjectCustomer(c) => with(project_customer_key(&c.project, &c.user_id)),
+            Record::ManagedDomains(_) => with(managed_domains_key()),
         }
     }
 
@@ -236,6 +264,7 @@ mod tests {
             reporter_email: "ann@example.com".into(),
             organization: None,
             participants: vec![],
+            participant_ids: vec![],
             comment_count: 0,
             created_at: 1_700_000_000,
             updated_at: 1_700_000_000,
@@ -268,6 +297,7 @@ mod tests {
             ("reporter_email".into(), s("ann@example.com")),
             ("organization".into(), AV::Null(true)),
             ("participants".into(), AV::L(vec![])),
+            ("participant_ids".into(), AV::L(vec![])),
             ("comment_count".into(), n(0)),
             ("created_at".into(), n(1_700_000_000)),
             ("updated_at".into(), n(1_700_000_000)),
@@ -328,7 +358,49 @@ mod tests {
     }
 
     #[test]
+    fn participant_item_is_exactly_this() {
+        let p = Participant {
+            request_key: "HD-7".into(),
+            request_id: "01J0000000000000000000000B".into(),
+            user_id: "U2".into(),
+            email: "bob@example.com".into(),
+            added_by: "U1".into(),
+            added_at: 9,
+        };
+        let item = to_item(&Record::Participant(p.clone()));
+        let expected: HashMap<String, AV> = HashMap::from([
+            ("type".into(), s("Participant")),
+            ("pk".into(), s("REQ#HD-7")),
+            ("sk".into(), s("PART#U2")),
+            ("gsi1pk".into(), s("PARTICIPANT#U2")),
+            ("gsi1sk".into(), s("01J0000000000000000000000B")),
+            ("request_key".into(), s("HD-7")),
+            ("request_id".into(), s("01J0000000000000000000000B")),
+            ("user_id".into(), s("U2")),
+            ("email".into(), s("bob@example.com")),
+            ("added_by".into(), s("U1")),
+            ("added_at".into(), n(9)),
+        ]);
+        assert_eq!(item, expected);
+        assert_eq!(from_item(item).unwrap(), Record::Participant(p));
+    }
+
+    #[test]
+    fn managed_domains_cover_subdomains_only_on_a_dot() {
+        let m = ManagedDomains { domains: vec!["syr.edu".into()], updated_at: 0 };
+        assert!(m.covers("a@syr.edu") && m.covers("a@mail.syr.edu"));
+        assert!(!m.covers("a@notsyr.edu") && !m.covers("a@syr.edu.evil.com"));
+    }
+
+    #[test]
     fn key_formats() {
+        assert_eq!(project_of("HD-42"), Some("HD"));
+        assert_eq!(project_of("A1-B2-3"), Some("A1-B2"));
+        assert_eq!(project_of("HD-"), None);
+        assert_eq!(project_of("HD-x"), None);
+        assert_eq!(history_key("HD-1", "01X").sk, "H#01X");
+        assert_eq!(project_customer_key("HD", "U1").sk, "CUSTOMER#U1");
+        assert_eq!(managed_domains_key(), ItemKey { pk: "APP#settings".into(), sk: "MANAGED_DOMAINS".into() });
         assert_eq!(email_key("a@b.c"), ItemKey { pk: "EMAIL#a@b.c".into(), sk: "EMAIL".into() });
         assert_eq!(comment_key("HD-1", "01X"), ItemKey { pk: "REQ#HD-1".into(), sk: "C#01X".into() });
         assert_eq!(project_member_key("HD", "U9").sk, "MEMBER#U9");

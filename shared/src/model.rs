@@ -140,8 +140,11 @@ pub struct Request {
     pub reporter_email: String,
     #[serde(default)]
     pub organization: Option<String>,
+    /// Participants' addresses, for display, and their account ids, for access checks.
     #[serde(default)]
     pub participants: Vec<String>,
+    #[serde(default)]
+    pub participant_ids: Vec<String>,
     pub comment_count: u32,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -173,6 +176,57 @@ pub struct IdempotencyRecord {
     pub expires_at: Timestamp,
 }
 
+/// A participant of a request: lets the participant find it (`view=participating`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Participant {
+    pub request_key: String,
+    /// The request's ULID: participations list in request order.
+    pub request_id: String,
+    pub user_id: String,
+    pub email: String,
+    pub added_by: String,
+    pub added_at: Timestamp,
+}
+
+/// One entry of a request's history: who changed what, when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub request_key: String,
+    pub id: String,
+    pub actor_id: String,
+    pub actor_email: String,
+    /// `participants_added`, `participants_removed`, ...
+    pub action: String,
+    #[serde(default)]
+    pub emails: Vec<String>,
+    pub at: Timestamp,
+}
+
+/// A customer added to a project by an agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectCustomer {
+    pub project: String,
+    pub user_id: String,
+    pub email: String,
+    pub added_by: String,
+    pub added_at: Timestamp,
+}
+
+/// Email domains an institution manages: only app admins create accounts in them.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ManagedDomains {
+    pub domains: Vec<String>,
+    pub updated_at: Timestamp,
+}
+
+impl ManagedDomains {
+    /// Whether an address falls in a managed domain (or one of its subdomains).
+    pub fn covers(&self, email: &str) -> bool {
+        let domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or(email);
+        self.domains.iter().any(|d| domain == d || domain.strip_suffix(d.as_str()).is_some_and(|p| p.ends_with('.')))
+    }
+}
+
 /// Every kind of record the table holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
@@ -186,4 +240,8 @@ pub enum Record {
     Request(Request),
     Comment(Comment),
     Idempotency(IdempotencyRecord),
+    Participant(Participant),
+    HistoryEntry(HistoryEntry),
+    ProjectCustomer(ProjectCustomer),
+    ManagedDomains(ManagedDomains),
 }

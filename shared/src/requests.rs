@@ -3,9 +3,9 @@
 use crate::auth::{authenticate, claimed_user_id, Principal};
 use crate::error::ApiError;
 use crate::items::{idempotency_key, project_key, request_key, request_partition, ItemKey};
-use crate::model::{Comment, IdempotencyRecord, Project, Record, Request, RequestStatus, User};
+use crate::model::{Comment, HistoryEntry, IdempotencyRecord, Project, Record, Request, RequestStatus, User};
 use crate::projects::{load_project, require_agent};
-use crate::store::{Condition, Cursor, Query, StoreError, Write};
+use crate::store::{Condition, Query, StoreError, Write};
 use crate::table::Index;
 use crate::text::{check_text, decode_cursor, encode_cursor, rfc3339, sha256_hex};
 use crate::App;
@@ -91,12 +91,13 @@ pub fn page_json(page: &RequestPage) -> Value {
     json!({"items": page.items.iter().map(request_json).collect::<Vec<_>>(), "next_cursor": page.next_cursor})
 }
 
-fn is_agent(user: &User, request: &Request) -> bool {
+pub fn is_agent(user: &User, request: &Request) -> bool {
     user.app_admin || user.is_agent_of(&request.project)
 }
 
-fn is_party(user: &User, request: &Request) -> bool {
-    request.reporter_id == user.id || request.participants.iter().any(|p| p == &user.email)
+/// The reporter or a participant.
+pub fn is_party(user: &User, request: &Request) -> bool {
+    request.reporter_id == user.id || request.participant_ids.contains(&user.id)
 }
 
 /// Who may see a request. Anyone else gets 404, as if it did not exist.
@@ -191,6 +192,7 @@ pub async fn create_request(
             reporter_email: user.email.clone(),
             organization: None,
             participants: vec![],
+            participant_ids: vec![],
             comment_count: 0,
             created_at: now,
             updated_at: now,
@@ -287,19 +289,38 @@ async fn load_visible(
     }
 }
 
-/// A request with its comments (internal notes only for agents): one Query of its partition.
-/// The session check and the Query run in parallel; nothing read is returned unless the
-/// caller is signed in and may see the request.
-pub async fn get_request(app: &App, bearer: Option<&str>, key: &str) -> Result<(Request, Vec<Comment>), ApiError> {
+/// A request as its reader sees it.
+#[derive(Debug, PartialEq)]
+pub struct RequestDetail {
+    pub request: Request,
+    /// Oldest first; internal notes only for agents.
+    pub comments: Vec<Comment>,
+    /// Oldest first: who shared it with whom, and other changes.
+    pub history: Vec<HistoryEntry>,
+}
+
+pub fn detail_json(detail: &RequestDetail) -> Value {
+    let mut body = request_json(&detail.request);
+    body["comments"] = detail.comments.iter().map(comment_json).collect();
+    body["history"] = detail
+        .history
+        .iter()
+        .map(|h| json!({"action": h.action, "by": h.actor_email, "emails": h.emails, "at": rfc3339(h.at)}))
+        .collect();
+    body
+}
+
+/// A request with its comments and history: one Query of its partition, in parallel with the
+/// session check; nothing read is returned unless the caller is signed in and may see it.
+pub async fn get_request(app: &App, bearer: Option<&str>, key: &str) -> Result<RequestDetail, ApiError> {
     claimed_user_id(bearer).ok_or(ApiError::Unauthorized)?;
     let query = Query {
         index: Index::Table,
         pk: request_partition(key),
-        sk_prefix: None,
-        // Newest first: META (sorting after every `C#`) comes first, then the latest comments.
+        // Newest first: PART# and META come first, then history (H#) and the latest comments (C#).
         newest_first: true,
         limit: MAX_COMMENTS_READ,
-        start: None,
+        after: None,
         status: None,
     };
     let (auth, page) = tokio::join!(authenticate(app, bearer, &[]), app.store.query(&query));
@@ -307,19 +328,22 @@ pub async fn get_request(app: &App, bearer: Option<&str>, key: &str) -> Result<(
     let page = page?;
     let mut request = None;
     let mut comments = vec![];
+    let mut history = vec![];
     for record in page.records {
         match record {
             Record::Request(r) => request = Some(r),
             Record::Comment(c) => comments.push(c),
+            Record::HistoryEntry(h) => history.push(h),
             _ => {}
         }
     }
     comments.reverse();
+    history.reverse();
     let request = request.filter(|r| can_view(&principal.user, r)).ok_or(ApiError::NotFound("request"))?;
     if !is_agent(&principal.user, &request) {
         comments.retain(|c| !c.internal);
     }
-    Ok((request, comments))
+    Ok(RequestDetail { request, comments, history })
 }
 
 /// Writes `change` of a request under optimistic locking, with `extra` writes in the same
@@ -461,82 +485,159 @@ fn parse_status(raw: Option<&str>) -> Result<Option<RequestStatus>, ApiError> {
     .transpose()
 }
 
-/// One page of requests from an index partition, newest first. With a status filter it reads
-/// on until the page is full, and the cursor is the last request returned.
-async fn list_index(
+/// A list cursor: the sort key (request ULID) the next page continues after.
+fn decode_list_cursor(raw: &str) -> Result<String, ApiError> {
+    match decode_cursor(raw)?.as_slice() {
+        [ulid] if ulid.len() == 26 && ulid.chars().all(|c| c.is_ascii_alphanumeric()) => Ok(ulid.clone()),
+        _ => Err(ApiError::bad_request("invalid_cursor", "the cursor is not valid for this list")),
+    }
+}
+
+/// A run of requests read from one source, newest first, and the sort key to resume after
+/// when the source may hold more.
+type Run = (Vec<Request>, Option<String>);
+
+/// Requests of one index partition, newest first, after `after`. With a status filter it
+/// reads on until `limit` requests are found.
+async fn read_index(
     app: &App,
     index: Index,
     pk: String,
     status: Option<RequestStatus>,
-    options: &ListOptions,
-) -> Result<RequestPage, ApiError> {
-    let limit = page_size(options.limit.as_deref())?;
-    let mut start = match &options.cursor {
-        None => None,
-        Some(raw) => match decode_cursor(raw)?.as_slice() {
-            [pk, sk, index_sk] => Some(Cursor { pk: pk.clone(), sk: sk.clone(), index_sk: Some(index_sk.clone()) }),
-            _ => return Err(ApiError::bad_request("invalid_cursor", "the cursor is not valid for this list")),
-        },
-    };
+    mut after: Option<String>,
+    limit: usize,
+) -> Result<Run, ApiError> {
     let mut items = Vec::new();
     for _ in 0..10 {
-        let page = app
-            .store
-            .query(&Query {
-                index,
-                pk: pk.clone(),
-                sk_prefix: None,
-                newest_first: true,
-                limit: limit - items.len(),
-                start,
-                status,
-            })
-            .await?;
+        let query = Query {
+            index,
+            pk: pk.clone(),
+            newest_first: true,
+            limit: limit - items.len(),
+            after: after.take(),
+            status,
+        };
+        let page = app.store.query(&query).await?;
         items.extend(page.records.into_iter().filter_map(|r| match r {
             Record::Request(r) => Some(r),
             _ => None,
         }));
-        match page.next {
-            Some(next) if items.len() < limit => start = Some(next),
-            Some(_) => break,
-            None => return Ok(RequestPage { items, next_cursor: None }),
+        after = page.last_sort_key;
+        if after.is_none() || items.len() >= limit {
+            break;
         }
     }
-    let next_cursor = items.last().map(|last| {
-        let keys = Record::Request(last.clone()).index_keys();
-        let (_, index_sk) = keys.for_index(index).unwrap_or_default();
-        encode_cursor(&[&keys.pk, &keys.sk, index_sk])
-    });
-    Ok(RequestPage { items, next_cursor })
+    Ok((items, after))
 }
 
-/// The customer's list. `mine` and `all` read the requests they reported; participations and
-/// organization sharing join `all` when those features land.
+/// Requests the user participates in, newest first: a Query of their participations, then
+/// one BatchGet of those requests.
+async fn read_participating(
+    app: &App,
+    user_id: &str,
+    status: Option<RequestStatus>,
+    mut after: Option<String>,
+    limit: usize,
+) -> Result<Run, ApiError> {
+    let mut items = Vec::new();
+    for _ in 0..10 {
+        let query = Query {
+            index: Index::Gsi1,
+            pk: crate::items::participant_partition(user_id),
+            newest_first: true,
+            limit: limit - items.len(),
+            after: after.take(),
+            status: None,
+        };
+        let page = app.store.query(&query).await?;
+        let keys: Vec<_> = page
+            .records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Participant(p) => Some(request_key(&p.request_key)),
+                _ => None,
+            })
+            .collect();
+        let requests = app.store.get_many(&keys).await?;
+        items.extend(requests.into_iter().filter_map(|r| match r {
+            Record::Request(r)
+                if r.participant_ids.iter().any(|id| id == user_id) && status.is_none_or(|s| r.status == s) =>
+            {
+                Some(r)
+            }
+            _ => None,
+        }));
+        after = page.last_sort_key;
+        if after.is_none() || items.len() >= limit {
+            break;
+        }
+    }
+    Ok((items, after))
+}
+
+/// Merges runs of several sources into one page, newest first, without duplicates. Every
+/// source has delivered all its requests at or after the largest resume key, so the page
+/// keeps only those, and the next page continues after the last one kept.
+fn merge_runs(runs: Vec<Run>, limit: usize) -> RequestPage {
+    let boundary = runs.iter().filter_map(|(_, resume)| resume.clone()).max();
+    let mut items: Vec<Request> = runs.into_iter().flat_map(|(items, _)| items).collect();
+    items.sort_by(|a, b| b.id.cmp(&a.id));
+    items.dedup_by(|a, b| a.key == b.key);
+    if let Some(b) = &boundary {
+        items.retain(|r| r.id >= *b);
+    }
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|r| r.id.clone())
+    } else {
+        boundary
+    };
+    RequestPage { items, next_cursor: next.map(|n| encode_cursor(&[&n])) }
+}
+
+/// The customer's list: `mine` (reported), `participating`, `all` (both, merged; organization
+/// sharing joins it with its issue), newest first, with a stable cursor across pages.
 pub async fn list_for_customer(
     app: &App,
     bearer: Option<&str>,
     options: &ListOptions,
 ) -> Result<RequestPage, ApiError> {
     let status = parse_status(options.status.as_deref())?;
+    let limit = page_size(options.limit.as_deref())?;
+    let after = options.cursor.as_deref().map(decode_list_cursor).transpose()?;
     let view = options.view.as_deref().unwrap_or("all");
     let user_id = claimed_user_id(bearer).ok_or(ApiError::Unauthorized)?;
-    match view {
-        // The list of the user the token claims is read while the session is checked; it is
-        // returned only when the check passes.
-        "all" | "mine" => {
-            let partition = crate::items::reporter_partition(user_id);
-            let (auth, page) =
-                tokio::join!(authenticate(app, bearer, &[]), list_index(app, Index::Gsi1, partition, status, options));
+    let reported =
+        || read_index(app, Index::Gsi1, crate::items::reporter_partition(user_id), status, after.clone(), limit);
+    let participating = || read_participating(app, user_id, status, after.clone(), limit);
+    // The lists of the user the token claims are read while the session is checked; they are
+    // returned only when the check passes.
+    let runs = match view {
+        "mine" => {
+            let (auth, run) = tokio::join!(authenticate(app, bearer, &[]), reported());
             auth?;
-            page
+            vec![run?]
         }
-        // Nobody can be a participant or an organization member yet: nothing is shared.
-        "participating" | "organization" => {
+        "participating" => {
+            let (auth, run) = tokio::join!(authenticate(app, bearer, &[]), participating());
+            auth?;
+            vec![run?]
+        }
+        "all" => {
+            let (auth, own, shared) = tokio::join!(authenticate(app, bearer, &[]), reported(), participating());
+            auth?;
+            vec![own?, shared?]
+        }
+        // Organization sharing arrives with its own issue: nothing is shared that way yet.
+        "organization" => {
             authenticate(app, bearer, &[]).await?;
-            Ok(RequestPage { items: vec![], next_cursor: None })
+            vec![]
         }
-        _ => Err(ApiError::bad_request("invalid_view", "view must be all, mine, participating or organization")),
-    }
+        _ => {
+            return Err(ApiError::bad_request("invalid_view", "view must be all, mine, participating or organization"))
+        }
+    };
+    Ok(merge_runs(runs, limit))
 }
 
 /// The project's queue for agents, newest first, optionally by status.
@@ -553,11 +654,13 @@ pub async fn list_queue(
         Some(s) => (Index::Gsi3, crate::items::queue_status_partition(project, s)),
     };
     // The queue is read while the session and project are; it is returned only to agents.
-    let (loaded, page) =
-        tokio::join!(load_project(app, bearer, project), list_index(app, index, partition, None, options));
+    let limit = page_size(options.limit.as_deref())?;
+    let after = options.cursor.as_deref().map(decode_list_cursor).transpose()?;
+    let (loaded, run) =
+        tokio::join!(load_project(app, bearer, project), read_index(app, index, partition, None, after, limit));
     let (principal, project) = loaded?;
     require_agent(&principal, &project.key)?;
-    page
+    Ok(merge_runs(vec![run?], limit))
 }
 
 #[cfg(test)]
@@ -609,10 +712,10 @@ mod tests {
         add_comment(&app, Some(&agent), "HD-1", NewComment { body: "public".into(), internal: false }, None)
             .await
             .unwrap();
-        let (_, seen_by_ann) = get_request(&app, Some(&ann), "HD-1").await.unwrap();
-        assert_eq!(seen_by_ann.iter().map(|c| c.body.as_str()).collect::<Vec<_>>(), ["public"]);
-        let (r, seen_by_agent) = get_request(&app, Some(&agent), "HD-1").await.unwrap();
-        assert_eq!((seen_by_agent.len(), r.comment_count), (2, 2));
+        let seen_by_ann = get_request(&app, Some(&ann), "HD-1").await.unwrap();
+        assert_eq!(seen_by_ann.comments.iter().map(|c| c.body.as_str()).collect::<Vec<_>>(), ["public"]);
+        let seen_by_agent = get_request(&app, Some(&agent), "HD-1").await.unwrap();
+        assert_eq!((seen_by_agent.comments.len(), seen_by_agent.request.comment_count), (2, 2));
     }
 
     #[tokio::test]

@@ -18,6 +18,7 @@ const fn route(method: &'static str, path: &'static str, function: &'static str)
 
 pub const AUTH: &str = "auth";
 pub const INTAKE: &str = "intake";
+pub const SHARING: &str = "sharing";
 
 pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/auth/magic-link", AUTH),
@@ -35,6 +36,12 @@ pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/requests/{key}/comments", INTAKE),
     route("POST", "/requests/{key}/close", INTAKE),
     route("POST", "/requests/{key}/reopen", INTAKE),
+    route("GET", "/requests/{key}/participants", SHARING),
+    route("POST", "/requests/{key}/participants", SHARING),
+    route("DELETE", "/requests/{key}/participants/{email}", SHARING),
+    route("POST", "/projects/{key}/customers", SHARING),
+    route("GET", "/admin/managed-domains", SHARING),
+    route("PUT", "/admin/managed-domains", SHARING),
 ];
 
 /// Path parameters of a matched route, percent-decoded.

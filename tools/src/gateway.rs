@@ -22,6 +22,7 @@ pub async fn dispatch(app: &App, req: Request) -> Response<Body> {
         Ok((spec, _)) => match spec.function {
             routes::AUTH => helpdesk_auth::handle(app, req).await,
             routes::INTAKE => helpdesk_intake::handle(app, req).await,
+            routes::SHARING => helpdesk_sharing::handle(app, req).await,
             other => finish("gateway", &req, started, Err(ApiError::Internal(format!("no function {other}")))),
         },
         Err(err) => finish("gateway", &req, started, Err(err)),

@@ -57,10 +57,7 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
             Ok(Reply::ok(requests::page_json(&requests::list_for_customer(app, bearer, &list_options(req)).await?)))
         }
         ("GET", "/requests/{key}") => {
-            let (request, comments) = requests::get_request(app, bearer, key).await?;
-            let mut body = requests::request_json(&request);
-            body["comments"] = comments.iter().map(requests::comment_json).collect();
-            Ok(Reply::ok(body))
+            Ok(Reply::ok(requests::detail_json(&requests::get_request(app, bearer, key).await?)))
         }
         ("POST", "/requests/{key}/comments") => {
             let idempotency = http::header(req, "idempotency-key");

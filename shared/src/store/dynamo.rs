@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::items::dynamo::{from_item, item_size, key_item, to_item, Item};
-use crate::table::{PK, SK, TTL_ATTRIBUTE};
+use crate::table::{PK, TTL_ATTRIBUTE};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, ConsumedCapacity, Delete, KeysAndAttributes, Put, ReturnConsumedCapacity,
@@ -233,24 +233,16 @@ impl Store for DynamoStore {
         let mut names = HashMap::from([("#pk".to_string(), pk_name.to_string())]);
         let mut values = HashMap::from([(":pk".to_string(), s(&query.pk))]);
         let mut condition = "#pk = :pk".to_string();
-        if let Some(prefix) = &query.sk_prefix {
-            names.insert("#sk".into(), sk_name.into());
-            values.insert(":prefix".into(), s(prefix));
-            condition.push_str(" AND begins_with(#sk, :prefix)");
-        }
         let filter = query.status.map(|status| {
             names.insert("#status".into(), "status".into());
             values.insert(":status".into(), s(status.as_str()));
             "#status = :status".to_string()
         });
-        let start = query.start.as_ref().map(|c| {
-            let mut key = key_item(&ItemKey { pk: c.pk.clone(), sk: c.sk.clone() });
-            if let Some(index_sk) = &c.index_sk {
-                key.insert(pk_name.to_string(), s(&query.pk));
-                key.insert(sk_name.to_string(), s(index_sk));
-            }
-            key
-        });
+        if let Some(after) = &query.after {
+            names.insert("#sk".into(), sk_name.into());
+            values.insert(":after".into(), s(after));
+            condition.push_str(if query.newest_first { " AND #sk < :after" } else { " AND #sk > :after" });
+        }
         self.begin();
         let result = self
             .client
@@ -263,32 +255,23 @@ impl Store for DynamoStore {
             .set_expression_attribute_values(Some(values))
             .scan_index_forward(!query.newest_first)
             .limit(query.limit as i32)
-            .set_exclusive_start_key(start)
             .consistent_read(query.index.gsi().is_none())
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await;
         self.count(result.as_ref().ok().and_then(|o| o.consumed_capacity()));
-        let out = result.map_err(|e| match classify(e) {
-            StoreError::Other(m) if query.start.is_some() && m.starts_with("ValidationException") => {
-                StoreError::BadCursor
-            }
-            other => other,
-        })?;
+        let out = result.map_err(classify)?;
         let records = out
             .items
             .unwrap_or_default()
             .into_iter()
             .map(|i| from_item(i).map_err(StoreError::Other))
             .collect::<Result<Vec<_>, _>>()?;
-        let next = out.last_evaluated_key.map(|lek| {
-            let get = |name: &str| match lek.get(name) {
-                Some(AttributeValue::S(v)) => v.clone(),
-                _ => String::new(),
-            };
-            Cursor { pk: get(PK), sk: get(SK), index_sk: query.index.gsi().map(|_| get(sk_name)) }
+        let last_sort_key = out.last_evaluated_key.and_then(|mut lek| match lek.remove(sk_name) {
+            Some(AttributeValue::S(v)) => Some(v),
+            _ => None,
         });
-        Ok(Page { records, next })
+        Ok(Page { records, last_sort_key })
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {

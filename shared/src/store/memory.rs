@@ -50,34 +50,29 @@ impl Store for MemoryStore {
             .filter_map(|r| {
                 let keys = r.index_keys();
                 let (pk, sk) = keys.for_index(query.index)?;
-                let prefix_ok = query.sk_prefix.as_ref().is_none_or(|p| sk.starts_with(p.as_str()));
-                (pk == query.pk && prefix_ok).then(|| ((sk.to_string(), keys.pk.clone(), keys.sk.clone()), r.clone()))
+                (pk == query.pk).then(|| ((sk.to_string(), keys.pk.clone(), keys.sk.clone()), r.clone()))
             })
             .collect();
         matching.sort_by(|a, b| a.0.cmp(&b.0));
         if query.newest_first {
             matching.reverse();
         }
-        let start = match &query.start {
-            None => 0,
-            Some(c) => {
-                let sort = (c.index_sk.clone().unwrap_or_else(|| c.sk.clone()), c.pk.clone(), c.sk.clone());
-                let pos = matching.iter().position(|(k, _)| *k == sort).ok_or(StoreError::BadCursor)?;
-                pos + 1
-            }
-        };
-        let rest = &matching[start.min(matching.len())..];
+        let rest: Vec<_> = matching
+            .into_iter()
+            .filter(|((sk, _, _), _)| match &query.after {
+                None => true,
+                Some(after) if query.newest_first => sk < after,
+                Some(after) => sk > after,
+            })
+            .collect();
         let page: Vec<_> = rest.iter().take(query.limit).collect();
-        let next = (rest.len() > query.limit).then(|| {
-            let ((isk, pk, sk), _) = page.last().unwrap();
-            Cursor { pk: pk.clone(), sk: sk.clone(), index_sk: query.index.gsi().map(|_| isk.clone()) }
-        });
+        let last_sort_key = (rest.len() > query.limit).then(|| page.last().unwrap().0 .0.clone());
         let keep = |r: &Record| match (query.status, r) {
             (None, _) => true,
             (Some(status), Record::Request(req)) => req.status == status,
             (Some(_), _) => false,
         };
-        Ok(Page { records: page.into_iter().map(|(_, r)| r.clone()).filter(keep).collect(), next })
+        Ok(Page { records: page.into_iter().map(|(_, r)| r.clone()).filter(keep).collect(), last_sort_key })
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {

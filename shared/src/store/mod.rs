@@ -24,8 +24,6 @@ pub enum StoreError {
     Conflict,
     #[error("storage unavailable: {0}")]
     Unavailable(String),
-    #[error("the cursor does not belong to this query")]
-    BadCursor,
     #[error("storage error: {0}")]
     Other(String),
 }
@@ -65,22 +63,16 @@ pub enum Write {
     Check { key: ItemKey, condition: Condition },
 }
 
-/// Where a page starts: the last item of the previous page, by its primary and index keys.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cursor {
-    pub pk: String,
-    pub sk: String,
-    pub index_sk: Option<String>,
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct Query {
     pub index: Index,
     pub pk: String,
-    pub sk_prefix: Option<String>,
     pub newest_first: bool,
     pub limit: usize,
-    pub start: Option<Cursor>,
+    /// Continue after this sort key: only keys strictly before it (newest first) or after
+    /// it (oldest first). Sort keys of lists are unique ULIDs, so this is a stable cursor that
+    /// also works across several partitions merged into one list.
+    pub after: Option<String>,
     /// Keep only requests in this status. Like DynamoDB's FilterExpression it applies after
     /// `limit`, so a page may come back short with a `next` cursor.
     pub status: Option<crate::model::RequestStatus>,
@@ -89,7 +81,8 @@ pub struct Query {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page {
     pub records: Vec<Record>,
-    pub next: Option<Cursor>,
+    /// The sort key where DynamoDB stopped (its LastEvaluatedKey), when it may have more.
+    pub last_sort_key: Option<String>,
 }
 
 /// A fixed-window counter: `bump` counts one hit and says whether it stayed within the limit.

@@ -201,7 +201,9 @@ async fn main() {
 
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     println!("\nLambda zips (cargo lambda build --release --arm64):");
-    for name in ["auth", "intake", "hello-lambda"] {
+    let mut functions = helpdesk_tools::template::binaries(&helpdesk_tools::template::load());
+    functions.push("hello-lambda".into());
+    for name in &functions {
         let zip = root.join(format!("target/lambda/{name}/bootstrap.zip"));
         match std::fs::metadata(&zip) {
             Ok(m) => println!("  {name:<14} {:>9} bytes ({:.2} MB)", m.len(), m.len() as f64 / 1_048_576.0),
@@ -222,7 +224,7 @@ async fn main() {
     ];
     let profile_dir = std::env::var("BENCH_BIN_DIR").unwrap_or_else(|_| "target/bench-local".into());
     println!("\nInit, process start to first poll of the runtime API (median of 7, native {profile_dir} build, SDK clients created and connections warmed):");
-    for name in ["auth", "intake", "hello-lambda"] {
+    for name in &functions {
         match init_time(&root.join(&profile_dir).join(name), &env).await {
             Some(ms) => println!("  {name:<14} {ms:>8.1} ms"),
             None => println!("  {name:<14} not measured (binary missing or it never polled)"),
