@@ -20,4 +20,12 @@ export HELPDESK_TEST_DYNAMODB="http://127.0.0.1:$ddb_port"
 export HELPDESK_TEST_MOTO="http://127.0.0.1:$moto_port"
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
 echo "== cargo test (DynamoDB Local on $ddb_port, moto on $moto_port)"
-cargo test --workspace --quiet "$@"
+log="$root/.local/test-logs/cargo-test.log"
+set +e
+cargo test --workspace --all-targets --quiet "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line over every test binary (cargo prints one result line per binary).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "summary: %d passed, %d failed\n", p, f }' "$log"
+exit "$status"

@@ -392,6 +392,28 @@ mod tests {
         assert!(!m.covers("a@notsyr.edu") && !m.covers("a@syr.edu.evil.com"));
     }
 
+    /// The access-pattern table in the docs names every key prefix this module writes.
+    #[test]
+    fn the_docs_list_every_key_prefix() {
+        let docs = include_str!("../../docs/access-patterns.md");
+        let source = include_str!("items.rs");
+        let mut prefixes: Vec<&str> = source
+            .match_indices('"')
+            .filter_map(|(i, _)| {
+                let rest = &source[i + 1..];
+                let end = rest.find('#')?;
+                let word = &rest[..end];
+                (!word.is_empty() && word.chars().all(|c| c.is_ascii_uppercase())).then(|| &rest[..=end])
+            })
+            .collect();
+        prefixes.sort();
+        prefixes.dedup();
+        assert!(prefixes.len() >= 12, "{prefixes:?}");
+        for prefix in prefixes {
+            assert!(docs.contains(&format!("`{prefix}")), "docs/access-patterns.md does not mention {prefix}");
+        }
+    }
+
     #[test]
     fn key_formats() {
         assert_eq!(project_of("HD-42"), Some("HD"));

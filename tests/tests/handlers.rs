@@ -66,6 +66,21 @@ async fn the_handlers_answer_their_events() {
     assert_eq!(detail["comments"][0]["body"], "Any news?");
     assert_eq!(detail["comments"].as_array().unwrap().len(), 1);
 
+    // Sharing, delivered twice: one participant, one history entry.
+    let bob = h.email("bob");
+    h.sign_in(&bob).await;
+    let share_fill = [
+        ("REPLACE_WITH_SESSION_TOKEN", token.as_str()),
+        ("bob@example.com", bob.as_str()),
+        ("Bob@Example.com", bob.as_str()),
+    ];
+    for _ in 0..2 {
+        let (status, shared) = invoke(helpdesk_sharing::handle, &h.app, event("share", &share_fill)).await;
+        assert_eq!((status, &shared["items"]), (200, &serde_json::json!([{"email": bob}])));
+    }
+    let (_, detail) = invoke(helpdesk_intake::handle, &h.app, event("get-request", &as_ann)).await;
+    assert_eq!(detail["history"].as_array().unwrap().len(), 1);
+
     let (status, refused) = invoke(helpdesk_intake::handle, &h.app, event("project-queue", &as_ann)).await;
     assert_eq!((status, refused["error"]["code"].as_str()), (403, Some("forbidden")));
     let admin = h.sign_in(helpdesk_tools::local::DEMO_ADMIN).await;

@@ -107,6 +107,11 @@ async fn main() {
     let h = Harness::start().await;
     let admin = h.admin_with_project("BENCH").await;
     let customer = h.sign_in(&h.email("customer")).await;
+    let colleagues: Vec<String> = (1..=3).map(|i| h.email(&format!("colleague{i}"))).collect();
+    let mut colleague_tokens = vec![];
+    for c in &colleagues {
+        colleague_tokens.push(h.sign_in(c).await);
+    }
     let http = reqwest::Client::new();
     let call = |method: reqwest::Method, path: String, token: &str, body: Option<serde_json::Value>| {
         let mut req = http.request(method, format!("{}{path}", h.base)).bearer_auth(token);
@@ -154,6 +159,26 @@ async fn main() {
     rows.push(
         measure(&h, "agent queue (25)", |_| {
             call(Method::GET, "/projects/BENCH/requests?limit=25".into(), &admin, None)
+        })
+        .await,
+    );
+    rows.push(
+        measure(&h, "share with 3 addresses", |i| {
+            let path = format!("/requests/BENCH-{}/participants", i + 1);
+            call(Method::POST, path, &customer, Some(json!({"emails": colleagues})))
+        })
+        .await,
+    );
+    let colleague = &colleague_tokens[0];
+    rows.push(
+        measure(&h, "list participating (25)", |_| {
+            call(Method::GET, "/requests?view=participating&limit=25".into(), colleague, None)
+        })
+        .await,
+    );
+    rows.push(
+        measure(&h, "list all, participant (25)", |_| {
+            call(Method::GET, "/requests?view=all&limit=25".into(), colleague, None)
         })
         .await,
     );
