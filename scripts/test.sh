@@ -22,7 +22,7 @@ export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
 echo "== cargo test (DynamoDB Local on $ddb_port, moto on $moto_port)"
 log="$root/.local/test-logs/cargo-test.log"
 set +e
-cargo test --workspace --all-targets --quiet "$@" 2>&1 | tee "$log"
+cargo test --workspace --all-targets --no-fail-fast --quiet "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 # One closing line over every test binary (cargo prints one result line per binary).

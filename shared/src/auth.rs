@@ -108,6 +108,7 @@ pub fn new_user(email: &str, now: i64) -> User {
         name: None,
         app_admin: false,
         project_roles: BTreeMap::new(),
+        organizations: BTreeMap::new(),
         suspended: false,
         created_at: now,
         version: 1,
@@ -193,7 +194,11 @@ pub fn user_json(user: &User) -> serde_json::Value {
         "app_admin": user.app_admin,
         "roles": user.project_roles,
         "suspended": user.suspended,
-        "organizations": [],
+        "organizations": user
+            .organizations
+            .iter()
+            .map(|(id, project)| serde_json::json!({"id": id, "project": project}))
+            .collect::<Vec<_>>(),
         "emails": [{"email": user.email, "primary": true, "verified": true}],
     })
 }

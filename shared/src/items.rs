@@ -60,6 +60,18 @@ pub fn project_customer_key(project: &str, user_id: &str) -> ItemKey {
 pub fn managed_domains_key() -> ItemKey {
     ItemKey::new("APP#settings".to_string(), "MANAGED_DOMAINS")
 }
+pub fn org_key(org_id: &str) -> ItemKey {
+    ItemKey::new(org_partition(org_id), "META")
+}
+pub fn org_partition(org_id: &str) -> String {
+    format!("ORG#{org_id}")
+}
+pub fn org_member_key(org_id: &str, user_id: &str) -> ItemKey {
+    ItemKey::new(org_partition(org_id), &format!("MEMBER#{user_id}"))
+}
+pub fn org_requests_partition(org_id: &str) -> String {
+    format!("ORGREQ#{org_id}")
+}
 /// The project a request key belongs to: `HD-42` -> `HD`.
 pub fn project_of(request: &str) -> Option<&str> {
     let (project, number) = request.rsplit_once('-')?;
@@ -96,6 +108,7 @@ pub struct IndexKeys {
     pub gsi1: Option<(String, String)>,
     pub gsi2: Option<(String, String)>,
     pub gsi3: Option<(String, String)>,
+    pub gsi4: Option<(String, String)>,
     /// Epoch seconds after which DynamoDB may delete the item (lazily: code checks expiry).
     pub ttl: Option<i64>,
 }
@@ -110,11 +123,12 @@ impl IndexKeys {
             Index::Gsi1 => &self.gsi1,
             Index::Gsi2 => &self.gsi2,
             Index::Gsi3 => &self.gsi3,
+            Index::Gsi4 => &self.gsi4,
         };
         pair.as_ref().map(|(p, s)| (p.as_str(), s.as_str()))
     }
     pub fn gsi_count(&self) -> usize {
-        [&self.gsi1, &self.gsi2, &self.gsi3].iter().filter(|g| g.is_some()).count()
+        [&self.gsi1, &self.gsi2, &self.gsi3, &self.gsi4].iter().filter(|g| g.is_some()).count()
     }
 }
 
@@ -136,6 +150,7 @@ impl Record {
                 gsi1: Some((reporter_partition(&r.reporter_id), r.id.clone())),
                 gsi2: Some((queue_partition(&r.project), r.id.clone())),
                 gsi3: Some((queue_status_partition(&r.project, r.status), r.id.clone())),
+                gsi4: r.organization.as_ref().map(|o| (org_requests_partition(o), r.id.clone())),
                 ..with(request_key(&r.key))
             },
             Record::Comment(c) => with(comment_key(&c.request_key, &c.id)),
@@ -149,6 +164,8 @@ impl Record {
             Record::HistoryEntry(h) => with(history_key(&h.request_key, &h.id)),
             Record::ProjectCustomer(c) => with(project_customer_key(&c.project, &c.user_id)),
             Record::ManagedDomains(_) => with(managed_domains_key()),
+            Record::Organization(o) => with(org_key(&o.id)),
+            Record::OrgMember(m) => with(org_member_key(&m.org_id, &m.user_id)),
         }
     }
 
@@ -180,7 +197,7 @@ impl Record {
 /// DynamoDB item mapping (serde_dynamo): the record's fields, its `type` tag, and the keys.
 pub mod dynamo {
     use super::*;
-    use crate::table::{GSI1, GSI2, GSI3, PK, SK, TTL_ATTRIBUTE};
+    use crate::table::{GSI1, GSI2, GSI3, GSI4, PK, SK, TTL_ATTRIBUTE};
     use aws_sdk_dynamodb::types::AttributeValue;
     use std::collections::HashMap;
 
@@ -197,7 +214,7 @@ pub mod dynamo {
         let mut item: Item = serde_dynamo::to_item(record).expect("records always serialise");
         let keys = record.index_keys();
         item.extend(key_item(&keys.primary()));
-        for (gsi, pair) in [(GSI1, &keys.gsi1), (GSI2, &keys.gsi2), (GSI3, &keys.gsi3)] {
+        for (gsi, pair) in [(GSI1, &keys.gsi1), (GSI2, &keys.gsi2), (GSI3, &keys.gsi3), (GSI4, &keys.gsi4)] {
             if let Some((p, s)) = pair {
                 item.insert(gsi.pk.to_string(), AttributeValue::S(p.clone()));
                 item.insert(gsi.sk.to_string(), AttributeValue::S(s.clone()));
@@ -210,7 +227,7 @@ pub mod dynamo {
     }
 
     pub fn from_item(mut item: Item) -> Result<Record, String> {
-        for name in [PK, SK, TTL_ATTRIBUTE, GSI1.pk, GSI1.sk, GSI2.pk, GSI2.sk, GSI3.pk, GSI3.sk] {
+        for name in [PK, SK, TTL_ATTRIBUTE, GSI1.pk, GSI1.sk, GSI2.pk, GSI2.sk, GSI3.pk, GSI3.sk, GSI4.pk, GSI4.sk] {
             item.remove(name);
         }
         serde_dynamo::from_item(item).map_err(|e| e.to_string())
@@ -308,6 +325,16 @@ mod tests {
     }
 
     #[test]
+    fn a_request_with_an_organization_is_in_its_index() {
+        let request = Request { organization: Some("O7".into()), ..sample_request() };
+        let item = to_item(&Record::Request(request.clone()));
+        assert_eq!(item["gsi4pk"], s("ORGREQ#O7"));
+        assert_eq!(item["gsi4sk"], s("01J0000000000000000000000A"));
+        assert_eq!(item["organization"], s("O7"));
+        assert_eq!(from_item(item).unwrap(), Record::Request(request));
+    }
+
+    #[test]
     fn session_item_carries_ttl_and_user_index() {
         let session = Session { token_hash: "ab12".into(), user_id: "U1".into(), created_at: 10, expires_at: 20 };
         let item = to_item(&Record::Session(session.clone()));
@@ -336,6 +363,7 @@ mod tests {
             app_admin: false,
             project_roles: BTreeMap::from([("HD".into(), ProjectRole::Agent)]),
             suspended: false,
+            organizations: BTreeMap::from([("O1".into(), "HD".into())]),
             created_at: 5,
             version: 3,
         };
@@ -350,6 +378,7 @@ mod tests {
             ("app_admin".into(), AV::Bool(false)),
             ("project_roles".into(), AV::M(HashMap::from([("HD".into(), s("agent"))]))),
             ("suspended".into(), AV::Bool(false)),
+            ("organizations".into(), AV::M(HashMap::from([("O1".into(), s("HD"))]))),
             ("created_at".into(), n(5)),
             ("version".into(), n(3)),
         ]);

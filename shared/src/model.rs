@@ -26,11 +26,21 @@ pub struct User {
     pub project_roles: BTreeMap<String, ProjectRole>,
     #[serde(default)]
     pub suspended: bool,
+    /// Organization id -> its project. Kept on the user so visibility needs no extra read.
+    #[serde(default)]
+    pub organizations: BTreeMap<String, String>,
     pub created_at: Timestamp,
     pub version: u64,
 }
 
 impl User {
+    pub fn is_member_of(&self, organization: &str) -> bool {
+        self.organizations.contains_key(organization)
+    }
+    /// The user's organizations in one project.
+    pub fn organizations_in<'a>(&'a self, project: &'a str) -> impl Iterator<Item = &'a String> + 'a {
+        self.organizations.iter().filter(move |(_, p)| p.as_str() == project).map(|(id, _)| id)
+    }
     pub fn role_in(&self, project: &str) -> Option<ProjectRole> {
         self.project_roles.get(project).copied()
     }
@@ -199,6 +209,9 @@ pub struct HistoryEntry {
     pub action: String,
     #[serde(default)]
     pub emails: Vec<String>,
+    /// What else the change names (an organization id, ...).
+    #[serde(default)]
+    pub detail: Option<String>,
     pub at: Timestamp,
 }
 
@@ -227,6 +240,32 @@ impl ManagedDomains {
     }
 }
 
+/// Who owns an organization's membership when a CRM sync does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExternalSource {
+    pub source: String,
+    /// Whom to ask for membership changes.
+    pub contact: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Organization {
+    pub id: String,
+    pub project: String,
+    pub name: String,
+    #[serde(default)]
+    pub external: Option<ExternalSource>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrgMember {
+    pub org_id: String,
+    pub user_id: String,
+    pub email: String,
+    pub added_at: Timestamp,
+}
+
 /// Every kind of record the table holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
@@ -244,4 +283,6 @@ pub enum Record {
     HistoryEntry(HistoryEntry),
     ProjectCustomer(ProjectCustomer),
     ManagedDomains(ManagedDomains),
+    Organization(Organization),
+    OrgMember(OrgMember),
 }

@@ -4,10 +4,10 @@
 use crate::auth::{authenticate, new_account_writes, new_user, Principal};
 use crate::error::ApiError;
 use crate::items::{email_key, managed_domains_key, project_key, project_of, request_key};
-use crate::model::{HistoryEntry, ManagedDomains, Participant, Project, ProjectCustomer, Record, Request, User};
-use crate::requests::{can_view, is_agent, is_party};
+use crate::model::{ManagedDomains, Participant, Project, ProjectCustomer, Record, Request, User};
+use crate::requests::{can_view, history_write, is_agent, is_party};
 use crate::store::{Condition, StoreError, Write};
-use crate::text::{check_text, new_ulid, normalize_email};
+use crate::text::{check_text, normalize_email};
 use crate::App;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -63,7 +63,7 @@ fn normalize_all(raw: &[String]) -> Result<Vec<String>, ApiError> {
     Ok(out)
 }
 
-fn managed_domain_refusal(emails: &[&String]) -> ApiError {
+pub(crate) fn managed_domain_refusal(emails: &[&String]) -> ApiError {
     let list = emails.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ");
     ApiError::Refused {
         code: "managed_domain",
@@ -106,27 +106,13 @@ async fn load_share_context(
             _ => {}
         }
     }
-    let request = request.filter(|r| can_view(&principal.user, r)).ok_or(ApiError::NotFound("request"))?;
     let project = project.ok_or(ApiError::NotFound("request"))?;
+    let sharing = project.settings.org_sharing;
+    let request = request.filter(|r| can_view(&principal.user, r, sharing)).ok_or(ApiError::NotFound("request"))?;
     if !(is_agent(&principal.user, &request) || is_party(&principal.user, &request)) {
         return Err(ApiError::forbidden("only the reporter, participants and agents can share this request"));
     }
     Ok(ShareContext { principal, request, project, managed, owners })
-}
-
-fn history(request: &Request, actor: &User, action: &str, emails: Vec<String>, at: i64) -> Write {
-    Write::Put {
-        record: Record::HistoryEntry(HistoryEntry {
-            request_key: request.key.clone(),
-            id: new_ulid(),
-            actor_id: actor.id.clone(),
-            actor_email: actor.email.clone(),
-            action: action.to_string(),
-            emails,
-            at,
-        }),
-        condition: Condition::NotExists,
-    }
 }
 
 /// Shares a request with several addresses in one transaction. Addresses already sharing it
@@ -201,7 +187,14 @@ pub async fn share(app: &App, bearer: Option<&str>, key: &str, input: ShareInput
                 condition: Condition::None,
             });
         }
-        writes.push(history(&next, user, "participants_added", new.iter().map(|e| (*e).clone()).collect(), now));
+        writes.push(history_write(
+            &next,
+            user,
+            "participants_added",
+            new.iter().map(|e| (*e).clone()).collect(),
+            None,
+            now,
+        ));
         next.version += 1;
         next.updated_at = now;
         writes.insert(
@@ -237,7 +230,7 @@ pub async fn unshare(app: &App, bearer: Option<&str>, key: &str, raw_email: &str
         let writes = vec![
             Write::Put { record: Record::Request(next.clone()), condition: Condition::VersionIs(ctx.request.version) },
             Write::Delete { key: crate::items::participant_key(&next.key, &user_id), condition: Condition::None },
-            history(&next, &ctx.principal.user, "participants_removed", vec![email.clone()], now),
+            history_write(&next, &ctx.principal.user, "participants_removed", vec![email.clone()], None, now),
         ];
         match app.store.transact(writes).await {
             Ok(()) => return Ok((next, cap)),
@@ -250,11 +243,16 @@ pub async fn unshare(app: &App, bearer: Option<&str>, key: &str, raw_email: &str
 
 /// The participants of a request the caller can see.
 pub async fn list_participants(app: &App, bearer: Option<&str>, key: &str) -> Result<Request, ApiError> {
-    let (principal, records) = authenticate(app, bearer, &[request_key(key)]).await?;
-    match records.into_iter().next() {
-        Some(Record::Request(r)) if can_view(&principal.user, &r) => Ok(r),
-        _ => Err(ApiError::NotFound("request")),
-    }
+    let project = project_of(key).ok_or(ApiError::NotFound("request"))?;
+    let (principal, records) = authenticate(app, bearer, &[request_key(key), project_key(project)]).await?;
+    let sharing = records.iter().any(|r| matches!(r, Record::Project(p) if p.settings.org_sharing));
+    records
+        .into_iter()
+        .find_map(|r| match r {
+            Record::Request(r) if can_view(&principal.user, &r, sharing) => Some(r),
+            _ => None,
+        })
+        .ok_or(ApiError::NotFound("request"))
 }
 
 fn customer_write(project: &str, account: &User, added_by: &str, now: i64) -> Write {

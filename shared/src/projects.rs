@@ -258,7 +258,7 @@ pub async fn bootstrap_app_admin(app: &App, email: &str) -> Result<User, ApiErro
 
 /// Applies `change` to the account of `email` (made on the spot when missing) under
 /// optimistic locking, with the extra writes `change` returns in the same transaction.
-async fn update_user_by_email(
+pub(crate) async fn update_user_by_email(
     app: &App,
     email: &str,
     change: impl Fn(&mut User) -> Vec<Write>,

@@ -47,6 +47,8 @@ pub struct NewComment {
 #[derive(Debug, Default, Clone)]
 pub struct ListOptions {
     pub view: Option<String>,
+    /// Only requests shared with this organization (customer lists).
+    pub organization: Option<String>,
     pub status: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<String>,
@@ -100,9 +102,23 @@ pub fn is_party(user: &User, request: &Request) -> bool {
     request.reporter_id == user.id || request.participant_ids.contains(&user.id)
 }
 
-/// Who may see a request. Anyone else gets 404, as if it did not exist.
-pub fn can_view(user: &User, request: &Request) -> bool {
-    is_agent(user, request) || is_party(user, request)
+/// Seed 004: a customer sees a request raised by someone else through their organization only
+/// when ALL hold: sharing is on in the project, the request has an organization set, and the
+/// customer belongs to that organization.
+pub fn org_shared(user: &User, request: &Request, org_sharing: bool) -> bool {
+    org_sharing && request.organization.as_deref().is_some_and(|o| user.is_member_of(o))
+}
+
+/// Who may see a request: its project's agents, its reporter and participants, and members
+/// of its organization when the project shares with organizations. This one function decides
+/// for every read and write path; anyone else gets 404, as if the request did not exist.
+pub fn can_view(user: &User, request: &Request, org_sharing: bool) -> bool {
+    is_agent(user, request) || is_party(user, request) || org_shared(user, request, org_sharing)
+}
+
+/// The project settings' sharing switch, from records read alongside a request.
+fn sharing_of(records: &[Record]) -> bool {
+    records.iter().any(|r| matches!(r, Record::Project(p) if p.settings.org_sharing))
 }
 
 fn validate_new_request(input: &NewRequest) -> Result<(), ApiError> {
@@ -177,6 +193,15 @@ pub async fn create_request(
     }
     let mut project = project.ok_or(ApiError::NotFound("project"))?;
     let user = &principal.user;
+    // Seed 004: raised by a member of exactly one of the project's organizations, the request
+    // is set to that organization.
+    let organization = {
+        let mut orgs = user.organizations_in(&project.key);
+        match (orgs.next(), orgs.next()) {
+            (Some(only), None) => Some(only.clone()),
+            _ => None,
+        }
+    };
     for attempt in 0..CREATE_ATTEMPTS {
         let seq = project.last_seq + 1;
         let request = Request {
@@ -190,7 +215,7 @@ pub async fn create_request(
             status: RequestStatus::Open,
             reporter_id: user.id.clone(),
             reporter_email: user.email.clone(),
-            organization: None,
+            organization: organization.clone(),
             participants: vec![],
             participant_ids: vec![],
             comment_count: 0,
@@ -271,9 +296,11 @@ async fn load_visible(
     key: &str,
     idempotency: Option<ItemKey>,
 ) -> Result<(Principal, Request, Option<IdempotencyRecord>), ApiError> {
-    let mut keys = vec![request_key(key)];
+    let project = crate::items::project_of(key).ok_or(ApiError::NotFound("request"))?;
+    let mut keys = vec![request_key(key), project_key(project)];
     keys.extend(idempotency);
     let (principal, records) = authenticate(app, bearer, &keys).await?;
+    let sharing = sharing_of(&records);
     let mut request = None;
     let mut first = None;
     for record in records {
@@ -284,7 +311,7 @@ async fn load_visible(
         }
     }
     match request {
-        Some(r) if can_view(&principal.user, &r) => Ok((principal, r, first)),
+        Some(r) if can_view(&principal.user, &r, sharing) => Ok((principal, r, first)),
         _ => Err(ApiError::NotFound("request")),
     }
 }
@@ -305,7 +332,7 @@ pub fn detail_json(detail: &RequestDetail) -> Value {
     body["history"] = detail
         .history
         .iter()
-        .map(|h| json!({"action": h.action, "by": h.actor_email, "emails": h.emails, "at": rfc3339(h.at)}))
+        .map(|h| json!({"action": h.action, "by": h.actor_email, "emails": h.emails, "detail": h.detail, "at": rfc3339(h.at)}))
         .collect();
     body
 }
@@ -314,6 +341,7 @@ pub fn detail_json(detail: &RequestDetail) -> Value {
 /// session check; nothing read is returned unless the caller is signed in and may see it.
 pub async fn get_request(app: &App, bearer: Option<&str>, key: &str) -> Result<RequestDetail, ApiError> {
     claimed_user_id(bearer).ok_or(ApiError::Unauthorized)?;
+    let project = crate::items::project_of(key).ok_or(ApiError::NotFound("request"))?;
     let query = Query {
         index: Index::Table,
         pk: request_partition(key),
@@ -323,8 +351,9 @@ pub async fn get_request(app: &App, bearer: Option<&str>, key: &str) -> Result<R
         after: None,
         status: None,
     };
-    let (auth, page) = tokio::join!(authenticate(app, bearer, &[]), app.store.query(&query));
-    let (principal, _) = auth?;
+    let project_keys = [project_key(project)];
+    let (auth, page) = tokio::join!(authenticate(app, bearer, &project_keys), app.store.query(&query));
+    let (principal, extra) = auth?;
     let page = page?;
     let mut request = None;
     let mut comments = vec![];
@@ -339,16 +368,41 @@ pub async fn get_request(app: &App, bearer: Option<&str>, key: &str) -> Result<R
     }
     comments.reverse();
     history.reverse();
-    let request = request.filter(|r| can_view(&principal.user, r)).ok_or(ApiError::NotFound("request"))?;
+    let sharing = sharing_of(&extra);
+    let request = request.filter(|r| can_view(&principal.user, r, sharing)).ok_or(ApiError::NotFound("request"))?;
     if !is_agent(&principal.user, &request) {
         comments.retain(|c| !c.internal);
     }
     Ok(RequestDetail { request, comments, history })
 }
 
+/// A history entry for a change of a request, to write in the change's transaction.
+pub(crate) fn history_write(
+    request: &Request,
+    actor: &User,
+    action: &str,
+    emails: Vec<String>,
+    detail: Option<String>,
+    at: i64,
+) -> Write {
+    Write::Put {
+        record: Record::HistoryEntry(HistoryEntry {
+            request_key: request.key.clone(),
+            id: crate::text::new_ulid(),
+            actor_id: actor.id.clone(),
+            actor_email: actor.email.clone(),
+            action: action.to_string(),
+            emails,
+            detail,
+            at,
+        }),
+        condition: Condition::NotExists,
+    }
+}
+
 /// Writes `change` of a request under optimistic locking, with `extra` writes in the same
 /// transaction; rereads and reapplies when someone else changed it first.
-async fn update_request(
+pub(crate) async fn update_request(
     app: &App,
     mut request: Request,
     change: impl Fn(&mut Request),
@@ -610,34 +664,82 @@ pub async fn list_for_customer(
     let reported =
         || read_index(app, Index::Gsi1, crate::items::reporter_partition(user_id), status, after.clone(), limit);
     let participating = || read_participating(app, user_id, status, after.clone(), limit);
-    // The lists of the user the token claims are read while the session is checked; they are
-    // returned only when the check passes.
-    let runs = match view {
-        "mine" => {
-            let (auth, run) = tokio::join!(authenticate(app, bearer, &[]), reported());
-            auth?;
-            vec![run?]
-        }
-        "participating" => {
-            let (auth, run) = tokio::join!(authenticate(app, bearer, &[]), participating());
-            auth?;
-            vec![run?]
-        }
-        "all" => {
-            let (auth, own, shared) = tokio::join!(authenticate(app, bearer, &[]), reported(), participating());
-            auth?;
-            vec![own?, shared?]
-        }
-        // Organization sharing arrives with its own issue: nothing is shared that way yet.
-        "organization" => {
-            authenticate(app, bearer, &[]).await?;
-            vec![]
-        }
+    let (with_own, with_participating, with_orgs) = match view {
+        "mine" => (true, false, false),
+        "participating" => (false, true, false),
+        "organization" => (false, false, true),
+        "all" => (true, true, true),
         _ => {
             return Err(ApiError::bad_request("invalid_view", "view must be all, mine, participating or organization"))
         }
     };
+    // The lists of the user the token claims are read while the session is checked; they are
+    // returned only when the check passes.
+    let (auth, own, shared) = tokio::join!(
+        authenticate(app, bearer, &[]),
+        async {
+            if with_own {
+                reported().await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+        async {
+            if with_participating {
+                participating().await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+    );
+    let (principal, _) = auth?;
+    let mut runs: Vec<Run> = own?.into_iter().chain(shared?).collect();
+    if with_orgs {
+        runs.extend(
+            read_organizations(app, &principal.user, options.organization.as_deref(), status, &after, limit).await?,
+        );
+    }
+    if let Some(org) = &options.organization {
+        for (items, _) in runs.iter_mut() {
+            items.retain(|r| r.organization.as_deref() == Some(org.as_str()));
+        }
+    }
     Ok(merge_runs(runs, limit))
+}
+
+/// Requests shared with the user's organizations (or the one asked for), for organizations
+/// whose project has sharing on: one BatchGet of those projects, then a Query per
+/// organization, in parallel.
+async fn read_organizations(
+    app: &App,
+    user: &User,
+    only: Option<&str>,
+    status: Option<RequestStatus>,
+    after: &Option<String>,
+    limit: usize,
+) -> Result<Vec<Run>, ApiError> {
+    let orgs: Vec<(&String, &String)> =
+        user.organizations.iter().filter(|(id, _)| only.is_none_or(|o| o == id.as_str())).collect();
+    if orgs.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut project_keys: Vec<_> = orgs.iter().map(|(_, p)| project_key(p)).collect();
+    project_keys.sort();
+    project_keys.dedup();
+    let sharing: Vec<String> = app
+        .store
+        .get_many(&project_keys)
+        .await?
+        .into_iter()
+        .filter_map(|r| match r {
+            Record::Project(p) if p.settings.org_sharing => Some(p.key),
+            _ => None,
+        })
+        .collect();
+    let reads = orgs.into_iter().filter(|(_, p)| sharing.contains(p)).map(|(org, _)| {
+        read_index(app, Index::Gsi4, crate::items::org_requests_partition(org), status, after.clone(), limit)
+    });
+    futures::future::try_join_all(reads).await
 }
 
 /// The project's queue for agents, newest first, optionally by status.

@@ -19,6 +19,7 @@ const fn route(method: &'static str, path: &'static str, function: &'static str)
 pub const AUTH: &str = "auth";
 pub const INTAKE: &str = "intake";
 pub const SHARING: &str = "sharing";
+pub const ORGANIZATIONS: &str = "organizations";
 
 pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/auth/magic-link", AUTH),
@@ -42,6 +43,13 @@ pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/projects/{key}/customers", SHARING),
     route("GET", "/admin/managed-domains", SHARING),
     route("PUT", "/admin/managed-domains", SHARING),
+    route("POST", "/projects/{key}/organizations", ORGANIZATIONS),
+    route("POST", "/organizations/{id}/members", ORGANIZATIONS),
+    route("PUT", "/organizations/{id}/members", ORGANIZATIONS),
+    route("DELETE", "/organizations/{id}/members/{email}", ORGANIZATIONS),
+    route("PUT", "/requests/{key}/organization", ORGANIZATIONS),
+    route("DELETE", "/requests/{key}/organization", ORGANIZATIONS),
+    route("GET", "/requests/{key}/visibility", ORGANIZATIONS),
 ];
 
 /// Path parameters of a matched route, percent-decoded.

@@ -20,7 +20,10 @@ pub const GSI2: Gsi = Gsi { name: "gsi2", pk: "gsi2pk", sk: "gsi2sk" };
 /// Per project and status: the queue filtered by status.
 pub const GSI3: Gsi = Gsi { name: "gsi3", pk: "gsi3pk", sk: "gsi3sk" };
 
-pub const GSIS: [Gsi; 3] = [GSI1, GSI2, GSI3];
+/// Per organization: the requests shared with it (sparse: only requests with one set).
+pub const GSI4: Gsi = Gsi { name: "gsi4", pk: "gsi4pk", sk: "gsi4sk" };
+
+pub const GSIS: [Gsi; 4] = [GSI1, GSI2, GSI3, GSI4];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Index {
@@ -28,6 +31,7 @@ pub enum Index {
     Gsi1,
     Gsi2,
     Gsi3,
+    Gsi4,
 }
 
 impl Index {
@@ -37,6 +41,7 @@ impl Index {
             Index::Gsi1 => Some(GSI1),
             Index::Gsi2 => Some(GSI2),
             Index::Gsi3 => Some(GSI3),
+            Index::Gsi4 => Some(GSI4),
         }
     }
     pub fn key_names(self) -> (&'static str, &'static str) {

@@ -17,6 +17,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 fn list_options(req: &Request) -> ListOptions {
     ListOptions {
         view: http::query_param(req, "view"),
+        organization: http::query_param(req, "organization"),
         status: http::query_param(req, "status"),
         cursor: http::query_param(req, "cursor"),
         limit: http::query_param(req, "limit"),
