@@ -38,6 +38,22 @@ pub async fn request_magic_link(app: &App, raw_email: &str) -> Result<(), ApiErr
         tracing::warn!("magic link rate limit reached");
         return Ok(());
     }
+    // A rejected address or a suspended account gets no link; the answer stays the same.
+    let mut keys = crate::moderation::candidate_keys(&email);
+    keys.push(email_key(&email));
+    let records = app.store.get_many(&keys).await?;
+    if crate::moderation::verdict(&records) == Some(crate::model::BlockAction::Reject) {
+        tracing::info!("magic link refused: blocklist");
+        return Ok(());
+    }
+    if let Some(Record::EmailOwner(owner)) = records.iter().find(|r| matches!(r, Record::EmailOwner(_))) {
+        if let Some(Record::User(user)) = app.store.get(&user_key(&owner.user_id)).await? {
+            if user.suspended {
+                tracing::info!("magic link refused: suspended");
+                return Ok(());
+            }
+        }
+    }
     let token = new_secret();
     let link =
         MagicLink { token_hash: sha256_hex(&token), email: email.clone(), expires_at: now + MAGIC_LINK_TTL_SECS };
@@ -110,6 +126,7 @@ pub fn new_user(email: &str, now: i64) -> User {
         project_roles: BTreeMap::new(),
         organizations: BTreeMap::new(),
         suspended: false,
+        suspension: None,
         created_at: now,
         version: 1,
     }

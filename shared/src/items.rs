@@ -72,6 +72,17 @@ pub fn org_member_key(org_id: &str, user_id: &str) -> ItemKey {
 pub fn org_requests_partition(org_id: &str) -> String {
     format!("ORGREQ#{org_id}")
 }
+pub fn audit_partition(user_id: &str) -> String {
+    format!("AUDIT#{user_id}")
+}
+pub fn audit_key(user_id: &str, entry_id: &str) -> ItemKey {
+    ItemKey::new(audit_partition(user_id), entry_id)
+}
+pub fn block_rule_key(pattern: &str) -> ItemKey {
+    ItemKey::new(format!("BLOCK#{pattern}"), "RULE")
+}
+/// The partition (gsi2) listing every blocklist rule.
+pub const BLOCKLIST_PARTITION: &str = "BLOCKLIST#all";
 /// The project a request key belongs to: `HD-42` -> `HD`.
 pub fn project_of(request: &str) -> Option<&str> {
     let (project, number) = request.rsplit_once('-')?;
@@ -92,6 +103,9 @@ pub fn user_sessions_partition(user_id: &str) -> String {
 }
 pub fn participant_partition(user_id: &str) -> String {
     format!("PARTICIPANT#{user_id}")
+}
+pub fn held_partition(project: &str) -> String {
+    format!("QUEUE#{project}#held")
 }
 pub fn queue_partition(project: &str) -> String {
     format!("QUEUE#{project}")
@@ -148,8 +162,13 @@ impl Record {
             Record::ProjectMember(m) => with(project_member_key(&m.project, &m.user_id)),
             Record::Request(r) => IndexKeys {
                 gsi1: Some((reporter_partition(&r.reporter_id), r.id.clone())),
-                gsi2: Some((queue_partition(&r.project), r.id.clone())),
-                gsi3: Some((queue_status_partition(&r.project, r.status), r.id.clone())),
+                // Held requests stay out of the queue; agents find them under `status=held`.
+                gsi2: (!r.held).then(|| (queue_partition(&r.project), r.id.clone())),
+                gsi3: Some(if r.held {
+                    (held_partition(&r.project), r.id.clone())
+                } else {
+                    (queue_status_partition(&r.project, r.status), r.id.clone())
+                }),
                 gsi4: r.organization.as_ref().map(|o| (org_requests_partition(o), r.id.clone())),
                 ..with(request_key(&r.key))
             },
@@ -165,6 +184,11 @@ impl Record {
             Record::ProjectCustomer(c) => with(project_customer_key(&c.project, &c.user_id)),
             Record::ManagedDomains(_) => with(managed_domains_key()),
             Record::Organization(o) => with(org_key(&o.id)),
+            Record::AuditEntry(a) => with(audit_key(&a.user_id, &a.id)),
+            Record::BlockRule(b) => IndexKeys {
+                gsi2: Some((BLOCKLIST_PARTITION.to_string(), b.pattern.clone())),
+                ..with(block_rule_key(&b.pattern))
+            },
             Record::OrgMember(m) => with(org_member_key(&m.org_id, &m.user_id)),
         }
     }
@@ -283,6 +307,7 @@ mod tests {
             participants: vec![],
             participant_ids: vec![],
             comment_count: 0,
+            held: false,
             created_at: 1_700_000_000,
             updated_at: 1_700_000_000,
             version: 1,
@@ -316,6 +341,7 @@ mod tests {
             ("participants".into(), AV::L(vec![])),
             ("participant_ids".into(), AV::L(vec![])),
             ("comment_count".into(), n(0)),
+            ("held".into(), AV::Bool(false)),
             ("created_at".into(), n(1_700_000_000)),
             ("updated_at".into(), n(1_700_000_000)),
             ("version".into(), n(1)),
@@ -363,6 +389,7 @@ mod tests {
             app_admin: false,
             project_roles: BTreeMap::from([("HD".into(), ProjectRole::Agent)]),
             suspended: false,
+            suspension: None,
             organizations: BTreeMap::from([("O1".into(), "HD".into())]),
             created_at: 5,
             version: 3,
@@ -378,6 +405,7 @@ mod tests {
             ("app_admin".into(), AV::Bool(false)),
             ("project_roles".into(), AV::M(HashMap::from([("HD".into(), s("agent"))]))),
             ("suspended".into(), AV::Bool(false)),
+            ("suspension".into(), AV::Null(true)),
             ("organizations".into(), AV::M(HashMap::from([("O1".into(), s("HD"))]))),
             ("created_at".into(), n(5)),
             ("version".into(), n(3)),

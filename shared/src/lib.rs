@@ -8,6 +8,7 @@ pub mod http;
 pub mod items;
 pub mod mailer;
 pub mod model;
+pub mod moderation;
 pub mod organizations;
 pub mod participants;
 pub mod projects;

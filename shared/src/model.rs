@@ -26,6 +26,9 @@ pub struct User {
     pub project_roles: BTreeMap<String, ProjectRole>,
     #[serde(default)]
     pub suspended: bool,
+    /// Why and by whom the user was suspended, while they are.
+    #[serde(default)]
+    pub suspension: Option<Suspension>,
     /// Organization id -> its project. Kept on the user so visibility needs no extra read.
     #[serde(default)]
     pub organizations: BTreeMap<String, String>,
@@ -50,6 +53,19 @@ impl User {
     pub fn is_admin_of(&self, project: &str) -> bool {
         self.app_admin || self.role_in(project) == Some(ProjectRole::Admin)
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Suspension {
+    /// ULID: names every audit entry of this suspension, so retries write no duplicates.
+    pub id: String,
+    pub reason: String,
+    #[serde(default)]
+    pub request: Option<String>,
+    pub by: String,
+    pub at: Timestamp,
+    /// The blocklist rules this suspension added (patterns), removed again on unsuspend.
+    pub rules: Vec<String>,
 }
 
 /// Maps an email address (normalised) to its account.
@@ -156,6 +172,10 @@ pub struct Request {
     #[serde(default)]
     pub participant_ids: Vec<String>,
     pub comment_count: u32,
+    /// Held for review (a `suspend:` blocklist rule matched its reporter): out of the queue
+    /// until an agent releases it.
+    #[serde(default)]
+    pub held: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: u64,
@@ -266,6 +286,55 @@ pub struct OrgMember {
     pub added_at: Timestamp,
 }
 
+/// An append-only entry of a user's audit trail (notes are entries too).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub user_id: String,
+    /// Sorts entries in time: a ULID, or a suspension's ULID and a step suffix.
+    pub id: String,
+    pub actor_id: String,
+    pub actor_email: String,
+    /// `suspended`, `note`, `rule_added`, `request_closed`, `sessions_ended`, `unsuspended`, `rule_removed`.
+    pub action: String,
+    #[serde(default)]
+    pub detail: Option<String>,
+    #[serde(default)]
+    pub request: Option<String>,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlockAction {
+    /// Refused on every channel.
+    Reject,
+    /// Accepted but held for review, out of the agents' queue until released.
+    Suspend,
+}
+
+/// A blocklist rule: `reject:alice@example.com`, `reject:*@spam.example`, `suspend:bob@x.org`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockRule {
+    /// The address, or `*@domain`.
+    pub pattern: String,
+    pub action: BlockAction,
+    pub created_by: String,
+    pub created_at: Timestamp,
+    /// The user whose suspension added it, if one did.
+    #[serde(default)]
+    pub suspension_of: Option<String>,
+}
+
+impl BlockRule {
+    pub fn text(&self) -> String {
+        let action = match self.action {
+            BlockAction::Reject => "reject",
+            BlockAction::Suspend => "suspend",
+        };
+        format!("{action}:{}", self.pattern)
+    }
+}
+
 /// Every kind of record the table holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
@@ -285,4 +354,6 @@ pub enum Record {
     ManagedDomains(ManagedDomains),
     Organization(Organization),
     OrgMember(OrgMember),
+    AuditEntry(AuditEntry),
+    BlockRule(BlockRule),
 }

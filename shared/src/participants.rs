@@ -63,6 +63,22 @@ fn normalize_all(raw: &[String]) -> Result<Vec<String>, ApiError> {
     Ok(out)
 }
 
+/// Refuses addresses a `reject:` blocklist rule matches, given the rules read with them.
+fn refuse_rejected(emails: &[String], records: &[Record]) -> Result<(), ApiError> {
+    for email in emails {
+        let patterns = crate::moderation::candidate_patterns(email);
+        let rules: Vec<Record> = records
+            .iter()
+            .filter(|r| matches!(r, Record::BlockRule(b) if patterns.contains(&b.pattern)))
+            .cloned()
+            .collect();
+        if crate::moderation::verdict(&rules) == Some(crate::model::BlockAction::Reject) {
+            return Err(crate::moderation::blocked_error(email));
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn managed_domain_refusal(emails: &[&String]) -> ApiError {
     let list = emails.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ");
     ApiError::Refused {
@@ -81,6 +97,8 @@ struct ShareContext {
     project: Project,
     managed: ManagedDomains,
     owners: BTreeMap<String, String>,
+    /// Blocklist rules matching the addresses.
+    rules: Vec<Record>,
 }
 
 async fn load_share_context(
@@ -92,11 +110,14 @@ async fn load_share_context(
     let project_key_str = project_of(key).ok_or(ApiError::NotFound("request"))?;
     let mut keys = vec![request_key(key), project_key(project_key_str), managed_domains_key()];
     keys.extend(emails.iter().map(|e| email_key(e)));
+    keys.extend(emails.iter().flat_map(|e| crate::moderation::candidate_keys(e)));
     let (principal, records) = authenticate(app, bearer, &keys).await?;
     let (mut request, mut project, mut managed) = (None, None, ManagedDomains::default());
     let mut owners = BTreeMap::new();
+    let mut rules = vec![];
     for record in records {
         match record {
+            rule @ Record::BlockRule(_) => rules.push(rule),
             Record::Request(r) => request = Some(r),
             Record::Project(p) => project = Some(p),
             Record::ManagedDomains(m) => managed = m,
@@ -112,7 +133,7 @@ async fn load_share_context(
     if !(is_agent(&principal.user, &request) || is_party(&principal.user, &request)) {
         return Err(ApiError::forbidden("only the reporter, participants and agents can share this request"));
     }
-    Ok(ShareContext { principal, request, project, managed, owners })
+    Ok(ShareContext { principal, request, project, managed, owners, rules })
 }
 
 /// Shares a request with several addresses in one transaction. Addresses already sharing it
@@ -133,6 +154,7 @@ pub async fn share(app: &App, bearer: Option<&str>, key: &str, input: ShareInput
         if new.is_empty() {
             return Ok((ctx.request, cap));
         }
+        refuse_rejected(&new.iter().map(|e| (*e).clone()).collect::<Vec<_>>(), &ctx.rules)?;
         let unknown: Vec<&String> = new.iter().copied().filter(|e| !ctx.owners.contains_key(*e)).collect();
         if !unknown.is_empty() {
             if !is_agent(user, &ctx.request) {
@@ -282,8 +304,10 @@ pub async fn add_customer(
         check_text("name", name, 200, false, true)?;
     }
     for _ in 0..5 {
-        let keys = [project_key(project), managed_domains_key(), email_key(&email)];
+        let mut keys = vec![project_key(project), managed_domains_key(), email_key(&email)];
+        keys.extend(crate::moderation::candidate_keys(&email));
         let (principal, records) = authenticate(app, bearer, &keys).await?;
+        refuse_rejected(std::slice::from_ref(&email), &records)?;
         let (mut found_project, mut managed, mut owner) = (None, ManagedDomains::default(), None);
         for record in records {
             match record {

@@ -3,7 +3,9 @@
 use crate::auth::{authenticate, claimed_user_id, Principal};
 use crate::error::ApiError;
 use crate::items::{idempotency_key, project_key, request_key, request_partition, ItemKey};
-use crate::model::{Comment, HistoryEntry, IdempotencyRecord, Project, Record, Request, RequestStatus, User};
+use crate::model::{
+    BlockAction, Comment, HistoryEntry, IdempotencyRecord, Project, Record, Request, RequestStatus, User,
+};
 use crate::projects::{load_project, require_agent};
 use crate::store::{Condition, Query, StoreError, Write};
 use crate::table::Index;
@@ -71,6 +73,8 @@ pub fn request_json(r: &Request) -> Value {
         "fields": r.fields,
         "status": r.status.as_str(),
         "reporter": r.reporter_email,
+        "reporter_id": r.reporter_id,
+        "held": r.held,
         "organization": r.organization,
         "participants": r.participants,
         "comment_count": r.comment_count,
@@ -202,6 +206,8 @@ pub async fn create_request(
             _ => None,
         }
     };
+    let mut held = false;
+    let mut block_checks = crate::moderation::candidate_keys(&user.email);
     for attempt in 0..CREATE_ATTEMPTS {
         let seq = project.last_seq + 1;
         let request = Request {
@@ -219,6 +225,7 @@ pub async fn create_request(
             participants: vec![],
             participant_ids: vec![],
             comment_count: 0,
+            held,
             created_at: now,
             updated_at: now,
             version: 1,
@@ -242,9 +249,28 @@ pub async fn create_request(
                 condition: Condition::NotExistsOrExpired(now),
             });
         }
+        // The blocklist, checked in the same transaction: no extra round trip.
+        let checks_from = writes.len();
+        writes
+            .extend(block_checks.iter().map(|key| Write::Check { key: key.clone(), condition: Condition::NotExists }));
         match app.store.transact(writes).await {
             Ok(()) => return Ok((request, false)),
             Err(err @ StoreError::ConditionFailed { .. }) => {
+                let rules: Vec<Record> = (checks_from..checks_from + block_checks.len())
+                    .filter_map(|i| err.failed_old(i).cloned())
+                    .collect();
+                match crate::moderation::verdict(&rules) {
+                    Some(BlockAction::Reject) => return Err(crate::moderation::blocked_error(&user.email)),
+                    // `suspend:` rules take the request, held for review.
+                    Some(BlockAction::Suspend) => {
+                        held = true;
+                        block_checks.retain(|k| {
+                            !rules.iter().any(|r| matches!(r, Record::BlockRule(b) if b.action == BlockAction::Suspend && r.key() == *k))
+                        });
+                        continue;
+                    }
+                    None => {}
+                }
                 if let Some(Record::Idempotency(first)) = err.failed_old(2) {
                     return replay(app, first, &body_hash).await;
                 }
@@ -521,6 +547,19 @@ pub async fn set_status(
     update_request(app, request, |r| r.status = status, Vec::new).await
 }
 
+/// Releases a request held for review into the queue (agents). Not held: no change.
+pub async fn release(app: &App, bearer: Option<&str>, key: &str) -> Result<Request, ApiError> {
+    let (principal, request, _) = load_visible(app, bearer, key, None).await?;
+    if !is_agent(&principal.user, &request) {
+        return Err(ApiError::forbidden("only agents can release held requests"));
+    }
+    if !request.held {
+        return Ok(request);
+    }
+    let history = history_write(&request, &principal.user, "released", vec![], None, app.now());
+    update_request(app, request, |r| r.held = false, || vec![history.clone()]).await
+}
+
 fn page_size(raw: Option<&str>) -> Result<usize, ApiError> {
     match raw {
         None => Ok(DEFAULT_PAGE),
@@ -749,11 +788,14 @@ pub async fn list_queue(
     project: &str,
     options: &ListOptions,
 ) -> Result<RequestPage, ApiError> {
-    let status = parse_status(options.status.as_deref())?;
     claimed_user_id(bearer).ok_or(ApiError::Unauthorized)?;
-    let (index, partition) = match status {
-        None => (Index::Gsi2, crate::items::queue_partition(project)),
-        Some(s) => (Index::Gsi3, crate::items::queue_status_partition(project, s)),
+    // `held`: requests a `suspend:` rule held for review, which the queue leaves out.
+    let (index, partition) = match options.status.as_deref() {
+        Some("held") => (Index::Gsi3, crate::items::held_partition(project)),
+        other => match parse_status(other)? {
+            None => (Index::Gsi2, crate::items::queue_partition(project)),
+            Some(s) => (Index::Gsi3, crate::items::queue_status_partition(project, s)),
+        },
     };
     // The queue is read while the session and project are; it is returned only to agents.
     let limit = page_size(options.limit.as_deref())?;

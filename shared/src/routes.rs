@@ -20,6 +20,7 @@ pub const AUTH: &str = "auth";
 pub const INTAKE: &str = "intake";
 pub const SHARING: &str = "sharing";
 pub const ORGANIZATIONS: &str = "organizations";
+pub const MODERATION: &str = "moderation";
 
 pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/auth/magic-link", AUTH),
@@ -50,6 +51,14 @@ pub const ROUTES: &[RouteSpec] = &[
     route("PUT", "/requests/{key}/organization", ORGANIZATIONS),
     route("DELETE", "/requests/{key}/organization", ORGANIZATIONS),
     route("GET", "/requests/{key}/visibility", ORGANIZATIONS),
+    route("POST", "/requests/{key}/release", INTAKE),
+    route("POST", "/users/{id}/suspend", MODERATION),
+    route("POST", "/users/{id}/unsuspend", MODERATION),
+    route("POST", "/users/{id}/notes", MODERATION),
+    route("GET", "/users/{id}/audit", MODERATION),
+    route("GET", "/blocklist", MODERATION),
+    route("POST", "/blocklist", MODERATION),
+    route("DELETE", "/blocklist", MODERATION),
 ];
 
 /// Path parameters of a matched route, percent-decoded.

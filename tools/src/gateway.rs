@@ -24,6 +24,7 @@ pub async fn dispatch(app: &App, req: Request) -> Response<Body> {
             routes::INTAKE => helpdesk_intake::handle(app, req).await,
             routes::SHARING => helpdesk_sharing::handle(app, req).await,
             routes::ORGANIZATIONS => helpdesk_organizations::handle(app, req).await,
+            routes::MODERATION => helpdesk_moderation::handle(app, req).await,
             other => finish("gateway", &req, started, Err(ApiError::Internal(format!("no function {other}")))),
         },
         Err(err) => finish("gateway", &req, started, Err(err)),

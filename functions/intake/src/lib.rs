@@ -73,6 +73,9 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
         ("POST", "/requests/{key}/reopen") => {
             Ok(Reply::ok(requests::request_json(&requests::set_status(app, bearer, key, RequestStatus::Open).await?)))
         }
+        ("POST", "/requests/{key}/release") => {
+            Ok(Reply::ok(requests::request_json(&requests::release(app, bearer, key).await?)))
+        }
         _ => Err(ApiError::RouteNotFound),
     }
 }

@@ -96,6 +96,44 @@ impl DynamoStore {
         self.counters.reported_milli.fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
     }
 
+    /// One BatchGetItem of up to 100 distinct keys, asking again for unprocessed keys.
+    async fn batch_get(&self, keys: &[ItemKey]) -> Result<Vec<Record>, StoreError> {
+        let mut records = Vec::with_capacity(keys.len());
+        let mut pending: Vec<Item> = keys.iter().map(key_item).collect();
+        // BatchGet may leave keys unprocessed under load; ask again for those only.
+        for attempt in 0..5 {
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(pending))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| StoreError::Other(e.to_string()))?;
+            self.begin();
+            let result = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await;
+            self.count(result.as_ref().map(|o| o.consumed_capacity()).unwrap_or_default());
+            let out = result.map_err(classify)?;
+            if let Some(mut responses) = out.responses {
+                for item in responses.remove(&self.table).unwrap_or_default() {
+                    records.push(from_item(item).map_err(StoreError::Other)?);
+                }
+            }
+            pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys).unwrap_or_default();
+            if pending.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+        }
+        if !pending.is_empty() {
+            return Err(StoreError::Unavailable("batch get left keys unprocessed".into()));
+        }
+        Ok(records)
+    }
+
     /// Warms the connection (TLS and DNS) during init so the first request does not pay it.
     pub async fn warm_up(&self) {
         let _ = self.client.describe_table().table_name(&self.table).send().await;
@@ -167,10 +205,16 @@ fn transaction_units(item: &Item, indexes: usize) -> f64 {
 impl Store for DynamoStore {
     async fn get_many(&self, keys: &[ItemKey]) -> Result<Vec<Record>, StoreError> {
         let mut records = Vec::with_capacity(keys.len());
-        if keys.is_empty() {
+        let mut unique: Vec<ItemKey> = Vec::with_capacity(keys.len());
+        for key in keys {
+            if !unique.contains(key) {
+                unique.push(key.clone());
+            }
+        }
+        if unique.is_empty() {
             return Ok(records);
         }
-        if let [key] = keys {
+        if let [key] = unique.as_slice() {
             self.begin();
             let result = self
                 .client
@@ -188,42 +232,14 @@ impl Store for DynamoStore {
             }
             return Ok(records);
         }
-        let mut pending: Vec<Item> = keys.iter().map(key_item).collect();
-        // BatchGet may leave keys unprocessed under load; ask again for those only.
-        for attempt in 0..5 {
-            let request = KeysAndAttributes::builder()
-                .set_keys(Some(pending))
-                .consistent_read(true)
-                .build()
-                .map_err(|e| StoreError::Other(e.to_string()))?;
-            self.begin();
-            let result = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, request)
-                .return_consumed_capacity(ReturnConsumedCapacity::Total)
-                .send()
-                .await;
-            self.count(result.as_ref().map(|o| o.consumed_capacity()).unwrap_or_default());
-            let out = result.map_err(classify)?;
-            if let Some(mut responses) = out.responses {
-                for item in responses.remove(&self.table).unwrap_or_default() {
-                    records.push(from_item(item).map_err(StoreError::Other)?);
-                }
-            }
-            pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys).unwrap_or_default();
-            if pending.is_empty() {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
-        }
-        if !pending.is_empty() {
-            return Err(StoreError::Unavailable("batch get left keys unprocessed".into()));
+        // BatchGetItem takes at most 100 distinct keys a call.
+        for chunk in unique.chunks(100) {
+            records.extend(self.batch_get(chunk).await?);
         }
         // Keep the caller's order: BatchGet answers in any order.
         records.sort_by_key(|r| {
             let k = r.key();
-            keys.iter().position(|x| *x == k)
+            unique.iter().position(|x| *x == k)
         });
         Ok(records)
     }

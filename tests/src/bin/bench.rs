@@ -182,6 +182,34 @@ async fn main() {
         })
         .await,
     );
+    // A customer in 3 organizations of a project that shares with them, 30 requests each.
+    let admin_call = |method: Method, path: String, body: serde_json::Value| call(method, path, &admin, Some(body));
+    admin_call(Method::PATCH, "/projects/BENCH".into(), json!({"org_sharing": true})).await;
+    let org_member = &colleague_tokens[1];
+    for o in 0..3 {
+        let org: serde_json::Value = http
+            .post(format!("{}/projects/BENCH/organizations", h.base))
+            .bearer_auth(&admin)
+            .json(&json!({"name": format!("Org {o}")}))
+            .send()
+            .await
+            .expect("gateway answers")
+            .json()
+            .await
+            .expect("JSON");
+        let id = org["id"].as_str().expect("organization id").to_string();
+        admin_call(Method::POST, format!("/organizations/{id}/members"), json!({"email": colleagues[1]})).await;
+        for r in 0..30 {
+            let key = format!("BENCH-{}", 100 + o * 30 + r);
+            admin_call(Method::PUT, format!("/requests/{key}/organization"), json!({"organization_id": id})).await;
+        }
+    }
+    rows.push(
+        measure(&h, "list all, 3 orgs (25)", |_| {
+            call(Method::GET, "/requests?view=all&limit=25".into(), org_member, None)
+        })
+        .await,
+    );
     rows.push(
         measure(&h, "reply", |i| {
             call(
