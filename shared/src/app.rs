@@ -99,7 +99,20 @@ impl App {
             .operation_attempt_timeout(Duration::from_secs(3))
             .operation_timeout(Duration::from_secs(8))
             .build();
-        aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(timeouts).load().await
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .timeout_config(timeouts)
+            .retry_config(Self::retry_config())
+            .load()
+            .await
+    }
+
+    /// Throttling, conflicts and dropped connections are retried with jittered backoff, then
+    /// surface as 503 `storage_unavailable`.
+    pub fn retry_config() -> aws_config::retry::RetryConfig {
+        aws_config::retry::RetryConfig::standard()
+            .with_max_attempts(3)
+            .with_initial_backoff(Duration::from_millis(50))
+            .with_max_backoff(Duration::from_secs(1))
     }
 
     /// DynamoDB store and (when the function sends mail) the SES mailer, with their

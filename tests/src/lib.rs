@@ -2,11 +2,14 @@
 //! a free port, all per test. `scripts/test.sh` starts the servers and sets
 //! HELPDESK_TEST_DYNAMODB and HELPDESK_TEST_MOTO to their URLs.
 
+pub mod fault;
+
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use helpdesk::store::DynamoStore;
 use helpdesk::{App, Config};
 use serde_json::{json, Value};
 use std::sync::Arc;
+use std::time::Duration;
 
 pub struct Harness {
     pub base: String,
@@ -55,11 +58,20 @@ impl Answer {
 
 impl Harness {
     pub async fn start() -> Harness {
-        Self::start_with_dynamodb(&required_env("HELPDESK_TEST_DYNAMODB")).await
+        let endpoint = required_env("HELPDESK_TEST_DYNAMODB");
+        Self::start_with_dynamodb(&endpoint, Duration::from_secs(3), Duration::from_secs(8)).await
     }
 
-    /// Like `start`, with the functions' DynamoDB traffic sent to `endpoint` (a fault proxy).
-    pub async fn start_with_dynamodb(endpoint: &str) -> Harness {
+    /// Like `start`, with the functions' DynamoDB traffic through a fault-injecting proxy and
+    /// short timeouts (1 s a try, 3 s a call), so faults show quickly.
+    pub async fn start_with_faults() -> (Harness, fault::FaultProxy) {
+        let proxy = fault::FaultProxy::start(&required_env("HELPDESK_TEST_DYNAMODB")).await;
+        let harness = Self::start_with_dynamodb(&proxy.url, Duration::from_secs(1), Duration::from_secs(3)).await;
+        (harness, proxy)
+    }
+
+    /// Like `start`, with the functions' DynamoDB traffic sent to `endpoint`.
+    pub async fn start_with_dynamodb(endpoint: &str, attempt_timeout: Duration, call_timeout: Duration) -> Harness {
         let ddb_url = required_env("HELPDESK_TEST_DYNAMODB");
         let moto = required_env("HELPDESK_TEST_MOTO");
         let suffix = ulid::Ulid::new().to_string().to_lowercase();
@@ -77,10 +89,12 @@ impl Harness {
         let mut ddb_conf = aws_sdk_dynamodb::config::Builder::from(&sdk_config(endpoint).await);
         ddb_conf.set_timeout_config(Some(
             aws_config::timeout::TimeoutConfig::builder()
-                .operation_attempt_timeout(std::time::Duration::from_secs(3))
-                .operation_timeout(std::time::Duration::from_secs(8))
+                .connect_timeout(attempt_timeout)
+                .operation_attempt_timeout(attempt_timeout)
+                .operation_timeout(call_timeout)
                 .build(),
         ));
+        ddb_conf.set_retry_config(Some(App::retry_config()));
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(ddb_conf.build()), table.clone());
         let mailer = helpdesk::mailer::SesMailer::new(ses, config.mail_from.clone());
         let app = App::new(Arc::new(store.clone()), Arc::new(mailer), config);

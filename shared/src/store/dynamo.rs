@@ -201,9 +201,46 @@ fn transaction_units(item: &Item, indexes: usize) -> f64 {
     2.0 * kb + kb * indexes as f64
 }
 
+/// Reads that meet a transaction in progress (TransactionConflict) are tried again after a
+/// short jittered pause; the SDK already retries throttling and dropped connections.
+async fn retry_conflicts<T, F, Fut>(mut read: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    for attempt in 0..3u64 {
+        match read().await {
+            Err(StoreError::Conflict) if attempt < 2 => {
+                let pause = 20 * (attempt + 1) + rand::random::<u64>() % 20;
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+            }
+            other => return other,
+        }
+    }
+    Err(StoreError::Conflict)
+}
+
 #[async_trait]
 impl Store for DynamoStore {
     async fn get_many(&self, keys: &[ItemKey]) -> Result<Vec<Record>, StoreError> {
+        retry_conflicts(|| self.get_many_once(keys)).await
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        retry_conflicts(|| self.query_once(query)).await
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        self.transact_once(writes).await
+    }
+
+    async fn bump(&self, counter: &Counter) -> Result<bool, StoreError> {
+        retry_conflicts(|| self.bump_once(counter)).await
+    }
+}
+
+impl DynamoStore {
+    async fn get_many_once(&self, keys: &[ItemKey]) -> Result<Vec<Record>, StoreError> {
         let mut records = Vec::with_capacity(keys.len());
         let mut unique: Vec<ItemKey> = Vec::with_capacity(keys.len());
         for key in keys {
@@ -244,7 +281,7 @@ impl Store for DynamoStore {
         Ok(records)
     }
 
-    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+    async fn query_once(&self, query: &Query) -> Result<Page, StoreError> {
         let (pk_name, sk_name) = query.index.key_names();
         let mut names = HashMap::from([("#pk".to_string(), pk_name.to_string())]);
         let mut values = HashMap::from([(":pk".to_string(), s(&query.pk))]);
@@ -290,7 +327,7 @@ impl Store for DynamoStore {
         Ok(Page { records, last_sort_key })
     }
 
-    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+    async fn transact_once(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         let mut items = Vec::with_capacity(writes.len());
         let mut units = 0.0;
         for write in &writes {
@@ -394,7 +431,7 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn bump(&self, counter: &Counter) -> Result<bool, StoreError> {
+    async fn bump_once(&self, counter: &Counter) -> Result<bool, StoreError> {
         self.begin();
         let result = self
             .client

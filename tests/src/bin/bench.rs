@@ -252,6 +252,43 @@ async fn main() {
     );
     println!("overhead ms: mean time per call not spent waiting on DynamoDB: gateway, handler, JSON, loopback HTTP.");
 
+    // One suspension of a user with 500 requests (and 3 sessions): a single call, measured whole.
+    let spammer_email = h.email("spammer");
+    let mut spammer = String::new();
+    for _ in 0..3 {
+        spammer = h.sign_in(&spammer_email).await;
+    }
+    for i in 0..500 {
+        call(Method::POST, "/projects/BENCH/requests".into(), &spammer, Some(json!({"summary": format!("spam {i}")})))
+            .await;
+    }
+    let me: serde_json::Value =
+        http.get(format!("{}/me", h.base)).bearer_auth(&spammer).send().await.expect("me").json().await.expect("JSON");
+    let spammer_id = me["id"].as_str().expect("user id").to_string();
+    h.store.take_metrics();
+    let started = Instant::now();
+    let suspended: serde_json::Value = http
+        .post(format!("{}/users/{spammer_id}/suspend", h.base))
+        .bearer_auth(&admin)
+        .json(&json!({"reason": "bench"}))
+        .send()
+        .await
+        .expect("suspend")
+        .json()
+        .await
+        .expect("JSON");
+    let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+    let m = h.store.take_metrics();
+    println!(
+        "\nSuspend a user with 500 requests and 3 sessions: {} closed, {} sessions ended, {} round trips, {:.1} capacity units reported (reads), {:.1} tx WCU by AWS rules, {:.0} ms",
+        suspended["requests_closed"].as_array().map(Vec::len).unwrap_or(0),
+        suspended["sessions_ended"],
+        m.round_trips,
+        m.reported_units,
+        m.transaction_units,
+        elapsed
+    );
+
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     println!("\nLambda zips (cargo lambda build --release --arm64):");
     let mut functions = helpdesk_tools::template::binaries(&helpdesk_tools::template::load());
