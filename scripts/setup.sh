@@ -25,11 +25,11 @@ if [ ! -x "$tools/venv/bin/python" ]; then
   say "creating Python venv"
   python3 -m venv "$tools/venv"
 fi
-if ! "$tools/venv/bin/python" -c 'import moto, flask, flask_cors, cfnlint, ziglang' >/dev/null 2>&1 \
+if ! "$tools/venv/bin/python" -c 'import moto, flask, flask_cors, cfnlint, ziglang, schemathesis' >/dev/null 2>&1 \
    || [ ! -x "$tools/venv/bin/cargo-lambda" ]; then
-  say "installing moto[server], cfn-lint, cargo-lambda, ziglang"
+  say "installing moto[server], cfn-lint, cargo-lambda, ziglang, schemathesis"
   "$tools/venv/bin/pip" install -q --disable-pip-version-check \
-    'moto[server]>=5.1,<6' 'cfn-lint>=1.20,<2' 'cargo-lambda>=1.8,<2' 'ziglang>=0.13' >/dev/null
+    'moto[server]>=5.1,<6' 'cfn-lint>=1.20,<2' 'cargo-lambda>=1.8,<2' 'ziglang>=0.13' 'schemathesis>=4.30,<5' >/dev/null
 fi
 
 # Rust components: arm64 target for Lambda, rustfmt and clippy for the checks.

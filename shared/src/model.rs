@@ -262,6 +262,7 @@ impl ManagedDomains {
 
 /// Who owns an organization's membership when a CRM sync does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ExternalSource {
     pub source: String,
     /// Whom to ask for membership changes.

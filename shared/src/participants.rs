@@ -47,6 +47,9 @@ pub fn participants_json(request: &Request, cap: Option<u32>) -> Value {
 
 /// Lower-cased, trimmed, deduplicated, in the caller's order; any bad address refuses all.
 fn normalize_all(raw: &[String]) -> Result<Vec<String>, ApiError> {
+    if raw.len() > MAX_EMAILS_PER_CALL {
+        return Err(ApiError::invalid("invalid_field", format!("at most {MAX_EMAILS_PER_CALL} addresses per call")));
+    }
     let mut out: Vec<String> = Vec::with_capacity(raw.len());
     for r in raw {
         let email = normalize_email(r)?;

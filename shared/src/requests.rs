@@ -699,6 +699,9 @@ pub async fn list_for_customer(
     let limit = page_size(options.limit.as_deref())?;
     let after = options.cursor.as_deref().map(decode_list_cursor).transpose()?;
     let view = options.view.as_deref().unwrap_or("all");
+    if options.organization.as_ref().is_some_and(|o| o.len() > 64) {
+        return Err(ApiError::bad_request("invalid_organization", "organization is an organization id"));
+    }
     let user_id = claimed_user_id(bearer).ok_or(ApiError::Unauthorized)?;
     let reported =
         || read_index(app, Index::Gsi1, crate::items::reporter_partition(user_id), status, after.clone(), limit);

@@ -61,6 +61,11 @@ fn to_hyper_response(res: Response<Body>) -> hyper::Response<Full<Bytes>> {
 }
 
 async fn serve_one(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+    if req.method() == hyper::Method::GET && req.uri().path() == "/openapi.json" {
+        // Local only (not in the template): the API's own description.
+        let body = Bytes::from(crate::openapi::document().to_string());
+        return hyper::Response::builder().header("content-type", "application/json").body(Full::new(body)).unwrap();
+    }
     let started = Instant::now();
     let head = Request::new(Body::Empty);
     let response = match to_lambda_request(req).await {

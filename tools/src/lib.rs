@@ -3,4 +3,5 @@
 
 pub mod gateway;
 pub mod local;
+pub mod openapi;
 pub mod template;

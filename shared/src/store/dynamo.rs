@@ -201,6 +201,14 @@ fn transaction_units(item: &Item, indexes: usize) -> f64 {
     2.0 * kb + kb * indexes as f64
 }
 
+/// DynamoDB's limits on key values: longer ones cannot exist.
+const MAX_PK_BYTES: usize = 2048;
+const MAX_SK_BYTES: usize = 1024;
+
+fn storable(key: &ItemKey) -> bool {
+    !key.pk.is_empty() && !key.sk.is_empty() && key.pk.len() <= MAX_PK_BYTES && key.sk.len() <= MAX_SK_BYTES
+}
+
 /// Reads that meet a transaction in progress (TransactionConflict) are tried again after a
 /// short jittered pause; the SDK already retries throttling and dropped connections.
 async fn retry_conflicts<T, F, Fut>(mut read: F) -> Result<T, StoreError>
@@ -223,10 +231,15 @@ where
 #[async_trait]
 impl Store for DynamoStore {
     async fn get_many(&self, keys: &[ItemKey]) -> Result<Vec<Record>, StoreError> {
-        retry_conflicts(|| self.get_many_once(keys)).await
+        // A key over DynamoDB's size limits cannot name an item: not found, not an error.
+        let keys: Vec<ItemKey> = keys.iter().filter(|k| storable(k)).cloned().collect();
+        retry_conflicts(|| self.get_many_once(&keys)).await
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        if query.pk.len() > MAX_PK_BYTES || query.after.as_ref().is_some_and(|a| a.len() > MAX_SK_BYTES) {
+            return Ok(Page { records: vec![], last_sort_key: None });
+        }
         retry_conflicts(|| self.query_once(query)).await
     }
 

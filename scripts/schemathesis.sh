@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Fuzzes the API with schemathesis against its own OpenAPI document (/openapi.json), through
+# the local gateway on DynamoDB Local and moto, signed in as a customer and as an agent.
+# Fails on any 5xx, any response that does not match the document, and any request the
+# document calls invalid that the API accepted. Usage: schemathesis.sh DDB_URL MOTO_URL
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+ddb_url=$1 moto_url=$2
+examples=${SCHEMATHESIS_EXAMPLES:-20}
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+cargo build --quiet --bin local-gateway
+logs="$root/.local/test-logs"
+mkdir -p "$logs"
+AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 \
+AWS_ENDPOINT_URL_DYNAMODB="$ddb_url" AWS_ENDPOINT_URL_SESV2="$moto_url" \
+TABLE_NAME="schemathesis_$port" MAIL_FROM=helpdesk@fuzz.test PUBLIC_BASE_URL="http://127.0.0.1:$port" PORT=$port \
+RUST_LOG=warn "$root/target/debug/local-gateway" >"$logs/schemathesis-gateway.log" 2>&1 &
+gateway=$!
+trap 'kill $gateway 2>/dev/null || true' EXIT
+
+# Sign in as the demo admin (agent, project admin, app admin) and as a customer with a request.
+tokens=$("$root/.tools/venv/bin/python" - "$port" "$moto_url" <<'PY'
+import json, sys, time, urllib.request
+base, moto = f"http://127.0.0.1:{sys.argv[1]}", sys.argv[2]
+def call(method, path, body=None, token=None):
+    req = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body is not None else None)
+    if token: req.add_header("authorization", "Bearer " + token)
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read() or b"null")
+for _ in range(200):
+    try:
+        urllib.request.urlopen(base + "/openapi.json", timeout=1); break
+    except Exception:
+        time.sleep(0.1)
+def sign_in(email):
+    call("POST", "/auth/magic-link", {"email": email})
+    sent = json.load(urllib.request.urlopen(moto + "/moto-api/data.json"))["ses"]["Message"]
+    body = [m for m in sent if email in m["destinations"]["ToAddresses"]][-1]["body"]
+    return call("POST", "/auth/session", {"token": body.split("token=")[1].split()[0]})["token"]
+agent = sign_in("admin@example.com")
+customer = sign_in(f"customer-{sys.argv[1]}@example.com")
+call("POST", "/projects/DEMO/requests", {"summary": "fuzz target"}, customer)
+print(agent, customer)
+PY
+)
+read -r agent customer <<<"$tokens"
+
+run() { # who token
+  echo "== schemathesis as $1 ($examples examples per operation)"
+  "$root/.tools/venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" \
+    --header "Authorization: Bearer $2" \
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection \
+    --phases examples,coverage,fuzzing \
+    --max-examples "$examples" --seed 20261123 --workers 2 \
+    --exclude-path /auth/session \
+    --request-timeout 10 --no-color
+}
+run customer "$customer"
+run agent "$agent"

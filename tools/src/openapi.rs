@@ -1,0 +1,272 @@
+//! The OpenAPI 3.1 document of every HTTP route, served by the local gateway at
+//! `/openapi.json`. A test keeps its operations equal to the route table (and so to the
+//! template); schemathesis checks the API against it.
+
+use serde_json::{json, Map, Value};
+
+fn string(max: usize) -> Value {
+    json!({"type": "string", "maxLength": max})
+}
+
+fn nullable_string(max: usize) -> Value {
+    json!({"type": ["string", "null"], "maxLength": max})
+}
+
+/// A JSON object body: these properties, these required, nothing else.
+fn object(properties: Value, required: &[&str]) -> Value {
+    json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false})
+}
+
+fn open_object(required: &[&str]) -> Value {
+    json!({"type": "object", "required": required})
+}
+
+fn page() -> Value {
+    json!({"type": "object", "required": ["items", "next_cursor"],
+           "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Request"}},
+                          "next_cursor": {"type": ["string", "null"]}}})
+}
+
+fn schemas() -> Value {
+    json!({
+        "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+            "type": "object", "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
+        "Request": {"type": "object", "required": ["key", "project", "summary", "status", "reporter", "participants"],
+            "properties": {"key": {"type": "string"}, "status": {"enum": ["open", "closed"]},
+                           "participants": {"type": "array", "items": {"type": "string"}},
+                           "organization": {"type": ["string", "null"]}}},
+        "Project": {"type": "object", "required": ["key", "name", "support_address", "org_sharing", "portal", "participant_cap"]},
+        "User": {"type": "object", "required": ["id", "email", "roles", "organizations", "emails"]},
+    })
+}
+
+fn path_param(name: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}})
+}
+
+fn query_param(name: &str, schema: Value, required: bool) -> Value {
+    json!({"name": name, "in": "query", "required": required, "schema": schema})
+}
+
+fn idempotency_header() -> Value {
+    json!({"name": "Idempotency-Key", "in": "header", "required": false,
+           "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}})
+}
+
+struct Op {
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    body: Option<Value>,
+    query: Vec<Value>,
+    ok: Vec<(u16, Value)>,
+    public: bool,
+}
+
+fn op(method: &'static str, path: &'static str, summary: &'static str) -> Op {
+    Op { method, path, summary, body: None, query: vec![], ok: vec![], public: false }
+}
+
+impl Op {
+    fn body(mut self, schema: Value) -> Self {
+        self.body = Some(schema);
+        self
+    }
+    fn query(mut self, param: Value) -> Self {
+        self.query.push(param);
+        self
+    }
+    fn ok(mut self, status: u16, schema: Value) -> Self {
+        self.ok.push((status, schema));
+        self
+    }
+    fn public(mut self) -> Self {
+        self.public = true;
+        self
+    }
+}
+
+fn request_ref() -> Value {
+    json!({"$ref": "#/components/schemas/Request"})
+}
+
+fn operations() -> Vec<Op> {
+    let email = || object(json!({"email": string(254)}), &["email"]);
+    let status_filter = |values: &[&str]| query_param("status", json!({"enum": values}), false);
+    let list_params = |o: Op| {
+        o.query(query_param("cursor", json!({"type": "string", "maxLength": 200}), false)).query(query_param(
+            "limit",
+            json!({"type": "integer", "minimum": 1, "maximum": 100}),
+            false,
+        ))
+    };
+    let participants = json!({"type": "object", "required": ["request", "items"]});
+    vec![
+        op("POST", "/auth/magic-link", "Email a single-use sign-in link (always 202)").public().body(email()).ok(202, open_object(&["status"])),
+        op("POST", "/auth/session", "Trade a magic-link token for a bearer session")
+            .public()
+            .body(object(json!({"token": string(200)}), &["token"]))
+            .ok(201, open_object(&["token", "expires_at", "user"])),
+        op("DELETE", "/auth/session", "Log out").ok(204, Value::Null),
+        op("GET", "/me", "The signed-in user").ok(200, json!({"$ref": "#/components/schemas/User"})),
+        op("POST", "/projects", "Create a project (app admin)")
+            .body(object(json!({"key": string(10), "name": string(200), "support_address": nullable_string(254)}), &["key", "name"]))
+            .ok(201, json!({"$ref": "#/components/schemas/Project"})),
+        op("GET", "/projects/{key}", "Read a project (agents)").ok(200, json!({"$ref": "#/components/schemas/Project"})),
+        op("PATCH", "/projects/{key}", "Change a project's settings (project admin)")
+            .body(object(
+                json!({"name": nullable_string(200), "support_address": nullable_string(254),
+                       "org_sharing": {"type": ["boolean", "null"]},
+                       "portal": {"type": ["object", "null"], "additionalProperties": false,
+                                  "properties": {"private": {"type": ["boolean", "null"]}, "public": {"type": ["boolean", "null"]}}},
+                       "participant_cap": {"type": ["integer", "null"], "minimum": 1, "maximum": 100}}),
+                &[],
+            ))
+            .ok(200, json!({"$ref": "#/components/schemas/Project"})),
+        op("POST", "/projects/{key}/agents", "Add an agent or admin (project admin)")
+            .body(object(json!({"email": string(254), "role": {"enum": ["agent", "admin"]}}), &["email", "role"]))
+            .ok(201, open_object(&["project", "user_id", "email", "role"])),
+        op("POST", "/projects/{key}/requests", "Raise a request (Idempotency-Key honoured)")
+            .body(object(
+                json!({"summary": string(255), "description": string(32000), "form": nullable_string(64),
+                       "fields": {"type": "object", "maxProperties": 50, "additionalProperties": string(1000)}}),
+                &["summary"],
+            ))
+            .ok(201, request_ref())
+            .ok(200, request_ref()),
+        list_params(op("GET", "/projects/{key}/requests", "The project's queue (agents)"))
+            .query(status_filter(&["open", "closed", "held"]))
+            .ok(200, page()),
+        list_params(op("GET", "/requests", "The customer's requests"))
+            .query(query_param("view", json!({"enum": ["all", "mine", "participating", "organization"]}), false))
+            .query(query_param("organization", json!({"type": "string", "maxLength": 64}), false))
+            .query(status_filter(&["open", "closed"]))
+            .ok(200, page()),
+        op("GET", "/requests/{key}", "A request with its comments and history").ok(200, request_ref()),
+        op("POST", "/requests/{key}/comments", "Reply (internal notes: agents only)")
+            .body(object(json!({"body": string(32000), "internal": {"type": "boolean"}}), &["body"]))
+            .ok(201, open_object(&["id", "author", "body", "internal"]))
+            .ok(200, open_object(&["id", "author", "body", "internal"])),
+        op("POST", "/requests/{key}/close", "Close").ok(200, request_ref()),
+        op("POST", "/requests/{key}/reopen", "Reopen").ok(200, request_ref()),
+        op("GET", "/requests/{key}/participants", "Who the request is shared with").ok(200, participants.clone()),
+        op("POST", "/requests/{key}/participants", "Share with people who have accounts")
+            .body(object(json!({"emails": {"type": "array", "minItems": 1, "maxItems": 20, "items": string(254)}}), &["emails"]))
+            .ok(200, participants.clone()),
+        op("DELETE", "/requests/{key}/participants/{email}", "Stop sharing with someone").ok(200, participants),
+        op("POST", "/projects/{key}/customers", "Add a customer (agents; managed domains: app admins)")
+            .body(object(json!({"email": string(254), "name": nullable_string(200)}), &["email"]))
+            .ok(201, open_object(&["user_id", "email", "created"]))
+            .ok(200, open_object(&["user_id", "email", "created"])),
+        op("GET", "/admin/managed-domains", "Managed email domains (app admin)").ok(200, open_object(&["domains"])),
+        op("PUT", "/admin/managed-domains", "Replace the managed email domains (app admin)")
+            .body(object(json!({"domains": {"type": "array", "maxItems": 500, "items": string(253)}}), &["domains"]))
+            .ok(200, open_object(&["domains"])),
+        op("POST", "/projects/{key}/organizations", "Create an organization")
+            .body(object(
+                json!({"name": string(200), "external": {"type": ["object", "null"], "additionalProperties": false,
+                        "required": ["source", "contact"],
+                        "properties": {"source": string(100), "contact": string(254)}}}),
+                &["name"],
+            ))
+            .ok(201, open_object(&["id", "project", "name"])),
+        op("POST", "/organizations/{id}/members", "Add a member").body(email()).ok(200, open_object(&["organization", "email"])),
+        op("PUT", "/organizations/{id}/members", "Replace the members (CRM sync, app admin)")
+            .body(object(json!({"emails": {"type": "array", "maxItems": 1000, "items": string(254)}}), &["emails"]))
+            .ok(200, open_object(&["organization", "members"])),
+        op("DELETE", "/organizations/{id}/members/{email}", "Remove a member").ok(204, Value::Null),
+        op("PUT", "/requests/{key}/organization", "Set the request's organization (agents)")
+            .body(object(json!({"organization_id": string(64)}), &["organization_id"]))
+            .ok(200, request_ref()),
+        op("DELETE", "/requests/{key}/organization", "Remove the request's organization (agents)").ok(200, request_ref()),
+        op("GET", "/requests/{key}/visibility", "Why a customer can or cannot see a request (agents)")
+            .query(query_param("email", string(254), true))
+            .ok(200, open_object(&["checks", "verdict", "reason"])),
+        op("POST", "/requests/{key}/release", "Release a held request into the queue (agents)").ok(200, request_ref()),
+        op("POST", "/users/{id}/suspend", "Suspend, note, block, close requests, end sessions (admins)")
+            .body(object(json!({"reason": string(2000), "request": nullable_string(64)}), &["reason"]))
+            .ok(200, open_object(&["user_id", "suspended", "requests_closed", "sessions_ended"])),
+        op("POST", "/users/{id}/unsuspend", "Lift a suspension and its rule (admins)").ok(200, open_object(&["id", "suspended"])),
+        op("POST", "/users/{id}/notes", "Add a user note (admins)")
+            .body(object(json!({"body": string(5000), "request": nullable_string(64)}), &["body"]))
+            .ok(201, open_object(&["id", "action"])),
+        op("GET", "/users/{id}/audit", "A user's audit trail (admins)").ok(200, open_object(&["items"])),
+        op("GET", "/blocklist", "Blocklist rules (admins)").ok(200, open_object(&["items"])),
+        op("POST", "/blocklist", "Add a rule: reject:addr, reject:*@domain, suspend:addr (admins)")
+            .body(object(json!({"rule": string(300)}), &["rule"]))
+            .ok(201, open_object(&["rule"])),
+        op("DELETE", "/blocklist", "Remove a rule (admins)").body(object(json!({"rule": string(300)}), &["rule"])).ok(204, Value::Null),
+    ]
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for o in operations() {
+        let mut parameters: Vec<Value> = o
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(path_param)
+            .collect();
+        parameters.extend(o.query);
+        if o.method == "POST" && (o.path.ends_with("/requests") || o.path.ends_with("/comments")) {
+            parameters.push(idempotency_header());
+        }
+        let mut responses = Map::new();
+        for (status, schema) in o.ok {
+            let response = if schema.is_null() {
+                json!({"description": "done"})
+            } else {
+                json!({"description": "done", "content": {"application/json": {"schema": schema}}})
+            };
+            responses.insert(status.to_string(), response);
+        }
+        responses.insert(
+            "default".into(),
+            json!({"description": "an error, with a stable code",
+                   "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
+        );
+        let mut operation = json!({"summary": o.summary, "parameters": parameters, "responses": responses});
+        if let Some(body) = o.body {
+            operation["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": body}}});
+        }
+        if o.public {
+            operation["security"] = json!([]);
+        }
+        paths.entry(o.path.to_string()).or_insert_with(|| json!({}))[o.method.to_lowercase()] = operation;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "Helpdesk", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Serverless helpdesk. Every error is {\"error\":{\"code\",\"message\"}}."},
+        "paths": paths,
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use helpdesk::routes::ROUTES;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn the_document_has_exactly_the_routes() {
+        let doc = document();
+        let mut documented = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                documented.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+        let routes: BTreeSet<_> = ROUTES.iter().map(|r| (r.method.to_string(), r.path.to_string())).collect();
+        assert_eq!(documented, routes);
+        assert_eq!(doc["openapi"], "3.1.0");
+    }
+}
