@@ -151,9 +151,8 @@ fn check_idempotency_key(key: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Tries at allocating a request number before giving up with 503. Each lost race means
-/// another create won, so this bounds how many creates may race in one project at once.
-const CREATE_ATTEMPTS: u32 = 40;
+/// Tries at writing a request before giving up with 503.
+const CREATE_ATTEMPTS: u32 = 10;
 
 /// Short random pause before retrying a lost optimistic race, growing with the attempts.
 async fn backoff(attempt: u32) {
@@ -195,7 +194,7 @@ pub async fn create_request(
             _ => {}
         }
     }
-    let mut project = project.ok_or(ApiError::NotFound("project"))?;
+    let project = project.ok_or(ApiError::NotFound("project"))?;
     let user = &principal.user;
     // Seed 004: raised by a member of exactly one of the project's organizations, the request
     // is set to that organization.
@@ -208,8 +207,12 @@ pub async fn create_request(
     };
     let mut held = false;
     let mut block_checks = crate::moderation::candidate_keys(&user.email);
+    // The number comes from the counter on the project item, bumped in the request's own
+    // transaction (one round trip). When creates race for it, the loser takes its number with
+    // an atomic increment instead of racing again, so contention costs one extra round trip.
+    let mut allocated: Option<u64> = None;
     for attempt in 0..CREATE_ATTEMPTS {
-        let seq = project.last_seq + 1;
+        let seq = allocated.unwrap_or(project.last_seq + 1);
         let request = Request {
             key: format!("{}-{seq}", project.key),
             project: project.key.clone(),
@@ -230,12 +233,16 @@ pub async fn create_request(
             updated_at: now,
             version: 1,
         };
-        let counter = Project { last_seq: seq, version: project.version + 1, ..project.clone() };
-        let mut writes = vec![
-            Write::Put { record: Record::Project(counter), condition: Condition::VersionIs(project.version) },
-            Write::Put { record: Record::Request(request.clone()), condition: Condition::NotExists },
-        ];
-        if let Some(h) = &idem_hash {
+        let mut writes = vec![];
+        if allocated.is_none() {
+            let counter = Project { last_seq: seq, version: project.version + 1, ..project.clone() };
+            writes.push(Write::Put {
+                record: Record::Project(counter),
+                condition: Condition::VersionIs(project.version),
+            });
+        }
+        writes.push(Write::Put { record: Record::Request(request.clone()), condition: Condition::NotExists });
+        let idem_at = idem_hash.as_ref().map(|h| {
             let record = IdempotencyRecord {
                 user_id: user.id.clone(),
                 key_hash: h.clone(),
@@ -248,7 +255,8 @@ pub async fn create_request(
                 record: Record::Idempotency(record),
                 condition: Condition::NotExistsOrExpired(now),
             });
-        }
+            writes.len() - 1
+        });
         // The blocklist, checked in the same transaction: no extra round trip.
         let checks_from = writes.len();
         writes
@@ -271,33 +279,23 @@ pub async fn create_request(
                     }
                     None => {}
                 }
-                if let Some(Record::Idempotency(first)) = err.failed_old(2) {
+                if let Some(Record::Idempotency(first)) = idem_at.and_then(|i| err.failed_old(i)) {
                     return replay(app, first, &body_hash).await;
                 }
-                match err.failed_old(0) {
-                    // Another create took the number: continue from the counter as it is now.
-                    Some(Record::Project(current)) => project = current.clone(),
-                    _ if err.failed_at(0) => project = reload_project(app, &project.key).await?,
-                    // The key is taken although the counter says free: skip the number.
-                    _ if err.failed_at(1) => project.last_seq = seq,
-                    // Only the idempotency record clashed: its twin is committing right now.
-                    _ => {}
+                if idem_at.is_some_and(|i| err.failed_at(i)) {
+                    // Its twin with the same key is committing right now: wait, then replay.
+                    backoff(attempt).await;
+                    continue;
                 }
+                // Lost the race for the number, or the key is somehow taken: take the next
+                // number atomically.
+                allocated = Some(app.store.next_request_number(&project.key).await?);
             }
-            // A concurrent transaction held the counter: read it again.
-            Err(StoreError::Conflict) => project = reload_project(app, &project.key).await?,
+            Err(StoreError::Conflict) => allocated = Some(app.store.next_request_number(&project.key).await?),
             Err(e) => return Err(e.into()),
         }
-        backoff(attempt).await;
     }
     Err(ApiError::StorageUnavailable)
-}
-
-async fn reload_project(app: &App, key: &str) -> Result<Project, ApiError> {
-    match app.store.get(&project_key(key)).await? {
-        Some(Record::Project(current)) => Ok(current),
-        _ => Err(ApiError::NotFound("project")),
-    }
 }
 
 fn idempotency_reused() -> ApiError {

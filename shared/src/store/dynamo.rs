@@ -250,6 +250,10 @@ impl Store for DynamoStore {
     async fn bump(&self, counter: &Counter) -> Result<bool, StoreError> {
         retry_conflicts(|| self.bump_once(counter)).await
     }
+
+    async fn next_request_number(&self, project: &str) -> Result<u64, StoreError> {
+        retry_conflicts(|| self.next_request_number_once(project)).await
+    }
 }
 
 impl DynamoStore {
@@ -441,6 +445,31 @@ impl DynamoStore {
                 self.count(None);
                 Err(classify(e))
             }
+        }
+    }
+
+    async fn next_request_number_once(&self, project: &str) -> Result<u64, StoreError> {
+        self.begin();
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_item(&crate::items::project_key(project))))
+            .update_expression("ADD #seq :one, #version :one")
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#seq", "last_seq")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":one", n(1))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        self.count(result.as_ref().ok().and_then(|o| o.consumed_capacity()));
+        let out = result.map_err(classify)?;
+        match out.attributes.as_ref().and_then(|a| a.get("last_seq")) {
+            Some(AttributeValue::N(v)) => v.parse().map_err(|_| StoreError::Other(format!("bad counter {v}"))),
+            _ => Err(StoreError::Other("the counter update returned no value".into())),
         }
     }
 

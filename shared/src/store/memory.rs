@@ -118,4 +118,16 @@ impl Store for MemoryStore {
         *count += 1;
         Ok(true)
     }
+
+    async fn next_request_number(&self, project: &str) -> Result<u64, StoreError> {
+        let mut items = self.items.lock().unwrap();
+        match items.get_mut(&crate::items::project_key(project)) {
+            Some(Record::Project(p)) => {
+                p.last_seq += 1;
+                p.version += 1;
+                Ok(p.last_seq)
+            }
+            _ => Err(StoreError::Other(format!("no project {project}"))),
+        }
+    }
 }

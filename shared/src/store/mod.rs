@@ -104,4 +104,7 @@ pub trait Store: Send + Sync {
     /// All writes or none, in one round trip.
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
     async fn bump(&self, counter: &Counter) -> Result<bool, StoreError>;
+    /// Takes the next request number of a project atomically (its counter and version go up
+    /// by one), for creates that lost the optimistic race for it.
+    async fn next_request_number(&self, project: &str) -> Result<u64, StoreError>;
 }
