@@ -40,21 +40,25 @@ def sign_in(email):
     return call("POST", "/auth/session", {"token": body.split("token=")[1].split()[0]})["token"]
 agent = sign_in("admin@example.com")
 customer = sign_in(f"customer-{sys.argv[1]}@example.com")
+throwaway = sign_in(f"throwaway-{sys.argv[1]}@example.com")
 call("POST", "/projects/DEMO/requests", {"summary": "fuzz target"}, customer)
-print(agent, customer)
+print(agent, customer, throwaway)
 PY
 )
-read -r agent customer <<<"$tokens"
+read -r agent customer throwaway <<<"$tokens"
 
-run() { # who token
-  echo "== schemathesis as $1 ($examples examples per operation)"
+run() { # who token [filters...]
+  local who=$1 token=$2
+  shift 2
+  echo "== schemathesis as $who ($examples examples per operation)"
   "$root/.tools/venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" \
-    --header "Authorization: Bearer $2" \
+    --header "Authorization: Bearer $token" "$@" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection \
     --phases examples,coverage,fuzzing \
     --max-examples "$examples" --seed 20261123 --workers 2 \
-    --exclude-path /auth/session \
     --request-timeout 10 --no-color
 }
-run customer "$customer"
-run agent "$agent"
+# Logging out would end the session the rest of the run uses: /auth/session gets its own.
+run customer "$customer" --exclude-path /auth/session
+run agent "$agent" --exclude-path /auth/session
+run "a throwaway session" "$throwaway" --include-path /auth/session

@@ -22,7 +22,7 @@ export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
 echo "== schemathesis against /openapi.json"
 SCHEMATHESIS_EXAMPLES=${SCHEMATHESIS_EXAMPLES:-25} bash scripts/schemathesis.sh "$HELPDESK_TEST_DYNAMODB" "$HELPDESK_TEST_MOTO" \
   > "$root/.local/test-logs/schemathesis.log" 2>&1 || { tail -n 80 "$root/.local/test-logs/schemathesis.log"; exit 1; }
-grep -E '^== schemathesis|generated,' "$root/.local/test-logs/schemathesis.log"
+grep -E '^== schemathesis|Selected:|generated,' "$root/.local/test-logs/schemathesis.log"
 echo "== cargo test (DynamoDB Local on $ddb_port, moto on $moto_port)"
 log="$root/.local/test-logs/cargo-test.log"
 set +e
