@@ -89,4 +89,31 @@ async fn the_handlers_answer_their_events() {
             .await;
     assert_eq!(status, 200);
     assert_eq!(queue["items"][0]["key"], "DEMO-1");
+
+    // Organizations: create one, set it on the request, read the checklist for Bob.
+    let as_admin = [("REPLACE_WITH_SESSION_TOKEN", admin.as_str())];
+    let (status, org) = invoke(helpdesk_organizations::handle, &h.app, event("create-organization", &as_admin)).await;
+    assert_eq!(status, 201, "{org}");
+    let org_id = org["id"].as_str().unwrap().to_string();
+    let with_org = [("REPLACE_WITH_SESSION_TOKEN", admin.as_str()), ("REPLACE_WITH_ORG_ID", org_id.as_str())];
+    let (status, set) = invoke(helpdesk_organizations::handle, &h.app, event("set-organization", &with_org)).await;
+    assert_eq!((status, set["organization"].as_str()), (200, Some(org_id.as_str())));
+    let for_bob = [("REPLACE_WITH_SESSION_TOKEN", admin.as_str()), ("bob@example.com", bob.as_str())];
+    let (status, checklist) = invoke(helpdesk_organizations::handle, &h.app, event("visibility", &for_bob)).await;
+    assert_eq!(
+        (status, checklist["verdict"].as_str(), checklist["participant"].as_bool()),
+        (200, Some("visible"), Some(true))
+    );
+
+    // Moderation: a blocklist rule, then Ann suspended (twice: at-least-once delivery).
+    let (status, rule) = invoke(helpdesk_moderation::handle, &h.app, event("add-block-rule", &as_admin)).await;
+    assert_eq!((status, rule["rule"].as_str()), (201, Some("reject:*@spam.example")));
+    let ann_id = me["id"].as_str().unwrap().to_string();
+    let suspend_ann = [("REPLACE_WITH_SESSION_TOKEN", admin.as_str()), ("REPLACE_WITH_USER_ID", ann_id.as_str())];
+    for _ in 0..2 {
+        let (status, done) = invoke(helpdesk_moderation::handle, &h.app, event("suspend", &suspend_ann)).await;
+        assert_eq!((status, done["suspended"].as_bool()), (200, Some(true)), "{done}");
+    }
+    let (status, _) = invoke(helpdesk_auth::handle, &h.app, event("me", &as_ann)).await;
+    assert_eq!(status, 401, "the suspended user's session is gone");
 }
