@@ -3,6 +3,7 @@
 //! HELPDESK_TEST_DYNAMODB and HELPDESK_TEST_MOTO to their URLs.
 
 pub mod fault;
+pub mod recording;
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use helpdesk::store::DynamoStore;
@@ -60,6 +61,19 @@ impl Harness {
     pub async fn start() -> Harness {
         let endpoint = required_env("HELPDESK_TEST_DYNAMODB");
         Self::start_with_dynamodb(&endpoint, Duration::from_secs(3), Duration::from_secs(8)).await
+    }
+
+    /// Like `start`, with every DynamoDB and SES action recorded per function.
+    pub async fn start_recording() -> (Harness, recording::Observed) {
+        let mut h = Self::start().await;
+        let observed = recording::Observed::default();
+        h.app.store = Arc::new(recording::RecordingStore { inner: h.app.store.clone(), observed: observed.clone() });
+        h.app.mailer = Arc::new(recording::RecordingMailer { inner: h.app.mailer.clone(), observed: observed.clone() });
+        h.server.abort();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        h.base = format!("http://{}", listener.local_addr().unwrap());
+        h.server = tokio::spawn(helpdesk_tools::gateway::serve(h.app.clone(), listener));
+        (h, observed)
     }
 
     /// Like `start`, with the functions' DynamoDB traffic through a fault-injecting proxy and

@@ -15,18 +15,28 @@ use tokio::net::TcpListener;
 /// API Gateway's HTTP API refuses bodies over 10 MB before any function runs.
 pub const GATEWAY_BODY_LIMIT: usize = 10 * 1024 * 1024;
 
+tokio::task_local! {
+    /// The function serving the current request, for tests that watch what each one calls.
+    pub static FUNCTION: &'static str;
+}
+
 /// Hands a request to the function that owns its route, as API Gateway would.
 pub async fn dispatch(app: &App, req: Request) -> Response<Body> {
     let started = Instant::now();
     match routes::match_route(req.method().as_str(), req.uri().path()) {
-        Ok((spec, _)) => match spec.function {
-            routes::AUTH => helpdesk_auth::handle(app, req).await,
-            routes::INTAKE => helpdesk_intake::handle(app, req).await,
-            routes::SHARING => helpdesk_sharing::handle(app, req).await,
-            routes::ORGANIZATIONS => helpdesk_organizations::handle(app, req).await,
-            routes::MODERATION => helpdesk_moderation::handle(app, req).await,
-            other => finish("gateway", &req, started, Err(ApiError::Internal(format!("no function {other}")))),
-        },
+        Ok((spec, _)) => {
+            let handled = async {
+                match spec.function {
+                    routes::AUTH => helpdesk_auth::handle(app, req).await,
+                    routes::INTAKE => helpdesk_intake::handle(app, req).await,
+                    routes::SHARING => helpdesk_sharing::handle(app, req).await,
+                    routes::ORGANIZATIONS => helpdesk_organizations::handle(app, req).await,
+                    routes::MODERATION => helpdesk_moderation::handle(app, req).await,
+                    other => finish("gateway", &req, started, Err(ApiError::Internal(format!("no function {other}")))),
+                }
+            };
+            FUNCTION.scope(spec.function, handled).await
+        }
         Err(err) => finish("gateway", &req, started, Err(err)),
     }
 }

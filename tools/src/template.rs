@@ -107,6 +107,28 @@ pub fn routes(template: &Value) -> BTreeSet<(String, String, String)> {
     routes
 }
 
+/// What each function's policy allows: binary -> (actions, whether index ARNs are included).
+pub fn policies(template: &Value) -> std::collections::BTreeMap<String, (BTreeSet<String>, bool)> {
+    let mut out = std::collections::BTreeMap::new();
+    for resource in resources(template).values() {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let binary = str_of(&resource["Metadata"]["BuildProperties"]["Binary"]);
+        let (mut actions, mut indexes) = (BTreeSet::new(), false);
+        for policy in resource["Properties"]["Policies"].as_sequence().into_iter().flatten() {
+            for statement in policy["Statement"].as_sequence().into_iter().flatten() {
+                for action in statement["Action"].as_sequence().into_iter().flatten() {
+                    actions.insert(str_of(action));
+                }
+                indexes |= serde_yaml::to_string(&statement["Resource"]).unwrap_or_default().contains("/index/");
+            }
+        }
+        out.insert(binary, (actions, indexes));
+    }
+    out
+}
+
 /// Binaries (functions) the template builds.
 pub fn binaries(template: &Value) -> Vec<String> {
     resources(template)

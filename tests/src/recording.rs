@@ -1,0 +1,76 @@
+//! Watches which DynamoDB and SES actions each function performs (through the local gateway),
+//! so a test can hold the template's IAM policies to exactly what the code calls.
+
+use async_trait::async_trait;
+use helpdesk::items::ItemKey;
+use helpdesk::mailer::{Email, MailError, Mailer};
+use helpdesk::model::Record;
+use helpdesk::store::{Counter, Page, Query, Store, StoreError, Write};
+use helpdesk::table::Index;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+/// Function -> IAM actions it used (`dynamodb:Query` on an index is `dynamodb:Query (index)`).
+pub type Observed = Arc<Mutex<BTreeMap<String, BTreeSet<String>>>>;
+
+fn note(observed: &Observed, action: &str) {
+    let function =
+        helpdesk_tools::gateway::FUNCTION.try_with(|f| f.to_string()).unwrap_or_else(|_| "(outside a function)".into());
+    observed.lock().unwrap().entry(function).or_default().insert(action.to_string());
+}
+
+pub struct RecordingStore {
+    pub inner: Arc<dyn Store>,
+    pub observed: Observed,
+}
+
+#[async_trait]
+impl Store for RecordingStore {
+    async fn get_many(&self, keys: &[ItemKey]) -> Result<Vec<Record>, StoreError> {
+        let distinct: BTreeSet<_> = keys.iter().collect();
+        note(&self.observed, if distinct.len() == 1 { "dynamodb:GetItem" } else { "dynamodb:BatchGetItem" });
+        self.inner.get_many(keys).await
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        note(&self.observed, if query.index == Index::Table { "dynamodb:Query" } else { "dynamodb:Query (index)" });
+        self.inner.query(query).await
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        for write in &writes {
+            note(
+                &self.observed,
+                match write {
+                    Write::Put { .. } => "dynamodb:PutItem",
+                    Write::Delete { .. } => "dynamodb:DeleteItem",
+                    Write::Check { .. } => "dynamodb:ConditionCheckItem",
+                },
+            );
+        }
+        self.inner.transact(writes).await
+    }
+
+    async fn bump(&self, counter: &Counter) -> Result<bool, StoreError> {
+        note(&self.observed, "dynamodb:UpdateItem");
+        self.inner.bump(counter).await
+    }
+
+    async fn next_request_number(&self, project: &str) -> Result<u64, StoreError> {
+        note(&self.observed, "dynamodb:UpdateItem");
+        self.inner.next_request_number(project).await
+    }
+}
+
+pub struct RecordingMailer {
+    pub inner: Arc<dyn Mailer>,
+    pub observed: Observed,
+}
+
+#[async_trait]
+impl Mailer for RecordingMailer {
+    async fn send(&self, email: Email) -> Result<(), MailError> {
+        note(&self.observed, "ses:SendEmail");
+        self.inner.send(email).await
+    }
+}

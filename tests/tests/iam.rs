@@ -1,0 +1,107 @@
+//! Least privilege, checked: a tour of every route through the local gateway records which
+//! DynamoDB and SES actions each function performs, and each function's policy in the
+//! template must allow exactly those (plus the init-time warm-up calls).
+
+use futures::future::join_all;
+use helpdesk_tests::Harness;
+use serde_json::json;
+use std::collections::BTreeSet;
+
+/// Called once per cold start to warm connections, outside any request.
+const WARM_UP: [&str; 2] = ["dynamodb:DescribeTable", "ses:GetAccount"];
+
+#[tokio::test]
+async fn every_function_policy_allows_exactly_what_it_calls() {
+    let (h, observed) = Harness::start_recording().await;
+    let admin = h.admin_with_project("HD").await;
+    let (ann_email, bob_email, agent_email) = (h.email("ann"), h.email("bob"), h.email("agent"));
+    h.call("POST", "/projects/HD/agents", Some(&admin), Some(json!({"email": agent_email, "role": "agent"}))).await;
+    let ann = h.sign_in(&ann_email).await;
+    let bob = h.sign_in(&bob_email).await;
+    let ann_id = h.call("GET", "/me", Some(&ann), None).await.body["id"].as_str().unwrap().to_string();
+    let ok = |status: u16| assert!(status < 300, "{status}");
+
+    // intake: create (and a replay), contended creates, reads, lists, replies, status, release.
+    let headers = [("idempotency-key", "tour")];
+    for _ in 0..2 {
+        ok(h.call_raw("POST", "/projects/HD/requests", Some(&ann), Some(r#"{"summary":"tour"}"#.into()), &headers)
+            .await
+            .status);
+    }
+    let creates =
+        (0..8).map(|i| h.call("POST", "/projects/HD/requests", Some(&bob), Some(json!({"summary": format!("c{i}")}))));
+    for answer in join_all(creates).await {
+        ok(answer.status);
+    }
+    for (method, path, token, body) in [
+        ("GET", "/projects/HD", &admin, None),
+        ("PATCH", "/projects/HD", &admin, Some(json!({"org_sharing": true}))),
+        ("GET", "/requests/HD-1", &ann, None),
+        ("GET", "/requests?view=all", &ann, None),
+        ("GET", "/projects/HD/requests?status=open", &admin, None),
+        ("GET", "/projects/HD/requests", &admin, None),
+        ("POST", "/requests/HD-1/comments", &ann, Some(json!({"body": "hi"}))),
+        ("POST", "/requests/HD-1/close", &ann, None),
+        ("POST", "/requests/HD-1/reopen", &ann, None),
+        ("POST", "/requests/HD-1/release", &admin, None),
+        // sharing
+        ("PUT", "/admin/managed-domains", &admin, Some(json!({"domains": ["inst.example"]}))),
+        ("GET", "/admin/managed-domains", &admin, None),
+        ("POST", "/requests/HD-1/participants", &ann, Some(json!({"emails": [bob_email]}))),
+        ("GET", "/requests/HD-1/participants", &ann, None),
+        ("DELETE", &format!("/requests/HD-1/participants/{bob_email}"), &ann, None),
+        ("POST", "/projects/HD/customers", &admin, Some(json!({"email": h.email("new")}))),
+        ("POST", "/projects/HD/customers", &admin, Some(json!({"email": bob_email}))),
+    ] {
+        let answer = h.call(method, path, Some(token), body).await;
+        assert!(answer.status < 300, "{method} {path}: {answer:?}");
+    }
+    // organizations
+    let org = h.call("POST", "/projects/HD/organizations", Some(&admin), Some(json!({"name": "Acme"}))).await;
+    let org_id = org.body["id"].as_str().unwrap().to_string();
+    for (method, path, body) in [
+        ("POST", format!("/organizations/{org_id}/members"), Some(json!({"email": bob_email}))),
+        ("DELETE", format!("/organizations/{org_id}/members/{bob_email}"), None),
+        ("PUT", format!("/organizations/{org_id}/members"), Some(json!({"emails": [ann_email]}))),
+        ("PUT", "/requests/HD-2/organization".to_string(), Some(json!({"organization_id": org_id}))),
+        ("GET", format!("/requests/HD-2/visibility?email={ann_email}"), None),
+        ("DELETE", "/requests/HD-2/organization".to_string(), None),
+    ] {
+        let answer = h.call(method, &path, Some(&admin), body).await;
+        assert!(answer.status < 300, "{method} {path}: {answer:?}");
+    }
+    ok(h.call("GET", &format!("/requests?view=organization&organization={org_id}"), Some(&ann), None).await.status);
+    // moderation
+    for (method, path, body) in [
+        ("POST", "/blocklist".to_string(), Some(json!({"rule": "suspend:x@spam.example"}))),
+        ("GET", "/blocklist".to_string(), None),
+        ("DELETE", "/blocklist".to_string(), Some(json!({"rule": "suspend:x@spam.example"}))),
+        ("POST", format!("/users/{ann_id}/notes"), Some(json!({"body": "watch"}))),
+        ("POST", format!("/users/{ann_id}/suspend"), Some(json!({"reason": "tour"}))),
+        ("GET", format!("/users/{ann_id}/audit"), None),
+        ("POST", format!("/users/{ann_id}/unsuspend"), None),
+    ] {
+        let answer = h.call(method, &path, Some(&admin), body).await;
+        assert!(answer.status < 300, "{method} {path}: {answer:?}");
+    }
+    // auth: logout
+    ok(h.call("DELETE", "/auth/session", Some(&bob), None).await.status);
+
+    let observed = observed.lock().unwrap().clone();
+    let policies = helpdesk_tools::template::policies(&helpdesk_tools::template::load());
+    assert_eq!(
+        observed.keys().filter(|f| !f.starts_with('(')).cloned().collect::<BTreeSet<_>>(),
+        policies.keys().cloned().collect::<BTreeSet<_>>(),
+        "the tour reached every function"
+    );
+    for (function, (allowed, indexes)) in &policies {
+        let used = &observed[function];
+        let needs_indexes = used.contains("dynamodb:Query (index)");
+        let used: BTreeSet<String> = used.iter().map(|a| a.replace(" (index)", "")).collect();
+        let missing: Vec<_> = used.difference(allowed).collect();
+        assert!(missing.is_empty(), "{function} calls {missing:?} but its policy does not allow it");
+        let unused: Vec<_> = allowed.iter().filter(|a| !used.contains(*a) && !WARM_UP.contains(&a.as_str())).collect();
+        assert!(unused.is_empty(), "{function}'s policy allows {unused:?}, which it never calls");
+        assert_eq!(*indexes, needs_indexes, "{function}: index permission should be {needs_indexes}");
+    }
+}
