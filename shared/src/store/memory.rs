@@ -40,7 +40,9 @@ fn holds(condition: &Condition, current: Option<&Record>) -> bool {
 impl Store for MemoryStore {
     async fn get_many(&self, keys: &[ItemKey]) -> Result<Vec<Record>, StoreError> {
         let items = self.items.lock().unwrap();
-        Ok(keys.iter().filter_map(|k| items.get(k).cloned()).collect())
+        // Like BatchGetItem: each distinct key once.
+        let mut seen = std::collections::BTreeSet::new();
+        Ok(keys.iter().filter(|k| seen.insert(*k)).filter_map(|k| items.get(k).cloned()).collect())
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
