@@ -126,17 +126,9 @@ fn require_moderator(principal: &Principal) -> Result<(), ApiError> {
 pub async fn list_rules(app: &App, bearer: Option<&str>) -> Result<Vec<BlockRule>, ApiError> {
     let (principal, _) = authenticate(app, bearer, &[]).await?;
     require_moderator(&principal)?;
-    let query = Query {
-        index: Index::Gsi2,
-        pk: BLOCKLIST_PARTITION.to_string(),
-        newest_first: false,
-        limit: 1000,
-        after: None,
-        status: None,
-    };
     Ok(app
         .store
-        .query(&query)
+        .query(&Query::partition(Index::Gsi2, BLOCKLIST_PARTITION.to_string(), 1000))
         .await?
         .records
         .into_iter()
@@ -254,17 +246,9 @@ pub async fn add_note(
 pub async fn audit_trail(app: &App, bearer: Option<&str>, user_id: &str) -> Result<Vec<AuditEntry>, ApiError> {
     let (principal, _) = authenticate(app, bearer, &[]).await?;
     require_moderator(&principal)?;
-    let query = Query {
-        index: Index::Table,
-        pk: audit_partition(user_id),
-        newest_first: false,
-        limit: 1000,
-        after: None,
-        status: None,
-    };
     Ok(app
         .store
-        .query(&query)
+        .query(&Query::partition(Index::Table, audit_partition(user_id), 1000))
         .await?
         .records
         .into_iter()

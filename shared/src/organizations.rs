@@ -198,15 +198,7 @@ pub async fn sync_members(
 }
 
 async fn members(app: &App, org_id: &str) -> Result<Vec<OrgMember>, ApiError> {
-    let query = Query {
-        index: Index::Table,
-        pk: org_partition(org_id),
-        newest_first: false,
-        limit: MAX_MEMBERS + 1,
-        after: None,
-        status: None,
-    };
-    let page = app.store.query(&query).await?;
+    let page = app.store.query(&Query::partition(Index::Table, org_partition(org_id), MAX_MEMBERS + 1)).await?;
     Ok(page
         .records
         .into_iter()

@@ -175,16 +175,12 @@ pub async fn create_request(
     if let Some(key) = idempotency {
         check_idempotency_key(key)?;
     }
-    let mut extra = vec![project_key(project)];
     let idem_hash = idempotency.map(sha256_hex);
     let body_hash = sha256_hex(&format!("{project}\n{}", serde_json::to_string(&input).unwrap_or_default()));
-    let (principal, records) = authenticate(app, bearer, {
-        if let Some(h) = &idem_hash {
-            extra.push(idempotency_key(claimed_user_id(bearer).unwrap_or_default(), h));
-        }
-        &extra
-    })
-    .await?;
+    // The project and any earlier result of this Idempotency-Key come with the session read.
+    let mut extra = vec![project_key(project)];
+    extra.extend(idem_hash.as_ref().map(|h| idempotency_key(claimed_user_id(bearer).unwrap_or_default(), h)));
+    let (principal, records) = authenticate(app, bearer, &extra).await?;
     let now = app.now();
     let mut project = None;
     for record in records {

@@ -93,6 +93,14 @@ pub struct Counter {
     pub expires_at: Timestamp,
 }
 
+impl Query {
+    /// The first `limit` items of one partition, oldest first (small partitions: audit trails,
+    /// blocklist, organization members).
+    pub fn partition(index: Index, pk: String, limit: usize) -> Query {
+        Query { index, pk, newest_first: false, limit, after: None, status: None }
+    }
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     /// Strongly consistent reads of several keys in one round trip; missing keys are skipped.
