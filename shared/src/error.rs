@@ -2,7 +2,7 @@
 
 use crate::store::StoreError;
 
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum ApiError {
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
@@ -91,5 +91,13 @@ impl From<StoreError> for ApiError {
             StoreError::Unavailable(_) | StoreError::Conflict => ApiError::StorageUnavailable,
             other => ApiError::Internal(other.to_string()),
         }
+    }
+}
+
+impl ApiError {
+    /// Whether trying again later may succeed (event-driven functions retry these and drop
+    /// the rest: a malformed email stays malformed however often SES delivers it).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ApiError::StorageUnavailable | ApiError::Internal(_))
     }
 }

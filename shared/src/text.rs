@@ -1,34 +1,10 @@
-//! Input normalisation and validation, secrets and hashes, timestamps for output.
+//! Text validation, secrets and hashes, cursors, ULIDs, timestamps for output.
 
 use crate::error::ApiError;
 use crate::model::Timestamp;
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-
-pub const MAX_EMAIL_LEN: usize = 254;
-
-/// Lower-cases and trims an address and checks its shape; the result is the account key.
-pub fn normalize_email(raw: &str) -> Result<String, ApiError> {
-    let email = raw.trim().to_lowercase();
-    let bad = || ApiError::invalid("invalid_email", format!("'{}' is not an email address", raw.trim()));
-    if email.is_empty() || email.len() > MAX_EMAIL_LEN {
-        return Err(bad());
-    }
-    let (local, domain) = email.rsplit_once('@').ok_or_else(bad)?;
-    let domain_ok = domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && domain.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
-    let local_ok = !local.is_empty()
-        && local.len() <= 64
-        && !local.contains('@')
-        && local.chars().all(|c| c.is_ascii_graphic() && !"<>()[]\\,;:\"".contains(c));
-    if !(domain_ok && local_ok) {
-        return Err(bad());
-    }
-    Ok(email)
-}
 
 /// Checks a free-text field: not blank (when required), at most `max` characters, and no
 /// control characters (newlines and tabs allowed only where `multiline`).
@@ -89,15 +65,6 @@ pub fn new_ulid() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn emails_normalise_and_reject() {
-        assert_eq!(normalize_email("  Ann@Example.COM ").unwrap(), "ann@example.com");
-        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "ann@exa mple.com", "a@b@c.d"]
-        {
-            assert_eq!(normalize_email(bad).unwrap_err().code(), "invalid_email", "{bad}");
-        }
-    }
 
     #[test]
     fn text_rules() {

@@ -3,6 +3,8 @@
 //! transactions, index queries, paging).
 
 mod dynamo;
+pub mod items;
+pub mod table;
 mod memory;
 
 pub use dynamo::DynamoStore;

@@ -78,11 +78,20 @@ pub fn audit_partition(user_id: &str) -> String {
 pub fn audit_key(user_id: &str, entry_id: &str) -> ItemKey {
     ItemKey::new(audit_partition(user_id), entry_id)
 }
-pub fn block_rule_key(pattern: &str) -> ItemKey {
-    ItemKey::new(format!("BLOCK#{pattern}"), "RULE")
+/// Every rule of one pattern, across scopes: what checks and reads find.
+pub fn block_pattern_key(pattern: &str) -> ItemKey {
+    ItemKey::new(format!("BLOCK#{pattern}"), "RULES")
 }
-/// The partition (gsi2) listing every blocklist rule.
-pub const BLOCKLIST_PARTITION: &str = "BLOCKLIST#all";
+/// One scope's list of rules: app-wide (`all`) or a project's.
+pub fn blocklist_partition(project: Option<&str>) -> String {
+    format!("BLOCKLIST#{}", project.unwrap_or("all"))
+}
+pub fn block_rule_key(project: Option<&str>, pattern: &str) -> ItemKey {
+    ItemKey::new(blocklist_partition(project), pattern)
+}
+pub fn support_address_key(address: &str) -> ItemKey {
+    ItemKey::new(format!("SUPPORT#{address}"), "SUPPORT")
+}
 /// The project a request key belongs to: `HD-42` -> `HD`.
 pub fn project_of(request: &str) -> Option<&str> {
     let (project, number) = request.rsplit_once('-')?;
@@ -100,6 +109,14 @@ pub fn reporter_partition(user_id: &str) -> String {
 }
 pub fn user_sessions_partition(user_id: &str) -> String {
     format!("SESSIONS#{user_id}")
+}
+/// The unused sign-in links of an address (a suspension voids them).
+pub fn magic_links_partition(email: &str) -> String {
+    format!("MAGICLINKS#{email}")
+}
+/// The projects a user is a customer of (who may moderate them).
+pub fn customer_of_partition(user_id: &str) -> String {
+    format!("CUSTOMEROF#{user_id}")
 }
 pub fn participant_partition(user_id: &str) -> String {
     format!("PARTICIPANT#{user_id}")
@@ -152,7 +169,11 @@ impl Record {
         match self {
             Record::User(u) => with(user_key(&u.id)),
             Record::EmailOwner(e) => with(email_key(&e.email)),
-            Record::MagicLink(m) => IndexKeys { ttl: Some(m.expires_at), ..with(magic_link_key(&m.token_hash)) },
+            Record::MagicLink(m) => IndexKeys {
+                gsi1: Some((magic_links_partition(&m.email), m.token_hash.clone())),
+                ttl: Some(m.expires_at),
+                ..with(magic_link_key(&m.token_hash))
+            },
             Record::Session(s) => IndexKeys {
                 gsi1: Some((user_sessions_partition(&s.user_id), s.token_hash.clone())),
                 ttl: Some(s.expires_at),
@@ -181,14 +202,16 @@ impl Record {
                 ..with(participant_key(&p.request_key, &p.user_id))
             },
             Record::HistoryEntry(h) => with(history_key(&h.request_key, &h.id)),
-            Record::ProjectCustomer(c) => with(project_customer_key(&c.project, &c.user_id)),
+            Record::ProjectCustomer(c) => IndexKeys {
+                gsi1: Some((customer_of_partition(&c.user_id), c.project.clone())),
+                ..with(project_customer_key(&c.project, &c.user_id))
+            },
             Record::ManagedDomains(_) => with(managed_domains_key()),
             Record::Organization(o) => with(org_key(&o.id)),
             Record::AuditEntry(a) => with(audit_key(&a.user_id, &a.id)),
-            Record::BlockRule(b) => IndexKeys {
-                gsi2: Some((BLOCKLIST_PARTITION.to_string(), b.pattern.clone())),
-                ..with(block_rule_key(&b.pattern))
-            },
+            Record::BlockRule(b) => with(block_rule_key(b.project.as_deref(), &b.pattern)),
+            Record::BlockPattern(b) => with(block_pattern_key(&b.pattern)),
+            Record::SupportAddress(a) => with(support_address_key(&a.address)),
             Record::OrgMember(m) => with(org_member_key(&m.org_id, &m.user_id)),
         }
     }
@@ -203,6 +226,7 @@ impl Record {
             Record::User(u) => Some(u.version),
             Record::Project(p) => Some(p.version),
             Record::Request(r) => Some(r.version),
+            Record::BlockPattern(b) => Some(b.version),
             _ => None,
         }
     }
@@ -307,6 +331,8 @@ mod tests {
             participants: vec![],
             participant_ids: vec![],
             comment_count: 0,
+            note_count: 0,
+            noted_at: None,
             held: false,
             created_at: 1_700_000_000,
             updated_at: 1_700_000_000,
@@ -341,6 +367,8 @@ mod tests {
             ("participants".into(), AV::L(vec![])),
             ("participant_ids".into(), AV::L(vec![])),
             ("comment_count".into(), n(0)),
+            ("note_count".into(), n(0)),
+            ("noted_at".into(), AV::Null(true)),
             ("held".into(), AV::Bool(false)),
             ("created_at".into(), n(1_700_000_000)),
             ("updated_at".into(), n(1_700_000_000)),
@@ -452,7 +480,7 @@ mod tests {
     /// The access-pattern table in the docs names every key prefix this module writes.
     #[test]
     fn the_docs_list_every_key_prefix() {
-        let docs = include_str!("../../docs/access-patterns.md");
+        let docs = include_str!("../../../docs/access-patterns.md");
         let source = include_str!("items.rs");
         let mut prefixes: Vec<&str> = source
             .match_indices('"')

@@ -2,6 +2,8 @@
 //! domain: body parsing with stable error codes, bearer tokens, query strings, JSON replies
 //! and the one log line per request.
 
+use crate::domain::caller::Caller;
+use crate::domain::idempotency::IdempotencyKey;
 use crate::error::ApiError;
 use lambda_http::{Body, Request, Response};
 use serde::de::DeserializeOwned;
@@ -11,25 +13,47 @@ use std::time::Instant;
 /// Largest request body accepted. API Gateway allows 10 MB; nothing here needs more than this.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// A successful answer: status and JSON body.
+/// A successful answer: a status and what it carries.
 #[derive(Debug, PartialEq)]
 pub struct Reply {
     pub status: u16,
-    pub body: Value,
+    pub body: ReplyBody,
+}
+
+#[derive(Debug, PartialEq)]
+pub enum ReplyBody {
+    Json(Value),
+    Html(String),
+    /// 303 See Other to this location (after a form post).
+    Redirect(String),
+    Empty,
 }
 
 impl Reply {
     pub fn ok(body: Value) -> Self {
-        Reply { status: 200, body }
+        Reply { status: 200, body: ReplyBody::Json(body) }
     }
     pub fn created(body: Value) -> Self {
-        Reply { status: 201, body }
+        Reply { status: 201, body: ReplyBody::Json(body) }
     }
     pub fn accepted(body: Value) -> Self {
-        Reply { status: 202, body }
+        Reply { status: 202, body: ReplyBody::Json(body) }
     }
     pub fn no_content() -> Self {
-        Reply { status: 204, body: Value::Null }
+        Reply { status: 204, body: ReplyBody::Empty }
+    }
+    pub fn html(status: u16, page: String) -> Self {
+        Reply { status, body: ReplyBody::Html(page) }
+    }
+    pub fn see_other(location: impl Into<String>) -> Self {
+        Reply { status: 303, body: ReplyBody::Redirect(location.into()) }
+    }
+    /// The JSON body, for tests and the gateway's helpers.
+    pub fn json(&self) -> Option<&Value> {
+        match &self.body {
+            ReplyBody::Json(v) => Some(v),
+            _ => None,
+        }
     }
 }
 
@@ -43,7 +67,8 @@ fn body_bytes(req: &Request) -> &[u8] {
 }
 
 /// Parses a JSON body into `T`: 413 when too large, 400 `invalid_json` when not JSON,
-/// 400 `invalid_body` when the fields are missing or of the wrong type.
+/// 400 `invalid_body` when the fields are missing or of the wrong type. Handlers pass the
+/// result on unopened: use cases report a bad body only after the caller is authorized.
 pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     let bytes = body_bytes(req);
     if bytes.len() > MAX_BODY_BYTES {
@@ -67,8 +92,27 @@ pub fn bearer(req: &Request) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
-pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
-    req.headers().get(name)?.to_str().ok()
+/// The value of a cookie, if the request carries it.
+pub fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers().get_all(http::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|header| {
+        header.split(';').find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == name).then_some(v.trim()).filter(|v| !v.is_empty())
+        })
+    })
+}
+
+/// The session cookie pages use; the API takes the same session as a bearer token.
+pub const SESSION_COOKIE: &str = "hd_session";
+
+/// Who calls: a bearer token, else the session cookie, else nobody.
+pub fn caller(req: &Request) -> Caller {
+    Caller::session(bearer(req).or_else(|| cookie(req, SESSION_COOKIE)))
+}
+
+/// The `Idempotency-Key` header: absent is None; present but malformed is a 400.
+pub fn idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>, ApiError> {
+    IdempotencyKey::from_header(req.headers().get("idempotency-key").map(|v| v.as_bytes()))
 }
 
 /// A query-string parameter, decoded; empty values count as absent.
@@ -84,16 +128,16 @@ pub fn error_body(err: &ApiError) -> Value {
     json!({"error": {"code": err.code(), "message": err.public_message()}})
 }
 
-fn json_response(status: u16, body: &Value) -> Response<Body> {
-    let builder = Response::builder().status(status);
-    if body.is_null() {
-        return builder.body(Body::Empty).expect("static response parts");
-    }
-    builder
-        .header("content-type", "application/json")
-        .header("cache-control", "no-store")
-        .body(Body::Text(body.to_string()))
-        .expect("static response parts")
+fn response(status: u16, body: ReplyBody) -> Response<Body> {
+    let builder = Response::builder().status(status).header("cache-control", "no-store");
+    let built = match body {
+        ReplyBody::Empty => builder.body(Body::Empty),
+        ReplyBody::Json(v) if v.is_null() => builder.body(Body::Empty),
+        ReplyBody::Json(v) => builder.header("content-type", "application/json").body(Body::Text(v.to_string())),
+        ReplyBody::Html(page) => builder.header("content-type", "text/html; charset=utf-8").body(Body::Text(page)),
+        ReplyBody::Redirect(location) => builder.header("location", location).body(Body::Empty),
+    };
+    built.expect("static response parts")
 }
 
 /// Turns a handler's result into the HTTP response and logs one line for the request.
@@ -103,7 +147,7 @@ pub fn finish(function: &str, req: &Request, started: Instant, result: Result<Re
     match result {
         Ok(reply) => {
             tracing::info!(function, method, path, status = reply.status, elapsed_ms, "request");
-            json_response(reply.status, &reply.body)
+            response(reply.status, reply.body)
         }
         Err(err) => {
             let status = err.status();
@@ -112,7 +156,7 @@ pub fn finish(function: &str, req: &Request, started: Instant, result: Result<Re
             } else {
                 tracing::info!(function, method, path, status, code = err.code(), elapsed_ms, "request");
             }
-            json_response(status, &error_body(&err))
+            response(status, ReplyBody::Json(error_body(&err)))
         }
     }
 }
@@ -155,5 +199,19 @@ mod tests {
         assert_eq!(query_param(&r, "b").as_deref(), Some("hello world"));
         assert_eq!(query_param(&r, "c"), None);
         assert_eq!(query_param(&r, "z"), None);
+        assert_eq!(caller(&r), Caller::Session("tok".into()));
+    }
+
+    #[test]
+    fn the_session_cookie_is_a_caller_too() {
+        let r = http::Request::builder()
+            .uri("https://x/portal")
+            .header("cookie", "theme=dark; hd_session=abc.def; other=1")
+            .body(Body::Empty)
+            .unwrap();
+        assert_eq!(caller(&r), Caller::Session("abc.def".into()));
+        assert_eq!(cookie(&r, "nope"), None);
+        let anonymous = http::Request::builder().uri("https://x/").body(Body::Empty).unwrap();
+        assert_eq!(caller(&anonymous), Caller::Anonymous);
     }
 }

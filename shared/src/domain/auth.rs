@@ -1,11 +1,15 @@
-//! Passwordless sign-in: magic links by email, bearer sessions, the signed-in principal.
+//! Passwordless sign-in: magic links by email, sessions, accounts.
 
+use crate::domain::blocklist;
+use crate::domain::caller::{resolve, Caller};
+use crate::domain::email::EmailAddress;
+use crate::domain::retry::Budget;
 use crate::error::ApiError;
-use crate::items::{email_key, magic_link_key, rate_key, session_key, user_key, ItemKey};
+use crate::items::{email_key, magic_link_key, rate_key, session_key, user_key};
 use crate::mailer::Email;
 use crate::model::{EmailOwner, MagicLink, Record, Session, User};
 use crate::store::{Condition, Counter, StoreError, Write};
-use crate::text::{new_secret, normalize_email, sha256_hex};
+use crate::text::{new_secret, sha256_hex};
 use crate::App;
 use std::collections::BTreeMap;
 
@@ -15,21 +19,42 @@ pub const SESSION_TTL_SECS: i64 = 30 * 24 * 3600;
 pub const MAGIC_LINK_LIMIT: u32 = 5;
 pub const MAGIC_LINK_WINDOW_SECS: i64 = 15 * 60;
 
-/// The signed-in caller of a request.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Principal {
-    pub user: User,
-    pub session_hash: String,
+/// What decides whether an address may sign in: its account and the app-wide rules matching
+/// it, in one BatchGet; then the account itself.
+async fn sign_in_allowed(app: &App, email: &EmailAddress) -> Result<Option<Option<User>>, ApiError> {
+    let mut keys = blocklist::pattern_keys(email);
+    keys.push(email_key(email.as_str()));
+    let records = app.store.get_many(&keys).await?;
+    if blocklist::verdict(email, None, &records) == Some(crate::model::BlockAction::Reject) {
+        tracing::info!("sign-in refused: blocklist");
+        return Ok(None);
+    }
+    let owner = records.iter().find_map(|r| match r {
+        Record::EmailOwner(o) => Some(o.user_id.clone()),
+        _ => None,
+    });
+    let user = match owner {
+        Some(id) => match app.store.get(&user_key(&id)).await? {
+            Some(Record::User(u)) => Some(u),
+            _ => None,
+        },
+        None => None,
+    };
+    if user.as_ref().is_some_and(|u| u.suspended) {
+        tracing::info!("sign-in refused: suspended");
+        return Ok(None);
+    }
+    Ok(Some(user))
 }
 
 /// Emails a single-use sign-in link. Answers the same whether or not the address has an
-/// account, and says nothing when the address is over its rate limit.
+/// account, and says nothing when the address is over its rate limit, rejected or suspended.
 pub async fn request_magic_link(app: &App, raw_email: &str) -> Result<(), ApiError> {
-    let email = normalize_email(raw_email)?;
+    let email = EmailAddress::parse(raw_email)?;
     let now = app.now();
     let window = now / MAGIC_LINK_WINDOW_SECS;
     let counter = Counter {
-        key: rate_key("magic", &email, window),
+        key: rate_key("magic", email.as_str(), window),
         limit: MAGIC_LINK_LIMIT,
         expires_at: (window + 1) * MAGIC_LINK_WINDOW_SECS,
     };
@@ -38,29 +63,16 @@ pub async fn request_magic_link(app: &App, raw_email: &str) -> Result<(), ApiErr
         tracing::warn!("magic link rate limit reached");
         return Ok(());
     }
-    // A rejected address or a suspended account gets no link; the answer stays the same.
-    let mut keys = crate::moderation::candidate_keys(&email);
-    keys.push(email_key(&email));
-    let records = app.store.get_many(&keys).await?;
-    if crate::moderation::verdict(&records) == Some(crate::model::BlockAction::Reject) {
-        tracing::info!("magic link refused: blocklist");
+    if sign_in_allowed(app, &email).await?.is_none() {
         return Ok(());
-    }
-    if let Some(Record::EmailOwner(owner)) = records.iter().find(|r| matches!(r, Record::EmailOwner(_))) {
-        if let Some(Record::User(user)) = app.store.get(&user_key(&owner.user_id)).await? {
-            if user.suspended {
-                tracing::info!("magic link refused: suspended");
-                return Ok(());
-            }
-        }
     }
     let token = new_secret();
     let link =
-        MagicLink { token_hash: sha256_hex(&token), email: email.clone(), expires_at: now + MAGIC_LINK_TTL_SECS };
+        MagicLink { token_hash: sha256_hex(&token), email: email.to_string(), expires_at: now + MAGIC_LINK_TTL_SECS };
     app.store.transact(vec![Write::Put { record: Record::MagicLink(link), condition: Condition::NotExists }]).await?;
     let url = format!("{}/login?token={token}", app.config.public_base_url);
     let email_out = Email {
-        to: email,
+        to: email.to_string(),
         subject: "Your sign-in link".into(),
         text: format!(
             "Sign in to the helpdesk with this link (valid 15 minutes, usable once):\n\n{url}\n\nOr post the token to /auth/session: {token}\n\nIf you did not ask for it, ignore this email."
@@ -75,6 +87,7 @@ pub async fn request_magic_link(app: &App, raw_email: &str) -> Result<(), ApiErr
 
 /// Trades a magic-link token for a session. The link is consumed in the same transaction
 /// that creates the session, so it works once; a first sign-in creates the customer account.
+/// A link asked for before its address was rejected or suspended no longer signs in.
 pub async fn create_session(app: &App, token: &str) -> Result<(String, Session, User), ApiError> {
     let now = app.now();
     let link_key = magic_link_key(&sha256_hex(token.trim()));
@@ -82,16 +95,14 @@ pub async fn create_session(app: &App, token: &str) -> Result<(String, Session, 
         Some(Record::MagicLink(link)) if link.expires_at > now => link,
         _ => return Err(ApiError::Unauthorized),
     };
-    for _ in 0..3 {
-        let (user, new_account) = match find_user_by_email(app, &link.email).await? {
-            Some(user) => (user, false),
-            None => (new_user(&link.email, now), true),
-        };
-        if user.suspended {
-            return Err(ApiError::Unauthorized);
-        }
-        let secret = new_secret();
-        let bearer = format!("{}.{secret}", user.id);
+    let email = EmailAddress::stored(&link.email);
+    let mut budget = Budget::default();
+    loop {
+        budget.next().await?;
+        let Some(existing) = sign_in_allowed(app, &email).await? else { return Err(ApiError::Unauthorized) };
+        let new_account = existing.is_none();
+        let user = existing.unwrap_or_else(|| new_user(&email, now));
+        let bearer = format!("{}.{}", user.id, new_secret());
         let session = Session {
             token_hash: sha256_hex(&bearer),
             user_id: user.id.clone(),
@@ -104,20 +115,22 @@ pub async fn create_session(app: &App, token: &str) -> Result<(String, Session, 
         ];
         if new_account {
             writes.extend(new_account_writes(&user));
+        } else {
+            // A suspension between the read and this write must win.
+            writes.push(Write::Check { key: user_key(&user.id), condition: Condition::VersionIs(user.version) });
         }
         match app.store.transact(writes).await {
             Ok(()) => return Ok((bearer, session, user)),
             Err(e) if e.failed_at(0) => return Err(ApiError::Unauthorized),
-            // Someone created the account at the same moment: read it and try again.
-            Err(StoreError::ConditionFailed { .. }) => continue,
+            // Someone created or changed the account at the same moment: read it again.
+            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::StorageUnavailable)
 }
 
 /// A fresh customer account for an address.
-pub fn new_user(email: &str, now: i64) -> User {
+pub fn new_user(email: &EmailAddress, now: i64) -> User {
     User {
         id: crate::text::new_ulid(),
         email: email.to_string(),
@@ -143,81 +156,26 @@ pub fn new_account_writes(user: &User) -> [Write; 2] {
     ]
 }
 
-pub async fn find_user_by_email(app: &App, email: &str) -> Result<Option<User>, ApiError> {
-    let Some(Record::EmailOwner(owner)) = app.store.get(&email_key(email)).await? else { return Ok(None) };
+pub async fn find_user_by_email(app: &App, email: &EmailAddress) -> Result<Option<User>, ApiError> {
+    let Some(Record::EmailOwner(owner)) = app.store.get(&email_key(email.as_str())).await? else { return Ok(None) };
     match app.store.get(&user_key(&owner.user_id)).await? {
         Some(Record::User(user)) => Ok(Some(user)),
         _ => Ok(None),
     }
 }
 
-/// The user id a bearer token claims (`<user id>.<secret>`); only `authenticate` proves it.
-pub fn claimed_user_id(bearer: Option<&str>) -> Option<&str> {
-    let (user_id, secret) = bearer?.split_once('.')?;
-    (!user_id.is_empty() && user_id.len() <= 64 && secret.len() >= 32).then_some(user_id)
-}
-
-/// Checks the bearer token and reads `extra` keys in the same round trip (a BatchGet of the
-/// session, the user and the extras). Expiry is checked here: TTL deletes only lazily.
-pub async fn authenticate(
-    app: &App,
-    bearer: Option<&str>,
-    extra: &[ItemKey],
-) -> Result<(Principal, Vec<Record>), ApiError> {
-    let user_id = claimed_user_id(bearer).ok_or(ApiError::Unauthorized)?;
-    let bearer = bearer.unwrap_or_default();
-    let session_hash = sha256_hex(bearer);
-    let mut keys = vec![session_key(&session_hash), user_key(user_id)];
-    keys.extend_from_slice(extra);
-    let records = app.store.get_many(&keys).await?;
-    let now = app.now();
-    let mut session = None;
-    let mut user = None;
-    let mut rest = Vec::with_capacity(extra.len());
-    for record in records {
-        match record {
-            Record::Session(s) if s.token_hash == session_hash => session = Some(s),
-            Record::User(u) if u.id == user_id => user = Some(u),
-            other => rest.push(other),
-        }
-    }
-    match (session, user) {
-        (Some(s), Some(u)) if s.user_id == u.id && s.expires_at > now && !u.suspended => {
-            Ok((Principal { user: u, session_hash }, rest))
-        }
-        _ => Err(ApiError::Unauthorized),
-    }
-}
-
 /// Ends the caller's session. Deleting an already-deleted session is fine (retries).
-pub async fn logout(app: &App, bearer: Option<&str>) -> Result<(), ApiError> {
-    let (principal, _) = authenticate(app, bearer, &[]).await?;
-    app.store
-        .transact(vec![Write::Delete { key: session_key(&principal.session_hash), condition: Condition::None }])
-        .await?;
+pub async fn logout(app: &App, caller: &Caller) -> Result<(), ApiError> {
+    let (actor, _) = resolve(app, caller, &[]).await?;
+    if let Some(hash) = actor.session_hash {
+        app.store.transact(vec![Write::Delete { key: session_key(&hash), condition: Condition::None }]).await?;
+    }
     Ok(())
 }
 
 /// The signed-in user.
-pub async fn me(app: &App, bearer: Option<&str>) -> Result<User, ApiError> {
-    Ok(authenticate(app, bearer, &[]).await?.0.user)
-}
-
-pub fn user_json(user: &User) -> serde_json::Value {
-    serde_json::json!({
-        "id": user.id,
-        "email": user.email,
-        "name": user.name,
-        "app_admin": user.app_admin,
-        "roles": user.project_roles,
-        "suspended": user.suspended,
-        "organizations": user
-            .organizations
-            .iter()
-            .map(|(id, project)| serde_json::json!({"id": id, "project": project}))
-            .collect::<Vec<_>>(),
-        "emails": [{"email": user.email, "primary": true, "verified": true}],
-    })
+pub async fn me(app: &App, caller: &Caller) -> Result<User, ApiError> {
+    Ok(resolve(app, caller, &[]).await?.0.user)
 }
 
 #[cfg(test)]
@@ -227,6 +185,10 @@ mod tests {
 
     fn token_from(text: &str) -> String {
         text.split("token=").nth(1).unwrap().split_whitespace().next().unwrap().to_string()
+    }
+
+    fn session(bearer: &str) -> Caller {
+        Caller::session(Some(bearer))
     }
 
     #[tokio::test]
@@ -240,8 +202,7 @@ mod tests {
         let (bearer, _, user) = create_session(&app, &token).await.unwrap();
         assert_eq!(user.email, "ann@example.com");
         assert_eq!(create_session(&app, &token).await.unwrap_err(), ApiError::Unauthorized);
-        let (principal, _) = authenticate(&app, Some(&bearer), &[]).await.unwrap();
-        assert_eq!(principal.user.id, user.id);
+        assert_eq!(me(&app, &session(&bearer)).await.unwrap().id, user.id);
         // A second sign-in finds the same account.
         request_magic_link(&app, "ann@example.com").await.unwrap();
         let (_, _, again) = create_session(&app, &token_from(&outbox.sent()[1].text)).await.unwrap();
@@ -259,7 +220,7 @@ mod tests {
         request_magic_link(&app, "ann@example.com").await.unwrap();
         let (bearer, _, _) = create_session(&app, &token_from(&outbox.sent()[1].text)).await.unwrap();
         app.clock.advance(SESSION_TTL_SECS + 1);
-        assert_eq!(authenticate(&app, Some(&bearer), &[]).await.unwrap_err(), ApiError::Unauthorized);
+        assert_eq!(me(&app, &session(&bearer)).await.unwrap_err(), ApiError::Unauthorized);
     }
 
     #[tokio::test]
@@ -279,13 +240,13 @@ mod tests {
         let (app, outbox, _) = memory_app();
         request_magic_link(&app, "ann@example.com").await.unwrap();
         let (bearer, _, user) = create_session(&app, &token_from(&outbox.sent()[0].text)).await.unwrap();
-        for bad in [None, Some(""), Some("nodot"), Some(&format!("{}.short", user.id))] {
-            assert_eq!(authenticate(&app, bad, &[]).await.unwrap_err(), ApiError::Unauthorized);
+        for bad in [Caller::Anonymous, session(""), session("nodot"), session(&format!("{}.short", user.id))] {
+            assert_eq!(me(&app, &bad).await.unwrap_err(), ApiError::Unauthorized);
         }
         let mut tampered = bearer.clone();
         let last = tampered.pop().unwrap();
         tampered.push(if last == 'A' { 'B' } else { 'A' });
         assert_ne!(tampered, bearer);
-        assert_eq!(authenticate(&app, Some(&tampered), &[]).await.unwrap_err(), ApiError::Unauthorized);
+        assert_eq!(me(&app, &session(&tampered)).await.unwrap_err(), ApiError::Unauthorized);
     }
 }

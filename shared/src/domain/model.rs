@@ -64,8 +64,16 @@ pub struct Suspension {
     pub request: Option<String>,
     pub by: String,
     pub at: Timestamp,
-    /// The blocklist rules this suspension added (patterns), removed again on unsuspend.
-    pub rules: Vec<String>,
+    /// The blocklist rules this suspension added, removed again on unsuspend.
+    pub rules: Vec<RuleRef>,
+}
+
+/// One rule of the blocklist: a pattern in a scope (None: app-wide).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleRef {
+    pub pattern: String,
+    #[serde(default)]
+    pub project: Option<String>,
 }
 
 /// Maps an email address (normalised) to its account.
@@ -171,12 +179,19 @@ pub struct Request {
     pub participants: Vec<String>,
     #[serde(default)]
     pub participant_ids: Vec<String>,
+    /// Public comments: what customers see. Internal notes count apart, in `note_count`.
     pub comment_count: u32,
+    #[serde(default)]
+    pub note_count: u32,
+    /// When the last internal note was written (agents only).
+    #[serde(default)]
+    pub noted_at: Option<Timestamp>,
     /// Held for review (a `suspend:` blocklist rule matched its reporter): out of the queue
     /// until an agent releases it.
     #[serde(default)]
     pub held: bool,
     pub created_at: Timestamp,
+    /// The last change customers can see (never an internal note).
     pub updated_at: Timestamp,
     pub version: u64,
 }
@@ -254,9 +269,8 @@ pub struct ManagedDomains {
 
 impl ManagedDomains {
     /// Whether an address falls in a managed domain (or one of its subdomains).
-    pub fn covers(&self, email: &str) -> bool {
-        let domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or(email);
-        self.domains.iter().any(|d| domain == d || domain.strip_suffix(d.as_str()).is_some_and(|p| p.ends_with('.')))
+    pub fn covers(&self, email: &crate::domain::email::EmailAddress) -> bool {
+        self.domains.iter().any(|d| email.is_in(d))
     }
 }
 
@@ -313,11 +327,26 @@ pub enum BlockAction {
     Suspend,
 }
 
-/// A blocklist rule: `reject:alice@example.com`, `reject:*@spam.example`, `suspend:bob@x.org`.
+/// The scope key of app-wide rules in `BlockPattern::rules`.
+pub const APP_SCOPE: &str = "*";
+
+/// Every rule of one pattern (an address or `*@domain`), by scope: `*` app-wide, or a
+/// project key. One item per pattern, so one check or read finds all its rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockPattern {
+    pub pattern: String,
+    pub rules: BTreeMap<String, BlockAction>,
+    pub version: u64,
+}
+
+/// A blocklist rule as its scope's list shows it: `reject:alice@example.com` in project HD.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BlockRule {
     /// The address, or `*@domain`.
     pub pattern: String,
+    /// None: app-wide. Some(project): that project's channels only.
+    #[serde(default)]
+    pub project: Option<String>,
     pub action: BlockAction,
     pub created_by: String,
     pub created_at: Timestamp,
@@ -328,12 +357,19 @@ pub struct BlockRule {
 
 impl BlockRule {
     pub fn text(&self) -> String {
-        let action = match self.action {
-            BlockAction::Reject => "reject",
-            BlockAction::Suspend => "suspend",
-        };
-        format!("{action}:{}", self.pattern)
+        crate::domain::blocklist::rule_text(self.action, &self.pattern)
     }
+    pub fn id(&self) -> RuleRef {
+        RuleRef { pattern: self.pattern.clone(), project: self.project.clone() }
+    }
+}
+
+/// A support address claimed by a project: inbound mail to it routes there. One project per
+/// address, claimed in the same transaction that sets it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupportAddress {
+    pub address: String,
+    pub project: String,
 }
 
 /// Every kind of record the table holds.
@@ -357,4 +393,6 @@ pub enum Record {
     OrgMember(OrgMember),
     AuditEntry(AuditEntry),
     BlockRule(BlockRule),
+    BlockPattern(BlockPattern),
+    SupportAddress(SupportAddress),
 }

@@ -1,14 +1,20 @@
 //! Projects, their settings and their agents; the first app admin.
 
-use crate::auth::{find_user_by_email, new_account_writes, new_user, Principal};
+use crate::domain::access::{may_create_account, require_agent, require_app_admin, require_project_admin};
+use crate::domain::auth::{find_user_by_email, new_account_writes, new_user};
+use crate::domain::caller::{load_project, resolve, Caller};
+use crate::domain::email::EmailAddress;
+use crate::domain::retry::Budget;
+use crate::domain::Input;
 use crate::error::ApiError;
-use crate::items::project_key;
-use crate::model::{Project, ProjectMember, ProjectRole, ProjectSettings, Record, User};
+use crate::items::{email_key, managed_domains_key, project_key, support_address_key};
+use crate::model::{
+    ManagedDomains, Project, ProjectMember, ProjectRole, ProjectSettings, Record, SupportAddress, User,
+};
 use crate::store::{Condition, StoreError, Write};
-use crate::text::{check_text, normalize_email, rfc3339};
+use crate::text::check_text;
 use crate::App;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 pub const MAX_PARTICIPANT_CAP: u32 = 100;
 
@@ -45,18 +51,6 @@ pub struct NewAgent {
     pub role: ProjectRole,
 }
 
-pub fn project_json(p: &Project) -> Value {
-    json!({
-        "key": p.key,
-        "name": p.name,
-        "support_address": p.support_address,
-        "org_sharing": p.settings.org_sharing,
-        "portal": {"private": p.settings.portal_private, "public": p.settings.portal_public},
-        "participant_cap": p.settings.participant_cap,
-        "created_at": rfc3339(p.created_at),
-    })
-}
-
 /// Project keys are what request keys start with: `HD` gives `HD-42`.
 pub fn check_project_key(key: &str) -> Result<(), ApiError> {
     let ok = (2..=10).contains(&key.len())
@@ -69,100 +63,102 @@ pub fn check_project_key(key: &str) -> Result<(), ApiError> {
     }
 }
 
-pub async fn create_project(app: &App, principal: &Principal, input: NewProject) -> Result<Project, ApiError> {
-    if !principal.user.app_admin {
-        return Err(ApiError::forbidden("only an app admin can create projects"));
+/// The support address a project asks for: any address for an app admin; otherwise one in
+/// the helpdesk's support domain, since inbound mail routes by it.
+fn check_support_address(app: &App, user: &User, raw: &str) -> Result<EmailAddress, ApiError> {
+    let address = EmailAddress::parse(raw)?;
+    if !user.app_admin && address.domain() != app.config.support_domain {
+        return Err(ApiError::invalid(
+            "invalid_support_address",
+            format!("a support address must be in {}; only an app admin may set another", app.config.support_domain),
+        ));
     }
+    Ok(address)
+}
+
+fn claim(address: &str, project: &str) -> Write {
+    Write::Put {
+        record: Record::SupportAddress(SupportAddress { address: address.to_string(), project: project.to_string() }),
+        condition: Condition::NotExists,
+    }
+}
+
+fn address_taken(address: &str) -> ApiError {
+    ApiError::Conflict {
+        code: "support_address_taken",
+        message: format!("{address} is the support address of another project"),
+    }
+}
+
+fn new_project(app: &App, key: String, name: String, support_address: String) -> Project {
+    Project { key, name, support_address, settings: ProjectSettings::default(), last_seq: 0, created_at: app.now(), version: 1 }
+}
+
+pub async fn create_project(app: &App, caller: &Caller, input: Input<NewProject>) -> Result<Project, ApiError> {
+    let (actor, _) = resolve(app, caller, &[]).await?;
+    require_app_admin(&actor.user, "create projects")?;
+    let input = input?;
     check_project_key(&input.key)?;
     check_text("name", &input.name, 200, false, true)?;
     let support_address = match &input.support_address {
-        Some(address) => normalize_email(address)?,
-        None => format!("{}@{}", input.key.to_lowercase(), app.config.support_domain),
+        Some(address) => check_support_address(app, &actor.user, address)?.to_string(),
+        None => default_address(app, &input.key),
     };
-    let project = Project {
-        key: input.key,
-        name: input.name.trim().to_string(),
-        support_address,
-        settings: ProjectSettings::default(),
-        last_seq: 0,
-        created_at: app.now(),
-        version: 1,
-    };
-    match app
-        .store
-        .transact(vec![Write::Put { record: Record::Project(project.clone()), condition: Condition::NotExists }])
-        .await
-    {
+    let project = new_project(app, input.key, input.name.trim().to_string(), support_address);
+    let writes = vec![
+        Write::Put { record: Record::Project(project.clone()), condition: Condition::NotExists },
+        claim(&project.support_address, &project.key),
+    ];
+    match app.store.transact(writes).await {
         Ok(()) => Ok(project),
-        Err(StoreError::ConditionFailed { .. }) => Err(ApiError::Conflict {
+        Err(e) if e.failed_at(0) => Err(ApiError::Conflict {
             code: "project_exists",
             message: format!("a project with key {} already exists", project.key),
         }),
+        Err(StoreError::ConditionFailed { .. }) => Err(address_taken(&project.support_address)),
         Err(e) => Err(e.into()),
     }
 }
 
-/// `create_project` for the caller of a bearer token.
-pub async fn create_project_as(app: &App, bearer: Option<&str>, input: NewProject) -> Result<Project, ApiError> {
-    let (principal, _) = crate::auth::authenticate(app, bearer, &[]).await?;
-    create_project(app, &principal, input).await
+fn default_address(app: &App, key: &str) -> String {
+    format!("{}@{}", key.to_lowercase(), app.config.support_domain)
 }
 
-/// Reads a project with the caller's session in one round trip.
-pub async fn load_project(app: &App, bearer: Option<&str>, key: &str) -> Result<(Principal, Project), ApiError> {
-    let (principal, records) = crate::auth::authenticate(app, bearer, &[project_key(key)]).await?;
-    match records.into_iter().next() {
-        Some(Record::Project(p)) => Ok((principal, p)),
-        _ => Err(ApiError::NotFound("project")),
-    }
-}
-
-pub fn require_agent(principal: &Principal, project: &str) -> Result<(), ApiError> {
-    if principal.user.app_admin || principal.user.is_agent_of(project) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("this needs an agent of the project"))
-    }
-}
-
-pub fn require_admin(principal: &Principal, project: &str) -> Result<(), ApiError> {
-    if principal.user.is_admin_of(project) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("this needs a project admin"))
-    }
-}
-
-pub async fn get_project(app: &App, bearer: Option<&str>, key: &str) -> Result<Project, ApiError> {
-    let (principal, project) = load_project(app, bearer, key).await?;
-    require_agent(&principal, &project.key)?;
+/// A project for its agents.
+pub async fn get_project(app: &App, caller: &Caller, key: &str) -> Result<Project, ApiError> {
+    let (actor, project, _) = load_project(app, caller, key, &[]).await?;
+    require_agent(&actor.user, &project.key)?;
     Ok(project)
 }
 
 pub async fn update_project(
     app: &App,
-    bearer: Option<&str>,
+    caller: &Caller,
     key: &str,
-    patch: ProjectPatch,
+    patch: Input<ProjectPatch>,
 ) -> Result<Project, ApiError> {
-    let (principal, mut project) = load_project(app, bearer, key).await?;
-    require_admin(&principal, &project.key)?;
+    let (actor, mut project, _) = load_project(app, caller, key, &[]).await?;
+    require_project_admin(&actor.user, &project.key)?;
+    let patch = patch?;
     if let Some(name) = &patch.name {
         check_text("name", name, 200, false, true)?;
     }
-    let support_address = patch.support_address.as_deref().map(normalize_email).transpose()?;
+    let support_address =
+        patch.support_address.as_deref().map(|a| check_support_address(app, &actor.user, a)).transpose()?;
     if let Some(cap) = patch.participant_cap {
         if !(1..=MAX_PARTICIPANT_CAP).contains(&cap) {
             return Err(ApiError::invalid("invalid_field", format!("participant_cap must be 1-{MAX_PARTICIPANT_CAP}")));
         }
     }
-    for _ in 0..5 {
+    let mut budget = Budget::default();
+    loop {
+        budget.next().await?;
         let mut next = project.clone();
         if let Some(name) = &patch.name {
             next.name = name.trim().to_string();
         }
         if let Some(address) = &support_address {
-            next.support_address = address.clone();
+            next.support_address = address.to_string();
         }
         let s = &mut next.settings;
         s.org_sharing = patch.org_sharing.unwrap_or(s.org_sharing);
@@ -172,38 +168,60 @@ pub async fn update_project(
             s.portal_public = portal.public.unwrap_or(s.portal_public);
         }
         next.version += 1;
-        let write =
-            Write::Put { record: Record::Project(next.clone()), condition: Condition::VersionIs(project.version) };
-        match app.store.transact(vec![write]).await {
+        let mut writes =
+            vec![Write::Put { record: Record::Project(next.clone()), condition: Condition::VersionIs(project.version) }];
+        if next.support_address != project.support_address {
+            writes.push(claim(&next.support_address, &next.key));
+            writes.push(Write::Delete {
+                key: support_address_key(&project.support_address),
+                condition: Condition::None,
+            });
+        }
+        match app.store.transact(writes).await {
             Ok(()) => return Ok(next),
+            Err(e) if e.failed_at(1) => return Err(address_taken(&next.support_address)),
             // A request was raised meanwhile (it bumps the counter): reread and apply again.
-            Err(StoreError::ConditionFailed { .. }) => match app.store.get(&project_key(key)).await? {
-                Some(Record::Project(p)) => project = p,
-                _ => return Err(ApiError::NotFound("project")),
-            },
+            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => {
+                match app.store.get(&project_key(key)).await? {
+                    Some(Record::Project(p)) => project = p,
+                    _ => return Err(ApiError::NotFound("project")),
+                }
+            }
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::StorageUnavailable)
 }
 
-/// Gives `email` a role on a project, creating the account when there is none.
-pub async fn add_agent(
-    app: &App,
-    bearer: Option<&str>,
-    key: &str,
-    input: NewAgent,
-) -> Result<(User, ProjectRole), ApiError> {
-    let (principal, project) = load_project(app, bearer, key).await?;
-    require_admin(&principal, &project.key)?;
-    let email = normalize_email(&input.email)?;
+/// Gives an address a role on a project, creating the account when there is none (not in a
+/// managed domain, unless the caller is an app admin).
+pub async fn add_agent(app: &App, caller: &Caller, key: &str, input: Input<NewAgent>) -> Result<(User, ProjectRole), ApiError> {
+    let email = input.as_ref().ok().and_then(|i| EmailAddress::parse(&i.email).ok());
+    let extra: Vec<_> = email.iter().flat_map(|e| [managed_domains_key(), email_key(e.as_str())]).collect();
+    let (actor, project, records) = load_project(app, caller, key, &extra).await?;
+    require_project_admin(&actor.user, &project.key)?;
+    let input = input?;
+    let email = EmailAddress::parse(&input.email)?;
+    if !records.iter().any(|r| matches!(r, Record::EmailOwner(_))) {
+        may_create_account(&actor.user, &[&email], &managed_domains(&records))?;
+    }
     grant_role(app, &email, &project.key, input.role).await
+}
+
+/// The managed domains among records read with `managed_domains_key()`.
+pub fn managed_domains(records: &[Record]) -> ManagedDomains {
+    records
+        .iter()
+        .find_map(|r| match r {
+            Record::ManagedDomains(m) => Some(m.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
 }
 
 /// Sets a role (idempotent) and records the membership, in one transaction.
 pub async fn grant_role(
     app: &App,
-    email: &str,
+    email: &EmailAddress,
     project: &str,
     role: ProjectRole,
 ) -> Result<(User, ProjectRole), ApiError> {
@@ -230,17 +248,12 @@ pub async fn ensure_project(app: &App, key: &str, name: &str) -> Result<Project,
     if let Some(Record::Project(p)) = app.store.get(&project_key(key)).await? {
         return Ok(p);
     }
-    let project = Project {
-        key: key.to_string(),
-        name: name.to_string(),
-        support_address: format!("{}@{}", key.to_lowercase(), app.config.support_domain),
-        settings: ProjectSettings::default(),
-        last_seq: 0,
-        created_at: app.now(),
-        version: 1,
-    };
-    let write = Write::Put { record: Record::Project(project.clone()), condition: Condition::NotExists };
-    match app.store.transact(vec![write]).await {
+    let project = new_project(app, key.to_string(), name.to_string(), default_address(app, key));
+    let writes = vec![
+        Write::Put { record: Record::Project(project.clone()), condition: Condition::NotExists },
+        claim(&project.support_address, &project.key),
+    ];
+    match app.store.transact(writes).await {
         Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(project),
         Err(e) => Err(e.into()),
     }
@@ -248,7 +261,7 @@ pub async fn ensure_project(app: &App, key: &str, name: &str) -> Result<Project,
 
 /// Makes an address an app admin (the CLI's bootstrap). Idempotent.
 pub async fn bootstrap_app_admin(app: &App, email: &str) -> Result<User, ApiError> {
-    let email = normalize_email(email)?;
+    let email = EmailAddress::parse(email)?;
     update_user_by_email(app, &email, |user| {
         user.app_admin = true;
         vec![]
@@ -260,10 +273,12 @@ pub async fn bootstrap_app_admin(app: &App, email: &str) -> Result<User, ApiErro
 /// optimistic locking, with the extra writes `change` returns in the same transaction.
 pub(crate) async fn update_user_by_email(
     app: &App,
-    email: &str,
+    email: &EmailAddress,
     change: impl Fn(&mut User) -> Vec<Write>,
 ) -> Result<User, ApiError> {
-    for _ in 0..5 {
+    let mut budget = Budget::default();
+    loop {
+        budget.next().await?;
         let existing = find_user_by_email(app, email).await?;
         let mut user = existing.clone().unwrap_or_else(|| new_user(email, app.now()));
         let extra = change(&mut user);
@@ -277,11 +292,10 @@ pub(crate) async fn update_user_by_email(
         writes.extend(extra);
         match app.store.transact(writes).await {
             Ok(()) => return Ok(user),
-            Err(StoreError::ConditionFailed { .. }) => continue,
+            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::StorageUnavailable)
 }
 
 #[cfg(test)]
@@ -306,8 +320,9 @@ mod tests {
         let again = bootstrap_app_admin(&app, "admin@example.com").await.unwrap();
         assert_eq!(admin.id, again.id);
         assert!(again.app_admin);
-        grant_role(&app, "admin@example.com", "DEMO", ProjectRole::Admin).await.unwrap();
-        let user = find_user_by_email(&app, "admin@example.com").await.unwrap().unwrap();
+        let email = EmailAddress::parse("admin@example.com").unwrap();
+        grant_role(&app, &email, "DEMO", ProjectRole::Admin).await.unwrap();
+        let user = find_user_by_email(&app, &email).await.unwrap().unwrap();
         assert!(user.app_admin && user.is_admin_of("DEMO"));
         // user, email owner, membership
         assert_eq!(store.len(), 3);

@@ -1,0 +1,211 @@
+//! Who may do what: the one place the helpdesk's access rules are written. Every channel
+//! (API, pages, email, public links) asks here; nothing else decides.
+
+use crate::domain::email::EmailAddress;
+use crate::error::ApiError;
+use crate::model::{Comment, HistoryEntry, ManagedDomains, ProjectRole, Request, User};
+
+/// An agent of a project: any role in it, or an app admin.
+pub fn is_agent(user: &User, project: &str) -> bool {
+    user.app_admin || user.project_roles.contains_key(project)
+}
+
+pub fn is_project_admin(user: &User, project: &str) -> bool {
+    user.app_admin || user.project_roles.get(project) == Some(&ProjectRole::Admin)
+}
+
+/// Staff anywhere: an app admin, or an agent or admin of any project.
+pub fn is_staff(user: &User) -> bool {
+    user.app_admin || !user.project_roles.is_empty()
+}
+
+pub fn require_agent(user: &User, project: &str) -> Result<(), ApiError> {
+    if is_agent(user, project) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("this needs an agent of the project"))
+    }
+}
+
+pub fn require_project_admin(user: &User, project: &str) -> Result<(), ApiError> {
+    if is_project_admin(user, project) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("this needs a project admin"))
+    }
+}
+
+pub fn require_app_admin(user: &User, what: &str) -> Result<(), ApiError> {
+    if user.app_admin {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!("only an app admin can {what}")))
+    }
+}
+
+/// The reporter or a participant.
+pub fn is_party(user: &User, request: &Request) -> bool {
+    request.reporter_id == user.id || request.participant_ids.contains(&user.id)
+}
+
+/// Seed 004: a customer sees a request raised by someone else through their organization only
+/// when ALL hold: sharing is on in the project, the request has an organization set, and the
+/// customer belongs to that organization.
+pub fn org_shared(user: &User, request: &Request, org_sharing: bool) -> bool {
+    org_sharing && request.organization.as_deref().is_some_and(|o| user.is_member_of(o))
+}
+
+/// Who may see a request: its project's agents, its reporter and participants, and members
+/// of its organization when the project shares with organizations. Anyone else gets 404, as
+/// if the request did not exist. Seeing it also lets a user reply publicly.
+pub fn can_view(user: &User, request: &Request, org_sharing: bool) -> bool {
+    is_agent(user, &request.project) || is_party(user, request) || org_shared(user, request, org_sharing)
+}
+
+/// Close, reopen and share: the reporter, participants and agents (not other org members).
+pub fn require_party_or_agent(user: &User, request: &Request, what: &str) -> Result<(), ApiError> {
+    if is_agent(user, &request.project) || is_party(user, request) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!("only the reporter, participants and agents can {what}")))
+    }
+}
+
+/// How much of a request its reader sees: agents see internal notes and moderation state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    Agent,
+    Customer,
+}
+
+pub fn viewer(user: &User, request: &Request) -> Viewer {
+    if is_agent(user, &request.project) {
+        Viewer::Agent
+    } else {
+        Viewer::Customer
+    }
+}
+
+/// Internal notes are for the project's agents only, by every channel.
+pub fn may_read_comment(viewer: Viewer, comment: &Comment) -> bool {
+    viewer == Viewer::Agent || !comment.internal
+}
+
+/// History customers may read: not what only agents know (a hold, and its release).
+pub fn may_read_history(viewer: Viewer, entry: &HistoryEntry) -> bool {
+    viewer == Viewer::Agent || entry.action != "released"
+}
+
+pub fn require_internal_allowed(viewer: Viewer) -> Result<(), ApiError> {
+    match viewer {
+        Viewer::Agent => Ok(()),
+        Viewer::Customer => Err(ApiError::forbidden("only agents can write internal notes")),
+    }
+}
+
+/// Seed 001: accounts in a managed domain are made by app admins only, by any route.
+pub fn may_create_account(actor: &User, emails: &[&EmailAddress], managed: &ManagedDomains) -> Result<(), ApiError> {
+    let refused: Vec<&str> = emails.iter().filter(|e| managed.covers(e)).map(|e| e.as_str()).collect();
+    if refused.is_empty() || actor.app_admin {
+        return Ok(());
+    }
+    Err(ApiError::Refused {
+        code: "managed_domain",
+        message: format!(
+            "{}: this address is in a managed domain, where only an app admin can create accounts. Ask an app admin to add the customer first.",
+            refused.join(", ")
+        ),
+    })
+}
+
+/// Seed 002, scoped: an app admin moderates anyone but themselves; a project admin moderates
+/// only users who are nothing but customers of projects that admin administers
+/// (`customer_of`: every project the target is a customer of). Anyone else: 403.
+pub fn may_moderate(moderator: &User, target: &User, customer_of: &[String]) -> Result<(), ApiError> {
+    let administers = |p: &String| moderator.project_roles.get(p) == Some(&ProjectRole::Admin);
+    let allowed = if moderator.app_admin {
+        true
+    } else {
+        require_moderator(moderator)?;
+        !is_staff(target) && !customer_of.is_empty() && customer_of.iter().all(administers)
+    };
+    if !allowed {
+        return Err(ApiError::forbidden(
+            "a project admin moderates only users who are nothing but customers of projects they administer",
+        ));
+    }
+    if target.id == moderator.id {
+        return Err(ApiError::invalid("cannot_moderate_self", "you cannot moderate yourself"));
+    }
+    Ok(())
+}
+
+/// App admins and project admins moderate (whom, `may_moderate` says).
+pub fn require_moderator(user: &User) -> Result<(), ApiError> {
+    if user.app_admin || user.project_roles.values().any(|r| *r == ProjectRole::Admin) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("only project admins and app admins moderate users"))
+    }
+}
+
+/// Blocklist rules: app-wide ones belong to app admins, a project's to its admins.
+pub fn may_manage_rules(user: &User, project: Option<&str>) -> Result<(), ApiError> {
+    match project {
+        None => require_app_admin(user, "manage app-wide blocklist rules"),
+        Some(p) => require_project_admin(user, p),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn user(id: &str, roles: &[(&str, ProjectRole)], app_admin: bool) -> User {
+        let mut u = crate::auth::new_user(&format!("{id}@example.com"), 0);
+        u.id = id.into();
+        u.app_admin = app_admin;
+        u.project_roles = roles.iter().map(|(p, r)| (p.to_string(), *r)).collect::<BTreeMap<_, _>>();
+        u
+    }
+
+    #[test]
+    fn project_admins_moderate_only_their_own_customers() {
+        let lead = user("lead", &[("OT", ProjectRole::Admin), ("HD", ProjectRole::Agent)], false);
+        let customer = user("c", &[], false);
+        let ot = vec!["OT".to_string()];
+        assert!(may_moderate(&lead, &customer, &ot).is_ok());
+        for customer_of in [vec![], vec!["HD".to_string()], vec!["OT".to_string(), "HD".to_string()]] {
+            assert!(may_moderate(&lead, &customer, &customer_of).is_err(), "{customer_of:?}");
+        }
+        for staff in [user("g", &[("HD", ProjectRole::Agent)], false), user("a", &[], true)] {
+            assert!(may_moderate(&lead, &staff, &ot).is_err());
+        }
+        let agent = user("g", &[("HD", ProjectRole::Agent)], false);
+        assert!(may_moderate(&agent, &customer, &ot).is_err());
+        let app = user("app", &[], true);
+        assert!(may_moderate(&app, &agent, &[]).is_ok());
+        assert_eq!(may_moderate(&app, &app, &[]).unwrap_err().code(), "cannot_moderate_self");
+    }
+
+    #[test]
+    fn rule_scopes() {
+        let lead = user("lead", &[("OT", ProjectRole::Admin)], false);
+        assert!(may_manage_rules(&lead, Some("OT")).is_ok());
+        assert!(may_manage_rules(&lead, Some("HD")).is_err());
+        assert!(may_manage_rules(&lead, None).is_err());
+        assert!(may_manage_rules(&user("a", &[], true), None).is_ok());
+    }
+
+    #[test]
+    fn managed_domains_need_an_app_admin() {
+        let managed = ManagedDomains { domains: vec!["syr.edu".into()], updated_at: 0 };
+        let inside = EmailAddress::parse("x@mail.syr.edu").unwrap();
+        let outside = EmailAddress::parse("x@example.com").unwrap();
+        let agent = user("g", &[("HD", ProjectRole::Agent)], false);
+        assert_eq!(may_create_account(&agent, &[&outside, &inside], &managed).unwrap_err().code(), "managed_domain");
+        assert!(may_create_account(&agent, &[&outside], &managed).is_ok());
+        assert!(may_create_account(&user("a", &[], true), &[&inside], &managed).is_ok());
+    }
+}

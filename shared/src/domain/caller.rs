@@ -1,0 +1,166 @@
+//! Who is calling, and the loaders that resolve a caller together with what a use case needs,
+//! in one round trip (a BatchGet of the session, the user and the route's items).
+
+use crate::domain::access::{can_view, viewer, Viewer};
+use crate::domain::email::EmailAddress;
+use crate::error::ApiError;
+use crate::items::{project_key, project_of, request_key, session_key, user_key, ItemKey};
+use crate::model::{Project, Record, Request, User};
+use crate::text::sha256_hex;
+use crate::App;
+
+/// A caller before it is checked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Caller {
+    /// A session token, from an `Authorization: Bearer` header or the `hd_session` cookie.
+    Session(String),
+    /// A user the channel has already identified (the verified sender of an email).
+    Sender(Box<User>),
+    Anonymous,
+}
+
+impl Caller {
+    pub fn session(token: Option<&str>) -> Caller {
+        match token {
+            Some(t) if !t.is_empty() => Caller::Session(t.to_string()),
+            _ => Caller::Anonymous,
+        }
+    }
+
+    /// The user id the caller claims, before any read proves it: session tokens are
+    /// `<user id>.<secret>`. Lets a use case read the user's own items in the same round trip.
+    pub fn claimed_user_id(&self) -> Option<&str> {
+        match self {
+            Caller::Session(token) => {
+                let (user_id, secret) = token.split_once('.')?;
+                (!user_id.is_empty() && user_id.len() <= 64 && secret.len() >= 32).then_some(user_id)
+            }
+            Caller::Sender(user) => Some(&user.id),
+            Caller::Anonymous => None,
+        }
+    }
+
+    /// Refuses a caller that cannot be anyone, before any read.
+    pub fn require_claim(&self) -> Result<&str, ApiError> {
+        self.claimed_user_id().ok_or(ApiError::Unauthorized)
+    }
+}
+
+/// A caller once checked: a signed-in or identified user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Actor {
+    pub user: User,
+    /// The session's hash, when the caller came with one.
+    pub session_hash: Option<String>,
+}
+
+impl Actor {
+    pub fn email(&self) -> EmailAddress {
+        EmailAddress::stored(&self.user.email)
+    }
+}
+
+/// Checks the caller and reads `extra` keys in the same round trip. Expiry is checked here:
+/// TTL deletes only lazily. A suspended user is nobody.
+pub async fn resolve(app: &App, caller: &Caller, extra: &[ItemKey]) -> Result<(Actor, Vec<Record>), ApiError> {
+    let user_id = caller.require_claim()?;
+    let session_hash = match caller {
+        Caller::Session(token) => Some(sha256_hex(token)),
+        _ => None,
+    };
+    let mut keys = Vec::with_capacity(extra.len() + 2);
+    if let Some(hash) = &session_hash {
+        keys.extend([session_key(hash), user_key(user_id)]);
+    }
+    keys.extend_from_slice(extra);
+    let records = if keys.is_empty() { vec![] } else { app.store.get_many(&keys).await? };
+    let now = app.now();
+    let (mut session, mut user) = (None, None);
+    let mut rest = Vec::with_capacity(extra.len());
+    for record in records {
+        match record {
+            Record::Session(s) if Some(&s.token_hash) == session_hash.as_ref() => session = Some(s),
+            Record::User(u) if u.id == user_id && session_hash.is_some() => user = Some(u),
+            other => rest.push(other),
+        }
+    }
+    let user = match caller {
+        Caller::Sender(sender) => Some((**sender).clone()),
+        _ => match (session, user) {
+            (Some(s), Some(u)) if s.user_id == u.id && s.expires_at > now => Some(u),
+            _ => None,
+        },
+    };
+    match user {
+        Some(user) if !user.suspended => Ok((Actor { user, session_hash }, rest)),
+        _ => Err(ApiError::Unauthorized),
+    }
+}
+
+/// A request its caller may see, with its project and the route's extra records.
+#[derive(Debug)]
+pub struct RequestScope {
+    pub actor: Actor,
+    pub request: Request,
+    pub project: Project,
+    pub extra: Vec<Record>,
+}
+
+impl RequestScope {
+    pub fn user(&self) -> &User {
+        &self.actor.user
+    }
+    pub fn viewer(&self) -> Viewer {
+        viewer(&self.actor.user, &self.request)
+    }
+}
+
+/// The one "may this caller see this request, else 404" for every path: the request, its
+/// project and `extra`, read with the session in one BatchGet.
+pub async fn load_request(app: &App, caller: &Caller, key: &str, extra: &[ItemKey]) -> Result<RequestScope, ApiError> {
+    caller.require_claim()?;
+    let project = project_of(key).ok_or(ApiError::NotFound("request"))?;
+    let mut keys = vec![request_key(key), project_key(project)];
+    keys.extend_from_slice(extra);
+    let (actor, records) = resolve(app, caller, &keys).await?;
+    let (mut request, mut project, mut rest) = (None, None, vec![]);
+    for record in records {
+        match record {
+            Record::Request(r) if request.is_none() && r.key == key => request = Some(r),
+            Record::Project(p) if project.is_none() => project = Some(p),
+            other => rest.push(other),
+        }
+    }
+    let (request, project) = visible(&actor, request, project)?;
+    Ok(RequestScope { actor, request, project, extra: rest })
+}
+
+/// The request and its project when the actor may see it; 404 otherwise.
+pub fn visible(actor: &Actor, request: Option<Request>, project: Option<Project>) -> Result<(Request, Project), ApiError> {
+    match (request, project) {
+        (Some(r), Some(p)) if can_view(&actor.user, &r, p.settings.org_sharing) => Ok((r, p)),
+        _ => Err(ApiError::NotFound("request")),
+    }
+}
+
+/// A project with its caller and the route's extra records, in one round trip.
+pub async fn load_project(
+    app: &App,
+    caller: &Caller,
+    key: &str,
+    extra: &[ItemKey],
+) -> Result<(Actor, Project, Vec<Record>), ApiError> {
+    caller.require_claim()?;
+    let mut keys = vec![project_key(key)];
+    keys.extend_from_slice(extra);
+    let (actor, records) = resolve(app, caller, &keys).await?;
+    let mut project = None;
+    let mut rest = vec![];
+    for record in records {
+        match record {
+            Record::Project(p) if p.key == key => project = Some(p),
+            other => rest.push(other),
+        }
+    }
+    Ok((actor, project.ok_or(ApiError::NotFound("project"))?, rest))
+}

@@ -1,0 +1,24 @@
+//! Records, rules and use cases. Use cases take a `Caller` and typed input and return typed
+//! values or an `ApiError`; they never see HTTP, HTML or DynamoDB attribute values.
+//!
+//! Each use case resolves its caller first (with the route's items, in one BatchGet), then
+//! authorizes through `access`, and only then looks at the body: a body that did not parse
+//! arrives as `Input::Err` and is reported after the caller is known to be allowed.
+
+pub mod access;
+pub mod auth;
+pub mod blocklist;
+pub mod caller;
+pub mod email;
+pub mod idempotency;
+pub mod model;
+pub mod moderation;
+pub mod organizations;
+pub mod participants;
+pub mod projects;
+pub mod requests;
+pub mod retry;
+pub mod rules;
+
+/// A body as the channel read it: the value, or why it could not be read.
+pub type Input<T> = Result<T, crate::error::ApiError>;

@@ -1,0 +1,94 @@
+//! Changing a request: replies and internal notes, close and reopen, release from hold.
+
+use super::{history_write, update_request, NewComment, Seen, MAX_COMMENT};
+use crate::domain::access::{require_agent, require_internal_allowed, require_party_or_agent};
+use crate::domain::caller::{load_request, Caller};
+use crate::domain::idempotency::{Idempotency, IdempotencyKey};
+use crate::domain::Input;
+use crate::error::ApiError;
+use crate::items::comment_key;
+use crate::model::{Comment, Record, Request, RequestStatus};
+use crate::store::{Condition, Write};
+use crate::text::check_text;
+use crate::App;
+
+/// Replies on a request (or writes an internal note, agents only). With an
+/// `Idempotency-Key`, a retry returns the first comment and writes nothing. Internal notes
+/// leave what customers see (`comment_count`, `updated_at`) untouched.
+/// Returns the comment and whether it was replayed.
+pub async fn add_comment(
+    app: &App,
+    caller: &Caller,
+    key: &str,
+    input: Input<NewComment>,
+    idempotency: Input<Option<IdempotencyKey>>,
+) -> Result<(Comment, bool), ApiError> {
+    let user_id = caller.require_claim()?;
+    let idem = match (&input, &idempotency) {
+        (Ok(body), Ok(k)) => {
+            Idempotency::new(k.as_ref(), user_id, &format!("comment\n{key}\n{}\n{}", body.internal, body.body))
+        }
+        _ => None,
+    };
+    let extra: Vec<_> = idem.iter().map(Idempotency::record_key).collect();
+    let scope = load_request(app, caller, key, &extra).await?;
+    let (input, _) = (input?, idempotency?);
+    check_text("body", &input.body, MAX_COMMENT, true, true)?;
+    let now = app.now();
+    if let Some(first) = idem.as_ref().map(|i| i.earlier(&scope.extra, now)).transpose()?.flatten() {
+        let id = first.comment_id.as_deref().unwrap_or_default();
+        return match app.store.get(&comment_key(&first.request_key, id)).await? {
+            Some(Record::Comment(c)) => Ok((c, true)),
+            _ => Err(ApiError::NotFound("comment")),
+        };
+    }
+    if input.internal {
+        require_internal_allowed(scope.viewer())?;
+    }
+    let user = scope.user();
+    let comment = Comment {
+        request_key: scope.request.key.clone(),
+        id: crate::text::new_ulid(),
+        author_id: user.id.clone(),
+        author_email: user.email.clone(),
+        body: input.body,
+        internal: input.internal,
+        created_at: now,
+    };
+    let mut writes = vec![Write::Put { record: Record::Comment(comment.clone()), condition: Condition::NotExists }];
+    writes.extend(idem.map(|i| i.write(&scope.request.key, Some(&comment.id), now)));
+    let (seen, internal) = if comment.internal { (Seen::AgentsOnly, true) } else { (Seen::Public, false) };
+    let count = |r: &mut Request| {
+        if internal {
+            r.note_count += 1;
+            r.noted_at = Some(now);
+        } else {
+            r.comment_count += 1;
+        }
+    };
+    update_request(app, &scope.actor, scope.request, seen, count, || writes.clone()).await?;
+    Ok((comment, false))
+}
+
+/// Closes or reopens. The reporter, participants and agents may; setting the status it
+/// already has changes nothing (safe to retry).
+pub async fn set_status(app: &App, caller: &Caller, key: &str, status: RequestStatus) -> Result<Request, ApiError> {
+    let scope = load_request(app, caller, key, &[]).await?;
+    require_party_or_agent(scope.user(), &scope.request, "change the status")?;
+    if scope.request.status == status {
+        return Ok(scope.request);
+    }
+    update_request(app, &scope.actor, scope.request, Seen::Public, |r| r.status = status, Vec::new).await
+}
+
+/// Releases a request held for review into the queue (agents). Not held: no change.
+pub async fn release(app: &App, caller: &Caller, key: &str) -> Result<Request, ApiError> {
+    let scope = load_request(app, caller, key, &[]).await?;
+    require_agent(scope.user(), &scope.project.key)?;
+    if !scope.request.held {
+        return Ok(scope.request);
+    }
+    let history = history_write(&scope.request, scope.user(), "released", vec![], None, app.now());
+    update_request(app, &scope.actor, scope.request, Seen::AgentsOnly, |r| r.held = false, || vec![history.clone()])
+        .await
+}

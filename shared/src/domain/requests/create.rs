@@ -1,0 +1,173 @@
+//! Raising a request: one transaction that numbers it, writes it, remembers the caller's
+//! Idempotency-Key and checks the blocklist.
+
+use super::{NewRequest, MAX_DESCRIPTION, MAX_FIELDS, MAX_SUMMARY};
+use crate::domain::blocklist::{Guard, Judged};
+use crate::domain::caller::{resolve, Caller};
+use crate::domain::idempotency::{Idempotency, IdempotencyKey};
+use crate::domain::retry::Budget;
+use crate::domain::Input;
+use crate::error::ApiError;
+use crate::items::{project_customer_key, project_key, request_key};
+use crate::model::{IdempotencyRecord, Project, ProjectCustomer, Record, Request, RequestStatus};
+use crate::store::{Condition, StoreError, Write};
+use crate::text::check_text;
+use crate::App;
+
+fn validate(input: &NewRequest) -> Result<(), ApiError> {
+    check_text("summary", &input.summary, MAX_SUMMARY, false, true)?;
+    check_text("description", &input.description, MAX_DESCRIPTION, true, false)?;
+    if let Some(form) = &input.form {
+        check_text("form", form, 64, false, true)?;
+    }
+    if input.fields.len() > MAX_FIELDS {
+        return Err(ApiError::invalid("invalid_field", format!("at most {MAX_FIELDS} fields")));
+    }
+    for (name, value) in &input.fields {
+        check_text("field name", name, 64, false, true)?;
+        check_text(&format!("field {name}"), value, 1000, true, false)?;
+    }
+    Ok(())
+}
+
+/// Raises a request. The key (`HD-42`) comes from the project's counter, bumped in the same
+/// transaction that writes the request, so two creates never share a key. With an
+/// `Idempotency-Key`, a retry returns the first request and writes nothing. A `suspend:`
+/// rule matching the reporter takes the request but holds it for review.
+/// Returns the request and whether it was replayed.
+pub async fn create_request(
+    app: &App,
+    caller: &Caller,
+    project: &str,
+    input: Input<NewRequest>,
+    idempotency: Input<Option<IdempotencyKey>>,
+) -> Result<(Request, bool), ApiError> {
+    let user_id = caller.require_claim()?;
+    let idem = match (&input, &idempotency) {
+        (Ok(body), Ok(key)) => {
+            let call = format!("create\n{project}\n{}", serde_json::to_string(body).unwrap_or_default());
+            Idempotency::new(key.as_ref(), user_id, &call)
+        }
+        _ => None,
+    };
+    // The project, the caller's customer record and any earlier result come with the session.
+    let mut keys = vec![project_key(project), project_customer_key(project, user_id)];
+    keys.extend(idem.as_ref().map(Idempotency::record_key));
+    let (actor, records) = resolve(app, caller, &keys).await?;
+    let project = records
+        .iter()
+        .find_map(|r| match r {
+            Record::Project(p) if p.key == project => Some(p.clone()),
+            _ => None,
+        })
+        .ok_or(ApiError::NotFound("project"))?;
+    let (input, _) = (input?, idempotency?);
+    validate(&input)?;
+    let now = app.now();
+    if let Some(first) = idem.as_ref().map(|i| i.earlier(&records, now)).transpose()?.flatten() {
+        return replay(app, first).await;
+    }
+    let user = &actor.user;
+    let known_customer = records.iter().any(|r| matches!(r, Record::ProjectCustomer(_)));
+    // Seed 004: raised by a member of exactly one of the project's organizations, the request
+    // is set to that organization.
+    let organization = {
+        let mut orgs = user.organizations_in(&project.key);
+        match (orgs.next(), orgs.next()) {
+            (Some(only), None) => Some(only.clone()),
+            _ => None,
+        }
+    };
+    let mut held = false;
+    let mut guard = Guard::new(&actor.email(), Some(&project.key));
+    // The number comes from the counter on the project item, bumped in the request's own
+    // transaction (one round trip). When creates race for it, the loser takes its number with
+    // an atomic increment instead of racing again, so contention costs one extra round trip.
+    let mut allocated: Option<u64> = None;
+    let mut budget = Budget::default();
+    loop {
+        budget.next().await?;
+        let seq = allocated.unwrap_or(project.last_seq + 1);
+        let request = Request {
+            key: format!("{}-{seq}", project.key),
+            project: project.key.clone(),
+            id: crate::text::new_ulid(),
+            summary: input.summary.trim().to_string(),
+            description: input.description.clone(),
+            form: input.form.clone(),
+            fields: input.fields.clone(),
+            status: RequestStatus::Open,
+            reporter_id: user.id.clone(),
+            reporter_email: user.email.clone(),
+            organization: organization.clone(),
+            participants: vec![],
+            participant_ids: vec![],
+            comment_count: 0,
+            note_count: 0,
+            noted_at: None,
+            held,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let mut writes = vec![];
+        if allocated.is_none() {
+            let counter = Project { last_seq: seq, version: project.version + 1, ..project.clone() };
+            writes.push(Write::Put { record: Record::Project(counter), condition: Condition::VersionIs(project.version) });
+        }
+        writes.push(Write::Put { record: Record::Request(request.clone()), condition: Condition::NotExists });
+        let idem_at = idem.as_ref().map(|i| {
+            writes.push(i.write(&request.key, None, now));
+            writes.len() - 1
+        });
+        if !known_customer {
+            // Who may moderate the reporter depends on the projects they are a customer of.
+            let record = ProjectCustomer {
+                project: project.key.clone(),
+                user_id: user.id.clone(),
+                email: user.email.clone(),
+                added_by: user.id.clone(),
+                added_at: now,
+            };
+            writes.push(Write::Put { record: Record::ProjectCustomer(record), condition: Condition::None });
+        }
+        let checks_at = writes.len();
+        writes.extend(guard.writes());
+        let err = match app.store.transact(writes).await {
+            Ok(()) => return Ok((request, false)),
+            Err(StoreError::Conflict) => {
+                allocated = Some(app.store.next_request_number(&project.key).await?);
+                continue;
+            }
+            Err(err @ StoreError::ConditionFailed { .. }) => err,
+            Err(e) => return Err(e.into()),
+        };
+        match guard.judge(&err, checks_at) {
+            Judged::Blocked(refusal) => return Err(refusal),
+            Judged::Passed { held: h } => {
+                held |= h;
+                continue;
+            }
+            Judged::NotGuard => {}
+        }
+        if let (Some(i), Some(old)) = (&idem, idem_at.and_then(|at| err.failed_old(at))) {
+            if let Some(first) = i.earlier(std::slice::from_ref(old), now)? {
+                return replay(app, first).await;
+            }
+        }
+        if idem_at.is_some_and(|i| err.failed_at(i)) {
+            // Its twin with the same key is committing right now: wait, then replay.
+            continue;
+        }
+        // Lost the race for the number, or the key is somehow taken: take the next number
+        // atomically.
+        allocated = Some(app.store.next_request_number(&project.key).await?);
+    }
+}
+
+async fn replay(app: &App, first: &IdempotencyRecord) -> Result<(Request, bool), ApiError> {
+    match app.store.get(&request_key(&first.request_key)).await? {
+        Some(Record::Request(r)) => Ok((r, true)),
+        _ => Err(ApiError::NotFound("request")),
+    }
+}

@@ -1,0 +1,249 @@
+//! The lists that find requests: the customer's (own, participating, organizations) and the
+//! agents' queue, newest first, with cursors that stay stable across merged sources.
+
+use super::{parse_status, ListOptions, RequestPage, DEFAULT_PAGE, MAX_PAGE};
+use crate::domain::access::{require_agent, viewer};
+use crate::domain::caller::{load_project, resolve, Caller};
+use crate::error::ApiError;
+use crate::items::{project_key, request_key};
+use crate::model::{Record, Request, RequestStatus, User};
+use crate::store::Query;
+use crate::table::Index;
+use crate::text::{decode_cursor, encode_cursor};
+use crate::App;
+
+fn page_size(raw: Option<&str>) -> Result<usize, ApiError> {
+    match raw {
+        None => Ok(DEFAULT_PAGE),
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .ok_or_else(|| ApiError::bad_request("invalid_limit", format!("limit must be 1-{MAX_PAGE}"))),
+    }
+}
+
+/// A list cursor: the sort key (request ULID) the next page continues after.
+fn decode_list_cursor(raw: &str) -> Result<String, ApiError> {
+    match decode_cursor(raw)?.as_slice() {
+        [ulid] if ulid.len() == 26 && ulid.chars().all(|c| c.is_ascii_alphanumeric()) => Ok(ulid.clone()),
+        _ => Err(ApiError::bad_request("invalid_cursor", "the cursor is not valid for this list")),
+    }
+}
+
+/// A run of requests read from one source, newest first, and the sort key to resume after
+/// when the source may hold more.
+type Run = (Vec<Request>, Option<String>);
+
+/// Requests of one index partition, newest first, after `after`. With a status filter it
+/// reads on until `limit` requests are found.
+async fn read_index(
+    app: &App,
+    index: Index,
+    pk: String,
+    status: Option<RequestStatus>,
+    mut after: Option<String>,
+    limit: usize,
+) -> Result<Run, ApiError> {
+    let mut items = Vec::new();
+    for _ in 0..10 {
+        let query = Query {
+            index,
+            pk: pk.clone(),
+            newest_first: true,
+            limit: limit - items.len(),
+            after: after.take(),
+            status,
+        };
+        let page = app.store.query(&query).await?;
+        items.extend(page.records.into_iter().filter_map(|r| match r {
+            Record::Request(r) => Some(r),
+            _ => None,
+        }));
+        after = page.last_sort_key;
+        if after.is_none() || items.len() >= limit {
+            break;
+        }
+    }
+    Ok((items, after))
+}
+
+/// Requests the user participates in, newest first: a Query of their participations, then
+/// one BatchGet of those requests.
+async fn read_participating(
+    app: &App,
+    user_id: &str,
+    status: Option<RequestStatus>,
+    mut after: Option<String>,
+    limit: usize,
+) -> Result<Run, ApiError> {
+    let mut items = Vec::new();
+    for _ in 0..10 {
+        let query = Query {
+            index: Index::Gsi1,
+            pk: crate::items::participant_partition(user_id),
+            newest_first: true,
+            limit: limit - items.len(),
+            after: after.take(),
+            status: None,
+        };
+        let page = app.store.query(&query).await?;
+        let keys: Vec<_> = page
+            .records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Participant(p) => Some(request_key(&p.request_key)),
+                _ => None,
+            })
+            .collect();
+        let requests = app.store.get_many(&keys).await?;
+        items.extend(requests.into_iter().filter_map(|r| match r {
+            Record::Request(r)
+                if r.participant_ids.iter().any(|id| id == user_id) && status.is_none_or(|s| r.status == s) =>
+            {
+                Some(r)
+            }
+            _ => None,
+        }));
+        after = page.last_sort_key;
+        if after.is_none() || items.len() >= limit {
+            break;
+        }
+    }
+    Ok((items, after))
+}
+
+/// Merges runs of several sources into one page, newest first, without duplicates. Every
+/// source has delivered all its requests at or after the largest resume key, so the page
+/// keeps only those, and the next page continues after the last one kept.
+fn merge_runs(reader: &User, runs: Vec<Run>, limit: usize) -> RequestPage {
+    let boundary = runs.iter().filter_map(|(_, resume)| resume.clone()).max();
+    let mut items: Vec<Request> = runs.into_iter().flat_map(|(items, _)| items).collect();
+    items.sort_by(|a, b| b.id.cmp(&a.id));
+    items.dedup_by(|a, b| a.key == b.key);
+    if let Some(b) = &boundary {
+        items.retain(|r| r.id >= *b);
+    }
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|r| r.id.clone())
+    } else {
+        boundary
+    };
+    let items = items.into_iter().map(|r| (viewer(reader, &r), r)).collect();
+    RequestPage { items, next_cursor: next.map(|n| encode_cursor(&[&n])) }
+}
+
+/// The customer's list: `mine` (reported), `participating`, `all` (both, merged; organization
+/// sharing joins it with its issue), newest first, with a stable cursor across pages.
+pub async fn list_for_customer(app: &App, caller: &Caller, options: &ListOptions) -> Result<RequestPage, ApiError> {
+    let user_id = caller.require_claim()?;
+    let status = parse_status(options.status.as_deref())?;
+    let limit = page_size(options.limit.as_deref())?;
+    let after = options.cursor.as_deref().map(decode_list_cursor).transpose()?;
+    let view = options.view.as_deref().unwrap_or("all");
+    if options.organization.as_ref().is_some_and(|o| o.len() > 64) {
+        return Err(ApiError::bad_request("invalid_organization", "organization is an organization id"));
+    }
+    let reported =
+        || read_index(app, Index::Gsi1, crate::items::reporter_partition(user_id), status, after.clone(), limit);
+    let participating = || read_participating(app, user_id, status, after.clone(), limit);
+    let (with_own, with_participating, with_orgs) = match view {
+        "mine" => (true, false, false),
+        "participating" => (false, true, false),
+        "organization" => (false, false, true),
+        "all" => (true, true, true),
+        _ => {
+            return Err(ApiError::bad_request("invalid_view", "view must be all, mine, participating or organization"))
+        }
+    };
+    // The lists of the user the token claims are read while the session is checked; they are
+    // returned only when the check passes.
+    let (auth, own, shared) = tokio::join!(
+        resolve(app, caller, &[]),
+        async {
+            if with_own {
+                reported().await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+        async {
+            if with_participating {
+                participating().await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+    );
+    let (actor, _) = auth?;
+    let mut runs: Vec<Run> = own?.into_iter().chain(shared?).collect();
+    if with_orgs {
+        runs.extend(
+            read_organizations(app, &actor.user, options.organization.as_deref(), status, &after, limit).await?,
+        );
+    }
+    if let Some(org) = &options.organization {
+        for (items, _) in runs.iter_mut() {
+            items.retain(|r| r.organization.as_deref() == Some(org.as_str()));
+        }
+    }
+    Ok(merge_runs(&actor.user, runs, limit))
+}
+
+/// Requests shared with the user's organizations (or the one asked for), for organizations
+/// whose project has sharing on: one BatchGet of those projects, then a Query per
+/// organization, in parallel.
+async fn read_organizations(
+    app: &App,
+    user: &User,
+    only: Option<&str>,
+    status: Option<RequestStatus>,
+    after: &Option<String>,
+    limit: usize,
+) -> Result<Vec<Run>, ApiError> {
+    let orgs: Vec<(&String, &String)> =
+        user.organizations.iter().filter(|(id, _)| only.is_none_or(|o| o == id.as_str())).collect();
+    if orgs.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut project_keys: Vec<_> = orgs.iter().map(|(_, p)| project_key(p)).collect();
+    project_keys.sort();
+    project_keys.dedup();
+    let sharing: Vec<String> = app
+        .store
+        .get_many(&project_keys)
+        .await?
+        .into_iter()
+        .filter_map(|r| match r {
+            Record::Project(p) if p.settings.org_sharing => Some(p.key),
+            _ => None,
+        })
+        .collect();
+    let reads = orgs.into_iter().filter(|(_, p)| sharing.contains(p)).map(|(org, _)| {
+        read_index(app, Index::Gsi4, crate::items::org_requests_partition(org), status, after.clone(), limit)
+    });
+    futures::future::try_join_all(reads).await
+}
+
+/// The project's queue for agents, newest first, optionally by status.
+pub async fn list_queue(app: &App, caller: &Caller, project: &str, options: &ListOptions) -> Result<RequestPage, ApiError> {
+    caller.require_claim()?;
+    // `held`: requests a `suspend:` rule held for review, which the queue leaves out.
+    let (index, partition) = match options.status.as_deref() {
+        Some("held") => (Index::Gsi3, crate::items::held_partition(project)),
+        other => match parse_status(other)? {
+            None => (Index::Gsi2, crate::items::queue_partition(project)),
+            Some(s) => (Index::Gsi3, crate::items::queue_status_partition(project, s)),
+        },
+    };
+    // The queue is read while the session and project are; it is returned only to agents.
+    let limit = page_size(options.limit.as_deref())?;
+    let after = options.cursor.as_deref().map(decode_list_cursor).transpose()?;
+    let (loaded, run) =
+        tokio::join!(load_project(app, caller, project, &[]), read_index(app, index, partition, None, after, limit));
+    let (actor, project, _) = loaded?;
+    require_agent(&actor.user, &project.key)?;
+    Ok(merge_runs(&actor.user, vec![run?], limit))
+}
+

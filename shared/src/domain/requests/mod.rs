@@ -1,0 +1,178 @@
+//! Requests (tickets): raise (`create`), read (`read`), reply, close, reopen and release
+//! (`change`), and the lists that find them (`lists`).
+
+mod change;
+mod create;
+mod lists;
+mod read;
+
+pub use change::{add_comment, release, set_status};
+pub use create::create_request;
+pub use lists::{list_for_customer, list_queue};
+pub use read::get_request;
+
+use crate::domain::access::Viewer;
+use crate::domain::blocklist::{Guard, Judged};
+use crate::domain::caller::Actor;
+use crate::domain::retry::Budget;
+use crate::error::ApiError;
+use crate::items::request_key;
+use crate::model::{Comment, HistoryEntry, Record, Request, RequestStatus, User};
+use crate::store::{Condition, StoreError, Write};
+use crate::App;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const MAX_SUMMARY: usize = 255;
+pub const MAX_DESCRIPTION: usize = 32_000;
+pub const MAX_COMMENT: usize = 32_000;
+pub const MAX_FIELDS: usize = 50;
+pub const DEFAULT_PAGE: usize = 25;
+pub const MAX_PAGE: usize = 100;
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRequest {
+    pub summary: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub form: Option<String>,
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewComment {
+    pub body: String,
+    #[serde(default)]
+    pub internal: bool,
+}
+
+/// Query-string options of the lists.
+#[derive(Debug, Default, Clone)]
+pub struct ListOptions {
+    pub view: Option<String>,
+    /// Only requests shared with this organization (customer lists).
+    pub organization: Option<String>,
+    pub status: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<String>,
+}
+
+/// A page of requests, each with how much its reader sees, and the cursor of the next page.
+#[derive(Debug, PartialEq)]
+pub struct RequestPage {
+    pub items: Vec<(Viewer, Request)>,
+    pub next_cursor: Option<String>,
+}
+
+/// A request as its reader sees it.
+#[derive(Debug, PartialEq)]
+pub struct RequestDetail {
+    pub viewer: Viewer,
+    pub request: Request,
+    /// Oldest first; internal notes only for agents.
+    pub comments: Vec<Comment>,
+    /// Oldest first: who shared it with whom, and other changes.
+    pub history: Vec<HistoryEntry>,
+}
+
+/// A history entry for a change of a request, to write in the change's transaction.
+pub(crate) fn history_write(
+    request: &Request,
+    actor: &User,
+    action: &str,
+    emails: Vec<String>,
+    detail: Option<String>,
+    at: i64,
+) -> Write {
+    Write::Put {
+        record: Record::HistoryEntry(HistoryEntry {
+            request_key: request.key.clone(),
+            id: crate::text::new_ulid(),
+            actor_id: actor.id.clone(),
+            actor_email: actor.email.clone(),
+            action: action.to_string(),
+            emails,
+            detail,
+            at,
+        }),
+        condition: Condition::NotExists,
+    }
+}
+
+/// Whether customers see a change: their `updated_at` moves only for public activity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Seen {
+    Public,
+    AgentsOnly,
+}
+
+/// Writes `change` of a request by `actor` under optimistic locking, with `extra` writes and
+/// the blocklist check of the actor's address in the same transaction; rereads and reapplies
+/// when someone else changed the request first.
+pub(crate) async fn update_request(
+    app: &App,
+    actor: &Actor,
+    mut request: Request,
+    seen: Seen,
+    change: impl Fn(&mut Request),
+    extra: impl Fn() -> Vec<Write>,
+) -> Result<Request, ApiError> {
+    let mut guard = Guard::new(&actor.email(), Some(&request.project));
+    let mut budget = Budget::default();
+    loop {
+        budget.next().await?;
+        let mut next = request.clone();
+        change(&mut next);
+        next.version = request.version + 1;
+        if seen == Seen::Public {
+            next.updated_at = app.now();
+        }
+        let mut writes = vec![Write::Put {
+            record: Record::Request(next.clone()),
+            condition: Condition::VersionIs(request.version),
+        }];
+        writes.extend(extra());
+        let checks_at = writes.len();
+        writes.extend(guard.writes());
+        let err = match app.store.transact(writes).await {
+            Ok(()) => return Ok(next),
+            Err(StoreError::Conflict) => continue,
+            Err(err @ StoreError::ConditionFailed { .. }) => err,
+            Err(e) => return Err(e.into()),
+        };
+        match guard.judge(&err, checks_at) {
+            Judged::Blocked(refusal) => return Err(refusal),
+            Judged::Passed { .. } => continue,
+            Judged::NotGuard => {}
+        }
+        if !err.failed_at(0) {
+            // One of the extra writes lost a race: a twin of this call (same Idempotency-Key)
+            // is committing right now. Its retry will replay the result.
+            return Err(ApiError::Conflict {
+                code: "idempotency_in_progress",
+                message: "a call with this Idempotency-Key is in progress; retry shortly".into(),
+            });
+        }
+        request = match err.failed_old(0) {
+            Some(Record::Request(current)) => current.clone(),
+            _ => match app.store.get(&request_key(&request.key)).await? {
+                Some(Record::Request(current)) => current,
+                _ => return Err(ApiError::NotFound("request")),
+            },
+        };
+    }
+}
+
+fn parse_status(raw: Option<&str>) -> Result<Option<RequestStatus>, ApiError> {
+    raw.map(|s| {
+        RequestStatus::parse(s).ok_or_else(|| ApiError::bad_request("invalid_status", "status must be open or closed"))
+    })
+    .transpose()
+}
+
+#[cfg(test)]
+mod tests;

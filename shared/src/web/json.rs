@@ -1,0 +1,168 @@
+//! JSON views of domain values: what each reader sees of them.
+
+use crate::domain::access::Viewer;
+use crate::domain::moderation::SuspendOutcome;
+use crate::domain::organizations::Visibility;
+use crate::domain::rules::ref_text;
+use crate::model::{AuditEntry, BlockRule, Comment, Organization, Project, Request, User};
+use crate::requests::{RequestDetail, RequestPage};
+use crate::text::rfc3339;
+use serde_json::{json, Value};
+
+/// A request as `viewer` may see it: customers see public activity only (no internal-note
+/// count or time, no hold).
+pub fn request_json(viewer: Viewer, r: &Request) -> Value {
+    let mut body = json!({
+        "key": r.key,
+        "project": r.project,
+        "summary": r.summary,
+        "description": r.description,
+        "form": r.form,
+        "fields": r.fields,
+        "status": r.status.as_str(),
+        "reporter": r.reporter_email,
+        "reporter_id": r.reporter_id,
+        "organization": r.organization,
+        "participants": r.participants,
+        "comment_count": r.comment_count,
+        "created_at": rfc3339(r.created_at),
+        "updated_at": rfc3339(r.updated_at),
+    });
+    if viewer == Viewer::Agent {
+        body["held"] = json!(r.held);
+        body["note_count"] = json!(r.note_count);
+        body["noted_at"] = json!(r.noted_at.map(rfc3339));
+    }
+    body
+}
+
+pub fn comment_json(c: &Comment) -> Value {
+    json!({
+        "id": c.id,
+        "author": c.author_email,
+        "body": c.body,
+        "internal": c.internal,
+        "created_at": rfc3339(c.created_at),
+    })
+}
+
+pub fn page_json(page: &RequestPage) -> Value {
+    let items: Vec<Value> = page.items.iter().map(|(viewer, r)| request_json(*viewer, r)).collect();
+    json!({"items": items, "next_cursor": page.next_cursor})
+}
+
+pub fn detail_json(detail: &RequestDetail) -> Value {
+    let mut body = request_json(detail.viewer, &detail.request);
+    body["comments"] = detail.comments.iter().map(comment_json).collect();
+    body["history"] = detail
+        .history
+        .iter()
+        .map(|h| json!({"action": h.action, "by": h.actor_email, "emails": h.emails, "detail": h.detail, "at": rfc3339(h.at)}))
+        .collect();
+    body
+}
+
+pub fn project_json(p: &Project) -> Value {
+    json!({
+        "key": p.key,
+        "name": p.name,
+        "support_address": p.support_address,
+        "org_sharing": p.settings.org_sharing,
+        "portal": {"private": p.settings.portal_private, "public": p.settings.portal_public},
+        "participant_cap": p.settings.participant_cap,
+        "created_at": rfc3339(p.created_at),
+    })
+}
+
+pub fn user_json(user: &User) -> Value {
+    json!({
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "app_admin": user.app_admin,
+        "roles": user.project_roles,
+        "suspended": user.suspended,
+        "organizations": user
+            .organizations
+            .iter()
+            .map(|(id, project)| json!({"id": id, "project": project}))
+            .collect::<Vec<_>>(),
+        "emails": [{"email": user.email, "primary": true, "verified": true}],
+    })
+}
+
+pub fn participants_json(request: &Request, cap: u32) -> Value {
+    json!({
+        "request": request.key,
+        "items": request.participants.iter().map(|e| json!({"email": e})).collect::<Vec<_>>(),
+        "participant_cap": cap,
+    })
+}
+
+pub fn organization_json(o: &Organization) -> Value {
+    json!({
+        "id": o.id,
+        "project": o.project,
+        "name": o.name,
+        "external": o.external.as_ref().map(|e| json!({"source": e.source, "contact": e.contact})),
+        "created_at": rfc3339(o.created_at),
+    })
+}
+
+pub fn visibility_json(v: &Visibility) -> Value {
+    let checks: Vec<Value> = v
+        .checks
+        .iter()
+        .map(|c| {
+            let mut line = json!({"check": c.check, "ok": c.ok, "why": c.why});
+            if c.check == "right_filter" {
+                line["filter"] = json!(c.filter);
+            }
+            line
+        })
+        .collect();
+    json!({
+        "request": v.request,
+        "email": v.email,
+        "checks": checks,
+        "reporter": v.reporter,
+        "participant": v.participant,
+        "verdict": if v.visible { "visible" } else { "hidden" },
+        "reason": v.reason,
+    })
+}
+
+pub fn rule_json(rule: &BlockRule) -> Value {
+    json!({
+        "rule": rule.text(),
+        "project": rule.project,
+        "created_by": rule.created_by,
+        "created_at": rfc3339(rule.created_at),
+        "suspension_of": rule.suspension_of,
+    })
+}
+
+pub fn audit_json(entry: &AuditEntry) -> Value {
+    json!({
+        "id": entry.id, "action": entry.action, "by": entry.actor_email, "detail": entry.detail,
+        "request": entry.request, "at": rfc3339(entry.at),
+    })
+}
+
+pub fn suspension_json(outcome: &SuspendOutcome) -> Value {
+    let suspension = outcome.user.suspension.as_ref();
+    json!({
+        "user_id": outcome.user.id,
+        "email": outcome.user.email,
+        "suspended": outcome.user.suspended,
+        "reason": suspension.map(|s| s.reason.clone()),
+        "rules": suspension.map(|s| s.rules.iter().map(ref_text).collect::<Vec<_>>()),
+        "requests_closed": outcome.closed,
+        "sessions_ended": outcome.sessions_ended,
+    })
+}
+
+/// A list answer: `{items, next_cursor}`.
+pub fn list_json<T>(items: &[T], view: impl Fn(&T) -> Value) -> Value {
+    json!({"items": items.iter().map(view).collect::<Vec<_>>(), "next_cursor": null})
+}

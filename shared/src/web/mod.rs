@@ -1,0 +1,5 @@
+//! The HTTP edge: request parsing, replies and the route table.
+
+pub mod http;
+pub mod json;
+pub mod routes;
