@@ -132,6 +132,24 @@ impl App {
     }
 }
 
+/// Everything an HTTP function's `main` does: JSON logs, the config read and validated once
+/// (a bad one fails the init, before any request), SDK clients made and warmed once, then
+/// the runtime loop. The app lives as long as the process, so it is leaked to `'static`.
+pub async fn run_http<F, Fut>(sends_mail: bool, handle: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(&'static App, lambda_http::Request) -> Fut,
+    Fut: std::future::Future<Output = lambda_http::Response<lambda_http::Body>> + Send + 'static,
+{
+    init_tracing();
+    let config = Config::from_env()?;
+    let app: &'static App = Box::leak(Box::new(App::connect(config, sends_mail).await));
+    lambda_http::run(lambda_http::service_fn(move |req| {
+        let answer = handle(app, req);
+        async move { Ok::<_, std::convert::Infallible>(answer.await) }
+    }))
+    .await
+}
+
 /// JSON logs, one object per line; `RUST_LOG` filters (default info).
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

@@ -1,6 +1,7 @@
 //! Malicious users (seed 002): suspension, blocklist, sessions, audit trail, through HTTP on
 //! DynamoDB Local and moto.
 
+use helpdesk::caller::Caller;
 use helpdesk::moderation::{self, SuspendInput, SuspendStep};
 use helpdesk_tests::{Answer, Harness};
 use serde_json::{json, Value};
@@ -78,14 +79,14 @@ async fn a_crash_between_steps_is_finished_by_a_retry() {
     }
     let input = || SuspendInput { reason: "spam".into(), request: None };
     // Crash after marking: suspended (sessions refused), requests still open.
-    let marked = moderation::suspend(&h.app, Some(&admin), &id, input(), Some(SuspendStep::Marked)).await.unwrap();
+    let marked = moderation::suspend(&h.app, &Caller::session(Some(&admin)), &id, Ok(input()), Some(SuspendStep::Marked)).await.unwrap();
     assert!(marked.user.suspended && marked.closed.is_empty());
     assert_eq!(h.call("GET", "/me", Some(&mal), None).await.status, 401);
     let open = h.call("GET", "/projects/HD/requests?status=open&limit=100", Some(&admin), None).await;
     assert_eq!(open.body["items"].as_array().unwrap().len(), 100);
     // Crash after closing: more than 100 items' worth, in batches under the transaction limit.
     let closed =
-        moderation::suspend(&h.app, Some(&admin), &id, input(), Some(SuspendStep::RequestsClosed)).await.unwrap();
+        moderation::suspend(&h.app, &Caller::session(Some(&admin)), &id, Ok(input()), Some(SuspendStep::RequestsClosed)).await.unwrap();
     assert_eq!(closed.closed.len(), 130);
     // The retry through HTTP finishes: sessions end; nothing is closed twice.
     let done = h.call("POST", &format!("/users/{id}/suspend"), Some(&admin), Some(json!({"reason": "spam"}))).await;

@@ -24,7 +24,8 @@ pub async fn ensure_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Resu
 pub async fn seed_demo(app: &App) -> Result<(), ApiError> {
     bootstrap_app_admin(app, DEMO_ADMIN).await?;
     ensure_project(app, DEMO_PROJECT, "Demo project").await?;
-    grant_role(app, DEMO_ADMIN, DEMO_PROJECT, ProjectRole::Admin).await?;
+    let admin = helpdesk::domain::email::EmailAddress::parse(DEMO_ADMIN)?;
+    grant_role(app, &admin, DEMO_PROJECT, ProjectRole::Admin).await?;
     Ok(())
 }
 

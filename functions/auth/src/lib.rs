@@ -1,6 +1,7 @@
 //! Auth function: magic links, sessions, and who the caller is.
 
 use helpdesk::http::{self, Reply};
+use helpdesk::web::json::user_json;
 use helpdesk::{auth, routes, text, ApiError, App};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -27,8 +28,9 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 
 async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let (spec, _) = routes::match_route(req.method().as_str(), req.uri().path())?;
-    let bearer = http::bearer(req);
+    let caller = http::caller(req);
     match (spec.method, spec.path) {
+        // Anonymous by design: the body is all there is to check.
         ("POST", "/auth/magic-link") => {
             let body: MagicLinkBody = http::parse_json(req)?;
             auth::request_magic_link(app, &body.email).await?;
@@ -40,14 +42,14 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
             Ok(Reply::created(json!({
                 "token": token,
                 "expires_at": text::rfc3339(session.expires_at),
-                "user": auth::user_json(&user),
+                "user": user_json(&user),
             })))
         }
         ("DELETE", "/auth/session") => {
-            auth::logout(app, bearer).await?;
+            auth::logout(app, &caller).await?;
             Ok(Reply::no_content())
         }
-        ("GET", "/me") => Ok(Reply::ok(auth::user_json(&auth::me(app, bearer).await?))),
+        ("GET", "/me") => Ok(Reply::ok(user_json(&auth::me(app, &caller).await?))),
         _ => Err(ApiError::RouteNotFound),
     }
 }

@@ -3,6 +3,7 @@
 use helpdesk::http::{self, Reply};
 use helpdesk::model::RequestStatus;
 use helpdesk::requests::{self, ListOptions};
+use helpdesk::web::json::{comment_json, detail_json, page_json, project_json, request_json};
 use helpdesk::{projects, routes, ApiError, App};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -24,57 +25,63 @@ fn list_options(req: &Request) -> ListOptions {
     }
 }
 
+/// 201 for what the call made, 200 when an Idempotency-Key replayed it.
+fn made(replayed: bool, body: serde_json::Value) -> Reply {
+    if replayed {
+        Reply::ok(body)
+    } else {
+        Reply::created(body)
+    }
+}
+
 async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let (spec, params) = routes::match_route(req.method().as_str(), req.uri().path())?;
-    let bearer = http::bearer(req);
+    let caller = http::caller(req);
     let key = params.get("key");
     match (spec.method, spec.path) {
         ("POST", "/projects") => {
-            let project = projects::create_project_as(app, bearer, http::parse_json(req)?).await?;
-            Ok(Reply::created(projects::project_json(&project)))
+            let project = projects::create_project(app, &caller, http::parse_json(req)).await?;
+            Ok(Reply::created(project_json(&project)))
         }
-        ("GET", "/projects/{key}") => {
-            Ok(Reply::ok(projects::project_json(&projects::get_project(app, bearer, key).await?)))
-        }
+        ("GET", "/projects/{key}") => Ok(Reply::ok(project_json(&projects::get_project(app, &caller, key).await?))),
         ("PATCH", "/projects/{key}") => {
-            let project = projects::update_project(app, bearer, key, http::parse_json(req)?).await?;
-            Ok(Reply::ok(projects::project_json(&project)))
+            let project = projects::update_project(app, &caller, key, http::parse_json(req)).await?;
+            Ok(Reply::ok(project_json(&project)))
         }
         ("POST", "/projects/{key}/agents") => {
-            let (user, role) = projects::add_agent(app, bearer, key, http::parse_json(req)?).await?;
+            let (user, role) = projects::add_agent(app, &caller, key, http::parse_json(req)).await?;
             Ok(Reply::created(json!({"project": key, "user_id": user.id, "email": user.email, "role": role})))
         }
         ("POST", "/projects/{key}/requests") => {
-            let idempotency = http::header(req, "idempotency-key");
-            let (request, replayed) =
-                requests::create_request(app, bearer, key, http::parse_json(req)?, idempotency).await?;
-            let body = requests::request_json(&request);
-            Ok(if replayed { Reply::ok(body) } else { Reply::created(body) })
+            let idempotency = http::idempotency_key(req);
+            let ((viewer, request), replayed) =
+                requests::create_request(app, &caller, key, http::parse_json(req), idempotency).await?;
+            Ok(made(replayed, request_json(viewer, &request)))
         }
         ("GET", "/projects/{key}/requests") => {
-            Ok(Reply::ok(requests::page_json(&requests::list_queue(app, bearer, key, &list_options(req)).await?)))
+            Ok(Reply::ok(page_json(&requests::list_queue(app, &caller, key, &list_options(req)).await?)))
         }
         ("GET", "/requests") => {
-            Ok(Reply::ok(requests::page_json(&requests::list_for_customer(app, bearer, &list_options(req)).await?)))
+            Ok(Reply::ok(page_json(&requests::list_for_customer(app, &caller, &list_options(req)).await?)))
         }
-        ("GET", "/requests/{key}") => {
-            Ok(Reply::ok(requests::detail_json(&requests::get_request(app, bearer, key).await?)))
-        }
+        ("GET", "/requests/{key}") => Ok(Reply::ok(detail_json(&requests::get_request(app, &caller, key).await?))),
         ("POST", "/requests/{key}/comments") => {
-            let idempotency = http::header(req, "idempotency-key");
+            let idempotency = http::idempotency_key(req);
             let (comment, replayed) =
-                requests::add_comment(app, bearer, key, http::parse_json(req)?, idempotency).await?;
-            let body = requests::comment_json(&comment);
-            Ok(if replayed { Reply::ok(body) } else { Reply::created(body) })
+                requests::add_comment(app, &caller, key, http::parse_json(req), idempotency).await?;
+            Ok(made(replayed, comment_json(&comment)))
         }
         ("POST", "/requests/{key}/close") => {
-            Ok(Reply::ok(requests::request_json(&requests::set_status(app, bearer, key, RequestStatus::Closed).await?)))
+            let (viewer, request) = requests::set_status(app, &caller, key, RequestStatus::Closed).await?;
+            Ok(Reply::ok(request_json(viewer, &request)))
         }
         ("POST", "/requests/{key}/reopen") => {
-            Ok(Reply::ok(requests::request_json(&requests::set_status(app, bearer, key, RequestStatus::Open).await?)))
+            let (viewer, request) = requests::set_status(app, &caller, key, RequestStatus::Open).await?;
+            Ok(Reply::ok(request_json(viewer, &request)))
         }
         ("POST", "/requests/{key}/release") => {
-            Ok(Reply::ok(requests::request_json(&requests::release(app, bearer, key).await?)))
+            let (viewer, request) = requests::release(app, &caller, key).await?;
+            Ok(Reply::ok(request_json(viewer, &request)))
         }
         _ => Err(ApiError::RouteNotFound),
     }

@@ -1,10 +1,9 @@
 //! Moderation function: suspend and unsuspend users, user notes, the audit trail, the blocklist.
 
 use helpdesk::http::{self, Reply};
-use helpdesk::moderation::{self, RuleInput};
-use helpdesk::{auth, routes, ApiError, App};
+use helpdesk::web::json::{audit_json, list_json, rule_json, suspension_json, user_json};
+use helpdesk::{moderation, routes, rules, ApiError, App};
 use lambda_http::{Body, Request, Response};
-use serde_json::json;
 use std::time::Instant;
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
@@ -15,38 +14,30 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 
 async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let (spec, params) = routes::match_route(req.method().as_str(), req.uri().path())?;
-    let bearer = http::bearer(req);
+    let caller = http::caller(req);
     let id = params.get("id");
+    // `?project=KEY`: that project's own rules; none: the app-wide rules.
+    let project = http::query_param(req, "project");
+    let project = project.as_deref();
     match (spec.method, spec.path) {
         ("POST", "/users/{id}/suspend") => {
-            let outcome = moderation::suspend(app, bearer, id, http::parse_json(req)?, None).await?;
-            Ok(Reply::ok(moderation::suspension_json(&outcome)))
+            let outcome = moderation::suspend(app, &caller, id, http::parse_json(req), None).await?;
+            Ok(Reply::ok(suspension_json(&outcome)))
         }
-        ("POST", "/users/{id}/unsuspend") => {
-            Ok(Reply::ok(auth::user_json(&moderation::unsuspend(app, bearer, id).await?)))
-        }
+        ("POST", "/users/{id}/unsuspend") => Ok(Reply::ok(user_json(&moderation::unsuspend(app, &caller, id).await?))),
         ("POST", "/users/{id}/notes") => {
-            let entry = moderation::add_note(app, bearer, id, http::parse_json(req)?).await?;
-            Ok(Reply::created(moderation::audit_json(&entry)))
+            let entry = moderation::add_note(app, &caller, id, http::parse_json(req)).await?;
+            Ok(Reply::created(audit_json(&entry)))
         }
         ("GET", "/users/{id}/audit") => {
-            let trail = moderation::audit_trail(app, bearer, id).await?;
-            Ok(Reply::ok(
-                json!({"items": trail.iter().map(moderation::audit_json).collect::<Vec<_>>(), "next_cursor": null}),
-            ))
+            Ok(Reply::ok(list_json(&moderation::audit_trail(app, &caller, id).await?, audit_json)))
         }
-        ("GET", "/blocklist") => {
-            let rules = moderation::list_rules(app, bearer).await?;
-            Ok(Reply::ok(
-                json!({"items": rules.iter().map(moderation::rule_json).collect::<Vec<_>>(), "next_cursor": null}),
-            ))
-        }
+        ("GET", "/blocklist") => Ok(Reply::ok(list_json(&rules::list_rules(app, &caller, project).await?, rule_json))),
         ("POST", "/blocklist") => {
-            Ok(Reply::created(moderation::rule_json(&moderation::add_rule(app, bearer, http::parse_json(req)?).await?)))
+            Ok(Reply::created(rule_json(&rules::add_rule(app, &caller, project, http::parse_json(req)).await?)))
         }
         ("DELETE", "/blocklist") => {
-            let input: RuleInput = http::parse_json(req)?;
-            moderation::remove_rule(app, bearer, input).await?;
+            rules::remove_rule(app, &caller, project, http::parse_json(req)).await?;
             Ok(Reply::no_content())
         }
         _ => Err(ApiError::RouteNotFound),

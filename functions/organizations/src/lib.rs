@@ -3,7 +3,8 @@
 
 use helpdesk::http::{self, Reply};
 use helpdesk::organizations::{self, RequestOrgInput};
-use helpdesk::{requests, routes, ApiError, App};
+use helpdesk::web::json::{organization_json, request_json, visibility_json};
+use helpdesk::{routes, ApiError, App};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use std::time::Instant;
@@ -16,40 +17,37 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 
 async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let (spec, params) = routes::match_route(req.method().as_str(), req.uri().path())?;
-    let bearer = http::bearer(req);
+    let caller = http::caller(req);
+    let (key, id) = (params.get("key"), params.get("id"));
     match (spec.method, spec.path) {
         ("POST", "/projects/{key}/organizations") => {
-            let org =
-                organizations::create_organization(app, bearer, params.get("key"), http::parse_json(req)?).await?;
-            Ok(Reply::created(organizations::organization_json(&org)))
+            let org = organizations::create_organization(app, &caller, key, http::parse_json(req)).await?;
+            Ok(Reply::created(organization_json(&org)))
         }
         ("POST", "/organizations/{id}/members") => {
-            let user = organizations::add_member(app, bearer, params.get("id"), http::parse_json(req)?).await?;
-            Ok(Reply::ok(json!({"organization": params.get("id"), "email": user.email, "user_id": user.id})))
+            let user = organizations::add_member(app, &caller, id, http::parse_json(req)).await?;
+            Ok(Reply::ok(json!({"organization": id, "email": user.email, "user_id": user.id})))
         }
         ("PUT", "/organizations/{id}/members") => {
-            let emails = organizations::sync_members(app, bearer, params.get("id"), http::parse_json(req)?).await?;
-            Ok(Reply::ok(json!({"organization": params.get("id"), "members": emails})))
+            let emails = organizations::sync_members(app, &caller, id, http::parse_json(req)).await?;
+            Ok(Reply::ok(json!({"organization": id, "members": emails})))
         }
         ("DELETE", "/organizations/{id}/members/{email}") => {
-            organizations::remove_member(app, bearer, params.get("id"), params.get("email")).await?;
+            organizations::remove_member(app, &caller, id, params.get("email")).await?;
             Ok(Reply::no_content())
         }
         ("PUT", "/requests/{key}/organization") => {
-            let input: RequestOrgInput = http::parse_json(req)?;
-            let request =
-                organizations::set_request_organization(app, bearer, params.get("key"), Some(&input.organization_id))
-                    .await?;
-            Ok(Reply::ok(requests::request_json(&request)))
+            let input = http::parse_json::<RequestOrgInput>(req).map(|i| Some(i.organization_id));
+            let (viewer, request) = organizations::set_request_organization(app, &caller, key, input).await?;
+            Ok(Reply::ok(request_json(viewer, &request)))
         }
         ("DELETE", "/requests/{key}/organization") => {
-            let request = organizations::set_request_organization(app, bearer, params.get("key"), None).await?;
-            Ok(Reply::ok(requests::request_json(&request)))
+            let (viewer, request) = organizations::set_request_organization(app, &caller, key, Ok(None)).await?;
+            Ok(Reply::ok(request_json(viewer, &request)))
         }
         ("GET", "/requests/{key}/visibility") => {
-            let email = http::query_param(req, "email")
-                .ok_or_else(|| ApiError::bad_request("missing_email", "the email query parameter is required"))?;
-            Ok(Reply::ok(organizations::visibility(app, bearer, params.get("key"), &email).await?))
+            let email = http::query_param(req, "email").unwrap_or_default();
+            Ok(Reply::ok(visibility_json(&organizations::visibility(app, &caller, key, &email).await?)))
         }
         _ => Err(ApiError::RouteNotFound),
     }

@@ -2,6 +2,7 @@
 
 use helpdesk::http::{self, Reply};
 use helpdesk::participants;
+use helpdesk::web::json::participants_json;
 use helpdesk::{routes, ApiError, App};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -15,32 +16,32 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 
 async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let (spec, params) = routes::match_route(req.method().as_str(), req.uri().path())?;
-    let bearer = http::bearer(req);
+    let caller = http::caller(req);
     let key = params.get("key");
     match (spec.method, spec.path) {
         ("GET", "/requests/{key}/participants") => {
-            let request = participants::list_participants(app, bearer, key).await?;
-            Ok(Reply::ok(participants::participants_json(&request, None)))
+            let (request, cap) = participants::list_participants(app, &caller, key).await?;
+            Ok(Reply::ok(participants_json(&request, cap)))
         }
         ("POST", "/requests/{key}/participants") => {
-            let (request, cap) = participants::share(app, bearer, key, http::parse_json(req)?).await?;
-            Ok(Reply::ok(participants::participants_json(&request, Some(cap))))
+            let (request, cap) = participants::share(app, &caller, key, http::parse_json(req)).await?;
+            Ok(Reply::ok(participants_json(&request, cap)))
         }
         ("DELETE", "/requests/{key}/participants/{email}") => {
-            let (request, cap) = participants::unshare(app, bearer, key, params.get("email")).await?;
-            Ok(Reply::ok(participants::participants_json(&request, Some(cap))))
+            let (request, cap) = participants::unshare(app, &caller, key, params.get("email")).await?;
+            Ok(Reply::ok(participants_json(&request, cap)))
         }
         ("POST", "/projects/{key}/customers") => {
-            let (user, created) = participants::add_customer(app, bearer, key, http::parse_json(req)?).await?;
+            let (user, created) = participants::add_customer(app, &caller, key, http::parse_json(req)).await?;
             let body =
                 json!({"project": key, "user_id": user.id, "email": user.email, "name": user.name, "created": created});
             Ok(if created { Reply::created(body) } else { Reply::ok(body) })
         }
         ("GET", "/admin/managed-domains") => {
-            Ok(Reply::ok(json!({"domains": participants::get_managed_domains(app, bearer).await?.domains})))
+            Ok(Reply::ok(json!({"domains": participants::get_managed_domains(app, &caller).await?.domains})))
         }
         ("PUT", "/admin/managed-domains") => {
-            let managed = participants::put_managed_domains(app, bearer, http::parse_json(req)?).await?;
+            let managed = participants::put_managed_domains(app, &caller, http::parse_json(req)).await?;
             Ok(Reply::ok(json!({"domains": managed.domains})))
         }
         _ => Err(ApiError::RouteNotFound),

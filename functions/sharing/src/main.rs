@@ -1,14 +1,6 @@
-use lambda_http::{run, service_fn, Error};
-use std::convert::Infallible;
+//! The sharing function: set up once, then serve (see `helpdesk::app::run_http`).
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    helpdesk::app::init_tracing();
-    let config = helpdesk::Config::from_env()?;
-    let app = helpdesk::App::connect(config, false).await;
-    run(service_fn(|req| {
-        let app = &app;
-        async move { Ok::<_, Infallible>(helpdesk_sharing::handle(app, req).await) }
-    }))
-    .await
+async fn main() -> Result<(), lambda_http::Error> {
+    helpdesk::app::run_http(false, helpdesk_sharing::handle).await
 }

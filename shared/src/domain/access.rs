@@ -163,7 +163,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn user(id: &str, roles: &[(&str, ProjectRole)], app_admin: bool) -> User {
-        let mut u = crate::auth::new_user(&format!("{id}@example.com"), 0);
+        let mut u = crate::auth::new_user(&EmailAddress::parse(&format!("{id}@example.com")).unwrap(), 0);
         u.id = id.into();
         u.app_admin = app_admin;
         u.project_roles = roles.iter().map(|(p, r)| (p.to_string(), *r)).collect::<BTreeMap<_, _>>();

@@ -2,13 +2,13 @@
 //! request, externally managed organizations, and the visibility checklist.
 
 use crate::domain::access::{
-    can_view, is_agent, is_party, may_create_account, org_shared, require_agent, require_app_admin,
+    can_view, is_agent, is_party, may_create_account, org_shared, require_agent, require_app_admin, Viewer,
 };
 use crate::domain::auth::find_user_by_email;
 use crate::domain::caller::{load_project, load_request, resolve, Actor, Caller};
 use crate::domain::email::EmailAddress;
 use crate::domain::projects::{managed_domains, update_user_by_email};
-use crate::domain::requests::{history_write, update_request, Seen};
+use crate::domain::requests::{history_write, update_request, Seen, Viewed};
 use crate::domain::Input;
 use crate::error::ApiError;
 use crate::items::{email_key, managed_domains_key, org_key, org_member_key, org_partition, user_key};
@@ -201,7 +201,7 @@ pub async fn set_request_organization(
     caller: &Caller,
     key: &str,
     org_id: Input<Option<String>>,
-) -> Result<Request, ApiError> {
+) -> Result<Viewed, ApiError> {
     let extra: Vec<_> = org_id.iter().flatten().map(|id| org_key(id)).collect();
     let scope = load_request(app, caller, key, &extra).await?;
     require_agent(scope.user(), &scope.project.key)?;
@@ -216,7 +216,7 @@ pub async fn set_request_organization(
         }
     }
     if scope.request.organization == wanted {
-        return Ok(scope.request);
+        return Ok((Viewer::Agent, scope.request));
     }
     let (action, detail) = match &wanted {
         Some(id) => ("organization_set", Some(id.clone())),
@@ -224,7 +224,8 @@ pub async fn set_request_organization(
     };
     let history = history_write(&scope.request, scope.user(), action, vec![], detail, app.now());
     let change = |r: &mut Request| r.organization = wanted.clone();
-    update_request(app, &scope.actor, scope.request, Seen::Public, change, || vec![history.clone()]).await
+    let request = update_request(app, &scope.actor, scope.request, Seen::Public, change, || vec![history.clone()]).await?;
+    Ok((Viewer::Agent, request))
 }
 
 /// One line of seed 004's checklist.

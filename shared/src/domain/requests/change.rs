@@ -1,7 +1,7 @@
 //! Changing a request: replies and internal notes, close and reopen, release from hold.
 
-use super::{history_write, update_request, NewComment, Seen, MAX_COMMENT};
-use crate::domain::access::{require_agent, require_internal_allowed, require_party_or_agent};
+use super::{history_write, update_request, NewComment, Seen, Viewed, MAX_COMMENT};
+use crate::domain::access::{require_agent, require_internal_allowed, require_party_or_agent, Viewer};
 use crate::domain::caller::{load_request, Caller};
 use crate::domain::idempotency::{Idempotency, IdempotencyKey};
 use crate::domain::Input;
@@ -72,23 +72,26 @@ pub async fn add_comment(
 
 /// Closes or reopens. The reporter, participants and agents may; setting the status it
 /// already has changes nothing (safe to retry).
-pub async fn set_status(app: &App, caller: &Caller, key: &str, status: RequestStatus) -> Result<Request, ApiError> {
+pub async fn set_status(app: &App, caller: &Caller, key: &str, status: RequestStatus) -> Result<Viewed, ApiError> {
     let scope = load_request(app, caller, key, &[]).await?;
     require_party_or_agent(scope.user(), &scope.request, "change the status")?;
+    let viewer = scope.viewer();
     if scope.request.status == status {
-        return Ok(scope.request);
+        return Ok((viewer, scope.request));
     }
-    update_request(app, &scope.actor, scope.request, Seen::Public, |r| r.status = status, Vec::new).await
+    let request = update_request(app, &scope.actor, scope.request, Seen::Public, |r| r.status = status, Vec::new).await?;
+    Ok((viewer, request))
 }
 
 /// Releases a request held for review into the queue (agents). Not held: no change.
-pub async fn release(app: &App, caller: &Caller, key: &str) -> Result<Request, ApiError> {
+pub async fn release(app: &App, caller: &Caller, key: &str) -> Result<Viewed, ApiError> {
     let scope = load_request(app, caller, key, &[]).await?;
     require_agent(scope.user(), &scope.project.key)?;
     if !scope.request.held {
-        return Ok(scope.request);
+        return Ok((Viewer::Agent, scope.request));
     }
     let history = history_write(&scope.request, scope.user(), "released", vec![], None, app.now());
-    update_request(app, &scope.actor, scope.request, Seen::AgentsOnly, |r| r.held = false, || vec![history.clone()])
-        .await
+    let unhold = |r: &mut Request| r.held = false;
+    let request = update_request(app, &scope.actor, scope.request, Seen::AgentsOnly, unhold, || vec![history.clone()]).await?;
+    Ok((Viewer::Agent, request))
 }

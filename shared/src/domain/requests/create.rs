@@ -1,7 +1,8 @@
 //! Raising a request: one transaction that numbers it, writes it, remembers the caller's
 //! Idempotency-Key and checks the blocklist.
 
-use super::{NewRequest, MAX_DESCRIPTION, MAX_FIELDS, MAX_SUMMARY};
+use super::{NewRequest, Viewed, MAX_DESCRIPTION, MAX_FIELDS, MAX_SUMMARY};
+use crate::domain::access::viewer;
 use crate::domain::blocklist::{Guard, Judged};
 use crate::domain::caller::{resolve, Caller};
 use crate::domain::idempotency::{Idempotency, IdempotencyKey};
@@ -9,7 +10,7 @@ use crate::domain::retry::Budget;
 use crate::domain::Input;
 use crate::error::ApiError;
 use crate::items::{project_customer_key, project_key, request_key};
-use crate::model::{IdempotencyRecord, Project, ProjectCustomer, Record, Request, RequestStatus};
+use crate::model::{IdempotencyRecord, Project, ProjectCustomer, Record, Request, RequestStatus, User};
 use crate::store::{Condition, StoreError, Write};
 use crate::text::check_text;
 use crate::App;
@@ -41,7 +42,7 @@ pub async fn create_request(
     project: &str,
     input: Input<NewRequest>,
     idempotency: Input<Option<IdempotencyKey>>,
-) -> Result<(Request, bool), ApiError> {
+) -> Result<(Viewed, bool), ApiError> {
     let user_id = caller.require_claim()?;
     let idem = match (&input, &idempotency) {
         (Ok(body), Ok(key)) => {
@@ -65,7 +66,7 @@ pub async fn create_request(
     validate(&input)?;
     let now = app.now();
     if let Some(first) = idem.as_ref().map(|i| i.earlier(&records, now)).transpose()?.flatten() {
-        return replay(app, first).await;
+        return replay(app, &actor.user, first).await;
     }
     let user = &actor.user;
     let known_customer = records.iter().any(|r| matches!(r, Record::ProjectCustomer(_)));
@@ -134,7 +135,7 @@ pub async fn create_request(
         let checks_at = writes.len();
         writes.extend(guard.writes());
         let err = match app.store.transact(writes).await {
-            Ok(()) => return Ok((request, false)),
+            Ok(()) => return Ok(((viewer(user, &request), request), false)),
             Err(StoreError::Conflict) => {
                 allocated = Some(app.store.next_request_number(&project.key).await?);
                 continue;
@@ -152,7 +153,7 @@ pub async fn create_request(
         }
         if let (Some(i), Some(old)) = (&idem, idem_at.and_then(|at| err.failed_old(at))) {
             if let Some(first) = i.earlier(std::slice::from_ref(old), now)? {
-                return replay(app, first).await;
+                return replay(app, user, first).await;
             }
         }
         if idem_at.is_some_and(|i| err.failed_at(i)) {
@@ -165,9 +166,9 @@ pub async fn create_request(
     }
 }
 
-async fn replay(app: &App, first: &IdempotencyRecord) -> Result<(Request, bool), ApiError> {
+async fn replay(app: &App, user: &User, first: &IdempotencyRecord) -> Result<(Viewed, bool), ApiError> {
     match app.store.get(&request_key(&first.request_key)).await? {
-        Some(Record::Request(r)) => Ok((r, true)),
+        Some(Record::Request(r)) => Ok(((viewer(user, &r), r), true)),
         _ => Err(ApiError::NotFound("request")),
     }
 }

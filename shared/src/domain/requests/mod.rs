@@ -61,6 +61,9 @@ pub struct ListOptions {
     pub limit: Option<String>,
 }
 
+/// A request and how much of it its reader may see.
+pub type Viewed = (Viewer, Request);
+
 /// A page of requests, each with how much its reader sees, and the cursor of the next page.
 #[derive(Debug, PartialEq)]
 pub struct RequestPage {

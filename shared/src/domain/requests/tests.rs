@@ -44,8 +44,8 @@ async fn setup() -> (App, String, String, String, std::sync::Arc<crate::mailer::
 #[tokio::test]
 async fn keys_count_up_and_strangers_see_nothing() {
     let (app, agent, ann, bob, _) = setup().await;
-    let (r1, _) = create_request(&app, &s(&ann), "HD", Ok(new_request("one")), Ok(None)).await.unwrap();
-    let (r2, _) = create_request(&app, &s(&ann), "HD", Ok(new_request("two")), Ok(None)).await.unwrap();
+    let ((_, r1), _) = create_request(&app, &s(&ann), "HD", Ok(new_request("one")), Ok(None)).await.unwrap();
+    let ((_, r2), _) = create_request(&app, &s(&ann), "HD", Ok(new_request("two")), Ok(None)).await.unwrap();
     assert_eq!((r1.key.as_str(), r2.key.as_str()), ("HD-1", "HD-2"));
     assert_eq!(get_request(&app, &s(&bob), "HD-1").await.unwrap_err(), ApiError::NotFound("request"));
     assert!(get_request(&app, &s(&agent), "HD-1").await.is_ok());
@@ -67,9 +67,9 @@ async fn keys_count_up_and_strangers_see_nothing() {
 #[tokio::test]
 async fn idempotent_create_replays_and_refuses_a_changed_body() {
     let (app, _, ann, _, _) = setup().await;
-    let (first, replayed) = create_request(&app, &s(&ann), "HD", Ok(new_request("x")), key("k1")).await.unwrap();
+    let ((_, first), replayed) = create_request(&app, &s(&ann), "HD", Ok(new_request("x")), key("k1")).await.unwrap();
     assert!(!replayed);
-    let (again, replayed) = create_request(&app, &s(&ann), "HD", Ok(new_request("x")), key("k1")).await.unwrap();
+    let ((_, again), replayed) = create_request(&app, &s(&ann), "HD", Ok(new_request("x")), key("k1")).await.unwrap();
     assert!(replayed);
     assert_eq!(first.key, again.key);
     let err = create_request(&app, &s(&ann), "HD", Ok(new_request("y")), key("k1")).await.unwrap_err();
@@ -89,13 +89,13 @@ async fn status_changes_and_filtered_paging() {
         set_status(&app, &s(&ann), key, RequestStatus::Closed).await.unwrap();
     }
     // Closing twice is a no-op.
-    let again = set_status(&app, &s(&ann), "HD-2", RequestStatus::Closed).await.unwrap();
+    let (_, again) = set_status(&app, &s(&ann), "HD-2", RequestStatus::Closed).await.unwrap();
     assert_eq!(again.version, 2);
     let mut seen = vec![];
     let mut options = ListOptions { status: Some("open".into()), limit: Some("2".into()), ..Default::default() };
     loop {
         let page = list_for_customer(&app, &s(&ann), &options).await.unwrap();
-        seen.extend(page.items.iter().map(|r| r.key.clone()));
+        seen.extend(page.items.iter().map(|(_, r)| r.key.clone()));
         match page.next_cursor {
             Some(c) => options.cursor = Some(c),
             None => break,
@@ -106,7 +106,7 @@ async fn status_changes_and_filtered_paging() {
         list_queue(&app, &s(&agent), "HD", &ListOptions { status: Some("closed".into()), ..Default::default() })
             .await
             .unwrap();
-    assert_eq!(closed.items.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), ["HD-6", "HD-4", "HD-2"]);
+    assert_eq!(closed.items.iter().map(|(_, r)| r.key.as_str()).collect::<Vec<_>>(), ["HD-6", "HD-4", "HD-2"]);
     assert_eq!(list_queue(&app, &s(&ann), "HD", &ListOptions::default()).await.unwrap_err().code(), "forbidden");
 }
 
