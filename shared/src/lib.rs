@@ -14,7 +14,9 @@ pub mod text;
 pub mod web;
 
 pub use app::{App, Config};
-pub use domain::{access, auth, blocklist, caller, model, moderation, organizations, participants, projects, requests, rules};
+pub use domain::{
+    access, auth, blocklist, caller, model, moderation, organizations, participants, projects, requests, rules,
+};
 pub use error::ApiError;
 pub use store::{items, table};
 pub use web::{http, routes};

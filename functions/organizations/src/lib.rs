@@ -46,8 +46,9 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
             Ok(Reply::ok(request_json(viewer, &request)))
         }
         ("GET", "/requests/{key}/visibility") => {
-            let email = http::query_param(req, "email").unwrap_or_default();
-            Ok(Reply::ok(visibility_json(&organizations::visibility(app, &caller, key, &email).await?)))
+            let email = http::query_param(req, "email")
+                .ok_or_else(|| ApiError::bad_request("missing_email", "the email query parameter is required"));
+            Ok(Reply::ok(visibility_json(&organizations::visibility(app, &caller, key, email).await?)))
         }
         _ => Err(ApiError::RouteNotFound),
     }

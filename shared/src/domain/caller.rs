@@ -136,7 +136,11 @@ pub async fn load_request(app: &App, caller: &Caller, key: &str, extra: &[ItemKe
 }
 
 /// The request and its project when the actor may see it; 404 otherwise.
-pub fn visible(actor: &Actor, request: Option<Request>, project: Option<Project>) -> Result<(Request, Project), ApiError> {
+pub fn visible(
+    actor: &Actor,
+    request: Option<Request>,
+    project: Option<Project>,
+) -> Result<(Request, Project), ApiError> {
     match (request, project) {
         (Some(r), Some(p)) if can_view(&actor.user, &r, p.settings.org_sharing) => Ok((r, p)),
         _ => Err(ApiError::NotFound("request")),

@@ -46,7 +46,11 @@ impl Idempotency {
     /// `call` names everything that makes the call what it is (route, target, body), so the
     /// same key with a different call is refused rather than replayed.
     pub fn new(key: Option<&IdempotencyKey>, user_id: &str, call: &str) -> Option<Self> {
-        key.map(|k| Idempotency { user_id: user_id.to_string(), key_hash: sha256_hex(&k.0), call_hash: sha256_hex(call) })
+        key.map(|k| Idempotency {
+            user_id: user_id.to_string(),
+            key_hash: sha256_hex(&k.0),
+            call_hash: sha256_hex(call),
+        })
     }
 
     pub fn record_key(&self) -> ItemKey {

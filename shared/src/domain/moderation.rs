@@ -115,7 +115,12 @@ async fn load_target(app: &App, caller: &Caller, user_id: &str) -> Result<(Actor
     Ok((actor, target, projects))
 }
 
-pub async fn add_note(app: &App, caller: &Caller, user_id: &str, input: Input<NoteInput>) -> Result<AuditEntry, ApiError> {
+pub async fn add_note(
+    app: &App,
+    caller: &Caller,
+    user_id: &str,
+    input: Input<NoteInput>,
+) -> Result<AuditEntry, ApiError> {
     let (actor, target, _) = load_target(app, caller, user_id).await?;
     let input = input?;
     check_text("body", &input.body, 5000, true, true)?;
@@ -244,8 +249,7 @@ async fn mark_suspended(
         audit(&target.id, format!("{id}#b"), actor, "note", reason, input.request.clone(), now),
     ];
     if !claimed.is_empty() {
-        let changes: Vec<_> =
-            claimed.iter().map(|r| (r.project.as_deref(), Some(BlockAction::Reject))).collect();
+        let changes: Vec<_> = claimed.iter().map(|r| (r.project.as_deref(), Some(BlockAction::Reject))).collect();
         writes.extend(rule_writes(current, &pattern, &changes, actor, Some(&target.id), now));
     }
     for (i, rule) in claimed.iter().enumerate() {
@@ -406,4 +410,3 @@ pub async fn unsuspend(app: &App, caller: &Caller, user_id: &str) -> Result<User
         Err(e) => Err(e.into()),
     }
 }
-

@@ -207,7 +207,10 @@ pub async fn set_request_organization(
     require_agent(scope.user(), &scope.project.key)?;
     let wanted = org_id?;
     if let Some(id) = &wanted {
-        let known = scope.extra.iter().any(|r| matches!(r, Record::Organization(o) if &o.id == id && o.project == scope.request.project));
+        let known = scope
+            .extra
+            .iter()
+            .any(|r| matches!(r, Record::Organization(o) if &o.id == id && o.project == scope.request.project));
         if !known {
             return Err(ApiError::invalid(
                 "invalid_organization",
@@ -224,7 +227,8 @@ pub async fn set_request_organization(
     };
     let history = history_write(&scope.request, scope.user(), action, vec![], detail, app.now());
     let change = |r: &mut Request| r.organization = wanted.clone();
-    let request = update_request(app, &scope.actor, scope.request, Seen::Public, change, || vec![history.clone()]).await?;
+    let request =
+        update_request(app, &scope.actor, scope.request, Seen::Public, change, || vec![history.clone()]).await?;
     Ok((Viewer::Agent, request))
 }
 
@@ -252,8 +256,8 @@ pub struct Visibility {
 
 /// Seed 004's checklist for one customer and one request: each condition, and the verdict,
 /// decided by the same rule every read path uses.
-pub async fn visibility(app: &App, caller: &Caller, key: &str, raw_email: &str) -> Result<Visibility, ApiError> {
-    let parsed = EmailAddress::parse(raw_email);
+pub async fn visibility(app: &App, caller: &Caller, key: &str, email: Input<String>) -> Result<Visibility, ApiError> {
+    let parsed = email.and_then(|e| EmailAddress::parse(&e));
     let extra: Vec<_> = parsed.iter().map(|e| email_key(e.as_str())).collect();
     let scope = load_request(app, caller, key, &extra).await?;
     require_agent(scope.user(), &scope.project.key)?;
@@ -286,15 +290,30 @@ pub async fn visibility(app: &App, caller: &Caller, key: &str, raw_email: &str) 
         Some(_) => "not the reporter, not a participant, and not shared with an organization they belong to",
     };
     let checks = vec![
-        Check { check: "organization_set", ok: org.is_some(), filter: None,
-            why: "the request must have an organization set to appear in the organization's shared view" },
-        Check { check: "sharing_on", ok: sharing, filter: None,
-            why: "with sharing off, customers cannot see requests raised by other people in their organization" },
-        Check { check: "customer_in_organization", ok: member, filter: None,
-            why: "customers only see shared requests of organizations they belong to" },
-        Check { check: "right_filter", ok: !in_several,
+        Check {
+            check: "organization_set",
+            ok: org.is_some(),
+            filter: None,
+            why: "the request must have an organization set to appear in the organization's shared view",
+        },
+        Check {
+            check: "sharing_on",
+            ok: sharing,
+            filter: None,
+            why: "with sharing off, customers cannot see requests raised by other people in their organization",
+        },
+        Check {
+            check: "customer_in_organization",
+            ok: member,
+            filter: None,
+            why: "customers only see shared requests of organizations they belong to",
+        },
+        Check {
+            check: "right_filter",
+            ok: !in_several,
             filter: org.as_ref().map(|o| format!("/requests?view=organization&organization={o}")),
-            why: "a customer in several organizations may need to choose this organization in their request list" },
+            why: "a customer in several organizations may need to choose this organization in their request list",
+        },
     ];
     Ok(Visibility {
         request: request.key.clone(),

@@ -97,7 +97,12 @@ fn customer_write(project: &str, user_id: &str, email: &str, added_by: &str, now
 /// (or its reporter) are no-ops, so a retried call writes nothing and adds no history. Every
 /// address must have an account: agents may create one on the spot (not in a managed domain,
 /// unless they are app admin); customers get `participant_unknown`. All or nothing.
-pub async fn share(app: &App, caller: &Caller, key: &str, input: Input<ShareInput>) -> Result<(Request, u32), ApiError> {
+pub async fn share(
+    app: &App,
+    caller: &Caller,
+    key: &str,
+    input: Input<ShareInput>,
+) -> Result<(Request, u32), ApiError> {
     let parsed = input.and_then(|i| parse_all(&i.emails));
     let extra = parsed.as_ref().map(|e| address_keys(e)).unwrap_or_default();
     let mut guard: Option<Guard> = None;
@@ -178,7 +183,10 @@ pub async fn share(app: &App, caller: &Caller, key: &str, input: Input<ShareInpu
         writes.push(history_write(&next, user, "participants_added", added, None, now));
         next.version += 1;
         next.updated_at = now;
-        writes.insert(0, Write::Put { record: Record::Request(next.clone()), condition: Condition::VersionIs(request.version) });
+        writes.insert(
+            0,
+            Write::Put { record: Record::Request(next.clone()), condition: Condition::VersionIs(request.version) },
+        );
         let checks_at = writes.len();
         writes.extend(guard.writes());
         match app.store.transact(writes).await {

@@ -91,7 +91,15 @@ fn address_taken(address: &str) -> ApiError {
 }
 
 fn new_project(app: &App, key: String, name: String, support_address: String) -> Project {
-    Project { key, name, support_address, settings: ProjectSettings::default(), last_seq: 0, created_at: app.now(), version: 1 }
+    Project {
+        key,
+        name,
+        support_address,
+        settings: ProjectSettings::default(),
+        last_seq: 0,
+        created_at: app.now(),
+        version: 1,
+    }
 }
 
 pub async fn create_project(app: &App, caller: &Caller, input: Input<NewProject>) -> Result<Project, ApiError> {
@@ -168,14 +176,14 @@ pub async fn update_project(
             s.portal_public = portal.public.unwrap_or(s.portal_public);
         }
         next.version += 1;
-        let mut writes =
-            vec![Write::Put { record: Record::Project(next.clone()), condition: Condition::VersionIs(project.version) }];
+        let mut writes = vec![Write::Put {
+            record: Record::Project(next.clone()),
+            condition: Condition::VersionIs(project.version),
+        }];
         if next.support_address != project.support_address {
             writes.push(claim(&next.support_address, &next.key));
-            writes.push(Write::Delete {
-                key: support_address_key(&project.support_address),
-                condition: Condition::None,
-            });
+            writes
+                .push(Write::Delete { key: support_address_key(&project.support_address), condition: Condition::None });
         }
         match app.store.transact(writes).await {
             Ok(()) => return Ok(next),
@@ -194,7 +202,12 @@ pub async fn update_project(
 
 /// Gives an address a role on a project, creating the account when there is none (not in a
 /// managed domain, unless the caller is an app admin).
-pub async fn add_agent(app: &App, caller: &Caller, key: &str, input: Input<NewAgent>) -> Result<(User, ProjectRole), ApiError> {
+pub async fn add_agent(
+    app: &App,
+    caller: &Caller,
+    key: &str,
+    input: Input<NewAgent>,
+) -> Result<(User, ProjectRole), ApiError> {
     let email = input.as_ref().ok().and_then(|i| EmailAddress::parse(&i.email).ok());
     let extra: Vec<_> = email.iter().flat_map(|e| [managed_domains_key(), email_key(e.as_str())]).collect();
     let (actor, project, records) = load_project(app, caller, key, &extra).await?;

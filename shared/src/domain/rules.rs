@@ -40,7 +40,11 @@ pub(crate) fn rule_writes(
     suspension_of: Option<&str>,
     now: i64,
 ) -> Vec<Write> {
-    let mut next = current.cloned().unwrap_or(BlockPattern { pattern: pattern.to_string(), rules: Default::default(), version: 0 });
+    let mut next = current.cloned().unwrap_or(BlockPattern {
+        pattern: pattern.to_string(),
+        rules: Default::default(),
+        version: 0,
+    });
     let mut writes = vec![];
     for (project, action) in changes {
         match action {
@@ -155,12 +159,22 @@ async fn change_rule(
 }
 
 /// Adds a rule (replacing the action of the same pattern in the same scope).
-pub async fn add_rule(app: &App, caller: &Caller, project: Option<&str>, input: Input<RuleInput>) -> Result<BlockRule, ApiError> {
+pub async fn add_rule(
+    app: &App,
+    caller: &Caller,
+    project: Option<&str>,
+    input: Input<RuleInput>,
+) -> Result<BlockRule, ApiError> {
     change_rule(app, caller, project, input, false).await
 }
 
 /// Removes a rule of the caller's scope; removing one that is not there changes nothing.
-pub async fn remove_rule(app: &App, caller: &Caller, project: Option<&str>, input: Input<RuleInput>) -> Result<(), ApiError> {
+pub async fn remove_rule(
+    app: &App,
+    caller: &Caller,
+    project: Option<&str>,
+    input: Input<RuleInput>,
+) -> Result<(), ApiError> {
     change_rule(app, caller, project, input, true).await.map(|_| ())
 }
 

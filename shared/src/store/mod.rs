@@ -4,8 +4,8 @@
 
 mod dynamo;
 pub mod items;
-pub mod table;
 mod memory;
+pub mod table;
 
 pub use dynamo::DynamoStore;
 pub use memory::MemoryStore;

@@ -79,7 +79,8 @@ pub async fn set_status(app: &App, caller: &Caller, key: &str, status: RequestSt
     if scope.request.status == status {
         return Ok((viewer, scope.request));
     }
-    let request = update_request(app, &scope.actor, scope.request, Seen::Public, |r| r.status = status, Vec::new).await?;
+    let request =
+        update_request(app, &scope.actor, scope.request, Seen::Public, |r| r.status = status, Vec::new).await?;
     Ok((viewer, request))
 }
 
@@ -92,6 +93,7 @@ pub async fn release(app: &App, caller: &Caller, key: &str) -> Result<Viewed, Ap
     }
     let history = history_write(&scope.request, scope.user(), "released", vec![], None, app.now());
     let unhold = |r: &mut Request| r.held = false;
-    let request = update_request(app, &scope.actor, scope.request, Seen::AgentsOnly, unhold, || vec![history.clone()]).await?;
+    let request =
+        update_request(app, &scope.actor, scope.request, Seen::AgentsOnly, unhold, || vec![history.clone()]).await?;
     Ok((Viewer::Agent, request))
 }

@@ -114,7 +114,10 @@ pub async fn create_request(
         let mut writes = vec![];
         if allocated.is_none() {
             let counter = Project { last_seq: seq, version: project.version + 1, ..project.clone() };
-            writes.push(Write::Put { record: Record::Project(counter), condition: Condition::VersionIs(project.version) });
+            writes.push(Write::Put {
+                record: Record::Project(counter),
+                condition: Condition::VersionIs(project.version),
+            });
         }
         writes.push(Write::Put { record: Record::Request(request.clone()), condition: Condition::NotExists });
         let idem_at = idem.as_ref().map(|i| {

@@ -227,7 +227,12 @@ async fn read_organizations(
 }
 
 /// The project's queue for agents, newest first, optionally by status.
-pub async fn list_queue(app: &App, caller: &Caller, project: &str, options: &ListOptions) -> Result<RequestPage, ApiError> {
+pub async fn list_queue(
+    app: &App,
+    caller: &Caller,
+    project: &str,
+    options: &ListOptions,
+) -> Result<RequestPage, ApiError> {
     caller.require_claim()?;
     // `held`: requests a `suspend:` rule held for review, which the queue leaves out.
     let (index, partition) = match options.status.as_deref() {
@@ -246,4 +251,3 @@ pub async fn list_queue(app: &App, caller: &Caller, project: &str, options: &Lis
     require_agent(&actor.user, &project.key)?;
     Ok(merge_runs(&actor.user, vec![run?], limit))
 }
-

@@ -1,9 +1,9 @@
 use super::*;
-use crate::domain::Input;
 use crate::domain::caller::Caller;
-use crate::domain::idempotency::IdempotencyKey;
-use crate::model::RequestStatus;
 use crate::domain::email::EmailAddress;
+use crate::domain::idempotency::IdempotencyKey;
+use crate::domain::Input;
+use crate::model::RequestStatus;
 use crate::projects::{bootstrap_app_admin, create_project, grant_role, NewProject};
 use crate::testing::memory_app;
 
@@ -33,7 +33,9 @@ async fn setup() -> (App, String, String, String, std::sync::Arc<crate::mailer::
     create_project(&app, &s(&admin), Ok(NewProject { key: "HD".into(), name: "Help".into(), support_address: None }))
         .await
         .unwrap();
-    grant_role(&app, &EmailAddress::parse("agent@example.com").unwrap(), "HD", crate::model::ProjectRole::Agent).await.unwrap();
+    grant_role(&app, &EmailAddress::parse("agent@example.com").unwrap(), "HD", crate::model::ProjectRole::Agent)
+        .await
+        .unwrap();
     let agent = sign_in(&app, &outbox, "agent@example.com").await;
     let ann = sign_in(&app, &outbox, "ann@example.com").await;
     let bob = sign_in(&app, &outbox, "bob@example.com").await;
