@@ -49,6 +49,11 @@ fn query_param(name: &str, schema: Value, required: bool) -> Value {
     json!({"name": name, "in": "query", "required": required, "schema": schema})
 }
 
+/// `?project=KEY`: a project's own blocklist rules; without it, the app-wide ones.
+fn rule_scope() -> Value {
+    query_param("project", json!({"type": "string", "pattern": "^[A-Z][A-Z0-9]{1,9}$"}), false)
+}
+
 fn idempotency_header() -> Value {
     json!({"name": "Idempotency-Key", "in": "header", "required": false,
            "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}})
@@ -192,11 +197,17 @@ fn operations() -> Vec<Op> {
             .body(object(json!({"body": string(5000), "request": nullable_string(64)}), &["body"]))
             .ok(201, open_object(&["id", "action"])),
         op("GET", "/users/{id}/audit", "A user's audit trail (admins)").ok(200, open_object(&["items"])),
-        op("GET", "/blocklist", "Blocklist rules (admins)").ok(200, open_object(&["items"])),
-        op("POST", "/blocklist", "Add a rule: reject:addr, reject:*@domain, suspend:addr (admins)")
+        op("GET", "/blocklist", "Blocklist rules of a scope: app-wide (app admins) or ?project= (its admins)")
+            .query(rule_scope())
+            .ok(200, open_object(&["items"])),
+        op("POST", "/blocklist", "Add a rule: reject:addr, reject:*@domain, suspend:addr (admins, in their scope)")
+            .query(rule_scope())
             .body(object(json!({"rule": string(300)}), &["rule"]))
             .ok(201, open_object(&["rule"])),
-        op("DELETE", "/blocklist", "Remove a rule (admins)").body(object(json!({"rule": string(300)}), &["rule"])).ok(204, Value::Null),
+        op("DELETE", "/blocklist", "Remove a rule (admins, in their scope)")
+            .query(rule_scope())
+            .body(object(json!({"rule": string(300)}), &["rule"]))
+            .ok(204, Value::Null),
     ]
 }
 

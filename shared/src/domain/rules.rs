@@ -5,6 +5,7 @@ use crate::domain::access::may_manage_rules;
 use crate::domain::blocklist::{parse_rule, rule_text};
 use crate::domain::caller::{resolve, Caller};
 use crate::domain::moderation::audit;
+use crate::domain::projects::check_project_key;
 use crate::domain::retry::Budget;
 use crate::domain::Input;
 use crate::error::ApiError;
@@ -93,6 +94,7 @@ pub fn find_pattern<'a>(records: &'a [Record], pattern: &str) -> Option<&'a Bloc
 pub async fn list_rules(app: &App, caller: &Caller, project: Option<&str>) -> Result<Vec<BlockRule>, ApiError> {
     let (actor, _) = resolve(app, caller, &[]).await?;
     may_manage_rules(&actor.user, project)?;
+    project.map(check_project_key).transpose()?;
     let query = Query::partition(Index::Table, blocklist_partition(project), MAX_RULES_LISTED);
     Ok(app
         .store
@@ -120,6 +122,7 @@ async fn change_rule(
     keys.extend(parsed.iter().map(|(_, p)| block_pattern_key(p)));
     let (actor, mut records) = resolve(app, caller, &keys).await?;
     may_manage_rules(&actor.user, project)?;
+    project.map(check_project_key).transpose()?;
     if project.is_some() && !records.iter().any(|r| matches!(r, Record::Project(_))) {
         return Err(ApiError::NotFound("project"));
     }
