@@ -17,7 +17,7 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let caller = http::caller(req);
     let id = params.get("id");
     // `?project=KEY`: that project's own rules; none: the app-wide rules.
-    let project = http::query_param(req, "project");
+    let project = http::query_value(req, "project");
     let project = project.as_deref();
     match (spec.method, spec.path) {
         ("POST", "/users/{id}/suspend") => {

@@ -29,17 +29,7 @@ async fn sign_in_allowed(app: &App, email: &EmailAddress) -> Result<Option<Optio
         tracing::info!("sign-in refused: blocklist");
         return Ok(None);
     }
-    let owner = records.iter().find_map(|r| match r {
-        Record::EmailOwner(o) => Some(o.user_id.clone()),
-        _ => None,
-    });
-    let user = match owner {
-        Some(id) => match app.store.get(&user_key(&id)).await? {
-            Some(Record::User(u)) => Some(u),
-            _ => None,
-        },
-        None => None,
-    };
+    let user = owner_account(app, &records).await?;
     if user.as_ref().is_some_and(|u| u.suspended) {
         tracing::info!("sign-in refused: suspended");
         return Ok(None);
@@ -154,6 +144,21 @@ pub fn new_account_writes(user: &User) -> [Write; 2] {
             condition: Condition::NotExists,
         },
     ]
+}
+
+/// The account of the address whose `EMAIL#` claim is among `records`, if any.
+pub(crate) async fn owner_account(app: &App, records: &[Record]) -> Result<Option<User>, ApiError> {
+    let owner = records.iter().find_map(|r| match r {
+        Record::EmailOwner(o) => Some(user_key(&o.user_id)),
+        _ => None,
+    });
+    match owner {
+        Some(key) => Ok(app.store.get(&key).await?.and_then(|r| match r {
+            Record::User(u) => Some(u),
+            _ => None,
+        })),
+        None => Ok(None),
+    }
 }
 
 pub async fn find_user_by_email(app: &App, email: &EmailAddress) -> Result<Option<User>, ApiError> {

@@ -11,6 +11,7 @@ use crate::error::ApiError;
 use crate::items::{block_pattern_key, ItemKey};
 use crate::model::{BlockAction, BlockPattern, Record};
 use crate::store::{Condition, StoreError, Write};
+use crate::App;
 
 /// Parses `reject:alice@example.com`, `reject:*@spam.example`, `suspend:bob@x.org`.
 pub fn parse_rule(raw: &str) -> Result<(BlockAction, String), ApiError> {
@@ -130,6 +131,41 @@ impl Guard {
                 self.keys.retain(|k| !seen.contains(k));
                 Judged::Passed { held: held == Some(BlockAction::Suspend) }
             }
+        }
+    }
+}
+
+/// How a guarded transaction went.
+#[derive(Debug)]
+pub enum Commit {
+    Done,
+    /// Another transaction touched the same items at the same moment.
+    Conflict,
+    /// Only guard checks that do not refuse failed; they are dropped, so the same writes can be
+    /// tried again. `held`: a `suspend:` rule in scope matched.
+    Retry {
+        held: bool,
+    },
+    /// A condition of the caller's own writes failed.
+    Failed(StoreError),
+}
+
+impl Guard {
+    /// Commits `writes` with this guard's checks in the same transaction. A `reject:` rule in
+    /// scope is an error; everything else is the caller's to decide.
+    pub async fn commit(&mut self, app: &App, mut writes: Vec<Write>) -> Result<Commit, ApiError> {
+        let checks_at = writes.len();
+        writes.extend(self.writes());
+        let err = match app.store.transact(writes).await {
+            Ok(()) => return Ok(Commit::Done),
+            Err(StoreError::Conflict) => return Ok(Commit::Conflict),
+            Err(err @ StoreError::ConditionFailed { .. }) => err,
+            Err(e) => return Err(e.into()),
+        };
+        match self.judge(&err, checks_at) {
+            Judged::Blocked(refusal) => Err(refusal),
+            Judged::Passed { held } => Ok(Commit::Retry { held }),
+            Judged::NotGuard => Ok(Commit::Failed(err)),
         }
     }
 }

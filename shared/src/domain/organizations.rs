@@ -4,14 +4,14 @@
 use crate::domain::access::{
     can_view, is_agent, is_party, may_create_account, org_shared, require_agent, require_app_admin, Viewer,
 };
-use crate::domain::auth::find_user_by_email;
+use crate::domain::auth::{find_user_by_email, owner_account};
 use crate::domain::caller::{load_project, load_request, resolve, Actor, Caller};
 use crate::domain::email::EmailAddress;
 use crate::domain::projects::{managed_domains, update_user_by_email};
 use crate::domain::requests::{history_write, update_request, Seen, Viewed};
 use crate::domain::Input;
 use crate::error::ApiError;
-use crate::items::{email_key, managed_domains_key, org_key, org_member_key, org_partition, user_key};
+use crate::items::{email_key, managed_domains_key, org_key, org_member_key, org_partition};
 use crate::model::{ExternalSource, OrgMember, Organization, Record, Request, User};
 use crate::store::{Condition, Query, Write};
 use crate::table::Index;
@@ -262,17 +262,7 @@ pub async fn visibility(app: &App, caller: &Caller, key: &str, email: Input<Stri
     let scope = load_request(app, caller, key, &extra).await?;
     require_agent(scope.user(), &scope.project.key)?;
     let email = parsed?;
-    let owner = scope.extra.iter().find_map(|r| match r {
-        Record::EmailOwner(o) => Some(o.user_id.clone()),
-        _ => None,
-    });
-    let customer = match owner {
-        Some(id) => match app.store.get(&user_key(&id)).await? {
-            Some(Record::User(u)) => Some(u),
-            _ => None,
-        },
-        None => None,
-    };
+    let customer = owner_account(app, &scope.extra).await?;
     let (request, sharing) = (&scope.request, scope.project.settings.org_sharing);
     let org = request.organization.clone();
     let holds = |rule: &dyn Fn(&User) -> bool| customer.as_ref().is_some_and(rule);

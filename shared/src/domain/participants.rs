@@ -3,7 +3,7 @@
 
 use crate::domain::access::{is_agent, may_create_account, require_agent, require_app_admin, require_party_or_agent};
 use crate::domain::auth::{new_account_writes, new_user};
-use crate::domain::blocklist::{self, Guard, Judged};
+use crate::domain::blocklist::{self, Commit, Guard};
 use crate::domain::caller::{load_project, load_request, resolve, Caller};
 use crate::domain::email::{is_domain, EmailAddress};
 use crate::domain::projects::managed_domains;
@@ -187,17 +187,10 @@ pub async fn share(
             0,
             Write::Put { record: Record::Request(next.clone()), condition: Condition::VersionIs(request.version) },
         );
-        let checks_at = writes.len();
-        writes.extend(guard.writes());
-        match app.store.transact(writes).await {
-            Ok(()) => return Ok((next, cap)),
-            Err(err @ StoreError::ConditionFailed { .. }) => match guard.judge(&err, checks_at) {
-                Judged::Blocked(refusal) => return Err(refusal),
-                // The request changed or an account appeared meanwhile: read again and redo.
-                Judged::Passed { .. } | Judged::NotGuard => continue,
-            },
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(e.into()),
+        // Anything but success: the request changed or an account appeared meanwhile, so
+        // read again and redo.
+        if let Commit::Done = guard.commit(app, writes).await? {
+            return Ok((next, cap));
         }
     }
 }
@@ -223,7 +216,7 @@ pub async fn unshare(app: &App, caller: &Caller, key: &str, raw_email: &str) -> 
         let user_id = next.participant_ids.remove(index);
         next.version += 1;
         next.updated_at = now;
-        let mut writes = vec![
+        let writes = vec![
             Write::Put {
                 record: Record::Request(next.clone()),
                 condition: Condition::VersionIs(scope.request.version),
@@ -231,16 +224,8 @@ pub async fn unshare(app: &App, caller: &Caller, key: &str, raw_email: &str) -> 
             Write::Delete { key: participant_key(&next.key, &user_id), condition: Condition::None },
             history_write(&next, scope.user(), "participants_removed", vec![email.to_string()], None, now),
         ];
-        let checks_at = writes.len();
-        writes.extend(guard.writes());
-        match app.store.transact(writes).await {
-            Ok(()) => return Ok((next, cap)),
-            Err(err @ StoreError::ConditionFailed { .. }) => match guard.judge(&err, checks_at) {
-                Judged::Blocked(refusal) => return Err(refusal),
-                Judged::Passed { .. } | Judged::NotGuard => continue,
-            },
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(e.into()),
+        if let Commit::Done = guard.commit(app, writes).await? {
+            return Ok((next, cap));
         }
     }
 }

@@ -117,11 +117,14 @@ pub fn idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>, ApiError
 
 /// A query-string parameter, decoded; empty values count as absent.
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
+    query_value(req, name).filter(|v| !v.is_empty())
+}
+
+/// A query-string parameter as given, empty included (where empty must be refused, not
+/// taken for absent).
+pub fn query_value(req: &Request, name: &str) -> Option<String> {
     let query = req.uri().query()?;
-    form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-        .filter(|v| !v.is_empty())
+    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
 pub fn error_body(err: &ApiError) -> Value {

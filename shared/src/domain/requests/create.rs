@@ -3,7 +3,7 @@
 
 use super::{NewRequest, Viewed, MAX_DESCRIPTION, MAX_FIELDS, MAX_SUMMARY};
 use crate::domain::access::viewer;
-use crate::domain::blocklist::{Guard, Judged};
+use crate::domain::blocklist::{Commit, Guard};
 use crate::domain::caller::{resolve, Caller};
 use crate::domain::idempotency::{Idempotency, IdempotencyKey};
 use crate::domain::retry::Budget;
@@ -11,7 +11,7 @@ use crate::domain::Input;
 use crate::error::ApiError;
 use crate::items::{project_customer_key, project_key, request_key};
 use crate::model::{IdempotencyRecord, Project, ProjectCustomer, Record, Request, RequestStatus, User};
-use crate::store::{Condition, StoreError, Write};
+use crate::store::{Condition, Write};
 use crate::text::check_text;
 use crate::App;
 
@@ -135,25 +135,18 @@ pub async fn create_request(
             };
             writes.push(Write::Put { record: Record::ProjectCustomer(record), condition: Condition::None });
         }
-        let checks_at = writes.len();
-        writes.extend(guard.writes());
-        let err = match app.store.transact(writes).await {
-            Ok(()) => return Ok(((viewer(user, &request), request), false)),
-            Err(StoreError::Conflict) => {
+        let err = match guard.commit(app, writes).await? {
+            Commit::Done => return Ok(((viewer(user, &request), request), false)),
+            Commit::Conflict => {
                 allocated = Some(app.store.next_request_number(&project.key).await?);
                 continue;
             }
-            Err(err @ StoreError::ConditionFailed { .. }) => err,
-            Err(e) => return Err(e.into()),
-        };
-        match guard.judge(&err, checks_at) {
-            Judged::Blocked(refusal) => return Err(refusal),
-            Judged::Passed { held: h } => {
+            Commit::Retry { held: h } => {
                 held |= h;
                 continue;
             }
-            Judged::NotGuard => {}
-        }
+            Commit::Failed(err) => err,
+        };
         if let (Some(i), Some(old)) = (&idem, idem_at.and_then(|at| err.failed_old(at))) {
             if let Some(first) = i.earlier(std::slice::from_ref(old), now)? {
                 return replay(app, user, first).await;

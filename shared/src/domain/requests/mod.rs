@@ -12,13 +12,13 @@ pub use lists::{list_for_customer, list_queue};
 pub use read::get_request;
 
 use crate::domain::access::Viewer;
-use crate::domain::blocklist::{Guard, Judged};
+use crate::domain::blocklist::{Commit, Guard};
 use crate::domain::caller::Actor;
 use crate::domain::retry::Budget;
 use crate::error::ApiError;
 use crate::items::request_key;
 use crate::model::{Comment, HistoryEntry, Record, Request, RequestStatus, User};
-use crate::store::{Condition, StoreError, Write};
+use crate::store::{Condition, Write};
 use crate::App;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -139,19 +139,11 @@ pub(crate) async fn update_request(
             condition: Condition::VersionIs(request.version),
         }];
         writes.extend(extra());
-        let checks_at = writes.len();
-        writes.extend(guard.writes());
-        let err = match app.store.transact(writes).await {
-            Ok(()) => return Ok(next),
-            Err(StoreError::Conflict) => continue,
-            Err(err @ StoreError::ConditionFailed { .. }) => err,
-            Err(e) => return Err(e.into()),
+        let err = match guard.commit(app, writes).await? {
+            Commit::Done => return Ok(next),
+            Commit::Conflict | Commit::Retry { .. } => continue,
+            Commit::Failed(err) => err,
         };
-        match guard.judge(&err, checks_at) {
-            Judged::Blocked(refusal) => return Err(refusal),
-            Judged::Passed { .. } => continue,
-            Judged::NotGuard => {}
-        }
         if !err.failed_at(0) {
             // One of the extra writes lost a race: a twin of this call (same Idempotency-Key)
             // is committing right now. Its retry will replay the result.
