@@ -101,3 +101,19 @@ impl ApiError {
         matches!(self, ApiError::StorageUnavailable | ApiError::Internal(_))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_storage_and_internal_errors_are_worth_retrying() {
+        assert!(ApiError::StorageUnavailable.is_transient());
+        assert!(ApiError::Internal("x".into()).is_transient());
+        for permanent in
+            [ApiError::Unauthorized, ApiError::NotFound("request"), ApiError::invalid("invalid_field", "x")]
+        {
+            assert!(!permanent.is_transient(), "{permanent:?}");
+        }
+    }
+}

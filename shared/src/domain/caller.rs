@@ -168,3 +168,31 @@ pub async fn load_project(
     }
     Ok((actor, project.ok_or(ApiError::NotFound("project"))?, rest))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::memory_app;
+
+    #[tokio::test]
+    async fn a_sender_is_who_the_channel_says_unless_suspended() {
+        let (app, _, _) = memory_app();
+        let ann = crate::auth::new_user(&EmailAddress::parse("ann@example.com").unwrap(), 0);
+        let caller = Caller::Sender(Box::new(ann.clone()));
+        assert_eq!(caller.claimed_user_id(), Some(ann.id.as_str()));
+        let (actor, records) = resolve(&app, &caller, &[]).await.unwrap();
+        assert_eq!((actor.user.id, actor.session_hash, records.len()), (ann.id.clone(), None, 0));
+        let suspended = Caller::Sender(Box::new(User { suspended: true, ..ann }));
+        assert_eq!(resolve(&app, &suspended, &[]).await.unwrap_err(), ApiError::Unauthorized);
+        assert_eq!(resolve(&app, &Caller::Anonymous, &[]).await.unwrap_err(), ApiError::Unauthorized);
+    }
+
+    #[test]
+    fn tokens_claim_a_user_only_in_their_shape() {
+        let long = "s".repeat(32);
+        assert_eq!(Caller::session(Some(&format!("U1.{long}"))).claimed_user_id(), Some("U1"));
+        for bad in ["", "nodot", "U1.short", &format!(".{long}")] {
+            assert_eq!(Caller::session(Some(bad)).claimed_user_id(), None, "{bad}");
+        }
+    }
+}
