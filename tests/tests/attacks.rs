@@ -497,3 +497,91 @@ async fn finding_8_held_is_not_shown_to_the_customer() {
     check(&by_agent, 200, "", "A reads the request");
     assert_eq!(by_agent.body["held"], true, "{by_agent:?}");
 }
+
+/// Review of the fix: a project admin who may moderate a customer still cannot lift what an
+/// app admin decided, since lifting a suspension lifts its app-wide rule.
+#[tokio::test]
+async fn a_project_admin_cannot_lift_an_app_admins_suspension_or_its_rule() {
+    let h = Harness::start().await;
+    let w = world(&h).await;
+    let (a, p) = (&w.admins.a, &w.admins.p);
+    let suspended = h.call("POST", &format!("/users/{}/suspend", w.d.id), Some(a), Some(json!({"reason": "x"}))).await;
+    check(&suspended, 200, "", "A suspends D");
+    let lifted = h.call("POST", &format!("/users/{}/unsuspend", w.d.id), Some(p), None).await;
+    check(&lifted, 403, "forbidden", "P lifts A's suspension of D");
+    let listed = h.call("GET", "/blocklist", Some(a), None).await;
+    check(&listed, 200, "", "A lists the app-wide rules");
+    assert_eq!(rules(&listed), [format!("reject:{}", w.d.email)]);
+    let trail = h.call("GET", &format!("/users/{}/audit", w.d.id), Some(a), None).await;
+    assert!(!actions(&trail).contains(&"unsuspended".to_string()), "{trail:?}");
+    // A project admin's own suspension is theirs to lift, with its project rule.
+    let e_on_ot = person(&h, "f").await;
+    raise(&h, &e_on_ot.token, "OT", "F's request").await;
+    let by_p = h.call("POST", &format!("/users/{}/suspend", e_on_ot.id), Some(p), Some(json!({"reason": "y"}))).await;
+    check(&by_p, 200, "", "P suspends F, a customer of OT only");
+    assert_eq!(by_p.body["rules"], json!([format!("reject:{} (project OT)", e_on_ot.email)]));
+    let ot_rules = h.call("GET", "/blocklist?project=OT", Some(p), None).await;
+    assert_eq!(rules(&ot_rules), [format!("reject:{}", e_on_ot.email)]);
+    check(&h.call("POST", &format!("/users/{}/unsuspend", e_on_ot.id), Some(p), None).await, 200, "", "P lifts it");
+    assert!(rules(&h.call("GET", "/blocklist?project=OT", Some(p), None).await).is_empty());
+}
+
+/// Review of the fix: a project rule binds the project's customers, not its staff: a project
+/// admin cannot silence the app admin or a fellow agent with one.
+#[tokio::test]
+async fn project_rules_do_not_bind_staff_and_bad_list_options_wait_for_authorization() {
+    let h = Harness::start().await;
+    let w = world(&h).await;
+    let (a, g) = (&w.admins.a, &w.g);
+    let admin_email = h.email("admin");
+    for target in [&admin_email, &g.email] {
+        let added =
+            h.call("POST", "/blocklist?project=HD", Some(a), Some(json!({"rule": format!("reject:{target}")}))).await;
+        check(&added, 201, "", "a project rule naming staff");
+    }
+    let note = json!({"body": "still working", "internal": true});
+    check(&h.call("POST", &format!("/requests/{}/comments", w.c_key), Some(a), Some(note.clone())).await, 201, "", "A");
+    check(&h.call("POST", &format!("/requests/{}/comments", w.c_key), Some(&g.token), Some(note)).await, 201, "", "G");
+    // The same rule shape binds a customer of HD.
+    let rule = json!({"rule": format!("reject:{}", w.c.email)});
+    check(&h.call("POST", "/blocklist?project=HD", Some(a), Some(rule)).await, 201, "", "reject C on HD");
+    let path = format!("/requests/{}/comments", w.c_key);
+    let refused = h.call("POST", &path, Some(&w.c.token), Some(json!({"body": "x"}))).await;
+    check(&refused, 403, "blocked", "C replies on HD");
+    // Query options are checked only for callers who may list at all.
+    let customer_on_queue = h.call("GET", "/projects/HD/requests?status=bogus", Some(&w.d.token), None).await;
+    check(&customer_on_queue, 403, "forbidden", "a customer on the queue with a bad status");
+    let forged = format!("{}.{}", w.d.id, "x".repeat(40));
+    check(&h.call("GET", "/requests?status=bogus", Some(&forged), None).await, 401, "unauthorized", "forged token");
+    check(&h.call("GET", "/requests?status=bogus", Some(&w.d.token), None).await, 400, "invalid_status", "D");
+}
+
+/// Review of the fix: staff whose address an app-wide rule rejects stop writing everywhere,
+/// account and organization changes included.
+#[tokio::test]
+async fn rejected_staff_stop_changing_accounts_and_organizations() {
+    let h = Harness::start().await;
+    let w = world(&h).await;
+    let a = &w.admins.a;
+    let org = h.call("POST", "/projects/HD/organizations", Some(&w.g.token), Some(json!({"name": "Acme"}))).await;
+    check(&org, 201, "", "G creates an organization");
+    let org_id = org.body["id"].as_str().unwrap().to_string();
+    check(
+        &h.call("POST", "/blocklist", Some(a), Some(json!({"rule": format!("reject:{}", w.g.email)}))).await,
+        201,
+        "",
+        "rule",
+    );
+    let before = h.item_count().await;
+    let g = Some(w.g.token.as_str());
+    let attempts = [
+        h.call("POST", "/projects/HD/customers", g, Some(json!({"email": h.email("new")}))).await,
+        h.call("POST", "/projects/HD/organizations", g, Some(json!({"name": "Other"}))).await,
+        h.call("POST", &format!("/organizations/{org_id}/members"), g, Some(json!({"email": w.c.email}))).await,
+        h.call("POST", &format!("/requests/{}/close", w.c_key), g, None).await,
+    ];
+    for (i, answer) in attempts.iter().enumerate() {
+        check(answer, 403, "blocked", &format!("rejected agent, attempt {i}"));
+    }
+    assert_eq!(h.item_count().await, before, "refused calls wrote nothing");
+}

@@ -36,6 +36,8 @@ async fn every_function_policy_allows_exactly_what_it_calls() {
     for (method, path, token, body) in [
         ("GET", "/projects/HD", &admin, None),
         ("PATCH", "/projects/HD", &admin, Some(json!({"org_sharing": true}))),
+        // A new support address claims it and frees the old one (a Delete).
+        ("PATCH", "/projects/HD", &admin, Some(json!({"support_address": "help-hd@desk.test"}))),
         ("GET", "/requests/HD-1", &ann, None),
         ("GET", "/requests?view=all", &ann, None),
         ("GET", "/projects/HD/requests?status=open", &admin, None),

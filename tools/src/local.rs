@@ -25,7 +25,7 @@ pub async fn seed_demo(app: &App) -> Result<(), ApiError> {
     bootstrap_app_admin(app, DEMO_ADMIN).await?;
     ensure_project(app, DEMO_PROJECT, "Demo project").await?;
     let admin = helpdesk::domain::email::EmailAddress::parse(DEMO_ADMIN)?;
-    grant_role(app, &admin, DEMO_PROJECT, ProjectRole::Admin).await?;
+    grant_role(app, &admin, DEMO_PROJECT, ProjectRole::Admin, None).await?;
     Ok(())
 }
 

@@ -6,6 +6,8 @@
 //! write checks an address with one ConditionCheck per candidate pattern inside its own
 //! transaction (no extra round trip), and a read finds them with one BatchGet.
 
+use crate::domain::access::is_agent;
+use crate::domain::caller::Actor;
 use crate::domain::email::{is_domain, EmailAddress};
 use crate::error::ApiError;
 use crate::items::{block_pattern_key, ItemKey};
@@ -111,6 +113,19 @@ pub enum Judged {
 impl Guard {
     pub fn new(email: &EmailAddress, project: Option<&str>) -> Guard {
         Guard { email: email.clone(), project: project.map(str::to_string), keys: pattern_keys(email) }
+    }
+
+    /// A guard that checks nothing: writes no actor makes (seeding, the CLI).
+    pub fn none() -> Guard {
+        Guard { email: EmailAddress::stored(""), project: None, keys: vec![] }
+    }
+
+    /// The guard of a write by `actor` on a channel of `project`. A project's rules bind its
+    /// customers; its agents and admins (and app admins) answer to app-wide rules only, so a
+    /// project admin cannot block staff through a project rule.
+    pub fn for_actor(actor: &Actor, project: &str) -> Guard {
+        let scope = (!is_agent(&actor.user, project)).then_some(project);
+        Guard::new(&actor.email(), scope)
     }
 
     pub fn writes(&self) -> Vec<Write> {

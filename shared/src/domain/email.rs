@@ -20,7 +20,9 @@ impl EmailAddress {
             return Err(bad());
         }
         let (local, domain) = email.rsplit_once('@').ok_or_else(bad)?;
+        // `*` alone is how blocklist rules spell "anyone at": never an account's address.
         let local_ok = !local.is_empty()
+            && local != "*"
             && local.len() <= 64
             && !local.contains('@')
             && local.chars().all(|c| c.is_ascii_graphic() && !"<>()[]\\,;:\"".contains(c));
@@ -50,9 +52,14 @@ impl EmailAddress {
     }
 }
 
+/// Labels a domain may have: real ones have a handful; the blocklist checks one pattern per
+/// parent domain inside a transaction, so the count must stay small.
+pub const MAX_DOMAIN_LABELS: usize = 10;
+
 /// A DNS name as addresses use it: letters, digits, `-` and dots, with at least one dot.
 pub fn is_domain(domain: &str) -> bool {
     domain.contains('.')
+        && domain.split('.').count() <= MAX_DOMAIN_LABELS
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")

@@ -2,7 +2,7 @@
 //! suspends, notes why, blocks the addresses, closes the user's requests and ends their
 //! sessions, each step in the user's append-only audit trail.
 
-use crate::domain::access::{may_moderate, require_moderator};
+use crate::domain::access::{may_manage_rules, may_moderate, require_moderator};
 use crate::domain::caller::{resolve, Actor, Caller};
 use crate::domain::rules::{find_pattern, ref_text, rule_writes};
 use crate::domain::Input;
@@ -356,25 +356,31 @@ async fn end_sessions(app: &App, user: &User) -> Result<usize, ApiError> {
 }
 
 /// Deletes every item of one gsi1 partition, a transaction per batch.
+/// Pages forward, so an index that still shows deleted items for a moment cannot make it
+/// loop or count twice.
 async fn delete_all(app: &App, partition: String) -> Result<usize, ApiError> {
     let mut ended = 0;
+    let mut after = None;
     loop {
         let query = Query {
             index: Index::Gsi1,
             pk: partition.clone(),
             newest_first: false,
             limit: SESSION_BATCH,
-            after: None,
+            after: after.take(),
             status: None,
         };
         let page = app.store.query(&query).await?;
         let deletes: Vec<Write> =
             page.records.iter().map(|r| Write::Delete { key: r.key(), condition: Condition::None }).collect();
-        if deletes.is_empty() {
-            return Ok(ended);
+        if !deletes.is_empty() {
+            ended += deletes.len();
+            app.store.transact(deletes).await?;
         }
-        ended += deletes.len();
-        app.store.transact(deletes).await?;
+        match page.last_sort_key {
+            Some(last) => after = Some(last),
+            None => return Ok(ended),
+        }
     }
 }
 
@@ -385,6 +391,10 @@ pub async fn unsuspend(app: &App, caller: &Caller, user_id: &str) -> Result<User
         return Ok(target);
     };
     let actor = &moderator.user;
+    // Lifting a suspension lifts its rules: only someone who may manage all of them may.
+    for rule in &suspension.rules {
+        may_manage_rules(actor, rule.project.as_deref())?;
+    }
     let now = app.now();
     let previous_version = target.version;
     target.suspended = false;

@@ -5,10 +5,12 @@ use crate::domain::access::{
     can_view, is_agent, is_party, may_create_account, org_shared, require_agent, require_app_admin, Viewer,
 };
 use crate::domain::auth::{find_user_by_email, owner_account};
+use crate::domain::blocklist::{Commit, Guard};
 use crate::domain::caller::{load_project, load_request, resolve, Actor, Caller};
 use crate::domain::email::EmailAddress;
 use crate::domain::projects::{managed_domains, update_user_by_email};
 use crate::domain::requests::{history_write, update_request, Seen, Viewed};
+use crate::domain::retry::Budget;
 use crate::domain::Input;
 use crate::error::ApiError;
 use crate::items::{email_key, managed_domains_key, org_key, org_member_key, org_partition};
@@ -70,10 +72,15 @@ pub async fn create_organization(
         external: input.external,
         created_at: app.now(),
     };
-    app.store
-        .transact(vec![Write::Put { record: Record::Organization(org.clone()), condition: Condition::NotExists }])
-        .await?;
-    Ok(org)
+    let write = Write::Put { record: Record::Organization(org.clone()), condition: Condition::NotExists };
+    let mut guard = Guard::for_actor(&actor, &org.project);
+    let mut budget = Budget::default();
+    loop {
+        budget.next().await?;
+        if let Commit::Done = guard.commit(app, vec![write.clone()]).await? {
+            return Ok(org);
+        }
+    }
 }
 
 /// An organization and its caller, who must be an agent of its project.
@@ -106,13 +113,13 @@ fn refuse_if_external(org: &Organization) -> Result<(), ApiError> {
 
 /// Makes an address a member (creating the account, except in a managed domain unless the
 /// caller is app admin). Idempotent.
-async fn ensure_member(app: &App, caller: &User, org: &Organization, email: &EmailAddress) -> Result<User, ApiError> {
-    if !caller.app_admin && find_user_by_email(app, email).await?.is_none() {
+async fn ensure_member(app: &App, actor: &Actor, org: &Organization, email: &EmailAddress) -> Result<User, ApiError> {
+    if !actor.user.app_admin && find_user_by_email(app, email).await?.is_none() {
         let managed = app.store.get_many(&[managed_domains_key()]).await?;
-        may_create_account(caller, &[email], &managed_domains(&managed))?;
+        may_create_account(&actor.user, &[email], &managed_domains(&managed))?;
     }
     let now = app.now();
-    update_user_by_email(app, email, |user| {
+    update_user_by_email(app, email, Some(actor), |user| {
         user.organizations.insert(org.id.clone(), org.project.clone());
         vec![Write::Put {
             record: Record::OrgMember(OrgMember {
@@ -128,10 +135,10 @@ async fn ensure_member(app: &App, caller: &User, org: &Organization, email: &Ema
 }
 
 /// Ends a membership; not a member is a no-op. Hides the organization's requests at once.
-async fn end_membership(app: &App, org: &Organization, email: &EmailAddress) -> Result<(), ApiError> {
+async fn end_membership(app: &App, actor: &Actor, org: &Organization, email: &EmailAddress) -> Result<(), ApiError> {
     match find_user_by_email(app, email).await? {
         Some(user) if user.is_member_of(&org.id) => {
-            update_user_by_email(app, email, |user| {
+            update_user_by_email(app, email, Some(actor), |user| {
                 user.organizations.remove(&org.id);
                 vec![Write::Delete { key: org_member_key(&org.id, &user.id), condition: Condition::None }]
             })
@@ -146,14 +153,14 @@ pub async fn add_member(app: &App, caller: &Caller, org_id: &str, input: Input<M
     let (actor, org) = load_org(app, caller, org_id).await?;
     let email = EmailAddress::parse(&input?.email)?;
     refuse_if_external(&org)?;
-    ensure_member(app, &actor.user, &org, &email).await
+    ensure_member(app, &actor, &org, &email).await
 }
 
 pub async fn remove_member(app: &App, caller: &Caller, org_id: &str, raw_email: &str) -> Result<(), ApiError> {
-    let (_, org) = load_org(app, caller, org_id).await?;
+    let (actor, org) = load_org(app, caller, org_id).await?;
     let email = EmailAddress::parse(raw_email)?;
     refuse_if_external(&org)?;
-    end_membership(app, &org, &email).await
+    end_membership(app, &actor, &org, &email).await
 }
 
 /// The CRM sync (app admins): makes the membership exactly `emails`, in one idempotent call.
@@ -174,10 +181,10 @@ pub async fn sync_members(
     wanted.dedup();
     let current = members(app, &org.id).await?;
     for member in current.iter().filter(|m| !wanted.iter().any(|w| *w == m.email)) {
-        end_membership(app, &org, &EmailAddress::stored(&member.email)).await?;
+        end_membership(app, &actor, &org, &EmailAddress::stored(&member.email)).await?;
     }
     for email in wanted.iter().filter(|e| !current.iter().any(|m| **e == m.email)) {
-        ensure_member(app, &actor.user, &org, email).await?;
+        ensure_member(app, &actor, &org, email).await?;
     }
     Ok(wanted)
 }

@@ -13,7 +13,7 @@ use crate::domain::Input;
 use crate::error::ApiError;
 use crate::items::{email_key, managed_domains_key, participant_key, user_key, ItemKey};
 use crate::model::{ManagedDomains, Participant, ProjectCustomer, Record, Request, User};
-use crate::store::{Condition, StoreError, Write};
+use crate::store::{Condition, Write};
 use crate::text::check_text;
 use crate::App;
 use serde::Deserialize;
@@ -113,7 +113,7 @@ pub async fn share(
         let user = scope.user();
         require_party_or_agent(user, &scope.request, "share this request")?;
         let emails = parsed.as_ref().map_err(Clone::clone)?;
-        let guard = guard.get_or_insert_with(|| Guard::new(&scope.actor.email(), Some(&scope.project.key)));
+        let guard = guard.get_or_insert_with(|| Guard::for_actor(&scope.actor, &scope.project.key));
         let (request, project) = (&scope.request, &scope.project);
         let owners = owners(&scope.extra);
         let cap = project.settings.participant_cap;
@@ -205,7 +205,7 @@ pub async fn unshare(app: &App, caller: &Caller, key: &str, raw_email: &str) -> 
         let scope = load_request(app, caller, key, &[]).await?;
         require_party_or_agent(scope.user(), &scope.request, "share this request")?;
         let email = EmailAddress::parse(raw_email)?;
-        let guard = guard.get_or_insert_with(|| Guard::new(&scope.actor.email(), Some(&scope.project.key)));
+        let guard = guard.get_or_insert_with(|| Guard::for_actor(&scope.actor, &scope.project.key));
         let cap = scope.project.settings.participant_cap;
         let Some(index) = scope.request.participants.iter().position(|e| email == *e) else {
             return Ok((scope.request, cap));
@@ -258,25 +258,27 @@ pub async fn add_customer(
             check_text("name", name, 200, false, true)?;
         }
         blocklist::refuse_rejected(&email, Some(&project.key), &records)?;
+        let mut guard = Guard::for_actor(&actor, &project.key);
         let now = app.now();
-        if let Some(user_id) = owners(&records).get(email.as_str()) {
-            let account = match app.store.get(&user_key(user_id)).await? {
-                Some(Record::User(u)) => u,
+        let (account, writes) = match owners(&records).get(email.as_str()) {
+            Some(user_id) => match app.store.get(&user_key(user_id)).await? {
+                Some(Record::User(u)) => (u, vec![]),
                 _ => return Err(ApiError::Internal(format!("account {user_id} missing for its address"))),
-            };
-            let write = customer_write(&project.key, &account.id, &account.email, &actor.user.id, now);
-            app.store.transact(vec![write]).await?;
-            return Ok((account, false));
-        }
-        may_create_account(&actor.user, &[&email], &managed_domains(&records))?;
-        let mut account = new_user(&email, now);
-        account.name = input.name.as_ref().map(|n| n.trim().to_string());
-        let mut writes = new_account_writes(&account).to_vec();
+            },
+            None => {
+                may_create_account(&actor.user, &[&email], &managed_domains(&records))?;
+                let mut account = new_user(&email, now);
+                account.name = input.name.as_ref().map(|n| n.trim().to_string());
+                let writes = new_account_writes(&account).to_vec();
+                (account, writes)
+            }
+        };
+        let created = !writes.is_empty();
+        let mut writes = writes;
         writes.push(customer_write(&project.key, &account.id, &account.email, &actor.user.id, now));
-        match app.store.transact(writes).await {
-            Ok(()) => return Ok((account, true)),
-            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
-            Err(e) => return Err(e.into()),
+        // Anything but success: the account appeared meanwhile; read again.
+        if let Commit::Done = guard.commit(app, writes).await? {
+            return Ok((account, created));
         }
     }
 }

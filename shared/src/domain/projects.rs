@@ -2,7 +2,8 @@
 
 use crate::domain::access::{may_create_account, require_agent, require_app_admin, require_project_admin};
 use crate::domain::auth::{find_user_by_email, new_account_writes, new_user};
-use crate::domain::caller::{load_project, resolve, Caller};
+use crate::domain::blocklist::{Commit, Guard};
+use crate::domain::caller::{load_project, resolve, Actor, Caller};
 use crate::domain::email::EmailAddress;
 use crate::domain::retry::Budget;
 use crate::domain::Input;
@@ -217,7 +218,7 @@ pub async fn add_agent(
     if !records.iter().any(|r| matches!(r, Record::EmailOwner(_))) {
         may_create_account(&actor.user, &[&email], &managed_domains(&records))?;
     }
-    grant_role(app, &email, &project.key, input.role).await
+    grant_role(app, &email, &project.key, input.role, Some(&actor)).await
 }
 
 /// The managed domains among records read with `managed_domains_key()`.
@@ -237,8 +238,9 @@ pub async fn grant_role(
     email: &EmailAddress,
     project: &str,
     role: ProjectRole,
+    by: Option<&Actor>,
 ) -> Result<(User, ProjectRole), ApiError> {
-    update_user_by_email(app, email, |user| {
+    update_user_by_email(app, email, by, |user| {
         user.project_roles.insert(project.to_string(), role);
         vec![Write::Put {
             record: Record::ProjectMember(ProjectMember {
@@ -267,7 +269,13 @@ pub async fn ensure_project(app: &App, key: &str, name: &str) -> Result<Project,
         claim(&project.support_address, &project.key),
     ];
     match app.store.transact(writes).await {
-        Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(project),
+        Ok(()) => Ok(project),
+        // Made at the same moment by another run: take it.
+        Err(e) if e.failed_at(0) => match e.failed_old(0) {
+            Some(Record::Project(p)) => Ok(p.clone()),
+            _ => Ok(project),
+        },
+        Err(StoreError::ConditionFailed { .. }) => Err(address_taken(&project.support_address)),
         Err(e) => Err(e.into()),
     }
 }
@@ -275,7 +283,7 @@ pub async fn ensure_project(app: &App, key: &str, name: &str) -> Result<Project,
 /// Makes an address an app admin (the CLI's bootstrap). Idempotent.
 pub async fn bootstrap_app_admin(app: &App, email: &str) -> Result<User, ApiError> {
     let email = EmailAddress::parse(email)?;
-    update_user_by_email(app, &email, |user| {
+    update_user_by_email(app, &email, None, |user| {
         user.app_admin = true;
         vec![]
     })
@@ -287,8 +295,11 @@ pub async fn bootstrap_app_admin(app: &App, email: &str) -> Result<User, ApiErro
 pub(crate) async fn update_user_by_email(
     app: &App,
     email: &EmailAddress,
+    by: Option<&Actor>,
     change: impl Fn(&mut User) -> Vec<Write>,
 ) -> Result<User, ApiError> {
+    // The staff member making the change answers to the app-wide blocklist.
+    let mut guard = by.map(|actor| Guard::new(&actor.email(), None)).unwrap_or_else(Guard::none);
     let mut budget = Budget::default();
     loop {
         budget.next().await?;
@@ -303,10 +314,8 @@ pub(crate) async fn update_user_by_email(
             None => new_account_writes(&user).to_vec(),
         };
         writes.extend(extra);
-        match app.store.transact(writes).await {
-            Ok(()) => return Ok(user),
-            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
-            Err(e) => return Err(e.into()),
+        if let Commit::Done = guard.commit(app, writes).await? {
+            return Ok(user);
         }
     }
 }
@@ -334,7 +343,7 @@ mod tests {
         assert_eq!(admin.id, again.id);
         assert!(again.app_admin);
         let email = EmailAddress::parse("admin@example.com").unwrap();
-        grant_role(&app, &email, "DEMO", ProjectRole::Admin).await.unwrap();
+        grant_role(&app, &email, "DEMO", ProjectRole::Admin, None).await.unwrap();
         let user = find_user_by_email(&app, &email).await.unwrap().unwrap();
         assert!(user.app_admin && user.is_admin_of("DEMO"));
         // user, email owner, membership

@@ -80,7 +80,7 @@ pub async fn create_request(
         }
     };
     let mut held = false;
-    let mut guard = Guard::new(&actor.email(), Some(&project.key));
+    let mut guard = Guard::for_actor(&actor, &project.key);
     // The number comes from the counter on the project item, bumped in the request's own
     // transaction (one round trip). When creates race for it, the loser takes its number with
     // an atomic increment instead of racing again, so contention costs one extra round trip.

@@ -136,19 +136,18 @@ fn merge_runs(reader: &User, runs: Vec<Run>, limit: usize) -> RequestPage {
 
 /// The customer's list: `mine` (reported), `participating`, `all` (both, merged; organization
 /// sharing joins it with its issue), newest first, with a stable cursor across pages.
-pub async fn list_for_customer(app: &App, caller: &Caller, options: &ListOptions) -> Result<RequestPage, ApiError> {
-    let user_id = caller.require_claim()?;
-    let status = parse_status(options.status.as_deref())?;
-    let limit = page_size(options.limit.as_deref())?;
-    let after = options.cursor.as_deref().map(decode_list_cursor).transpose()?;
-    let view = options.view.as_deref().unwrap_or("all");
-    if options.organization.as_ref().is_some_and(|o| o.len() > 64) {
-        return Err(ApiError::bad_request("invalid_organization", "organization is an organization id"));
-    }
-    let reported =
-        || read_index(app, Index::Gsi1, crate::items::reporter_partition(user_id), status, after.clone(), limit);
-    let participating = || read_participating(app, user_id, status, after.clone(), limit);
-    let (with_own, with_participating, with_orgs) = match view {
+/// The options of a customer list, checked: status, page size, cursor and which sources.
+struct CustomerList {
+    status: Option<RequestStatus>,
+    limit: usize,
+    after: Option<String>,
+    own: bool,
+    participating: bool,
+    orgs: bool,
+}
+
+fn customer_list(options: &ListOptions) -> Result<CustomerList, ApiError> {
+    let (own, participating, orgs) = match options.view.as_deref().unwrap_or("all") {
         "mine" => (true, false, false),
         "participating" => (false, true, false),
         "organization" => (false, false, true),
@@ -157,6 +156,30 @@ pub async fn list_for_customer(app: &App, caller: &Caller, options: &ListOptions
             return Err(ApiError::bad_request("invalid_view", "view must be all, mine, participating or organization"))
         }
     };
+    if options.organization.as_ref().is_some_and(|o| o.len() > 64) {
+        return Err(ApiError::bad_request("invalid_organization", "organization is an organization id"));
+    }
+    Ok(CustomerList {
+        status: parse_status(options.status.as_deref())?,
+        limit: page_size(options.limit.as_deref())?,
+        after: options.cursor.as_deref().map(decode_list_cursor).transpose()?,
+        own,
+        participating,
+        orgs,
+    })
+}
+
+pub async fn list_for_customer(app: &App, caller: &Caller, options: &ListOptions) -> Result<RequestPage, ApiError> {
+    let user_id = caller.require_claim()?;
+    // Bad options are reported only to a caller who is signed in.
+    let list = match customer_list(options) {
+        Ok(list) => list,
+        Err(bad) => return Err(resolve(app, caller, &[]).await.err().unwrap_or(bad)),
+    };
+    let CustomerList { status, limit, after, own: with_own, participating: with_participating, orgs: with_orgs } = list;
+    let reported =
+        || read_index(app, Index::Gsi1, crate::items::reporter_partition(user_id), status, after.clone(), limit);
+    let participating = || read_participating(app, user_id, status, after.clone(), limit);
     // The lists of the user the token claims are read while the session is checked; they are
     // returned only when the check passes.
     let (auth, own, shared) = tokio::join!(
@@ -234,17 +257,28 @@ pub async fn list_queue(
     options: &ListOptions,
 ) -> Result<RequestPage, ApiError> {
     caller.require_claim()?;
-    // `held`: requests a `suspend:` rule held for review, which the queue leaves out.
-    let (index, partition) = match options.status.as_deref() {
-        Some("held") => (Index::Gsi3, crate::items::held_partition(project)),
-        other => match parse_status(other)? {
-            None => (Index::Gsi2, crate::items::queue_partition(project)),
-            Some(s) => (Index::Gsi3, crate::items::queue_status_partition(project, s)),
-        },
+    let checked = || -> Result<_, ApiError> {
+        // `held`: requests a `suspend:` rule held for review, which the queue leaves out.
+        let source = match options.status.as_deref() {
+            Some("held") => (Index::Gsi3, crate::items::held_partition(project)),
+            other => match parse_status(other)? {
+                None => (Index::Gsi2, crate::items::queue_partition(project)),
+                Some(s) => (Index::Gsi3, crate::items::queue_status_partition(project, s)),
+            },
+        };
+        let limit = page_size(options.limit.as_deref())?;
+        Ok((source, limit, options.cursor.as_deref().map(decode_list_cursor).transpose()?))
+    };
+    let ((index, partition), limit, after) = match checked() {
+        Ok(options) => options,
+        // Bad options are reported only to the project's agents.
+        Err(bad) => {
+            let (actor, project, _) = load_project(app, caller, project, &[]).await?;
+            require_agent(&actor.user, &project.key)?;
+            return Err(bad);
+        }
     };
     // The queue is read while the session and project are; it is returned only to agents.
-    let limit = page_size(options.limit.as_deref())?;
-    let after = options.cursor.as_deref().map(decode_list_cursor).transpose()?;
     let (loaded, run) =
         tokio::join!(load_project(app, caller, project, &[]), read_index(app, index, partition, None, after, limit));
     let (actor, project, _) = loaded?;

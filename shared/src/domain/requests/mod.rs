@@ -124,7 +124,7 @@ pub(crate) async fn update_request(
     change: impl Fn(&mut Request),
     extra: impl Fn() -> Vec<Write>,
 ) -> Result<Request, ApiError> {
-    let mut guard = Guard::new(&actor.email(), Some(&request.project));
+    let mut guard = Guard::for_actor(actor, &request.project);
     let mut budget = Budget::default();
     loop {
         budget.next().await?;

@@ -33,7 +33,7 @@ async fn setup() -> (App, String, String, String, std::sync::Arc<crate::mailer::
     create_project(&app, &s(&admin), Ok(NewProject { key: "HD".into(), name: "Help".into(), support_address: None }))
         .await
         .unwrap();
-    grant_role(&app, &EmailAddress::parse("agent@example.com").unwrap(), "HD", crate::model::ProjectRole::Agent)
+    grant_role(&app, &EmailAddress::parse("agent@example.com").unwrap(), "HD", crate::model::ProjectRole::Agent, None)
         .await
         .unwrap();
     let agent = sign_in(&app, &outbox, "agent@example.com").await;
