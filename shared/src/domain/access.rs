@@ -118,6 +118,19 @@ pub fn may_create_account(actor: &User, emails: &[&EmailAddress], managed: &Mana
     })
 }
 
+/// Inbound mail routes by support address: outside the helpdesk's support domain only an
+/// app admin may set one.
+pub fn may_set_support_address(user: &User, address: &EmailAddress, support_domain: &str) -> Result<(), ApiError> {
+    if user.app_admin || address.domain() == support_domain {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            "invalid_support_address",
+            format!("a support address must be in {support_domain}; only an app admin may set another"),
+        ))
+    }
+}
+
 /// Seed 002, scoped: an app admin moderates anyone but themselves; a project admin moderates
 /// only users who are nothing but customers of projects that admin administers
 /// (`customer_of`: every project the target is a customer of). Anyone else: 403.

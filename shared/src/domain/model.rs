@@ -44,15 +44,6 @@ impl User {
     pub fn organizations_in<'a>(&'a self, project: &'a str) -> impl Iterator<Item = &'a String> + 'a {
         self.organizations.iter().filter(move |(_, p)| p.as_str() == project).map(|(id, _)| id)
     }
-    pub fn role_in(&self, project: &str) -> Option<ProjectRole> {
-        self.project_roles.get(project).copied()
-    }
-    pub fn is_agent_of(&self, project: &str) -> bool {
-        self.role_in(project).is_some()
-    }
-    pub fn is_admin_of(&self, project: &str) -> bool {
-        self.app_admin || self.role_in(project) == Some(ProjectRole::Admin)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

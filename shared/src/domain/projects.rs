@@ -1,6 +1,8 @@
 //! Projects, their settings and their agents; the first app admin.
 
-use crate::domain::access::{may_create_account, require_agent, require_app_admin, require_project_admin};
+use crate::domain::access::{
+    may_create_account, may_set_support_address, require_agent, require_app_admin, require_project_admin,
+};
 use crate::domain::auth::{find_user_by_email, new_account_writes, new_user};
 use crate::domain::blocklist::{Commit, Guard};
 use crate::domain::caller::{load_project, resolve, Actor, Caller};
@@ -68,12 +70,7 @@ pub fn check_project_key(key: &str) -> Result<(), ApiError> {
 /// the helpdesk's support domain, since inbound mail routes by it.
 fn check_support_address(app: &App, user: &User, raw: &str) -> Result<EmailAddress, ApiError> {
     let address = EmailAddress::parse(raw)?;
-    if !user.app_admin && address.domain() != app.config.support_domain {
-        return Err(ApiError::invalid(
-            "invalid_support_address",
-            format!("a support address must be in {}; only an app admin may set another", app.config.support_domain),
-        ));
-    }
+    may_set_support_address(user, &address, &app.config.support_domain)?;
     Ok(address)
 }
 
@@ -323,6 +320,7 @@ pub(crate) async fn update_user_by_email(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::access::is_project_admin;
     use crate::testing::memory_app;
 
     #[test]
@@ -345,7 +343,7 @@ mod tests {
         let email = EmailAddress::parse("admin@example.com").unwrap();
         grant_role(&app, &email, "DEMO", ProjectRole::Admin, None).await.unwrap();
         let user = find_user_by_email(&app, &email).await.unwrap().unwrap();
-        assert!(user.app_admin && user.is_admin_of("DEMO"));
+        assert!(user.app_admin && is_project_admin(&user, "DEMO"));
         // user, email owner, membership
         assert_eq!(store.len(), 3);
     }
