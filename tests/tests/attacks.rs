@@ -585,3 +585,23 @@ async fn rejected_staff_stop_changing_accounts_and_organizations() {
     }
     assert_eq!(h.item_count().await, before, "refused calls wrote nothing");
 }
+
+/// PRODUCT.md: an app admin moderates anyone, but other app admins' rules stay theirs.
+#[tokio::test]
+async fn app_wide_rules_stay_their_makers() {
+    let h = Harness::start().await;
+    let a = h.admin_with_project("HD").await;
+    let other_admin = h.email("other-admin");
+    helpdesk::projects::bootstrap_app_admin(&h.app, &other_admin).await.expect("a second app admin");
+    let b = h.sign_in(&other_admin).await;
+    let rule = json!({"rule": format!("reject:{}", h.email("spammer"))});
+    check(&h.call("POST", "/blocklist", Some(&a), Some(rule.clone())).await, 201, "", "A adds a rule");
+    check(&h.call("DELETE", "/blocklist", Some(&b), Some(rule.clone())).await, 403, "rule_not_yours", "B removes it");
+    let softer = json!({"rule": format!("suspend:{}", h.email("spammer"))});
+    check(&h.call("POST", "/blocklist", Some(&b), Some(softer)).await, 403, "rule_not_yours", "B replaces it");
+    let listed = h.call("GET", "/blocklist", Some(&b), None).await;
+    check(&listed, 200, "", "B lists the app-wide rules");
+    assert_eq!(rules(&listed), [format!("reject:{}", h.email("spammer"))]);
+    check(&h.call("DELETE", "/blocklist", Some(&a), Some(rule)).await, 204, "", "A removes their own");
+    assert!(rules(&h.call("GET", "/blocklist", Some(&b), None).await).is_empty());
+}

@@ -3,7 +3,7 @@
 
 use crate::domain::email::EmailAddress;
 use crate::error::ApiError;
-use crate::model::{Comment, HistoryEntry, ManagedDomains, ProjectRole, Request, User};
+use crate::model::{BlockRule, Comment, HistoryEntry, ManagedDomains, ProjectRole, Request, User};
 
 /// An agent of a project: any role in it, or an app admin.
 pub fn is_agent(user: &User, project: &str) -> bool {
@@ -170,6 +170,19 @@ pub fn may_manage_rules(user: &User, project: Option<&str>) -> Result<(), ApiErr
     }
 }
 
+/// Changing or removing one rule: within the caller's scope, and an app-wide rule only by
+/// the app admin who made it (other app admins' rules stay theirs).
+pub fn may_change_rule(user: &User, project: Option<&str>, existing: Option<&BlockRule>) -> Result<(), ApiError> {
+    may_manage_rules(user, project)?;
+    match existing {
+        Some(rule) if project.is_none() && rule.created_by != user.email => Err(ApiError::Refused {
+            code: "rule_not_yours",
+            message: format!("{} belongs to {}: ask them to change it", rule.text(), rule.created_by),
+        }),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,7 +221,21 @@ mod tests {
         assert!(may_manage_rules(&lead, Some("OT")).is_ok());
         assert!(may_manage_rules(&lead, Some("HD")).is_err());
         assert!(may_manage_rules(&lead, None).is_err());
-        assert!(may_manage_rules(&user("a", &[], true), None).is_ok());
+        let app_admin = user("a", &[], true);
+        assert!(may_manage_rules(&app_admin, None).is_ok());
+        let theirs = BlockRule {
+            pattern: "x@spam.example".into(),
+            project: None,
+            action: crate::model::BlockAction::Reject,
+            created_by: "other@example.com".into(),
+            created_at: 0,
+            suspension_of: None,
+        };
+        assert_eq!(may_change_rule(&app_admin, None, Some(&theirs)).unwrap_err().code(), "rule_not_yours");
+        let mine = BlockRule { created_by: app_admin.email.clone(), ..theirs.clone() };
+        assert!(may_change_rule(&app_admin, None, Some(&mine)).is_ok());
+        let in_project = BlockRule { project: Some("OT".into()), ..theirs };
+        assert!(may_change_rule(&lead, Some("OT"), Some(&in_project)).is_ok());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Managing blocklist rules: list, add and remove within the caller's scope (app-wide rules
 //! for app admins, a project's rules for its admins). Matching lives in `blocklist`.
 
-use crate::domain::access::may_manage_rules;
+use crate::domain::access::{may_change_rule, may_manage_rules};
 use crate::domain::blocklist::{parse_rule, rule_text};
 use crate::domain::caller::{resolve, Caller};
 use crate::domain::moderation::audit;
@@ -119,9 +119,13 @@ async fn change_rule(
 ) -> Result<BlockRule, ApiError> {
     let parsed = input.and_then(|i| parse_rule(&i.rule));
     let mut keys: Vec<_> = project.iter().map(|p| project_key(p)).collect();
-    keys.extend(parsed.iter().map(|(_, p)| block_pattern_key(p)));
+    keys.extend(parsed.iter().flat_map(|(_, p)| [block_pattern_key(p), block_rule_key(project, p)]));
     let (actor, mut records) = resolve(app, caller, &keys).await?;
-    may_manage_rules(&actor.user, project)?;
+    let listed = records.iter().find_map(|r| match r {
+        Record::BlockRule(b) => Some(b.clone()),
+        _ => None,
+    });
+    may_change_rule(&actor.user, project, listed.as_ref())?;
     project.map(check_project_key).transpose()?;
     if project.is_some() && !records.iter().any(|r| matches!(r, Record::Project(_))) {
         return Err(ApiError::NotFound("project"));
