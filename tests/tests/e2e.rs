@@ -149,7 +149,8 @@ async fn missing_bad_expired_and_reused_tokens_get_401() {
 
     // An expired link still in the table (TTL deletes lazily) is refused.
     let stale = "stale-token-stale-token-stale-token-stale-token";
-    let link = MagicLink { token_hash: sha256_hex(stale), email: ann_email.clone(), expires_at: h.app.now() - 1 };
+    let email = helpdesk::model::EmailAddress::parse(&ann_email).unwrap();
+    let link = MagicLink { token_hash: sha256_hex(stale), email, expires_at: h.app.now() - 1 };
     h.store.transact(vec![Write::Put { record: Record::MagicLink(link), condition: Condition::None }]).await.unwrap();
     assert_eq!(h.call("POST", "/auth/session", None, Some(json!({"token": stale}))).await.status, 401);
     assert!(

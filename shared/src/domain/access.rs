@@ -227,7 +227,7 @@ mod tests {
             pattern: "x@spam.example".into(),
             project: None,
             action: crate::model::BlockAction::Reject,
-            created_by: "other@example.com".into(),
+            created_by: EmailAddress::stored("other@example.com"),
             created_at: 0,
             suspension_of: None,
         };

@@ -58,7 +58,7 @@ pub async fn request_magic_link(app: &App, raw_email: &str) -> Result<(), ApiErr
     }
     let token = new_secret();
     let link =
-        MagicLink { token_hash: sha256_hex(&token), email: email.to_string(), expires_at: now + MAGIC_LINK_TTL_SECS };
+        MagicLink { token_hash: sha256_hex(&token), email: email.clone(), expires_at: now + MAGIC_LINK_TTL_SECS };
     app.store.transact(vec![Write::Put { record: Record::MagicLink(link), condition: Condition::NotExists }]).await?;
     let url = format!("{}/login?token={token}", app.config.public_base_url);
     let email_out = Email {
@@ -85,7 +85,7 @@ pub async fn create_session(app: &App, token: &str) -> Result<(String, Session, 
         Some(Record::MagicLink(link)) if link.expires_at > now => link,
         _ => return Err(ApiError::Unauthorized),
     };
-    let email = EmailAddress::stored(&link.email);
+    let email = link.email.clone();
     let mut budget = Budget::default();
     loop {
         budget.next().await?;
@@ -123,7 +123,7 @@ pub async fn create_session(app: &App, token: &str) -> Result<(String, Session, 
 pub fn new_user(email: &EmailAddress, now: i64) -> User {
     User {
         id: crate::text::new_ulid(),
-        email: email.to_string(),
+        email: email.clone(),
         name: None,
         app_admin: false,
         project_roles: BTreeMap::new(),
@@ -205,7 +205,7 @@ mod tests {
         assert_eq!(sent[0].to, "ann@example.com");
         let token = token_from(&sent[0].text);
         let (bearer, _, user) = create_session(&app, &token).await.unwrap();
-        assert_eq!(user.email, "ann@example.com");
+        assert_eq!(user.email.as_str(), "ann@example.com");
         assert_eq!(create_session(&app, &token).await.unwrap_err(), ApiError::Unauthorized);
         assert_eq!(me(&app, &session(&bearer)).await.unwrap().id, user.id);
         // A second sign-in finds the same account.

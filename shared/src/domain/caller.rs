@@ -56,7 +56,7 @@ pub struct Actor {
 
 impl Actor {
     pub fn email(&self) -> EmailAddress {
-        EmailAddress::stored(&self.user.email)
+        self.user.email.clone()
     }
 }
 

@@ -1,5 +1,6 @@
 //! Domain records. These are what the store keeps; `items` maps them to DynamoDB items.
 
+pub use crate::domain::email::EmailAddress;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -16,7 +17,7 @@ pub enum ProjectRole {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
     pub id: String,
-    pub email: String,
+    pub email: EmailAddress,
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
@@ -53,7 +54,7 @@ pub struct Suspension {
     pub reason: String,
     #[serde(default)]
     pub request: Option<String>,
-    pub by: String,
+    pub by: EmailAddress,
     pub at: Timestamp,
     /// The blocklist rules this suspension added, removed again on unsuspend.
     pub rules: Vec<RuleRef>,
@@ -70,14 +71,14 @@ pub struct RuleRef {
 /// Maps an email address (normalised) to its account.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EmailOwner {
-    pub email: String,
+    pub email: EmailAddress,
     pub user_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MagicLink {
     pub token_hash: String,
-    pub email: String,
+    pub email: EmailAddress,
     pub expires_at: Timestamp,
 }
 
@@ -107,7 +108,7 @@ impl Default for ProjectSettings {
 pub struct Project {
     pub key: String,
     pub name: String,
-    pub support_address: String,
+    pub support_address: EmailAddress,
     pub settings: ProjectSettings,
     /// The last request number handed out; the next request is `last_seq + 1`.
     pub last_seq: u64,
@@ -119,7 +120,7 @@ pub struct Project {
 pub struct ProjectMember {
     pub project: String,
     pub user_id: String,
-    pub email: String,
+    pub email: EmailAddress,
     pub role: ProjectRole,
     pub added_at: Timestamp,
 }
@@ -162,12 +163,12 @@ pub struct Request {
     pub fields: BTreeMap<String, String>,
     pub status: RequestStatus,
     pub reporter_id: String,
-    pub reporter_email: String,
+    pub reporter_email: EmailAddress,
     #[serde(default)]
     pub organization: Option<String>,
     /// Participants' addresses, for display, and their account ids, for access checks.
     #[serde(default)]
-    pub participants: Vec<String>,
+    pub participants: Vec<EmailAddress>,
     #[serde(default)]
     pub participant_ids: Vec<String>,
     /// Public comments: what customers see. Internal notes count apart, in `note_count`.
@@ -193,7 +194,7 @@ pub struct Comment {
     /// ULID: comments sort by it.
     pub id: String,
     pub author_id: String,
-    pub author_email: String,
+    pub author_email: EmailAddress,
     pub body: String,
     pub internal: bool,
     pub created_at: Timestamp,
@@ -219,7 +220,7 @@ pub struct Participant {
     /// The request's ULID: participations list in request order.
     pub request_id: String,
     pub user_id: String,
-    pub email: String,
+    pub email: EmailAddress,
     pub added_by: String,
     pub added_at: Timestamp,
 }
@@ -230,11 +231,11 @@ pub struct HistoryEntry {
     pub request_key: String,
     pub id: String,
     pub actor_id: String,
-    pub actor_email: String,
+    pub actor_email: EmailAddress,
     /// `participants_added`, `participants_removed`, ...
     pub action: String,
     #[serde(default)]
-    pub emails: Vec<String>,
+    pub emails: Vec<EmailAddress>,
     /// What else the change names (an organization id, ...).
     #[serde(default)]
     pub detail: Option<String>,
@@ -246,7 +247,7 @@ pub struct HistoryEntry {
 pub struct ProjectCustomer {
     pub project: String,
     pub user_id: String,
-    pub email: String,
+    pub email: EmailAddress,
     pub added_by: String,
     pub added_at: Timestamp,
 }
@@ -288,7 +289,7 @@ pub struct Organization {
 pub struct OrgMember {
     pub org_id: String,
     pub user_id: String,
-    pub email: String,
+    pub email: EmailAddress,
     pub added_at: Timestamp,
 }
 
@@ -299,7 +300,7 @@ pub struct AuditEntry {
     /// Sorts entries in time: a ULID, or a suspension's ULID and a step suffix.
     pub id: String,
     pub actor_id: String,
-    pub actor_email: String,
+    pub actor_email: EmailAddress,
     /// `suspended`, `note`, `rule_added`, `request_closed`, `sessions_ended`, `unsuspended`, `rule_removed`.
     pub action: String,
     #[serde(default)]
@@ -339,7 +340,7 @@ pub struct BlockRule {
     #[serde(default)]
     pub project: Option<String>,
     pub action: BlockAction,
-    pub created_by: String,
+    pub created_by: EmailAddress,
     pub created_at: Timestamp,
     /// The user whose suspension added it, if one did.
     #[serde(default)]
@@ -359,7 +360,7 @@ impl BlockRule {
 /// address, claimed in the same transaction that sets it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SupportAddress {
-    pub address: String,
+    pub address: EmailAddress,
     pub project: String,
 }
 

@@ -221,7 +221,7 @@ async fn mark_suspended(
 ) -> Result<User, ApiError> {
     let now = app.now();
     let id = new_ulid();
-    let pattern = target.email.clone();
+    let pattern = target.email.to_string();
     let read = app.store.get_many(&[block_pattern_key(&pattern)]).await?;
     let current = find_pattern(&read, &pattern);
     let scopes: Vec<Option<&str>> =

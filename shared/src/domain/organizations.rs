@@ -180,8 +180,8 @@ pub async fn sync_members(
     wanted.sort();
     wanted.dedup();
     let current = members(app, &org.id).await?;
-    for member in current.iter().filter(|m| !wanted.iter().any(|w| *w == m.email)) {
-        end_membership(app, &actor, &org, &EmailAddress::stored(&member.email)).await?;
+    for member in current.iter().filter(|m| !wanted.contains(&m.email)) {
+        end_membership(app, &actor, &org, &member.email).await?;
     }
     for email in wanted.iter().filter(|e| !current.iter().any(|m| **e == m.email)) {
         ensure_member(app, &actor, &org, email).await?;

@@ -74,18 +74,18 @@ fn owners(records: &[Record]) -> BTreeMap<String, String> {
     records
         .iter()
         .filter_map(|r| match r {
-            Record::EmailOwner(o) => Some((o.email.clone(), o.user_id.clone())),
+            Record::EmailOwner(o) => Some((o.email.to_string(), o.user_id.clone())),
             _ => None,
         })
         .collect()
 }
 
-fn customer_write(project: &str, user_id: &str, email: &str, added_by: &str, now: i64) -> Write {
+fn customer_write(project: &str, user_id: &str, email: &EmailAddress, added_by: &str, now: i64) -> Write {
     Write::Put {
         record: Record::ProjectCustomer(ProjectCustomer {
             project: project.to_string(),
             user_id: user_id.to_string(),
-            email: email.to_string(),
+            email: email.clone(),
             added_by: added_by.to_string(),
             added_at: now,
         }),
@@ -164,22 +164,22 @@ pub async fn share(
                     account.id
                 }
             };
-            writes.push(customer_write(&project.key, &user_id, email.as_str(), &user.id, now));
-            next.participants.push(email.to_string());
+            writes.push(customer_write(&project.key, &user_id, email, &user.id, now));
+            next.participants.push((*email).clone());
             next.participant_ids.push(user_id.clone());
             writes.push(Write::Put {
                 record: Record::Participant(Participant {
                     request_key: next.key.clone(),
                     request_id: next.id.clone(),
                     user_id,
-                    email: email.to_string(),
+                    email: (*email).clone(),
                     added_by: user.id.clone(),
                     added_at: now,
                 }),
                 condition: Condition::None,
             });
         }
-        let added = new.iter().map(|e| e.to_string()).collect();
+        let added = new.iter().map(|e| (*e).clone()).collect();
         writes.push(history_write(&next, user, "participants_added", added, None, now));
         next.version += 1;
         next.updated_at = now;
@@ -222,7 +222,7 @@ pub async fn unshare(app: &App, caller: &Caller, key: &str, raw_email: &str) -> 
                 condition: Condition::VersionIs(scope.request.version),
             },
             Write::Delete { key: participant_key(&next.key, &user_id), condition: Condition::None },
-            history_write(&next, scope.user(), "participants_removed", vec![email.to_string()], None, now),
+            history_write(&next, scope.user(), "participants_removed", vec![email.clone()], None, now),
         ];
         if let Commit::Done = guard.commit(app, writes).await? {
             return Ok((next, cap));

@@ -74,21 +74,21 @@ fn check_support_address(app: &App, user: &User, raw: &str) -> Result<EmailAddre
     Ok(address)
 }
 
-fn claim(address: &str, project: &str) -> Write {
+fn claim(address: &EmailAddress, project: &str) -> Write {
     Write::Put {
-        record: Record::SupportAddress(SupportAddress { address: address.to_string(), project: project.to_string() }),
+        record: Record::SupportAddress(SupportAddress { address: address.clone(), project: project.to_string() }),
         condition: Condition::NotExists,
     }
 }
 
-fn address_taken(address: &str) -> ApiError {
+fn address_taken(address: &EmailAddress) -> ApiError {
     ApiError::Conflict {
         code: "support_address_taken",
         message: format!("{address} is the support address of another project"),
     }
 }
 
-fn new_project(app: &App, key: String, name: String, support_address: String) -> Project {
+fn new_project(app: &App, key: String, name: String, support_address: EmailAddress) -> Project {
     Project {
         key,
         name,
@@ -107,7 +107,7 @@ pub async fn create_project(app: &App, caller: &Caller, input: Input<NewProject>
     check_project_key(&input.key)?;
     check_text("name", &input.name, 200, false, true)?;
     let support_address = match &input.support_address {
-        Some(address) => check_support_address(app, &actor.user, address)?.to_string(),
+        Some(address) => check_support_address(app, &actor.user, address)?,
         None => default_address(app, &input.key),
     };
     let project = new_project(app, input.key, input.name.trim().to_string(), support_address);
@@ -126,8 +126,9 @@ pub async fn create_project(app: &App, caller: &Caller, input: Input<NewProject>
     }
 }
 
-fn default_address(app: &App, key: &str) -> String {
-    format!("{}@{}", key.to_lowercase(), app.config.support_domain)
+fn default_address(app: &App, key: &str) -> EmailAddress {
+    // Project keys and the configured support domain make a valid address.
+    EmailAddress::stored(&format!("{}@{}", key.to_lowercase(), app.config.support_domain))
 }
 
 /// A project for its agents.
@@ -164,7 +165,7 @@ pub async fn update_project(
             next.name = name.trim().to_string();
         }
         if let Some(address) = &support_address {
-            next.support_address = address.to_string();
+            next.support_address = address.clone();
         }
         let s = &mut next.settings;
         s.org_sharing = patch.org_sharing.unwrap_or(s.org_sharing);

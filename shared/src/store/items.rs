@@ -20,8 +20,8 @@ impl ItemKey {
 pub fn user_key(user_id: &str) -> ItemKey {
     ItemKey::new(format!("USER#{user_id}"), "PROFILE")
 }
-pub fn email_key(email: &str) -> ItemKey {
-    ItemKey::new(format!("EMAIL#{email}"), "EMAIL")
+pub fn email_key(email: impl AsRef<str>) -> ItemKey {
+    ItemKey::new(format!("EMAIL#{}", email.as_ref()), "EMAIL")
 }
 pub fn magic_link_key(token_hash: &str) -> ItemKey {
     ItemKey::new(format!("MAGIC#{token_hash}"), "MAGIC")
@@ -89,8 +89,8 @@ pub fn blocklist_partition(project: Option<&str>) -> String {
 pub fn block_rule_key(project: Option<&str>, pattern: &str) -> ItemKey {
     ItemKey::new(blocklist_partition(project), pattern)
 }
-pub fn support_address_key(address: &str) -> ItemKey {
-    ItemKey::new(format!("SUPPORT#{address}"), "SUPPORT")
+pub fn support_address_key(address: impl AsRef<str>) -> ItemKey {
+    ItemKey::new(format!("SUPPORT#{}", address.as_ref()), "SUPPORT")
 }
 /// The project a request key belongs to: `HD-42` -> `HD`.
 pub fn project_of(request: &str) -> Option<&str> {
@@ -111,8 +111,8 @@ pub fn user_sessions_partition(user_id: &str) -> String {
     format!("SESSIONS#{user_id}")
 }
 /// The unused sign-in links of an address (a suspension voids them).
-pub fn magic_links_partition(email: &str) -> String {
-    format!("MAGICLINKS#{email}")
+pub fn magic_links_partition(email: impl AsRef<str>) -> String {
+    format!("MAGICLINKS#{}", email.as_ref())
 }
 /// The projects a user is a customer of (who may moderate them).
 pub fn customer_of_partition(user_id: &str) -> String {

@@ -23,7 +23,7 @@ fn sample_request() -> Request {
         fields: BTreeMap::from([("severity".into(), "high".into())]),
         status: RequestStatus::Open,
         reporter_id: "U1".into(),
-        reporter_email: "ann@example.com".into(),
+        reporter_email: EmailAddress::stored("ann@example.com"),
         organization: None,
         participants: vec![],
         participant_ids: vec![],
@@ -109,7 +109,7 @@ fn session_item_carries_ttl_and_user_index() {
 fn user_item_is_exactly_this() {
     let user = User {
         id: "U1".into(),
-        email: "ann@example.com".into(),
+        email: EmailAddress::stored("ann@example.com"),
         name: Some("Ann".into()),
         app_admin: false,
         project_roles: BTreeMap::from([("HD".into(), ProjectRole::Agent)]),
@@ -145,7 +145,7 @@ fn participant_item_is_exactly_this() {
         request_key: "HD-7".into(),
         request_id: "01J0000000000000000000000B".into(),
         user_id: "U2".into(),
-        email: "bob@example.com".into(),
+        email: EmailAddress::stored("bob@example.com"),
         added_by: "U1".into(),
         added_at: 9,
     };

@@ -87,7 +87,7 @@ pub(crate) fn history_write(
     request: &Request,
     actor: &User,
     action: &str,
-    emails: Vec<String>,
+    emails: Vec<crate::model::EmailAddress>,
     detail: Option<String>,
     at: i64,
 ) -> Write {
