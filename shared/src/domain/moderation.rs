@@ -77,18 +77,11 @@ pub(crate) fn audit(
 /// added to as a customer, or belong to an organization of.
 async fn customer_projects(app: &App, user: &User) -> Result<Vec<String>, ApiError> {
     let query = Query::partition(Index::Gsi1, customer_of_partition(&user.id), 1000);
-    let mut projects: Vec<String> = app
-        .store
-        .query(&query)
-        .await?
-        .records
-        .into_iter()
-        .filter_map(|r| match r {
-            Record::ProjectCustomer(c) => Some(c.project),
-            _ => None,
-        })
-        .chain(user.organizations.values().cloned())
-        .collect();
+    let mut projects = app.store.query(&query).await?.keep(|r| match r {
+        Record::ProjectCustomer(c) => Some(c.project),
+        _ => None,
+    });
+    projects.extend(user.organizations.values().cloned());
     projects.sort();
     projects.dedup();
     Ok(projects)
@@ -134,17 +127,11 @@ pub async fn add_note(
 
 pub async fn audit_trail(app: &App, caller: &Caller, user_id: &str) -> Result<Vec<AuditEntry>, ApiError> {
     load_target(app, caller, user_id).await?;
-    Ok(app
-        .store
-        .query(&Query::partition(Index::Table, audit_partition(user_id), 1000))
-        .await?
-        .records
-        .into_iter()
-        .filter_map(|r| match r {
-            Record::AuditEntry(a) => Some(a),
-            _ => None,
-        })
-        .collect())
+    let query = Query::partition(Index::Table, audit_partition(user_id), 1000);
+    Ok(app.store.query(&query).await?.keep(|r| match r {
+        Record::AuditEntry(a) => Some(a),
+        _ => None,
+    }))
 }
 
 /// Where a suspension may stop early: tests use it to simulate a crash between steps.

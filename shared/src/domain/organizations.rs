@@ -191,14 +191,10 @@ pub async fn sync_members(
 
 async fn members(app: &App, org_id: &str) -> Result<Vec<OrgMember>, ApiError> {
     let page = app.store.query(&Query::partition(Index::Table, org_partition(org_id), MAX_MEMBERS + 1)).await?;
-    Ok(page
-        .records
-        .into_iter()
-        .filter_map(|r| match r {
-            Record::OrgMember(m) => Some(m),
-            _ => None,
-        })
-        .collect())
+    Ok(page.keep(|r| match r {
+        Record::OrgMember(m) => Some(m),
+        _ => None,
+    }))
 }
 
 /// Sets (Some) or removes (None) the organization of a request: agents only. The same value

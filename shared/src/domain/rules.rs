@@ -96,17 +96,10 @@ pub async fn list_rules(app: &App, caller: &Caller, project: Option<&str>) -> Re
     may_manage_rules(&actor.user, project)?;
     project.map(check_project_key).transpose()?;
     let query = Query::partition(Index::Table, blocklist_partition(project), MAX_RULES_LISTED);
-    Ok(app
-        .store
-        .query(&query)
-        .await?
-        .records
-        .into_iter()
-        .filter_map(|r| match r {
-            Record::BlockRule(b) => Some(b),
-            _ => None,
-        })
-        .collect())
+    Ok(app.store.query(&query).await?.keep(|r| match r {
+        Record::BlockRule(b) => Some(b),
+        _ => None,
+    }))
 }
 
 /// Adds or removes (`action` None) a rule of the caller's scope, audited in the actor's trail.

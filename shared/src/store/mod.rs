@@ -95,6 +95,13 @@ pub struct Counter {
     pub expires_at: Timestamp,
 }
 
+impl Page {
+    /// The records `pick` keeps, in order (a partition holds several kinds).
+    pub fn keep<T>(self, pick: impl FnMut(Record) -> Option<T>) -> Vec<T> {
+        self.records.into_iter().filter_map(pick).collect()
+    }
+}
+
 impl Query {
     /// The first `limit` items of one partition, oldest first (small partitions: audit trails,
     /// blocklist, organization members).
