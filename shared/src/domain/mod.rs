@@ -19,6 +19,8 @@ pub mod projects;
 pub mod requests;
 pub mod retry;
 pub mod rules;
+#[cfg(test)]
+mod rules_tests;
 
 /// A body as the channel read it: the value, or why it could not be read.
 pub type Input<T> = Result<T, crate::error::ApiError>;

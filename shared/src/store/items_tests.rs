@@ -205,3 +205,42 @@ fn key_formats() {
     assert_eq!(rate_key("magic", "a@b.c", 7).pk, "RATE#magic#a@b.c#7");
     assert_eq!(queue_status_partition("HD", RequestStatus::Closed), "QUEUE#HD#closed");
 }
+
+#[test]
+fn magic_link_item_expires_and_is_found_by_its_address() {
+    let link = MagicLink { token_hash: "cd34".into(), email: EmailAddress::stored("ann@example.com"), expires_at: 900 };
+    let item = to_item(&Record::MagicLink(link.clone()));
+    let expected: HashMap<String, AV> = HashMap::from([
+        ("type".into(), s("MagicLink")),
+        ("pk".into(), s("MAGIC#cd34")),
+        ("sk".into(), s("MAGIC")),
+        ("gsi1pk".into(), s("MAGICLINKS#ann@example.com")),
+        ("gsi1sk".into(), s("cd34")),
+        ("ttl".into(), n(900)),
+        ("token_hash".into(), s("cd34")),
+        ("email".into(), s("ann@example.com")),
+        ("expires_at".into(), n(900)),
+    ]);
+    assert_eq!(item, expected);
+    assert_eq!(from_item(item).unwrap(), Record::MagicLink(link));
+}
+
+#[test]
+fn block_pattern_item_holds_every_scope() {
+    let pattern = BlockPattern {
+        pattern: "*@spam.example".into(),
+        rules: BTreeMap::from([("*".into(), BlockAction::Reject), ("HD".into(), BlockAction::Suspend)]),
+        version: 2,
+    };
+    let item = to_item(&Record::BlockPattern(pattern.clone()));
+    let expected: HashMap<String, AV> = HashMap::from([
+        ("type".into(), s("BlockPattern")),
+        ("pk".into(), s("BLOCK#*@spam.example")),
+        ("sk".into(), s("RULES")),
+        ("pattern".into(), s("*@spam.example")),
+        ("rules".into(), AV::M(HashMap::from([("*".into(), s("reject")), ("HD".into(), s("suspend"))]))),
+        ("version".into(), n(2)),
+    ]);
+    assert_eq!(item, expected);
+    assert_eq!(from_item(item).unwrap(), Record::BlockPattern(pattern));
+}

@@ -1,0 +1,200 @@
+//! The rules that guard access, each checked on the in-memory store where a one-line slip
+//! (the kind a mutation tool makes) would let something through: `cargo test -p
+//! helpdesk-shared` needs no server to catch them.
+
+use crate::domain::caller::Caller;
+use crate::domain::idempotency::IdempotencyKey;
+use crate::model::{ProjectRole, Request};
+use crate::organizations::{self, MemberInput, NewOrganization};
+use crate::participants::{self, ShareInput};
+use crate::projects::{self, ProjectPatch};
+use crate::requests::{self, NewComment, NewRequest};
+use crate::testing::Desk;
+use crate::{auth, moderation, rules, ApiError};
+
+async fn organization(desk: &Desk, agent: &Caller, project: &str, name: &str) -> String {
+    let input = NewOrganization { name: name.into(), external: None };
+    organizations::create_organization(&desk.app, agent, project, Ok(input)).await.unwrap().id
+}
+
+async fn join(desk: &Desk, agent: &Caller, org: &str, email: &str) {
+    organizations::add_member(&desk.app, agent, org, Ok(MemberInput { email: email.into() })).await.unwrap();
+}
+
+async fn sharing_on(desk: &Desk, project: &str) {
+    let patch = ProjectPatch { org_sharing: Some(true), ..Default::default() };
+    projects::update_project(&desk.app, &desk.admin, project, Ok(patch)).await.unwrap();
+}
+
+fn new_request(summary: &str) -> NewRequest {
+    NewRequest { summary: summary.into(), description: String::new(), form: None, fields: Default::default() }
+}
+
+fn key(k: &str) -> Result<Option<IdempotencyKey>, ApiError> {
+    IdempotencyKey::from_header(Some(k.as_bytes()))
+}
+
+async fn create(
+    desk: &Desk,
+    caller: &Caller,
+    project: &str,
+    summary: &str,
+    k: &str,
+) -> Result<(Request, bool), ApiError> {
+    let made = requests::create_request(&desk.app, caller, project, Ok(new_request(summary)), key(k)).await?;
+    Ok((made.0 .1, made.1))
+}
+
+#[tokio::test]
+async fn a_customer_sees_through_the_requests_own_organization_only() {
+    let desk = Desk::new().await;
+    desk.project("HD").await;
+    sharing_on(&desk, "HD").await;
+    let (o1, o2) =
+        (organization(&desk, &desk.admin, "HD", "One").await, organization(&desk, &desk.admin, "HD", "Two").await);
+    let ann = desk.sign_in("ann@example.com").await;
+    let cy = desk.sign_in("cy@example.com").await;
+    join(&desk, &desk.admin, &o2, "cy@example.com").await;
+    let request = desk.raise(&ann, "HD", "ann's").await;
+    organizations::set_request_organization(&desk.app, &desk.admin, &request.key, Ok(Some(o1.clone()))).await.unwrap();
+    // A member of another organization of the same project sees nothing.
+    assert_eq!(requests::get_request(&desk.app, &cy, &request.key).await.unwrap_err(), ApiError::NotFound("request"));
+    join(&desk, &desk.admin, &o1, "cy@example.com").await;
+    assert!(requests::get_request(&desk.app, &cy, &request.key).await.is_ok());
+}
+
+#[tokio::test]
+async fn an_organization_of_another_project_is_never_set_on_a_request() {
+    let desk = Desk::new().await;
+    desk.project("HD").await;
+    desk.project("OT").await;
+    let foreign = organization(&desk, &desk.admin, "OT", "Elsewhere").await;
+    let ann = desk.sign_in("ann@example.com").await;
+    let request = desk.raise(&ann, "HD", "ann's").await;
+    let err = organizations::set_request_organization(&desk.app, &desk.admin, &request.key, Ok(Some(foreign)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_organization");
+}
+
+#[tokio::test]
+async fn the_automatic_organization_counts_the_projects_own_memberships_only() {
+    let desk = Desk::new().await;
+    desk.project("HD").await;
+    desk.project("OT").await;
+    let hd = organization(&desk, &desk.admin, "HD", "Here").await;
+    let ot = organization(&desk, &desk.admin, "OT", "There").await;
+    join(&desk, &desk.admin, &hd, "ann@example.com").await;
+    join(&desk, &desk.admin, &ot, "ann@example.com").await;
+    let ann = desk.sign_in("ann@example.com").await;
+    assert_eq!(desk.raise(&ann, "HD", "one").await.organization, Some(hd));
+    // Two organizations in the project: no automatic choice.
+    let second = organization(&desk, &desk.admin, "HD", "Also here").await;
+    join(&desk, &desk.admin, &second, "ann@example.com").await;
+    let ann = desk.sign_in("ann@example.com").await;
+    assert_eq!(desk.raise(&ann, "HD", "two").await.organization, None);
+}
+
+#[tokio::test]
+async fn idempotency_keys_are_per_user_per_project_and_expire() {
+    let desk = Desk::new().await;
+    desk.project("HD").await;
+    desk.project("OT").await;
+    let ann = desk.sign_in("ann@example.com").await;
+    let bob = desk.sign_in("bob@example.com").await;
+    let (first, replayed) = create(&desk, &ann, "HD", "x", "k").await.unwrap();
+    assert!(!replayed);
+    let (again, replayed) = create(&desk, &ann, "HD", "x", "k").await.unwrap();
+    assert!(replayed && again.key == first.key);
+    // Another user's key is theirs: a new request, never ann's.
+    let (bobs, replayed) = create(&desk, &bob, "HD", "x", "k").await.unwrap();
+    assert!(!replayed && bobs.key != first.key && bobs.reporter_email.as_str() == "bob@example.com");
+    // The same body on another project is another call.
+    assert_eq!(create(&desk, &ann, "OT", "x", "k").await.unwrap_err().code(), "idempotency_key_reused");
+    // After 24 hours the key is free again.
+    desk.app.clock.advance(crate::domain::idempotency::TTL_SECS + 1);
+    let ann = desk.sign_in("ann@example.com").await;
+    let (later, replayed) = create(&desk, &ann, "HD", "x", "k").await.unwrap();
+    assert!(!replayed && later.key != first.key);
+}
+
+#[tokio::test]
+async fn a_comments_key_is_bound_to_its_request() {
+    let desk = Desk::new().await;
+    desk.project("HD").await;
+    let ann = desk.sign_in("ann@example.com").await;
+    let (one, two) = (desk.raise(&ann, "HD", "one").await, desk.raise(&ann, "HD", "two").await);
+    let hi = || Ok(NewComment { body: "hi".into(), internal: false });
+    requests::add_comment(&desk.app, &ann, &one.key, hi(), key("c")).await.unwrap();
+    let err = requests::add_comment(&desk.app, &ann, &two.key, hi(), key("c")).await.unwrap_err();
+    assert_eq!(err.code(), "idempotency_key_reused");
+}
+
+#[tokio::test]
+async fn the_participant_cap_counts_new_addresses_and_binds_agents_too() {
+    let desk = Desk::new().await;
+    desk.project("HD").await;
+    let agent = desk.staff("agent@example.com", "HD", ProjectRole::Agent).await;
+    let project = projects::get_project(&desk.app, &desk.admin, "HD").await.unwrap();
+    assert_eq!(project.settings.participant_cap, 20);
+    let patch = ProjectPatch { participant_cap: Some(2), ..Default::default() };
+    projects::update_project(&desk.app, &desk.admin, "HD", Ok(patch)).await.unwrap();
+    let ann = desk.sign_in("ann@example.com").await;
+    for email in ["bob@example.com", "cy@example.com", "dee@example.com"] {
+        desk.sign_in(email).await;
+    }
+    let request = desk.raise(&ann, "HD", "shared").await;
+    let input = |emails: &[&str]| Ok(ShareInput { emails: emails.iter().map(|e| e.to_string()).collect() });
+    participants::share(&desk.app, &ann, &request.key, input(&["bob@example.com"])).await.unwrap();
+    // One new address, one already sharing: within the cap of 2.
+    let both = input(&["bob@example.com", "cy@example.com"]);
+    let (shared, _) = participants::share(&desk.app, &ann, &request.key, both).await.unwrap();
+    assert_eq!(shared.participants.len(), 2);
+    let err = participants::share(&desk.app, &agent, &request.key, input(&["dee@example.com"])).await.unwrap_err();
+    assert_eq!(err.code(), "participant_cap");
+}
+
+#[tokio::test]
+async fn a_share_checks_every_address_against_the_blocklist() {
+    let desk = Desk::new().await;
+    desk.project("HD").await;
+    let ann = desk.sign_in("ann@example.com").await;
+    desk.sign_in("bob@example.com").await;
+    desk.sign_in("mal@example.com").await;
+    let rule = rules::RuleInput { rule: "reject:mal@example.com".into() };
+    rules::add_rule(&desk.app, &desk.admin, None, Ok(rule)).await.unwrap();
+    let request = desk.raise(&ann, "HD", "shared").await;
+    let before = desk.store.len();
+    let input = ShareInput { emails: vec!["bob@example.com".into(), "mal@example.com".into()] };
+    let err = participants::share(&desk.app, &ann, &request.key, Ok(input)).await.unwrap_err();
+    assert_eq!(err.code(), "blocked");
+    assert_eq!(desk.store.len(), before, "nothing written");
+}
+
+#[tokio::test]
+async fn a_suspension_ends_every_session_and_never_claims_a_rule_it_did_not_add() {
+    let desk = Desk::new().await;
+    desk.project("HD").await;
+    // More sessions than one delete batch holds.
+    let mut sessions = vec![];
+    for i in 0..95 {
+        if i % auth::MAGIC_LINK_LIMIT == 0 {
+            desk.app.clock.advance(auth::MAGIC_LINK_WINDOW_SECS);
+        }
+        sessions.push(desk.sign_in("mal@example.com").await);
+    }
+    let mal = auth::me(&desk.app, &sessions[0]).await.unwrap();
+    desk.raise(&sessions[0], "HD", "spam").await;
+    let rule = rules::RuleInput { rule: "reject:mal@example.com".into() };
+    rules::add_rule(&desk.app, &desk.admin, None, Ok(rule)).await.unwrap();
+    let input = moderation::SuspendInput { reason: "spam".into(), request: None };
+    let outcome = moderation::suspend(&desk.app, &desk.admin, &mal.id, Ok(input), None).await.unwrap();
+    assert_eq!(outcome.sessions_ended, 95);
+    assert!(outcome.user.suspension.as_ref().unwrap().rules.is_empty(), "the rule was there before");
+    for session in &sessions {
+        assert_eq!(auth::me(&desk.app, session).await.unwrap_err(), ApiError::Unauthorized);
+    }
+    moderation::unsuspend(&desk.app, &desk.admin, &mal.id).await.unwrap();
+    let left = rules::list_rules(&desk.app, &desk.admin, None).await.unwrap();
+    assert_eq!(left.iter().map(|r| r.text()).collect::<Vec<_>>(), ["reject:mal@example.com"]);
+}
