@@ -216,6 +216,21 @@ mod tests {
     }
 
     #[test]
+    fn only_admins_moderate_and_support_addresses_stay_in_the_domain() {
+        let agent = user("g", &[("HD", ProjectRole::Agent)], false);
+        assert!(require_moderator(&agent).is_err());
+        assert!(require_moderator(&user("lead", &[("HD", ProjectRole::Admin)], false)).is_ok());
+        assert!(require_moderator(&user("a", &[], true)).is_ok());
+        let inside = EmailAddress::parse("help@desk.example").unwrap();
+        let outside = EmailAddress::parse("help@gmail.com").unwrap();
+        let lead = user("lead", &[("HD", ProjectRole::Admin)], false);
+        assert!(may_set_support_address(&lead, &inside, "desk.example").is_ok());
+        let refused = may_set_support_address(&lead, &outside, "desk.example").unwrap_err();
+        assert_eq!(refused.code(), "invalid_support_address");
+        assert!(may_set_support_address(&user("a", &[], true), &outside, "desk.example").is_ok());
+    }
+
+    #[test]
     fn rule_scopes() {
         let lead = user("lead", &[("OT", ProjectRole::Admin)], false);
         assert!(may_manage_rules(&lead, Some("OT")).is_ok());

@@ -265,5 +265,25 @@ mod tests {
         assert_eq!(Guard::new(&a, None).judge(&other, 1), Judged::NotGuard);
         let mut strict = Guard::new(&a, Some("HD"));
         assert_eq!(strict.judge(&err, 2), Judged::Blocked(blocked_error(&a)));
+        // Checks right after the first write: the second check's failure counts too.
+        let late = StoreError::ConditionFailed {
+            failed: vec![2],
+            old: vec![None, None, Some(pattern("*@spam.example", &[("*", BlockAction::Reject)]))],
+        };
+        assert_eq!(Guard::new(&a, None).judge(&late, 1), Judged::Blocked(blocked_error(&a)));
+    }
+
+    #[test]
+    fn a_projects_rules_bind_its_customers_not_its_staff() {
+        let customer = crate::auth::new_user(&email("a@spam.example"), 0);
+        let mut agent = customer.clone();
+        agent.project_roles.insert("HD".into(), crate::model::ProjectRole::Agent);
+        let err = StoreError::ConditionFailed {
+            failed: vec![1],
+            old: vec![None, Some(pattern("a@spam.example", &[("HD", BlockAction::Reject)]))],
+        };
+        let actor = |user: &crate::model::User| Actor { user: user.clone(), session_hash: None };
+        assert!(matches!(Guard::for_actor(&actor(&customer), "HD").judge(&err, 1), Judged::Blocked(_)));
+        assert_eq!(Guard::for_actor(&actor(&agent), "HD").judge(&err, 1), Judged::Passed { held: false });
     }
 }

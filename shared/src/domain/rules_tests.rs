@@ -61,6 +61,34 @@ async fn a_customer_sees_through_the_requests_own_organization_only() {
     assert_eq!(requests::get_request(&desk.app, &cy, &request.key).await.unwrap_err(), ApiError::NotFound("request"));
     join(&desk, &desk.admin, &o1, "cy@example.com").await;
     assert!(requests::get_request(&desk.app, &cy, &request.key).await.is_ok());
+    // Seeing it through the organization lets cy reply, not close or share it.
+    let reply = Ok(NewComment { body: "me too".into(), internal: false });
+    requests::add_comment(&desk.app, &cy, &request.key, reply, Ok(None)).await.unwrap();
+    let closed = requests::set_status(&desk.app, &cy, &request.key, crate::model::RequestStatus::Closed).await;
+    assert_eq!(closed.unwrap_err().code(), "forbidden");
+    let share = Ok(ShareInput { emails: vec!["admin@example.com".into()] });
+    assert_eq!(participants::share(&desk.app, &cy, &request.key, share).await.unwrap_err().code(), "forbidden");
+}
+
+#[tokio::test]
+async fn customers_never_see_a_hold_in_the_history() {
+    let desk = Desk::new().await;
+    desk.project("HD").await;
+    let rule = rules::RuleInput { rule: "suspend:held@example.com".into() };
+    rules::add_rule(&desk.app, &desk.admin, None, Ok(rule)).await.unwrap();
+    let held = desk.sign_in("held@example.com").await;
+    desk.sign_in("bob@example.com").await;
+    let request = desk.raise(&held, "HD", "review me").await;
+    assert!(request.held);
+    requests::release(&desk.app, &desk.admin, &request.key).await.unwrap();
+    let share = Ok(ShareInput { emails: vec!["bob@example.com".into()] });
+    participants::share(&desk.app, &held, &request.key, share).await.unwrap();
+    let actions =
+        |detail: &requests::RequestDetail| detail.history.iter().map(|h| h.action.clone()).collect::<Vec<_>>();
+    let seen_by_customer = requests::get_request(&desk.app, &held, &request.key).await.unwrap();
+    assert_eq!(actions(&seen_by_customer), ["participants_added"]);
+    let seen_by_agent = requests::get_request(&desk.app, &desk.admin, &request.key).await.unwrap();
+    assert_eq!(actions(&seen_by_agent), ["released", "participants_added"]);
 }
 
 #[tokio::test]
@@ -111,8 +139,11 @@ async fn idempotency_keys_are_per_user_per_project_and_expire() {
     assert!(!replayed && bobs.key != first.key && bobs.reporter_email.as_str() == "bob@example.com");
     // The same body on another project is another call.
     assert_eq!(create(&desk, &ann, "OT", "x", "k").await.unwrap_err().code(), "idempotency_key_reused");
-    // After 24 hours the key is free again.
-    desk.app.clock.advance(crate::domain::idempotency::TTL_SECS + 1);
+    // A day long: still the same call after 23 hours, a new one after 24.
+    desk.app.clock.advance(23 * 3600);
+    let ann = desk.sign_in("ann@example.com").await;
+    assert!(create(&desk, &ann, "HD", "x", "k").await.unwrap().1, "replayed after 23 hours");
+    desk.app.clock.advance(3600 + 1);
     let ann = desk.sign_in("ann@example.com").await;
     let (later, replayed) = create(&desk, &ann, "HD", "x", "k").await.unwrap();
     assert!(!replayed && later.key != first.key);
