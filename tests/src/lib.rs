@@ -24,8 +24,23 @@ pub struct Harness {
 }
 
 impl Drop for Harness {
+    /// Stops the gateway and deletes the test's table, so hundreds of runs never pile up
+    /// tables in one DynamoDB Local. The test's own runtime may be ending: the delete gets a
+    /// thread, a runtime and a client of its own.
     fn drop(&mut self) {
         self.server.abort();
+        let table = self.table.clone();
+        let deleted = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async {
+                let client = aws_sdk_dynamodb::Client::new(&sdk_config(&required_env("HELPDESK_TEST_DYNAMODB")).await);
+                client.delete_table().table_name(&table).send().await.ok()
+            })
+        })
+        .join();
+        if !matches!(deleted, Ok(Some(_))) {
+            eprintln!("test table {} was not deleted", self.table);
+        }
     }
 }
 

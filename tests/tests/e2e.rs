@@ -365,3 +365,13 @@ async fn a_retried_reply_with_the_same_idempotency_key_makes_one_comment() {
     assert_eq!(detail.body["comment_count"], 2);
     assert_eq!(detail.body["comments"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_finished_test_leaves_no_table_behind() {
+    let h = Harness::start().await;
+    let (table, client) = (h.table.clone(), h.store.client().clone());
+    assert!(client.describe_table().table_name(&table).send().await.is_ok());
+    drop(h);
+    let gone = client.describe_table().table_name(&table).send().await.unwrap_err();
+    assert!(gone.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()), "{gone:?}");
+}
