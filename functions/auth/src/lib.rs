@@ -33,8 +33,9 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
         // Anonymous by design: the body is all there is to check.
         ("POST", "/auth/magic-link") => {
             let body: MagicLinkBody = http::parse_json(req)?;
-            auth::request_magic_link(app, &body.email).await?;
-            Ok(Reply::accepted(json!({"status": "if this address can sign in, a link is on its way"})))
+            let outcome = auth::request_magic_link(app, &body.email).await?;
+            Ok(Reply::accepted(json!({"status": "if this address can sign in, a link is on its way"}))
+                .with_outcome(outcome.as_str()))
         }
         ("POST", "/auth/session") => {
             let body: SessionBody = http::parse_json(req)?;

@@ -19,19 +19,39 @@ pub const SESSION_TTL_SECS: i64 = 30 * 24 * 3600;
 pub const MAGIC_LINK_LIMIT: u32 = 5;
 pub const MAGIC_LINK_WINDOW_SECS: i64 = 15 * 60;
 
+/// What became of a request for a sign-in link. The caller is told the same in every case;
+/// the request's log line says which (never for whom).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkOutcome {
+    Sent,
+    RateLimited,
+    /// A `reject:` rule matches the address, or its account is suspended.
+    Refused,
+    MailFailed,
+}
+
+impl LinkOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkOutcome::Sent => "sent",
+            LinkOutcome::RateLimited => "rate_limited",
+            LinkOutcome::Refused => "refused",
+            LinkOutcome::MailFailed => "mail_failed",
+        }
+    }
+}
+
 /// What decides whether an address may sign in: its account and the app-wide rules matching
-/// it, in one BatchGet; then the account itself.
+/// it, in one BatchGet; then the account itself. None: refused.
 async fn sign_in_allowed(app: &App, email: &EmailAddress) -> Result<Option<Option<User>>, ApiError> {
     let mut keys = blocklist::pattern_keys(email);
     keys.push(email_key(email.as_str()));
     let records = app.store.get_many(&keys).await?;
     if blocklist::verdict(email, None, &records) == Some(crate::model::BlockAction::Reject) {
-        tracing::info!("sign-in refused: blocklist");
         return Ok(None);
     }
     let user = owner_account(app, &records).await?;
     if user.as_ref().is_some_and(|u| u.suspended) {
-        tracing::info!("sign-in refused: suspended");
         return Ok(None);
     }
     Ok(Some(user))
@@ -39,7 +59,7 @@ async fn sign_in_allowed(app: &App, email: &EmailAddress) -> Result<Option<Optio
 
 /// Emails a single-use sign-in link. Answers the same whether or not the address has an
 /// account, and says nothing when the address is over its rate limit, rejected or suspended.
-pub async fn request_magic_link(app: &App, raw_email: &str) -> Result<(), ApiError> {
+pub async fn request_magic_link(app: &App, raw_email: &str) -> Result<LinkOutcome, ApiError> {
     let email = EmailAddress::parse(raw_email)?;
     let now = app.now();
     let window = now / MAGIC_LINK_WINDOW_SECS;
@@ -49,12 +69,10 @@ pub async fn request_magic_link(app: &App, raw_email: &str) -> Result<(), ApiErr
         expires_at: (window + 1) * MAGIC_LINK_WINDOW_SECS,
     };
     if !app.store.bump(&counter).await? {
-        // The address is personal data: log that the limit hit, not for whom.
-        tracing::warn!("magic link rate limit reached");
-        return Ok(());
+        return Ok(LinkOutcome::RateLimited);
     }
     if sign_in_allowed(app, &email).await?.is_none() {
-        return Ok(());
+        return Ok(LinkOutcome::Refused);
     }
     let token = new_secret();
     let link =
@@ -69,10 +87,13 @@ pub async fn request_magic_link(app: &App, raw_email: &str) -> Result<(), ApiErr
         ),
     };
     // The answer is 202 either way: a failed send must not reveal anything to the caller.
-    if let Err(err) = app.mailer.send(email_out).await {
-        tracing::error!(error = %err, "magic link email not sent");
+    match app.mailer.send(email_out).await {
+        Ok(()) => Ok(LinkOutcome::Sent),
+        Err(err) => {
+            tracing::error!(error = %err, "magic link email not sent");
+            Ok(LinkOutcome::MailFailed)
+        }
     }
-    Ok(())
 }
 
 /// Trades a magic-link token for a session. The link is consumed in the same transaction
@@ -231,8 +252,9 @@ mod tests {
     #[tokio::test]
     async fn rate_limit_stops_emails_but_not_the_answer() {
         let (app, outbox, _) = memory_app();
-        for _ in 0..(MAGIC_LINK_LIMIT + 3) {
-            request_magic_link(&app, "ann@example.com").await.unwrap();
+        for i in 0..(MAGIC_LINK_LIMIT + 3) {
+            let expected = if i < MAGIC_LINK_LIMIT { LinkOutcome::Sent } else { LinkOutcome::RateLimited };
+            assert_eq!(request_magic_link(&app, "ann@example.com").await.unwrap(), expected);
         }
         assert_eq!(outbox.sent().len(), MAGIC_LINK_LIMIT as usize);
         app.clock.advance(MAGIC_LINK_WINDOW_SECS);

@@ -18,6 +18,9 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub struct Reply {
     pub status: u16,
     pub body: ReplyBody,
+    /// What happened, for the request's one log line when the status does not say it (a
+    /// 202 that sent a link, or did not because of a rate limit).
+    pub outcome: Option<&'static str>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -31,22 +34,26 @@ pub enum ReplyBody {
 
 impl Reply {
     pub fn ok(body: Value) -> Self {
-        Reply { status: 200, body: ReplyBody::Json(body) }
+        Reply { status: 200, body: ReplyBody::Json(body), outcome: None }
     }
     pub fn created(body: Value) -> Self {
-        Reply { status: 201, body: ReplyBody::Json(body) }
+        Reply { status: 201, body: ReplyBody::Json(body), outcome: None }
     }
     pub fn accepted(body: Value) -> Self {
-        Reply { status: 202, body: ReplyBody::Json(body) }
+        Reply { status: 202, body: ReplyBody::Json(body), outcome: None }
     }
     pub fn no_content() -> Self {
-        Reply { status: 204, body: ReplyBody::Empty }
+        Reply { status: 204, body: ReplyBody::Empty, outcome: None }
     }
     pub fn html(status: u16, page: String) -> Self {
-        Reply { status, body: ReplyBody::Html(page) }
+        Reply { status, body: ReplyBody::Html(page), outcome: None }
     }
     pub fn see_other(location: impl Into<String>) -> Self {
-        Reply { status: 303, body: ReplyBody::Redirect(location.into()) }
+        Reply { status: 303, body: ReplyBody::Redirect(location.into()), outcome: None }
+    }
+    pub fn with_outcome(mut self, outcome: &'static str) -> Self {
+        self.outcome = Some(outcome);
+        self
     }
     /// The JSON body, for tests and the gateway's helpers.
     pub fn json(&self) -> Option<&Value> {
@@ -149,7 +156,8 @@ pub fn finish(function: &str, req: &Request, started: Instant, result: Result<Re
     let (method, path) = (req.method().as_str(), req.uri().path());
     match result {
         Ok(reply) => {
-            tracing::info!(function, method, path, status = reply.status, elapsed_ms, "request");
+            let outcome = reply.outcome.unwrap_or("ok");
+            tracing::info!(function, method, path, status = reply.status, outcome, elapsed_ms, "request");
             response(reply.status, reply.body)
         }
         Err(err) => {
