@@ -2,6 +2,7 @@
 //! a free port, all per test. `scripts/test.sh` starts the servers and sets
 //! HELPDESK_TEST_DYNAMODB and HELPDESK_TEST_MOTO to their URLs.
 
+pub mod events;
 pub mod fault;
 pub mod recording;
 
@@ -140,6 +141,24 @@ impl Harness {
 
     pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
         self.call_raw(method, path, token, body.map(|b| b.to_string()), &[]).await
+    }
+
+    /// A setup call: it must succeed (2xx), or the test stops here, not at a later 403/404
+    /// that would pass for the wrong reason.
+    #[track_caller]
+    pub fn ok<'a>(
+        &'a self,
+        method: &'a str,
+        path: &'a str,
+        token: Option<&'a str>,
+        body: Option<Value>,
+    ) -> impl std::future::Future<Output = Answer> + 'a {
+        let caller = std::panic::Location::caller();
+        async move {
+            let answer = self.call(method, path, token, body).await;
+            assert!((200..300).contains(&answer.status), "setup {method} {path} at {caller}: {answer:?}");
+            answer
+        }
     }
 
     pub async fn call_raw(

@@ -15,7 +15,7 @@ async fn every_function_policy_allows_exactly_what_it_calls() {
     let (h, observed) = Harness::start_recording().await;
     let admin = h.admin_with_project("HD").await;
     let (ann_email, bob_email, agent_email) = (h.email("ann"), h.email("bob"), h.email("agent"));
-    h.call("POST", "/projects/HD/agents", Some(&admin), Some(json!({"email": agent_email, "role": "agent"}))).await;
+    h.ok("POST", "/projects/HD/agents", Some(&admin), Some(json!({"email": agent_email, "role": "agent"}))).await;
     let ann = h.sign_in(&ann_email).await;
     let bob = h.sign_in(&bob_email).await;
     let ann_id = h.call("GET", "/me", Some(&ann), None).await.body["id"].as_str().unwrap().to_string();

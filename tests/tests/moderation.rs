@@ -33,7 +33,7 @@ async fn one_suspend_does_every_step_and_a_retry_duplicates_nothing() {
     for i in 0..3 {
         assert_eq!(raise(&h, &mal, &format!("phish {i}")).await.status, 201);
     }
-    h.call("POST", "/requests/HD-3/close", Some(&mal), None).await;
+    h.ok("POST", "/requests/HD-3/close", Some(&mal), None).await;
 
     let body = json!({"reason": "phishing links in HD-1", "request": "HD-1"});
     let done = h.call("POST", &format!("/users/{id}/suspend"), Some(&admin), Some(body.clone())).await;
@@ -120,8 +120,8 @@ async fn only_admins_suspend_and_project_admins_cannot_suspend_app_admins() {
     let admin = h.admin_with_project("HD").await;
     let admin_id = user_id(&h, &admin).await;
     let (agent_email, lead_email) = (h.email("agent"), h.email("lead"));
-    h.call("POST", "/projects/HD/agents", Some(&admin), Some(json!({"email": agent_email, "role": "agent"}))).await;
-    h.call("POST", "/projects/HD/agents", Some(&admin), Some(json!({"email": lead_email, "role": "admin"}))).await;
+    h.ok("POST", "/projects/HD/agents", Some(&admin), Some(json!({"email": agent_email, "role": "agent"}))).await;
+    h.ok("POST", "/projects/HD/agents", Some(&admin), Some(json!({"email": lead_email, "role": "admin"}))).await;
     let agent = h.sign_in(&agent_email).await;
     let lead = h.sign_in(&lead_email).await;
     let ann = h.sign_in(&h.email("ann")).await;
@@ -216,7 +216,7 @@ async fn unsuspend_lifts_the_suspension_and_its_rule_but_not_the_closes() {
     let ann = h.sign_in(&ann_email).await;
     let id = user_id(&h, &ann).await;
     raise(&h, &ann, "one").await;
-    h.call("POST", &format!("/users/{id}/suspend"), Some(&admin), Some(json!({"reason": "mistake"}))).await;
+    h.ok("POST", &format!("/users/{id}/suspend"), Some(&admin), Some(json!({"reason": "mistake"}))).await;
     let lifted = h.call("POST", &format!("/users/{id}/unsuspend"), Some(&admin), None).await;
     assert_eq!((lifted.status, &lifted.body["suspended"]), (200, &Value::Bool(false)));
     assert!(rules(&h.call("GET", "/blocklist", Some(&admin), None).await).is_empty());

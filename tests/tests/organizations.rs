@@ -38,7 +38,8 @@ async fn what_cy_sees(h: &Harness, cy: &str, key: &str) -> (u16, bool, u16) {
     let get = h.call("GET", &format!("/requests/{key}"), Some(cy), None).await.status;
     let mut listed = false;
     let mut path = "/requests?view=all&limit=100".to_string();
-    loop {
+    for page in 0.. {
+        assert!(page < 100, "paging never ends");
         let page = h.call("GET", &path, Some(cy), None).await;
         listed |= keys(&page).contains(&key.to_string());
         match page.body["next_cursor"].as_str() {
@@ -118,7 +119,7 @@ async fn hiding_takes_effect_at_once_and_undoing_shows_again() {
     assert_eq!((removed.status, &removed.body["organization"]), (200, &serde_json::Value::Null));
     assert_eq!(h.call("GET", &format!("/requests/{key}"), Some(&cy), None).await.status, 404);
     assert!(keys(&h.call("GET", &org_view, Some(&cy), None).await).is_empty());
-    h.call("PUT", &format!("/requests/{key}/organization"), Some(&admin), Some(json!({"organization_id": org}))).await;
+    h.ok("PUT", &format!("/requests/{key}/organization"), Some(&admin), Some(json!({"organization_id": org}))).await;
     assert_eq!(h.call("GET", &format!("/requests/{key}"), Some(&cy), None).await.status, 200);
 
     set_sharing(&h, &admin, false).await;
@@ -162,7 +163,7 @@ async fn the_visibility_checklist_answers_item_by_item() {
     let cy = h.sign_in(&cy_email).await;
     let org = new_org(&h, &admin, "Acme").await;
     let key = raise(&h, &ann, "check me").await.body["key"].as_str().unwrap().to_string();
-    h.call("PUT", &format!("/requests/{key}/organization"), Some(&admin), Some(json!({"organization_id": org}))).await;
+    h.ok("PUT", &format!("/requests/{key}/organization"), Some(&admin), Some(json!({"organization_id": org}))).await;
     let path = format!("/requests/{key}/visibility?email={cy_email}");
     let hidden = h.call("GET", &path, Some(&admin), None).await;
     assert_eq!(hidden.status, 200, "{hidden:?}");
@@ -199,7 +200,7 @@ async fn externally_managed_organizations_refuse_manual_changes_and_take_the_syn
     let h = Harness::start().await;
     let admin = h.admin_with_project("HD").await;
     let agent_email = h.email("agent");
-    h.call("POST", "/projects/HD/agents", Some(&admin), Some(json!({"email": agent_email, "role": "agent"}))).await;
+    h.ok("POST", "/projects/HD/agents", Some(&admin), Some(json!({"email": agent_email, "role": "agent"}))).await;
     let agent = h.sign_in(&agent_email).await;
     let external = json!({"name": "US Gov", "external": {"source": "Salesforce", "contact": "am@example.com"}});
     assert_eq!(h.call("POST", "/projects/HD/organizations", Some(&agent), Some(external.clone())).await.status, 403);
@@ -285,7 +286,8 @@ async fn paging_120_requests_across_own_participating_and_organization_views() {
     let mut seen = vec![];
     let mut path = "/requests?view=all&limit=25".to_string();
     let mut pages = 0;
-    loop {
+    for page in 0.. {
+        assert!(page < 100, "paging never ends");
         let page = h.call("GET", &path, Some(&dee), None).await;
         assert_eq!(page.status, 200, "{page:?}");
         pages += 1;

@@ -1,0 +1,30 @@
+//! API Gateway events from `events/` (the files `cargo lambda invoke` uses), with their
+//! placeholders filled, and a handler's answer to one.
+
+use helpdesk::App;
+use lambda_http::{Body, Request};
+use serde_json::Value;
+
+pub fn event(name: &str, fill: &[(&str, &str)]) -> Request {
+    let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    for (placeholder, value) in fill {
+        text = text.replace(placeholder, value);
+    }
+    lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{name} is an API Gateway HTTP event: {e}"))
+}
+
+pub async fn invoke(
+    handler: impl AsyncFnOnce(&App, Request) -> lambda_http::Response<Body>,
+    app: &App,
+    req: Request,
+) -> (u16, Value) {
+    let res = handler(app, req).await;
+    let status = res.status().as_u16();
+    let body = match res.body() {
+        Body::Text(t) => serde_json::from_str(t).unwrap(),
+        Body::Empty => Value::Null,
+        other => panic!("unexpected body {other:?}"),
+    };
+    (status, body)
+}
