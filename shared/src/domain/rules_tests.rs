@@ -229,3 +229,58 @@ async fn a_suspension_ends_every_session_and_never_claims_a_rule_it_did_not_add(
     let left = rules::list_rules(&desk.app, &desk.admin, None).await.unwrap();
     assert_eq!(left.iter().map(|r| r.text()).collect::<Vec<_>>(), ["reject:mal@example.com"]);
 }
+
+#[tokio::test]
+async fn a_suspension_closes_exactly_the_open_requests_and_audits_each_step() {
+    let desk = Desk::new().await;
+    desk.project("HD").await;
+    let mal = desk.sign_in("mal@example.com").await;
+    let mut keys = vec![];
+    for i in 0..3 {
+        keys.push(desk.raise(&mal, "HD", &format!("spam {i}")).await.key);
+    }
+    requests::set_status(&desk.app, &mal, &keys[2], crate::model::RequestStatus::Closed).await.unwrap();
+    let user = auth::me(&desk.app, &mal).await.unwrap();
+    for bad in ["x".repeat(33), "HD-1\u{0}".into(), "not a key".into()] {
+        let input = moderation::SuspendInput { reason: "r".into(), request: Some(bad.clone()) };
+        let err = moderation::suspend(&desk.app, &desk.admin, &user.id, Ok(input), None).await.unwrap_err();
+        assert_eq!(err.code(), "invalid_field", "{bad:?}");
+    }
+    let input = moderation::SuspendInput { reason: "phishing".into(), request: Some(keys[0].clone()) };
+    let outcome = moderation::suspend(&desk.app, &desk.admin, &user.id, Ok(input), None).await.unwrap();
+    let mut closed = outcome.closed.clone();
+    closed.sort();
+    assert_eq!(closed, [keys[0].clone(), keys[1].clone()], "the open ones, once each");
+    assert_eq!((outcome.user.version, outcome.sessions_ended), (user.version + 1, 1));
+    for key in &keys {
+        let request = requests::get_request(&desk.app, &desk.admin, key).await.unwrap().request;
+        assert_eq!(request.status, crate::model::RequestStatus::Closed);
+    }
+    let trail = moderation::audit_trail(&desk.app, &desk.admin, &user.id).await.unwrap();
+    let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["suspended", "note", "rule_added", "request_closed", "request_closed", "sessions_ended"]);
+    assert_eq!(trail[1].request.as_deref(), Some(keys[0].as_str()));
+    let lifted = moderation::unsuspend(&desk.app, &desk.admin, &user.id).await.unwrap();
+    assert_eq!((lifted.suspended, lifted.version), (false, outcome.user.version + 1));
+    assert!(rules::list_rules(&desk.app, &desk.admin, None).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn project_admins_moderate_by_the_customer_records_and_unknown_ids_are_404() {
+    let desk = Desk::new().await;
+    desk.project("HD").await;
+    desk.project("OT").await;
+    let lead = desk.staff("lead@example.com", "OT", ProjectRole::Admin).await;
+    let dee = desk.sign_in("dee@example.com").await;
+    let dee_id = auth::me(&desk.app, &dee).await.unwrap().id;
+    // A customer of nothing yet: not the lead's to moderate.
+    let early = moderation::audit_trail(&desk.app, &lead, &dee_id).await.unwrap_err();
+    assert_eq!(early.code(), "forbidden");
+    desk.raise(&dee, "OT", "hello").await;
+    assert!(moderation::audit_trail(&desk.app, &lead, &dee_id).await.is_ok());
+    let unknown = moderation::audit_trail(&desk.app, &lead, "NOBODY").await.unwrap_err();
+    assert_eq!(unknown, ApiError::NotFound("user"));
+    let customer = desk.sign_in("cy@example.com").await;
+    let err = moderation::audit_trail(&desk.app, &customer, "NOBODY").await.unwrap_err();
+    assert_eq!(err.code(), "forbidden");
+}
