@@ -2,7 +2,7 @@
 //! request, externally managed organizations, and the visibility checklist.
 
 use crate::domain::access::{
-    can_view, is_agent, is_party, may_create_account, org_shared, require_agent, require_app_admin, Viewer,
+    can_view, is_agent, may_create_account, org_shared, require_agent, require_app_admin, Viewer,
 };
 use crate::domain::auth::{find_user_by_email, owner_account};
 use crate::domain::blocklist::{Commit, Guard};
@@ -279,7 +279,6 @@ pub async fn visibility(app: &App, caller: &Caller, key: &str, email: Input<Stri
         Some(_) if participant => "the customer is a participant",
         Some(c) if is_agent(c, &request.project) => "the address belongs to an agent of the project",
         Some(c) if org_shared(c, request, sharing) => "shared through the customer's organization",
-        Some(c) if is_party(c, request) => "the customer is a participant",
         Some(_) => "not the reporter, not a participant, and not shared with an organization they belong to",
     };
     let checks = vec![

@@ -142,12 +142,9 @@ async fn change_rule(
         }
         let change = [(project, (!remove).then_some(action))];
         let mut writes = rule_writes(current, &pattern, &change, &actor.user, None, now);
-        let (what, text) = if remove { ("rule_removed", rule.text()) } else { ("rule_added", rule.text()) };
-        let scoped = match project {
-            Some(p) => format!("{text} (project {p})"),
-            None => text,
-        };
-        writes.push(audit(&actor.user.id, new_ulid(), &actor.user, what, Some(scoped), None, now));
+        let what = if remove { "rule_removed" } else { "rule_added" };
+        let text = scoped(rule.text(), project);
+        writes.push(audit(&actor.user.id, new_ulid(), &actor.user, what, Some(text), None, now));
         match app.store.transact(writes).await {
             Ok(()) => return Ok(rule),
             Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => {
@@ -180,8 +177,12 @@ pub async fn remove_rule(
 
 /// The text of a rule a suspension added, for its audit entries.
 pub fn ref_text(rule: &RuleRef) -> String {
-    let text = rule_text(BlockAction::Reject, &rule.pattern);
-    match &rule.project {
+    scoped(rule_text(BlockAction::Reject, &rule.pattern), rule.project.as_deref())
+}
+
+/// A rule's text with its scope, as audit entries and suspensions show it.
+fn scoped(text: String, project: Option<&str>) -> String {
+    match project {
         Some(p) => format!("{text} (project {p})"),
         None => text,
     }
