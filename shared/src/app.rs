@@ -79,11 +79,13 @@ pub struct App {
     pub mailer: Arc<dyn Mailer>,
     pub config: Config,
     pub clock: Clock,
+    /// The signing keys, read from the table on first use and kept for the process.
+    pub signing_keys: Arc<std::sync::RwLock<Option<crate::model::SigningKeys>>>,
 }
 
 impl App {
     pub fn new(store: Arc<dyn Store>, mailer: Arc<dyn Mailer>, config: Config) -> Self {
-        App { store, mailer, config, clock: Clock::System }
+        App { store, mailer, config, clock: Clock::System, signing_keys: Default::default() }
     }
 
     pub fn now(&self) -> Timestamp {

@@ -3,7 +3,8 @@
 
 use crate::domain::email::EmailAddress;
 use crate::error::ApiError;
-use crate::model::{BlockRule, Comment, HistoryEntry, ManagedDomains, ProjectRole, Request, User};
+use crate::domain::public_links::PublicLink;
+use crate::model::{BlockRule, Comment, HistoryEntry, ManagedDomains, Project, ProjectRole, Request, User};
 
 /// An agent of a project: any role in it, or an app admin.
 pub fn is_agent(user: &User, project: &str) -> bool {
@@ -101,6 +102,21 @@ pub fn require_internal_allowed(viewer: Viewer) -> Result<(), ApiError> {
         Viewer::Agent => Ok(()),
         Viewer::Customer => Err(ApiError::forbidden("only agents can write internal notes")),
     }
+}
+
+/// A public link shows its request while all hold: the project offers the public portal, the
+/// link has not expired, no revocation came after it was minted, and its recipient is still
+/// the reporter or a participant, with an account in good standing under the same address.
+/// Whoever holds it reads as a customer, whatever the recipient's roles.
+pub fn may_use_public_link(link: &PublicLink, user: &User, request: &Request, project: &Project, now: i64) -> bool {
+    project.settings.portal_public
+        && link.expires_at > now
+        && link.request == request.key
+        && link.generation == request.public_link_generation
+        && link.user_id == user.id
+        && link.email == user.email
+        && !user.suspended
+        && is_party(user, request)
 }
 
 /// Seed 001: accounts in a managed domain are made by app admins only, by any route.

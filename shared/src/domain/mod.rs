@@ -16,9 +16,11 @@ pub mod moderation;
 pub mod organizations;
 pub mod participants;
 pub mod projects;
+pub mod public_links;
 pub mod requests;
 pub mod retry;
 pub mod rules;
+pub mod signing;
 #[cfg(test)]
 mod rules_tests;
 

@@ -96,11 +96,30 @@ pub struct ProjectSettings {
     pub portal_private: bool,
     pub portal_public: bool,
     pub participant_cap: u32,
+    /// How long a public link is valid, in days.
+    #[serde(default = "default_public_link_days")]
+    pub public_link_days: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+pub const DEFAULT_PUBLIC_LINK_DAYS: u32 = 30;
+
+fn default_public_link_days() -> u32 {
+    DEFAULT_PUBLIC_LINK_DAYS
 }
 
 impl Default for ProjectSettings {
     fn default() -> Self {
-        ProjectSettings { org_sharing: false, portal_private: true, portal_public: true, participant_cap: 20 }
+        ProjectSettings {
+            org_sharing: false,
+            portal_private: true,
+            portal_public: true,
+            participant_cap: 20,
+            public_link_days: DEFAULT_PUBLIC_LINK_DAYS,
+        }
     }
 }
 
@@ -182,6 +201,10 @@ pub struct Request {
     /// until an agent releases it.
     #[serde(default)]
     pub held: bool,
+    /// Public links carry the generation they were minted in; revoking bumps it, so every
+    /// earlier link stops working at once.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub public_link_generation: u32,
     pub created_at: Timestamp,
     /// The last change customers can see (never an internal note).
     pub updated_at: Timestamp,
@@ -364,6 +387,23 @@ pub struct SupportAddress {
     pub project: String,
 }
 
+/// The keys that sign public links and reply addresses, by key id. New tokens use
+/// `current`; older keys still verify until they are retired (see `domain::signing`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SigningKeys {
+    pub current: String,
+    /// Key id -> base64url secret (256 bits).
+    pub keys: BTreeMap<String, String>,
+    pub version: u64,
+}
+
+/// A public link that took too many wrong addresses: it shows nothing any more.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkLock {
+    pub token_hash: String,
+    pub expires_at: Timestamp,
+}
+
 /// Every kind of record the table holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
@@ -387,4 +427,6 @@ pub enum Record {
     BlockRule(BlockRule),
     BlockPattern(BlockPattern),
     SupportAddress(SupportAddress),
+    SigningKeys(SigningKeys),
+    LinkLock(LinkLock),
 }

@@ -99,6 +99,17 @@ pub fn project_of(request: &str) -> Option<&str> {
 }
 
 /// A fixed-window counter: `scope` names what is limited, `window` the window's number.
+/// The one item holding the signing keys. Other functions' policies deny reading it.
+pub const SIGNING_KEYS_PK: &str = "SIGNKEYS";
+
+pub fn signing_keys_key() -> ItemKey {
+    ItemKey::new(SIGNING_KEYS_PK.to_string(), "SIGNKEYS")
+}
+
+pub fn link_lock_key(token_hash: &str) -> ItemKey {
+    ItemKey::new(format!("LINKLOCK#{token_hash}"), "LINKLOCK")
+}
+
 pub fn rate_key(scope: &str, subject: &str, window: i64) -> ItemKey {
     ItemKey::new(format!("RATE#{scope}#{subject}#{window}"), "RATE")
 }
@@ -213,6 +224,8 @@ impl Record {
             Record::BlockPattern(b) => with(block_pattern_key(&b.pattern)),
             Record::SupportAddress(a) => with(support_address_key(&a.address)),
             Record::OrgMember(m) => with(org_member_key(&m.org_id, &m.user_id)),
+            Record::SigningKeys(_) => with(signing_keys_key()),
+            Record::LinkLock(l) => IndexKeys { ttl: Some(l.expires_at), ..with(link_lock_key(&l.token_hash)) },
         }
     }
 
@@ -227,6 +240,7 @@ impl Record {
             Record::Project(p) => Some(p.version),
             Record::Request(r) => Some(r.version),
             Record::BlockPattern(b) => Some(b.version),
+            Record::SigningKeys(k) => Some(k.version),
             _ => None,
         }
     }
@@ -237,6 +251,7 @@ impl Record {
             Record::MagicLink(m) => Some(m.expires_at),
             Record::Session(s) => Some(s.expires_at),
             Record::Idempotency(i) => Some(i.expires_at),
+            Record::LinkLock(l) => Some(l.expires_at),
             _ => None,
         }
     }

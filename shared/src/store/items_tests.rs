@@ -31,6 +31,7 @@ fn sample_request() -> Request {
         note_count: 0,
         noted_at: None,
         held: false,
+        public_link_generation: 0,
         created_at: 1_700_000_000,
         updated_at: 1_700_000_000,
         version: 1,

@@ -107,6 +107,7 @@ pub async fn create_request(
             note_count: 0,
             noted_at: None,
             held,
+            public_link_generation: 0,
             created_at: now,
             updated_at: now,
             version: 1,

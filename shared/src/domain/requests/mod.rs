@@ -10,6 +10,7 @@ pub use change::{add_comment, release, set_status};
 pub use create::create_request;
 pub use lists::{list_for_customer, list_queue};
 pub use read::get_request;
+pub(crate) use read::read_thread;
 
 use crate::domain::access::Viewer;
 use crate::domain::blocklist::{Commit, Guard};

@@ -1,7 +1,7 @@
 //! Reading one request with its thread and history.
 
 use super::RequestDetail;
-use crate::domain::access::{may_read_comment, may_read_history, viewer};
+use crate::domain::access::{may_read_comment, may_read_history, viewer, Viewer};
 use crate::domain::caller::{resolve, visible, Caller};
 use crate::error::ApiError;
 use crate::items::{project_key, project_of, request_partition};
@@ -13,11 +13,25 @@ use crate::App;
 /// Comments read with a request; more than this is not a support conversation any more.
 const MAX_COMMENTS_READ: usize = 1000;
 
-/// A request with its comments and history: one Query of its partition, in parallel with the
-/// session check; nothing read is returned unless the caller is signed in and may see it.
-pub async fn get_request(app: &App, caller: &Caller, key: &str) -> Result<RequestDetail, ApiError> {
-    caller.require_claim()?;
-    let project = project_of(key).ok_or(ApiError::NotFound("request"))?;
+/// A request's partition as stored: the request, its comments and history, oldest first.
+pub(crate) struct Thread {
+    pub request: Option<crate::model::Request>,
+    pub comments: Vec<crate::model::Comment>,
+    pub history: Vec<crate::model::HistoryEntry>,
+}
+
+impl Thread {
+    /// The thread as `viewer` may read it.
+    pub fn seen_by(self, viewer: Viewer, request: crate::model::Request) -> RequestDetail {
+        let Thread { mut comments, mut history, .. } = self;
+        comments.retain(|c| may_read_comment(viewer, c));
+        history.retain(|h| may_read_history(viewer, h));
+        RequestDetail { viewer, request, comments, history }
+    }
+}
+
+/// One Query of the request's partition.
+pub(crate) async fn read_thread(app: &App, key: &str) -> Result<Thread, ApiError> {
     let query = Query {
         index: Index::Table,
         pk: request_partition(key),
@@ -27,14 +41,7 @@ pub async fn get_request(app: &App, caller: &Caller, key: &str) -> Result<Reques
         after: None,
         status: None,
     };
-    let project_keys = [project_key(project)];
-    let (auth, page) = tokio::join!(resolve(app, caller, &project_keys), app.store.query(&query));
-    let (actor, extra) = auth?;
-    let page = page?;
-    let project = extra.into_iter().find_map(|r| match r {
-        Record::Project(p) => Some(p),
-        _ => None,
-    });
+    let page = app.store.query(&query).await?;
     let (mut request, mut comments, mut history) = (None, vec![], vec![]);
     for record in page.records {
         match record {
@@ -44,11 +51,25 @@ pub async fn get_request(app: &App, caller: &Caller, key: &str) -> Result<Reques
             _ => {}
         }
     }
-    let (request, _) = visible(&actor, request, project)?;
-    let viewer = viewer(&actor.user, &request);
-    comments.retain(|c| may_read_comment(viewer, c));
-    history.retain(|h| may_read_history(viewer, h));
     comments.reverse();
     history.reverse();
-    Ok(RequestDetail { viewer, request, comments, history })
+    Ok(Thread { request, comments, history })
+}
+
+/// A request with its comments and history: one Query of its partition, in parallel with the
+/// session check; nothing read is returned unless the caller is signed in and may see it.
+pub async fn get_request(app: &App, caller: &Caller, key: &str) -> Result<RequestDetail, ApiError> {
+    caller.require_claim()?;
+    let project = project_of(key).ok_or(ApiError::NotFound("request"))?;
+    let project_keys = [project_key(project)];
+    let (auth, thread) = tokio::join!(resolve(app, caller, &project_keys), read_thread(app, key));
+    let (actor, extra) = auth?;
+    let mut thread = thread?;
+    let project = extra.into_iter().find_map(|r| match r {
+        Record::Project(p) => Some(p),
+        _ => None,
+    });
+    let (request, _) = visible(&actor, thread.request.take(), project)?;
+    let viewer = viewer(&actor.user, &request);
+    Ok(thread.seen_by(viewer, request))
 }

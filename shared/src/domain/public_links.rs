@@ -1,0 +1,281 @@
+//! Public links (seed 003): a signed, expiring link per request and recipient that shows the
+//! request without signing in, closes it, and takes a reply once the holder types the address
+//! the link was sent to. Agents mint and revoke them; `access::may_use_public_link` decides
+//! whether one still works.
+
+use crate::domain::access::{may_use_public_link, require_agent, Viewer};
+use crate::domain::caller::{load_request, Caller};
+use crate::domain::email::EmailAddress;
+use crate::domain::requests::{self, history_write, read_thread, update_request, NewComment, RequestDetail, Seen};
+use crate::domain::{signing, Input};
+use crate::error::ApiError;
+use crate::items::{link_lock_key, project_key, project_of, rate_key, user_key};
+use crate::model::{Comment, LinkLock, Project, Record, Request, RequestStatus, User};
+use crate::store::{Condition, Counter, Write};
+use crate::text::sha256_hex;
+use crate::App;
+use serde::Deserialize;
+
+const PURPOSE: &str = "public-link";
+/// Wrong addresses a link takes before it stops working.
+pub const MAX_WRONG_EMAILS: u32 = 5;
+const DAY: i64 = 24 * 3600;
+
+/// What a public link says, once its signature is checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicLink {
+    pub request: String,
+    pub user_id: String,
+    pub email: EmailAddress,
+    pub expires_at: i64,
+    pub generation: u32,
+}
+
+impl PublicLink {
+    fn payload(&self) -> String {
+        format!("{}\n{}\n{}\n{}\n{}", self.request, self.user_id, self.email, self.expires_at, self.generation)
+    }
+
+    fn parse(payload: &str) -> Option<PublicLink> {
+        let mut parts = payload.split('\n');
+        let link = PublicLink {
+            request: parts.next()?.to_string(),
+            user_id: parts.next()?.to_string(),
+            email: EmailAddress::stored(parts.next()?),
+            expires_at: parts.next()?.parse().ok()?,
+            generation: parts.next()?.parse().ok()?,
+        };
+        parts.next().is_none().then_some(link)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MintInput {
+    /// Recipients among the reporter and participants; all of them when absent.
+    #[serde(default)]
+    pub emails: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MintedLink {
+    pub email: EmailAddress,
+    pub token: String,
+    pub expires_at: i64,
+}
+
+/// The reporter and the participants, with their account ids.
+fn recipients(request: &Request) -> Vec<(String, EmailAddress)> {
+    let mut all = vec![(request.reporter_id.clone(), request.reporter_email.clone())];
+    all.extend(request.participant_ids.iter().cloned().zip(request.participants.iter().cloned()));
+    all
+}
+
+/// Signs a link for each recipient (no write: a link is its signature).
+pub(crate) async fn mint_for(
+    app: &App,
+    request: &Request,
+    project: &Project,
+    to: Vec<(String, EmailAddress)>,
+) -> Result<Vec<MintedLink>, ApiError> {
+    let expires_at = app.now() + i64::from(project.settings.public_link_days) * DAY;
+    let mut links = Vec::with_capacity(to.len());
+    for (user_id, email) in to {
+        let link = PublicLink {
+            request: request.key.clone(),
+            user_id,
+            email: email.clone(),
+            expires_at,
+            generation: request.public_link_generation,
+        };
+        links.push(MintedLink { email, token: signing::sign(app, PURPOSE, &link.payload()).await?, expires_at });
+    }
+    Ok(links)
+}
+
+/// Mints public links of a request (agents), for the recipients asked for or all of them.
+pub async fn mint(app: &App, caller: &Caller, key: &str, input: Input<MintInput>) -> Result<Vec<MintedLink>, ApiError> {
+    let scope = load_request(app, caller, key, &[]).await?;
+    require_agent(scope.user(), &scope.project.key)?;
+    let input = input?;
+    if !scope.project.settings.portal_public {
+        return Err(ApiError::Conflict {
+            code: "public_portal_off",
+            message: "this project's public portal is off: turn portal.public on first".into(),
+        });
+    }
+    let all = recipients(&scope.request);
+    let chosen = match input.emails {
+        None => all,
+        Some(emails) => {
+            if emails.is_empty() || emails.len() > 100 {
+                return Err(ApiError::invalid("invalid_field", "emails must list 1 to 100 addresses"));
+            }
+            let mut chosen = Vec::new();
+            for raw in emails {
+                let email = EmailAddress::parse(&raw)?;
+                let found = all.iter().find(|(_, e)| *e == email).cloned().ok_or_else(|| {
+                    ApiError::invalid("not_a_party", format!("{email} is not the reporter or a participant"))
+                })?;
+                if !chosen.contains(&found) {
+                    chosen.push(found);
+                }
+            }
+            chosen
+        }
+    };
+    mint_for(app, &scope.request, &scope.project, chosen).await
+}
+
+/// Revokes every public link of a request minted so far (agents). Safe to retry: a second
+/// revocation only moves the generation again.
+pub async fn revoke(app: &App, caller: &Caller, key: &str) -> Result<Request, ApiError> {
+    let scope = load_request(app, caller, key, &[]).await?;
+    require_agent(scope.user(), &scope.project.key)?;
+    let history = history_write(&scope.request, scope.user(), "public_links_revoked", vec![], None, app.now());
+    let bump = |r: &mut Request| r.public_link_generation += 1;
+    update_request(app, &scope.actor, scope.request, Seen::AgentsOnly, bump, || vec![history.clone()]).await
+}
+
+/// A request as a public link shows it: always as a customer sees it.
+#[derive(Debug)]
+pub struct PublicPage {
+    pub link: PublicLink,
+    pub project: Project,
+    pub detail: RequestDetail,
+    recipient: User,
+    token_hash: String,
+}
+
+/// Opens a public link: its request, project and public thread. Anything that is not a live
+/// link of this deployment is the same 404.
+pub async fn open(app: &App, token: &str) -> Result<PublicPage, ApiError> {
+    let not_found = ApiError::NotFound("page");
+    let link = signing::verify(app, PURPOSE, token).await?.as_deref().and_then(PublicLink::parse);
+    let Some(link) = link else { return Err(not_found) };
+    let project = project_of(&link.request).ok_or(ApiError::NotFound("page"))?.to_string();
+    let token_hash = sha256_hex(token);
+    let keys = [project_key(&project), user_key(&link.user_id), link_lock_key(&token_hash)];
+    let (records, thread) = tokio::join!(app.store.get_many(&keys), read_thread(app, &link.request));
+    let (mut thread, now) = (thread?, app.now());
+    let (mut project, mut user, mut locked) = (None, None, false);
+    for record in records? {
+        match record {
+            Record::Project(p) => project = Some(p),
+            Record::User(u) => user = Some(u),
+            Record::LinkLock(l) => locked = l.expires_at > now,
+            _ => {}
+        }
+    }
+    let (Some(project), Some(user), Some(request), false) = (project, user, thread.request.take(), locked) else {
+        return Err(not_found);
+    };
+    if !may_use_public_link(&link, &user, &request, &project, now) {
+        return Err(not_found);
+    }
+    Ok(PublicPage { link, project, detail: thread.seen_by(Viewer::Customer, request), recipient: user, token_hash })
+}
+
+/// Closes the request of a public link, as its recipient.
+pub async fn close(app: &App, token: &str) -> Result<Request, ApiError> {
+    let page = open(app, token).await?;
+    let caller = Caller::Sender(Box::new(page.recipient));
+    Ok(requests::set_status(app, &caller, &page.link.request, RequestStatus::Closed).await?.1)
+}
+
+/// Replies through a public link once the holder typed the address it was sent to. A wrong
+/// address is refused (403 `wrong_email`) and counts; after `MAX_WRONG_EMAILS` the link
+/// stops working. The reply is the recipient's, under the same rules as theirs (blocklist).
+pub async fn reply(app: &App, token: &str, typed_email: &str, body: Input<String>) -> Result<Comment, ApiError> {
+    let page = open(app, token).await?;
+    if EmailAddress::parse(typed_email).ok().as_ref() != Some(&page.link.email) {
+        let counter = Counter {
+            key: rate_key("linkmiss", &page.token_hash, 0),
+            limit: MAX_WRONG_EMAILS - 1,
+            expires_at: page.link.expires_at,
+        };
+        if !app.store.bump(&counter).await? {
+            let lock = LinkLock { token_hash: page.token_hash.clone(), expires_at: page.link.expires_at };
+            app.store.transact(vec![Write::Put { record: Record::LinkLock(lock), condition: Condition::None }]).await?;
+        }
+        return Err(ApiError::Refused {
+            code: "wrong_email",
+            message: "that is not the address this link was sent to".into(),
+        });
+    }
+    let caller = Caller::Sender(Box::new(page.recipient));
+    let comment = body.map(|body| NewComment { body, internal: false });
+    Ok(requests::add_comment(app, &caller, &page.link.request, comment, Ok(None)).await?.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::Desk;
+
+    async fn desk_with_request() -> (Desk, Caller, Caller, String) {
+        let desk = Desk::new().await;
+        desk.project("HD").await;
+        let agent = desk.staff("agent@example.com", "HD", crate::model::ProjectRole::Agent).await;
+        let ann = desk.sign_in("ann@example.com").await;
+        let key = desk.raise(&ann, "HD", "printer").await.key;
+        (desk, agent, ann, key)
+    }
+
+    #[tokio::test]
+    async fn a_link_shows_the_public_thread_and_takes_a_reply_from_the_right_address() {
+        let (desk, agent, _, key) = desk_with_request().await;
+        let app = &desk.app;
+        requests::add_comment(app, &agent, &key, Ok(NewComment { body: "note".into(), internal: true }), Ok(None))
+            .await
+            .unwrap();
+        let links = mint(app, &agent, &key, Ok(MintInput::default())).await.unwrap();
+        assert_eq!(links.len(), 1);
+        let token = &links[0].token;
+        let page = open(app, token).await.unwrap();
+        assert_eq!(page.detail.viewer, Viewer::Customer);
+        assert!(page.detail.comments.is_empty(), "internal notes never show");
+        assert_eq!(reply(app, token, "eve@example.com", Ok("hi".into())).await.unwrap_err().code(), "wrong_email");
+        let comment = reply(app, token, " ANN@example.com", Ok("thanks".into())).await.unwrap();
+        assert_eq!(comment.author_email.as_str(), "ann@example.com");
+        assert_eq!(open(app, token).await.unwrap().detail.comments.len(), 1);
+        assert_eq!(close(app, token).await.unwrap().status, RequestStatus::Closed);
+    }
+
+    #[tokio::test]
+    async fn revoked_expired_altered_locked_or_portal_off_links_are_the_same_404() {
+        let (desk, agent, ann, key) = desk_with_request().await;
+        let app = &desk.app;
+        let token = mint(app, &agent, &key, Ok(MintInput::default())).await.unwrap().remove(0).token;
+        let mut altered = token.clone();
+        altered.insert(altered.len() - 2, 'x');
+        assert_eq!(open(app, &altered).await.unwrap_err(), ApiError::NotFound("page"));
+        // Customers cannot mint or revoke.
+        assert_eq!(mint(app, &ann, &key, Ok(MintInput::default())).await.unwrap_err().status(), 403);
+        assert_eq!(revoke(app, &ann, &key).await.unwrap_err().status(), 403);
+        revoke(app, &agent, &key).await.unwrap();
+        assert_eq!(open(app, &token).await.unwrap_err(), ApiError::NotFound("page"));
+
+        let token = mint(app, &agent, &key, Ok(MintInput::default())).await.unwrap().remove(0).token;
+        for _ in 0..MAX_WRONG_EMAILS {
+            assert_eq!(reply(app, &token, "eve@example.com", Ok("x".into())).await.unwrap_err().code(), "wrong_email");
+        }
+        assert_eq!(open(app, &token).await.unwrap_err(), ApiError::NotFound("page"), "locked");
+
+        let token = mint(app, &agent, &key, Ok(MintInput::default())).await.unwrap().remove(0).token;
+        app.clock.advance(30 * DAY + 1);
+        assert_eq!(open(app, &token).await.unwrap_err(), ApiError::NotFound("page"), "expired");
+    }
+
+    #[tokio::test]
+    async fn links_go_only_to_parties_and_only_while_they_are() {
+        let (desk, agent, _, key) = desk_with_request().await;
+        let app = &desk.app;
+        let wrong = MintInput { emails: Some(vec!["eve@example.com".into()]) };
+        assert_eq!(mint(app, &agent, &key, Ok(wrong)).await.unwrap_err().code(), "not_a_party");
+        let link = mint(app, &agent, &key, Ok(MintInput::default())).await.unwrap().remove(0);
+        let parsed = PublicLink::parse(&signing::verify(app, PURPOSE, &link.token).await.unwrap().unwrap()).unwrap();
+        assert_eq!((parsed.request.as_str(), parsed.email.as_str()), (key.as_str(), "ann@example.com"));
+        assert_eq!(PublicLink::parse(&format!("{}\nextra", parsed.payload())), None);
+    }
+}

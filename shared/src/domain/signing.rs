@@ -1,0 +1,212 @@
+//! Signed tokens (public links; reply addresses later): HMAC-SHA256 with a key that lives in
+//! one table item, never in the template, the environment or the code.
+//!
+//! The key is made on first use (a conditional put, so concurrent cold starts agree on one)
+//! and kept per process. Every token names its key id, so a rotation (`rotate`, run by
+//! `helpdesk-admin rotate-signing-key`) makes new tokens with a new key while tokens signed
+//! with older keys keep verifying until those keys are retired. A token with an unknown key
+//! id makes the process read the keys again once, so a rotation reaches warm functions too.
+
+use crate::error::ApiError;
+use crate::items::signing_keys_key;
+use crate::model::{Record, SigningKeys};
+use crate::store::{Condition, StoreError, Write};
+use crate::App;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::collections::BTreeMap;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Longest token accepted for verification; anything longer is not ours.
+pub const MAX_TOKEN_LEN: usize = 1024;
+
+fn new_key_id(existing: &BTreeMap<String, String>) -> String {
+    (1..).map(|n| format!("k{n}")).find(|id| !existing.contains_key(id)).expect("an unused key id")
+}
+
+fn fresh_keys() -> SigningKeys {
+    let id = new_key_id(&BTreeMap::new());
+    SigningKeys { current: id.clone(), keys: BTreeMap::from([(id, crate::text::new_secret())]), version: 1 }
+}
+
+async fn read_keys(app: &App) -> Result<Option<SigningKeys>, ApiError> {
+    Ok(match app.store.get(&signing_keys_key()).await? {
+        Some(Record::SigningKeys(keys)) => Some(keys),
+        _ => None,
+    })
+}
+
+/// The keys from the table, creating them on the deployment's first use.
+async fn load_or_create(app: &App) -> Result<SigningKeys, ApiError> {
+    if let Some(keys) = read_keys(app).await? {
+        return Ok(keys);
+    }
+    let keys = fresh_keys();
+    let put = Write::Put { record: Record::SigningKeys(keys.clone()), condition: Condition::NotExists };
+    match app.store.transact(vec![put]).await {
+        Ok(()) => Ok(keys),
+        // Another process made them first: theirs are the keys.
+        Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => {
+            read_keys(app).await?.ok_or_else(|| ApiError::Internal("signing keys vanished".into()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn keys(app: &App, reload: bool) -> Result<SigningKeys, ApiError> {
+    if !reload {
+        if let Some(keys) = app.signing_keys.read().expect("signing keys lock").clone() {
+            return Ok(keys);
+        }
+    }
+    let keys = load_or_create(app).await?;
+    *app.signing_keys.write().expect("signing keys lock") = Some(keys.clone());
+    Ok(keys)
+}
+
+fn mac(secret: &str, purpose: &str, payload: &str) -> HmacSha256 {
+    let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    // The purpose is signed too: a token made for one use never verifies for another.
+    mac.update(purpose.as_bytes());
+    mac.update(b"\n");
+    mac.update(payload.as_bytes());
+    mac
+}
+
+/// `<key id>.<payload, base64url>.<HMAC, base64url>`: URL-safe, no padding.
+pub async fn sign(app: &App, purpose: &str, payload: &str) -> Result<String, ApiError> {
+    let keys = keys(app, false).await?;
+    let secret = &keys.keys[&keys.current];
+    let tag = mac(secret, purpose, payload).finalize().into_bytes();
+    Ok(format!("{}.{}.{}", keys.current, URL_SAFE_NO_PAD.encode(payload), URL_SAFE_NO_PAD.encode(tag)))
+}
+
+/// The payload of a token this deployment signed for `purpose`; None for anything else
+/// (malformed, altered, another purpose, a retired or unknown key). Comparison is constant
+/// time.
+pub async fn verify(app: &App, purpose: &str, token: &str) -> Result<Option<String>, ApiError> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Ok(None);
+    }
+    let mut parts = token.split('.');
+    let (Some(kid), Some(payload), Some(tag), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Ok(None);
+    };
+    let (Ok(payload), Ok(tag)) = (URL_SAFE_NO_PAD.decode(payload), URL_SAFE_NO_PAD.decode(tag)) else {
+        return Ok(None);
+    };
+    let Ok(payload) = String::from_utf8(payload) else { return Ok(None) };
+    let mut known = keys(app, false).await?;
+    if !known.keys.contains_key(kid) && kid.len() <= 16 {
+        known = keys(app, true).await?;
+    }
+    let Some(secret) = known.keys.get(kid) else { return Ok(None) };
+    Ok(mac(secret, purpose, &payload).verify_slice(&tag).is_ok().then_some(payload))
+}
+
+/// Adds a new key and makes it current; older keys still verify. Returns the new key id.
+pub async fn rotate(app: &App) -> Result<String, ApiError> {
+    let mut budget = crate::domain::retry::Budget::default();
+    loop {
+        budget.next().await?;
+        let current = load_or_create(app).await?;
+        let id = new_key_id(&current.keys);
+        let mut next = current.clone();
+        next.keys.insert(id.clone(), crate::text::new_secret());
+        next.current = id.clone();
+        next.version += 1;
+        let put = Write::Put { record: Record::SigningKeys(next.clone()), condition: Condition::VersionIs(current.version) };
+        match app.store.transact(vec![put]).await {
+            Ok(()) => {
+                *app.signing_keys.write().expect("signing keys lock") = Some(next);
+                return Ok(id);
+            }
+            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Removes a key that is not current: every token it signed stops verifying.
+pub async fn retire(app: &App, key_id: &str) -> Result<(), ApiError> {
+    let mut budget = crate::domain::retry::Budget::default();
+    loop {
+        budget.next().await?;
+        let current = load_or_create(app).await?;
+        if current.current == key_id {
+            return Err(ApiError::invalid("key_in_use", "rotate first: the current key cannot be retired"));
+        }
+        if !current.keys.contains_key(key_id) {
+            return Err(ApiError::NotFound("signing key"));
+        }
+        let mut next = current.clone();
+        next.keys.remove(key_id);
+        next.version += 1;
+        let put = Write::Put { record: Record::SigningKeys(next.clone()), condition: Condition::VersionIs(current.version) };
+        match app.store.transact(vec![put]).await {
+            Ok(()) => {
+                *app.signing_keys.write().expect("signing keys lock") = Some(next);
+                return Ok(());
+            }
+            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::memory_app;
+
+    #[tokio::test]
+    async fn tokens_verify_only_unaltered_and_for_their_purpose() {
+        let (app, _, _) = memory_app();
+        let token = sign(&app, "public-link", "HD-1\nann").await.unwrap();
+        assert_eq!(verify(&app, "public-link", &token).await.unwrap().as_deref(), Some("HD-1\nann"));
+        assert_eq!(verify(&app, "reply", &token).await.unwrap(), None);
+        let (head, tag) = token.rsplit_once('.').unwrap();
+        let forged_payload = format!("k1.{}.{tag}", URL_SAFE_NO_PAD.encode("HD-2\nann"));
+        for bad in [
+            forged_payload,
+            format!("{head}.{}", URL_SAFE_NO_PAD.encode([0u8; 32])),
+            format!("k9.{}", token.split_once('.').unwrap().1),
+            "".into(),
+            "a.b".into(),
+            format!("{token}.x"),
+            "x".repeat(MAX_TOKEN_LEN + 1),
+        ] {
+            assert_eq!(verify(&app, "public-link", &bad).await.unwrap(), None, "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn keys_are_made_once_and_shared_by_every_process() {
+        let (app, _, _) = memory_app();
+        let token = sign(&app, "p", "x").await.unwrap();
+        // Another cold start on the same table: same keys, so it verifies.
+        let other = App { signing_keys: Default::default(), ..app.clone() };
+        assert_eq!(verify(&other, "p", &token).await.unwrap().as_deref(), Some("x"));
+    }
+
+    #[tokio::test]
+    async fn rotation_keeps_old_tokens_until_their_key_is_retired() {
+        let (app, _, _) = memory_app();
+        let old = sign(&app, "p", "x").await.unwrap();
+        let warm = App { signing_keys: Default::default(), ..app.clone() };
+        assert!(verify(&warm, "p", &old).await.unwrap().is_some());
+        let new_id = rotate(&app).await.unwrap();
+        assert_eq!(new_id, "k2");
+        let new = sign(&app, "p", "x").await.unwrap();
+        assert!(new.starts_with("k2."));
+        // A warm process that still holds only k1 learns k2 from the token's key id.
+        assert!(verify(&warm, "p", &new).await.unwrap().is_some());
+        assert!(verify(&app, "p", &old).await.unwrap().is_some());
+        assert_eq!(retire(&app, "k2").await.unwrap_err().code(), "key_in_use");
+        retire(&app, "k1").await.unwrap();
+        assert_eq!(verify(&app, "p", &old).await.unwrap(), None);
+    }
+}
