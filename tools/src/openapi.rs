@@ -124,7 +124,8 @@ fn operations() -> Vec<Op> {
                 json!({"name": nullable_string(200), "support_address": nullable_string(254),
                        "org_sharing": {"type": ["boolean", "null"]},
                        "portal": {"type": ["object", "null"], "additionalProperties": false,
-                                  "properties": {"private": {"type": ["boolean", "null"]}, "public": {"type": ["boolean", "null"]}}},
+                                  "properties": {"private": {"type": ["boolean", "null"]}, "public": {"type": ["boolean", "null"]},
+                                                 "link_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 365}}},
                        "participant_cap": {"type": ["integer", "null"], "minimum": 1, "maximum": 100}}),
                 &[],
             ))

@@ -15,6 +15,7 @@ pub mod model;
 pub mod moderation;
 pub mod organizations;
 pub mod participants;
+pub mod portal;
 pub mod projects;
 pub mod public_links;
 pub mod requests;

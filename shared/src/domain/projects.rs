@@ -35,7 +35,11 @@ pub struct NewProject {
 pub struct PortalPatch {
     pub private: Option<bool>,
     pub public: Option<bool>,
+    /// Days a public link stays valid.
+    pub link_days: Option<u32>,
 }
+
+pub const MAX_PUBLIC_LINK_DAYS: u32 = 365;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -157,6 +161,11 @@ pub async fn update_project(
             return Err(ApiError::invalid("invalid_field", format!("participant_cap must be 1-{MAX_PARTICIPANT_CAP}")));
         }
     }
+    if let Some(days) = patch.portal.as_ref().and_then(|p| p.link_days) {
+        if !(1..=MAX_PUBLIC_LINK_DAYS).contains(&days) {
+            return Err(ApiError::invalid("invalid_field", format!("portal.link_days must be 1-{MAX_PUBLIC_LINK_DAYS}")));
+        }
+    }
     let mut budget = Budget::default();
     loop {
         budget.next().await?;
@@ -173,6 +182,7 @@ pub async fn update_project(
         if let Some(portal) = &patch.portal {
             s.portal_private = portal.private.unwrap_or(s.portal_private);
             s.portal_public = portal.public.unwrap_or(s.portal_public);
+            s.public_link_days = portal.link_days.unwrap_or(s.public_link_days);
         }
         next.version += 1;
         let mut writes = vec![Write::Put {

@@ -68,7 +68,7 @@ pub fn project_json(p: &Project) -> Value {
         "name": p.name,
         "support_address": p.support_address,
         "org_sharing": p.settings.org_sharing,
-        "portal": {"private": p.settings.portal_private, "public": p.settings.portal_public},
+        "portal": {"private": p.settings.portal_private, "public": p.settings.portal_public, "link_days": p.settings.public_link_days},
         "participant_cap": p.settings.participant_cap,
         "created_at": rfc3339(p.created_at),
     })

@@ -9,7 +9,7 @@ mod read;
 pub use change::{add_comment, release, set_status};
 pub use create::create_request;
 pub use lists::{list_for_customer, list_queue};
-pub use read::get_request;
+pub use read::{get_request, get_request_and_project};
 pub(crate) use read::read_thread;
 
 use crate::domain::access::Viewer;

@@ -59,6 +59,15 @@ pub(crate) async fn read_thread(app: &App, key: &str) -> Result<Thread, ApiError
 /// A request with its comments and history: one Query of its partition, in parallel with the
 /// session check; nothing read is returned unless the caller is signed in and may see it.
 pub async fn get_request(app: &App, caller: &Caller, key: &str) -> Result<RequestDetail, ApiError> {
+    Ok(get_request_and_project(app, caller, key).await?.0)
+}
+
+/// `get_request`, with the request's project (read in the same BatchGet as the session).
+pub async fn get_request_and_project(
+    app: &App,
+    caller: &Caller,
+    key: &str,
+) -> Result<(RequestDetail, crate::model::Project), ApiError> {
     caller.require_claim()?;
     let project = project_of(key).ok_or(ApiError::NotFound("request"))?;
     let project_keys = [project_key(project)];
@@ -69,7 +78,7 @@ pub async fn get_request(app: &App, caller: &Caller, key: &str) -> Result<Reques
         Record::Project(p) => Some(p),
         _ => None,
     });
-    let (request, _) = visible(&actor, thread.request.take(), project)?;
+    let (request, project) = visible(&actor, thread.request.take(), project)?;
     let viewer = viewer(&actor.user, &request);
-    Ok(thread.seen_by(viewer, request))
+    Ok((thread.seen_by(viewer, request), project))
 }

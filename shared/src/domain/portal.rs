@@ -1,0 +1,125 @@
+//! The private portal (seed 003): what a signed-in customer's pages show. Only requests of
+//! projects whose `portal.private` is on appear; everything else comes from the same use
+//! cases as the API.
+
+use crate::domain::access::{is_agent, Viewer};
+use crate::domain::caller::{load_project, resolve, Caller};
+use crate::domain::requests::{get_request_and_project, list_for_customer, ListOptions, RequestDetail, RequestPage};
+use crate::error::ApiError;
+use crate::items::{customer_of_partition, org_key, project_key};
+use crate::model::{Organization, Project, Record, User};
+use crate::store::Query;
+use crate::table::Index;
+use crate::App;
+use std::collections::BTreeSet;
+
+/// Projects a customer is listed in, at most (the portal offers "new request" in each).
+const MAX_PROJECTS: usize = 50;
+
+/// The portal's home page.
+#[derive(Debug)]
+pub struct PortalHome {
+    pub user: User,
+    /// This page of the list, without requests of projects whose private portal is off.
+    pub page: RequestPage,
+    /// Projects with the private portal on where the customer has requests or is a
+    /// customer: where they may raise a new one.
+    pub projects: Vec<Project>,
+    /// The customer's organizations, for the filter.
+    pub organizations: Vec<Organization>,
+    /// Whether any request of this page was left out because its project's portal is off.
+    pub hidden: bool,
+}
+
+/// The portal's list: the customer list of `GET /requests`, the projects the customer is a
+/// customer of, then one BatchGet of those projects and the customer's organizations.
+pub async fn home(app: &App, caller: &Caller, options: &ListOptions) -> Result<PortalHome, ApiError> {
+    let user_id = caller.require_claim()?.to_string();
+    let customer_of = Query::partition(Index::Gsi1, customer_of_partition(&user_id), MAX_PROJECTS);
+    let (auth, page, customer_of) =
+        tokio::join!(resolve(app, caller, &[]), list_for_customer(app, caller, options), app.store.query(&customer_of));
+    let (actor, _) = auth?;
+    let mut page = page?;
+    let mut project_keys: BTreeSet<String> = customer_of?
+        .keep(|r| match r {
+            Record::ProjectCustomer(c) => Some(c.project),
+            _ => None,
+        })
+        .into_iter()
+        .collect();
+    project_keys.extend(page.items.iter().map(|(_, r)| r.project.clone()));
+    let mut keys: Vec<_> = project_keys.iter().map(|p| project_key(p)).collect();
+    keys.extend(actor.user.organizations.keys().map(|id| org_key(id)));
+    let records = if keys.is_empty() { vec![] } else { app.store.get_many(&keys).await? };
+    let (mut projects, mut organizations) = (vec![], vec![]);
+    for record in records {
+        match record {
+            Record::Project(p) => projects.push(p),
+            Record::Organization(o) => organizations.push(o),
+            _ => {}
+        }
+    }
+    let open: BTreeSet<String> =
+        projects.iter().filter(|p| p.settings.portal_private).map(|p| p.key.clone()).collect();
+    let before = page.items.len();
+    page.items.retain(|(_, r)| open.contains(&r.project));
+    let hidden = page.items.len() < before;
+    projects.retain(|p| p.settings.portal_private);
+    projects.sort_by(|a, b| a.name.cmp(&b.name));
+    organizations.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(PortalHome { user: actor.user, page, projects, organizations, hidden })
+}
+
+/// A request as the portal shows it: as the API does, and only in projects whose private
+/// portal is on (agents see it in any project).
+pub async fn request_page(app: &App, caller: &Caller, key: &str) -> Result<(RequestDetail, Project), ApiError> {
+    let (detail, project) = get_request_and_project(app, caller, key).await?;
+    if detail.viewer == Viewer::Customer && !project.settings.portal_private {
+        return Err(ApiError::NotFound("request"));
+    }
+    Ok((detail, project))
+}
+
+/// The project a customer raises a new request in from the portal: signed in, and the
+/// project's private portal on (agents may use any of theirs).
+pub async fn new_request_project(app: &App, caller: &Caller, key: &str) -> Result<(User, Project), ApiError> {
+    let (actor, project, _) = load_project(app, caller, key, &[]).await?;
+    if !project.settings.portal_private && !is_agent(&actor.user, &project.key) {
+        return Err(ApiError::NotFound("project"));
+    }
+    Ok((actor.user, project))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::projects::{update_project, PortalPatch, ProjectPatch};
+    use crate::testing::Desk;
+
+    #[tokio::test]
+    async fn the_portal_lists_only_projects_with_the_private_portal_on() {
+        let desk = Desk::new().await;
+        desk.project("HD").await;
+        desk.project("OPS").await;
+        let ann = desk.sign_in("ann@example.com").await;
+        let hd = desk.raise(&ann, "HD", "printer").await.key;
+        let ops = desk.raise(&ann, "OPS", "vpn").await.key;
+        let home1 = home(&desk.app, &ann, &ListOptions::default()).await.unwrap();
+        assert_eq!(home1.page.items.len(), 2);
+        assert_eq!(home1.projects.iter().map(|p| p.key.as_str()).collect::<Vec<_>>(), ["HD", "OPS"]);
+        let off = ProjectPatch {
+            portal: Some(PortalPatch { private: Some(false), ..Default::default() }),
+            ..Default::default()
+        };
+        update_project(&desk.app, &desk.admin, "OPS", Ok(off)).await.unwrap();
+        let home2 = home(&desk.app, &ann, &ListOptions::default()).await.unwrap();
+        assert_eq!(home2.page.items.iter().map(|(_, r)| r.key.as_str()).collect::<Vec<_>>(), [hd.as_str()]);
+        assert!(home2.hidden);
+        assert_eq!(home2.projects.len(), 1);
+        assert_eq!(request_page(&desk.app, &ann, &ops).await.unwrap_err(), ApiError::NotFound("request"));
+        assert_eq!(new_request_project(&desk.app, &ann, "OPS").await.unwrap_err(), ApiError::NotFound("project"));
+        // Agents still see it in their project.
+        assert!(request_page(&desk.app, &desk.admin, &ops).await.is_ok());
+        assert_eq!(home(&desk.app, &Caller::Anonymous, &ListOptions::default()).await.unwrap_err(), ApiError::Unauthorized);
+    }
+}
