@@ -32,6 +32,7 @@ pub async fn dispatch(app: &App, req: Request) -> Response<Body> {
                     routes::SHARING => helpdesk_sharing::handle(app, req).await,
                     routes::ORGANIZATIONS => helpdesk_organizations::handle(app, req).await,
                     routes::MODERATION => helpdesk_moderation::handle(app, req).await,
+                    routes::WEB => helpdesk_web::handle(app, req).await,
                     other => finish("gateway", &req, started, Err(ApiError::Internal(format!("no function {other}")))),
                 }
             };

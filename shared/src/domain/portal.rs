@@ -2,7 +2,7 @@
 //! projects whose `portal.private` is on appear; everything else comes from the same use
 //! cases as the API.
 
-use crate::domain::access::{is_agent, Viewer};
+use crate::domain::access::{is_agent, require_party_or_agent, Viewer};
 use crate::domain::caller::{load_project, resolve, Caller};
 use crate::domain::requests::{get_request_and_project, list_for_customer, ListOptions, RequestDetail, RequestPage};
 use crate::error::ApiError;
@@ -70,14 +70,24 @@ pub async fn home(app: &App, caller: &Caller, options: &ListOptions) -> Result<P
     Ok(PortalHome { user: actor.user, page, projects, organizations, hidden })
 }
 
+/// A request as the portal shows it.
+#[derive(Debug)]
+pub struct PortalRequest {
+    pub detail: RequestDetail,
+    pub project: Project,
+    /// Whether the reader may close, reopen and share it (not every reader who sees it may).
+    pub may_change: bool,
+}
+
 /// A request as the portal shows it: as the API does, and only in projects whose private
 /// portal is on (agents see it in any project).
-pub async fn request_page(app: &App, caller: &Caller, key: &str) -> Result<(RequestDetail, Project), ApiError> {
-    let (detail, project) = get_request_and_project(app, caller, key).await?;
+pub async fn request_page(app: &App, caller: &Caller, key: &str) -> Result<PortalRequest, ApiError> {
+    let (detail, project, user) = get_request_and_project(app, caller, key).await?;
     if detail.viewer == Viewer::Customer && !project.settings.portal_private {
         return Err(ApiError::NotFound("request"));
     }
-    Ok((detail, project))
+    let may_change = require_party_or_agent(&user, &detail.request, "change it").is_ok();
+    Ok(PortalRequest { detail, project, may_change })
 }
 
 /// The project a customer raises a new request in from the portal: signed in, and the

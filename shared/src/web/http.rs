@@ -21,6 +21,8 @@ pub struct Reply {
     /// What happened, for the request's one log line when the status does not say it (a
     /// 202 that sent a link, or did not because of a rate limit).
     pub outcome: Option<&'static str>,
+    /// Headers beyond the content type (cookies, security headers, cache lifetime).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -29,27 +31,37 @@ pub enum ReplyBody {
     Html(String),
     /// 303 See Other to this location (after a form post).
     Redirect(String),
+    /// Any other text, with its content type (the stylesheet).
+    Text(&'static str, String),
     Empty,
 }
 
 impl Reply {
     pub fn ok(body: Value) -> Self {
-        Reply { status: 200, body: ReplyBody::Json(body), outcome: None }
+        Reply { status: 200, body: ReplyBody::Json(body), outcome: None, headers: vec![] }
     }
     pub fn created(body: Value) -> Self {
-        Reply { status: 201, body: ReplyBody::Json(body), outcome: None }
+        Reply { status: 201, body: ReplyBody::Json(body), outcome: None, headers: vec![] }
     }
     pub fn accepted(body: Value) -> Self {
-        Reply { status: 202, body: ReplyBody::Json(body), outcome: None }
+        Reply { status: 202, body: ReplyBody::Json(body), outcome: None, headers: vec![] }
     }
     pub fn no_content() -> Self {
-        Reply { status: 204, body: ReplyBody::Empty, outcome: None }
+        Reply { status: 204, body: ReplyBody::Empty, outcome: None, headers: vec![] }
     }
     pub fn html(status: u16, page: String) -> Self {
-        Reply { status, body: ReplyBody::Html(page), outcome: None }
+        Reply { status, body: ReplyBody::Html(page), outcome: None, headers: vec![] }
     }
     pub fn see_other(location: impl Into<String>) -> Self {
-        Reply { status: 303, body: ReplyBody::Redirect(location.into()), outcome: None }
+        Reply { status: 303, body: ReplyBody::Redirect(location.into()), outcome: None, headers: vec![] }
+    }
+    /// A reply with any body; pages build theirs with this.
+    pub fn new(status: u16, body: ReplyBody) -> Self {
+        Reply { status, body, outcome: None, headers: vec![] }
+    }
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
     }
     pub fn with_outcome(mut self, outcome: &'static str) -> Self {
         self.outcome = Some(outcome);
@@ -64,7 +76,7 @@ impl Reply {
     }
 }
 
-fn body_bytes(req: &Request) -> &[u8] {
+pub fn body_bytes(req: &Request) -> &[u8] {
     match req.body() {
         Body::Empty => &[],
         Body::Text(t) => t.as_bytes(),
@@ -138,27 +150,50 @@ pub fn error_body(err: &ApiError) -> Value {
     json!({"error": {"code": err.code(), "message": err.public_message()}})
 }
 
-fn response(status: u16, body: ReplyBody) -> Response<Body> {
-    let builder = Response::builder().status(status).header("cache-control", "no-store");
-    let built = match body {
+fn response(reply: Reply) -> Response<Body> {
+    let mut builder = Response::builder().status(reply.status);
+    if !reply.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("cache-control")) {
+        builder = builder.header("cache-control", "no-store");
+    }
+    for (name, value) in reply.headers {
+        builder = builder.header(name, value);
+    }
+    let built = match reply.body {
         ReplyBody::Empty => builder.body(Body::Empty),
         ReplyBody::Json(v) if v.is_null() => builder.body(Body::Empty),
         ReplyBody::Json(v) => builder.header("content-type", "application/json").body(Body::Text(v.to_string())),
         ReplyBody::Html(page) => builder.header("content-type", "text/html; charset=utf-8").body(Body::Text(page)),
         ReplyBody::Redirect(location) => builder.header("location", location).body(Body::Empty),
+        ReplyBody::Text(content_type, text) => builder.header("content-type", content_type).body(Body::Text(text)),
     };
-    built.expect("static response parts")
+    built.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "response not built");
+        let mut fallback = Response::new(Body::Empty);
+        *fallback.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+        fallback
+    })
 }
 
 /// Turns a handler's result into the HTTP response and logs one line for the request.
 pub fn finish(function: &str, req: &Request, started: Instant, result: Result<Reply, ApiError>) -> Response<Body> {
+    finish_with(function, req, started, result, |err| Reply::new(err.status(), ReplyBody::Json(error_body(err))))
+}
+
+/// `finish`, with errors answered by `on_error` (pages answer with an HTML page).
+pub fn finish_with(
+    function: &str,
+    req: &Request,
+    started: Instant,
+    result: Result<Reply, ApiError>,
+    on_error: impl FnOnce(&ApiError) -> Reply,
+) -> Response<Body> {
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     let (method, path) = (req.method().as_str(), req.uri().path());
     match result {
         Ok(reply) => {
             let outcome = reply.outcome.unwrap_or("ok");
             tracing::info!(function, method, path, status = reply.status, outcome, elapsed_ms, "request");
-            response(reply.status, reply.body)
+            response(reply)
         }
         Err(err) => {
             let status = err.status();
@@ -167,7 +202,9 @@ pub fn finish(function: &str, req: &Request, started: Instant, result: Result<Re
             } else {
                 tracing::info!(function, method, path, status, code = err.code(), elapsed_ms, "request");
             }
-            response(status, ReplyBody::Json(error_body(&err)))
+            let mut reply = on_error(&err);
+            reply.status = status;
+            response(reply)
         }
     }
 }

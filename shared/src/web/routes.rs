@@ -10,10 +10,22 @@ pub struct RouteSpec {
     pub path: &'static str,
     /// The function (folder under `functions/`) that serves it.
     pub function: &'static str,
+    pub kind: Kind,
+}
+
+/// What a route answers: the JSON API (in the OpenAPI document) or HTML pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Api,
+    Page,
 }
 
 const fn route(method: &'static str, path: &'static str, function: &'static str) -> RouteSpec {
-    RouteSpec { method, path, function }
+    RouteSpec { method, path, function, kind: Kind::Api }
+}
+
+const fn page(method: &'static str, path: &'static str) -> RouteSpec {
+    RouteSpec { method, path, function: WEB, kind: Kind::Page }
 }
 
 pub const AUTH: &str = "auth";
@@ -21,6 +33,7 @@ pub const INTAKE: &str = "intake";
 pub const SHARING: &str = "sharing";
 pub const ORGANIZATIONS: &str = "organizations";
 pub const MODERATION: &str = "moderation";
+pub const WEB: &str = "web";
 
 pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/auth/magic-link", AUTH),
@@ -59,6 +72,26 @@ pub const ROUTES: &[RouteSpec] = &[
     route("GET", "/blocklist", MODERATION),
     route("POST", "/blocklist", MODERATION),
     route("DELETE", "/blocklist", MODERATION),
+    route("POST", "/requests/{key}/public-links", WEB),
+    route("DELETE", "/requests/{key}/public-links", WEB),
+    page("GET", "/"),
+    page("GET", "/static/{file}"),
+    page("GET", "/login"),
+    page("POST", "/login"),
+    page("POST", "/login/confirm"),
+    page("POST", "/logout"),
+    page("GET", "/portal"),
+    page("GET", "/portal/new"),
+    page("POST", "/portal/requests"),
+    page("GET", "/portal/requests/{key}"),
+    page("POST", "/portal/requests/{key}/comments"),
+    page("POST", "/portal/requests/{key}/close"),
+    page("POST", "/portal/requests/{key}/reopen"),
+    page("POST", "/portal/requests/{key}/participants"),
+    page("POST", "/portal/requests/{key}/participants/remove"),
+    page("GET", "/p/{token}"),
+    page("POST", "/p/{token}/close"),
+    page("POST", "/p/{token}/reply"),
 ];
 
 /// Path parameters of a matched route, percent-decoded.

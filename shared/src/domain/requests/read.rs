@@ -62,12 +62,13 @@ pub async fn get_request(app: &App, caller: &Caller, key: &str) -> Result<Reques
     Ok(get_request_and_project(app, caller, key).await?.0)
 }
 
-/// `get_request`, with the request's project (read in the same BatchGet as the session).
+/// `get_request`, with the request's project (read in the same BatchGet as the session) and
+/// the reader.
 pub async fn get_request_and_project(
     app: &App,
     caller: &Caller,
     key: &str,
-) -> Result<(RequestDetail, crate::model::Project), ApiError> {
+) -> Result<(RequestDetail, crate::model::Project, crate::model::User), ApiError> {
     caller.require_claim()?;
     let project = project_of(key).ok_or(ApiError::NotFound("request"))?;
     let project_keys = [project_key(project)];
@@ -80,5 +81,5 @@ pub async fn get_request_and_project(
     });
     let (request, project) = visible(&actor, thread.request.take(), project)?;
     let viewer = viewer(&actor.user, &request);
-    Ok((thread.seen_by(viewer, request), project))
+    Ok((thread.seen_by(viewer, request), project, actor.user))
 }

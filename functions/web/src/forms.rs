@@ -1,0 +1,169 @@
+//! What every page shares: form bodies, the CSRF token, cookies and security headers.
+
+use helpdesk::http::{self, Reply, MAX_BODY_BYTES};
+use helpdesk::text::{new_secret, sha256_hex};
+use helpdesk::{ApiError, App};
+use lambda_http::Request;
+
+/// The cookie that gives a visitor without a session something to bind CSRF tokens to.
+pub const ANON_COOKIE: &str = "hd_anon";
+const SESSION_MAX_AGE: i64 = helpdesk::auth::SESSION_TTL_SECS;
+
+/// Every page's security headers (PRODUCT.md "Web pages").
+pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+frame-ancestors 'none'; base-uri 'none'";
+
+/// A urlencoded form body.
+pub struct Form(Vec<(String, String)>);
+
+impl Form {
+    pub fn parse(req: &Request) -> Result<Form, ApiError> {
+        let bytes = http::body_bytes(req);
+        if bytes.len() > MAX_BODY_BYTES {
+            return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
+        }
+        Ok(Form(form_urlencoded::parse(bytes).into_owned().collect()))
+    }
+
+    /// A field's value; absent is empty.
+    pub fn get(&self, name: &str) -> &str {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+    }
+}
+
+/// Who the browser is, as far as pages care: the session (if any) and the secret CSRF
+/// tokens are bound to.
+pub struct Visitor {
+    /// The session token from the cookie (or a bearer header).
+    pub session: Option<String>,
+    /// The secret CSRF tokens derive from: the session, or the anonymous cookie.
+    secret: String,
+    /// A new anonymous cookie to set with this response.
+    new_anon: Option<String>,
+    secure: bool,
+}
+
+impl Visitor {
+    pub fn of(app: &App, req: &Request) -> Visitor {
+        let session = http::bearer(req).or_else(|| http::cookie(req, http::SESSION_COOKIE)).map(str::to_string);
+        let anon = http::cookie(req, ANON_COOKIE).map(str::to_string);
+        let (secret, new_anon) = match (&session, anon) {
+            (Some(s), _) => (s.clone(), None),
+            (None, Some(a)) => (a, None),
+            (None, None) => {
+                let fresh = new_secret();
+                (fresh.clone(), Some(fresh))
+            }
+        };
+        let base = &app.config.public_base_url;
+        let local = base.starts_with("http://127.0.0.1") || base.starts_with("http://localhost");
+        Visitor { session, secret, new_anon, secure: !local }
+    }
+
+    /// The token every form that changes something carries: bound to this session (or
+    /// anonymous cookie), useless with any other.
+    pub fn csrf(&self) -> String {
+        sha256_hex(&format!("csrf\n{}", self.secret))[..32].to_string()
+    }
+
+    /// Refuses a form without this visitor's token: 403 before anything else happens.
+    pub fn check_csrf(&self, form: &Form) -> Result<(), ApiError> {
+        let sent = form.get("csrf");
+        if self.new_anon.is_none() && !sent.is_empty() && constant_time_eq(sent.as_bytes(), self.csrf().as_bytes()) {
+            Ok(())
+        } else {
+            Err(ApiError::Refused {
+                code: "csrf_failed",
+                message: "This form has expired or did not come from this site. Go back, reload the page and try again."
+                    .into(),
+            })
+        }
+    }
+
+    fn cookie(&self, name: &str, value: &str, max_age: Option<i64>) -> String {
+        let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+        if let Some(age) = max_age {
+            c.push_str(&format!("; Max-Age={age}"));
+        }
+        if self.secure {
+            c.push_str("; Secure");
+        }
+        c
+    }
+
+    pub fn session_cookie(&self, token: &str) -> String {
+        self.cookie(http::SESSION_COOKIE, token, Some(SESSION_MAX_AGE))
+    }
+
+    pub fn clear_session_cookie(&self) -> String {
+        self.cookie(http::SESSION_COOKIE, "", Some(0))
+    }
+
+    /// Adds the security headers, and the anonymous cookie when this visit made one.
+    pub fn finish(&self, mut reply: Reply) -> Reply {
+        if let Some(anon) = &self.new_anon {
+            reply = reply.with_header("set-cookie", self.cookie(ANON_COOKIE, anon, None));
+        }
+        reply
+            .with_header("content-security-policy", CSP)
+            .with_header("x-content-type-options", "nosniff")
+            .with_header("referrer-policy", "no-referrer")
+            .with_header("x-frame-options", "DENY")
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::Body;
+
+    fn app() -> App {
+        let config = helpdesk::Config {
+            table_name: "t".into(),
+            mail_from: "help@desk.example".into(),
+            public_base_url: "https://desk.example".into(),
+            support_domain: "desk.example".into(),
+        };
+        App::new(
+            std::sync::Arc::new(helpdesk::store::MemoryStore::new()),
+            std::sync::Arc::new(helpdesk::mailer::NoMail),
+            config,
+        )
+    }
+
+    fn post(cookie: &str, body: &str) -> Request {
+        ::http::Request::builder().header("cookie", cookie).body(Body::Text(body.into())).unwrap()
+    }
+
+    #[test]
+    fn csrf_tokens_bind_to_the_session_and_nothing_else() {
+        let app = app();
+        let mine = Visitor::of(&app, &post("hd_session=U1.aaaa", ""));
+        let theirs = Visitor::of(&app, &post("hd_session=U2.bbbb", ""));
+        assert_ne!(mine.csrf(), theirs.csrf());
+        let form = |token: &str| Form::parse(&post("", &format!("csrf={token}&x=1"))).unwrap();
+        assert!(mine.check_csrf(&form(&mine.csrf())).is_ok());
+        assert_eq!(mine.check_csrf(&form(&theirs.csrf())).unwrap_err().code(), "csrf_failed");
+        assert_eq!(mine.check_csrf(&form("")).unwrap_err().code(), "csrf_failed");
+        // A visitor with no cookie at all cannot have a valid form.
+        let fresh = Visitor::of(&app, &post("", ""));
+        assert_eq!(fresh.check_csrf(&form(&fresh.csrf())).unwrap_err().code(), "csrf_failed");
+    }
+
+    #[test]
+    fn cookies_are_http_only_lax_and_secure_off_localhost() {
+        let app = app();
+        let v = Visitor::of(&app, &post("", ""));
+        let c = v.session_cookie("tok");
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.ends_with("Secure"), "{c}");
+        let reply = v.finish(Reply::html(200, String::new()));
+        let names: Vec<_> = reply.headers.iter().map(|(n, _)| *n).collect();
+        for h in ["set-cookie", "content-security-policy", "x-content-type-options", "referrer-policy"] {
+            assert!(names.contains(&h), "{h}");
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! Web function: server-rendered pages (sign-in, the customer portal, public links) and the
+//! JSON routes that mint and revoke public links. Pages only translate: a form or query in,
+//! one domain call, a template out. Errors are HTML pages with the API's status codes.
+
+mod forms;
+mod pages;
+mod views;
+
+use forms::Visitor;
+use helpdesk::http;
+use helpdesk::routes::{self, Kind};
+use helpdesk::App;
+use lambda_http::{Body, Request, Response};
+use std::time::Instant;
+
+pub use views::stylesheet_path;
+
+/// Whether the caller asked for JSON (the public portal answers both).
+fn wants_json(req: &Request) -> bool {
+    req.headers()
+        .get(::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json") && !v.contains("text/html"))
+}
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    let started = Instant::now();
+    let visitor = Visitor::of(app, &req);
+    let matched = routes::match_route(req.method().as_str(), req.uri().path());
+    let api = matched.as_ref().is_ok_and(|(spec, _)| spec.kind == Kind::Api);
+    let json = api || (wants_json(&req) && req.uri().path().starts_with("/p/"));
+    let result = match matched {
+        Ok((spec, params)) if api => pages::api(app, &req, spec, &params).await,
+        Ok((spec, params)) if json => pages::public_json(app, &req, spec, &params).await,
+        Ok((spec, params)) => pages::page(app, &req, &visitor, spec, &params).await,
+        Err(err) => Err(err),
+    };
+    let result = result.map(|reply| visitor.finish(reply));
+    if json {
+        http::finish(routes::WEB, &req, started, result)
+    } else {
+        http::finish_with(routes::WEB, &req, started, result, |err| visitor.finish(pages::error_page(&visitor, err)))
+    }
+}

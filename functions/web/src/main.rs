@@ -1,0 +1,6 @@
+//! The web function: set up once, then serve (see `helpdesk::app::run_http`).
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    helpdesk::app::run_http(true, helpdesk_web::handle).await
+}

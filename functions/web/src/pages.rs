@@ -1,0 +1,462 @@
+//! Each page: read the query or form, call one use case, render or redirect.
+
+use crate::forms::{Form, Visitor};
+use crate::views::{self, render, Chrome, CommentView, Row, Tab};
+use helpdesk::caller::Caller;
+use helpdesk::domain::idempotency::IdempotencyKey;
+use helpdesk::domain::portal;
+use helpdesk::domain::public_links::{self, MintInput};
+use helpdesk::http::{self, Reply, ReplyBody};
+use helpdesk::model::RequestStatus;
+use helpdesk::participants::ShareInput;
+use helpdesk::requests::{self, ListOptions, NewComment, NewRequest};
+use helpdesk::routes::{Params, RouteSpec};
+use helpdesk::web::json::{comment_json, request_json};
+use helpdesk::{auth, participants, text, ApiError, App};
+use lambda_http::Request;
+use serde_json::json;
+
+const SITE: &str = "Helpdesk";
+
+fn chrome(v: &Visitor, title: impl Into<String>, site: Option<&str>) -> Chrome {
+    Chrome {
+        site: site.unwrap_or(SITE).to_string(),
+        title: title.into(),
+        stylesheet: views::stylesheet_path(),
+        signed_in: v.session.is_some(),
+        csrf: v.csrf(),
+    }
+}
+
+fn html(status: u16, page: String) -> Reply {
+    Reply::html(status, page)
+}
+
+/// A form's one-time token as an idempotency key: a double-submitted form acts once.
+fn nonce(form: &Form) -> Result<Option<IdempotencyKey>, ApiError> {
+    match form.get("nonce") {
+        "" => Ok(None),
+        n => IdempotencyKey::from_header(Some(n.as_bytes())),
+    }
+}
+
+/// Errors a form can show next to its field instead of on a page of their own.
+fn field_error(err: &ApiError) -> Option<String> {
+    matches!(err, ApiError::Invalid { .. } | ApiError::BadRequest { .. }).then(|| err.public_message())
+}
+
+fn query(req: &Request, name: &str) -> Option<String> {
+    http::query_param(req, name)
+}
+
+pub async fn page(app: &App, req: &Request, v: &Visitor, spec: &RouteSpec, params: &Params) -> Result<Reply, ApiError> {
+    let caller = http::caller(req);
+    if spec.method == "POST" {
+        let form = Form::parse(req)?;
+        v.check_csrf(&form)?;
+        return post(app, v, &caller, spec.path, params, &form).await;
+    }
+    match spec.path {
+        "/" => Ok(Reply::see_other("/portal")),
+        "/static/{file}" => {
+            let css = views::stylesheet(params.get("file")).ok_or(ApiError::NotFound("file"))?;
+            Ok(Reply::new(200, ReplyBody::Text("text/css; charset=utf-8", css.to_string()))
+                .with_header("cache-control", "public, max-age=31536000, immutable"))
+        }
+        "/login" => match query(req, "token") {
+            Some(token) => Ok(html(200, render(&views::ConfirmPage { chrome: chrome(v, "Sign in", None), token })?)),
+            None => login_page(v, 200, String::new(), None, None),
+        },
+        "/portal" => portal_home(app, req, v, &caller).await,
+        "/portal/new" => {
+            let project = query(req, "project").unwrap_or_default();
+            let (_, project) = portal::new_request_project(app, &caller, &project).await?;
+            new_request_page(v, 200, (&project.key, &project.name), "", "", (None, None))
+        }
+        "/portal/requests/{key}" => request_page(app, v, &caller, params.get("key"), |_| {}).await.map(|p| html(200, p)),
+        "/p/{token}" => {
+            let notice = match query(req, "done").as_deref() {
+                Some("replied") => Some("Your reply was sent.".to_string()),
+                Some("closed") => Some("The request is closed.".to_string()),
+                _ => None,
+            };
+            public_page(app, v, params.get("token"), |p| p.notice = notice).await.map(|p| html(200, p))
+        }
+        _ => Err(ApiError::RouteNotFound),
+    }
+}
+
+async fn post(
+    app: &App,
+    v: &Visitor,
+    caller: &Caller,
+    path: &str,
+    params: &Params,
+    form: &Form,
+) -> Result<Reply, ApiError> {
+    let key = params.get("key");
+    let back = format!("/portal/requests/{key}");
+    match path {
+        "/login" => match auth::request_magic_link(app, form.get("email")).await {
+            Ok(outcome) => {
+                let sent = "If this address can sign in, a link is on its way. Open it on this device within 15 minutes.";
+                Ok(login_page(v, 202, form.get("email").into(), None, Some(sent.into()))?.with_outcome(outcome.as_str()))
+            }
+            Err(err) => match field_error(&err) {
+                Some(message) => login_page(v, err.status(), form.get("email").into(), Some(message), None),
+                None => Err(err),
+            },
+        },
+        "/login/confirm" => {
+            let (token, _, _) = auth::create_session(app, form.get("token")).await?;
+            Ok(Reply::see_other("/portal").with_header("set-cookie", v.session_cookie(&token)))
+        }
+        "/logout" => {
+            // Signing out always clears the cookie, even when the session had already ended.
+            match auth::logout(app, caller).await {
+                Ok(()) | Err(ApiError::Unauthorized) => {}
+                Err(err) => return Err(err),
+            }
+            Ok(Reply::see_other("/login").with_header("set-cookie", v.clear_session_cookie()))
+        }
+        "/portal/requests" => {
+            let (project, summary, description) = (form.get("project"), form.get("summary"), form.get("description"));
+            let input = NewRequest {
+                summary: summary.into(),
+                description: description.into(),
+                form: None,
+                fields: Default::default(),
+            };
+            match requests::create_request(app, caller, project, Ok(input), nonce(form)).await {
+                Ok(((_, request), _)) => Ok(Reply::see_other(format!("/portal/requests/{}", request.key))),
+                Err(err) => {
+                    let Some(message) = field_error(&err) else { return Err(err) };
+                    let (_, p) = portal::new_request_project(app, caller, project).await?;
+                    let errors =
+                        if message.starts_with("description") { (None, Some(message)) } else { (Some(message), None) };
+                    new_request_page(v, err.status(), (&p.key, &p.name), summary, description, errors)
+                }
+            }
+        }
+        "/portal/requests/{key}/comments" => {
+            let input = NewComment { body: form.get("body").into(), internal: false };
+            match requests::add_comment(app, caller, key, Ok(input), nonce(form)).await {
+                Ok((comment, _)) => Ok(Reply::see_other(format!("{back}#c-{}", comment.id))),
+                Err(err) => {
+                    let Some(message) = field_error(&err) else { return Err(err) };
+                    let body = form.get("body").to_string();
+                    let page = request_page(app, v, caller, key, |p| {
+                        p.reply_error = Some(message);
+                        p.reply_body = body;
+                    })
+                    .await?;
+                    Ok(html(err.status(), page))
+                }
+            }
+        }
+        "/portal/requests/{key}/close" => {
+            requests::set_status(app, caller, key, RequestStatus::Closed).await?;
+            Ok(Reply::see_other(back))
+        }
+        "/portal/requests/{key}/reopen" => {
+            requests::set_status(app, caller, key, RequestStatus::Open).await?;
+            Ok(Reply::see_other(back))
+        }
+        "/portal/requests/{key}/participants" => {
+            let input = ShareInput { emails: vec![form.get("email").to_string()] };
+            match participants::share(app, caller, key, Ok(input)).await {
+                Ok(_) => Ok(Reply::see_other(back)),
+                Err(err) => {
+                    let Some(message) = field_error(&err) else { return Err(err) };
+                    let value = form.get("email").to_string();
+                    let page = request_page(app, v, caller, key, |p| {
+                        p.share_error = Some(message);
+                        p.share_value = value;
+                    })
+                    .await?;
+                    Ok(html(err.status(), page))
+                }
+            }
+        }
+        "/portal/requests/{key}/participants/remove" => {
+            participants::unshare(app, caller, key, form.get("email")).await?;
+            Ok(Reply::see_other(back))
+        }
+        "/p/{token}/close" => {
+            let token = params.get("token");
+            public_links::close(app, token).await?;
+            Ok(Reply::see_other(format!("/p/{token}?done=closed")))
+        }
+        "/p/{token}/reply" => {
+            let token = params.get("token");
+            let (email, body) = (form.get("email"), form.get("body"));
+            match public_links::reply(app, token, email, Ok(body.to_string())).await {
+                Ok(_) => Ok(Reply::see_other(format!("/p/{token}?done=replied"))),
+                Err(err) => {
+                    let wrong_email = err.code() == "wrong_email";
+                    if !wrong_email && field_error(&err).is_none() {
+                        return Err(err);
+                    }
+                    let message = err.public_message();
+                    let page = public_page(app, v, token, |p| {
+                        p.email_value = email.to_string();
+                        p.body_value = body.to_string();
+                        if wrong_email {
+                            p.email_error = Some(message);
+                        } else {
+                            p.body_error = Some(message);
+                        }
+                    })
+                    .await?;
+                    Ok(html(err.status(), page))
+                }
+            }
+        }
+        _ => Err(ApiError::RouteNotFound),
+    }
+}
+
+fn login_page(
+    v: &Visitor,
+    status: u16,
+    email: String,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Reply, ApiError> {
+    Ok(html(status, render(&views::LoginPage { chrome: chrome(v, "Sign in", None), email, error, notice })?))
+}
+
+/// The new-request form; `errors` are the summary's and the description's.
+fn new_request_page(
+    v: &Visitor,
+    status: u16,
+    (project_key, project_name): (&str, &str),
+    summary: &str,
+    description: &str,
+    (summary_error, description_error): (Option<String>, Option<String>),
+) -> Result<Reply, ApiError> {
+    let page = views::NewRequestPage {
+        chrome: chrome(v, format!("New request in {project_name}"), Some(project_name)),
+        project_key: project_key.into(),
+        project_name: project_name.into(),
+        nonce: text::new_secret(),
+        summary: summary.into(),
+        description: description.into(),
+        summary_error,
+        description_error,
+    };
+    Ok(html(status, render(&page)?))
+}
+
+fn list_href(view: &str, organization: Option<&str>, status: Option<&str>, cursor: Option<&str>) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair("view", view);
+    for (name, value) in [("organization", organization), ("status", status), ("cursor", cursor)] {
+        if let Some(value) = value {
+            q.append_pair(name, value);
+        }
+    }
+    format!("/portal?{}", q.finish())
+}
+
+async fn portal_home(app: &App, req: &Request, v: &Visitor, caller: &Caller) -> Result<Reply, ApiError> {
+    let options = ListOptions {
+        view: query(req, "view"),
+        organization: query(req, "organization"),
+        status: query(req, "status"),
+        cursor: query(req, "cursor"),
+        limit: None,
+    };
+    let home = portal::home(app, caller, &options).await?;
+    let view = options.view.clone().unwrap_or_else(|| "all".into());
+    let (org, status) = (options.organization.as_deref(), options.status.as_deref());
+    let mut tabs = vec![("All", "all"), ("Mine", "mine"), ("Participating", "participating")];
+    if !home.organizations.is_empty() {
+        tabs.push(("Organization", "organization"));
+    }
+    let org_name = |id: &str| home.organizations.iter().find(|o| o.id == id).map(|o| o.name.clone());
+    let rows: Vec<Row> = home
+        .page
+        .items
+        .iter()
+        .map(|(_, r)| Row {
+            key: r.key.clone(),
+            summary: r.summary.clone(),
+            status: views::status(r.status),
+            project: r.project.clone(),
+            reporter: r.reporter_email.to_string(),
+            organization: r.organization.as_deref().map(|o| org_name(o).unwrap_or_else(|| o.to_string())),
+            updated: views::when(r.updated_at),
+        })
+        .collect();
+    let empty_message = rows.is_empty().then(|| {
+        if home.hidden {
+            "Requests of projects whose customer portal is turned off are not shown here.".to_string()
+        } else if home.projects.is_empty() && options.cursor.is_none() {
+            "You have no requests in a project with the customer portal turned on. Write to your support address to open one.".to_string()
+        } else {
+            "No requests in this view.".to_string()
+        }
+    });
+    let page = views::PortalPage {
+        chrome: chrome(v, "My requests", None),
+        view: view.clone(),
+        tabs: tabs
+            .into_iter()
+            .map(|(label, value)| Tab { label, href: list_href(value, org, status, None), current: view == value })
+            .collect(),
+        organizations: home
+            .organizations
+            .iter()
+            .map(|o| (o.id.clone(), o.name.clone(), org == Some(o.id.as_str())))
+            .collect(),
+        statuses: [("", "Any status"), ("open", "Open"), ("closed", "Closed")]
+            .into_iter()
+            .map(|(value, label)| (value, label, status.unwrap_or("") == value))
+            .collect(),
+        rows,
+        next_href: home.page.next_cursor.as_deref().map(|c| list_href(&view, org, status, Some(c))),
+        empty_message,
+        projects: home.projects.iter().map(|p| (p.key.clone(), p.name.clone())).collect(),
+    };
+    Ok(html(200, render(&page)?))
+}
+
+async fn request_page(
+    app: &App,
+    v: &Visitor,
+    caller: &Caller,
+    key: &str,
+    adjust: impl FnOnce(&mut views::RequestPage),
+) -> Result<String, ApiError> {
+    let shown = portal::request_page(app, caller, key).await?;
+    let r = &shown.detail.request;
+    let chrome = chrome(v, format!("{}: {}", r.key, r.summary), Some(&shown.project.name));
+    let mut page = views::RequestPage::new(chrome, r, &shown.project.name, &shown.detail.comments, shown.may_change);
+    adjust(&mut page);
+    render(&page)
+}
+
+async fn public_page(
+    app: &App,
+    v: &Visitor,
+    token: &str,
+    adjust: impl FnOnce(&mut views::PublicPage),
+) -> Result<String, ApiError> {
+    let shown = public_links::open(app, token).await?;
+    let r = &shown.detail.request;
+    let mut page = views::PublicPage {
+        chrome: chrome(v, format!("{}: {}", r.key, r.summary), Some(&shown.project.name)),
+        token: token.to_string(),
+        key: r.key.clone(),
+        summary: r.summary.clone(),
+        description: r.description.clone(),
+        status: views::status(r.status),
+        is_open: r.status == RequestStatus::Open,
+        project_name: shown.project.name.clone(),
+        updated: views::when(r.updated_at),
+        comments: shown.detail.comments.iter().map(CommentView::from).collect(),
+        notice: None,
+        email_value: String::new(),
+        email_error: None,
+        body_value: String::new(),
+        body_error: None,
+    };
+    adjust(&mut page);
+    // Signed-in or not, the public page never shows the account bar.
+    page.chrome.signed_in = false;
+    render(&page)
+}
+
+/// The public portal for `Accept: application/json` callers.
+pub async fn public_json(app: &App, req: &Request, spec: &RouteSpec, params: &Params) -> Result<Reply, ApiError> {
+    let token = params.get("token");
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct ReplyBody {
+        email: String,
+        body: String,
+    }
+    match (spec.method, spec.path) {
+        ("GET", "/p/{token}") => {
+            let shown = public_links::open(app, token).await?;
+            let mut body = request_json(shown.detail.viewer, &shown.detail.request);
+            body["comments"] = shown.detail.comments.iter().map(comment_json).collect();
+            Ok(Reply::ok(body))
+        }
+        ("POST", "/p/{token}/close") => {
+            let request = public_links::close(app, token).await?;
+            Ok(Reply::ok(request_json(helpdesk::access::Viewer::Customer, &request)))
+        }
+        ("POST", "/p/{token}/reply") => {
+            let parsed = http::parse_json::<ReplyBody>(req);
+            let (email, body) = match parsed {
+                Ok(b) => (b.email, Ok(b.body)),
+                Err(e) => (String::new(), Err(e)),
+            };
+            let comment = public_links::reply(app, token, &email, body).await?;
+            Ok(Reply::created(comment_json(&comment)))
+        }
+        _ => Err(ApiError::RouteNotFound),
+    }
+}
+
+/// The JSON routes of this function: mint and revoke public links (agents).
+pub async fn api(app: &App, req: &Request, spec: &RouteSpec, params: &Params) -> Result<Reply, ApiError> {
+    let caller = http::caller(req);
+    let key = params.get("key");
+    match spec.method {
+        "POST" => {
+            let input = if http::body_bytes(req).iter().all(u8::is_ascii_whitespace) {
+                Ok(MintInput::default())
+            } else {
+                http::parse_json::<MintInput>(req)
+            };
+            let links = public_links::mint(app, &caller, key, input).await?;
+            let base = &app.config.public_base_url;
+            let items: Vec<_> = links
+                .iter()
+                .map(|l| {
+                    json!({"email": l.email, "url": format!("{base}/p/{}", l.token), "expires_at": text::rfc3339(l.expires_at)})
+                })
+                .collect();
+            Ok(Reply::created(json!({"items": items})))
+        }
+        "DELETE" => {
+            public_links::revoke(app, &caller, key).await?;
+            Ok(Reply::no_content())
+        }
+        _ => Err(ApiError::MethodNotAllowed),
+    }
+}
+
+/// The page for an error: sign-in for a missing session, otherwise what happened.
+pub fn error_page(v: &Visitor, err: &ApiError) -> Reply {
+    let (heading, message) = match err {
+        ApiError::Unauthorized => {
+            let notice = "Sign in to continue.".to_string();
+            return login_page(v, 401, String::new(), None, Some(notice))
+                .unwrap_or_else(|_| Reply::html(401, "Sign in at /login".into()));
+        }
+        ApiError::NotFound(_) | ApiError::RouteNotFound => {
+            ("Not found", "This page does not exist, or you may not see it. If someone sent you a link, it may have expired or been revoked.".to_string())
+        }
+        ApiError::Refused { code: "csrf_failed", .. } => ("This form has expired", err.public_message()),
+        ApiError::Forbidden(_) | ApiError::Refused { .. } => ("Not allowed", err.public_message()),
+        ApiError::MethodNotAllowed => ("Not allowed", "This page cannot be used that way.".to_string()),
+        ApiError::StorageUnavailable => ("Please try again", "The helpdesk is busy right now. Try again in a moment.".to_string()),
+        ApiError::Internal(_) => ("Something went wrong", "Something went wrong on our side. Try again in a moment.".to_string()),
+        _ => ("That did not work", err.public_message()),
+    };
+    let page = views::ErrorPage {
+        chrome: chrome(v, heading, None),
+        heading: heading.to_string(),
+        message,
+        back: if v.session.is_some() { "/portal" } else { "/login" },
+        back_label: if v.session.is_some() { "Back to my requests" } else { "Sign in" },
+    };
+    match render(&page) {
+        Ok(html) => Reply::html(err.status(), html),
+        Err(_) => Reply::html(err.status(), heading.to_string()),
+    }
+}

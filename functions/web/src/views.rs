@@ -1,0 +1,211 @@
+//! The pages' templates (compiled into the binary by askama, escaped by default) and the
+//! view data they show, built from domain values.
+
+use askama::Template;
+use helpdesk::model::{Comment, Request, RequestStatus};
+use helpdesk::text::rfc3339;
+use helpdesk::ApiError;
+use std::sync::OnceLock;
+
+const STYLESHEET: &str = include_str!("../static/style.css");
+
+/// The stylesheet's URL: its name carries a hash of its content, so it is cached for a year
+/// and a new version is a new URL.
+pub fn stylesheet_path() -> &'static str {
+    static PATH: OnceLock<String> = OnceLock::new();
+    PATH.get_or_init(|| format!("/static/style-{}.css", &helpdesk::text::sha256_hex(STYLESHEET)[..12]))
+}
+
+/// The stylesheet, when `file` is its current name.
+pub fn stylesheet(file: &str) -> Option<&'static str> {
+    (stylesheet_path().strip_prefix("/static/") == Some(file)).then_some(STYLESHEET)
+}
+
+/// What the layout around every page needs.
+pub struct Chrome {
+    pub site: String,
+    pub title: String,
+    pub stylesheet: &'static str,
+    pub signed_in: bool,
+    pub csrf: String,
+}
+
+/// `2026-11-23 15:04 UTC`.
+pub fn when(ts: i64) -> String {
+    let t = rfc3339(ts);
+    match (t.get(..10), t.get(11..16)) {
+        (Some(day), Some(time)) => format!("{day} {time} UTC"),
+        _ => t,
+    }
+}
+
+pub fn status(s: RequestStatus) -> &'static str {
+    s.as_str()
+}
+
+pub struct CommentView {
+    pub id: String,
+    pub author: String,
+    pub when: String,
+    pub body: String,
+    pub internal: bool,
+}
+
+impl From<&Comment> for CommentView {
+    fn from(c: &Comment) -> Self {
+        CommentView {
+            id: c.id.clone(),
+            author: c.author_email.to_string(),
+            when: when(c.created_at),
+            body: c.body.clone(),
+            internal: c.internal,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub chrome: Chrome,
+    pub email: String,
+    pub error: Option<String>,
+    pub notice: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "confirm.html")]
+pub struct ConfirmPage {
+    pub chrome: Chrome,
+    pub token: String,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub chrome: Chrome,
+    pub heading: String,
+    pub message: String,
+    pub back: &'static str,
+    pub back_label: &'static str,
+}
+
+pub struct Tab {
+    pub label: &'static str,
+    pub href: String,
+    pub current: bool,
+}
+
+pub struct Row {
+    pub key: String,
+    pub summary: String,
+    pub status: &'static str,
+    pub project: String,
+    pub reporter: String,
+    pub organization: Option<String>,
+    pub updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal.html")]
+pub struct PortalPage {
+    pub chrome: Chrome,
+    pub view: String,
+    pub tabs: Vec<Tab>,
+    /// (id, name, selected)
+    pub organizations: Vec<(String, String, bool)>,
+    /// (value, label, selected)
+    pub statuses: Vec<(&'static str, &'static str, bool)>,
+    pub rows: Vec<Row>,
+    pub next_href: Option<String>,
+    pub empty_message: Option<String>,
+    /// (key, name) of projects to raise a request in.
+    pub projects: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "new.html")]
+pub struct NewRequestPage {
+    pub chrome: Chrome,
+    pub project_key: String,
+    pub project_name: String,
+    pub nonce: String,
+    pub summary: String,
+    pub description: String,
+    pub summary_error: Option<String>,
+    pub description_error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "request.html")]
+pub struct RequestPage {
+    pub chrome: Chrome,
+    pub key: String,
+    pub summary: String,
+    pub description: String,
+    pub status: &'static str,
+    pub is_open: bool,
+    pub project_name: String,
+    pub reporter: String,
+    pub organization: Option<String>,
+    pub created: String,
+    pub updated: String,
+    pub comments: Vec<CommentView>,
+    pub participants: Vec<String>,
+    pub can_change: bool,
+    pub nonce: String,
+    pub reply_body: String,
+    pub reply_error: Option<String>,
+    pub share_value: String,
+    pub share_error: Option<String>,
+}
+
+impl RequestPage {
+    pub fn new(chrome: Chrome, r: &Request, project_name: &str, comments: &[Comment], can_change: bool) -> Self {
+        RequestPage {
+            chrome,
+            key: r.key.clone(),
+            summary: r.summary.clone(),
+            description: r.description.clone(),
+            status: status(r.status),
+            is_open: r.status == RequestStatus::Open,
+            project_name: project_name.to_string(),
+            reporter: r.reporter_email.to_string(),
+            organization: r.organization.clone(),
+            created: when(r.created_at),
+            updated: when(r.updated_at),
+            comments: comments.iter().map(CommentView::from).collect(),
+            participants: r.participants.iter().map(|e| e.to_string()).collect(),
+            can_change,
+            nonce: helpdesk::text::new_secret(),
+            reply_body: String::new(),
+            reply_error: None,
+            share_value: String::new(),
+            share_error: None,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "public.html")]
+pub struct PublicPage {
+    pub chrome: Chrome,
+    pub token: String,
+    pub key: String,
+    pub summary: String,
+    pub description: String,
+    pub status: &'static str,
+    pub is_open: bool,
+    pub project_name: String,
+    pub updated: String,
+    pub comments: Vec<CommentView>,
+    pub notice: Option<String>,
+    pub email_value: String,
+    pub email_error: Option<String>,
+    pub body_value: String,
+    pub body_error: Option<String>,
+}
+
+/// Renders a template; a template that fails to render is an internal error.
+pub fn render(t: &impl Template) -> Result<String, ApiError> {
+    t.render().map_err(|e| ApiError::Internal(format!("template: {e}")))
+}
