@@ -60,6 +60,35 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
         .await
 }
 
+/// A page as a browser without script gets it: redirects are not followed.
+#[derive(Debug)]
+pub struct PageAnswer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl PageAnswer {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+    /// Every Set-Cookie header.
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).map(str::to_string).collect()
+    }
+    /// The value of a cookie this answer sets.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.set_cookies().iter().find_map(|c| {
+            let (k, rest) = c.split_once('=')?;
+            (k == name).then(|| rest.split(';').next().unwrap_or("").to_string())
+        })
+    }
+    /// The CSRF token of the first form on the page.
+    pub fn csrf(&self) -> String {
+        self.text.split("name=\"csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()).expect("a form").to_string()
+    }
+}
+
 /// An HTTP answer: status and JSON body (Null when empty).
 #[derive(Debug, Clone)]
 pub struct Answer {
@@ -88,6 +117,7 @@ impl Harness {
         h.server.abort();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         h.base = format!("http://{}", listener.local_addr().unwrap());
+        h.app.config.public_base_url = h.base.clone();
         h.server = tokio::spawn(helpdesk_tools::gateway::serve(h.app.clone(), listener));
         (h, observed)
     }
@@ -108,10 +138,13 @@ impl Harness {
         let table = format!("t_{suffix}");
         let admin_client = aws_sdk_dynamodb::Client::new(&sdk_config(&ddb_url).await);
         helpdesk_tools::local::ensure_table(&admin_client, &table).await.expect("table created");
+        // Bound first, so links in emails point at this test's gateway.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
         let config = Config {
             table_name: table.clone(),
             mail_from: "helpdesk@desk.test".into(),
-            public_base_url: "http://127.0.0.1:3000".into(),
+            public_base_url: base.clone(),
             support_domain: "desk.test".into(),
         };
         let ses = aws_sdk_sesv2::Client::new(&sdk_config(&moto).await);
@@ -128,8 +161,6 @@ impl Harness {
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(ddb_conf.build()), table.clone());
         let mailer = helpdesk::mailer::SesMailer::new(ses, config.mail_from.clone());
         let app = App::new(Arc::new(store.clone()), Arc::new(mailer), config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
         let server = tokio::spawn(helpdesk_tools::gateway::serve(app.clone(), listener));
         Harness { base, app, store, table, suffix, moto, http: reqwest::Client::new(), server }
     }
@@ -185,6 +216,23 @@ impl Harness {
         let text = res.text().await.unwrap();
         let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).expect("JSON body") };
         Answer { status, body }
+    }
+
+    /// A page request with cookies (`name=value; ...`) and a form body, as a browser sends it.
+    pub async fn page(&self, method: &str, path: &str, cookies: &str, form: Option<&[(&str, &str)]>) -> PageAnswer {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = client.request(method, format!("{}{path}", self.base)).header("accept", "text/html");
+        if !cookies.is_empty() {
+            req = req.header("cookie", cookies);
+        }
+        if let Some(fields) = form {
+            let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+            req = req.header("content-type", "application/x-www-form-urlencoded").body(body);
+        }
+        let res = req.send().await.expect("gateway answers");
+        let (status, headers) = (res.status().as_u16(), res.headers().clone());
+        PageAnswer { status, headers, text: res.text().await.unwrap() }
     }
 
     /// Every email moto's SES has sent to `to`, oldest first, as (subject, body).

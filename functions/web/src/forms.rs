@@ -74,8 +74,9 @@ impl Visitor {
         } else {
             Err(ApiError::Refused {
                 code: "csrf_failed",
-                message: "This form has expired or did not come from this site. Go back, reload the page and try again."
-                    .into(),
+                message:
+                    "This form has expired or did not come from this site. Go back, reload the page and try again."
+                        .into(),
             })
         }
     }

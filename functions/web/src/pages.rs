@@ -73,7 +73,9 @@ pub async fn page(app: &App, req: &Request, v: &Visitor, spec: &RouteSpec, param
             let (_, project) = portal::new_request_project(app, &caller, &project).await?;
             new_request_page(v, 200, (&project.key, &project.name), "", "", (None, None))
         }
-        "/portal/requests/{key}" => request_page(app, v, &caller, params.get("key"), |_| {}).await.map(|p| html(200, p)),
+        "/portal/requests/{key}" => {
+            request_page(app, v, &caller, params.get("key"), |_| {}).await.map(|p| html(200, p))
+        }
         "/p/{token}" => {
             let notice = match query(req, "done").as_deref() {
                 Some("replied") => Some("Your reply was sent.".to_string()),
@@ -99,8 +101,10 @@ async fn post(
     match path {
         "/login" => match auth::request_magic_link(app, form.get("email")).await {
             Ok(outcome) => {
-                let sent = "If this address can sign in, a link is on its way. Open it on this device within 15 minutes.";
-                Ok(login_page(v, 202, form.get("email").into(), None, Some(sent.into()))?.with_outcome(outcome.as_str()))
+                let sent =
+                    "If this address can sign in, a link is on its way. Open it on this device within 15 minutes.";
+                Ok(login_page(v, 202, form.get("email").into(), None, Some(sent.into()))?
+                    .with_outcome(outcome.as_str()))
             }
             Err(err) => match field_error(&err) {
                 Some(message) => login_page(v, err.status(), form.get("email").into(), Some(message), None),

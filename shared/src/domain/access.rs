@@ -2,8 +2,8 @@
 //! (API, pages, email, public links) asks here; nothing else decides.
 
 use crate::domain::email::EmailAddress;
-use crate::error::ApiError;
 use crate::domain::public_links::PublicLink;
+use crate::error::ApiError;
 use crate::model::{BlockRule, Comment, HistoryEntry, ManagedDomains, Project, ProjectRole, Request, User};
 
 /// An agent of a project: any role in it, or an app admin.

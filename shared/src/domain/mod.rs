@@ -21,9 +21,9 @@ pub mod public_links;
 pub mod requests;
 pub mod retry;
 pub mod rules;
-pub mod signing;
 #[cfg(test)]
 mod rules_tests;
+pub mod signing;
 
 /// A body as the channel read it: the value, or why it could not be read.
 pub type Input<T> = Result<T, crate::error::ApiError>;

@@ -59,8 +59,7 @@ pub async fn home(app: &App, caller: &Caller, options: &ListOptions) -> Result<P
             _ => {}
         }
     }
-    let open: BTreeSet<String> =
-        projects.iter().filter(|p| p.settings.portal_private).map(|p| p.key.clone()).collect();
+    let open: BTreeSet<String> = projects.iter().filter(|p| p.settings.portal_private).map(|p| p.key.clone()).collect();
     let before = page.items.len();
     page.items.retain(|(_, r)| open.contains(&r.project));
     let hidden = page.items.len() < before;
@@ -130,6 +129,9 @@ mod tests {
         assert_eq!(new_request_project(&desk.app, &ann, "OPS").await.unwrap_err(), ApiError::NotFound("project"));
         // Agents still see it in their project.
         assert!(request_page(&desk.app, &desk.admin, &ops).await.is_ok());
-        assert_eq!(home(&desk.app, &Caller::Anonymous, &ListOptions::default()).await.unwrap_err(), ApiError::Unauthorized);
+        assert_eq!(
+            home(&desk.app, &Caller::Anonymous, &ListOptions::default()).await.unwrap_err(),
+            ApiError::Unauthorized
+        );
     }
 }

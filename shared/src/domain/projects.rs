@@ -163,7 +163,10 @@ pub async fn update_project(
     }
     if let Some(days) = patch.portal.as_ref().and_then(|p| p.link_days) {
         if !(1..=MAX_PUBLIC_LINK_DAYS).contains(&days) {
-            return Err(ApiError::invalid("invalid_field", format!("portal.link_days must be 1-{MAX_PUBLIC_LINK_DAYS}")));
+            return Err(ApiError::invalid(
+                "invalid_field",
+                format!("portal.link_days must be 1-{MAX_PUBLIC_LINK_DAYS}"),
+            ));
         }
     }
     let mut budget = Budget::default();

@@ -118,7 +118,8 @@ pub async fn rotate(app: &App) -> Result<String, ApiError> {
         next.keys.insert(id.clone(), crate::text::new_secret());
         next.current = id.clone();
         next.version += 1;
-        let put = Write::Put { record: Record::SigningKeys(next.clone()), condition: Condition::VersionIs(current.version) };
+        let put =
+            Write::Put { record: Record::SigningKeys(next.clone()), condition: Condition::VersionIs(current.version) };
         match app.store.transact(vec![put]).await {
             Ok(()) => {
                 *app.signing_keys.write().expect("signing keys lock") = Some(next);
@@ -145,7 +146,8 @@ pub async fn retire(app: &App, key_id: &str) -> Result<(), ApiError> {
         let mut next = current.clone();
         next.keys.remove(key_id);
         next.version += 1;
-        let put = Write::Put { record: Record::SigningKeys(next.clone()), condition: Condition::VersionIs(current.version) };
+        let put =
+            Write::Put { record: Record::SigningKeys(next.clone()), condition: Condition::VersionIs(current.version) };
         match app.store.transact(vec![put]).await {
             Ok(()) => {
                 *app.signing_keys.write().expect("signing keys lock") = Some(next);

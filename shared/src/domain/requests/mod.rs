@@ -9,8 +9,8 @@ mod read;
 pub use change::{add_comment, release, set_status};
 pub use create::create_request;
 pub use lists::{list_for_customer, list_queue};
-pub use read::{get_request, get_request_and_project};
 pub(crate) use read::read_thread;
+pub use read::{get_request, get_request_and_project};
 
 use crate::domain::access::Viewer;
 use crate::domain::blocklist::{Commit, Guard};
