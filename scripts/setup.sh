@@ -14,6 +14,12 @@ if ! command -v java >/dev/null 2>&1; then
   apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null
 fi
 
+# Headless Chromium and its WebDriver for the page tests, from Debian's packages.
+if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then
+  say "installing chromium and chromium-driver"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+
 # DynamoDB Local ships inside the npm package amplify-dynamodb-simulator (emulator/).
 if [ ! -f "$tools/ddb/node_modules/amplify-dynamodb-simulator/emulator/DynamoDBLocal.jar" ]; then
   say "installing DynamoDB Local (npm amplify-dynamodb-simulator)"

@@ -2,6 +2,7 @@
 //! a free port, all per test. `scripts/test.sh` starts the servers and sets
 //! HELPDESK_TEST_DYNAMODB and HELPDESK_TEST_MOTO to their URLs.
 
+pub mod browser;
 pub mod events;
 pub mod fault;
 pub mod recording;

@@ -262,7 +262,7 @@ async fn public_links_show_the_public_thread_and_take_replies_from_the_right_add
         .page("POST", &reply, &anon, Some(&[("csrf", &page.csrf()), ("email", &h.email("eve")), ("body", "hi")]))
         .await;
     assert_eq!(wrong.status, 403);
-    assert!(wrong.text.contains("not the address this link was sent to"));
+    assert!(wrong.text.contains("That is not the address this link was sent to."));
     let right = h
         .page("POST", &reply, &anon, Some(&[("csrf", &page.csrf()), ("email", &ann_email), ("body", "Thanks!")]))
         .await;

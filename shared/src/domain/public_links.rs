@@ -200,7 +200,7 @@ pub async fn reply(app: &App, token: &str, typed_email: &str, body: Input<String
         }
         return Err(ApiError::Refused {
             code: "wrong_email",
-            message: "that is not the address this link was sent to".into(),
+            message: "That is not the address this link was sent to.".into(),
         });
     }
     let caller = Caller::Sender(Box::new(page.recipient));
