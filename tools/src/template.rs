@@ -118,6 +118,9 @@ pub fn policies(template: &Value) -> std::collections::BTreeMap<String, (BTreeSe
         let (mut actions, mut indexes) = (BTreeSet::new(), false);
         for policy in resource["Properties"]["Policies"].as_sequence().into_iter().flatten() {
             for statement in policy["Statement"].as_sequence().into_iter().flatten() {
+                if statement["Effect"].as_str() != Some("Allow") {
+                    continue;
+                }
                 for action in statement["Action"].as_sequence().into_iter().flatten() {
                     actions.insert(str_of(action));
                 }
@@ -125,6 +128,28 @@ pub fn policies(template: &Value) -> std::collections::BTreeMap<String, (BTreeSe
             }
         }
         out.insert(binary, (actions, indexes));
+    }
+    out
+}
+
+/// Functions whose policy denies every read and write of the items under partition key `pk`.
+pub fn denied_partition(template: &Value, pk: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for resource in resources(template).values() {
+        let statements = resource["Properties"]["Policies"].as_sequence().into_iter().flatten();
+        let denies = statements.flat_map(|p| p["Statement"].as_sequence().into_iter().flatten()).any(|s| {
+            let actions: BTreeSet<String> = s["Action"].as_sequence().into_iter().flatten().map(str_of).collect();
+            s["Effect"].as_str() == Some("Deny")
+                && ["GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"]
+                    .iter()
+                    .all(|a| actions.contains(&format!("dynamodb:{a}")))
+                && s["Condition"]["ForAnyValue:StringEquals"]["dynamodb:LeadingKeys"]
+                    .as_sequence()
+                    .is_some_and(|keys| keys.iter().any(|k| k.as_str() == Some(pk)))
+        });
+        if denies {
+            out.insert(str_of(&resource["Metadata"]["BuildProperties"]["Binary"]));
+        }
     }
     out
 }
@@ -223,6 +248,14 @@ mod tests {
         declared.sort();
         keys.sort();
         assert_eq!(declared, keys);
+    }
+
+    #[test]
+    fn only_the_web_function_may_touch_the_signing_keys() {
+        let template = load();
+        let mut others: BTreeSet<String> = binaries(&template).into_iter().collect();
+        others.remove(helpdesk::routes::WEB);
+        assert_eq!(denied_partition(&template, helpdesk::items::SIGNING_KEYS_PK), others);
     }
 
     #[test]
