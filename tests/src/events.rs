@@ -28,3 +28,19 @@ pub async fn invoke(
     };
     (status, body)
 }
+
+/// A page handler's answer: status, headers and the HTML.
+pub async fn invoke_page(
+    handler: impl AsyncFnOnce(&App, Request) -> lambda_http::Response<Body>,
+    app: &App,
+    req: Request,
+) -> (u16, http::HeaderMap, String) {
+    let res = handler(app, req).await;
+    let (parts, body) = res.into_parts();
+    let text = match body {
+        Body::Text(t) => t,
+        Body::Empty => String::new(),
+        other => panic!("unexpected body {other:?}"),
+    };
+    (parts.status.as_u16(), parts.headers, text)
+}

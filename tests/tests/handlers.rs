@@ -1,7 +1,7 @@
 //! The Lambda handlers on the API Gateway events in `events/` (the files `cargo lambda invoke`
 //! uses), against DynamoDB Local and moto. Placeholders in the events are filled per test.
 
-use helpdesk_tests::events::{event, invoke};
+use helpdesk_tests::events::{event, invoke, invoke_page};
 use helpdesk_tests::Harness;
 
 #[tokio::test]
@@ -90,4 +90,41 @@ async fn the_handlers_answer_their_events() {
     }
     let (status, _) = invoke(helpdesk_auth::handle, &h.app, event("me", &as_ann)).await;
     assert_eq!(status, 401, "the suspended user's session is gone");
+}
+
+#[tokio::test]
+async fn the_web_handler_answers_its_events() {
+    let h = Harness::start().await;
+    helpdesk_tools::local::seed_demo(&h.app).await.unwrap();
+    let ann = h.sign_in(&h.email("ann")).await;
+    let as_ann = [("REPLACE_WITH_SESSION_TOKEN", ann.as_str())];
+    let (status, _) = invoke(helpdesk_intake::handle, &h.app, event("raise-request", &as_ann)).await;
+    assert_eq!(status, 201);
+
+    // The session arrives in API Gateway's `cookies` field.
+    let (status, headers, page) = invoke_page(helpdesk_web::handle, &h.app, event("portal-page", &as_ann)).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("DEMO-1"), "{page}");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let with_csrf = [("REPLACE_WITH_SESSION_TOKEN", ann.as_str()), ("REPLACE_WITH_CSRF", csrf.as_str())];
+    // The same form delivered twice (its nonce): one comment.
+    for _ in 0..2 {
+        let (status, headers, _) = invoke_page(helpdesk_web::handle, &h.app, event("portal-reply", &with_csrf)).await;
+        assert_eq!(status, 303);
+        assert!(headers["location"].to_str().unwrap().starts_with("/portal/requests/DEMO-1#c-"));
+    }
+    let (_, detail) = invoke(helpdesk_intake::handle, &h.app, event("get-request", &as_ann)).await;
+    assert_eq!(detail["comments"].as_array().unwrap().len(), 1, "{detail}");
+    assert_eq!(detail["comments"][0]["body"], "Sent from the portal");
+
+    // Minting is for agents: a customer's event is refused.
+    let (status, refused) = invoke(helpdesk_web::handle, &h.app, event("mint-public-links", &as_ann)).await;
+    assert_eq!((status, refused["error"]["code"].as_str()), (403, Some("forbidden")));
+    let admin = h.sign_in(helpdesk_tools::local::DEMO_ADMIN).await;
+    let (status, minted) =
+        invoke(helpdesk_web::handle, &h.app, event("mint-public-links", &[("REPLACE_WITH_SESSION_TOKEN", &admin)]))
+            .await;
+    assert_eq!(status, 201, "{minted}");
+    assert!(minted["items"][0]["url"].as_str().unwrap().starts_with(&format!("{}/p/", h.base)));
 }

@@ -1,6 +1,8 @@
 //! Operator commands against the deployed (or local) table:
 //!   helpdesk-admin bootstrap-admin <email>   make <email> an app admin (creates the account)
 //!   helpdesk-admin create-table              create TABLE_NAME as infra/template.yaml defines it
+//!   helpdesk-admin rotate-signing-key        sign new public links with a new key (old ones still work)
+//!   helpdesk-admin retire-signing-key <id>   stop accepting links signed with an old key
 //! Uses the usual AWS credential chain and TABLE_NAME, MAIL_FROM, PUBLIC_BASE_URL.
 
 use helpdesk::{App, Config};
@@ -20,8 +22,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             helpdesk_tools::local::ensure_table(&aws_sdk_dynamodb::Client::new(&sdk), &config.table_name).await?;
             println!("table {} is ready", config.table_name);
         }
+        ["rotate-signing-key"] => {
+            let app = App::connect(config, false).await;
+            let id = helpdesk::domain::signing::rotate(&app).await?;
+            println!("new links are signed with key {id}; older keys still verify until retired");
+        }
+        ["retire-signing-key", id] => {
+            let app = App::connect(config, false).await;
+            helpdesk::domain::signing::retire(&app, id).await?;
+            println!("key {id} is retired: links it signed no longer open (warm functions learn it at their next cold start)");
+        }
         _ => {
-            eprintln!("usage: helpdesk-admin bootstrap-admin <email> | create-table");
+            eprintln!("usage: helpdesk-admin bootstrap-admin <email> | create-table | rotate-signing-key | retire-signing-key <id>");
             std::process::exit(2);
         }
     }
