@@ -79,8 +79,8 @@ pub struct App {
     pub mailer: Arc<dyn Mailer>,
     pub config: Config,
     pub clock: Clock,
-    /// The signing keys, read from the table on first use and kept for the process.
-    pub signing_keys: Arc<std::sync::RwLock<Option<crate::model::SigningKeys>>>,
+    /// The signing keys, read from the table on first use and kept a few minutes.
+    pub signing_keys: Arc<std::sync::RwLock<Option<(crate::model::SigningKeys, std::time::Instant)>>>,
 }
 
 impl App {

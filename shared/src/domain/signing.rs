@@ -5,7 +5,8 @@
 //! and kept per process. Every token names its key id, so a rotation (`rotate`, run by
 //! `helpdesk-admin rotate-signing-key`) makes new tokens with a new key while tokens signed
 //! with older keys keep verifying until those keys are retired. A token with an unknown key
-//! id makes the process read the keys again once, so a rotation reaches warm functions too.
+//! id makes the process read the keys again once, so a rotation reaches warm functions too;
+//! a process reads them again after `KEYS_CACHE` anyway, so a retirement reaches them too.
 
 use crate::error::ApiError;
 use crate::items::signing_keys_key;
@@ -19,6 +20,10 @@ use sha2::Sha256;
 use std::collections::BTreeMap;
 
 type HmacSha256 = Hmac<Sha256>;
+
+/// How long a process keeps the keys before reading them again: a retired key stops
+/// verifying everywhere within this.
+pub const KEYS_CACHE: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Longest token accepted for verification; anything longer is not ours.
 pub const MAX_TOKEN_LEN: usize = 1024;
@@ -58,13 +63,19 @@ async fn load_or_create(app: &App) -> Result<SigningKeys, ApiError> {
 
 async fn keys(app: &App, reload: bool) -> Result<SigningKeys, ApiError> {
     if !reload {
-        if let Some(keys) = app.signing_keys.read().expect("signing keys lock").clone() {
-            return Ok(keys);
+        if let Some((keys, at)) = app.signing_keys.read().expect("signing keys lock").clone() {
+            if at.elapsed() < KEYS_CACHE {
+                return Ok(keys);
+            }
         }
     }
     let keys = load_or_create(app).await?;
-    *app.signing_keys.write().expect("signing keys lock") = Some(keys.clone());
+    remember(app, keys.clone());
     Ok(keys)
+}
+
+fn remember(app: &App, keys: SigningKeys) {
+    *app.signing_keys.write().expect("signing keys lock") = Some((keys, std::time::Instant::now()));
 }
 
 fn mac(secret: &str, purpose: &str, payload: &str) -> HmacSha256 {
@@ -122,7 +133,7 @@ pub async fn rotate(app: &App) -> Result<String, ApiError> {
             Write::Put { record: Record::SigningKeys(next.clone()), condition: Condition::VersionIs(current.version) };
         match app.store.transact(vec![put]).await {
             Ok(()) => {
-                *app.signing_keys.write().expect("signing keys lock") = Some(next);
+                remember(app, next);
                 return Ok(id);
             }
             Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
@@ -150,7 +161,7 @@ pub async fn retire(app: &App, key_id: &str) -> Result<(), ApiError> {
             Write::Put { record: Record::SigningKeys(next.clone()), condition: Condition::VersionIs(current.version) };
         match app.store.transact(vec![put]).await {
             Ok(()) => {
-                *app.signing_keys.write().expect("signing keys lock") = Some(next);
+                remember(app, next);
                 return Ok(());
             }
             Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,

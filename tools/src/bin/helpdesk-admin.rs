@@ -30,7 +30,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ["retire-signing-key", id] => {
             let app = App::connect(config, false).await;
             helpdesk::domain::signing::retire(&app, id).await?;
-            println!("key {id} is retired: links it signed no longer open (warm functions learn it at their next cold start)");
+            println!("key {id} is retired: links it signed no longer open (warm functions within 5 minutes)");
         }
         _ => {
             eprintln!("usage: helpdesk-admin bootstrap-admin <email> | create-table | rotate-signing-key | retire-signing-key <id>");
