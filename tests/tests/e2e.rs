@@ -321,17 +321,21 @@ async fn project_settings_belong_to_its_admins() {
     let agent_email = h.email("agent");
     h.ok("POST", "/projects/HD/agents", Some(&admin), Some(json!({"email": agent_email, "role": "agent"}))).await;
     let agent = h.sign_in(&agent_email).await;
-    let patch = json!({"org_sharing": true, "portal": {"public": false}, "participant_cap": 5});
+    let patch = json!({"org_sharing": true, "portal": {"public": false, "link_days": 7}, "participant_cap": 5});
     assert_eq!(h.call("PATCH", "/projects/HD", Some(&agent), Some(patch.clone())).await.status, 403);
     let patched = h.call("PATCH", "/projects/HD", Some(&admin), Some(patch)).await;
     assert_eq!(patched.status, 200, "{patched:?}");
     let read = h.call("GET", "/projects/HD", Some(&agent), None).await;
     assert_eq!(read.body["org_sharing"], true);
-    assert_eq!(read.body["portal"], json!({"private": true, "public": false}));
+    assert_eq!(read.body["portal"], json!({"private": true, "public": false, "link_days": 7}));
     assert_eq!(read.body["participant_cap"], 5);
     assert_eq!(read.body["support_address"], "hd@desk.test");
     let bad = h.call("PATCH", "/projects/HD", Some(&admin), Some(json!({"participant_cap": 0}))).await;
     assert_eq!((bad.status, bad.code()), (422, "invalid_field"));
+    for days in [0, 366] {
+        let bad = h.call("PATCH", "/projects/HD", Some(&admin), Some(json!({"portal": {"link_days": days}}))).await;
+        assert_eq!((bad.status, bad.code()), (422, "invalid_field"), "link_days {days}");
+    }
     let dup = h.call("POST", "/projects", Some(&admin), Some(json!({"key": "HD", "name": "again"}))).await;
     assert_eq!((dup.status, dup.code()), (409, "project_exists"));
     let me = h.call("GET", "/me", Some(&agent), None).await;

@@ -124,6 +124,19 @@ async fn main() {
             let _ = res.bytes().await;
         }
     };
+    // A page as a browser gets it: the session in the cookie, HTML back.
+    let page = |path: String, cookie: Option<String>| {
+        let mut req = http.get(format!("{}{path}", h.base)).header("accept", "text/html");
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        async move {
+            let res = req.send().await.expect("gateway answers");
+            assert_eq!(res.status().as_u16(), 200, "{path}");
+            let _ = res.bytes().await;
+        }
+    };
+    let customer_cookie = format!("hd_session={customer}");
     use reqwest::Method;
     let raw = h.store.client().clone();
     let table = h.table.clone();
@@ -155,7 +168,25 @@ async fn main() {
         measure(&h, "get request", |i| call(Method::GET, format!("/requests/BENCH-{}", i % 100 + 1), &customer, None))
             .await,
     );
+    rows.push(
+        measure(&h, "page: request", |i| {
+            page(format!("/portal/requests/BENCH-{}", i % 100 + 1), Some(customer_cookie.clone()))
+        })
+        .await,
+    );
     rows.push(measure(&h, "list own (25)", |_| call(Method::GET, "/requests?limit=25".into(), &customer, None)).await);
+    rows.push(measure(&h, "page: portal list (25)", |_| page("/portal".into(), Some(customer_cookie.clone()))).await);
+    let minted: serde_json::Value = http
+        .post(format!("{}/requests/BENCH-1/public-links", h.base))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("mint")
+        .json()
+        .await
+        .expect("JSON");
+    let link = minted["items"][0]["url"].as_str().expect("a link").strip_prefix(&h.base).expect("ours").to_string();
+    rows.push(measure(&h, "page: public link", |_| page(link.clone(), None)).await);
     rows.push(
         measure(&h, "agent queue (25)", |_| {
             call(Method::GET, "/projects/BENCH/requests?limit=25".into(), &admin, None)
