@@ -122,6 +122,15 @@ async fn forms_need_this_sessions_csrf_token() {
     assert_eq!(twice.status, 303);
     let detail = h.call("GET", &format!("/requests/{key}"), Some(&admin), None).await;
     assert_eq!(detail.body["comment_count"], 1);
+
+    // The JSON API reads with the cookie but changes nothing with it: no CSRF token there.
+    let headers = [("cookie", format!("hd_session={ann}"))];
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let read = h.call_raw("GET", &format!("/requests/{key}"), None, None, &headers).await;
+    assert_eq!(read.status, 200);
+    let write =
+        h.call_raw("POST", &format!("/requests/{key}/comments"), None, Some(r#"{"body":"x"}"#.into()), &headers).await;
+    assert_eq!(write.status, 401, "{write:?}");
 }
 
 #[tokio::test]
@@ -218,6 +227,14 @@ async fn the_portal_raises_replies_shares_and_explains_unknown_addresses() {
     let key = path.rsplit('/').next().unwrap();
     let participants = h.call("GET", &format!("/requests/{key}/participants"), Some(&admin), None).await;
     assert_eq!(participants.body["items"][0]["email"], bob_email.as_str(), "{participants:?}");
+    let page = h.page("GET", &path, &cookie, None).await;
+    assert!(page.text.contains(&format!("Remove {bob_email}")), "the list offers to remove each participant");
+    let removed = h
+        .page("POST", &format!("{share}/remove"), &cookie, Some(&[("csrf", &page.csrf()), ("email", &bob_email)]))
+        .await;
+    assert_eq!((removed.status, removed.header("location")), (303, path.as_str()));
+    let participants = h.call("GET", &format!("/requests/{key}/participants"), Some(&admin), None).await;
+    assert_eq!(participants.body["items"], json!([]));
 }
 
 #[tokio::test]
@@ -250,11 +267,15 @@ async fn public_links_show_the_public_thread_and_take_replies_from_the_right_add
     assert_eq!(page.status, 200);
     assert!(page.text.contains("Public answer"));
     assert!(!page.text.contains("SECRET NOTE"), "internal notes never show");
+    // Whoever holds the link must not learn the address it was sent to (nor anyone's).
+    assert!(!page.text.contains(&ann_email) && !page.text.contains("example.com"), "{}", page.text);
+    assert!(page.text.contains("Support"), "authors show by role");
     assert_page_headers(&page, "public page");
     let json = h.call_raw("GET", &path, None, None, &[("accept", "application/json")]).await;
     assert_eq!(json.status, 200, "{json:?}");
     assert_eq!(json.body["comments"].as_array().unwrap().len(), 1);
     assert!(json.body.get("note_count").is_none());
+    assert!(!json.body.to_string().contains("example.com"), "{}", json.body);
 
     let anon = format!("hd_anon={}", page.cookie("hd_anon").unwrap());
     let reply = format!("{path}/reply");
@@ -268,8 +289,18 @@ async fn public_links_show_the_public_thread_and_take_replies_from_the_right_add
         .await;
     assert_eq!(right.status, 303, "{}", right.text);
     let detail = h.call("GET", &format!("/requests/{key}"), Some(&ann), None).await;
+    assert_eq!(detail.body["comments"].as_array().unwrap().len(), 2, "one public answer and one reply");
     let last = detail.body["comments"].as_array().unwrap().last().unwrap().clone();
     assert_eq!((last["body"].as_str(), last["author"].as_str()), (Some("Thanks!"), Some(ann_email.as_str())), "{last}");
+
+    // Blocklist rules apply to replies through a link too.
+    h.ok("POST", "/blocklist", Some(&admin), Some(json!({"rule": format!("reject:{ann_email}")}))).await;
+    let blocked =
+        h.page("POST", &reply, &anon, Some(&[("csrf", &page.csrf()), ("email", &ann_email), ("body", "again")])).await;
+    assert_eq!(blocked.status, 403, "{}", blocked.text);
+    let after = h.call("GET", &format!("/requests/{key}"), Some(&admin), None).await;
+    assert_eq!(after.body["comment_count"], detail.body["comment_count"], "nothing was written");
+    h.ok("DELETE", "/blocklist", Some(&admin), Some(json!({"rule": format!("reject:{ann_email}")}))).await;
 
     // Altered, revoked, or the public portal off: the same 404 page.
     let mut altered = path.clone();

@@ -11,7 +11,7 @@ use helpdesk::model::RequestStatus;
 use helpdesk::participants::ShareInput;
 use helpdesk::requests::{self, ListOptions, NewComment, NewRequest};
 use helpdesk::routes::{Params, RouteSpec};
-use helpdesk::web::json::{comment_json, request_json};
+use helpdesk::web::json::public_page_json;
 use helpdesk::{auth, participants, text, ApiError, App};
 use lambda_http::Request;
 use serde_json::json;
@@ -50,7 +50,8 @@ fn query(req: &Request, name: &str) -> Option<String> {
 }
 
 pub async fn page(app: &App, req: &Request, v: &Visitor, spec: &RouteSpec, params: &Params) -> Result<Reply, ApiError> {
-    let caller = http::caller(req);
+    // Pages take the session cookie on every method: their forms carry the CSRF token.
+    let caller = http::page_caller(req);
     if spec.method == "POST" {
         let form = Form::parse(req)?;
         v.check_csrf(&form)?;
@@ -194,7 +195,7 @@ async fn post(
         "/p/{token}/reply" => {
             let token = params.get("token");
             let (email, body) = (form.get("email"), form.get("body"));
-            match public_links::reply(app, token, email, Ok(body.to_string())).await {
+            match public_links::reply(app, token, email, Ok(body.to_string()), nonce(form)).await {
                 Ok(_) => Ok(Reply::see_other(format!("/p/{token}?done=replied"))),
                 Err(err) => {
                     let wrong_email = err.code() == "wrong_email";
@@ -359,7 +360,13 @@ async fn public_page(
         is_open: r.status == RequestStatus::Open,
         project_name: shown.project.name.clone(),
         updated: views::when(r.updated_at),
-        comments: shown.detail.comments.iter().map(CommentView::from).collect(),
+        comments: shown
+            .detail
+            .comments
+            .iter()
+            .map(|c| CommentView { author: shown.author(c).label().to_string(), ..CommentView::from(c) })
+            .collect(),
+        nonce: text::new_secret(),
         notice: None,
         email_value: String::new(),
         email_error: None,
@@ -382,15 +389,10 @@ pub async fn public_json(app: &App, req: &Request, spec: &RouteSpec, params: &Pa
         body: String,
     }
     match (spec.method, spec.path) {
-        ("GET", "/p/{token}") => {
-            let shown = public_links::open(app, token).await?;
-            let mut body = request_json(shown.detail.viewer, &shown.detail.request);
-            body["comments"] = shown.detail.comments.iter().map(comment_json).collect();
-            Ok(Reply::ok(body))
-        }
+        ("GET", "/p/{token}") => Ok(Reply::ok(public_page_json(&public_links::open(app, token).await?))),
         ("POST", "/p/{token}/close") => {
-            let request = public_links::close(app, token).await?;
-            Ok(Reply::ok(request_json(helpdesk::access::Viewer::Customer, &request)))
+            public_links::close(app, token).await?;
+            Ok(Reply::ok(public_page_json(&public_links::open(app, token).await?)))
         }
         ("POST", "/p/{token}/reply") => {
             let parsed = http::parse_json::<ReplyBody>(req);
@@ -398,8 +400,8 @@ pub async fn public_json(app: &App, req: &Request, spec: &RouteSpec, params: &Pa
                 Ok(b) => (b.email, Ok(b.body)),
                 Err(e) => (String::new(), Err(e)),
             };
-            let comment = public_links::reply(app, token, &email, body).await?;
-            Ok(Reply::created(comment_json(&comment)))
+            public_links::reply(app, token, &email, body, http::idempotency_key(req)).await?;
+            Ok(Reply::created(public_page_json(&public_links::open(app, token).await?)))
         }
         _ => Err(ApiError::RouteNotFound),
     }

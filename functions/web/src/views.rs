@@ -198,6 +198,7 @@ pub struct PublicPage {
     pub project_name: String,
     pub updated: String,
     pub comments: Vec<CommentView>,
+    pub nonce: String,
     pub notice: Option<String>,
     pub email_value: String,
     pub email_error: Option<String>,

@@ -94,8 +94,11 @@ pub fn may_read_comment(viewer: Viewer, comment: &Comment) -> bool {
 
 /// History customers may read: not what only agents know (a hold, and its release).
 pub fn may_read_history(viewer: Viewer, entry: &HistoryEntry) -> bool {
-    viewer == Viewer::Agent || entry.action != "released"
+    viewer == Viewer::Agent || !AGENT_ONLY_HISTORY.contains(&entry.action.as_str())
 }
+
+/// History entries that record agents' own work (a release from hold, revoking links).
+const AGENT_ONLY_HISTORY: [&str; 2] = ["released", "public_links_revoked"];
 
 pub fn require_internal_allowed(viewer: Viewer) -> Result<(), ApiError> {
     match viewer {
@@ -106,7 +109,8 @@ pub fn require_internal_allowed(viewer: Viewer) -> Result<(), ApiError> {
 
 /// A public link shows its request while all hold: the project offers the public portal, the
 /// link has not expired, no revocation came after it was minted, and its recipient is still
-/// the reporter or a participant, with an account in good standing under the same address.
+/// the reporter or a participant, with an account in good standing. (The address it was sent
+/// to may be a secondary one: the account, not the address, is what must still be a party.)
 /// Whoever holds it reads as a customer, whatever the recipient's roles.
 pub fn may_use_public_link(link: &PublicLink, user: &User, request: &Request, project: &Project, now: i64) -> bool {
     project.settings.portal_public
@@ -114,7 +118,6 @@ pub fn may_use_public_link(link: &PublicLink, user: &User, request: &Request, pr
         && link.request == request.key
         && link.generation == request.public_link_generation
         && link.user_id == user.id
-        && link.email == user.email
         && !user.suspended
         && is_party(user, request)
 }

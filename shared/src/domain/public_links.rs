@@ -6,6 +6,7 @@
 use crate::domain::access::{may_use_public_link, require_agent, Viewer};
 use crate::domain::caller::{load_request, Caller};
 use crate::domain::email::EmailAddress;
+use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::requests::{self, history_write, read_thread, update_request, NewComment, RequestDetail, Seen};
 use crate::domain::{signing, Input};
 use crate::error::ApiError;
@@ -19,6 +20,8 @@ use serde::Deserialize;
 const PURPOSE: &str = "public-link";
 /// Wrong addresses a link takes before it stops working.
 pub const MAX_WRONG_EMAILS: u32 = 5;
+/// Replies (right address or wrong) one link takes per hour: parallel guesses are bounded too.
+pub const MAX_REPLIES_PER_HOUR: u32 = 30;
 const DAY: i64 = 24 * 3600;
 
 /// What a public link says, once its signature is checked.
@@ -29,6 +32,27 @@ pub struct PublicLink {
     pub email: EmailAddress,
     pub expires_at: i64,
     pub generation: u32,
+}
+
+/// Who wrote a comment, as a public link shows it: never an address, since whoever holds
+/// the link must not learn the one it was sent to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicAuthor {
+    You,
+    Reporter,
+    Participant,
+    Support,
+}
+
+impl PublicAuthor {
+    pub fn label(self) -> &'static str {
+        match self {
+            PublicAuthor::You => "You",
+            PublicAuthor::Reporter => "The reporter",
+            PublicAuthor::Participant => "A participant",
+            PublicAuthor::Support => "Support",
+        }
+    }
 }
 
 impl PublicLink {
@@ -147,6 +171,22 @@ pub struct PublicPage {
     token_hash: String,
 }
 
+impl PublicPage {
+    /// Who wrote `comment`, relative to the link's recipient.
+    pub fn author(&self, comment: &Comment) -> PublicAuthor {
+        let request = &self.detail.request;
+        if comment.author_id == self.link.user_id {
+            PublicAuthor::You
+        } else if comment.author_id == request.reporter_id {
+            PublicAuthor::Reporter
+        } else if request.participant_ids.contains(&comment.author_id) {
+            PublicAuthor::Participant
+        } else {
+            PublicAuthor::Support
+        }
+    }
+}
+
 /// Opens a public link: its request, project and public thread. Anything that is not a live
 /// link of this deployment is the same 404.
 pub async fn open(app: &App, token: &str) -> Result<PublicPage, ApiError> {
@@ -183,18 +223,40 @@ pub async fn close(app: &App, token: &str) -> Result<Request, ApiError> {
     Ok(requests::set_status(app, &caller, &page.link.request, RequestStatus::Closed).await?.1)
 }
 
-/// Replies through a public link once the holder typed the address it was sent to. A wrong
-/// address is refused (403 `wrong_email`) and counts; after `MAX_WRONG_EMAILS` the link
-/// stops working. The reply is the recipient's, under the same rules as theirs (blocklist).
-pub async fn reply(app: &App, token: &str, typed_email: &str, body: Input<String>) -> Result<Comment, ApiError> {
+/// Replies through a public link once the holder typed the address it was sent to. No
+/// address, or not an address: 422, not counted. Every attempt counts toward an hourly cap
+/// (`MAX_REPLIES_PER_HOUR`); a wrong address is refused (403 `wrong_email`) and counts toward
+/// `MAX_WRONG_EMAILS`, after which the link stops working. The reply is the recipient's,
+/// under the same rules as theirs (blocklist), and safe to retry with its idempotency key.
+pub async fn reply(
+    app: &App,
+    token: &str,
+    typed_email: &str,
+    body: Input<String>,
+    idempotency: Input<Option<IdempotencyKey>>,
+) -> Result<Comment, ApiError> {
     let page = open(app, token).await?;
-    if EmailAddress::parse(typed_email).ok().as_ref() != Some(&page.link.email) {
-        let counter = Counter {
+    let typed = EmailAddress::parse(typed_email)
+        .map_err(|_| ApiError::invalid("invalid_email", "Type the email address this link was sent to."))?;
+    let hour = app.now() / 3600;
+    let attempts = Counter {
+        key: rate_key("linkuse", &page.token_hash, hour),
+        limit: MAX_REPLIES_PER_HOUR,
+        expires_at: (hour + 1) * 3600,
+    };
+    if !app.store.bump(&attempts).await? {
+        return Err(ApiError::Refused {
+            code: "too_many_attempts",
+            message: "This link has been used too often in the last hour. Try again later.".into(),
+        });
+    }
+    if typed != page.link.email {
+        let misses = Counter {
             key: rate_key("linkmiss", &page.token_hash, 0),
             limit: MAX_WRONG_EMAILS - 1,
             expires_at: page.link.expires_at,
         };
-        if !app.store.bump(&counter).await? {
+        if !app.store.bump(&misses).await? {
             let lock = LinkLock { token_hash: page.token_hash.clone(), expires_at: page.link.expires_at };
             app.store.transact(vec![Write::Put { record: Record::LinkLock(lock), condition: Condition::None }]).await?;
         }
@@ -205,7 +267,7 @@ pub async fn reply(app: &App, token: &str, typed_email: &str, body: Input<String
     }
     let caller = Caller::Sender(Box::new(page.recipient));
     let comment = body.map(|body| NewComment { body, internal: false });
-    Ok(requests::add_comment(app, &caller, &page.link.request, comment, Ok(None)).await?.0)
+    Ok(requests::add_comment(app, &caller, &page.link.request, comment, idempotency).await?.0)
 }
 
 #[cfg(test)]
@@ -235,10 +297,19 @@ mod tests {
         let page = open(app, token).await.unwrap();
         assert_eq!(page.detail.viewer, Viewer::Customer);
         assert!(page.detail.comments.is_empty(), "internal notes never show");
-        assert_eq!(reply(app, token, "eve@example.com", Ok("hi".into())).await.unwrap_err().code(), "wrong_email");
-        let comment = reply(app, token, " ANN@example.com", Ok("thanks".into())).await.unwrap();
+        assert_eq!(
+            reply(app, token, "eve@example.com", Ok("hi".into()), Ok(None)).await.unwrap_err().code(),
+            "wrong_email"
+        );
+        let comment = reply(app, token, " ANN@example.com", Ok("thanks".into()), Ok(None)).await.unwrap();
         assert_eq!(comment.author_email.as_str(), "ann@example.com");
-        assert_eq!(open(app, token).await.unwrap().detail.comments.len(), 1);
+        let page = open(app, token).await.unwrap();
+        assert_eq!(page.detail.comments.len(), 1);
+        assert_eq!(page.author(&page.detail.comments[0]), PublicAuthor::You);
+        // Not an address: refused without counting toward the lock.
+        for bad in ["", "nobody"] {
+            assert_eq!(reply(app, token, bad, Ok("x".into()), Ok(None)).await.unwrap_err().code(), "invalid_email");
+        }
         assert_eq!(close(app, token).await.unwrap().status, RequestStatus::Closed);
     }
 
@@ -258,7 +329,10 @@ mod tests {
 
         let token = mint(app, &agent, &key, Ok(MintInput::default())).await.unwrap().remove(0).token;
         for _ in 0..MAX_WRONG_EMAILS {
-            assert_eq!(reply(app, &token, "eve@example.com", Ok("x".into())).await.unwrap_err().code(), "wrong_email");
+            assert_eq!(
+                reply(app, &token, "eve@example.com", Ok("x".into()), Ok(None)).await.unwrap_err().code(),
+                "wrong_email"
+            );
         }
         assert_eq!(open(app, &token).await.unwrap_err(), ApiError::NotFound("page"), "locked");
 

@@ -25,11 +25,21 @@ type HmacSha256 = Hmac<Sha256>;
 /// verifying everywhere within this.
 pub const KEYS_CACHE: std::time::Duration = std::time::Duration::from_secs(300);
 
+/// Unknown key ids make a process read the keys again at most this often, so made-up tokens
+/// cannot turn into a table read each.
+pub const RELOAD_AT_MOST_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Longest token accepted for verification; anything longer is not ours.
 pub const MAX_TOKEN_LEN: usize = 1024;
 
+fn key_number(id: &str) -> Option<u64> {
+    id.strip_prefix('k')?.parse().ok()
+}
+
+/// One past the highest id ever used: the current key is always the highest and can never be
+/// retired, so an id is never handed out twice.
 fn new_key_id(existing: &BTreeMap<String, String>) -> String {
-    (1..).map(|n| format!("k{n}")).find(|id| !existing.contains_key(id)).expect("an unused key id")
+    format!("k{}", existing.keys().filter_map(|id| key_number(id)).max().unwrap_or(0) + 1)
 }
 
 fn fresh_keys() -> SigningKeys {
@@ -111,11 +121,19 @@ pub async fn verify(app: &App, purpose: &str, token: &str) -> Result<Option<Stri
     };
     let Ok(payload) = String::from_utf8(payload) else { return Ok(None) };
     let mut known = keys(app, false).await?;
-    if !known.keys.contains_key(kid) && kid.len() <= 16 {
+    if !known.keys.contains_key(kid) && may_be_newer(app, &known, kid) {
         known = keys(app, true).await?;
     }
     let Some(secret) = known.keys.get(kid) else { return Ok(None) };
     Ok(mac(secret, purpose, &payload).verify_slice(&tag).is_ok().then_some(payload))
+}
+
+/// Whether an unknown key id could be a key made since this process read the keys: shaped
+/// like ours, higher than every known one, and the last read is not too recent.
+fn may_be_newer(app: &App, known: &SigningKeys, kid: &str) -> bool {
+    let newest = known.keys.keys().filter_map(|id| key_number(id)).max().unwrap_or(0);
+    let read_at = app.signing_keys.read().expect("signing keys lock").as_ref().map(|(_, at)| *at);
+    key_number(kid).is_some_and(|n| n > newest) && read_at.is_none_or(|at| at.elapsed() >= RELOAD_AT_MOST_EVERY)
 }
 
 /// Adds a new key and makes it current; older keys still verify. Returns the new key id.
@@ -215,11 +233,24 @@ mod tests {
         assert_eq!(new_id, "k2");
         let new = sign(&app, "p", "x").await.unwrap();
         assert!(new.starts_with("k2."));
-        // A warm process that still holds only k1 learns k2 from the token's key id.
+        // A warm process that still holds only k1 learns k2 from the token's key id (once its
+        // last read is older than the reload throttle).
+        assert_eq!(verify(&warm, "p", &new).await.unwrap(), None, "read too recently to read again");
+        let aged = |app: &App| {
+            let mut cache = app.signing_keys.write().unwrap();
+            let (keys, _) = cache.clone().unwrap();
+            *cache = Some((keys, std::time::Instant::now().checked_sub(RELOAD_AT_MOST_EVERY).unwrap()));
+        };
+        aged(&warm);
         assert!(verify(&warm, "p", &new).await.unwrap().is_some());
         assert!(verify(&app, "p", &old).await.unwrap().is_some());
         assert_eq!(retire(&app, "k2").await.unwrap_err().code(), "key_in_use");
         retire(&app, "k1").await.unwrap();
         assert_eq!(verify(&app, "p", &old).await.unwrap(), None);
+        // Ids are never handed out again, so a cached retired key cannot pass for a new one.
+        assert_eq!(rotate(&app).await.unwrap(), "k3");
+        let made_up = format!("k99.{}", old.split_once('.').unwrap().1);
+        aged(&warm);
+        assert_eq!(verify(&warm, "p", &made_up).await.unwrap(), None);
     }
 }

@@ -124,9 +124,30 @@ pub fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 /// The session cookie pages use; the API takes the same session as a bearer token.
 pub const SESSION_COOKIE: &str = "hd_session";
 
-/// Who calls: a bearer token, else the session cookie, else nobody.
+/// Who calls the JSON API: a bearer token, else (for reads only) the session cookie, else
+/// nobody. A cookie rides along on cross-site requests and JSON calls carry no CSRF token, so
+/// a change through the API needs the bearer token.
 pub fn caller(req: &Request) -> Caller {
+    let safe = matches!(*req.method(), http::Method::GET | http::Method::HEAD);
+    Caller::session(bearer(req).or_else(|| if safe { cookie(req, SESSION_COOKIE) } else { None }))
+}
+
+/// Who calls a page: the bearer token or the session cookie on any method (every page form
+/// carries a CSRF token, checked before anything else).
+pub fn page_caller(req: &Request) -> Caller {
     Caller::session(bearer(req).or_else(|| cookie(req, SESSION_COOKIE)))
+}
+
+/// The path as logged: public-link tokens are secrets and stay out of logs.
+fn logged_path(path: &str) -> &str {
+    match path.strip_prefix("/p/") {
+        Some(rest) => match rest.split_once('/') {
+            Some((_, "close")) => "/p/{token}/close",
+            Some((_, "reply")) => "/p/{token}/reply",
+            _ => "/p/{token}",
+        },
+        None => path,
+    }
 }
 
 /// The `Idempotency-Key` header: absent is None; present but malformed is a 400.
@@ -188,7 +209,7 @@ pub fn finish_with(
     on_error: impl FnOnce(&ApiError) -> Reply,
 ) -> Response<Body> {
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let (method, path) = (req.method().as_str(), req.uri().path());
+    let (method, path) = (req.method().as_str(), logged_path(req.uri().path()));
     match result {
         Ok(reply) => {
             let outcome = reply.outcome.unwrap_or("ok");
@@ -259,6 +280,17 @@ mod tests {
             .unwrap();
         assert_eq!(caller(&r), Caller::Session("abc.def".into()));
         assert_eq!(cookie(&r, "nope"), None);
+        // The API takes the cookie for reads only; pages (with their CSRF check) for anything.
+        let post = http::Request::builder()
+            .method("POST")
+            .uri("https://x/requests/HD-1/comments")
+            .header("cookie", "hd_session=abc.def")
+            .body(Body::Empty)
+            .unwrap();
+        assert_eq!(caller(&post), Caller::Anonymous);
+        assert_eq!(page_caller(&post), Caller::Session("abc.def".into()));
+        assert_eq!(logged_path("/p/k1.abc.def/reply"), "/p/{token}/reply");
+        assert_eq!(logged_path("/p/k1.abc.def"), "/p/{token}");
         let anonymous = http::Request::builder().uri("https://x/").body(Body::Empty).unwrap();
         assert_eq!(caller(&anonymous), Caller::Anonymous);
     }

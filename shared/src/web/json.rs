@@ -46,6 +46,22 @@ pub fn comment_json(c: &Comment) -> Value {
     })
 }
 
+/// A request as its public link shows it: no addresses, no ids, authors by role only.
+pub fn public_page_json(page: &crate::domain::public_links::PublicPage) -> Value {
+    let r = &page.detail.request;
+    let comments: Vec<Value> = page
+        .detail
+        .comments
+        .iter()
+        .map(|c| json!({"id": c.id, "author": page.author(c).label(), "body": c.body, "created_at": rfc3339(c.created_at)}))
+        .collect();
+    json!({
+        "key": r.key, "summary": r.summary, "description": r.description, "status": r.status.as_str(),
+        "project": page.project.name, "created_at": rfc3339(r.created_at), "updated_at": rfc3339(r.updated_at),
+        "comments": comments,
+    })
+}
+
 pub fn page_json(page: &RequestPage) -> Value {
     let items: Vec<Value> = page.items.iter().map(|(viewer, r)| request_json(*viewer, r)).collect();
     json!({"items": items, "next_cursor": page.next_cursor})

@@ -105,7 +105,8 @@ impl Params {
 }
 
 fn decode_segment(segment: &str) -> String {
-    form_urlencoded::parse(format!("x={}", segment.replace('+', "%2B")).as_bytes())
+    // A raw `&` or `+` in a path segment is itself, not a form separator or a space.
+    form_urlencoded::parse(format!("x={}", segment.replace('+', "%2B").replace('&', "%26")).as_bytes())
         .next()
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default()
@@ -159,6 +160,7 @@ mod tests {
         let (spec, params) = match_route("POST", "/projects/HD/requests").unwrap();
         assert_eq!((spec.path, params.get("key")), ("/projects/{key}/requests", "HD"));
         assert_eq!(match_route("GET", "/requests/a%20b").unwrap().1.get("key"), "a b");
+        assert_eq!(match_route("GET", "/p/tok&junk=1").unwrap().1.get("token"), "tok&junk=1");
     }
 
     #[test]
