@@ -100,9 +100,11 @@ impl Visitor {
         self.cookie(http::SESSION_COOKIE, "", Some(0))
     }
 
-    /// Adds the security headers, and the anonymous cookie when this visit made one.
+    /// Adds the security headers, and the anonymous cookie when this visit made one and the
+    /// answer is a page (never on the cacheable stylesheet or JSON).
     pub fn finish(&self, mut reply: Reply) -> Reply {
-        if let Some(anon) = &self.new_anon {
+        let page = matches!(reply.body, helpdesk::http::ReplyBody::Html(_));
+        if let (Some(anon), true) = (&self.new_anon, page) {
             reply = reply.with_header("set-cookie", self.cookie(ANON_COOKIE, anon, None));
         }
         reply
@@ -166,5 +168,7 @@ mod tests {
         for h in ["set-cookie", "content-security-policy", "x-content-type-options", "referrer-policy"] {
             assert!(names.contains(&h), "{h}");
         }
+        let css = v.finish(Reply::new(200, helpdesk::http::ReplyBody::Text("text/css", String::new())));
+        assert!(css.headers.iter().all(|(n, _)| *n != "set-cookie"), "no cookie on the cacheable stylesheet");
     }
 }
