@@ -92,6 +92,21 @@ impl Op {
     }
 }
 
+fn form_body() -> Value {
+    let field = object(
+        json!({"key": {"type": "string", "pattern": "^[a-z0-9_]{1,40}$"}, "label": string(100),
+               "type": {"enum": ["text", "textarea", "select", "checkbox", "email", "date"]},
+               "required": {"type": "boolean"}, "options": {"type": "array", "items": string(100), "maxItems": 100},
+               "help": nullable_string(300)}),
+        &["key", "label", "type"],
+    );
+    object(
+        json!({"name": string(100), "description": string(1000), "public": {"type": "boolean"},
+               "default": {"type": "boolean"}, "fields": {"type": "array", "items": field, "maxItems": 50}}),
+        &["name"],
+    )
+}
+
 fn request_ref() -> Value {
     json!({"$ref": "#/components/schemas/Request"})
 }
@@ -212,6 +227,18 @@ fn operations() -> Vec<Op> {
             ))
             .ok(201, open_object(&["items"])),
         op("DELETE", "/requests/{key}/public-links", "Revoke every public link of a request (agents)").ok(204, Value::Null),
+        op("GET", "/projects/{key}/forms", "A project's forms (agents)").ok(200, open_object(&["items", "default_form"])),
+        op("POST", "/projects/{key}/forms", "Add a form (project admin)").body(form_body()).ok(201, open_object(&["id", "fields"])),
+        op("PUT", "/projects/{key}/forms/{id}", "Replace a form (project admin); old requests keep their values")
+            .body(form_body())
+            .ok(200, open_object(&["id", "fields"])),
+        op("PUT", "/requests/{key}/form", "Move a request to another form, its fields checked (agents)")
+            .body(object(
+                json!({"form": string(64),
+                       "fields": {"type": ["object", "null"], "maxProperties": 50, "additionalProperties": string(32000)}}),
+                &["form"],
+            ))
+            .ok(200, request_ref()),
         op("DELETE", "/blocklist", "Remove a rule (admins, in their scope)")
             .query(rule_scope())
             .body(object(json!({"rule": string(300)}), &["rule"]))

@@ -1,9 +1,10 @@
 //! Intake function: projects, agents and requests (raise, read, reply, close, lists).
 
+use helpdesk::domain::forms;
 use helpdesk::http::{self, Reply};
 use helpdesk::model::RequestStatus;
 use helpdesk::requests::{self, ListOptions};
-use helpdesk::web::json::{comment_json, detail_json, page_json, project_json, request_json};
+use helpdesk::web::json::{comment_json, detail_json, forms_json, page_json, project_json, request_json};
 use helpdesk::{projects, routes, ApiError, App};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -77,6 +78,19 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
         }
         ("POST", "/requests/{key}/reopen") => {
             let (viewer, request) = requests::set_status(app, &caller, key, RequestStatus::Open).await?;
+            Ok(Reply::ok(request_json(viewer, &request)))
+        }
+        ("GET", "/projects/{key}/forms") => Ok(Reply::ok(forms_json(&forms::list_forms(app, &caller, key).await?))),
+        ("POST", "/projects/{key}/forms") => {
+            let form = forms::save_form(app, &caller, key, None, http::parse_json(req)).await?;
+            Ok(Reply::created(serde_json::to_value(&form).unwrap_or_default()))
+        }
+        ("PUT", "/projects/{key}/forms/{id}") => {
+            let form = forms::save_form(app, &caller, key, Some(params.get("id")), http::parse_json(req)).await?;
+            Ok(Reply::ok(serde_json::to_value(&form).unwrap_or_default()))
+        }
+        ("PUT", "/requests/{key}/form") => {
+            let (viewer, request) = forms::move_to_form(app, &caller, key, http::parse_json(req)).await?;
             Ok(Reply::ok(request_json(viewer, &request)))
         }
         ("POST", "/requests/{key}/release") => {

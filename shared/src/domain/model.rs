@@ -404,6 +404,58 @@ pub struct LinkLock {
     pub expires_at: Timestamp,
 }
 
+/// The kinds of field a form can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldKind {
+    Text,
+    Textarea,
+    Select,
+    Checkbox,
+    Email,
+    Date,
+}
+
+/// One field of a form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormField {
+    pub key: String,
+    pub label: String,
+    #[serde(rename = "type")]
+    pub kind: FieldKind,
+    #[serde(default)]
+    pub required: bool,
+    /// The choices of a `select`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+/// A request form (seed 002): what a request of this kind asks for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Form {
+    /// Stable id: `default`, `support-ops`, or a slug made from the name.
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Customers see and use only public forms.
+    pub public: bool,
+    pub fields: Vec<FormField>,
+}
+
+/// A project's forms, in one item read with the project. A project that never changed its
+/// forms has none stored and uses `ProjectForms::initial`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectForms {
+    pub project: String,
+    pub default_form: String,
+    pub forms: Vec<Form>,
+    pub version: u64,
+}
+
 /// Every kind of record the table holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
@@ -429,4 +481,5 @@ pub enum Record {
     SupportAddress(SupportAddress),
     SigningKeys(SigningKeys),
     LinkLock(LinkLock),
+    ProjectForms(ProjectForms),
 }

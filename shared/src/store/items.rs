@@ -54,6 +54,10 @@ pub fn participant_key(request: &str, user_id: &str) -> ItemKey {
 pub fn history_key(request: &str, entry_id: &str) -> ItemKey {
     ItemKey::new(request_partition(request), &format!("H#{entry_id}"))
 }
+pub fn project_forms_key(project: &str) -> ItemKey {
+    ItemKey::new(format!("PROJECT#{project}"), "FORMS")
+}
+
 pub fn project_customer_key(project: &str, user_id: &str) -> ItemKey {
     ItemKey::new(format!("PROJECT#{project}"), &format!("CUSTOMER#{user_id}"))
 }
@@ -226,6 +230,7 @@ impl Record {
             Record::OrgMember(m) => with(org_member_key(&m.org_id, &m.user_id)),
             Record::SigningKeys(_) => with(signing_keys_key()),
             Record::LinkLock(l) => IndexKeys { ttl: Some(l.expires_at), ..with(link_lock_key(&l.token_hash)) },
+            Record::ProjectForms(f) => with(project_forms_key(&f.project)),
         }
     }
 
@@ -241,6 +246,7 @@ impl Record {
             Record::Request(r) => Some(r.version),
             Record::BlockPattern(b) => Some(b.version),
             Record::SigningKeys(k) => Some(k.version),
+            Record::ProjectForms(f) => Some(f.version),
             _ => None,
         }
     }

@@ -62,6 +62,10 @@ pub fn public_page_json(page: &crate::domain::public_links::PublicPage) -> Value
     })
 }
 
+pub fn forms_json(forms: &crate::model::ProjectForms) -> Value {
+    json!({"project": forms.project, "default_form": forms.default_form, "items": forms.forms})
+}
+
 pub fn page_json(page: &RequestPage) -> Value {
     let items: Vec<Value> = page.items.iter().map(|(viewer, r)| request_json(*viewer, r)).collect();
     json!({"items": items, "next_cursor": page.next_cursor})

@@ -2,14 +2,15 @@
 //! Idempotency-Key and checks the blocklist.
 
 use super::{NewRequest, Viewed, MAX_DESCRIPTION, MAX_FIELDS, MAX_SUMMARY};
-use crate::domain::access::viewer;
+use crate::domain::access::{is_agent, viewer};
 use crate::domain::blocklist::{Commit, Guard};
 use crate::domain::caller::{resolve, Caller};
+use crate::domain::forms::{check_fields, choose_form, forms_of};
 use crate::domain::idempotency::{Idempotency, IdempotencyKey};
 use crate::domain::retry::Budget;
 use crate::domain::Input;
 use crate::error::ApiError;
-use crate::items::{project_customer_key, project_key, request_key};
+use crate::items::{project_customer_key, project_forms_key, project_key, request_key};
 use crate::model::{IdempotencyRecord, Project, ProjectCustomer, Record, Request, RequestStatus, User};
 use crate::store::{Condition, Write};
 use crate::text::check_text;
@@ -23,10 +24,6 @@ fn validate(input: &NewRequest) -> Result<(), ApiError> {
     }
     if input.fields.len() > MAX_FIELDS {
         return Err(ApiError::invalid("invalid_field", format!("at most {MAX_FIELDS} fields")));
-    }
-    for (name, value) in &input.fields {
-        check_text("field name", name, 64, false, true)?;
-        check_text(&format!("field {name}"), value, 1000, true, false)?;
     }
     Ok(())
 }
@@ -52,7 +49,7 @@ pub async fn create_request(
         _ => None,
     };
     // The project, the caller's customer record and any earlier result come with the session.
-    let mut keys = vec![project_key(project), project_customer_key(project, user_id)];
+    let mut keys = vec![project_key(project), project_customer_key(project, user_id), project_forms_key(project)];
     keys.extend(idem.as_ref().map(Idempotency::record_key));
     let (actor, records) = resolve(app, caller, &keys).await?;
     let project = records
@@ -64,6 +61,10 @@ pub async fn create_request(
         .ok_or(ApiError::NotFound("project"))?;
     let (input, _) = (input?, idempotency?);
     validate(&input)?;
+    // The request's form and its values, checked against the project's forms.
+    let forms = forms_of(&project.key, &records);
+    let form = choose_form(&forms, input.form.as_deref(), is_agent(&actor.user, &project.key))?;
+    let fields = check_fields(form, &input.fields)?;
     let now = app.now();
     if let Some(first) = idem.as_ref().map(|i| i.earlier(&records, now)).transpose()?.flatten() {
         return replay(app, &actor.user, first).await;
@@ -95,8 +96,8 @@ pub async fn create_request(
             id: crate::text::new_ulid(),
             summary: input.summary.trim().to_string(),
             description: input.description.clone(),
-            form: input.form.clone(),
-            fields: input.fields.clone(),
+            form: Some(form.id.clone()),
+            fields: fields.clone(),
             status: RequestStatus::Open,
             reporter_id: user.id.clone(),
             reporter_email: user.email.clone(),

@@ -1,0 +1,423 @@
+//! Request forms (seed 002): each project has forms whose fields a new request fills in, a
+//! default one, and `Support Ops` for triage. Changing a form never touches old requests:
+//! they keep the values they had, and a removed field stays readable by its key.
+
+use crate::domain::access::{is_agent, require_agent, require_project_admin};
+use crate::domain::caller::{load_project, load_request, Caller};
+use crate::domain::email::EmailAddress;
+use crate::domain::requests::{history_write, update_request, Seen, Viewed};
+use crate::domain::retry::Budget;
+use crate::domain::Input;
+use crate::error::ApiError;
+use crate::items::project_forms_key;
+use crate::model::{FieldKind, Form, FormField, ProjectForms, Record, Request};
+use crate::store::{Condition, StoreError, Write};
+use crate::text::check_text;
+use crate::App;
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const DEFAULT_FORM: &str = "default";
+pub const SUPPORT_OPS: &str = "support-ops";
+pub const MAX_FORMS: usize = 50;
+pub const MAX_FORM_FIELDS: usize = 50;
+const MAX_OPTIONS: usize = 100;
+const MAX_TEXT: usize = 1000;
+const MAX_TEXTAREA: usize = 32_000;
+
+impl ProjectForms {
+    /// The forms every project starts with.
+    pub fn initial(project: &str) -> ProjectForms {
+        let form = |id: &str, name: &str, description: &str, public: bool| Form {
+            id: id.into(),
+            name: name.into(),
+            description: description.into(),
+            public,
+            fields: vec![],
+        };
+        ProjectForms {
+            project: project.into(),
+            default_form: DEFAULT_FORM.into(),
+            forms: vec![
+                form(DEFAULT_FORM, "General request", "Anything you need help with.", true),
+                form(SUPPORT_OPS, "Support Ops", "Triage: requests raised on the wrong form wait here.", false),
+            ],
+            version: 0,
+        }
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Form> {
+        self.forms.iter().find(|f| f.id == id)
+    }
+
+    /// The forms a user may raise requests on: all for the project's agents, public ones
+    /// for everyone else.
+    pub fn usable_by(&self, agent: bool) -> impl Iterator<Item = &Form> {
+        self.forms.iter().filter(move |f| agent || f.public)
+    }
+}
+
+/// The project's forms among `records`, or the initial ones.
+pub fn forms_of(project: &str, records: &[Record]) -> ProjectForms {
+    records
+        .iter()
+        .find_map(|r| match r {
+            Record::ProjectForms(f) if f.project == project => Some(f.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| ProjectForms::initial(project))
+}
+
+/// The form a new request uses: the one asked for, else the default. Customers may use only
+/// public forms; anything else is `unknown_form`.
+pub fn choose_form<'a>(forms: &'a ProjectForms, asked: Option<&str>, agent: bool) -> Result<&'a Form, ApiError> {
+    let id = asked.unwrap_or(&forms.default_form);
+    forms
+        .get(id)
+        .filter(|f| agent || f.public)
+        .ok_or_else(|| ApiError::invalid("unknown_form", format!("form: this project has no form {id:?}")))
+}
+
+fn field_error(code: &'static str, key: &str, what: impl std::fmt::Display) -> ApiError {
+    ApiError::invalid(code, format!("fields.{key}: {what}"))
+}
+
+fn valid_date(value: &str) -> bool {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    value.len() == 10 && time::Date::parse(value, format).is_ok()
+}
+
+/// Checks `values` against `form`: no unknown field, each value of its field's type, every
+/// required field present. Returns the values as stored (trimmed, checkboxes as
+/// `true`/`false`, addresses normalised, empty optional fields dropped).
+pub fn check_fields(form: &Form, values: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>, ApiError> {
+    if let Some(key) = values.keys().find(|k| !form.fields.iter().any(|f| &f.key == *k)) {
+        return Err(field_error("unknown_field", key, format!("the form {:?} has no such field", form.name)));
+    }
+    let mut stored = BTreeMap::new();
+    for field in &form.fields {
+        let raw = values.get(&field.key).map(|v| v.trim()).unwrap_or("");
+        let value = match field.kind {
+            FieldKind::Checkbox => match raw {
+                "true" | "on" | "1" => "true".to_string(),
+                "false" | "0" | "" => "false".to_string(),
+                _ => return Err(field_error("invalid_field_value", &field.key, "a checkbox is true or false")),
+            },
+            _ if raw.is_empty() => String::new(),
+            FieldKind::Text => {
+                check_text(&format!("fields.{}", field.key), raw, MAX_TEXT, false, true)?;
+                raw.to_string()
+            }
+            FieldKind::Textarea => {
+                check_text(&format!("fields.{}", field.key), raw, MAX_TEXTAREA, true, true)?;
+                raw.to_string()
+            }
+            FieldKind::Select if field.options.iter().any(|o| o == raw) => raw.to_string(),
+            FieldKind::Select => {
+                return Err(field_error(
+                    "invalid_field_value",
+                    &field.key,
+                    format!("choose one of {:?}", field.options),
+                ))
+            }
+            FieldKind::Email => EmailAddress::parse(raw)
+                .map_err(|_| field_error("invalid_field_value", &field.key, "not an email address"))?
+                .to_string(),
+            FieldKind::Date if valid_date(raw) => raw.to_string(),
+            FieldKind::Date => return Err(field_error("invalid_field_value", &field.key, "a date is YYYY-MM-DD")),
+        };
+        let empty = value.is_empty() || (field.kind == FieldKind::Checkbox && value == "false");
+        if field.required && empty {
+            return Err(field_error("required_field", &field.key, format!("{} is required", field.label)));
+        }
+        if !value.is_empty() {
+            stored.insert(field.key.clone(), value);
+        }
+    }
+    Ok(stored)
+}
+
+/// A form as an admin defines it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormInput {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub public: bool,
+    #[serde(default)]
+    pub fields: Vec<FormField>,
+    /// Make it the project's default form.
+    #[serde(default)]
+    pub default: bool,
+}
+
+fn check_definition(input: &FormInput) -> Result<(), ApiError> {
+    check_text("name", &input.name, 100, false, true)?;
+    check_text("description", &input.description, 1000, true, false)?;
+    if input.fields.len() > MAX_FORM_FIELDS {
+        return Err(ApiError::invalid("invalid_field", format!("fields: at most {MAX_FORM_FIELDS}")));
+    }
+    let mut keys = BTreeSet::new();
+    for f in &input.fields {
+        let key_ok = (1..=40).contains(&f.key.len())
+            && f.key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !key_ok || !keys.insert(f.key.as_str()) {
+            return Err(ApiError::invalid(
+                "invalid_field",
+                format!("fields: key {:?} must be unique, 1-40 of a-z, 0-9, _", f.key),
+            ));
+        }
+        check_text(&format!("fields.{}.label", f.key), &f.label, 100, false, true)?;
+        if let Some(help) = &f.help {
+            check_text(&format!("fields.{}.help", f.key), help, 300, false, false)?;
+        }
+        let options_ok = match f.kind {
+            FieldKind::Select => {
+                let unique: BTreeSet<_> = f.options.iter().collect();
+                (1..=MAX_OPTIONS).contains(&f.options.len())
+                    && unique.len() == f.options.len()
+                    && f.options.iter().all(|o| !o.trim().is_empty() && o.len() <= 100 && o.trim() == o)
+            }
+            _ => f.options.is_empty(),
+        };
+        if !options_ok {
+            return Err(ApiError::invalid(
+                "invalid_field",
+                format!("fields.{}.options: a select has 1-{MAX_OPTIONS} distinct options; other types none", f.key),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.trim().to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-').chars().take(40).collect::<String>();
+    if out.is_empty() {
+        "form".into()
+    } else {
+        out
+    }
+}
+
+/// The project's forms (its agents).
+pub async fn list_forms(app: &App, caller: &Caller, project: &str) -> Result<ProjectForms, ApiError> {
+    let (actor, project, records) = load_project(app, caller, project, &[project_forms_key(project)]).await?;
+    require_agent(&actor.user, &project.key)?;
+    Ok(forms_of(&project.key, &records))
+}
+
+/// The forms a user may raise requests on in a project (the portal's form picker).
+pub async fn usable_forms(app: &App, caller: &Caller, project: &str) -> Result<(ProjectForms, bool), ApiError> {
+    let (actor, project, records) = load_project(app, caller, project, &[project_forms_key(project)]).await?;
+    Ok((forms_of(&project.key, &records), is_agent(&actor.user, &project.key)))
+}
+
+/// Adds (`id` None) or replaces a form (project admins), under optimistic locking of the
+/// project's forms item.
+pub async fn save_form(
+    app: &App,
+    caller: &Caller,
+    project: &str,
+    id: Option<&str>,
+    input: Input<FormInput>,
+) -> Result<Form, ApiError> {
+    let mut budget = Budget::default();
+    loop {
+        budget.next().await?;
+        let (actor, p, records) = load_project(app, caller, project, &[project_forms_key(project)]).await?;
+        require_project_admin(&actor.user, &p.key)?;
+        let input = input.as_ref().map_err(Clone::clone)?;
+        check_definition(input)?;
+        let current = forms_of(&p.key, &records);
+        let mut next = current.clone();
+        let form_id = match id {
+            Some(id) => {
+                current.get(id).ok_or(ApiError::NotFound("form"))?;
+                id.to_string()
+            }
+            None => {
+                let id = slug(&input.name);
+                if current.get(&id).is_some() {
+                    return Err(ApiError::Conflict {
+                        code: "form_exists",
+                        message: format!("a form {id:?} exists: change it with PUT"),
+                    });
+                }
+                if current.forms.len() >= MAX_FORMS {
+                    return Err(ApiError::invalid(
+                        "too_many_forms",
+                        format!("a project has at most {MAX_FORMS} forms"),
+                    ));
+                }
+                id
+            }
+        };
+        let form = Form {
+            id: form_id.clone(),
+            name: input.name.trim().to_string(),
+            description: input.description.clone(),
+            public: input.public,
+            fields: input.fields.clone(),
+        };
+        match next.forms.iter_mut().find(|f| f.id == form_id) {
+            Some(slot) => *slot = form.clone(),
+            None => next.forms.push(form.clone()),
+        }
+        if input.default {
+            next.default_form = form_id;
+        }
+        next.version = current.version + 1;
+        let condition = if current.version == 0 { Condition::NotExists } else { Condition::VersionIs(current.version) };
+        match app.store.transact(vec![Write::Put { record: Record::ProjectForms(next), condition }]).await {
+            Ok(()) => return Ok(form),
+            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoveInput {
+    pub form: String,
+    /// The new form's values; absent: the values the request has for fields of the new form.
+    #[serde(default)]
+    pub fields: Option<BTreeMap<String, String>>,
+}
+
+/// Moves a request to another form (agents), with the new values checked against it, in one
+/// transaction with a history entry.
+pub async fn move_to_form(app: &App, caller: &Caller, key: &str, input: Input<MoveInput>) -> Result<Viewed, ApiError> {
+    let project = crate::items::project_of(key).ok_or(ApiError::NotFound("request"))?;
+    let scope = load_request(app, caller, key, &[project_forms_key(project)]).await?;
+    require_agent(scope.user(), &scope.project.key)?;
+    let input = input?;
+    let forms = forms_of(&scope.project.key, &scope.extra);
+    let form = choose_form(&forms, Some(&input.form), true)?;
+    let values = input.fields.unwrap_or_else(|| {
+        let on_form = |k: &String| form.fields.iter().any(|f| &f.key == k);
+        scope.request.fields.iter().filter(|(k, _)| on_form(k)).map(|(k, v)| (k.clone(), v.clone())).collect()
+    });
+    let fields = check_fields(form, &values)?;
+    let from = scope.request.form.clone().unwrap_or_else(|| forms.default_form.clone());
+    let detail = format!("{from} -> {}", form.id);
+    let history = history_write(&scope.request, scope.user(), "form_changed", vec![], Some(detail), app.now());
+    let form_id = form.id.clone();
+    let change = |r: &mut Request| {
+        r.form = Some(form_id.clone());
+        r.fields = fields.clone();
+    };
+    let request =
+        update_request(app, &scope.actor, scope.request, Seen::Public, change, || vec![history.clone()]).await?;
+    Ok((crate::domain::access::Viewer::Agent, request))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ProjectRole;
+    use crate::testing::Desk;
+
+    fn field(key: &str, kind: FieldKind, required: bool, options: &[&str]) -> FormField {
+        FormField {
+            key: key.into(),
+            label: key.to_uppercase(),
+            kind,
+            required,
+            options: options.iter().map(|o| o.to_string()).collect(),
+            help: None,
+        }
+    }
+
+    fn form() -> Form {
+        Form {
+            id: "f".into(),
+            name: "F".into(),
+            description: String::new(),
+            public: true,
+            fields: vec![
+                field("title", FieldKind::Text, true, &[]),
+                field("notes", FieldKind::Textarea, false, &[]),
+                field("severity", FieldKind::Select, false, &["low", "high"]),
+                field("urgent", FieldKind::Checkbox, false, &[]),
+                field("contact", FieldKind::Email, false, &[]),
+                field("since", FieldKind::Date, false, &[]),
+            ],
+        }
+    }
+
+    fn values(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn each_field_type_takes_its_values_and_names_the_field_otherwise() {
+        let ok = check_fields(
+            &form(),
+            &values(&[
+                ("title", " Printer "),
+                ("notes", "line 1\nline 2"),
+                ("severity", "high"),
+                ("urgent", "on"),
+                ("contact", "Ann@Example.com"),
+                ("since", "2026-11-23"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(ok["title"], "Printer");
+        assert_eq!(ok["urgent"], "true");
+        assert_eq!(ok["contact"], "ann@example.com");
+        let bad = |pairs: &[(&str, &str)]| check_fields(&form(), &values(pairs)).unwrap_err();
+        for (pairs, code, key) in [
+            (&[("title", "x"), ("color", "red")][..], "unknown_field", "fields.color"),
+            (&[("notes", "x")][..], "required_field", "fields.title"),
+            (&[("title", "x"), ("severity", "medium")][..], "invalid_field_value", "fields.severity"),
+            (&[("title", "x"), ("urgent", "maybe")][..], "invalid_field_value", "fields.urgent"),
+            (&[("title", "x"), ("contact", "nobody")][..], "invalid_field_value", "fields.contact"),
+            (&[("title", "x"), ("since", "2026-02-30")][..], "invalid_field_value", "fields.since"),
+            (&[("title", "a\nb")][..], "invalid_field", "fields.title"),
+        ] {
+            let err = bad(pairs);
+            assert_eq!(err.code(), code, "{pairs:?}");
+            assert!(err.public_message().starts_with(key), "{pairs:?}: {}", err.public_message());
+        }
+    }
+
+    #[tokio::test]
+    async fn admins_define_forms_and_customers_see_only_public_ones() {
+        let desk = Desk::new().await;
+        desk.project("HD").await;
+        let agent = desk.staff("agent@example.com", "HD", ProjectRole::Agent).await;
+        let ann = desk.sign_in("ann@example.com").await;
+        let initial = list_forms(&desk.app, &agent, "HD").await.unwrap();
+        assert_eq!(initial.forms.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), [DEFAULT_FORM, SUPPORT_OPS]);
+        assert_eq!(list_forms(&desk.app, &ann, "HD").await.unwrap_err().status(), 403);
+        let input = || FormInput {
+            name: "Hardware fault".into(),
+            description: String::new(),
+            public: true,
+            fields: form().fields,
+            default: false,
+        };
+        assert_eq!(save_form(&desk.app, &agent, "HD", None, Ok(input())).await.unwrap_err().status(), 403);
+        let made = save_form(&desk.app, &desk.admin, "HD", None, Ok(input())).await.unwrap();
+        assert_eq!(made.id, "hardware-fault");
+        assert_eq!(save_form(&desk.app, &desk.admin, "HD", None, Ok(input())).await.unwrap_err().code(), "form_exists");
+        let (forms, is_agent) = usable_forms(&desk.app, &ann, "HD").await.unwrap();
+        assert!(!is_agent);
+        let ids: Vec<_> = forms.usable_by(false).map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, [DEFAULT_FORM, "hardware-fault"]);
+        assert_eq!(choose_form(&forms, Some(SUPPORT_OPS), false).unwrap_err().code(), "unknown_form");
+        assert!(choose_form(&forms, Some(SUPPORT_OPS), true).is_ok());
+    }
+}
