@@ -56,6 +56,25 @@ async fn a_customer_signs_in_works_their_requests_and_signs_out() {
     assert!(all.contains("Printer jam") && all.contains("Office VPN down"), "{all}");
     b.shot("portal-all").await;
 
+    // Raise one on a form of the project.
+    let form = json!({"name": "Hardware", "public": true, "fields": [
+        {"key": "severity", "label": "Severity", "type": "select", "options": ["low", "high"], "required": true},
+        {"key": "on_site", "label": "On site", "type": "checkbox"},
+        {"key": "since", "label": "Since when", "type": "date", "help": "The day it started"}]});
+    h.ok("POST", "/projects/HD/forms", Some(&admin), Some(form)).await;
+    b.click_link("New request in Help").await;
+    b.click_link("Hardware").await;
+    b.fill("#summary", "Fan noise").await;
+    b.click("form[action='/portal/requests'] button").await;
+    let error = b.client.find(fantoccini::Locator::Css("#field-severity-error")).await.unwrap().text().await.unwrap();
+    assert!(error.contains("Severity is required"), "{error}");
+    b.client.find(fantoccini::Locator::Css("#field-severity")).await.unwrap().select_by_value("high").await.unwrap();
+    b.client.find(fantoccini::Locator::Css("#field-on_site")).await.unwrap().click().await.unwrap();
+    b.shot("new-request-form").await;
+    b.click("form[action='/portal/requests'] button").await;
+    assert!(b.path().await.starts_with("/portal/requests/HD-"), "{}", b.path().await);
+    b.click("a.brand").await;
+
     b.click_link("Mine").await;
     let text = b.text().await;
     assert!(text.contains("Printer jam") && !text.contains("Office VPN down"), "{text}");

@@ -319,3 +319,46 @@ async fn public_links_show_the_public_thread_and_take_replies_from_the_right_add
     let close = h.page("POST", &format!("{path}/close"), &anon, Some(&[("csrf", &page.csrf())])).await;
     assert_eq!(close.status, 404);
 }
+
+#[tokio::test]
+async fn the_portal_raises_requests_on_the_projects_forms() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    let form = json!({"name": "Hardware", "public": true, "fields": [
+        {"key": "severity", "label": "Severity", "type": "select", "options": ["low", "high"], "required": true},
+        {"key": "on_site", "label": "On site", "type": "checkbox"},
+        {"key": "since", "label": "Since when", "type": "date", "help": "The day it started"}
+    ]});
+    h.ok("POST", "/projects/HD/forms", Some(&admin), Some(form)).await;
+    let ann = sign_in_by_pages(&h, &h.email("ann")).await;
+    let cookie = session(&ann);
+    let page = h.page("GET", "/portal/new?project=HD&form=hardware", &cookie, None).await;
+    assert_eq!(page.status, 200);
+    for part in
+        [r#"<select id="field-severity" name="field.severity" required>"#, r#"type="date""#, "The day it started"]
+    {
+        assert!(page.text.contains(part), "{part}");
+    }
+    assert!(
+        page.text.contains("General request") && !page.text.contains("Support Ops"),
+        "customers see public forms only"
+    );
+    let csrf = page.csrf();
+    let base = [("csrf", csrf.as_str()), ("project", "HD"), ("form", "hardware"), ("summary", "Fan noise")];
+    let post = |fields: &[(&'static str, &'static str)]| {
+        let mut all = base.to_vec();
+        all.extend_from_slice(fields);
+        all
+    };
+    let missing = h.page("POST", "/portal/requests", &cookie, Some(&post(&[("field.on_site", "true")]))).await;
+    assert_eq!(missing.status, 422);
+    assert!(missing.text.contains(r#"id="field-severity-error""#), "the error sits next to the select");
+    assert!(missing.text.contains(r#"value="true" checked"#), "what was typed is kept");
+    let filled = post(&[("field.severity", "high"), ("field.since", "2026-11-20")]);
+    let made = h.page("POST", "/portal/requests", &cookie, Some(&filled)).await;
+    assert_eq!(made.status, 303, "{}", made.text);
+    let key = made.header("location").rsplit('/').next().unwrap().to_string();
+    let detail = h.call("GET", &format!("/requests/{key}"), Some(&ann), None).await;
+    assert_eq!(detail.body["form"], "hardware");
+    assert_eq!(detail.body["fields"], json!({"severity": "high", "on_site": "false", "since": "2026-11-20"}));
+}

@@ -25,6 +25,11 @@ impl Form {
         Ok(Form(form_urlencoded::parse(bytes).into_owned().collect()))
     }
 
+    /// The fields named `<prefix><key>`, by key.
+    pub fn with_prefix(&self, prefix: &str) -> std::collections::BTreeMap<String, String> {
+        self.0.iter().filter_map(|(k, v)| Some((k.strip_prefix(prefix)?.to_string(), v.clone()))).collect()
+    }
+
     /// A field's value; absent is empty.
     pub fn get(&self, name: &str) -> &str {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")

@@ -4,8 +4,8 @@ use crate::forms::{Form, Visitor};
 use crate::views::{self, render, Chrome, CommentView, Row, Tab};
 use helpdesk::caller::Caller;
 use helpdesk::domain::idempotency::IdempotencyKey;
-use helpdesk::domain::portal;
 use helpdesk::domain::public_links::{self, MintInput};
+use helpdesk::domain::{forms, portal};
 use helpdesk::http::{self, Reply, ReplyBody};
 use helpdesk::model::RequestStatus;
 use helpdesk::participants::ShareInput;
@@ -71,8 +71,8 @@ pub async fn page(app: &App, req: &Request, v: &Visitor, spec: &RouteSpec, param
         "/portal" => portal_home(app, req, v, &caller).await,
         "/portal/new" => {
             let project = query(req, "project").unwrap_or_default();
-            let (_, project) = portal::new_request_project(app, &caller, &project).await?;
-            new_request_page(v, 200, (&project.key, &project.name), "", "", (None, None))
+            let form = query(req, "form");
+            new_request_page(app, v, &caller, (&project, form.as_deref()), 200, &Filled::default()).await
         }
         "/portal/requests/{key}" => {
             request_page(app, v, &caller, params.get("key"), |_| {}).await.map(|p| html(200, p))
@@ -125,21 +125,25 @@ async fn post(
             Ok(Reply::see_other("/login").with_header("set-cookie", v.clear_session_cookie()))
         }
         "/portal/requests" => {
-            let (project, summary, description) = (form.get("project"), form.get("summary"), form.get("description"));
+            let filled = Filled {
+                summary: form.get("summary").into(),
+                description: form.get("description").into(),
+                values: form.with_prefix("field."),
+                error: None,
+            };
+            let (project, form_id) = (form.get("project"), Some(form.get("form")).filter(|f| !f.is_empty()));
             let input = NewRequest {
-                summary: summary.into(),
-                description: description.into(),
-                form: None,
-                fields: Default::default(),
+                summary: filled.summary.clone(),
+                description: filled.description.clone(),
+                form: form_id.map(str::to_string),
+                fields: filled.values.clone(),
             };
             match requests::create_request(app, caller, project, Ok(input), nonce(form)).await {
                 Ok(((_, request), _)) => Ok(Reply::see_other(format!("/portal/requests/{}", request.key))),
                 Err(err) => {
                     let Some(message) = field_error(&err) else { return Err(err) };
-                    let (_, p) = portal::new_request_project(app, caller, project).await?;
-                    let errors =
-                        if message.starts_with("description") { (None, Some(message)) } else { (Some(message), None) };
-                    new_request_page(v, err.status(), (&p.key, &p.name), summary, description, errors)
+                    let filled = Filled { error: Some(message), ..filled };
+                    new_request_page(app, v, caller, (project, form_id), err.status(), &filled).await
                 }
             }
         }
@@ -231,22 +235,59 @@ fn login_page(
     Ok(html(status, render(&views::LoginPage { chrome: chrome(v, "Sign in", None), email, error, notice })?))
 }
 
-/// The new-request form; `errors` are the summary's and the description's.
-fn new_request_page(
+/// What the new-request form was filled with, and the error to show next to its field.
+#[derive(Default)]
+struct Filled {
+    summary: String,
+    description: String,
+    values: std::collections::BTreeMap<String, String>,
+    /// The domain's message: `fields.<key>: ...`, `description ...`, else the summary's.
+    error: Option<String>,
+}
+
+/// The new-request page on the chosen form (the project's default unless `form` names
+/// another this user may use).
+async fn new_request_page(
+    app: &App,
     v: &Visitor,
+    caller: &Caller,
+    (project, form): (&str, Option<&str>),
     status: u16,
-    (project_key, project_name): (&str, &str),
-    summary: &str,
-    description: &str,
-    (summary_error, description_error): (Option<String>, Option<String>),
+    filled: &Filled,
 ) -> Result<Reply, ApiError> {
+    let place = portal::new_request_project(app, caller, project).await?;
+    let chosen = forms::choose_form(&place.forms, form, place.agent)
+        .or_else(|_| forms::choose_form(&place.forms, None, place.agent))?;
+    let error = filled.error.clone().unwrap_or_default();
+    let target = error.strip_prefix("fields.").and_then(|rest| rest.split_once(':')).map(|(key, _)| key.to_string());
+    let fields = chosen
+        .fields
+        .iter()
+        .map(|f| {
+            let value = filled.values.get(&f.key).map(String::as_str).unwrap_or("");
+            // Next to its field, the message needs no `fields.<key>:` prefix.
+            let shown = error.split_once(": ").map(|(_, m)| m).unwrap_or(&error);
+            let error = (target.as_deref() == Some(f.key.as_str())).then(|| shown.to_string());
+            views::FieldView::new(f, value, error)
+        })
+        .collect();
+    let (summary_error, description_error) = match (&filled.error, &target) {
+        (Some(_), Some(_)) | (None, _) => (None, None),
+        (Some(e), None) if e.starts_with("description") => (None, Some(e.clone())),
+        (Some(e), None) => (Some(e.clone()), None),
+    };
+    let name = &place.project.name;
     let page = views::NewRequestPage {
-        chrome: chrome(v, format!("New request in {project_name}"), Some(project_name)),
-        project_key: project_key.into(),
-        project_name: project_name.into(),
+        chrome: chrome(v, format!("New request in {name}"), Some(name)),
+        project_key: place.project.key.clone(),
+        project_name: name.clone(),
+        forms: place.forms.usable_by(place.agent).map(|f| (f.id.clone(), f.name.clone(), f.id == chosen.id)).collect(),
+        form_id: chosen.id.clone(),
+        form_description: chosen.description.clone(),
+        fields,
         nonce: text::new_secret(),
-        summary: summary.into(),
-        description: description.into(),
+        summary: filled.summary.clone(),
+        description: filled.description.clone(),
         summary_error,
         description_error,
     };

@@ -122,12 +122,55 @@ pub struct PortalPage {
     pub projects: Vec<(String, String)>,
 }
 
+/// One field of a request form, as the new-request page shows it.
+pub struct FieldView {
+    pub key: String,
+    pub label: String,
+    /// `text`, `textarea`, `select`, `checkbox`, `email` or `date` (also the input's type).
+    pub kind: &'static str,
+    pub required: bool,
+    pub help: Option<String>,
+    /// (option, selected)
+    pub options: Vec<(String, bool)>,
+    pub value: String,
+    pub error: Option<String>,
+}
+
+impl FieldView {
+    pub fn new(f: &helpdesk::model::FormField, value: &str, error: Option<String>) -> Self {
+        use helpdesk::model::FieldKind;
+        let kind = match f.kind {
+            FieldKind::Text => "text",
+            FieldKind::Textarea => "textarea",
+            FieldKind::Select => "select",
+            FieldKind::Checkbox => "checkbox",
+            FieldKind::Email => "email",
+            FieldKind::Date => "date",
+        };
+        FieldView {
+            key: f.key.clone(),
+            label: f.label.clone(),
+            kind,
+            required: f.required,
+            help: f.help.clone(),
+            options: f.options.iter().map(|o| (o.clone(), o == value)).collect(),
+            value: value.to_string(),
+            error,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "new.html")]
 pub struct NewRequestPage {
     pub chrome: Chrome,
     pub project_key: String,
     pub project_name: String,
+    /// (id, name, current) of the forms this user may use.
+    pub forms: Vec<(String, String, bool)>,
+    pub form_id: String,
+    pub form_description: String,
+    pub fields: Vec<FieldView>,
     pub nonce: String,
     pub summary: String,
     pub description: String,

@@ -4,10 +4,11 @@
 
 use crate::domain::access::{is_agent, require_party_or_agent, Viewer};
 use crate::domain::caller::{load_project, resolve, Caller};
+use crate::domain::forms::forms_of;
 use crate::domain::requests::{get_request_and_project, list_for_customer, ListOptions, RequestDetail, RequestPage};
 use crate::error::ApiError;
-use crate::items::{customer_of_partition, org_key, project_key};
-use crate::model::{Organization, Project, Record, User};
+use crate::items::{customer_of_partition, org_key, project_forms_key, project_key};
+use crate::model::{Organization, Project, ProjectForms, Record, User};
 use crate::store::Query;
 use crate::table::Index;
 use crate::App;
@@ -89,14 +90,24 @@ pub async fn request_page(app: &App, caller: &Caller, key: &str) -> Result<Porta
     Ok(PortalRequest { detail, project, may_change })
 }
 
-/// The project a customer raises a new request in from the portal: signed in, and the
-/// project's private portal on (agents may use any of theirs).
-pub async fn new_request_project(app: &App, caller: &Caller, key: &str) -> Result<(User, Project), ApiError> {
-    let (actor, project, _) = load_project(app, caller, key, &[]).await?;
-    if !project.settings.portal_private && !is_agent(&actor.user, &project.key) {
+/// Where a portal user raises a new request: the project and the forms they may use.
+#[derive(Debug)]
+pub struct NewRequestPlace {
+    pub project: Project,
+    pub forms: ProjectForms,
+    /// Agents may use every form; others the public ones.
+    pub agent: bool,
+}
+
+/// The project a customer raises a new request in from the portal, with its forms: signed
+/// in, and the project's private portal on (agents may use any of theirs).
+pub async fn new_request_project(app: &App, caller: &Caller, key: &str) -> Result<NewRequestPlace, ApiError> {
+    let (actor, project, records) = load_project(app, caller, key, &[project_forms_key(key)]).await?;
+    let agent = is_agent(&actor.user, &project.key);
+    if !project.settings.portal_private && !agent {
         return Err(ApiError::NotFound("project"));
     }
-    Ok((actor.user, project))
+    Ok(NewRequestPlace { forms: forms_of(&project.key, &records), project, agent })
 }
 
 #[cfg(test)]
