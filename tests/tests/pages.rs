@@ -361,4 +361,17 @@ async fn the_portal_raises_requests_on_the_projects_forms() {
     let detail = h.call("GET", &format!("/requests/{key}"), Some(&ann), None).await;
     assert_eq!(detail.body["form"], "hardware");
     assert_eq!(detail.body["fields"], json!({"severity": "high", "on_site": "false", "since": "2026-11-20"}));
+    // The request page shows the values under their labels; a field the form lost keeps its
+    // value, labelled by its key.
+    let fewer = json!({"name": "Hardware", "public": true, "fields": [
+        {"key": "severity", "label": "Severity", "type": "select", "options": ["low", "high"], "required": true}]});
+    h.ok("PUT", "/projects/HD/forms/hardware", Some(&admin), Some(fewer)).await;
+    let shown = h.page("GET", &format!("/portal/requests/{key}"), &cookie, None).await;
+    for part in [
+        "<dt>Form</dt><dd>Hardware</dd>",
+        "<dt>Severity</dt><dd>high</dd>",
+        "<dt>since (no longer on the form)</dt><dd>2026-11-20</dd>",
+    ] {
+        assert!(shown.text.contains(part), "{part}");
+    }
 }

@@ -192,6 +192,9 @@ pub struct RequestPage {
     pub organization: Option<String>,
     pub created: String,
     pub updated: String,
+    pub form_name: Option<String>,
+    /// (label, value)
+    pub fields: Vec<(String, String)>,
     pub comments: Vec<CommentView>,
     pub participants: Vec<String>,
     pub can_change: bool,
@@ -216,6 +219,8 @@ impl RequestPage {
             organization: r.organization.clone(),
             created: when(r.created_at),
             updated: when(r.updated_at),
+            form_name: None,
+            fields: vec![],
             comments: comments.iter().map(CommentView::from).collect(),
             participants: r.participants.iter().map(|e| e.to_string()).collect(),
             can_change,

@@ -77,6 +77,10 @@ pub struct PortalRequest {
     pub project: Project,
     /// Whether the reader may close, reopen and share it (not every reader who sees it may).
     pub may_change: bool,
+    /// The form's name and the request's field values as (label, value): a field the form
+    /// no longer has keeps its value, labelled by its key.
+    pub form_name: Option<String>,
+    pub fields: Vec<(String, String)>,
 }
 
 /// A request as the portal shows it: as the API does, and only in projects whose private
@@ -87,7 +91,19 @@ pub async fn request_page(app: &App, caller: &Caller, key: &str) -> Result<Porta
         return Err(ApiError::NotFound("request"));
     }
     let may_change = require_party_or_agent(&user, &detail.request, "change it").is_ok();
-    Ok(PortalRequest { detail, project, may_change })
+    // Labels come from the project's forms, read only when there is something to label.
+    let (mut form_name, mut fields) = (None, vec![]);
+    if !detail.request.fields.is_empty() || detail.request.form.is_some() {
+        let records: Vec<Record> = app.store.get(&project_forms_key(&project.key)).await?.into_iter().collect();
+        let forms = forms_of(&project.key, &records);
+        let form = detail.request.form.as_deref().and_then(|id| forms.get(id));
+        form_name = form.map(|f| f.name.clone());
+        for (key, value) in &detail.request.fields {
+            let label = form.and_then(|f| f.fields.iter().find(|x| &x.key == key)).map(|x| x.label.clone());
+            fields.push((label.unwrap_or_else(|| format!("{key} (no longer on the form)")), value.clone()));
+        }
+    }
+    Ok(PortalRequest { detail, project, may_change, form_name, fields })
 }
 
 /// Where a portal user raises a new request: the project and the forms they may use.
