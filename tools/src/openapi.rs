@@ -156,8 +156,9 @@ fn operations() -> Vec<Op> {
             ))
             .ok(201, request_ref())
             .ok(200, request_ref()),
-        list_params(op("GET", "/projects/{key}/requests", "The project's queue (agents)"))
+        list_params(op("GET", "/projects/{key}/requests", "The project's queue (agents), by status or tag"))
             .query(status_filter(&["open", "closed", "held"]))
+            .query(query_param("tag", json!({"type": "string", "pattern": "^[A-Za-z0-9-]{1,50}$"}), false))
             .ok(200, page()),
         list_params(op("GET", "/requests", "The customer's requests"))
             .query(query_param("view", json!({"enum": ["all", "mine", "participating", "organization"]}), false))
@@ -239,6 +240,8 @@ fn operations() -> Vec<Op> {
                 &["form"],
             ))
             .ok(200, request_ref()),
+        op("PUT", "/requests/{key}/tags/{tag}", "Tag a request: a-z, 0-9, - (agents)").ok(200, request_ref()),
+        op("DELETE", "/requests/{key}/tags/{tag}", "Remove a tag (agents)").ok(200, request_ref()),
         op("DELETE", "/blocklist", "Remove a rule (admins, in their scope)")
             .query(rule_scope())
             .body(object(json!({"rule": string(300)}), &["rule"]))

@@ -1,6 +1,6 @@
 //! Intake function: projects, agents and requests (raise, read, reply, close, lists).
 
-use helpdesk::domain::forms;
+use helpdesk::domain::{forms, tags};
 use helpdesk::http::{self, Reply};
 use helpdesk::model::RequestStatus;
 use helpdesk::requests::{self, ListOptions};
@@ -23,6 +23,7 @@ fn list_options(req: &Request) -> ListOptions {
         status: http::query_param(req, "status"),
         cursor: http::query_param(req, "cursor"),
         limit: http::query_param(req, "limit"),
+        tag: http::query_value(req, "tag"),
     }
 }
 
@@ -91,6 +92,11 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
         }
         ("PUT", "/requests/{key}/form") => {
             let (viewer, request) = forms::move_to_form(app, &caller, key, http::parse_json(req)).await?;
+            Ok(Reply::ok(request_json(viewer, &request)))
+        }
+        ("PUT", "/requests/{key}/tags/{tag}") | ("DELETE", "/requests/{key}/tags/{tag}") => {
+            let add = spec.method == "PUT";
+            let (viewer, request) = tags::set_tag(app, &caller, key, params.get("tag"), add).await?;
             Ok(Reply::ok(request_json(viewer, &request)))
         }
         ("POST", "/requests/{key}/release") => {

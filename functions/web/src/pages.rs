@@ -312,6 +312,7 @@ async fn portal_home(app: &App, req: &Request, v: &Visitor, caller: &Caller) -> 
         status: query(req, "status"),
         cursor: query(req, "cursor"),
         limit: None,
+        tag: None,
     };
     let home = portal::home(app, caller, &options).await?;
     let view = options.view.clone().unwrap_or_else(|| "all".into());

@@ -97,8 +97,9 @@ pub fn may_read_history(viewer: Viewer, entry: &HistoryEntry) -> bool {
     viewer == Viewer::Agent || !AGENT_ONLY_HISTORY.contains(&entry.action.as_str())
 }
 
-/// History entries that record agents' own work (a release from hold, revoking links).
-const AGENT_ONLY_HISTORY: [&str; 2] = ["released", "public_links_revoked"];
+/// History entries that record agents' own work (a release from hold, revoking links,
+/// triage by tag and form).
+const AGENT_ONLY_HISTORY: [&str; 5] = ["released", "public_links_revoked", "tag_added", "tag_removed", "form_changed"];
 
 pub fn require_internal_allowed(viewer: Viewer) -> Result<(), ApiError> {
     match viewer {

@@ -25,6 +25,7 @@ pub mod rules;
 #[cfg(test)]
 mod rules_tests;
 pub mod signing;
+pub mod tags;
 
 /// A body as the channel read it: the value, or why it could not be read.
 pub type Input<T> = Result<T, crate::error::ApiError>;

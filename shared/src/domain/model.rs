@@ -205,6 +205,9 @@ pub struct Request {
     /// earlier link stops working at once.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub public_link_generation: u32,
+    /// Agents' tags, sorted (each also a `RequestTag` item for the by-tag queue).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
     pub created_at: Timestamp,
     /// The last change customers can see (never an internal note).
     pub updated_at: Timestamp,
@@ -404,6 +407,16 @@ pub struct LinkLock {
     pub expires_at: Timestamp,
 }
 
+/// A tag on a request: finds it in its project's by-tag queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestTag {
+    pub request_key: String,
+    /// The request's ULID: the by-tag queue sorts by it, like every list.
+    pub request_id: String,
+    pub project: String,
+    pub tag: String,
+}
+
 /// The kinds of field a form can ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -482,4 +495,5 @@ pub enum Record {
     SigningKeys(SigningKeys),
     LinkLock(LinkLock),
     ProjectForms(ProjectForms),
+    RequestTag(RequestTag),
 }

@@ -54,6 +54,14 @@ pub fn participant_key(request: &str, user_id: &str) -> ItemKey {
 pub fn history_key(request: &str, entry_id: &str) -> ItemKey {
     ItemKey::new(request_partition(request), &format!("H#{entry_id}"))
 }
+pub fn request_tag_key(request: &str, tag: &str) -> ItemKey {
+    ItemKey::new(request_partition(request), &format!("TAG#{tag}"))
+}
+
+pub fn tagged_partition(project: &str, tag: &str) -> String {
+    format!("TAGGED#{project}#{tag}")
+}
+
 pub fn project_forms_key(project: &str) -> ItemKey {
     ItemKey::new(format!("PROJECT#{project}"), "FORMS")
 }
@@ -231,6 +239,10 @@ impl Record {
             Record::SigningKeys(_) => with(signing_keys_key()),
             Record::LinkLock(l) => IndexKeys { ttl: Some(l.expires_at), ..with(link_lock_key(&l.token_hash)) },
             Record::ProjectForms(f) => with(project_forms_key(&f.project)),
+            Record::RequestTag(t) => IndexKeys {
+                gsi1: Some((tagged_partition(&t.project, &t.tag), t.request_id.clone())),
+                ..with(request_tag_key(&t.request_key, &t.tag))
+            },
         }
     }
 

@@ -32,6 +32,7 @@ fn sample_request() -> Request {
         noted_at: None,
         held: false,
         public_link_generation: 0,
+        tags: vec![],
         created_at: 1_700_000_000,
         updated_at: 1_700_000_000,
         version: 1,

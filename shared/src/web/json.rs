@@ -32,6 +32,7 @@ pub fn request_json(viewer: Viewer, r: &Request) -> Value {
         body["held"] = json!(r.held);
         body["note_count"] = json!(r.note_count);
         body["noted_at"] = json!(r.noted_at.map(rfc3339));
+        body["tags"] = json!(r.tags);
     }
     body
 }

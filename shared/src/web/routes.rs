@@ -69,6 +69,8 @@ pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/projects/{key}/forms", INTAKE),
     route("PUT", "/projects/{key}/forms/{id}", INTAKE),
     route("PUT", "/requests/{key}/form", INTAKE),
+    route("PUT", "/requests/{key}/tags/{tag}", INTAKE),
+    route("DELETE", "/requests/{key}/tags/{tag}", INTAKE),
     route("POST", "/users/{id}/suspend", MODERATION),
     route("POST", "/users/{id}/unsuspend", MODERATION),
     route("POST", "/users/{id}/notes", MODERATION),

@@ -109,6 +109,7 @@ pub async fn create_request(
             noted_at: None,
             held,
             public_link_generation: 0,
+            tags: vec![],
             created_at: now,
             updated_at: now,
             version: 1,

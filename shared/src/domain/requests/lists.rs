@@ -68,20 +68,21 @@ async fn read_index(
     Ok((items, after))
 }
 
-/// Requests the user participates in, newest first: a Query of their participations, then
-/// one BatchGet of those requests.
-async fn read_participating(
+/// Requests found through link items (participations, tags), newest first: a Query of the
+/// links, then one BatchGet of those requests, keeping those `keep` accepts.
+async fn read_linked(
     app: &App,
-    user_id: &str,
+    pk: String,
     status: Option<RequestStatus>,
     mut after: Option<String>,
     limit: usize,
+    keep: impl Fn(&Request) -> bool,
 ) -> Result<Run, ApiError> {
     let mut items = Vec::new();
     for _ in 0..10 {
         let query = Query {
             index: Index::Gsi1,
-            pk: crate::items::participant_partition(user_id),
+            pk: pk.clone(),
             newest_first: true,
             limit: limit - items.len(),
             after: after.take(),
@@ -93,24 +94,43 @@ async fn read_participating(
             .iter()
             .filter_map(|r| match r {
                 Record::Participant(p) => Some(request_key(&p.request_key)),
+                Record::RequestTag(t) => Some(request_key(&t.request_key)),
                 _ => None,
             })
             .collect();
-        let requests = app.store.get_many(&keys).await?;
-        items.extend(requests.into_iter().filter_map(|r| match r {
-            Record::Request(r)
-                if r.participant_ids.iter().any(|id| id == user_id) && status.is_none_or(|s| r.status == s) =>
-            {
-                Some(r)
-            }
-            _ => None,
-        }));
+        let mut requests: Vec<Request> = if keys.is_empty() {
+            vec![]
+        } else {
+            app.store
+                .get_many(&keys)
+                .await?
+                .into_iter()
+                .filter_map(|r| match r {
+                    Record::Request(r) if keep(&r) && status.is_none_or(|s| r.status == s) => Some(r),
+                    _ => None,
+                })
+                .collect()
+        };
+        requests.sort_by(|a, b| b.id.cmp(&a.id));
+        items.extend(requests);
         after = page.last_sort_key;
         if after.is_none() || items.len() >= limit {
             break;
         }
     }
     Ok((items, after))
+}
+
+/// Requests the user participates in (still: the request's own list decides).
+async fn read_participating(
+    app: &App,
+    user_id: &str,
+    status: Option<RequestStatus>,
+    after: Option<String>,
+    limit: usize,
+) -> Result<Run, ApiError> {
+    let pk = crate::items::participant_partition(user_id);
+    read_linked(app, pk, status, after, limit, |r| r.participant_ids.iter().any(|id| id == user_id)).await
 }
 
 /// Merges runs of several sources into one page, newest first, without duplicates. Every
@@ -249,7 +269,7 @@ async fn read_organizations(
     futures::future::try_join_all(reads).await
 }
 
-/// The project's queue for agents, newest first, optionally by status.
+/// The project's queue for agents, newest first, optionally by status and by tag.
 pub async fn list_queue(
     app: &App,
     caller: &Caller,
@@ -258,18 +278,25 @@ pub async fn list_queue(
 ) -> Result<RequestPage, ApiError> {
     caller.require_claim()?;
     let checked = || -> Result<_, ApiError> {
+        let tag = options.tag.as_deref().map(crate::domain::tags::check_tag).transpose()?;
         // `held`: requests a `suspend:` rule held for review, which the queue leaves out.
-        let source = match options.status.as_deref() {
-            Some("held") => (Index::Gsi3, crate::items::held_partition(project)),
-            other => match parse_status(other)? {
-                None => (Index::Gsi2, crate::items::queue_partition(project)),
-                Some(s) => (Index::Gsi3, crate::items::queue_status_partition(project, s)),
+        let (source, status) = match (options.status.as_deref(), &tag) {
+            (_, Some(tag)) => match options.status.as_deref() {
+                Some("held") => {
+                    return Err(ApiError::bad_request("invalid_status", "held requests have no tag filter"))
+                }
+                other => (Source::Tag(crate::items::tagged_partition(project, tag)), parse_status(other)?),
+            },
+            (Some("held"), None) => (Source::Index(Index::Gsi3, crate::items::held_partition(project)), None),
+            (other, None) => match parse_status(other)? {
+                None => (Source::Index(Index::Gsi2, crate::items::queue_partition(project)), None),
+                Some(s) => (Source::Index(Index::Gsi3, crate::items::queue_status_partition(project, s)), None),
             },
         };
         let limit = page_size(options.limit.as_deref())?;
-        Ok((source, limit, options.cursor.as_deref().map(decode_list_cursor).transpose()?))
+        Ok((source, status, limit, options.cursor.as_deref().map(decode_list_cursor).transpose()?))
     };
-    let ((index, partition), limit, after) = match checked() {
+    let (source, status, limit, after) = match checked() {
         Ok(options) => options,
         // Bad options are reported only to the project's agents.
         Err(bad) => {
@@ -279,9 +306,21 @@ pub async fn list_queue(
         }
     };
     // The queue is read while the session and project are; it is returned only to agents.
-    let (loaded, run) =
-        tokio::join!(load_project(app, caller, project, &[]), read_index(app, index, partition, None, after, limit));
+    let read = async {
+        match source {
+            Source::Index(index, pk) => read_index(app, index, pk, None, after, limit).await,
+            // Held requests stay out of the tag queue as they do out of the queue.
+            Source::Tag(pk) => read_linked(app, pk, status, after, limit, |r| !r.held).await,
+        }
+    };
+    let (loaded, run) = tokio::join!(load_project(app, caller, project, &[]), read);
     let (actor, project, _) = loaded?;
     require_agent(&actor.user, &project.key)?;
     Ok(merge_runs(&actor.user, vec![run?], limit))
+}
+
+/// Where a queue page comes from.
+enum Source {
+    Index(Index, String),
+    Tag(String),
 }

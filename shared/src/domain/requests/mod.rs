@@ -60,6 +60,8 @@ pub struct ListOptions {
     pub status: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<String>,
+    /// Only requests with this tag (agents' queue).
+    pub tag: Option<String>,
 }
 
 /// A request and how much of it its reader may see.
