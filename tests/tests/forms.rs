@@ -100,3 +100,77 @@ async fn requests_are_checked_against_their_form() {
     let history = detail.body["history"].as_array().unwrap();
     assert!(history.iter().any(|e| e["action"] == "form_changed"), "{history:?}");
 }
+
+#[tokio::test]
+async fn the_wrong_form_macro_applies_whole_once_or_not_at_all() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    let agent_email = h.email("agent");
+    h.ok("POST", "/projects/HD/agents", Some(&admin), Some(json!({"email": agent_email, "role": "agent"}))).await;
+    let agent = h.sign_in(&agent_email).await;
+    let ann = h.sign_in(&h.email("ann")).await;
+    h.ok("POST", "/projects/HD/forms", Some(&admin), Some(hardware_form())).await;
+    let raised = json!({"summary": "Need a VPN account", "form": "hardware-fault", "fields": {"asset": "none", "severity": "low"}});
+    let key =
+        h.ok("POST", "/projects/HD/requests", Some(&ann), Some(raised)).await.body["key"].as_str().unwrap().to_string();
+
+    // Every project has it.
+    let macros = h.ok("GET", "/projects/HD/macros", Some(&agent), None).await;
+    assert_eq!(macros.body["items"][0]["name"], "Incorrect form used");
+    assert_eq!(h.call("GET", "/projects/HD/macros", Some(&ann), None).await.status, 403);
+    let apply = format!("/requests/{key}/macros/incorrect-form-used");
+    let refused = h.call_raw("POST", &apply, Some(&ann), None, &[]).await;
+    assert_eq!(refused.status, 403);
+
+    // Applied twice with one client token: once.
+    for round in 0..2 {
+        let answer = h.call_raw("POST", &apply, Some(&agent), None, &[("idempotency-key", "macro-1")]).await;
+        assert_eq!(answer.status, 200, "round {round}: {answer:?}");
+    }
+    let detail = h.ok("GET", &format!("/requests/{key}"), Some(&agent), None).await;
+    assert_eq!(detail.body["form"], "support-ops");
+    assert_eq!(detail.body["fields"], json!({}));
+    assert_eq!(detail.body["tags"], json!(["incorrect-form"]));
+    let notes: Vec<_> = detail.body["comments"].as_array().unwrap().iter().filter(|c| c["internal"] == true).collect();
+    assert_eq!(notes.len(), 1, "one internal note after a retried apply");
+    assert!(notes[0]["body"].as_str().unwrap().contains("wrong form"));
+    assert_eq!(detail.body["note_count"], 1);
+    let tagged = h.ok("GET", "/projects/HD/requests?tag=incorrect-form", Some(&agent), None).await;
+    assert_eq!(tagged.body["items"][0]["key"], key.as_str());
+    // The customer never sees the note, its count or the macro in the history.
+    let theirs = h.ok("GET", &format!("/requests/{key}"), Some(&ann), None).await;
+    assert_eq!(theirs.body["comments"], json!([]));
+    assert!(theirs.body.get("note_count").is_none());
+    assert!(!theirs.body.to_string().contains("wrong form") && !theirs.body.to_string().contains("macro"));
+
+    // A macro with an action that cannot apply writes nothing and names the action.
+    let broken = json!({"name": "Escalate", "actions": [
+        {"type": "add_tag", "tag": "escalated"},
+        {"type": "add_public_reply", "body": "We are on it."},
+        {"type": "set_form", "form": "no-such-form"}]});
+    let made = h.ok("POST", "/projects/HD/macros", Some(&admin), Some(broken)).await;
+    let id = made.body["id"].as_str().unwrap().to_string();
+    let failed = h.call("POST", &format!("/requests/{key}/macros/{id}"), Some(&agent), None).await;
+    assert_eq!((failed.status, failed.code()), (422, "macro_action_failed"));
+    assert!(failed.body["error"]["message"].as_str().unwrap().starts_with("action 3 (set_form)"), "{failed:?}");
+    let after = h.ok("GET", &format!("/requests/{key}"), Some(&agent), None).await;
+    assert_eq!(after.body["tags"], json!(["incorrect-form"]), "no tag from the failed macro");
+    assert_eq!(after.body["comment_count"], 0, "no reply from the failed macro");
+    assert_eq!(after.body["comments"].as_array().unwrap().len(), 1);
+
+    // Then the agent moves it to the right form, with all its values, and closes it by macro.
+    let right = json!({"form": "hardware-fault", "fields": {"asset": "VPN", "severity": "high"}});
+    h.ok("PUT", &format!("/requests/{key}/form"), Some(&agent), Some(right)).await;
+    let close = json!({"name": "Solved", "actions": [
+        {"type": "remove_tag", "tag": "incorrect-form"}, {"type": "set_field", "key": "severity", "value": "low"},
+        {"type": "add_public_reply", "body": "Done, closing."}, {"type": "set_status", "status": "closed"}]});
+    let id =
+        h.ok("POST", "/projects/HD/macros", Some(&admin), Some(close)).await.body["id"].as_str().unwrap().to_string();
+    let done = h.ok("POST", &format!("/requests/{key}/macros/{id}"), Some(&agent), None).await;
+    assert_eq!((done.body["status"].as_str(), &done.body["tags"]), (Some("closed"), &json!([])));
+    assert_eq!(done.body["fields"], json!({"asset": "VPN", "severity": "low", "on_site": "false"}));
+    let theirs = h.ok("GET", &format!("/requests/{key}"), Some(&ann), None).await;
+    assert_eq!(theirs.body["comments"][0]["body"], "Done, closing.");
+    let untagged = h.ok("GET", "/projects/HD/requests?tag=incorrect-form", Some(&agent), None).await;
+    assert_eq!(untagged.body["items"], json!([]));
+}

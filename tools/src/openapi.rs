@@ -242,6 +242,20 @@ fn operations() -> Vec<Op> {
             .ok(200, request_ref()),
         op("PUT", "/requests/{key}/tags/{tag}", "Tag a request: a-z, 0-9, - (agents)").ok(200, request_ref()),
         op("DELETE", "/requests/{key}/tags/{tag}", "Remove a tag (agents)").ok(200, request_ref()),
+        op("GET", "/projects/{key}/macros", "A project's macros (agents)").ok(200, open_object(&["items"])),
+        op("POST", "/projects/{key}/macros", "Add a macro: an ordered list of actions (project admin)")
+            .body(object(
+                json!({"name": string(100), "actions": {"type": "array", "minItems": 1, "maxItems": 20, "items": {
+                    "type": "object", "required": ["type"],
+                    "properties": {"type": {"enum": ["set_form", "add_tag", "remove_tag", "add_internal_note",
+                                                     "add_public_reply", "set_status", "set_field"]},
+                                   "form": string(64), "tag": string(50), "body": string(32000),
+                                   "status": {"enum": ["open", "closed"]}, "key": string(40), "value": string(1000)}}}}),
+                &["name", "actions"],
+            ))
+            .ok(201, open_object(&["id", "actions"])),
+        op("POST", "/requests/{key}/macros/{id}", "Apply a macro in one transaction (agents; Idempotency-Key honoured)")
+            .ok(200, request_ref()),
         op("DELETE", "/blocklist", "Remove a rule (admins, in their scope)")
             .query(rule_scope())
             .body(object(json!({"rule": string(300)}), &["rule"]))
@@ -260,7 +274,9 @@ pub fn document() -> Value {
             .map(path_param)
             .collect();
         parameters.extend(o.query);
-        if o.method == "POST" && (o.path.ends_with("/requests") || o.path.ends_with("/comments")) {
+        if o.method == "POST"
+            && (o.path.ends_with("/requests") || o.path.ends_with("/comments") || o.path.ends_with("/macros/{id}"))
+        {
             parameters.push(idempotency_header());
         }
         let mut responses = Map::new();

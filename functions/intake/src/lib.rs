@@ -1,6 +1,6 @@
 //! Intake function: projects, agents and requests (raise, read, reply, close, lists).
 
-use helpdesk::domain::{forms, tags};
+use helpdesk::domain::{forms, macros, tags};
 use helpdesk::http::{self, Reply};
 use helpdesk::model::RequestStatus;
 use helpdesk::requests::{self, ListOptions};
@@ -98,6 +98,21 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
             let add = spec.method == "PUT";
             let (viewer, request) = tags::set_tag(app, &caller, key, params.get("tag"), add).await?;
             Ok(Reply::ok(request_json(viewer, &request)))
+        }
+        ("GET", "/projects/{key}/macros") => {
+            let macros = macros::list_macros(app, &caller, key).await?;
+            Ok(Reply::ok(json!({"project": macros.project, "items": macros.macros})))
+        }
+        ("POST", "/projects/{key}/macros") => {
+            let made = macros::add_macro(app, &caller, key, http::parse_json(req)).await?;
+            Ok(Reply::created(serde_json::to_value(&made).unwrap_or_default()))
+        }
+        ("POST", "/requests/{key}/macros/{id}") => {
+            let idempotency = http::idempotency_key(req);
+            let ((viewer, request), replayed) =
+                macros::apply_macro(app, &caller, key, params.get("id"), idempotency).await?;
+            let reply = Reply::ok(request_json(viewer, &request));
+            Ok(if replayed { reply.with_outcome("replayed") } else { reply })
         }
         ("POST", "/requests/{key}/release") => {
             let (viewer, request) = requests::release(app, &caller, key).await?;

@@ -469,6 +469,35 @@ pub struct ProjectForms {
     pub version: u64,
 }
 
+/// One step of a macro (seed 002).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum MacroAction {
+    SetForm { form: String },
+    AddTag { tag: String },
+    RemoveTag { tag: String },
+    AddInternalNote { body: String },
+    AddPublicReply { body: String },
+    SetStatus { status: RequestStatus },
+    SetField { key: String, value: String },
+}
+
+/// A named, ordered list of actions an agent applies to a request in one transaction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Macro {
+    pub id: String,
+    pub name: String,
+    pub actions: Vec<MacroAction>,
+}
+
+/// A project's macros, in one item. A project that never changed them has the initial ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectMacros {
+    pub project: String,
+    pub macros: Vec<Macro>,
+    pub version: u64,
+}
+
 /// Every kind of record the table holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
@@ -496,4 +525,5 @@ pub enum Record {
     LinkLock(LinkLock),
     ProjectForms(ProjectForms),
     RequestTag(RequestTag),
+    ProjectMacros(ProjectMacros),
 }

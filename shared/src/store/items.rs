@@ -62,6 +62,10 @@ pub fn tagged_partition(project: &str, tag: &str) -> String {
     format!("TAGGED#{project}#{tag}")
 }
 
+pub fn project_macros_key(project: &str) -> ItemKey {
+    ItemKey::new(format!("PROJECT#{project}"), "MACROS")
+}
+
 pub fn project_forms_key(project: &str) -> ItemKey {
     ItemKey::new(format!("PROJECT#{project}"), "FORMS")
 }
@@ -239,6 +243,7 @@ impl Record {
             Record::SigningKeys(_) => with(signing_keys_key()),
             Record::LinkLock(l) => IndexKeys { ttl: Some(l.expires_at), ..with(link_lock_key(&l.token_hash)) },
             Record::ProjectForms(f) => with(project_forms_key(&f.project)),
+            Record::ProjectMacros(m) => with(project_macros_key(&m.project)),
             Record::RequestTag(t) => IndexKeys {
                 gsi1: Some((tagged_partition(&t.project, &t.tag), t.request_id.clone())),
                 ..with(request_tag_key(&t.request_key, &t.tag))
@@ -259,6 +264,7 @@ impl Record {
             Record::BlockPattern(b) => Some(b.version),
             Record::SigningKeys(k) => Some(k.version),
             Record::ProjectForms(f) => Some(f.version),
+            Record::ProjectMacros(m) => Some(m.version),
             _ => None,
         }
     }

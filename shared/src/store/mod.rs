@@ -65,6 +65,16 @@ pub enum Write {
     Check { key: ItemKey, condition: Condition },
 }
 
+impl Write {
+    /// The item this write touches.
+    pub fn key(&self) -> ItemKey {
+        match self {
+            Write::Put { record, .. } => record.key(),
+            Write::Delete { key, .. } | Write::Check { key, .. } => key.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Query {
     pub index: Index,
