@@ -114,6 +114,13 @@ async fn the_wrong_form_macro_applies_whole_once_or_not_at_all() {
     let key =
         h.ok("POST", "/projects/HD/requests", Some(&ann), Some(raised)).await.body["key"].as_str().unwrap().to_string();
 
+    // SLA stage: waiting for a first response, the customer spoke last.
+    let queue = h.ok("GET", "/projects/HD/requests", Some(&agent), None).await;
+    assert_eq!(
+        (&queue.body["items"][0]["first_response_at"], &queue.body["items"][0]["customer_spoke_last"]),
+        (&json!(null), &json!(true))
+    );
+
     // Every project has it.
     let macros = h.ok("GET", "/projects/HD/macros", Some(&agent), None).await;
     assert_eq!(macros.body["items"][0]["name"], "Incorrect form used");
@@ -171,6 +178,15 @@ async fn the_wrong_form_macro_applies_whole_once_or_not_at_all() {
     assert_eq!(done.body["fields"], json!({"asset": "VPN", "severity": "low", "on_site": "false"}));
     let theirs = h.ok("GET", &format!("/requests/{key}"), Some(&ann), None).await;
     assert_eq!(theirs.body["comments"][0]["body"], "Done, closing.");
+    assert!(done.body["first_response_at"].is_string() && done.body["customer_spoke_last"] == false, "{done:?}");
+    assert!(theirs.body.get("first_response_at").is_none(), "the SLA stage is for agents");
+    h.ok("POST", &format!("/requests/{key}/comments"), Some(&ann), Some(json!({"body": "Thanks"}))).await;
+    let queue = h.ok("GET", "/projects/HD/requests", Some(&agent), None).await;
+    let row = queue.body["items"].as_array().unwrap().iter().find(|r| r["key"] == key.as_str()).unwrap().clone();
+    assert_eq!(
+        (row["first_response_at"].clone(), row["customer_spoke_last"].clone()),
+        (done.body["first_response_at"].clone(), json!(true))
+    );
     let untagged = h.ok("GET", "/projects/HD/requests?tag=incorrect-form", Some(&agent), None).await;
     assert_eq!(untagged.body["items"], json!([]));
 }

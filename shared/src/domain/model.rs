@@ -151,6 +151,16 @@ pub enum RequestStatus {
     Closed,
 }
 
+impl Request {
+    /// Records a public reply for the SLA stage: by an agent or by the customer side.
+    pub fn record_public_reply(&mut self, by_agent: bool, at: Timestamp) {
+        if by_agent {
+            self.first_response_at.get_or_insert(at);
+        }
+        self.customer_spoke_last = !by_agent;
+    }
+}
+
 impl RequestStatus {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -205,6 +215,12 @@ pub struct Request {
     /// earlier link stops working at once.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub public_link_generation: u32,
+    /// SLA stage (seed 002): when an agent first replied publicly (None: waiting for the
+    /// first response), and whether the customer side wrote the last public word.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_response_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub customer_spoke_last: bool,
     /// Agents' tags, sorted (each also a `RequestTag` item for the by-tag queue).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,

@@ -32,6 +32,8 @@ fn sample_request() -> Request {
         noted_at: None,
         held: false,
         public_link_generation: 0,
+        first_response_at: None,
+        customer_spoke_last: false,
         tags: vec![],
         created_at: 1_700_000_000,
         updated_at: 1_700_000_000,

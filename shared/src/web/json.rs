@@ -33,6 +33,8 @@ pub fn request_json(viewer: Viewer, r: &Request) -> Value {
         body["note_count"] = json!(r.note_count);
         body["noted_at"] = json!(r.noted_at.map(rfc3339));
         body["tags"] = json!(r.tags);
+        body["first_response_at"] = json!(r.first_response_at.map(rfc3339));
+        body["customer_spoke_last"] = json!(r.customer_spoke_last);
     }
     body
 }

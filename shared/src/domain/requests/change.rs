@@ -58,12 +58,14 @@ pub async fn add_comment(
     let mut writes = vec![Write::Put { record: Record::Comment(comment.clone()), condition: Condition::NotExists }];
     writes.extend(idem.map(|i| i.write(&scope.request.key, Some(&comment.id), now)));
     let (seen, internal) = if comment.internal { (Seen::AgentsOnly, true) } else { (Seen::Public, false) };
+    let by_agent = scope.viewer() == Viewer::Agent;
     let count = |r: &mut Request| {
         if internal {
             r.note_count += 1;
             r.noted_at = Some(now);
         } else {
             r.comment_count += 1;
+            r.record_public_reply(by_agent, now);
         }
     };
     update_request(app, &scope.actor, scope.request, seen, count, || writes.clone()).await?;

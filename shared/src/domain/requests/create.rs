@@ -109,6 +109,8 @@ pub async fn create_request(
             noted_at: None,
             held,
             public_link_generation: 0,
+            first_response_at: None,
+            customer_spoke_last: !is_agent(user, &project.key),
             tags: vec![],
             created_at: now,
             updated_at: now,
