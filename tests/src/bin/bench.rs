@@ -253,6 +253,20 @@ async fn main() {
         .await,
     );
 
+    rows.push(
+        measure(&h, "apply macro (3 actions)", |i| {
+            let path = format!("/requests/BENCH-{}/macros/incorrect-form-used", i % 100 + 1);
+            call(Method::POST, path, &admin, None)
+        })
+        .await,
+    );
+    rows.push(
+        measure(&h, "queue by tag (25)", |_| {
+            call(Method::GET, "/projects/BENCH/requests?tag=incorrect-form&limit=25".into(), &admin, None)
+        })
+        .await,
+    );
+
     println!("Per operation ({ITERATIONS} calls each after {WARMUP} warm-up, through the local gateway on loopback):");
     println!(
         "{:<28} {:>11} {:>12} {:>13} {:>8} {:>8} {:>15} {:>12}",
