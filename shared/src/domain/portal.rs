@@ -91,9 +91,11 @@ pub async fn request_page(app: &App, caller: &Caller, key: &str) -> Result<Porta
         return Err(ApiError::NotFound("request"));
     }
     let may_change = require_party_or_agent(&user, &detail.request, "change it").is_ok();
-    // Labels come from the project's forms, read only when there is something to label.
+    // Labels come from the project's forms, read only when there is something to label (a
+    // request on the default form with no values shows no form line).
     let (mut form_name, mut fields) = (None, vec![]);
-    if !detail.request.fields.is_empty() || detail.request.form.is_some() {
+    let default_form = detail.request.form.as_deref().is_none_or(|f| f == crate::domain::forms::DEFAULT_FORM);
+    if !detail.request.fields.is_empty() || !default_form {
         let records: Vec<Record> = app.store.get(&project_forms_key(&project.key)).await?.into_iter().collect();
         let forms = forms_of(&project.key, &records);
         let form = detail.request.form.as_deref().and_then(|id| forms.get(id));
