@@ -136,23 +136,22 @@ fn may_be_newer(app: &App, known: &SigningKeys, kid: &str) -> bool {
     key_number(kid).is_some_and(|n| n > newest) && read_at.is_none_or(|at| at.elapsed() >= RELOAD_AT_MOST_EVERY)
 }
 
-/// Adds a new key and makes it current; older keys still verify. Returns the new key id.
-pub async fn rotate(app: &App) -> Result<String, ApiError> {
+/// Changes the keys under optimistic locking, rereading them when another change won.
+async fn change_keys(
+    app: &App,
+    edit: impl Fn(&SigningKeys) -> Result<SigningKeys, ApiError>,
+) -> Result<SigningKeys, ApiError> {
     let mut budget = crate::domain::retry::Budget::default();
     loop {
         budget.next().await?;
         let current = load_or_create(app).await?;
-        let id = new_key_id(&current.keys);
-        let mut next = current.clone();
-        next.keys.insert(id.clone(), crate::text::new_secret());
-        next.current = id.clone();
-        next.version += 1;
+        let next = SigningKeys { version: current.version + 1, ..edit(&current)? };
         let put =
             Write::Put { record: Record::SigningKeys(next.clone()), condition: Condition::VersionIs(current.version) };
         match app.store.transact(vec![put]).await {
             Ok(()) => {
-                remember(app, next);
-                return Ok(id);
+                remember(app, next.clone());
+                return Ok(next);
             }
             Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
             Err(e) => return Err(e.into()),
@@ -160,12 +159,22 @@ pub async fn rotate(app: &App) -> Result<String, ApiError> {
     }
 }
 
+/// Adds a new key and makes it current; older keys still verify. Returns the new key id.
+pub async fn rotate(app: &App) -> Result<String, ApiError> {
+    let next = change_keys(app, |current| {
+        let id = new_key_id(&current.keys);
+        let mut next = current.clone();
+        next.keys.insert(id.clone(), crate::text::new_secret());
+        next.current = id;
+        Ok(next)
+    })
+    .await?;
+    Ok(next.current)
+}
+
 /// Removes a key that is not current: every token it signed stops verifying.
 pub async fn retire(app: &App, key_id: &str) -> Result<(), ApiError> {
-    let mut budget = crate::domain::retry::Budget::default();
-    loop {
-        budget.next().await?;
-        let current = load_or_create(app).await?;
+    change_keys(app, |current| {
         if current.current == key_id {
             return Err(ApiError::invalid("key_in_use", "rotate first: the current key cannot be retired"));
         }
@@ -174,18 +183,10 @@ pub async fn retire(app: &App, key_id: &str) -> Result<(), ApiError> {
         }
         let mut next = current.clone();
         next.keys.remove(key_id);
-        next.version += 1;
-        let put =
-            Write::Put { record: Record::SigningKeys(next.clone()), condition: Condition::VersionIs(current.version) };
-        match app.store.transact(vec![put]).await {
-            Ok(()) => {
-                remember(app, next);
-                return Ok(());
-            }
-            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
+        Ok(next)
+    })
+    .await
+    .map(|_| ())
 }
 
 #[cfg(test)]
