@@ -2,16 +2,16 @@
 //! JSON routes that mint and revoke public links. Pages only translate: a form or query in,
 //! one domain call, a template out. Errors are HTML pages with the API's status codes.
 
-mod forms;
 mod pages;
 mod views;
+mod visitor;
 
-use forms::Visitor;
 use helpdesk::http;
 use helpdesk::routes::{self, Kind};
 use helpdesk::App;
 use lambda_http::{Body, Request, Response};
 use std::time::Instant;
+use visitor::Visitor;
 
 pub use views::stylesheet_path;
 

@@ -1,7 +1,7 @@
 //! Each page: read the query or form, call one use case, render or redirect.
 
-use crate::forms::{Form, Visitor};
 use crate::views::{self, render, Chrome, CommentView, Row, Tab};
+use crate::visitor::{Form, Visitor};
 use helpdesk::caller::Caller;
 use helpdesk::domain::idempotency::IdempotencyKey;
 use helpdesk::domain::public_links::{self, MintInput};
@@ -26,10 +26,6 @@ fn chrome(v: &Visitor, title: impl Into<String>, site: Option<&str>) -> Chrome {
         signed_in: v.session.is_some(),
         csrf: v.csrf(),
     }
-}
-
-fn html(status: u16, page: String) -> Reply {
-    Reply::html(status, page)
 }
 
 /// A form's one-time token as an idempotency key: a double-submitted form acts once.
@@ -65,7 +61,9 @@ pub async fn page(app: &App, req: &Request, v: &Visitor, spec: &RouteSpec, param
                 .with_header("cache-control", "public, max-age=31536000, immutable"))
         }
         "/login" => match query(req, "token") {
-            Some(token) => Ok(html(200, render(&views::ConfirmPage { chrome: chrome(v, "Sign in", None), token })?)),
+            Some(token) => {
+                Ok(Reply::html(200, render(&views::ConfirmPage { chrome: chrome(v, "Sign in", None), token })?))
+            }
             None => login_page(v, 200, String::new(), None, None),
         },
         "/portal" => portal_home(app, req, v, &caller).await,
@@ -75,7 +73,7 @@ pub async fn page(app: &App, req: &Request, v: &Visitor, spec: &RouteSpec, param
             new_request_page(app, v, &caller, (&project, form.as_deref()), 200, &Filled::default()).await
         }
         "/portal/requests/{key}" => {
-            request_page(app, v, &caller, params.get("key"), |_| {}).await.map(|p| html(200, p))
+            request_page(app, v, &caller, params.get("key"), |_| {}).await.map(|p| Reply::html(200, p))
         }
         "/p/{token}" => {
             let notice = match query(req, "done").as_deref() {
@@ -83,7 +81,7 @@ pub async fn page(app: &App, req: &Request, v: &Visitor, spec: &RouteSpec, param
                 Some("closed") => Some("The request is closed.".to_string()),
                 _ => None,
             };
-            public_page(app, v, params.get("token"), |p| p.notice = notice).await.map(|p| html(200, p))
+            public_page(app, v, params.get("token"), |p| p.notice = notice).await.map(|p| Reply::html(200, p))
         }
         _ => Err(ApiError::RouteNotFound),
     }
@@ -159,7 +157,7 @@ async fn post(
                         p.reply_body = body;
                     })
                     .await?;
-                    Ok(html(err.status(), page))
+                    Ok(Reply::html(err.status(), page))
                 }
             }
         }
@@ -183,7 +181,7 @@ async fn post(
                         p.share_value = value;
                     })
                     .await?;
-                    Ok(html(err.status(), page))
+                    Ok(Reply::html(err.status(), page))
                 }
             }
         }
@@ -217,7 +215,7 @@ async fn post(
                         }
                     })
                     .await?;
-                    Ok(html(err.status(), page))
+                    Ok(Reply::html(err.status(), page))
                 }
             }
         }
@@ -232,7 +230,7 @@ fn login_page(
     error: Option<String>,
     notice: Option<String>,
 ) -> Result<Reply, ApiError> {
-    Ok(html(status, render(&views::LoginPage { chrome: chrome(v, "Sign in", None), email, error, notice })?))
+    Ok(Reply::html(status, render(&views::LoginPage { chrome: chrome(v, "Sign in", None), email, error, notice })?))
 }
 
 /// What the new-request form was filled with, and the error to show next to its field.
@@ -291,7 +289,7 @@ async fn new_request_page(
         summary_error,
         description_error,
     };
-    Ok(html(status, render(&page)?))
+    Ok(Reply::html(status, render(&page)?))
 }
 
 fn list_href(view: &str, organization: Option<&str>, status: Option<&str>, cursor: Option<&str>) -> String {
@@ -329,7 +327,7 @@ async fn portal_home(app: &App, req: &Request, v: &Visitor, caller: &Caller) -> 
         .map(|(_, r)| Row {
             key: r.key.clone(),
             summary: r.summary.clone(),
-            status: views::status(r.status),
+            status: r.status.as_str(),
             project: r.project.clone(),
             reporter: r.reporter_email.to_string(),
             organization: r.organization.as_deref().map(|o| org_name(o).unwrap_or_else(|| o.to_string())),
@@ -366,7 +364,7 @@ async fn portal_home(app: &App, req: &Request, v: &Visitor, caller: &Caller) -> 
         empty_message,
         projects: home.projects.iter().map(|p| (p.key.clone(), p.name.clone())).collect(),
     };
-    Ok(html(200, render(&page)?))
+    Ok(Reply::html(200, render(&page)?))
 }
 
 async fn request_page(
@@ -400,7 +398,7 @@ async fn public_page(
         key: r.key.clone(),
         summary: r.summary.clone(),
         description: r.description.clone(),
-        status: views::status(r.status),
+        status: r.status.as_str(),
         is_open: r.status == RequestStatus::Open,
         project_name: shown.project.name.clone(),
         updated: views::when(r.updated_at),

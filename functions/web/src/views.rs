@@ -39,10 +39,6 @@ pub fn when(ts: i64) -> String {
     }
 }
 
-pub fn status(s: RequestStatus) -> &'static str {
-    s.as_str()
-}
-
 pub struct CommentView {
     pub id: String,
     pub author: String,
@@ -212,7 +208,7 @@ impl RequestPage {
             key: r.key.clone(),
             summary: r.summary.clone(),
             description: r.description.clone(),
-            status: status(r.status),
+            status: r.status.as_str(),
             is_open: r.status == RequestStatus::Open,
             project_name: project_name.to_string(),
             reporter: r.reporter_email.to_string(),

@@ -1,4 +1,5 @@
-//! What every page shares: form bodies, the CSRF token, cookies and security headers.
+//! What every page shares: who the visitor is (session or anonymous cookie), the CSRF token
+//! bound to it, form bodies, cookies and security headers.
 
 use helpdesk::http::{self, Reply, MAX_BODY_BYTES};
 use helpdesk::text::{new_secret, sha256_hex};
