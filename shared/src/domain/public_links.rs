@@ -314,7 +314,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn revoked_expired_altered_locked_or_portal_off_links_are_the_same_404() {
+    async fn revoked_expired_altered_or_locked_links_are_the_same_404() {
         let (desk, agent, ann, key) = desk_with_request().await;
         let app = &desk.app;
         let token = mint(app, &agent, &key, Ok(MintInput::default())).await.unwrap().remove(0).token;
@@ -339,6 +339,41 @@ mod tests {
         let token = mint(app, &agent, &key, Ok(MintInput::default())).await.unwrap().remove(0).token;
         app.clock.advance(30 * DAY + 1);
         assert_eq!(open(app, &token).await.unwrap_err(), ApiError::NotFound("page"), "expired");
+    }
+
+    #[tokio::test]
+    async fn a_link_dies_with_the_portal_its_recipients_party_or_their_account() {
+        let (desk, agent, _, key) = desk_with_request().await;
+        let app = &desk.app;
+        desk.sign_in("bob@example.com").await;
+        let share = crate::participants::ShareInput { emails: vec!["bob@example.com".into()] };
+        crate::participants::share(app, &agent, &key, Ok(share)).await.unwrap();
+        let links = mint(app, &agent, &key, Ok(MintInput::default())).await.unwrap();
+        let (ann_link, bob_link) = (&links[0].token, &links[1].token);
+        assert_eq!(links[1].email.as_str(), "bob@example.com");
+        assert!(open(app, bob_link).await.is_ok());
+
+        // Removed as a participant: Bob's link is dead, Ann's is not.
+        crate::participants::unshare(app, &agent, &key, "bob@example.com").await.unwrap();
+        assert_eq!(open(app, bob_link).await.unwrap_err(), ApiError::NotFound("page"));
+        assert!(open(app, ann_link).await.is_ok());
+
+        // The public portal turned off, then on again.
+        let portal = |public| crate::projects::ProjectPatch {
+            portal: Some(crate::projects::PortalPatch { public: Some(public), ..Default::default() }),
+            ..Default::default()
+        };
+        crate::projects::update_project(app, &desk.admin, "HD", Ok(portal(false))).await.unwrap();
+        assert_eq!(open(app, ann_link).await.unwrap_err(), ApiError::NotFound("page"));
+        crate::projects::update_project(app, &desk.admin, "HD", Ok(portal(true))).await.unwrap();
+        assert!(open(app, ann_link).await.is_ok());
+
+        // Its recipient suspended: nothing.
+        let ann_id = open(app, ann_link).await.unwrap().link.user_id;
+        let Some(Record::User(ann)) = app.store.get(&user_key(&ann_id)).await.unwrap() else { panic!("ann") };
+        let suspended = Record::User(User { suspended: true, version: ann.version + 1, ..ann });
+        app.store.transact(vec![Write::Put { record: suspended, condition: Condition::None }]).await.unwrap();
+        assert_eq!(open(app, ann_link).await.unwrap_err(), ApiError::NotFound("page"));
     }
 
     #[tokio::test]

@@ -248,3 +248,47 @@ fn block_pattern_item_holds_every_scope() {
     assert_eq!(item, expected);
     assert_eq!(from_item(item).unwrap(), Record::BlockPattern(pattern));
 }
+
+#[test]
+fn request_tag_item_is_found_by_project_and_tag() {
+    let tag = RequestTag {
+        request_key: "HD-42".into(),
+        request_id: "01J0000000000000000000000A".into(),
+        project: "HD".into(),
+        tag: "billing".into(),
+    };
+    let item = to_item(&Record::RequestTag(tag.clone()));
+    let expected: HashMap<String, AV> = HashMap::from([
+        ("type".into(), s("RequestTag")),
+        ("pk".into(), s("REQ#HD-42")),
+        ("sk".into(), s("TAG#billing")),
+        ("gsi1pk".into(), s("TAGGED#HD#billing")),
+        ("gsi1sk".into(), s("01J0000000000000000000000A")),
+        ("request_key".into(), s("HD-42")),
+        ("request_id".into(), s("01J0000000000000000000000A")),
+        ("project".into(), s("HD")),
+        ("tag".into(), s("billing")),
+    ]);
+    assert_eq!(item, expected);
+    assert_eq!(from_item(item).unwrap(), Record::RequestTag(tag));
+}
+
+#[test]
+fn link_lock_item_expires_with_its_link() {
+    let lock = LinkLock { token_hash: "ab12".into(), expires_at: 1_900_000_000 };
+    let item = to_item(&Record::LinkLock(lock.clone()));
+    let expected: HashMap<String, AV> = HashMap::from([
+        ("type".into(), s("LinkLock")),
+        ("pk".into(), s("LINKLOCK#ab12")),
+        ("sk".into(), s("LINKLOCK")),
+        ("ttl".into(), n(1_900_000_000)),
+        ("token_hash".into(), s("ab12")),
+        ("expires_at".into(), n(1_900_000_000)),
+    ]);
+    assert_eq!(item, expected);
+    assert_eq!(from_item(item).unwrap(), Record::LinkLock(lock));
+    // The one-item records sit at fixed keys.
+    assert_eq!(signing_keys_key(), ItemKey { pk: "SIGNKEYS".into(), sk: "SIGNKEYS".into() });
+    assert_eq!(project_forms_key("HD"), ItemKey { pk: "PROJECT#HD".into(), sk: "FORMS".into() });
+    assert_eq!(project_macros_key("HD"), ItemKey { pk: "PROJECT#HD".into(), sk: "MACROS".into() });
+}
