@@ -129,7 +129,10 @@ fn plan(
                 }
                 writes.push(Write::Put { record: Record::Comment(comment), condition: Condition::NotExists });
             }
-            MacroAction::SetStatus { status } => next.status = *status,
+            MacroAction::SetStatus { status } => {
+                next.status = *status;
+                next.status_by = Some(author.id.clone());
+            }
             MacroAction::SetField { key, value } => {
                 next.fields.insert(key.clone(), value.clone());
                 last_form_action = Some(i);

@@ -20,6 +20,7 @@ pub mod participants;
 pub mod portal;
 pub mod projects;
 pub mod public_links;
+pub mod reply_address;
 pub mod requests;
 pub mod retry;
 pub mod rules;

@@ -99,6 +99,16 @@ pub struct ProjectSettings {
     /// How long a public link is valid, in days.
     #[serde(default = "default_public_link_days")]
     pub public_link_days: u32,
+    /// Notifications one address may get from this project in an hour: two auto-responders
+    /// answering each other stop here.
+    #[serde(default = "default_notify_per_hour")]
+    pub notify_per_hour: u32,
+}
+
+pub const DEFAULT_NOTIFY_PER_HOUR: u32 = 30;
+
+fn default_notify_per_hour() -> u32 {
+    DEFAULT_NOTIFY_PER_HOUR
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -119,6 +129,7 @@ impl Default for ProjectSettings {
             portal_public: true,
             participant_cap: 20,
             public_link_days: DEFAULT_PUBLIC_LINK_DAYS,
+            notify_per_hour: DEFAULT_NOTIFY_PER_HOUR,
         }
     }
 }
@@ -224,6 +235,9 @@ pub struct Request {
     /// Agents' tags, sorted (each also a `RequestTag` item for the by-tag queue).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// Who last opened or closed it: the notifier never tells them of their own change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_by: Option<String>,
     pub created_at: Timestamp,
     /// The last change customers can see (never an internal note).
     pub updated_at: Timestamp,
@@ -514,6 +528,25 @@ pub struct ProjectMacros {
     pub version: u64,
 }
 
+/// A Message-ID the helpdesk sent or received, and the request it belongs to: replies that
+/// name it in In-Reply-To or References attach there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageRef {
+    pub message_id: String,
+    pub request_key: String,
+    pub expires_at: Timestamp,
+}
+
+/// One notification sent (or being sent): written before sending, so a replayed stream
+/// record finds it and sends nothing twice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notified {
+    /// The event: `new:<request>`, `comment:<id>` or `status:<request>:<version>`.
+    pub event: String,
+    pub user_id: String,
+    pub expires_at: Timestamp,
+}
+
 /// Every kind of record the table holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
@@ -542,4 +575,6 @@ pub enum Record {
     ProjectForms(ProjectForms),
     RequestTag(RequestTag),
     ProjectMacros(ProjectMacros),
+    MessageRef(MessageRef),
+    Notified(Notified),
 }

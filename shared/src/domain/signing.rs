@@ -1,4 +1,4 @@
-//! Signed tokens (public links; reply addresses later): HMAC-SHA256 with a key that lives in
+//! Signed tokens (public links, reply addresses): HMAC-SHA256 with a key that lives in
 //! one table item, never in the template, the environment or the code.
 //!
 //! The key is made on first use (a conditional put, so concurrent cold starts agree on one)
@@ -120,12 +120,62 @@ pub async fn verify(app: &App, purpose: &str, token: &str) -> Result<Option<Stri
         return Ok(None);
     };
     let Ok(payload) = String::from_utf8(payload) else { return Ok(None) };
+    let Some(secret) = secret_for(app, kid).await? else { return Ok(None) };
+    Ok(mac(&secret, purpose, &payload).verify_slice(&tag).is_ok().then_some(payload))
+}
+
+/// The secret of key `kid`, reading the keys again when it may be a newer one.
+async fn secret_for(app: &App, kid: &str) -> Result<Option<String>, ApiError> {
     let mut known = keys(app, false).await?;
     if !known.keys.contains_key(kid) && may_be_newer(app, &known, kid) {
         known = keys(app, true).await?;
     }
-    let Some(secret) = known.keys.get(kid) else { return Ok(None) };
-    Ok(mac(secret, purpose, &payload).verify_slice(&tag).is_ok().then_some(payload))
+    Ok(known.keys.get(kid).cloned())
+}
+
+/// Bytes of the HMAC a short signature keeps: 80 bits, 16 base32 characters. Forging one
+/// takes about 2^79 tries, each a sent email.
+const SHORT_TAG_BYTES: usize = 10;
+
+/// A signature short enough for an address's local part (at most 64 characters): the key id
+/// and 16 lowercase base32 characters (mail systems may change case, never digits and
+/// letters). The message is not included: the verifier rebuilds it from what it knows.
+pub async fn sign_short(app: &App, purpose: &str, message: &str) -> Result<(String, String), ApiError> {
+    let keys = keys(app, false).await?;
+    let tag = mac(&keys.keys[&keys.current], purpose, message).finalize().into_bytes();
+    Ok((keys.current.clone(), base32(&tag[..SHORT_TAG_BYTES])))
+}
+
+/// Whether `tag` is the short signature of `message` under key `kid`, in constant time.
+pub async fn verify_short(app: &App, purpose: &str, kid: &str, tag: &str, message: &str) -> Result<bool, ApiError> {
+    if tag.len() != 16 || kid.len() > 16 {
+        return Ok(false);
+    }
+    let Some(secret) = secret_for(app, kid).await? else { return Ok(false) };
+    let expected = mac(&secret, purpose, message).finalize().into_bytes();
+    let expected = base32(&expected[..SHORT_TAG_BYTES]);
+    let tag = tag.to_ascii_lowercase();
+    // Constant time: fold every byte's difference.
+    Ok(expected.bytes().zip(tag.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0)
+}
+
+/// RFC 4648 base32, lowercase, no padding.
+fn base32(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for &byte in bytes {
+        buffer = (buffer << 8) | u32::from(byte);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(ALPHABET[((buffer >> bits) & 31) as usize] as char);
+        }
+    }
+    if bits > 0 {
+        out.push(ALPHABET[((buffer << (5 - bits)) & 31) as usize] as char);
+    }
+    out
 }
 
 /// Whether an unknown key id could be a key made since this process read the keys: shaped
@@ -193,6 +243,30 @@ pub async fn retire(app: &App, key_id: &str) -> Result<(), ApiError> {
 mod tests {
     use super::*;
     use crate::testing::memory_app;
+
+    #[test]
+    fn base32_is_rfc_4648() {
+        for (raw, coded) in [("", ""), ("f", "my"), ("fo", "mzxq"), ("foo", "mzxw6"), ("foobar", "mzxw6ytboi")] {
+            assert_eq!(base32(raw.as_bytes()), coded);
+        }
+    }
+
+    #[tokio::test]
+    async fn short_signatures_verify_only_their_message_and_purpose() {
+        let (app, _, _) = memory_app();
+        let (kid, tag) = sign_short(&app, "reply", "HD-1\nU1").await.unwrap();
+        assert_eq!(tag.len(), 16);
+        assert!(verify_short(&app, "reply", &kid, &tag, "HD-1\nU1").await.unwrap());
+        assert!(verify_short(&app, "reply", &kid, &tag.to_uppercase(), "HD-1\nU1").await.unwrap());
+        assert!(!verify_short(&app, "reply", &kid, &tag, "HD-1\nU2").await.unwrap());
+        assert!(!verify_short(&app, "link", &kid, &tag, "HD-1\nU1").await.unwrap());
+        assert!(!verify_short(&app, "reply", "k9", &tag, "HD-1\nU1").await.unwrap());
+        let mut altered = tag.clone().into_bytes();
+        altered[15] = if altered[15] == b'a' { b'b' } else { b'a' };
+        let altered = String::from_utf8(altered).unwrap();
+        assert!(!verify_short(&app, "reply", &kid, &altered, "HD-1\nU1").await.unwrap());
+        assert!(!verify_short(&app, "reply", &kid, &tag[..15], "HD-1\nU1").await.unwrap());
+    }
 
     #[tokio::test]
     async fn tokens_verify_only_unaltered_and_for_their_purpose() {

@@ -126,6 +126,12 @@ pub fn link_lock_key(token_hash: &str) -> ItemKey {
     ItemKey::new(format!("LINKLOCK#{token_hash}"), "LINKLOCK")
 }
 
+pub fn message_ref_key(message_id: &str) -> ItemKey {
+    ItemKey::new(format!("MSGID#{message_id}"), "MSGID")
+}
+pub fn notified_key(event: &str, user_id: &str) -> ItemKey {
+    ItemKey { pk: format!("NOTIFIED#{event}"), sk: format!("USER#{user_id}") }
+}
 pub fn rate_key(scope: &str, subject: &str, window: i64) -> ItemKey {
     ItemKey::new(format!("RATE#{scope}#{subject}#{window}"), "RATE")
 }
@@ -244,6 +250,8 @@ impl Record {
             Record::LinkLock(l) => IndexKeys { ttl: Some(l.expires_at), ..with(link_lock_key(&l.token_hash)) },
             Record::ProjectForms(f) => with(project_forms_key(&f.project)),
             Record::ProjectMacros(m) => with(project_macros_key(&m.project)),
+            Record::MessageRef(m) => IndexKeys { ttl: Some(m.expires_at), ..with(message_ref_key(&m.message_id)) },
+            Record::Notified(n) => IndexKeys { ttl: Some(n.expires_at), ..with(notified_key(&n.event, &n.user_id)) },
             Record::RequestTag(t) => IndexKeys {
                 gsi1: Some((tagged_partition(&t.project, &t.tag), t.request_id.clone())),
                 ..with(request_tag_key(&t.request_key, &t.tag))
@@ -276,6 +284,8 @@ impl Record {
             Record::Session(s) => Some(s.expires_at),
             Record::Idempotency(i) => Some(i.expires_at),
             Record::LinkLock(l) => Some(l.expires_at),
+            Record::MessageRef(m) => Some(m.expires_at),
+            Record::Notified(n) => Some(n.expires_at),
             _ => None,
         }
     }

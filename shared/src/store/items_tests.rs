@@ -35,6 +35,7 @@ fn sample_request() -> Request {
         first_response_at: None,
         customer_spoke_last: false,
         tags: vec![],
+        status_by: None,
         created_at: 1_700_000_000,
         updated_at: 1_700_000_000,
         version: 1,

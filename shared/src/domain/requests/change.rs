@@ -81,8 +81,12 @@ pub async fn set_status(app: &App, caller: &Caller, key: &str, status: RequestSt
     if scope.request.status == status {
         return Ok((viewer, scope.request));
     }
-    let request =
-        update_request(app, &scope.actor, scope.request, Seen::Public, |r| r.status = status, Vec::new).await?;
+    let by = scope.user().id.clone();
+    let change = |r: &mut Request| {
+        r.status = status;
+        r.status_by = Some(by.clone());
+    };
+    let request = update_request(app, &scope.actor, scope.request, Seen::Public, change, Vec::new).await?;
     Ok((viewer, request))
 }
 

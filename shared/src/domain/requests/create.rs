@@ -112,6 +112,7 @@ pub async fn create_request(
             first_response_at: None,
             customer_spoke_last: !is_agent(user, &project.key),
             tags: vec![],
+            status_by: None,
             created_at: now,
             updated_at: now,
             version: 1,
