@@ -7,6 +7,7 @@ pub mod app;
 pub mod domain;
 pub mod error;
 pub mod mailer;
+pub mod mime;
 pub mod store;
 #[cfg(test)]
 pub mod testing;

@@ -73,4 +73,9 @@ impl Mailer for RecordingMailer {
         note(&self.observed, "ses:SendEmail");
         self.inner.send(email).await
     }
+
+    async fn send_raw(&self, to: &str, raw: Vec<u8>) -> Result<String, MailError> {
+        note(&self.observed, "ses:SendEmail");
+        self.inner.send_raw(to, raw).await
+    }
 }

@@ -12,6 +12,7 @@ pub mod caller;
 pub mod email;
 pub mod forms;
 pub mod idempotency;
+pub mod inbound;
 pub mod macros;
 pub mod model;
 pub mod moderation;

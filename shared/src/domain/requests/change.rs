@@ -2,11 +2,12 @@
 
 use super::{history_write, update_request, NewComment, Seen, Viewed, MAX_COMMENT};
 use crate::domain::access::{require_agent, require_internal_allowed, require_party_or_agent, Viewer};
+use crate::domain::caller::Actor;
 use crate::domain::caller::{load_request, Caller};
 use crate::domain::idempotency::{Idempotency, IdempotencyKey};
 use crate::domain::Input;
 use crate::error::ApiError;
-use crate::items::comment_key;
+use crate::items::{comment_key, request_key};
 use crate::model::{Comment, Record, Request, RequestStatus};
 use crate::store::{Condition, Write};
 use crate::text::check_text;
@@ -103,3 +104,53 @@ pub async fn release(app: &App, caller: &Caller, key: &str) -> Result<Viewed, Ap
         update_request(app, &scope.actor, scope.request, Seen::AgentsOnly, unhold, || vec![history.clone()]).await?;
     Ok((Viewer::Agent, request))
 }
+
+/// An internal note the helpdesk itself writes (what a channel could not do, such as
+/// participants an email named but the rules skipped). `event` names what caused it: its id
+/// derives from it, so a redelivered event writes the note once.
+pub(crate) async fn add_helpdesk_note(app: &App, key: &str, body: String, event: &str) -> Result<(), ApiError> {
+    let Some(Record::Request(request)) = app.store.get(&request_key(key)).await? else {
+        return Err(ApiError::NotFound("request"));
+    };
+    let digest = crate::text::sha256_hex(event);
+    let random = u128::from_str_radix(&digest[..20], 16).unwrap_or_default();
+    let id = ulid::Ulid::from_parts((request.created_at.max(0) as u64) * 1000 + 1, random).to_string();
+    if app.store.get(&comment_key(key, &id)).await?.is_some() {
+        return Ok(());
+    }
+    let helpdesk = helpdesk_user(app);
+    let now = app.now();
+    let comment = Comment {
+        request_key: key.to_string(),
+        id,
+        author_id: helpdesk.id.clone(),
+        author_email: helpdesk.email.clone(),
+        body,
+        internal: true,
+        created_at: now,
+    };
+    let write = Write::Put { record: Record::Comment(comment), condition: Condition::NotExists };
+    let actor = Actor { user: helpdesk, session_hash: None };
+    let count = |r: &mut Request| {
+        r.note_count += 1;
+        r.noted_at = Some(now);
+    };
+    match update_request(app, &actor, request, Seen::AgentsOnly, count, || vec![write.clone()]).await {
+        // A twin delivery wrote it first.
+        Err(ApiError::Conflict { code: "idempotency_in_progress", .. }) => Ok(()),
+        other => other.map(|_| ()),
+    }
+}
+
+/// The helpdesk as the author of its own notes: its From address, no roles.
+fn helpdesk_user(app: &App) -> crate::model::User {
+    let from = &app.config.mail_from;
+    let address = from.rsplit_once('<').map(|(_, a)| a.trim_end_matches('>')).unwrap_or(from);
+    let email = crate::domain::email::EmailAddress::parse(address).unwrap_or_else(|_| {
+        crate::domain::email::EmailAddress::stored(&format!("helpdesk@{}", app.config.support_domain))
+    });
+    crate::model::User { id: HELPDESK_AUTHOR.to_string(), ..crate::domain::auth::new_user(&email, 0) }
+}
+
+/// The author id of notes the helpdesk writes itself.
+pub const HELPDESK_AUTHOR: &str = "helpdesk";

@@ -1,0 +1,155 @@
+use super::*;
+use crate::domain::requests::read_thread;
+use crate::testing::Desk;
+
+fn mail(from: &str, to: &str, extra: &str, body: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: {to}\r\n{extra}Subject: Printer\r\nMessage-ID: <{}@client.example>\r\n\r\n{body}\r\n",
+        ulid::Ulid::new()
+    )
+    .into_bytes()
+}
+
+fn delivery<'a>(id: &'a str, to: &str, raw: &'a [u8]) -> Delivery<'a> {
+    Delivery {
+        ses_message_id: id,
+        recipients: vec![to.to_string()],
+        verdicts: Verdicts::pass(),
+        envelope_from: Some("someone@example.com".into()),
+        raw,
+    }
+}
+
+async fn desk() -> Desk {
+    let desk = Desk::new().await;
+    desk.project("HD").await;
+    desk
+}
+
+fn key_of(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Created { request } | Outcome::Appended { request } => request.clone(),
+        other => panic!("not a request: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_new_message_opens_one_request_even_when_delivered_twice() {
+    let desk = desk().await;
+    let raw = mail("Ann <ann@example.com>", "hd@desk.example", "", "It smokes");
+    let first = receive(&desk.app, delivery("ses-1", "hd@desk.example", &raw)).await.unwrap();
+    let again = receive(&desk.app, delivery("ses-1", "hd@desk.example", &raw)).await.unwrap();
+    assert_eq!(first, Outcome::Created { request: "HD-1".into() });
+    assert_eq!(again, first);
+    let thread = read_thread(&desk.app, "HD-1").await.unwrap();
+    let request = thread.request.unwrap();
+    assert_eq!((request.summary.as_str(), request.description.as_str()), ("Printer", "It smokes"));
+    assert_eq!(request.reporter_email.as_str(), "ann@example.com");
+    assert!(thread.comments.is_empty());
+    let ann = find_user_by_email(&desk.app, &EmailAddress::parse("ann@example.com").unwrap()).await.unwrap().unwrap();
+    assert_eq!(ann.id, request.reporter_id);
+    assert!(matches!(
+        receive(&desk.app, delivery("ses-2", "nobody@desk.example", &raw)).await.unwrap(),
+        Outcome::Dropped { reason } if reason == "no_project"
+    ));
+}
+
+#[tokio::test]
+async fn a_reply_attaches_by_its_reply_address_only_for_its_recipient() {
+    let desk = desk().await;
+    let raw = mail("ann@example.com", "hd@desk.example", "", "It smokes");
+    let key = key_of(&receive(&desk.app, delivery("ses-1", "hd@desk.example", &raw)).await.unwrap());
+    let Some(Record::Request(request)) = desk.app.store.get(&crate::items::request_key(&key)).await.unwrap() else {
+        panic!()
+    };
+    let to =
+        reply_address::reply_address(&desk.app, &request, &request.reporter_id, desk.app.now() + 86_400).await.unwrap();
+    let reply = mail("ann@example.com", &to, "", "Still smoking");
+    for _ in 0..2 {
+        let outcome = receive(&desk.app, delivery("ses-2", &to, &reply)).await.unwrap();
+        assert_eq!(outcome, Outcome::Appended { request: key.clone() });
+    }
+    let thread = read_thread(&desk.app, &key).await.unwrap();
+    assert_eq!(thread.comments.iter().map(|c| c.body.as_str()).collect::<Vec<_>>(), ["Still smoking"]);
+    // Bob holds Ann's reply address: it grants him nothing; his mail opens his own request.
+    let stranger = mail("bob@example.com", &to, "", "Let me in");
+    let outcome = receive(&desk.app, delivery("ses-3", &to, &stranger)).await.unwrap();
+    assert_eq!(outcome, Outcome::Created { request: "HD-2".into() });
+    assert_eq!(read_thread(&desk.app, &key).await.unwrap().comments.len(), 1);
+}
+
+#[tokio::test]
+async fn a_reply_attaches_by_in_reply_to_when_its_sender_may_see_the_request() {
+    let desk = desk().await;
+    let first = mail("ann@example.com", "hd@desk.example", "", "It smokes");
+    let key = key_of(&receive(&desk.app, delivery("ses-1", "hd@desk.example", &first)).await.unwrap());
+    let first_id = incoming::parse(&first, None).unwrap().message_id.unwrap();
+    let header = format!("In-Reply-To: <{first_id}>\r\n");
+    let reply = mail("ann@example.com", "hd@desk.example", &header, "More smoke");
+    assert_eq!(
+        receive(&desk.app, delivery("ses-2", "hd@desk.example", &reply)).await.unwrap(),
+        Outcome::Appended { request: key.clone() }
+    );
+    let stranger = mail("eve@example.com", "hd@desk.example", &header, "Me too");
+    assert_eq!(
+        receive(&desk.app, delivery("ses-3", "hd@desk.example", &stranger)).await.unwrap(),
+        Outcome::Created { request: "HD-2".into() }
+    );
+}
+
+#[tokio::test]
+async fn verdicts_and_machines_open_nothing() {
+    let desk = desk().await;
+    let raw = mail("ann@example.com", "hd@desk.example", "", "Buy now");
+    for (verdicts, reason) in [
+        (Verdicts { spam: "FAIL".into(), ..Verdicts::pass() }, "spam"),
+        (Verdicts { virus: "FAIL".into(), ..Verdicts::pass() }, "virus"),
+        (Verdicts { dmarc: "FAIL".into(), ..Verdicts::pass() }, "dmarc_fail"),
+    ] {
+        let outcome = receive(&desk.app, Delivery { verdicts, ..delivery("ses-1", "hd@desk.example", &raw) });
+        assert_eq!(outcome.await.unwrap(), dropped(reason));
+    }
+    let auto = mail("ann@example.com", "hd@desk.example", "Auto-Submitted: auto-replied\r\n", "Away");
+    assert_eq!(
+        receive(&desk.app, delivery("ses-2", "hd@desk.example", &auto)).await.unwrap(),
+        dropped("auto_submitted")
+    );
+    let ours = mail("helpdesk@desk.example", "hd@desk.example", "", "Loop");
+    assert_eq!(
+        receive(&desk.app, delivery("ses-3", "hd@desk.example", &ours)).await.unwrap(),
+        dropped("from_helpdesk")
+    );
+    assert_eq!(receive(&desk.app, delivery("ses-4", "hd@desk.example", b"")).await.unwrap(), dropped("unparseable"));
+    let nobody = b"To: hd@desk.example\r\nSubject: hi\r\n\r\nhello";
+    assert_eq!(receive(&desk.app, delivery("ses-5", "hd@desk.example", nobody)).await.unwrap(), dropped("no_sender"));
+    assert!(desk.app.store.get(&crate::items::request_key("HD-1")).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn copied_addresses_join_where_the_rules_allow_and_the_rest_are_noted() {
+    let desk = desk().await;
+    desk.sign_in("bob@example.com").await;
+    let cc = "Cc: bob@example.com, carl@example.com, hd@desk.example\r\n";
+    let raw = mail("ann@example.com", "hd@desk.example", cc, "It smokes");
+    for _ in 0..2 {
+        receive(&desk.app, delivery("ses-1", "hd@desk.example", &raw)).await.unwrap();
+    }
+    let thread = read_thread(&desk.app, "HD-1").await.unwrap();
+    assert_eq!(thread.request.unwrap().participants, vec![EmailAddress::parse("bob@example.com").unwrap()]);
+    assert_eq!(thread.comments.len(), 1, "one note, even delivered twice");
+    let note = &thread.comments[0];
+    assert!(note.internal && note.author_id == crate::domain::requests::HELPDESK_AUTHOR);
+    assert!(note.body.contains("\n- carl@example.com: ") && !note.body.contains("- hd@desk.example"), "{}", note.body);
+}
+
+#[test]
+fn subjects_and_bodies_are_cleaned() {
+    assert_eq!(clean_subject("  Re:\tHelp\r\n me "), "Re: Help me");
+    assert_eq!(clean_subject(""), "(no subject)");
+    assert_eq!(clean_text("a\r\nb\u{7}", 100, "-"), "a\nb");
+    let long = clean_text(&"x".repeat(200), 100, "-");
+    assert_eq!(long.chars().count(), 100);
+    assert!(long.ends_with("hold]"));
+    assert_eq!(message_key("<ABC@email.amazonses.com>"), "abc");
+    assert_eq!(message_key(" <M1@Client.Example> "), "m1@client.example");
+}
