@@ -16,6 +16,7 @@ pub mod inbound;
 pub mod macros;
 pub mod model;
 pub mod moderation;
+pub mod notify;
 pub mod organizations;
 pub mod participants;
 pub mod portal;

@@ -1,0 +1,237 @@
+//! Mail out: what a change of the table means for the people on a request.
+//!
+//! The notifier reads the table's stream. A request opened (or released from hold), a public
+//! comment and a status change each send one email per recipient: the reporter and the
+//! participants, at their primary address, never the author of the change, never a suspended
+//! account, never for an internal note or a held request. Each email carries that recipient's
+//! signed reply address and public link. A `Notified` item is written before each send, so a
+//! replayed stream record sends nothing twice; a per-address, per-project hourly limit stops
+//! two auto-responders from answering each other forever.
+
+use crate::domain::access::is_agent;
+use crate::domain::inbound::message_ref_write;
+use crate::domain::public_links::mint_for;
+use crate::domain::reply_address::reply_address;
+use crate::error::ApiError;
+use crate::items::{notified_key, project_key, rate_key, request_key, user_key};
+use crate::mime::outgoing::OutgoingMail;
+use crate::model::{Comment, Notified, Project, Record, Request, RequestStatus, User};
+use crate::store::{Condition, Counter, StoreError, Write};
+use crate::App;
+
+/// How long a sent notification is remembered (stream records live 24 hours).
+const NOTIFIED_TTL_SECS: i64 = 7 * 24 * 3600;
+
+/// What a change of the table means for mail.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// Opened, or released from hold into the queue.
+    Opened(Request),
+    Commented(Comment),
+    StatusChanged(Request),
+}
+
+impl Event {
+    /// The change between two images of one item, when it is worth an email.
+    pub fn of(old: Option<&Record>, new: Option<&Record>) -> Option<Event> {
+        match (old, new) {
+            (None, Some(Record::Request(r))) if !r.held => Some(Event::Opened(r.clone())),
+            (Some(Record::Request(before)), Some(Record::Request(r))) if !r.held => {
+                if before.held {
+                    Some(Event::Opened(r.clone()))
+                } else if before.status != r.status {
+                    Some(Event::StatusChanged(r.clone()))
+                } else {
+                    None
+                }
+            }
+            (None, Some(Record::Comment(c))) if !c.internal => Some(Event::Commented(c.clone())),
+            _ => None,
+        }
+    }
+
+    /// Names the event, for the dedupe items and Message-IDs.
+    fn id(&self) -> String {
+        match self {
+            Event::Opened(r) => format!("new.{}", r.key),
+            Event::Commented(c) => format!("comment.{}", c.id),
+            Event::StatusChanged(r) => format!("status.{}.{}", r.key, r.version),
+        }
+    }
+
+    fn request_key(&self) -> &str {
+        match self {
+            Event::Opened(r) | Event::StatusChanged(r) => &r.key,
+            Event::Commented(c) => &c.request_key,
+        }
+    }
+
+    fn author(&self) -> Option<&str> {
+        match self {
+            Event::Opened(r) => Some(&r.reporter_id),
+            Event::Commented(c) => Some(&c.author_id),
+            Event::StatusChanged(r) => r.status_by.as_deref(),
+        }
+    }
+}
+
+/// What happened for one recipient.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    Sent { to: String },
+    AlreadySent { to: String },
+    RateLimited { to: String },
+}
+
+/// Sends the event's emails. An error means some were not sent and a retry should come: what
+/// was sent is remembered, so the retry sends only the rest.
+pub async fn notify(app: &App, event: &Event) -> Result<Vec<Notice>, ApiError> {
+    let key = event.request_key();
+    let project = crate::items::project_of(key).ok_or(ApiError::NotFound("request"))?;
+    let records = app.store.get_many(&[request_key(key), project_key(project)]).await?;
+    let (mut request, mut project) = (None, None);
+    for record in records {
+        match record {
+            Record::Request(r) => request = Some(r),
+            Record::Project(p) => project = Some(p),
+            _ => {}
+        }
+    }
+    let (Some(request), Some(project)) = (request, project) else { return Ok(vec![]) };
+    if request.held {
+        return Ok(vec![]);
+    }
+    let event_id = event.id();
+    let mut ids = vec![request.reporter_id.clone()];
+    ids.extend(request.participant_ids.iter().cloned());
+    ids.retain(|id| Some(id.as_str()) != event.author());
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut keys: Vec<_> = ids.iter().map(|id| user_key(id)).collect();
+    keys.extend(ids.iter().map(|id| notified_key(&event_id, id)));
+    let known = app.store.get_many(&keys).await?;
+    let author = match event.author() {
+        Some(id) => app.store.get(&user_key(id)).await?,
+        None => None,
+    };
+    let mut notices = vec![];
+    for id in &ids {
+        let user = known.iter().find_map(|r| match r {
+            Record::User(u) if &u.id == id => Some(u),
+            _ => None,
+        });
+        let Some(user) = user.filter(|u| !u.suspended) else { continue };
+        let to = user.email.to_string();
+        let done = known.iter().any(|r| matches!(r, Record::Notified(n) if &n.user_id == id));
+        if done || !claim(app, &event_id, id).await? {
+            notices.push(Notice::AlreadySent { to });
+            continue;
+        }
+        let hour = app.now() / 3600;
+        let limit = Counter {
+            key: rate_key("notify", &format!("{}#{to}", project.key), hour),
+            limit: project.settings.notify_per_hour,
+            expires_at: (hour + 1) * 3600,
+        };
+        if !app.store.bump(&limit).await? {
+            tracing::warn!(to = %to, request = %request.key, "notification rate limit reached");
+            notices.push(Notice::RateLimited { to });
+            continue;
+        }
+        let author_label = author_label(author.as_ref(), &project);
+        let mail = compose(app, event, &request, &project, user, &author_label).await?;
+        match app.mailer.send_raw(&to, mail.to_bytes()).await {
+            Ok(ses_id) => {
+                let now = app.now();
+                let mut refs = vec![
+                    message_ref_write(&mail.message_id, &request.key, now),
+                    message_ref_write(&mail.thread_root, &request.key, now),
+                ];
+                refs.extend((!ses_id.is_empty()).then(|| message_ref_write(&ses_id, &request.key, now)));
+                app.store.transact(refs).await?;
+                notices.push(Notice::Sent { to });
+            }
+            Err(e) => {
+                // Not sent: forget the claim so the retry sends it.
+                let key = notified_key(&event_id, id);
+                app.store.transact(vec![Write::Delete { key, condition: Condition::None }]).await?;
+                return Err(ApiError::Internal(e.to_string()));
+            }
+        }
+    }
+    Ok(notices)
+}
+
+/// Takes the event for this recipient; false when a twin delivery took it first.
+async fn claim(app: &App, event_id: &str, user_id: &str) -> Result<bool, ApiError> {
+    let record = Notified {
+        event: event_id.to_string(),
+        user_id: user_id.to_string(),
+        expires_at: app.now() + NOTIFIED_TTL_SECS,
+    };
+    match app
+        .store
+        .transact(vec![Write::Put { record: Record::Notified(record), condition: Condition::NotExists }])
+        .await
+    {
+        Ok(()) => Ok(true),
+        Err(StoreError::ConditionFailed { .. }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Customers see agents as the support team, never their addresses.
+fn author_label(author: Option<&Record>, project: &Project) -> String {
+    match author {
+        Some(Record::User(u)) if is_agent(u, &project.key) => format!("{} support", project.name),
+        Some(Record::User(u)) => u.email.to_string(),
+        _ => format!("{} support", project.name),
+    }
+}
+
+async fn compose(
+    app: &App,
+    event: &Event,
+    request: &Request,
+    project: &Project,
+    user: &User,
+    author: &str,
+) -> Result<OutgoingMail, ApiError> {
+    let link = if project.settings.portal_public {
+        let links = mint_for(app, request, project, vec![(user.id.clone(), user.email.clone())]).await?;
+        let token = links.into_iter().next().map(|l| l.token).unwrap_or_default();
+        format!("{}/p/{token}", app.config.public_base_url)
+    } else {
+        format!("{}/portal/requests/{}", app.config.public_base_url, request.key)
+    };
+    let expires_at = app.now() + i64::from(project.settings.public_link_days) * 24 * 3600;
+    let reply_to = reply_address(app, request, &user.id, expires_at).await?;
+    let what = match event {
+        Event::Opened(_) => {
+            format!("{author} opened {} and shared it with you:\n\n{}", request.key, request.description)
+        }
+        Event::Commented(c) => format!("{author} wrote on {}:\n\n{}", request.key, c.body),
+        Event::StatusChanged(r) => match r.status {
+            RequestStatus::Closed => format!("{author} closed {}.", request.key),
+            RequestStatus::Open => format!("{author} reopened {}.", request.key),
+        },
+    };
+    let domain = &app.config.support_domain;
+    Ok(OutgoingMail {
+        from: app.config.mail_from.clone(),
+        to: user.email.to_string(),
+        reply_to,
+        subject: format!("[{}] {}", request.key, request.summary),
+        text: format!(
+            "{what}\n\n-- \nReply to this email to answer, or open the request:\n{link}\n\n{} · {}\n",
+            project.name, request.key
+        ),
+        message_id: format!("{}.{}@{domain}", event.id().to_lowercase(), user.id.to_lowercase()),
+        thread_root: format!("{}.{}@{domain}", request.key.to_lowercase(), request.id.to_lowercase()),
+    })
+}
+
+#[cfg(test)]
+mod tests;

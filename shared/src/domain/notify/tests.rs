@@ -1,0 +1,106 @@
+use super::*;
+use crate::domain::caller::Caller;
+use crate::domain::participants::{share, ShareInput};
+use crate::domain::requests::{add_comment, set_status, NewComment};
+use crate::model::ProjectRole;
+use crate::testing::Desk;
+
+struct Scene {
+    desk: Desk,
+    ann: Caller,
+    agent: Caller,
+    request: Request,
+}
+
+/// Ann's request HD-1, shared with Bob; an agent works HD.
+async fn scene() -> Scene {
+    let desk = Desk::new().await;
+    desk.project("HD").await;
+    let agent = desk.staff("agent@example.com", "HD", ProjectRole::Agent).await;
+    desk.sign_in("bob@example.com").await;
+    let ann = desk.sign_in("ann@example.com").await;
+    let request = desk.raise(&ann, "HD", "Printer").await;
+    let emails = ShareInput { emails: vec!["bob@example.com".into()] };
+    let (request, _) = share(&desk.app, &ann, &request.key, Ok(emails)).await.unwrap();
+    Scene { desk, ann, agent, request }
+}
+
+async fn comment(desk: &Desk, who: &Caller, key: &str, body: &str, internal: bool) -> Comment {
+    let input = NewComment { body: body.into(), internal };
+    add_comment(&desk.app, who, key, Ok(input), Ok(None)).await.unwrap().0
+}
+
+fn sent_to(desk: &Desk) -> Vec<String> {
+    desk.outbox.sent_raw().into_iter().map(|(to, _)| to).collect()
+}
+
+#[tokio::test]
+async fn a_reply_mails_every_party_but_its_author_once() {
+    let s = scene().await;
+    let reply = comment(&s.desk, &s.agent, &s.request.key, "Turn it off", false).await;
+    let event = Event::of(None, Some(&Record::Comment(reply))).expect("a public comment is an event");
+    let notices = notify(&s.desk.app, &event).await.unwrap();
+    assert_eq!(
+        notices,
+        vec![Notice::Sent { to: "ann@example.com".into() }, Notice::Sent { to: "bob@example.com".into() }]
+    );
+    // The stream delivers it again: nothing more is sent.
+    let again = notify(&s.desk.app, &event).await.unwrap();
+    assert!(again.iter().all(|n| matches!(n, Notice::AlreadySent { .. })), "{again:?}");
+    assert_eq!(sent_to(&s.desk), ["ann@example.com", "bob@example.com"]);
+
+    let (_, raw) = &s.desk.outbox.sent_raw()[0];
+    let mail = mail_parser::MessageParser::default().parse(raw).unwrap();
+    assert_eq!(mail.subject(), Some("[HD-1] Printer"));
+    let text = mail.body_text(0).unwrap().replace("\r\n", "\n");
+    assert!(text.contains("HD support wrote on HD-1:\n\nTurn it off"), "{text}");
+    assert!(!text.contains("agent@example.com"), "agents' addresses stay private");
+    assert!(text.contains("http://127.0.0.1:3000/p/k1."), "{text}");
+    let reply_to = mail.reply_to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap().to_string();
+    let token = crate::domain::reply_address::parse(&reply_to, "desk.example").unwrap();
+    assert!(token.grants(&s.desk.app, &s.request.reporter_id, &s.request).await.unwrap());
+    assert_eq!(mail.header_raw("Auto-Submitted").map(str::trim), Some("auto-replied"));
+    let root = format!("hd-1.{}@desk.example", s.request.id.to_lowercase());
+    assert_eq!(mail.in_reply_to().as_text(), Some(root.as_str()));
+}
+
+#[tokio::test]
+async fn internal_notes_and_the_authors_own_changes_mail_nobody() {
+    let s = scene().await;
+    let note = comment(&s.desk, &s.agent, &s.request.key, "Customer is rude", true).await;
+    assert_eq!(Event::of(None, Some(&Record::Comment(note))), None);
+    let own = comment(&s.desk, &s.ann, &s.request.key, "Any news?", false).await;
+    let event = Event::of(None, Some(&Record::Comment(own))).unwrap();
+    assert_eq!(notify(&s.desk.app, &event).await.unwrap(), vec![Notice::Sent { to: "bob@example.com".into() }]);
+    let (_, closed) = set_status(&s.desk.app, &s.ann, &s.request.key, RequestStatus::Closed).await.unwrap();
+    let before = Record::Request(s.request.clone());
+    let event = Event::of(Some(&before), Some(&Record::Request(closed))).unwrap();
+    assert_eq!(notify(&s.desk.app, &event).await.unwrap(), vec![Notice::Sent { to: "bob@example.com".into() }]);
+    let (_, raw) = s.desk.outbox.sent_raw().pop().unwrap();
+    let text = mail_parser::MessageParser::default().parse(&raw).unwrap().body_text(0).unwrap().replace("\r\n", "\n");
+    assert!(text.starts_with("ann@example.com closed HD-1."), "{text}");
+    assert!(!text.contains("rude"));
+    // Same status again, a held request: no event.
+    let same = Record::Request(s.request.clone());
+    assert_eq!(Event::of(Some(&same), Some(&same)), None);
+    let held = Record::Request(Request { held: true, ..s.request.clone() });
+    assert_eq!(Event::of(None, Some(&held)), None);
+}
+
+#[tokio::test]
+async fn one_address_gets_at_most_the_hourly_limit() {
+    let s = scene().await;
+    let mut limited = 0;
+    for i in 0..(crate::model::DEFAULT_NOTIFY_PER_HOUR + 2) {
+        let reply = comment(&s.desk, &s.agent, &s.request.key, &format!("Auto answer {i}"), false).await;
+        let notices = notify(&s.desk.app, &Event::of(None, Some(&Record::Comment(reply))).unwrap()).await.unwrap();
+        limited += notices.iter().filter(|n| matches!(n, Notice::RateLimited { .. })).count();
+    }
+    assert_eq!(limited, 4, "two over the limit, for each of the two recipients");
+    let to_ann = sent_to(&s.desk).iter().filter(|t| *t == "ann@example.com").count();
+    assert_eq!(to_ann as u32, crate::model::DEFAULT_NOTIFY_PER_HOUR);
+    s.desk.app.clock.advance(3600);
+    let reply = comment(&s.desk, &s.agent, &s.request.key, "Next hour", false).await;
+    let notices = notify(&s.desk.app, &Event::of(None, Some(&Record::Comment(reply))).unwrap()).await.unwrap();
+    assert!(notices.iter().all(|n| matches!(n, Notice::Sent { .. })), "{notices:?}");
+}
