@@ -21,6 +21,8 @@ pub struct Harness {
     pub table: String,
     pub suffix: String,
     moto: String,
+    pub local_mail: helpdesk_tools::local_mail::LocalMail,
+    stream: tokio::sync::Mutex<Option<helpdesk_tools::stream::StreamPoller>>,
     http: reqwest::Client,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -119,7 +121,7 @@ impl Harness {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         h.base = format!("http://{}", listener.local_addr().unwrap());
         h.app.config.public_base_url = h.base.clone();
-        h.server = tokio::spawn(helpdesk_tools::gateway::serve(h.app.clone(), listener));
+        h.server = tokio::spawn(helpdesk_tools::gateway::serve(h.app.clone(), Some(h.local_mail.clone()), listener));
         (h, observed)
     }
 
@@ -162,8 +164,15 @@ impl Harness {
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(ddb_conf.build()), table.clone());
         let mailer = helpdesk::mailer::SesMailer::new(ses, config.mail_from.clone());
         let app = App::new(Arc::new(store.clone()), Arc::new(mailer), config);
-        let server = tokio::spawn(helpdesk_tools::gateway::serve(app.clone(), listener));
-        Harness { base, app, store, table, suffix, moto, http: reqwest::Client::new(), server }
+        let moto_sdk = sdk_config(&moto).await;
+        let local_mail = helpdesk_tools::local_mail::LocalMail {
+            s3: helpdesk_tools::local::path_style_s3(&moto_sdk),
+            mail: helpdesk_inbound::MailBucket { bucket: format!("inbound-{suffix}"), prefix: "inbound/".into() },
+        };
+        local_mail.ensure_bucket().await.expect("inbound bucket in moto");
+        let server = tokio::spawn(helpdesk_tools::gateway::serve(app.clone(), Some(local_mail.clone()), listener));
+        let stream = Default::default();
+        Harness { base, app, store, table, suffix, moto, local_mail, stream, http: reqwest::Client::new(), server }
     }
 
     /// An address unique to this test, so parallel tests never read each other's mail.
@@ -284,6 +293,61 @@ impl Harness {
             .await;
         assert_eq!(made_admin.status, 201, "{made_admin:?}");
         token
+    }
+
+    /// Delivers a raw message as SES would (`POST /_local/inbound-email`), with `query`
+    /// setting verdicts or the SES message id.
+    pub async fn inbound_email(&self, raw: impl Into<Vec<u8>>, query: &str) -> Answer {
+        let url = format!("{}/_local/inbound-email{}{query}", self.base, if query.is_empty() { "" } else { "?" });
+        let res = self.http.post(url).body(raw.into()).send().await.expect("gateway answers");
+        let status = res.status().as_u16();
+        Answer { status, body: res.json().await.expect("JSON answer") }
+    }
+
+    /// Reads what the table's stream has gathered since the last call, as one Lambda event,
+    /// and hands it to the notifier as the event source mapping would. Returns the event (to
+    /// deliver it again) and the notifier's answer.
+    pub async fn run_stream(&self) -> (aws_lambda_events::dynamodb::Event, Value) {
+        let mut poller = self.stream.lock().await;
+        if poller.is_none() {
+            let sdk = sdk_config(&required_env("HELPDESK_TEST_DYNAMODB")).await;
+            *poller =
+                Some(helpdesk_tools::stream::StreamPoller::new(&sdk, &self.table).await.expect("the table's stream"));
+        }
+        let event = poller.as_mut().unwrap().poll().await.expect("stream records");
+        drop(poller);
+        self.run_stream_event(event).await
+    }
+
+    /// Hands `event` to the notifier (again).
+    pub async fn run_stream_event(
+        &self,
+        event: aws_lambda_events::dynamodb::Event,
+    ) -> (aws_lambda_events::dynamodb::Event, Value) {
+        let answer = helpdesk_notifier::handle(&self.app, event.clone()).await;
+        (event, answer)
+    }
+
+    /// The ids moto's SES gave the raw messages sent to `to`, oldest first.
+    pub async fn sent_message_ids(&self, to: &str) -> Vec<String> {
+        self.raw_messages(to).await.into_iter().map(|m| m["id"].as_str().unwrap_or("").to_string()).collect()
+    }
+
+    async fn raw_messages(&self, to: &str) -> Vec<Value> {
+        let data: Value =
+            self.http.get(format!("{}/moto-api/data.json", self.moto)).send().await.unwrap().json().await.unwrap();
+        data["ses"]["RawMessage"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["destinations"].as_array().is_some_and(|a| a.iter().any(|x| x == to)))
+            .cloned()
+            .collect()
+    }
+
+    /// Every raw message moto's SES has sent to `to`, oldest first.
+    pub async fn raw_mail_to(&self, to: &str) -> Vec<String> {
+        self.raw_messages(to).await.into_iter().map(|m| m["raw_data"].as_str().unwrap_or("").to_string()).collect()
     }
 
     /// Every item in this test's table (a test-only Scan, to check nothing was half-written).

@@ -1,6 +1,7 @@
 //! The local gateway: one HTTP server that serves every route of the template by calling the
 //! same handler code the Lambda functions run, with API Gateway's request shape.
 
+use crate::local_mail::{self, LocalMail};
 use bytes::Bytes;
 use helpdesk::http::{finish, MAX_BODY_BYTES};
 use helpdesk::{routes, ApiError, App};
@@ -71,7 +72,14 @@ fn to_hyper_response(res: Response<Body>) -> hyper::Response<Full<Bytes>> {
     hyper::Response::from_parts(parts, Full::new(bytes))
 }
 
-async fn serve_one(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+async fn serve_one(
+    app: &App,
+    local: Option<&LocalMail>,
+    req: hyper::Request<Incoming>,
+) -> hyper::Response<Full<Bytes>> {
+    if let (Some(local), true) = (local, req.method() == hyper::Method::POST && req.uri().path() == local_mail::ROUTE) {
+        return inbound_email(app, local, req).await;
+    }
     if req.method() == hyper::Method::GET && req.uri().path() == "/openapi.json" {
         // Local only (not in the template): the API's own description.
         let body = Bytes::from(crate::openapi::document().to_string());
@@ -86,16 +94,37 @@ async fn serve_one(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<
     to_hyper_response(response)
 }
 
-/// Serves until the task is dropped.
-pub async fn serve(app: App, listener: TcpListener) -> std::io::Result<()> {
+/// `POST /_local/inbound-email`: the raw message is the body; the answer says what happened.
+async fn inbound_email(app: &App, local: &LocalMail, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+    let query = req.uri().query().unwrap_or_default().to_string();
+    let answer = match Limited::new(req.into_body(), local_mail::MAX_MESSAGE_BYTES).collect().await {
+        Ok(body) => local.receive(app, body.to_bytes().to_vec(), &query).await,
+        Err(_) => Err(ApiError::PayloadTooLarge(local_mail::MAX_MESSAGE_BYTES)),
+    };
+    let (status, body) = match answer {
+        Ok(outcome) => (200, local_mail::outcome_json(&outcome)),
+        Err(e) => (e.status(), serde_json::json!({"error": {"code": e.code(), "message": e.public_message()}})),
+    };
+    hyper::Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap()
+}
+
+/// Serves until the task is dropped; with `local`, also the local-only inbound email route.
+pub async fn serve(app: App, local: Option<LocalMail>, listener: TcpListener) -> std::io::Result<()> {
+    let local = local.map(std::sync::Arc::new);
     loop {
         let (stream, _) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
         let app = app.clone();
+        let local = local.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| {
                 let app = app.clone();
-                async move { Ok::<_, Infallible>(serve_one(&app, req).await) }
+                let local = local.clone();
+                async move { Ok::<_, Infallible>(serve_one(&app, local.as_deref(), req).await) }
             });
             let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
         });

@@ -3,5 +3,7 @@
 
 pub mod gateway;
 pub mod local;
+pub mod local_mail;
 pub mod openapi;
+pub mod stream;
 pub mod template;

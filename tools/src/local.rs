@@ -39,3 +39,8 @@ pub async fn verify_sender(client: &aws_sdk_sesv2::Client, mail_from: &str) -> R
         Err(e) => Err(format!("SES at the configured endpoint did not answer: {e:?}")),
     }
 }
+
+/// An S3 client that names buckets in the path: moto on 127.0.0.1 has no per-bucket hosts.
+pub fn path_style_s3(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build())
+}

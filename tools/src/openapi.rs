@@ -36,7 +36,7 @@ fn schemas() -> Value {
             "properties": {"key": {"type": "string"}, "status": {"enum": ["open", "closed"]},
                            "participants": {"type": "array", "items": {"type": "string"}},
                            "organization": {"type": ["string", "null"]}}},
-        "Project": {"type": "object", "required": ["key", "name", "support_address", "org_sharing", "portal", "participant_cap"]},
+        "Project": {"type": "object", "required": ["key", "name", "support_address", "org_sharing", "portal", "participant_cap", "notify_per_hour"]},
         "User": {"type": "object", "required": ["id", "email", "roles", "organizations", "emails"]},
     })
 }
@@ -141,7 +141,8 @@ fn operations() -> Vec<Op> {
                        "portal": {"type": ["object", "null"], "additionalProperties": false,
                                   "properties": {"private": {"type": ["boolean", "null"]}, "public": {"type": ["boolean", "null"]},
                                                  "link_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 365}}},
-                       "participant_cap": {"type": ["integer", "null"], "minimum": 1, "maximum": 100}}),
+                       "participant_cap": {"type": ["integer", "null"], "minimum": 1, "maximum": 100},
+                       "notify_per_hour": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000}}),
                 &[],
             ))
             .ok(200, json!({"$ref": "#/components/schemas/Project"})),

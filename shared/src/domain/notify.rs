@@ -102,8 +102,14 @@ pub async fn notify(app: &App, event: &Event) -> Result<Vec<Notice>, ApiError> {
         return Ok(vec![]);
     }
     let event_id = event.id();
-    let mut ids = vec![request.reporter_id.clone()];
-    ids.extend(request.participant_ids.iter().cloned());
+    // A new request tells those it was opened with, not those added since (who hear of the
+    // sharing itself, or, when copied on the first email, already have it).
+    let parties = match event {
+        Event::Opened(opened) => opened,
+        _ => &request,
+    };
+    let mut ids = vec![parties.reporter_id.clone()];
+    ids.extend(parties.participant_ids.iter().cloned());
     ids.retain(|id| Some(id.as_str()) != event.author());
     ids.dedup();
     if ids.is_empty() {

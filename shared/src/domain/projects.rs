@@ -49,7 +49,11 @@ pub struct ProjectPatch {
     pub org_sharing: Option<bool>,
     pub portal: Option<PortalPatch>,
     pub participant_cap: Option<u32>,
+    /// Notifications one address may get from the project in an hour.
+    pub notify_per_hour: Option<u32>,
 }
+
+pub const MAX_NOTIFY_PER_HOUR: u32 = 1000;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -161,6 +165,11 @@ pub async fn update_project(
             return Err(ApiError::invalid("invalid_field", format!("participant_cap must be 1-{MAX_PARTICIPANT_CAP}")));
         }
     }
+    if let Some(limit) = patch.notify_per_hour {
+        if !(1..=MAX_NOTIFY_PER_HOUR).contains(&limit) {
+            return Err(ApiError::invalid("invalid_field", format!("notify_per_hour must be 1-{MAX_NOTIFY_PER_HOUR}")));
+        }
+    }
     if let Some(days) = patch.portal.as_ref().and_then(|p| p.link_days) {
         if !(1..=MAX_PUBLIC_LINK_DAYS).contains(&days) {
             return Err(ApiError::invalid(
@@ -182,6 +191,7 @@ pub async fn update_project(
         let s = &mut next.settings;
         s.org_sharing = patch.org_sharing.unwrap_or(s.org_sharing);
         s.participant_cap = patch.participant_cap.unwrap_or(s.participant_cap);
+        s.notify_per_hour = patch.notify_per_hour.unwrap_or(s.notify_per_hour);
         if let Some(portal) = &patch.portal {
             s.portal_private = portal.private.unwrap_or(s.portal_private);
             s.portal_public = portal.public.unwrap_or(s.portal_public);

@@ -93,6 +93,7 @@ pub fn project_json(p: &Project) -> Value {
         "org_sharing": p.settings.org_sharing,
         "portal": {"private": p.settings.portal_private, "public": p.settings.portal_public, "link_days": p.settings.public_link_days},
         "participant_cap": p.settings.participant_cap,
+        "notify_per_hour": p.settings.notify_per_hour,
         "created_at": rfc3339(p.created_at),
     })
 }

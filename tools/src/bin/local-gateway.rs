@@ -1,7 +1,12 @@
-//! Serves every route of the template on one port (PORT, default 3000), against the DynamoDB
-//! and SES endpoints of the environment (`scripts/local.sh` starts DynamoDB Local and moto).
+//! Serves every route of the template on one port (PORT, default 3000), against the DynamoDB,
+//! S3 and SES endpoints of the environment (`scripts/local.sh` starts DynamoDB Local and moto),
+//! with the local-only `POST /_local/inbound-email` and the stream poller that feeds the
+//! notifier.
 
 use helpdesk::{App, Config};
+use helpdesk_inbound::MailBucket;
+use helpdesk_tools::local_mail::LocalMail;
+use helpdesk_tools::stream::{run_notifier, StreamPoller};
 use helpdesk_tools::{gateway, local};
 
 #[tokio::main]
@@ -9,17 +14,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     helpdesk::app::init_tracing();
     let config = Config::from_env()?;
     let port: u16 = std::env::var("PORT").ok().map(|p| p.parse()).transpose()?.unwrap_or(3000);
+    let mail = MailBucket::from_lookup(|name| std::env::var(name).ok().or_else(|| local_default(name)))?;
     let sdk = App::aws_config().await;
     local::ensure_table(&aws_sdk_dynamodb::Client::new(&sdk), &config.table_name).await?;
     local::verify_sender(&aws_sdk_sesv2::Client::new(&sdk), &config.mail_from).await?;
-    let app = App::connect(config, true).await;
+    let local_mail = LocalMail { s3: local::path_style_s3(&sdk), mail };
+    local_mail.ensure_bucket().await?;
+    let app = App::connect(config.clone(), true).await;
     local::seed_demo(&app).await?;
+    let poller = StreamPoller::new(&sdk, &config.table_name).await?;
+    tokio::spawn(run_notifier(app.clone(), poller));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     eprintln!(
         "helpdesk listening on http://127.0.0.1:{port} (demo project {}, admin {})",
         local::DEMO_PROJECT,
         local::DEMO_ADMIN
     );
-    gateway::serve(app, listener).await?;
+    gateway::serve(app, Some(local_mail), listener).await?;
     Ok(())
+}
+
+fn local_default(name: &str) -> Option<String> {
+    (name == "INBOUND_BUCKET").then(|| "helpdesk-inbound".to_string())
 }

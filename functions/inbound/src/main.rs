@@ -1,0 +1,22 @@
+//! The inbound function: set up once (config, clients), then handle SES receipt events.
+
+use helpdesk::{App, Config};
+use helpdesk_inbound::{handle, Inbound, MailBucket};
+use lambda_runtime::{service_fn, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    helpdesk::app::init_tracing();
+    let config = Config::from_env()?;
+    let mail = MailBucket::from_lookup(|name| std::env::var(name).ok())?;
+    let sdk = App::aws_config().await;
+    let s3 = aws_sdk_s3::Client::new(&sdk);
+    let app = App::connect(config, false).await;
+    let inbound: &'static Inbound = Box::leak(Box::new(Inbound { app, s3, mail }));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<aws_lambda_events::ses::SimpleEmailEvent>| async move {
+        // An error makes Lambda retry the event (storage was unavailable).
+        let outcomes = handle(inbound, event.payload).await.map_err(|e| lambda_runtime::Error::from(e.to_string()))?;
+        Ok::<_, lambda_runtime::Error>(serde_json::json!({ "handled": outcomes.len() }))
+    }))
+    .await
+}

@@ -1,0 +1,67 @@
+//! Notifier function: the table's stream, as Lambda's event source mapping delivers it, turned
+//! into emails by `domain::notify`. Failures are reported per record (ReportBatchItemFailures):
+//! Lambda retries from the first failed record, and what was sent is not sent again.
+
+use aws_lambda_events::dynamodb::{Event, EventRecord};
+use helpdesk::domain::notify::{notify, Event as MailEvent, Notice};
+use helpdesk::items::dynamo::from_item;
+use helpdesk::model::Record;
+use helpdesk::App;
+use serde_json::{json, Value};
+
+/// Only request partitions (requests and their comments) can mean mail. Everything else,
+/// the signing keys above all, is never even decoded.
+const REQUEST_PARTITION: &str = "REQ#";
+
+pub async fn handle(app: &App, event: Event) -> Value {
+    let mut failures = vec![];
+    for record in &event.records {
+        let Some((old, new)) = decode(record) else { continue };
+        let Some(mail_event) = MailEvent::of(old.as_ref(), new.as_ref()) else { continue };
+        match notify(app, &mail_event).await {
+            Ok(notices) => {
+                for notice in notices {
+                    let (outcome, to) = match &notice {
+                        Notice::Sent { to } => ("sent", to),
+                        Notice::AlreadySent { to } => ("already_sent", to),
+                        Notice::RateLimited { to } => ("rate_limited", to),
+                    };
+                    tracing::info!(function = "notifier", event_id = %record.event_id, outcome, to = %to, "notification");
+                }
+            }
+            Err(e) => {
+                tracing::error!(function = "notifier", event_id = %record.event_id, error = %e, "notification failed");
+                // Lambda retries from here; later records would be retried anyway.
+                let id = record.change.sequence_number.clone().unwrap_or_else(|| record.event_id.clone());
+                failures.push(json!({ "itemIdentifier": id }));
+                break;
+            }
+        }
+    }
+    json!({ "batchItemFailures": failures })
+}
+
+/// The old and new images of a request-partition record, as domain records.
+fn decode(record: &EventRecord) -> Option<(Option<Record>, Option<Record>)> {
+    let pk = record.change.keys.get("pk").and_then(|v| match v {
+        serde_dynamo::AttributeValue::S(s) => Some(s.as_str()),
+        _ => None,
+    })?;
+    if !pk.starts_with(REQUEST_PARTITION) {
+        return None;
+    }
+    let image = |item: &serde_dynamo::Item| -> Option<Record> {
+        if item.is_empty() {
+            return None;
+        }
+        let map: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> = item.clone().into();
+        match from_item(map) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                tracing::warn!(error = %e, "undecodable stream image skipped");
+                None
+            }
+        }
+    };
+    Some((image(&record.change.old_image), image(&record.change.new_image)))
+}
