@@ -324,7 +324,8 @@ impl Harness {
         &self,
         event: aws_lambda_events::dynamodb::Event,
     ) -> (aws_lambda_events::dynamodb::Event, Value) {
-        let answer = helpdesk_notifier::handle(&self.app, event.clone()).await;
+        let handled = helpdesk_notifier::handle(&self.app, event.clone());
+        let answer = helpdesk_tools::gateway::FUNCTION.scope("notifier", handled).await;
         (event, answer)
     }
 

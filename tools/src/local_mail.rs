@@ -70,7 +70,8 @@ impl LocalMail {
             [verdict("spam"), verdict("virus"), verdict("spf"), verdict("dkim"), verdict("dmarc")],
         );
         let inbound = Inbound { app: app.clone(), s3: self.s3.clone(), mail: self.mail.clone() };
-        let mut outcomes = helpdesk_inbound::handle(&inbound, event).await?;
+        let handled = helpdesk_inbound::handle(&inbound, event);
+        let mut outcomes = crate::gateway::FUNCTION.scope("inbound", handled).await?;
         outcomes.pop().ok_or_else(|| ApiError::Internal("no outcome".into()))
     }
 }

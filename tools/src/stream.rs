@@ -124,7 +124,7 @@ pub async fn run_notifier(app: App, mut poller: StreamPoller) {
             tokio::time::sleep(Duration::from_millis(250)).await;
             continue;
         }
-        let answer = helpdesk_notifier::handle(&app, event.clone()).await;
+        let answer = crate::gateway::FUNCTION.scope("notifier", helpdesk_notifier::handle(&app, event.clone())).await;
         let failed = answer["batchItemFailures"][0]["itemIdentifier"].as_str().map(str::to_string);
         if let Some(from) = failed {
             let mut retry = event;

@@ -130,7 +130,8 @@ pub async fn notify(app: &App, event: &Event) -> Result<Vec<Notice>, ApiError> {
         });
         let Some(user) = user.filter(|u| !u.suspended) else { continue };
         let to = user.email.to_string();
-        let done = known.iter().any(|r| matches!(r, Record::Notified(n) if &n.user_id == id));
+        let now = app.now();
+        let done = known.iter().any(|r| matches!(r, Record::Notified(n) if &n.user_id == id && n.expires_at > now));
         if done || !claim(app, &event_id, id).await? {
             notices.push(Notice::AlreadySent { to });
             continue;
@@ -160,9 +161,10 @@ pub async fn notify(app: &App, event: &Event) -> Result<Vec<Notice>, ApiError> {
                 notices.push(Notice::Sent { to });
             }
             Err(e) => {
-                // Not sent: forget the claim so the retry sends it.
-                let key = notified_key(&event_id, id);
-                app.store.transact(vec![Write::Delete { key, condition: Condition::None }]).await?;
+                // Not sent: give the claim up (expired at once) so the retry sends it.
+                let released = Notified { event: event_id.clone(), user_id: id.clone(), expires_at: app.now() - 1 };
+                let write = Write::Put { record: Record::Notified(released), condition: Condition::None };
+                app.store.transact(vec![write]).await?;
                 return Err(ApiError::Internal(e.to_string()));
             }
         }
@@ -177,11 +179,8 @@ async fn claim(app: &App, event_id: &str, user_id: &str) -> Result<bool, ApiErro
         user_id: user_id.to_string(),
         expires_at: app.now() + NOTIFIED_TTL_SECS,
     };
-    match app
-        .store
-        .transact(vec![Write::Put { record: Record::Notified(record), condition: Condition::NotExists }])
-        .await
-    {
+    let claim = Write::Put { record: Record::Notified(record), condition: Condition::NotExistsOrExpired(app.now()) };
+    match app.store.transact(vec![claim]).await {
         Ok(()) => Ok(true),
         Err(StoreError::ConditionFailed { .. }) => Ok(false),
         Err(e) => Err(e.into()),

@@ -104,3 +104,39 @@ async fn one_address_gets_at_most_the_hourly_limit() {
     let notices = notify(&s.desk.app, &Event::of(None, Some(&Record::Comment(reply))).unwrap()).await.unwrap();
     assert!(notices.iter().all(|n| matches!(n, Notice::Sent { .. })), "{notices:?}");
 }
+
+/// Fails the first send, then delivers to the outbox.
+struct FlakyMailer {
+    failed: std::sync::atomic::AtomicBool,
+    outbox: std::sync::Arc<crate::mailer::Outbox>,
+}
+
+#[async_trait::async_trait]
+impl crate::mailer::Mailer for FlakyMailer {
+    async fn send(&self, email: crate::mailer::Email) -> Result<(), crate::mailer::MailError> {
+        self.outbox.send(email).await
+    }
+    async fn send_raw(&self, to: &str, raw: Vec<u8>) -> Result<String, crate::mailer::MailError> {
+        if !self.failed.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return Err(crate::mailer::MailError("SES throttled".into()));
+        }
+        self.outbox.send_raw(to, raw).await
+    }
+}
+
+#[tokio::test]
+async fn a_failed_send_is_retried_and_sent_once() {
+    let mut s = scene().await;
+    let reply = comment(&s.desk, &s.agent, &s.request.key, "Turn it off", false).await;
+    let event = Event::of(None, Some(&Record::Comment(reply))).unwrap();
+    s.desk.app.mailer = std::sync::Arc::new(FlakyMailer { failed: Default::default(), outbox: s.desk.outbox.clone() });
+    let failed = notify(&s.desk.app, &event).await;
+    assert!(failed.is_err(), "the batch reports a failure");
+    assert!(sent_to(&s.desk).is_empty());
+    let retried = notify(&s.desk.app, &event).await.unwrap();
+    assert_eq!(retried.len(), 2, "{retried:?}");
+    assert_eq!(sent_to(&s.desk), ["ann@example.com", "bob@example.com"]);
+    let again = notify(&s.desk.app, &event).await.unwrap();
+    assert!(again.iter().all(|n| matches!(n, Notice::AlreadySent { .. })), "{again:?}");
+    assert_eq!(sent_to(&s.desk).len(), 2);
+}
