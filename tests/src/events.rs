@@ -5,13 +5,23 @@ use helpdesk::App;
 use lambda_http::{Body, Request};
 use serde_json::Value;
 
-pub fn event(name: &str, fill: &[(&str, &str)]) -> Request {
+fn filled(name: &str, fill: &[(&str, &str)]) -> String {
     let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
     let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     for (placeholder, value) in fill {
         text = text.replace(placeholder, value);
     }
+    text
+}
+
+pub fn event(name: &str, fill: &[(&str, &str)]) -> Request {
+    let text = filled(name, fill);
     lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{name} is an API Gateway HTTP event: {e}"))
+}
+
+/// A non-HTTP event (SES receipt, DynamoDB stream) in the type its function takes.
+pub fn typed_event<T: serde::de::DeserializeOwned>(name: &str, fill: &[(&str, &str)]) -> T {
+    serde_json::from_str(&filled(name, fill)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 pub async fn invoke(

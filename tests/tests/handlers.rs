@@ -1,8 +1,9 @@
-//! The Lambda handlers on the API Gateway events in `events/` (the files `cargo lambda invoke`
-//! uses), against DynamoDB Local and moto. Placeholders in the events are filled per test.
+//! The Lambda handlers on the events in `events/` (API Gateway, SES receipts, DynamoDB stream:
+//! the files `cargo lambda invoke` uses), against DynamoDB Local and moto. Placeholders are filled per test.
 
-use helpdesk_tests::events::{event, invoke, invoke_page};
+use helpdesk_tests::events::{event, invoke, invoke_page, typed_event};
 use helpdesk_tests::Harness;
+use serde_json::json;
 
 #[tokio::test]
 async fn the_handlers_answer_their_events() {
@@ -127,4 +128,53 @@ async fn the_web_handler_answers_its_events() {
             .await;
     assert_eq!(status, 201, "{minted}");
     assert!(minted["items"][0]["url"].as_str().unwrap().starts_with(&format!("{}/p/", h.base)));
+}
+
+#[tokio::test]
+async fn the_mail_handlers_answer_their_events() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    let ann = h.email("ann");
+    // SES stored the message in S3, then invokes the inbound function with its receipt record.
+    let raw = format!("From: {ann}\r\nTo: hd@desk.test\r\nSubject: Printer on fire\r\nMessage-ID: <client-1@mail.example.com>\r\n\r\nIt smokes.\r\n");
+    let key = format!("{}ses-message-1", h.local_mail.mail.prefix);
+    h.local_mail
+        .s3
+        .put_object()
+        .bucket(&h.local_mail.mail.bucket)
+        .key(&key)
+        .body(raw.into_bytes().into())
+        .send()
+        .await
+        .unwrap();
+    let receipt = [("__FROM__", ann.as_str()), ("__TO__", "hd@desk.test"), ("__MESSAGE_ID__", "ses-message-1")];
+    let inbound =
+        helpdesk_inbound::Inbound { app: h.app.clone(), s3: h.local_mail.s3.clone(), mail: h.local_mail.mail.clone() };
+    for _ in 0..2 {
+        let outcomes = helpdesk_inbound::handle(&inbound, typed_event("ses-receipt", &receipt)).await.unwrap();
+        assert_eq!(outcomes, vec![helpdesk::domain::inbound::Outcome::Created { request: "HD-1".into() }]);
+    }
+    // A receipt whose message is not in S3: dropped, not retried.
+    let missing = [("__FROM__", ann.as_str()), ("__TO__", "hd@desk.test"), ("__MESSAGE_ID__", "never-stored")];
+    let outcomes = helpdesk_inbound::handle(&inbound, typed_event("ses-receipt", &missing)).await.unwrap();
+    assert_eq!(outcomes, vec![helpdesk::domain::inbound::Outcome::Dropped { reason: "raw_message_missing".into() }]);
+
+    // The stream delivers a signing-keys change (never decoded), an internal note and a reply.
+    let reply =
+        h.ok("POST", "/requests/HD-1/comments", Some(&admin), Some(json!({"body": "Turn it off and on again."}))).await;
+    let agent = h.call("GET", "/me", Some(&admin), None).await.body;
+    let fill = [
+        ("__REQUEST__", "HD-1"),
+        ("__NOTE_ID__", "01J0000000000000000000000N"),
+        ("__COMMENT_ID__", reply.body["id"].as_str().unwrap()),
+        ("__AUTHOR_ID__", agent["id"].as_str().unwrap()),
+        ("__AUTHOR_EMAIL__", agent["email"].as_str().unwrap()),
+    ];
+    for _ in 0..2 {
+        let answer = helpdesk_notifier::handle(&h.app, typed_event("stream-comments", &fill)).await;
+        assert_eq!(answer, json!({"batchItemFailures": []}));
+    }
+    let mail = h.raw_mail_to(&ann).await;
+    assert_eq!(mail.len(), 1, "one email for the reply, none for the note, none twice");
+    assert!(mail[0].contains("Turn it off and on again.") && !mail[0].contains("rude"));
 }

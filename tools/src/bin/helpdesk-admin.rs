@@ -3,13 +3,19 @@
 //!   helpdesk-admin create-table              create TABLE_NAME as infra/template.yaml defines it
 //!   helpdesk-admin rotate-signing-key        sign new public links with a new key (old ones still work)
 //!   helpdesk-admin retire-signing-key <id>   stop accepting links signed with an old key
-//! Uses the usual AWS credential chain and TABLE_NAME, MAIL_FROM, PUBLIC_BASE_URL.
+//!   helpdesk-admin inbound FILE.eml [QUERY]  drop a raw message into the local helpdesk, as SES
+//!                                            would (QUERY: e.g. spam=FAIL); prints what happened
+//! Uses the usual AWS credential chain and TABLE_NAME, MAIL_FROM, PUBLIC_BASE_URL (`inbound`
+//! only needs the local helpdesk's URL: PUBLIC_BASE_URL, default http://127.0.0.1:3000).
 
 use helpdesk::{App, Config};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some("inbound") = args.first().map(String::as_str) {
+        return inbound(&args[1..]).await;
+    }
     let config = Config::from_env()?;
     match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         ["bootstrap-admin", email] => {
@@ -33,9 +39,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("key {id} is retired: links it signed no longer open (warm functions within 5 minutes)");
         }
         _ => {
-            eprintln!("usage: helpdesk-admin bootstrap-admin <email> | create-table | rotate-signing-key | retire-signing-key <id>");
+            eprintln!("usage: helpdesk-admin bootstrap-admin <email> | create-table | rotate-signing-key | retire-signing-key <id> | inbound FILE.eml [QUERY]");
             std::process::exit(2);
         }
+    }
+    Ok(())
+}
+
+/// Posts a raw message to the local gateway's `/_local/inbound-email`.
+async fn inbound(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    let [file, rest @ ..] = args else {
+        eprintln!("usage: helpdesk-admin inbound FILE.eml [QUERY]");
+        std::process::exit(2);
+    };
+    let raw = std::fs::read(file)?;
+    let base = std::env::var("PUBLIC_BASE_URL").unwrap_or_else(|_| "http://127.0.0.1:3000".into());
+    let query = rest.first().map(|q| format!("?{q}")).unwrap_or_default();
+    let url = format!("{}{}{query}", base.trim_end_matches('/'), helpdesk_tools::local_mail::ROUTE);
+    let answer = reqwest::Client::new().post(url).body(raw).send().await?;
+    let status = answer.status();
+    println!("{}", answer.text().await?);
+    if !status.is_success() {
+        std::process::exit(1);
     }
     Ok(())
 }
