@@ -16,6 +16,7 @@ start_services "$ddb_port" "$moto_port" "$root/.local/logs"
 
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$ddb_port"
+export AWS_ENDPOINT_URL_DYNAMODB_STREAMS="http://127.0.0.1:$ddb_port"
 export AWS_ENDPOINT_URL_SESV2="http://127.0.0.1:$moto_port"
 export AWS_ENDPOINT_URL_S3="http://127.0.0.1:$moto_port"
 export TABLE_NAME=${TABLE_NAME:-helpdesk}
