@@ -69,6 +69,7 @@ impl Desk {
             description: String::new(),
             form: None,
             fields: Default::default(),
+            channel: Default::default(),
         };
         crate::requests::create_request(&self.app, caller, project, Ok(input), Ok(None)).await.unwrap().0 .1
     }

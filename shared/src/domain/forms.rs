@@ -91,6 +91,23 @@ fn valid_date(value: &str) -> bool {
 /// required field present. Returns the values as stored (trimmed, checkboxes as
 /// `true`/`false`, addresses normalised, empty optional fields dropped).
 pub fn check_fields(form: &Form, values: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>, ApiError> {
+    check_values(form, values, true)
+}
+
+/// Values checked as `check_fields` does, but required fields may be left empty: a channel
+/// that cannot ask for them (an email) still opens the request, and an agent fills them in.
+pub fn check_fields_may_lack(
+    form: &Form,
+    values: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, ApiError> {
+    check_values(form, values, false)
+}
+
+fn check_values(
+    form: &Form,
+    values: &BTreeMap<String, String>,
+    enforce_required: bool,
+) -> Result<BTreeMap<String, String>, ApiError> {
     if let Some(key) = values.keys().find(|k| !form.fields.iter().any(|f| &f.key == *k)) {
         return Err(field_error("unknown_field", key, format!("the form {:?} has no such field", form.name)));
     }
@@ -127,7 +144,7 @@ pub fn check_fields(form: &Form, values: &BTreeMap<String, String>) -> Result<BT
             FieldKind::Date => return Err(field_error("invalid_field_value", &field.key, "a date is YYYY-MM-DD")),
         };
         let empty = value.is_empty() || (field.kind == FieldKind::Checkbox && value == "false");
-        if field.required && empty {
+        if enforce_required && field.required && empty {
             return Err(field_error("required_field", &field.key, format!("{} is required", field.label)));
         }
         if !value.is_empty() {

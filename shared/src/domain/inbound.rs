@@ -16,7 +16,7 @@ use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::participants::{share, ShareInput};
 use crate::domain::projects::managed_domains;
 use crate::domain::reply_address::{self, ReplyToken};
-use crate::domain::requests::{add_comment, add_helpdesk_note, create_request, NewComment, NewRequest};
+use crate::domain::requests::{add_comment, add_helpdesk_note, create_request, Channel, NewComment, NewRequest};
 use crate::domain::requests::{MAX_COMMENT, MAX_SUMMARY};
 use crate::error::ApiError;
 use crate::items::{managed_domains_key, message_ref_key, project_of, support_address_key};
@@ -250,6 +250,7 @@ async fn open_request(
         description: clean_text(&mail.text, crate::domain::requests::MAX_DESCRIPTION, ""),
         form: None,
         fields: Default::default(),
+        channel: Channel::Email,
     };
     let request = match create_request(app, &caller, &project, Ok(input), Ok(Some(idempotency))).await {
         Ok(((_, request), _)) => request,

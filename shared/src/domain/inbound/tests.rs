@@ -153,3 +153,19 @@ fn subjects_and_bodies_are_cleaned() {
     assert_eq!(message_key("<ABC@email.amazonses.com>"), "abc");
     assert_eq!(message_key(" <M1@Client.Example> "), "m1@client.example");
 }
+
+#[tokio::test]
+async fn mail_opens_a_request_on_the_default_form_even_when_it_has_required_fields() {
+    let desk = desk().await;
+    let form: crate::domain::forms::FormInput = serde_json::from_value(serde_json::json!({
+        "name": "Default", "public": true,
+        "fields": [{"key": "serial", "label": "Serial number", "type": "text", "required": true}]
+    }))
+    .unwrap();
+    crate::domain::forms::save_form(&desk.app, &desk.admin, "HD", Some("default"), Ok(form)).await.unwrap();
+    let raw = mail("ann@example.com", "hd@desk.example", "", "It smokes");
+    let outcome = receive(&desk.app, delivery("ses-1", "hd@desk.example", &raw)).await.unwrap();
+    assert_eq!(outcome, Outcome::Created { request: "HD-1".into() });
+    let request = read_thread(&desk.app, "HD-1").await.unwrap().request.unwrap();
+    assert_eq!((request.form.as_deref(), request.fields.len()), (Some("default"), 0));
+}

@@ -1,11 +1,11 @@
 //! Raising a request: one transaction that numbers it, writes it, remembers the caller's
 //! Idempotency-Key and checks the blocklist.
 
-use super::{NewRequest, Viewed, MAX_DESCRIPTION, MAX_FIELDS, MAX_SUMMARY};
+use super::{Channel, NewRequest, Viewed, MAX_DESCRIPTION, MAX_FIELDS, MAX_SUMMARY};
 use crate::domain::access::{is_agent, viewer};
 use crate::domain::blocklist::{Commit, Guard};
 use crate::domain::caller::{resolve, Caller};
-use crate::domain::forms::{check_fields, choose_form, forms_of};
+use crate::domain::forms::{check_fields, check_fields_may_lack, choose_form, forms_of};
 use crate::domain::idempotency::{Idempotency, IdempotencyKey};
 use crate::domain::retry::Budget;
 use crate::domain::Input;
@@ -64,7 +64,10 @@ pub async fn create_request(
     // The request's form and its values, checked against the project's forms.
     let forms = forms_of(&project.key, &records);
     let form = choose_form(&forms, input.form.as_deref(), is_agent(&actor.user, &project.key))?;
-    let fields = check_fields(form, &input.fields)?;
+    let fields = match input.channel {
+        Channel::Api => check_fields(form, &input.fields)?,
+        Channel::Email => check_fields_may_lack(form, &input.fields)?,
+    };
     let now = app.now();
     if let Some(first) = idem.as_ref().map(|i| i.earlier(&records, now)).transpose()?.flatten() {
         return replay(app, &actor.user, first).await;

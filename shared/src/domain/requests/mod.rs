@@ -42,6 +42,17 @@ pub struct NewRequest {
     pub form: Option<String>,
     #[serde(default)]
     pub fields: BTreeMap<String, String>,
+    /// How it came in; never part of a body.
+    #[serde(skip)]
+    pub channel: Channel,
+}
+
+/// The way a request comes in, where it changes the rules: email cannot ask for form fields.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    #[default]
+    Api,
+    Email,
 }
 
 #[derive(Debug, Deserialize)]
