@@ -310,3 +310,17 @@ async fn two_auto_responders_stop_at_the_rate_limit() {
     assert!(answered[&d.ann] <= limit && answered[&d.bob] <= limit, "{answered:?}");
     assert_eq!((answered[&d.ann], answered[&d.bob]), (limit, limit), "the loop ran until the limit stopped it");
 }
+
+#[tokio::test]
+async fn a_stranger_in_a_managed_domain_is_held_for_agents() {
+    let d = desk().await;
+    d.h.ok("PUT", "/admin/managed-domains", Some(&d.admin), Some(json!({"domains": ["inst.example"]}))).await;
+    let raw = format!("From: prof@inst.example\r\nTo: {}\r\nSubject: Grant\r\nMessage-ID: <g1@inst.example>\r\n\r\nA question\r\n", d.support);
+    let key = created(&d.deliver(raw.into_bytes(), "").await);
+    let held = d.h.ok("GET", "/projects/HD/requests?status=held", Some(&d.admin), None).await.body;
+    assert_eq!(held["items"][0]["key"], key.as_str(), "{held}");
+    let request = d.request(&key).await;
+    assert_eq!((request["reporter"].as_str(), request["held"].as_bool()), (Some("prof@inst.example"), Some(true)));
+    d.notify().await;
+    assert!(d.mail_to("prof@inst.example").await.is_empty(), "no mail to an address without an account");
+}

@@ -16,7 +16,7 @@ use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::participants::{share, ShareInput};
 use crate::domain::projects::managed_domains;
 use crate::domain::reply_address::{self, ReplyToken};
-use crate::domain::requests::{add_comment, add_helpdesk_note, create_request, Channel, NewComment, NewRequest};
+use crate::domain::requests::{add_comment, add_helpdesk_note, create_request, helpdesk_user, Channel, NewComment, NewRequest};
 use crate::domain::requests::{MAX_COMMENT, MAX_SUMMARY};
 use crate::error::ApiError;
 use crate::items::{managed_domains_key, message_ref_key, project_of, support_address_key};
@@ -231,14 +231,18 @@ async fn open_request(
     if blocklist::verdict(&sender, Some(&project), &records) == Some(BlockAction::Reject) {
         return Ok(dropped("blocked"));
     }
+    let mut channel = Channel::Email;
     let user = match account {
         Some(user) => user,
         None => {
             let candidate = new_user(&sender, app.now());
             if may_create_account(&candidate, &[&sender], &managed_domains(&records)).is_err() {
-                return Ok(dropped("managed_domain_unknown_sender"));
+                // No account may be made here: the helpdesk holds it under its own name.
+                channel = Channel::EmailHeldForReview;
+                User { email: sender.clone(), ..helpdesk_user(app) }
+            } else {
+                create_account(app, candidate).await?
             }
-            create_account(app, candidate).await?
         }
     };
     if user.suspended {
@@ -250,13 +254,21 @@ async fn open_request(
         description: clean_text(&mail.text, crate::domain::requests::MAX_DESCRIPTION, ""),
         form: None,
         fields: Default::default(),
-        channel: Channel::Email,
+        channel,
     };
     let request = match create_request(app, &caller, &project, Ok(input), Ok(Some(idempotency))).await {
         Ok(((_, request), _)) => request,
         Err(e) => return refused(e),
     };
     remember_message(app, mail, &request.key).await?;
+    if channel == Channel::EmailHeldForReview {
+        let body = format!(
+            "Held for review: {sender} wrote in, but {} is a managed domain, where only an app admin can create accounts. They get no email from the helpdesk until an app admin adds them; then share the request with them or answer them directly.",
+            sender.domain()
+        );
+        add_helpdesk_note(app, &request.key, body, &format!("held\n{}", delivery.ses_message_id)).await?;
+        return Ok(Outcome::Created { request: request.key });
+    }
     add_participants(app, &caller, &request.key, mail, &user, delivery.ses_message_id).await?;
     Ok(Outcome::Created { request: request.key })
 }

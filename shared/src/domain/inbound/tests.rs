@@ -169,3 +169,24 @@ async fn mail_opens_a_request_on_the_default_form_even_when_it_has_required_fiel
     let request = read_thread(&desk.app, "HD-1").await.unwrap().request.unwrap();
     assert_eq!((request.form.as_deref(), request.fields.len()), (Some("default"), 0));
 }
+
+#[tokio::test]
+async fn mail_from_a_stranger_in_a_managed_domain_is_held_for_an_agent_not_lost() {
+    let desk = desk().await;
+    let domains = crate::domain::participants::DomainsInput { domains: vec!["inst.example".into()] };
+    crate::domain::participants::put_managed_domains(&desk.app, &desk.admin, Ok(domains)).await.unwrap();
+    let raw = mail("prof@inst.example", "hd@desk.example", "Cc: ann@example.com\r\n", "Grant question");
+    for _ in 0..2 {
+        let outcome = receive(&desk.app, delivery("ses-1", "hd@desk.example", &raw)).await.unwrap();
+        assert_eq!(outcome, Outcome::Created { request: "HD-1".into() });
+    }
+    let prof = EmailAddress::parse("prof@inst.example").unwrap();
+    assert_eq!(find_user_by_email(&desk.app, &prof).await.unwrap(), None, "no account was made");
+    let thread = read_thread(&desk.app, "HD-1").await.unwrap();
+    let request = thread.request.unwrap();
+    assert!(request.held);
+    assert_eq!((request.reporter_email.as_str(), request.description.as_str()), ("prof@inst.example", "Grant question"));
+    assert!(request.participants.is_empty());
+    assert_eq!(thread.comments.len(), 1, "one note, even delivered twice");
+    assert!(thread.comments[0].internal && thread.comments[0].body.contains("managed domain"));
+}

@@ -143,7 +143,7 @@ pub(crate) async fn add_helpdesk_note(app: &App, key: &str, body: String, event:
 }
 
 /// The helpdesk as the author of its own notes: its From address, no roles.
-fn helpdesk_user(app: &App) -> crate::model::User {
+pub(crate) fn helpdesk_user(app: &App) -> crate::model::User {
     let from = &app.config.mail_from;
     let address = from.rsplit_once('<').map(|(_, a)| a.trim_end_matches('>')).unwrap_or(from);
     let email = crate::domain::email::EmailAddress::parse(address).unwrap_or_else(|_| {

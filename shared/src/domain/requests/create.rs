@@ -66,7 +66,7 @@ pub async fn create_request(
     let form = choose_form(&forms, input.form.as_deref(), is_agent(&actor.user, &project.key))?;
     let fields = match input.channel {
         Channel::Api => check_fields(form, &input.fields)?,
-        Channel::Email => check_fields_may_lack(form, &input.fields)?,
+        Channel::Email | Channel::EmailHeldForReview => check_fields_may_lack(form, &input.fields)?,
     };
     let now = app.now();
     if let Some(first) = idem.as_ref().map(|i| i.earlier(&records, now)).transpose()?.flatten() {
@@ -83,7 +83,7 @@ pub async fn create_request(
             _ => None,
         }
     };
-    let mut held = false;
+    let mut held = input.channel == Channel::EmailHeldForReview;
     let mut guard = Guard::for_actor(&actor, &project.key);
     // The number comes from the counter on the project item, bumped in the request's own
     // transaction (one round trip). When creates race for it, the loser takes its number with
@@ -133,7 +133,7 @@ pub async fn create_request(
             writes.push(i.write(&request.key, None, now));
             writes.len() - 1
         });
-        if !known_customer {
+        if !known_customer && input.channel != Channel::EmailHeldForReview {
             // Who may moderate the reporter depends on the projects they are a customer of.
             let record = ProjectCustomer {
                 project: project.key.clone(),

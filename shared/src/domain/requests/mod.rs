@@ -6,7 +6,7 @@ mod create;
 mod lists;
 mod read;
 
-pub(crate) use change::add_helpdesk_note;
+pub(crate) use change::{add_helpdesk_note, helpdesk_user};
 pub use change::{add_comment, release, set_status, HELPDESK_AUTHOR};
 pub use create::create_request;
 pub use lists::{list_for_customer, list_queue};
@@ -53,6 +53,9 @@ pub enum Channel {
     #[default]
     Api,
     Email,
+    /// Mail from someone who has no account and may not get one by mail (a managed domain):
+    /// kept as a held request under the helpdesk's own name for an agent, never lost.
+    EmailHeldForReview,
 }
 
 #[derive(Debug, Deserialize)]
