@@ -130,6 +130,12 @@ fn operations() -> Vec<Op> {
             .ok(201, open_object(&["token", "expires_at", "user"])),
         op("DELETE", "/auth/session", "Log out").ok(204, Value::Null),
         op("GET", "/me", "The signed-in user").ok(200, json!({"$ref": "#/components/schemas/User"})),
+        op("GET", "/me/emails", "The caller's addresses: primary, and secondary ones with their state").ok(200, open_object(&["items"])),
+        op("POST", "/me/emails", "Add a secondary address: a token is mailed to it (202)").body(email()).ok(202, open_object(&["items"])),
+        op("POST", "/me/emails/verify", "Confirm a secondary address with its mailed token")
+            .body(object(json!({"token": string(200)}), &["token"]))
+            .ok(200, open_object(&["items"])),
+        op("DELETE", "/me/emails/{email}", "Remove a secondary address").ok(200, open_object(&["items"])),
         op("POST", "/projects", "Create a project (app admin)")
             .body(object(json!({"key": string(10), "name": string(200), "support_address": nullable_string(254)}), &["key", "name"]))
             .ok(201, json!({"$ref": "#/components/schemas/Project"})),

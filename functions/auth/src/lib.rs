@@ -1,7 +1,8 @@
 //! Auth function: magic links, sessions, and who the caller is.
 
+use helpdesk::domain::emails;
 use helpdesk::http::{self, Reply};
-use helpdesk::web::json::user_json;
+use helpdesk::web::json::{emails_json, user_json};
 use helpdesk::{auth, routes, text, ApiError, App};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -27,7 +28,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 }
 
 async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
-    let (spec, _) = routes::match_route(req.method().as_str(), req.uri().path())?;
+    let (spec, params) = routes::match_route(req.method().as_str(), req.uri().path())?;
     let caller = http::caller(req);
     match (spec.method, spec.path) {
         // Anonymous by design: the body is all there is to check.
@@ -51,6 +52,19 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
             Ok(Reply::no_content())
         }
         ("GET", "/me") => Ok(Reply::ok(user_json(&auth::me(app, &caller).await?))),
+        ("GET", "/me/emails") => Ok(Reply::ok(json!({"items": emails_json(&auth::me(app, &caller).await?)}))),
+        ("POST", "/me/emails") => {
+            let user = emails::add_email(app, &caller, http::parse_json(req)).await?;
+            Ok(Reply::accepted(json!({"items": emails_json(&user)})))
+        }
+        ("POST", "/me/emails/verify") => {
+            let user = emails::verify_email(app, &caller, http::parse_json(req)).await?;
+            Ok(Reply::ok(json!({"items": emails_json(&user)})))
+        }
+        ("DELETE", "/me/emails/{email}") => {
+            let user = emails::remove_email(app, &caller, params.get("email")).await?;
+            Ok(Reply::ok(json!({"items": emails_json(&user)})))
+        }
         _ => Err(ApiError::RouteNotFound),
     }
 }

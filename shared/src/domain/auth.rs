@@ -149,6 +149,7 @@ pub fn new_user(email: &EmailAddress, now: i64) -> User {
         app_admin: false,
         project_roles: BTreeMap::new(),
         organizations: BTreeMap::new(),
+        secondary_emails: vec![],
         suspended: false,
         suspension: None,
         created_at: now,

@@ -16,7 +16,9 @@ use crate::domain::idempotency::IdempotencyKey;
 use crate::domain::participants::{share, ShareInput};
 use crate::domain::projects::managed_domains;
 use crate::domain::reply_address::{self, ReplyToken};
-use crate::domain::requests::{add_comment, add_helpdesk_note, create_request, helpdesk_user, Channel, NewComment, NewRequest};
+use crate::domain::requests::{
+    add_comment, add_helpdesk_note, create_request, helpdesk_user, Channel, NewComment, NewRequest,
+};
 use crate::domain::requests::{MAX_COMMENT, MAX_SUMMARY};
 use crate::error::ApiError;
 use crate::items::{managed_domains_key, message_ref_key, project_of, support_address_key};

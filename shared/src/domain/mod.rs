@@ -10,6 +10,7 @@ pub mod auth;
 pub mod blocklist;
 pub mod caller;
 pub mod email;
+pub mod emails;
 pub mod forms;
 pub mod idempotency;
 pub mod inbound;

@@ -33,6 +33,9 @@ pub struct User {
     /// Organization id -> its project. Kept on the user so visibility needs no extra read.
     #[serde(default)]
     pub organizations: BTreeMap<String, String>,
+    /// Secondary addresses, pending or verified (a verified one also has its `EmailOwner`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secondary_emails: Vec<SecondaryEmail>,
     pub created_at: Timestamp,
     pub version: u64,
 }
@@ -45,6 +48,15 @@ impl User {
     pub fn organizations_in<'a>(&'a self, project: &'a str) -> impl Iterator<Item = &'a String> + 'a {
         self.organizations.iter().filter(move |(_, p)| p.as_str() == project).map(|(id, _)| id)
     }
+}
+
+/// An address a user added to their account: mail from it counts as theirs once verified;
+/// notifications still go to the primary address only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecondaryEmail {
+    pub email: EmailAddress,
+    pub verified: bool,
+    pub added_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -547,6 +559,15 @@ pub struct Notified {
     pub expires_at: Timestamp,
 }
 
+/// A pending secondary address's single-use token (stored hashed, 24 hours).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmailVerification {
+    pub token_hash: String,
+    pub user_id: String,
+    pub email: EmailAddress,
+    pub expires_at: Timestamp,
+}
+
 /// Every kind of record the table holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
@@ -577,4 +598,5 @@ pub enum Record {
     ProjectMacros(ProjectMacros),
     MessageRef(MessageRef),
     Notified(Notified),
+    EmailVerification(EmailVerification),
 }

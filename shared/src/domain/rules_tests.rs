@@ -27,7 +27,13 @@ async fn sharing_on(desk: &Desk, project: &str) {
 }
 
 fn new_request(summary: &str) -> NewRequest {
-    NewRequest { summary: summary.into(), description: String::new(), form: None, fields: Default::default(), channel: Default::default() }
+    NewRequest {
+        summary: summary.into(),
+        description: String::new(),
+        form: None,
+        fields: Default::default(),
+        channel: Default::default(),
+    }
 }
 
 fn key(k: &str) -> Result<Option<IdempotencyKey>, ApiError> {

@@ -132,6 +132,9 @@ pub fn message_ref_key(message_id: &str) -> ItemKey {
 pub fn notified_key(event: &str, user_id: &str) -> ItemKey {
     ItemKey { pk: format!("NOTIFIED#{event}"), sk: format!("USER#{user_id}") }
 }
+pub fn email_verification_key(token_hash: &str) -> ItemKey {
+    ItemKey::new(format!("EMAILVERIFY#{token_hash}"), "EMAILVERIFY")
+}
 pub fn rate_key(scope: &str, subject: &str, window: i64) -> ItemKey {
     ItemKey::new(format!("RATE#{scope}#{subject}#{window}"), "RATE")
 }
@@ -252,6 +255,9 @@ impl Record {
             Record::ProjectMacros(m) => with(project_macros_key(&m.project)),
             Record::MessageRef(m) => IndexKeys { ttl: Some(m.expires_at), ..with(message_ref_key(&m.message_id)) },
             Record::Notified(n) => IndexKeys { ttl: Some(n.expires_at), ..with(notified_key(&n.event, &n.user_id)) },
+            Record::EmailVerification(v) => {
+                IndexKeys { ttl: Some(v.expires_at), ..with(email_verification_key(&v.token_hash)) }
+            }
             Record::RequestTag(t) => IndexKeys {
                 gsi1: Some((tagged_partition(&t.project, &t.tag), t.request_id.clone())),
                 ..with(request_tag_key(&t.request_key, &t.tag))
@@ -286,6 +292,7 @@ impl Record {
             Record::LinkLock(l) => Some(l.expires_at),
             Record::MessageRef(m) => Some(m.expires_at),
             Record::Notified(n) => Some(n.expires_at),
+            Record::EmailVerification(v) => Some(v.expires_at),
             _ => None,
         }
     }

@@ -121,6 +121,7 @@ fn user_item_is_exactly_this() {
         suspended: false,
         suspension: None,
         organizations: BTreeMap::from([("O1".into(), "HD".into())]),
+        secondary_emails: vec![],
         created_at: 5,
         version: 3,
     };

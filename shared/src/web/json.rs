@@ -111,8 +111,19 @@ pub fn user_json(user: &User) -> Value {
             .iter()
             .map(|(id, project)| json!({"id": id, "project": project}))
             .collect::<Vec<_>>(),
-        "emails": [{"email": user.email, "primary": true, "verified": true}],
+        "emails": emails_json(user),
     })
+}
+
+/// Every address of an account: the primary first, then the secondary ones with their state.
+pub fn emails_json(user: &User) -> Value {
+    let mut emails = vec![json!({"email": user.email, "primary": true, "verified": true})];
+    emails.extend(
+        user.secondary_emails.iter().map(
+            |s| json!({"email": s.email, "primary": false, "verified": s.verified, "added_at": rfc3339(s.added_at)}),
+        ),
+    );
+    Value::Array(emails)
 }
 
 pub fn participants_json(request: &Request, cap: u32) -> Value {

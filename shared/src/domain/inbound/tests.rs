@@ -185,7 +185,10 @@ async fn mail_from_a_stranger_in_a_managed_domain_is_held_for_an_agent_not_lost(
     let thread = read_thread(&desk.app, "HD-1").await.unwrap();
     let request = thread.request.unwrap();
     assert!(request.held);
-    assert_eq!((request.reporter_email.as_str(), request.description.as_str()), ("prof@inst.example", "Grant question"));
+    assert_eq!(
+        (request.reporter_email.as_str(), request.description.as_str()),
+        ("prof@inst.example", "Grant question")
+    );
     assert!(request.participants.is_empty());
     assert_eq!(thread.comments.len(), 1, "one note, even delivered twice");
     assert!(thread.comments[0].internal && thread.comments[0].body.contains("managed domain"));

@@ -6,8 +6,8 @@ mod create;
 mod lists;
 mod read;
 
-pub(crate) use change::{add_helpdesk_note, helpdesk_user};
 pub use change::{add_comment, release, set_status, HELPDESK_AUTHOR};
+pub(crate) use change::{add_helpdesk_note, helpdesk_user};
 pub use create::create_request;
 pub use lists::{list_for_customer, list_queue};
 pub(crate) use read::read_thread;

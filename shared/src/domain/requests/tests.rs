@@ -23,7 +23,13 @@ async fn sign_in(app: &App, outbox: &crate::mailer::Outbox, email: &str) -> Stri
 }
 
 fn new_request(summary: &str) -> NewRequest {
-    NewRequest { summary: summary.into(), description: "d".into(), form: None, fields: BTreeMap::new(), channel: Default::default() }
+    NewRequest {
+        summary: summary.into(),
+        description: "d".into(),
+        form: None,
+        fields: BTreeMap::new(),
+        channel: Default::default(),
+    }
 }
 
 async fn setup() -> (App, String, String, String, std::sync::Arc<crate::mailer::Outbox>) {
