@@ -266,6 +266,63 @@ async fn main() {
         })
         .await,
     );
+    // Email: a new request from a first-time sender (account, request, Message-ID), and a
+    // reply that threads by In-Reply-To; the notifier on one public reply to
+    // BENCH-1's reporter and its three participants (limit raised so none is rate-limited).
+    let support = "bench@desk.test";
+    let harness = &h;
+    rows.push(
+        measure(&h, "mail in: new request", |i| {
+            let raw = format!(
+                "From: {}\r\nTo: {support}\r\nSubject: Mail {i}\r\nMessage-ID: <bench-{i}@client>\r\n\r\nHello\r\n",
+                h.email(&format!("mailer{i}"))
+            );
+            async move {
+                let answer = harness.inbound_email(raw, "").await;
+                assert_eq!(answer.body["outcome"], "created", "{answer:?}");
+            }
+        })
+        .await,
+    );
+    rows.push(
+        measure(&h, "mail in: reply (In-Reply-To)", |i| {
+            let raw = format!(
+                "From: {}\r\nTo: {support}\r\nSubject: Re\r\nMessage-ID: <bench-reply-{i}@client>\r\nIn-Reply-To: <bench-{i}@client>\r\n\r\nMore\r\n",
+                h.email(&format!("mailer{i}"))
+            );
+            async move {
+                let answer = harness.inbound_email(raw, "").await;
+                assert_eq!(answer.body["outcome"], "appended", "{answer:?}");
+            }
+        })
+        .await,
+    );
+    admin_call(Method::PATCH, "/projects/BENCH".into(), json!({"notify_per_hour": 1000})).await;
+    let agent_id = h.app.store.get(&helpdesk::items::email_key(h.email("admin"))).await.ok().flatten();
+    let agent_id = match agent_id {
+        Some(helpdesk::model::Record::EmailOwner(o)) => o.user_id,
+        _ => panic!("the bench admin has an account"),
+    };
+    rows.push(
+        measure(&h, "notify: reply, 4 recipients", |i| {
+            let comment = helpdesk::model::Comment {
+                request_key: "BENCH-1".into(),
+                id: ulid::Ulid::new().to_string(),
+                author_id: agent_id.clone(),
+                author_email: helpdesk::model::EmailAddress::stored("admin@bench"),
+                body: format!("Answer {i}"),
+                internal: false,
+                created_at: 0,
+            };
+            let app = h.app.clone();
+            async move {
+                let event = helpdesk::domain::notify::Event::Commented(comment);
+                let sent = helpdesk::domain::notify::notify(&app, &event).await.expect("notified");
+                assert!(!sent.is_empty());
+            }
+        })
+        .await,
+    );
 
     println!("Per operation ({ITERATIONS} calls each after {WARMUP} warm-up, through the local gateway on loopback):");
     println!(
@@ -351,6 +408,7 @@ async fn main() {
         ("TABLE_NAME", h.table.clone()),
         ("MAIL_FROM", "helpdesk@desk.test".to_string()),
         ("PUBLIC_BASE_URL", "http://127.0.0.1:3000".to_string()),
+        ("INBOUND_BUCKET", "bench-inbound".to_string()),
         ("AWS_ENDPOINT_URL_DYNAMODB", ddb),
         ("AWS_ENDPOINT_URL_SESV2", moto),
         ("AWS_ACCESS_KEY_ID", "local".to_string()),
