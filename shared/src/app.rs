@@ -1,5 +1,6 @@
 //! What every function sets up once per cold start: config from env, SDK clients, tracing.
 
+use crate::files::{FileStore, NoFiles, S3Files};
 use crate::mailer::{Mailer, NoMail, SesMailer};
 use crate::model::Timestamp;
 use crate::store::{DynamoStore, Store};
@@ -16,6 +17,9 @@ pub struct Config {
     pub public_base_url: String,
     /// Domain of the default support addresses (`<project key>@<domain>`).
     pub support_domain: String,
+    /// The bucket that keeps email attachments (`FILES_BUCKET`), for the functions that store
+    /// or hand them out.
+    pub files_bucket: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +48,8 @@ impl Config {
             return Err(ConfigError("PUBLIC_BASE_URL must be an http(s) URL".into()));
         }
         let support_domain = get("SUPPORT_DOMAIN").filter(|d| !d.is_empty()).unwrap_or(mail_domain);
-        Ok(Config { table_name, mail_from, public_base_url, support_domain })
+        let files_bucket = get("FILES_BUCKET").filter(|b| !b.trim().is_empty());
+        Ok(Config { table_name, mail_from, public_base_url, support_domain, files_bucket })
     }
 }
 
@@ -77,6 +82,7 @@ impl Clock {
 pub struct App {
     pub store: Arc<dyn Store>,
     pub mailer: Arc<dyn Mailer>,
+    pub files: Arc<dyn FileStore>,
     pub config: Config,
     pub clock: Clock,
     /// The signing keys, read from the table on first use and kept a few minutes.
@@ -85,7 +91,7 @@ pub struct App {
 
 impl App {
     pub fn new(store: Arc<dyn Store>, mailer: Arc<dyn Mailer>, config: Config) -> Self {
-        App { store, mailer, config, clock: Clock::System, signing_keys: Default::default() }
+        App { store, mailer, files: Arc::new(NoFiles), config, clock: Clock::System, signing_keys: Default::default() }
     }
 
     pub fn now(&self) -> Timestamp {
@@ -130,7 +136,19 @@ impl App {
             store.warm_up().await;
             Arc::new(NoMail)
         };
-        App::new(Arc::new(store), mailer, config)
+        let files = config.files_bucket.clone().map(|bucket| S3Files::new(Self::s3_client(&sdk), bucket));
+        let mut app = App::new(Arc::new(store), mailer, config);
+        if let Some(files) = files {
+            app.files = Arc::new(files);
+        }
+        app
+    }
+
+    /// An S3 client; with a local endpoint (moto) it names buckets in the path, since
+    /// 127.0.0.1 has no per-bucket host names.
+    pub fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+        let local = std::env::var("AWS_ENDPOINT_URL_S3").or_else(|_| std::env::var("AWS_ENDPOINT_URL")).is_ok();
+        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(local).build())
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod domain;
 pub mod error;
+pub mod files;
 pub mod mailer;
 pub mod mime;
 pub mod store;

@@ -12,6 +12,7 @@ pub fn test_config() -> Config {
         mail_from: "helpdesk@desk.example".into(),
         public_base_url: "http://127.0.0.1:3000".into(),
         support_domain: "desk.example".into(),
+        files_bucket: None,
     }
 }
 
@@ -19,6 +20,7 @@ pub fn memory_app() -> (App, Arc<Outbox>, Arc<MemoryStore>) {
     let store = Arc::new(MemoryStore::new());
     let outbox = Arc::new(Outbox::default());
     let mut app = App::new(store.clone(), outbox.clone(), test_config());
+    app.files = Arc::new(crate::files::MemoryFiles::default());
     app.clock = Clock::Fixed(Arc::new(AtomicI64::new(1_800_000_000)));
     (app, outbox, store)
 }

@@ -117,6 +117,7 @@ impl Harness {
         let observed = recording::Observed::default();
         h.app.store = Arc::new(recording::RecordingStore { inner: h.app.store.clone(), observed: observed.clone() });
         h.app.mailer = Arc::new(recording::RecordingMailer { inner: h.app.mailer.clone(), observed: observed.clone() });
+        h.app.files = Arc::new(recording::RecordingFiles { inner: h.app.files.clone(), observed: observed.clone() });
         h.server.abort();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         h.base = format!("http://{}", listener.local_addr().unwrap());
@@ -149,6 +150,7 @@ impl Harness {
             mail_from: "helpdesk@desk.test".into(),
             public_base_url: base.clone(),
             support_domain: "desk.test".into(),
+            files_bucket: Some(format!("inbound-{suffix}")),
         };
         let ses = aws_sdk_sesv2::Client::new(&sdk_config(&moto).await);
         helpdesk_tools::local::verify_sender(&ses, &config.mail_from).await.expect("sender verified");
@@ -163,8 +165,11 @@ impl Harness {
         ddb_conf.set_retry_config(Some(App::retry_config()));
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(ddb_conf.build()), table.clone());
         let mailer = helpdesk::mailer::SesMailer::new(ses, config.mail_from.clone());
-        let app = App::new(Arc::new(store.clone()), Arc::new(mailer), config);
+        let mut app = App::new(Arc::new(store.clone()), Arc::new(mailer), config);
         let moto_sdk = sdk_config(&moto).await;
+        let files_bucket = app.config.files_bucket.clone().unwrap_or_default();
+        app.files =
+            Arc::new(helpdesk::files::S3Files::new(helpdesk_tools::local::path_style_s3(&moto_sdk), files_bucket));
         let local_mail = helpdesk_tools::local_mail::LocalMail {
             s3: helpdesk_tools::local::path_style_s3(&moto_sdk),
             mail: helpdesk_inbound::MailBucket { bucket: format!("inbound-{suffix}"), prefix: "inbound/".into() },

@@ -1,7 +1,8 @@
-//! Watches which DynamoDB and SES actions each function performs (through the local gateway),
+//! Watches which DynamoDB, SES and S3 actions each function performs (through the local gateway),
 //! so a test can hold the template's IAM policies to exactly what the code calls.
 
 use async_trait::async_trait;
+use helpdesk::files::{FileError, FileStore};
 use helpdesk::items::ItemKey;
 use helpdesk::mailer::{Email, MailError, Mailer};
 use helpdesk::model::Record;
@@ -9,6 +10,7 @@ use helpdesk::store::{Counter, Page, Query, Store, StoreError, Write};
 use helpdesk::table::Index;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Function -> IAM actions it used (`dynamodb:Query` on an index is `dynamodb:Query (index)`).
 pub type Observed = Arc<Mutex<BTreeMap<String, BTreeSet<String>>>>;
@@ -77,5 +79,25 @@ impl Mailer for RecordingMailer {
     async fn send_raw(&self, to: &str, raw: Vec<u8>) -> Result<String, MailError> {
         note(&self.observed, "ses:SendEmail");
         self.inner.send_raw(to, raw).await
+    }
+}
+
+/// Files: a put is `s3:PutObject`; a presigned download URL carries the signer's
+/// `s3:GetObject`, so handing one out counts as that.
+pub struct RecordingFiles {
+    pub inner: Arc<dyn FileStore>,
+    pub observed: Observed,
+}
+
+#[async_trait]
+impl FileStore for RecordingFiles {
+    async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), FileError> {
+        note(&self.observed, "s3:PutObject");
+        self.inner.put(key, bytes, content_type).await
+    }
+
+    async fn download_url(&self, key: &str, filename: &str, expires_in: Duration) -> Result<String, FileError> {
+        note(&self.observed, "s3:GetObject");
+        self.inner.download_url(key, filename, expires_in).await
     }
 }

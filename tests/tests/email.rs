@@ -118,6 +118,30 @@ async fn every_shape_of_mail_opens_a_readable_request() {
             assert!(!text.contains(unwanted), "{name}: {unwanted:?} in {text:?}");
         }
     }
+    // The attachment is listed, and downloads (from S3, by a short-lived URL) for those who
+    // may see the request; anyone else gets the same 404 as for the request.
+    let with_file = d.request("HD-7").await;
+    let file = &with_file["attachments"][0];
+    assert_eq!(
+        (file["name"].as_str(), file["type"].as_str()),
+        (Some("report.pdf"), Some("application/pdf")),
+        "{with_file}"
+    );
+    assert_eq!(file["size"], 30 * 20, "the decoded bytes");
+    let url = file["url"].as_str().unwrap();
+    let answer = d.h.page("GET", url, &format!("hd_session={}", d.admin), None).await;
+    assert_eq!(answer.status, 303);
+    assert_eq!(answer.header("cache-control"), "no-store");
+    let bytes = reqwest::get(answer.header("location")).await.unwrap().bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-1.4\n% fake pdf for tests"), "{:?}", &bytes[..20.min(bytes.len())]);
+    let eve = d.h.sign_in(&d.h.email("eve")).await;
+    let refused = d.h.page("GET", url, &format!("hd_session={eve}"), None).await;
+    assert_eq!(refused.status, 404);
+    let made_up = d
+        .h
+        .page("GET", "/requests/HD-7/attachments/01J0000000000000000000000X", &format!("hd_session={}", d.admin), None)
+        .await;
+    assert_eq!(made_up.status, 404);
     // Several To/Cc: Bob (who has an account) shares the first request; Carl (who has none)
     // is listed in an internal note, as customers cannot create accounts for others.
     let first = d.request("HD-1").await;

@@ -125,10 +125,19 @@ async fn every_function_policy_allows_exactly_what_it_calls() {
     // inbound: a new request by email (an unknown sender gets an account, a copied address is
     // shared or noted), then a reply by its reply address; notifier: the stream since the start.
     let dave = h.email("dave");
-    let mail = format!("From: {dave}\r\nTo: help-hd@desk.test\r\nCc: {bob_email}, {}\r\nSubject: mail\r\nMessage-ID: <tour@x>\r\n\r\nhi\r\n", h.email("zed"));
+    let mail = format!(
+        "From: {dave}\r\nTo: help-hd@desk.test\r\nCc: {bob_email}, {}\r\nSubject: mail\r\nMessage-ID: <tour@x>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: text/plain; name=a.txt\r\nContent-Disposition: attachment; filename=a.txt\r\n\r\nfile\r\n--b--\r\n",
+        h.email("zed")
+    );
     let opened = h.inbound_email(mail, "").await;
     assert_eq!(opened.body["outcome"], "created", "{opened:?}");
     let by_mail = opened.body["request"].as_str().unwrap().to_string();
+    let attachment = h.ok("GET", &format!("/requests/{by_mail}"), Some(&admin), None).await.body["attachments"][0]
+        ["url"]
+        .as_str()
+        .expect("the attachment is listed")
+        .to_string();
+    assert_eq!(h.page("GET", &attachment, &format!("hd_session={admin}"), None).await.status, 303);
     // Mail arriving at once contends for request numbers (an UpdateItem takes the next one).
     let burst = (0..8).map(|i| {
         let from = h.email(&format!("burst{i}"));

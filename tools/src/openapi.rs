@@ -173,6 +173,8 @@ fn operations() -> Vec<Op> {
             .query(status_filter(&["open", "closed"]))
             .ok(200, page()),
         op("GET", "/requests/{key}", "A request with its comments and history").ok(200, request_ref()),
+        op("GET", "/requests/{key}/attachments/{id}", "Download a file that came by email (303 to a URL valid 5 minutes)")
+            .ok(303, Value::Null),
         op("POST", "/requests/{key}/comments", "Reply (internal notes: agents only)")
             .body(object(json!({"body": string(32000), "internal": {"type": "boolean"}}), &["body"]))
             .ok(201, open_object(&["id", "author", "body", "internal"]))

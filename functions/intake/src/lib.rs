@@ -1,6 +1,6 @@
 //! Intake function: projects, agents and requests (raise, read, reply, close, lists).
 
-use helpdesk::domain::{forms, macros, tags};
+use helpdesk::domain::{attachments, forms, macros, tags};
 use helpdesk::http::{self, Reply};
 use helpdesk::model::RequestStatus;
 use helpdesk::requests::{self, ListOptions};
@@ -67,6 +67,11 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
             Ok(Reply::ok(page_json(&requests::list_for_customer(app, &caller, &list_options(req)).await?)))
         }
         ("GET", "/requests/{key}") => Ok(Reply::ok(detail_json(&requests::get_request(app, &caller, key).await?))),
+        // A short-lived presigned URL: the file comes from S3, never through the function.
+        ("GET", "/requests/{key}/attachments/{id}") => {
+            Ok(Reply::see_other(attachments::download_url(app, &caller, key, params.get("id")).await?)
+                .with_header("cache-control", "no-store"))
+        }
         ("POST", "/requests/{key}/comments") => {
             let idempotency = http::idempotency_key(req);
             let (comment, replayed) =

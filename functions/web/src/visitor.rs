@@ -136,6 +136,7 @@ mod tests {
             mail_from: "help@desk.example".into(),
             public_base_url: "https://desk.example".into(),
             support_domain: "desk.example".into(),
+            files_bucket: None,
         };
         App::new(
             std::sync::Arc::new(helpdesk::store::MemoryStore::new()),

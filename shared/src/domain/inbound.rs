@@ -8,6 +8,7 @@
 //! to. The SES message id is the Idempotency-Key, so a message delivered twice acts once.
 
 use crate::domain::access::may_create_account;
+use crate::domain::attachments;
 use crate::domain::auth::{find_user_by_email, new_account_writes, new_user};
 use crate::domain::blocklist;
 use crate::domain::caller::Caller;
@@ -186,7 +187,9 @@ async fn append(
     let caller = Caller::Sender(Box::new(user.clone()));
     let input = NewComment { body: clean_text(&mail.text, MAX_COMMENT, "(no text)"), internal: false };
     match add_comment(app, &caller, key, Ok(input), Ok(Some(idempotency.clone()))).await {
-        Ok(_) => {
+        Ok((comment, _)) => {
+            let event = format!("{idempotency:?}");
+            attachments::keep(app, key, Some(&comment.id), &mail.attachments, &event, comment.created_at).await?;
             remember_message(app, mail, key).await?;
             Ok(Some(Outcome::Appended { request: key.to_string() }))
         }
@@ -262,6 +265,8 @@ async fn open_request(
         Ok(((_, request), _)) => request,
         Err(e) => return refused(e),
     };
+    let event = format!("ses:{}", delivery.ses_message_id);
+    attachments::keep(app, &request.key, None, &mail.attachments, &event, request.created_at).await?;
     remember_message(app, mail, &request.key).await?;
     if channel == Channel::EmailHeldForReview {
         let body = format!(

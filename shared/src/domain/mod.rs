@@ -6,6 +6,7 @@
 //! arrives as `Input::Err` and is reported after the caller is known to be allowed.
 
 pub mod access;
+pub mod attachments;
 pub mod auth;
 pub mod blocklist;
 pub mod caller;

@@ -568,6 +568,22 @@ pub struct EmailVerification {
     pub expires_at: Timestamp,
 }
 
+/// A file that came with a request or reply by email. The bytes live in the files bucket
+/// (`items::attachment_file_key`); this lists it on the request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub request_key: String,
+    /// ULID: attachments sort by it.
+    pub id: String,
+    pub name: String,
+    pub content_type: String,
+    pub size: u64,
+    /// The reply it came with; None for the request's first message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment_id: Option<String>,
+    pub created_at: Timestamp,
+}
+
 /// Every kind of record the table holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
@@ -599,4 +615,5 @@ pub enum Record {
     MessageRef(MessageRef),
     Notified(Notified),
     EmailVerification(EmailVerification),
+    Attachment(Attachment),
 }

@@ -18,6 +18,33 @@ pub struct IncomingMail {
     pub text: String,
     /// Why a machine sent it (auto-reply, bounce, list), when one did.
     pub automated: Option<&'static str>,
+    pub attachments: Vec<IncomingAttachment>,
+}
+
+/// A file that came with the message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncomingAttachment {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+fn attachments(message: &mail_parser::Message) -> Vec<IncomingAttachment> {
+    message
+        .attachments()
+        .map(|part| {
+            let content_type = part
+                .content_type()
+                .map(|ct| match ct.subtype() {
+                    Some(sub) => format!("{}/{}", ct.ctype(), sub),
+                    None => ct.ctype().to_string(),
+                })
+                .unwrap_or_else(|| "application/octet-stream".into())
+                .to_ascii_lowercase();
+            let name = part.attachment_name().map(str::to_string).unwrap_or_else(|| "attachment".into());
+            IncomingAttachment { name, content_type, bytes: part.contents().to_vec() }
+        })
+        .collect()
 }
 
 /// Parses raw RFC 822 bytes; None when nothing message-like is there. Never panics on
@@ -50,6 +77,7 @@ pub fn parse(raw: &[u8], envelope_from: Option<&str>) -> Option<IncomingMail> {
         subject: message.subject().unwrap_or_default().to_string(),
         text: message.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
         automated,
+        attachments: attachments(&message),
     })
 }
 

@@ -132,6 +132,13 @@ pub fn message_ref_key(message_id: &str) -> ItemKey {
 pub fn notified_key(event: &str, user_id: &str) -> ItemKey {
     ItemKey { pk: format!("NOTIFIED#{event}"), sk: format!("USER#{user_id}") }
 }
+pub fn attachment_key(request: &str, attachment_id: &str) -> ItemKey {
+    ItemKey { pk: request_partition(request), sk: format!("ATT#{attachment_id}") }
+}
+/// Where an attachment's bytes are kept in the files bucket.
+pub fn attachment_file_key(request: &str, attachment_id: &str) -> String {
+    format!("attachments/{request}/{attachment_id}")
+}
 pub fn email_verification_key(token_hash: &str) -> ItemKey {
     ItemKey::new(format!("EMAILVERIFY#{token_hash}"), "EMAILVERIFY")
 }
@@ -255,6 +262,7 @@ impl Record {
             Record::ProjectMacros(m) => with(project_macros_key(&m.project)),
             Record::MessageRef(m) => IndexKeys { ttl: Some(m.expires_at), ..with(message_ref_key(&m.message_id)) },
             Record::Notified(n) => IndexKeys { ttl: Some(n.expires_at), ..with(notified_key(&n.event, &n.user_id)) },
+            Record::Attachment(a) => with(attachment_key(&a.request_key, &a.id)),
             Record::EmailVerification(v) => {
                 IndexKeys { ttl: Some(v.expires_at), ..with(email_verification_key(&v.token_hash)) }
             }

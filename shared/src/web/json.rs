@@ -77,6 +77,14 @@ pub fn page_json(page: &RequestPage) -> Value {
 pub fn detail_json(detail: &RequestDetail) -> Value {
     let mut body = request_json(detail.viewer, &detail.request);
     body["comments"] = detail.comments.iter().map(comment_json).collect();
+    body["attachments"] = detail
+        .attachments
+        .iter()
+        .map(|a| {
+            json!({"id": a.id, "name": a.name, "type": a.content_type, "size": a.size, "comment_id": a.comment_id,
+                   "url": format!("/requests/{}/attachments/{}", a.request_key, a.id)})
+        })
+        .collect();
     body["history"] = detail
         .history
         .iter()

@@ -52,6 +52,7 @@ pub const ROUTES: &[RouteSpec] = &[
     route("GET", "/projects/{key}/requests", INTAKE),
     route("GET", "/requests", INTAKE),
     route("GET", "/requests/{key}", INTAKE),
+    route("GET", "/requests/{key}/attachments/{id}", INTAKE),
     route("POST", "/requests/{key}/comments", INTAKE),
     route("POST", "/requests/{key}/close", INTAKE),
     route("POST", "/requests/{key}/reopen", INTAKE),

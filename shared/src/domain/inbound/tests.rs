@@ -193,3 +193,23 @@ async fn mail_from_a_stranger_in_a_managed_domain_is_held_for_an_agent_not_lost(
     assert_eq!(thread.comments.len(), 1, "one note, even delivered twice");
     assert!(thread.comments[0].internal && thread.comments[0].body.contains("managed domain"));
 }
+
+#[tokio::test]
+async fn attachments_are_kept_once_and_listed_with_their_message() {
+    let desk = desk().await;
+    let raw = b"From: ann@example.com\r\nTo: hd@desk.example\r\nSubject: Logs\r\nMessage-ID: <att@x>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSee log\r\n--b\r\nContent-Type: text/plain; name=\"../app.log\"\r\nContent-Disposition: attachment; filename=\"../app.log\"\r\n\r\nline 1\r\n--b--\r\n";
+    for _ in 0..2 {
+        receive(&desk.app, delivery("ses-1", "hd@desk.example", raw)).await.unwrap();
+    }
+    let thread = read_thread(&desk.app, "HD-1").await.unwrap();
+    assert_eq!(thread.attachments.len(), 1, "delivered twice, kept once");
+    let file = &thread.attachments[0];
+    assert_eq!(
+        (file.name.as_str(), file.content_type.as_str(), file.comment_id.as_ref()),
+        ("app.log", "text/plain", None)
+    );
+    let files = desk.app.files.clone();
+    let url =
+        files.download_url(&crate::items::attachment_file_key("HD-1", &file.id), "app.log", Default::default()).await;
+    assert!(url.unwrap().starts_with("memory://attachments/HD-1/"));
+}

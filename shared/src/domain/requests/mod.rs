@@ -98,6 +98,8 @@ pub struct RequestDetail {
     pub comments: Vec<Comment>,
     /// Oldest first: who shared it with whom, and other changes.
     pub history: Vec<HistoryEntry>,
+    /// Files that came by email, oldest first, only those of messages the reader may read.
+    pub attachments: Vec<crate::model::Attachment>,
 }
 
 /// A history entry for a change of a request, to write in the change's transaction.

@@ -18,15 +18,20 @@ pub(crate) struct Thread {
     pub request: Option<crate::model::Request>,
     pub comments: Vec<crate::model::Comment>,
     pub history: Vec<crate::model::HistoryEntry>,
+    pub attachments: Vec<crate::model::Attachment>,
 }
 
 impl Thread {
     /// The thread as `viewer` may read it.
     pub fn seen_by(self, viewer: Viewer, request: crate::model::Request) -> RequestDetail {
-        let Thread { mut comments, mut history, .. } = self;
+        let Thread { mut comments, mut history, mut attachments, .. } = self;
+        // A file shows where its message shows: with the request, or with a readable reply.
+        attachments.retain(|a| {
+            a.comment_id.as_ref().is_none_or(|id| comments.iter().any(|c| &c.id == id && may_read_comment(viewer, c)))
+        });
         comments.retain(|c| may_read_comment(viewer, c));
         history.retain(|h| may_read_history(viewer, h));
-        RequestDetail { viewer, request, comments, history }
+        RequestDetail { viewer, request, comments, history, attachments }
     }
 }
 
@@ -35,25 +40,28 @@ pub(crate) async fn read_thread(app: &App, key: &str) -> Result<Thread, ApiError
     let query = Query {
         index: Index::Table,
         pk: request_partition(key),
-        // Newest first: PART# and META come first, then history (H#) and the latest comments (C#).
+        // Newest first: TAG#, PART# and META come first, then history (H#), the latest comments
+        // (C#) and the attachments (ATT#).
         newest_first: true,
         limit: MAX_COMMENTS_READ,
         after: None,
         status: None,
     };
     let page = app.store.query(&query).await?;
-    let (mut request, mut comments, mut history) = (None, vec![], vec![]);
+    let (mut request, mut comments, mut history, mut attachments) = (None, vec![], vec![], vec![]);
     for record in page.records {
         match record {
             Record::Request(r) => request = Some(r),
             Record::Comment(c) => comments.push(c),
             Record::HistoryEntry(h) => history.push(h),
+            Record::Attachment(a) => attachments.push(a),
             _ => {}
         }
     }
     comments.reverse();
     history.reverse();
-    Ok(Thread { request, comments, history })
+    attachments.reverse();
+    Ok(Thread { request, comments, history, attachments })
 }
 
 /// A request with its comments and history: one Query of its partition, in parallel with the

@@ -1,0 +1,107 @@
+//! Files that come with email: kept in the files bucket, listed on the request, and handed
+//! out as short-lived presigned URLs to whoever may see the request (the one visibility rule,
+//! through `load_request`), nobody else.
+
+use crate::domain::caller::{load_request, Caller};
+use crate::error::ApiError;
+use crate::items::{attachment_file_key, attachment_key};
+use crate::mime::incoming::IncomingAttachment;
+use crate::model::{Attachment, Record};
+use crate::store::{Condition, Write};
+use crate::App;
+use std::time::Duration;
+
+/// Files kept from one message; the rest are named in the log and dropped.
+pub const MAX_PER_MESSAGE: usize = 20;
+/// A download link works this long.
+pub const DOWNLOAD_URL_TTL: Duration = Duration::from_secs(300);
+const MAX_NAME: usize = 200;
+
+/// A file name as stored and offered: no path, no control characters, not too long.
+fn clean_name(raw: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let name: String = base.chars().filter(|c| !c.is_control()).take(MAX_NAME).collect();
+    let name = name.trim().trim_start_matches('.').to_string();
+    if name.is_empty() {
+        "attachment".into()
+    } else {
+        name
+    }
+}
+
+/// Keeps a message's files for a request (and the reply they came with). `event` names the
+/// message and `at` its time: ids derive from them, so a redelivered message rewrites the same
+/// objects and items instead of adding copies.
+pub async fn keep(
+    app: &App,
+    request_key: &str,
+    comment_id: Option<&str>,
+    files: &[IncomingAttachment],
+    event: &str,
+    at: i64,
+) -> Result<Vec<Attachment>, ApiError> {
+    if files.len() > MAX_PER_MESSAGE {
+        tracing::warn!(request = request_key, count = files.len(), "attachments over the limit dropped");
+    }
+    let mut kept = vec![];
+    for (i, file) in files.iter().take(MAX_PER_MESSAGE).enumerate() {
+        let digest = crate::text::sha256_hex(&format!("{event}\n{i}"));
+        let random = u128::from_str_radix(&digest[..20], 16).unwrap_or_default();
+        let id = ulid::Ulid::from_parts((at.max(0) as u64) * 1000 + i as u64, random).to_string();
+        app.files.put(&attachment_file_key(request_key, &id), file.bytes.clone(), &file.content_type).await.map_err(
+            |e| {
+                tracing::error!(error = %e, "storing an attachment failed");
+                ApiError::StorageUnavailable
+            },
+        )?;
+        kept.push(Attachment {
+            request_key: request_key.to_string(),
+            id,
+            name: clean_name(&file.name),
+            content_type: file.content_type.chars().take(100).collect(),
+            size: file.bytes.len() as u64,
+            comment_id: comment_id.map(str::to_string),
+            created_at: at,
+        });
+    }
+    if !kept.is_empty() {
+        let writes = kept
+            .iter()
+            .map(|a| Write::Put { record: Record::Attachment(a.clone()), condition: Condition::None })
+            .collect();
+        app.store.transact(writes).await?;
+    }
+    Ok(kept)
+}
+
+/// A short-lived download URL of an attachment, for a caller who may see its request.
+pub async fn download_url(app: &App, caller: &Caller, key: &str, id: &str) -> Result<String, ApiError> {
+    let scope = load_request(app, caller, key, &[attachment_key(key, id)]).await?;
+    let attachment = scope
+        .extra
+        .into_iter()
+        .find_map(|r| match r {
+            Record::Attachment(a) if a.id == id => Some(a),
+            _ => None,
+        })
+        .ok_or(ApiError::NotFound("attachment"))?;
+    app.files
+        .download_url(&attachment_file_key(key, id), &attachment.name, DOWNLOAD_URL_TTL)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_lose_paths_and_control_characters() {
+        assert_eq!(clean_name("../../etc/passwd"), "passwd");
+        assert_eq!(clean_name("C:\\Users\\a\\report.pdf"), "report.pdf");
+        assert_eq!(clean_name("a\r\nb.txt"), "ab.txt");
+        assert_eq!(clean_name(".htaccess"), "htaccess");
+        assert_eq!(clean_name(""), "attachment");
+        assert_eq!(clean_name(&"x".repeat(500)).len(), MAX_NAME);
+    }
+}
