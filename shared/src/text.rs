@@ -22,6 +22,41 @@ pub fn check_text(field: &str, value: &str, max: usize, multiline: bool, require
     Ok(())
 }
 
+/// Splits an email reply into its new text and the quoted history below it (the trailing
+/// block of `>` lines, with the "On ... wrote:" line that introduces it), so views can fold
+/// the history. Text without a trailing quote is all new.
+pub fn split_quoted(body: &str) -> (&str, Option<&str>) {
+    let lines: Vec<&str> = body.split_inclusive('\n').collect();
+    let is_quote = |l: &str| l.trim_start().starts_with('>');
+    let is_blank = |l: &str| l.trim().is_empty();
+    // The quote is the tail from the first `>` line after which only `>` or blank lines follow.
+    let mut start = lines.len();
+    while start > 0 && (is_quote(lines[start - 1]) || is_blank(lines[start - 1])) {
+        start -= 1;
+    }
+    while start < lines.len() && is_blank(lines[start]) {
+        start += 1;
+    }
+    if start == lines.len() || !lines[start..].iter().any(|l| is_quote(l)) {
+        return (body, None);
+    }
+    // "On Mon, 23 Nov 2026, Ann wrote:" (maybe after a blank line) belongs to the quote.
+    let mut cut = start;
+    let mut before = cut;
+    while before > 0 && is_blank(lines[before - 1]) {
+        before -= 1;
+    }
+    if before > 0 && lines[before - 1].trim_end().ends_with(':') {
+        cut = before - 1;
+    }
+    let offset: usize = lines[..cut].iter().map(|l| l.len()).sum();
+    let (new, quoted) = body.split_at(offset);
+    if new.trim().is_empty() {
+        return (body, None);
+    }
+    (new.trim_end(), Some(quoted.trim()))
+}
+
 /// 256 random bits, URL-safe: for magic links and sessions.
 pub fn new_secret() -> String {
     let mut bytes = [0u8; 32];
@@ -65,6 +100,22 @@ pub fn new_ulid() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_history_is_split_off() {
+        let reply = "It is still smoking.\n\nOn Mon, 23 Nov 2026, Help Desk wrote:\n> Turn it off.\n> Thanks\n";
+        assert_eq!(
+            split_quoted(reply),
+            ("It is still smoking.", Some("On Mon, 23 Nov 2026, Help Desk wrote:\n> Turn it off.\n> Thanks"))
+        );
+        assert_eq!(split_quoted("No quote here\nat all"), ("No quote here\nat all", None));
+        // A quote in the middle, answered below, is part of the new text.
+        let inline = "> Is it on?\nYes it is.\n";
+        assert_eq!(split_quoted(inline), (inline, None));
+        // Only a quote: nothing to fold it under.
+        assert_eq!(split_quoted("> just this\n"), ("> just this\n", None));
+        assert_eq!(split_quoted("Hi\n>q\n\n>q2"), ("Hi", Some(">q\n\n>q2")));
+    }
 
     #[test]
     fn text_rules() {

@@ -262,6 +262,12 @@ async fn a_conversation_by_email_threads_both_ways() {
     }
     let public_count = d.request(&key).await["comment_count"].clone();
     assert_eq!(public_count, 3, "Turn it off, Ann's reply, Bob's reply");
+    // On Ann's portal page, the quoted history under her emailed reply is folded.
+    let session = d.h.sign_in(&d.ann).await;
+    let page = d.h.page("GET", &format!("/portal/requests/{key}"), &format!("hd_session={session}"), None).await;
+    assert_eq!(page.status, 200);
+    let folded = "<div class=\"body\">It is still smoking.</div>\n<details class=\"quoted\"><summary>Show quoted text</summary><div class=\"body\">On Mon, 23 Nov 2026, Help Desk wrote:\n&#62; Turn it off and on again.";
+    assert!(page.text.contains(folded), "{}", page.text);
 }
 
 #[tokio::test]

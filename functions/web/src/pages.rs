@@ -379,6 +379,7 @@ async fn request_page(
     let r = &shown.detail.request;
     let chrome = chrome(v, format!("{}: {}", r.key, r.summary), Some(&shown.project.name));
     let mut page = views::RequestPage::new(chrome, r, &shown.project.name, &shown.detail.comments, shown.may_change);
+    page.files = shown.detail.attachments.iter().map(views::FileView::from).collect();
     page.form_name = shown.form_name.clone();
     page.fields = shown.fields.clone();
     adjust(&mut page);

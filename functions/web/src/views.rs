@@ -44,18 +44,40 @@ pub struct CommentView {
     pub author: String,
     pub when: String,
     pub body: String,
+    /// The quoted history below an emailed reply, folded on the page.
+    pub quoted: Option<String>,
     pub internal: bool,
 }
 
 impl From<&Comment> for CommentView {
     fn from(c: &Comment) -> Self {
+        let (body, quoted) = helpdesk::text::split_quoted(&c.body);
         CommentView {
             id: c.id.clone(),
             author: c.author_email.to_string(),
             when: when(c.created_at),
-            body: c.body.clone(),
+            body: body.to_string(),
+            quoted: quoted.map(str::to_string),
             internal: c.internal,
         }
+    }
+}
+
+/// A file that came by email, as a download link.
+pub struct FileView {
+    pub name: String,
+    pub url: String,
+    pub size: String,
+}
+
+impl From<&helpdesk::model::Attachment> for FileView {
+    fn from(a: &helpdesk::model::Attachment) -> Self {
+        let size = match a.size {
+            n if n < 1024 => format!("{n} B"),
+            n if n < 1024 * 1024 => format!("{:.0} KB", n as f64 / 1024.0),
+            n => format!("{:.1} MB", n as f64 / 1_048_576.0),
+        };
+        FileView { name: a.name.clone(), url: format!("/requests/{}/attachments/{}", a.request_key, a.id), size }
     }
 }
 
@@ -192,6 +214,7 @@ pub struct RequestPage {
     /// (label, value)
     pub fields: Vec<(String, String)>,
     pub comments: Vec<CommentView>,
+    pub files: Vec<FileView>,
     pub participants: Vec<String>,
     pub can_change: bool,
     pub nonce: String,
@@ -218,6 +241,7 @@ impl RequestPage {
             form_name: None,
             fields: vec![],
             comments: comments.iter().map(CommentView::from).collect(),
+            files: vec![],
             participants: r.participants.iter().map(|e| e.to_string()).collect(),
             can_change,
             nonce: helpdesk::text::new_secret(),
