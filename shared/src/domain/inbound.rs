@@ -34,6 +34,8 @@ use serde::Serialize;
 pub const MESSAGE_REF_DAYS: i64 = 365;
 /// References looked up per message: the newest ones name the thread.
 const MAX_REFERENCES: usize = 20;
+/// To and Cc addresses considered per message (a share takes at most 20 anyway).
+const MAX_ADDRESSES: usize = 20;
 
 /// SES's verdicts from the receipt record: `PASS`, `FAIL`, `GRAY` or `PROCESSING_FAILED`.
 #[derive(Debug, Clone, PartialEq)]
@@ -217,21 +219,35 @@ async fn open_request(
     tokens: &[ReplyToken],
     idempotency: IdempotencyKey,
 ) -> Result<Outcome, ApiError> {
-    let mut keys: Vec<_> = delivery.recipients.iter().filter_map(|r| EmailAddress::parse(r).ok()).collect();
-    keys.dedup();
-    let mut lookups: Vec<_> = keys.iter().map(support_address_key).collect();
+    let envelope: Vec<EmailAddress> = delivery.recipients.iter().filter_map(|r| EmailAddress::parse(r).ok()).collect();
+    // Every address on the message that could be one of the helpdesk's own support addresses
+    // (custom ones may be outside the support domain): none of them may become a participant.
+    let mut addresses = envelope.clone();
+    for raw in mail.to.iter().chain(&mail.cc).take(MAX_ADDRESSES) {
+        if let Ok(email) = EmailAddress::parse(raw) {
+            if !addresses.contains(&email) {
+                addresses.push(email);
+            }
+        }
+    }
+    let mut lookups: Vec<_> = addresses.iter().map(support_address_key).collect();
     lookups.push(managed_domains_key());
     lookups.extend(blocklist::pattern_keys(&sender));
     let records = app.store.get_many(&lookups).await?;
-    // The support address it was sent to; else the project a reply address names (a stranger
-    // answering a thread, or an expired address: the team still gets the mail).
-    let project = records
+    let support: Vec<&crate::model::SupportAddress> = records
         .iter()
-        .find_map(|r| match r {
-            Record::SupportAddress(a) => Some(a.project.clone()),
+        .filter_map(|r| match r {
+            Record::SupportAddress(a) => Some(a),
             _ => None,
         })
+        .collect();
+    // The support address SES delivered it to; else the project a reply address names (a
+    // stranger answering a thread, or an expired address: the team still gets the mail).
+    let project = envelope
+        .iter()
+        .find_map(|e| support.iter().find(|a| &a.address == e).map(|a| a.project.clone()))
         .or_else(|| tokens.iter().find_map(|t| project_of(&t.request_key).map(str::to_string)));
+    let ours: Vec<EmailAddress> = support.iter().map(|a| a.address.clone()).collect();
     let Some(project) = project else { return Ok(dropped("no_project")) };
     if blocklist::verdict(&sender, Some(&project), &records) == Some(BlockAction::Reject) {
         return Ok(dropped("blocked"));
@@ -276,7 +292,7 @@ async fn open_request(
         add_helpdesk_note(app, &request.key, body, &format!("held\n{}", delivery.ses_message_id)).await?;
         return Ok(Outcome::Created { request: request.key });
     }
-    add_participants(app, &caller, &request.key, mail, &user, delivery.ses_message_id).await?;
+    add_participants(app, &caller, &request.key, mail, &user, &ours, delivery.ses_message_id).await?;
     Ok(Outcome::Created { request: request.key })
 }
 
@@ -300,12 +316,14 @@ async fn add_participants(
     key: &str,
     mail: &IncomingMail,
     sender: &User,
+    ours: &[EmailAddress],
     ses_message_id: &str,
 ) -> Result<(), ApiError> {
     let mut others: Vec<EmailAddress> = vec![];
-    for raw in mail.to.iter().chain(&mail.cc) {
+    for raw in mail.to.iter().chain(&mail.cc).take(MAX_ADDRESSES) {
         if let Ok(email) = EmailAddress::parse(raw) {
-            if email != sender.email && !is_helpdesk_address(app, &email) && !others.contains(&email) {
+            let helpdesk = is_helpdesk_address(app, &email) || ours.contains(&email);
+            if email != sender.email && !helpdesk && !others.contains(&email) {
                 others.push(email);
             }
         }
