@@ -29,9 +29,16 @@ const DAY: i64 = 24 * 3600;
 pub struct PublicLink {
     pub request: String,
     pub user_id: String,
-    pub email: EmailAddress,
+    /// A hash of the address it was sent to, never the address: a token's payload is only
+    /// base64, and whoever holds the link must still type the address to reply.
+    pub email_hash: String,
     pub expires_at: i64,
     pub generation: u32,
+}
+
+/// What a link stores of its recipient's address.
+fn address_hash(email: &EmailAddress) -> String {
+    crate::text::sha256_hex(&format!("public-link-address\n{email}"))[..32].to_string()
 }
 
 /// Who wrote a comment, as a public link shows it: never an address, since whoever holds
@@ -57,7 +64,7 @@ impl PublicAuthor {
 
 impl PublicLink {
     fn payload(&self) -> String {
-        format!("{}\n{}\n{}\n{}\n{}", self.request, self.user_id, self.email, self.expires_at, self.generation)
+        format!("{}\n{}\n{}\n{}\n{}", self.request, self.user_id, self.email_hash, self.expires_at, self.generation)
     }
 
     fn parse(payload: &str) -> Option<PublicLink> {
@@ -65,7 +72,7 @@ impl PublicLink {
         let link = PublicLink {
             request: parts.next()?.to_string(),
             user_id: parts.next()?.to_string(),
-            email: EmailAddress::stored(parts.next()?),
+            email_hash: parts.next()?.to_string(),
             expires_at: parts.next()?.parse().ok()?,
             generation: parts.next()?.parse().ok()?,
         };
@@ -108,7 +115,7 @@ pub(crate) async fn mint_for(
         let link = PublicLink {
             request: request.key.clone(),
             user_id,
-            email: email.clone(),
+            email_hash: address_hash(&email),
             expires_at,
             generation: request.public_link_generation,
         };
@@ -250,7 +257,7 @@ pub async fn reply(
             message: "This link has been used too often in the last hour. Try again later.".into(),
         });
     }
-    if typed != page.link.email {
+    if address_hash(&typed) != page.link.email_hash {
         let misses = Counter {
             key: rate_key("linkmiss", &page.token_hash, 0),
             limit: MAX_WRONG_EMAILS - 1,
@@ -384,7 +391,11 @@ mod tests {
         assert_eq!(mint(app, &agent, &key, Ok(wrong)).await.unwrap_err().code(), "not_a_party");
         let link = mint(app, &agent, &key, Ok(MintInput::default())).await.unwrap().remove(0);
         let parsed = PublicLink::parse(&signing::verify(app, PURPOSE, &link.token).await.unwrap().unwrap()).unwrap();
-        assert_eq!((parsed.request.as_str(), parsed.email.as_str()), (key.as_str(), "ann@example.com"));
+        let ann = EmailAddress::parse("ann@example.com").unwrap();
+        assert_eq!((parsed.request.as_str(), parsed.email_hash.as_str()), (key.as_str(), address_hash(&ann).as_str()));
+        // The token does not carry the address (its payload is only base64).
+        let payload = signing::verify(app, PURPOSE, &link.token).await.unwrap().unwrap();
+        assert!(!payload.contains("ann@example.com") && !link.token.contains("YW5uQGV4YW1wbGUuY29t"), "{payload}");
         assert_eq!(PublicLink::parse(&format!("{}\nextra", parsed.payload())), None);
     }
 }
