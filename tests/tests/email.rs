@@ -220,7 +220,13 @@ async fn a_conversation_by_email_threads_both_ways() {
     // Ann answers the notification: the reply address attaches it; twice delivered, once kept.
     let ann_reply_to = reply_to(mail);
     let in_reply_to = mail.message_id().unwrap().to_string();
-    let fill = [("ann", d.ann.as_str()), ("reply_to", &ann_reply_to), ("key", &key), ("in_reply_to", &in_reply_to)];
+    let fill = [
+        ("ann", d.ann.as_str()),
+        ("reply_to", &ann_reply_to),
+        ("key", &key),
+        ("in_reply_to", &in_reply_to),
+        ("link", &link),
+    ];
     let answer = fixture("reply-quoted.eml", &fill);
     for _ in 0..2 {
         let outcome = d.deliver(answer.clone(), "message_id=ses-reply").await;
@@ -230,7 +236,10 @@ async fn a_conversation_by_email_threads_both_ways() {
     let public: Vec<&Value> = comments.as_array().unwrap().iter().filter(|c| c["internal"] == false).collect();
     assert_eq!(public.len(), 2, "{comments}");
     assert_eq!(public[1]["author"], d.ann.as_str());
-    assert!(public[1]["body"].as_str().unwrap().starts_with("It is still smoking."));
+    let body = public[1]["body"].as_str().unwrap();
+    assert!(body.starts_with("It is still smoking."));
+    // Ann's personal link, quoted in her reply, is not handed to everyone else on the thread.
+    assert!(body.contains("> Open the request: [link removed]") && !body.contains("/p/"), "{body}");
     // That reply reaches Bob (not Ann, its author).
     d.notify().await;
     assert_eq!((d.mail_to(&d.ann).await.len(), d.mail_to(&d.bob).await.len()), (1, 2));

@@ -32,6 +32,12 @@ impl EmailAddress {
         Ok(EmailAddress(email))
     }
 
+    /// An address written as a mailbox, `Name <address>` or bare.
+    pub fn parse_mailbox(raw: &str) -> Result<Self, ApiError> {
+        let address = raw.rsplit_once('<').map(|(_, a)| a.trim_end().trim_end_matches('>')).unwrap_or(raw);
+        EmailAddress::parse(address)
+    }
+
     /// An address read back from the table, where only parsed addresses are written.
     pub fn stored(email: &str) -> Self {
         EmailAddress(email.to_string())

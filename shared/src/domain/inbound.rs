@@ -1,11 +1,15 @@
 //! Mail in: a message SES received becomes a new request, a reply on one, or nothing.
 //!
 //! Order of trust: SES's verdicts (never headers a sender can write) first, then machine mail
-//! (auto-replies, bounces, lists) is dropped, then the reply attaches to its request by a
-//! signed reply address, else by In-Reply-To / References to a message the helpdesk sent or
-//! received, and only when the sender may reply there (the same `load_request` rule as every
-//! channel). Anything else opens a request in the project whose support address it was sent
-//! to. The SES message id is the Idempotency-Key, so a message delivered twice acts once.
+//! (auto-replies, bounces, lists) is dropped. A `From:` is believed only as far as SES could
+//! check it: with DMARC PASS the sender is their account; otherwise only a signed reply
+//! address (proof of reading that recipient's mail) lets them act as it, and anything else from
+//! a known address is held for an agent. A reply attaches to its request by a signed reply
+//! address, else (authenticated senders) by In-Reply-To / References to a message the helpdesk
+//! sent or received, and only when the sender may reply there (the same `load_request` rule
+//! as every channel). Anything else opens a request in the project whose support address it
+//! was sent to. The SES message id is the Idempotency-Key, so a message delivered twice acts
+//! once.
 
 use crate::domain::access::may_create_account;
 use crate::domain::attachments;
@@ -20,15 +24,17 @@ use crate::domain::reply_address::{self, ReplyToken};
 use crate::domain::requests::{
     add_comment, add_helpdesk_note, create_request, helpdesk_user, Channel, NewComment, NewRequest,
 };
-use crate::domain::requests::{MAX_COMMENT, MAX_SUMMARY};
+use crate::domain::requests::{MAX_COMMENT, MAX_DESCRIPTION};
 use crate::error::ApiError;
-use crate::items::{managed_domains_key, message_ref_key, project_of, support_address_key};
+use crate::items::{managed_domains_key, project_of, support_address_key};
 use crate::mime::incoming::{self, IncomingMail};
 use crate::model::BlockAction;
-use crate::model::{MessageRef, Record, User};
-use crate::store::{Condition, StoreError, Write};
+use crate::model::{Record, User};
+use crate::store::StoreError;
 use crate::App;
+use clean::{clean_subject, clean_text};
 use serde::Serialize;
+pub use threads::{message_key, message_ref_write};
 
 /// How long a Message-ID keeps threading replies.
 pub const MESSAGE_REF_DAYS: i64 = 365;
@@ -48,6 +54,10 @@ pub struct Verdicts {
 impl Verdicts {
     pub fn pass() -> Self {
         Verdicts { spam: "PASS".into(), virus: "PASS".into(), dmarc: "PASS".into() }
+    }
+    /// Whether SES could tie the `From:` domain to the sending servers (DMARC PASS).
+    fn authenticated(&self) -> bool {
+        self.dmarc.eq_ignore_ascii_case("PASS")
     }
     fn refusal(&self) -> Option<&'static str> {
         let failed = |v: &str| v.eq_ignore_ascii_case("FAIL");
@@ -87,17 +97,30 @@ fn dropped(reason: &str) -> Outcome {
     Outcome::Dropped { reason: reason.to_string() }
 }
 
+/// One parsed message and what is known of its sender.
+struct Received<'a> {
+    delivery: &'a Delivery<'a>,
+    mail: IncomingMail,
+    sender: EmailAddress,
+    /// DMARC PASS: the `From:` is the sender's.
+    authenticated: bool,
+    idempotency: IdempotencyKey,
+}
+
 /// Handles one delivered message. Errors are only what a retry can fix (storage); every
 /// problem with the message itself is an `Outcome::Dropped` with its reason.
 pub async fn receive(app: &App, delivery: Delivery<'_>) -> Result<Outcome, ApiError> {
     if let Some(reason) = delivery.verdicts.refusal() {
         return Ok(dropped(reason));
     }
-    let Some(mail) = incoming::parse(delivery.raw, delivery.envelope_from.as_deref()) else {
+    let Some(mut mail) = incoming::parse(delivery.raw, delivery.envelope_from.as_deref()) else {
         return Ok(dropped("unparseable"));
     };
     if let Some(reason) = mail.automated {
         return Ok(dropped(reason));
+    }
+    if mail.senders > 1 {
+        return Ok(dropped("several_senders"));
     }
     let Some(sender) = mail.from.as_deref().and_then(|f| EmailAddress::parse(f).ok()) else {
         return Ok(dropped("no_sender"));
@@ -105,94 +128,53 @@ pub async fn receive(app: &App, delivery: Delivery<'_>) -> Result<Outcome, ApiEr
     if is_helpdesk_address(app, &sender) {
         return Ok(dropped("from_helpdesk"));
     }
-    let idempotency = IdempotencyKey::from_message_id(delivery.ses_message_id);
-    let account = find_user_by_email(app, &sender).await?;
+    if !delivery.verdicts.virus.eq_ignore_ascii_case("PASS") {
+        // Not scanned clean: the text is kept, the files are not.
+        mail.attachments.clear();
+    }
+    let message = Received {
+        delivery: &delivery,
+        mail,
+        sender,
+        authenticated: delivery.verdicts.authenticated(),
+        idempotency: IdempotencyKey::from_message_id(delivery.ses_message_id),
+    };
+    let account = find_user_by_email(app, &message.sender).await?;
     let tokens: Vec<ReplyToken> =
         delivery.recipients.iter().filter_map(|r| reply_address::parse(r, &app.config.support_domain)).collect();
     if let Some(user) = account.as_ref().filter(|u| !u.suspended) {
-        for key in threads(app, user, &tokens, &mail).await? {
-            if let Some(outcome) = append(app, user, &key, &mail, &idempotency).await? {
+        for key in threads::threads(app, user, &tokens, &message.mail, message.authenticated).await? {
+            if let Some(outcome) = append(app, user, &key, &message).await? {
                 return Ok(outcome);
             }
         }
     }
-    open_request(app, &delivery, &mail, sender, account, &tokens, idempotency).await
+    open_request(app, &message, account, &tokens).await
 }
 
 /// The helpdesk's own addresses never open requests nor become participants (mail loops).
 fn is_helpdesk_address(app: &App, email: &EmailAddress) -> bool {
-    email.is_in(&app.config.support_domain) || app.config.mail_from.to_lowercase().contains(email.as_str())
-}
-
-/// Requests the message may belong to, most trusted first: those its reply addresses name
-/// for this sender, then those of the messages it answers.
-async fn threads(app: &App, user: &User, tokens: &[ReplyToken], mail: &IncomingMail) -> Result<Vec<String>, ApiError> {
-    let mut keys = vec![];
-    for token in tokens {
-        if let Some(Record::Request(request)) = app.store.get(&crate::items::request_key(&token.request_key)).await? {
-            if token.grants(app, &user.id, &request).await? {
-                keys.push(request.key);
-            }
-        }
-    }
-    let refs: Vec<_> = mail.references.iter().take(MAX_REFERENCES).map(|r| message_ref_key(&message_key(r))).collect();
-    if !refs.is_empty() {
-        let found = app.store.get_many(&refs).await?;
-        for wanted in &refs {
-            let hit = found.iter().find_map(|r| match r {
-                Record::MessageRef(m) if &r.key() == wanted && m.expires_at > app.now() => Some(m.request_key.clone()),
-                _ => None,
-            });
-            keys.extend(hit.filter(|k| !keys.contains(k)));
-        }
-    }
-    Ok(keys)
-}
-
-/// What a Message-ID is remembered under: SES rewrites the ids of what the helpdesk sends to
-/// `<ses id@region.amazonses.com>`, and the notifier stores the ses id it was given.
-pub fn message_key(message_id: &str) -> String {
-    let id = message_id.trim().trim_matches(['<', '>']).to_ascii_lowercase();
-    match id.rsplit_once('@') {
-        Some((local, domain)) if domain.ends_with("amazonses.com") => local.to_string(),
-        _ => id,
-    }
-}
-
-/// The write that lets replies to `message_id` find `request_key`.
-pub fn message_ref_write(message_id: &str, request_key: &str, now: i64) -> Write {
-    Write::Put {
-        record: Record::MessageRef(MessageRef {
-            message_id: message_key(message_id),
-            request_key: request_key.to_string(),
-            expires_at: now + MESSAGE_REF_DAYS * 24 * 3600,
-        }),
-        condition: Condition::None,
-    }
-}
-
-async fn remember_message(app: &App, mail: &IncomingMail, request_key: &str) -> Result<(), ApiError> {
-    if let Some(id) = &mail.message_id {
-        app.store.transact(vec![message_ref_write(id, request_key, app.now())]).await?;
-    }
-    Ok(())
+    email.is_in(&app.config.support_domain)
+        || EmailAddress::parse_mailbox(&app.config.mail_from).ok().as_ref() == Some(email)
 }
 
 /// Adds the message as the sender's reply; None when the sender may not reply there.
-async fn append(
-    app: &App,
-    user: &User,
-    key: &str,
-    mail: &IncomingMail,
-    idempotency: &IdempotencyKey,
-) -> Result<Option<Outcome>, ApiError> {
+async fn append(app: &App, user: &User, key: &str, message: &Received<'_>) -> Result<Option<Outcome>, ApiError> {
+    // Rules match the address it came from too (a secondary one may be blocked on its own).
+    if message.sender != user.email {
+        let rules = app.store.get_many(&blocklist::pattern_keys(&message.sender)).await?;
+        if blocklist::verdict(&message.sender, project_of(key), &rules) == Some(BlockAction::Reject) {
+            return Ok(Some(dropped("blocked")));
+        }
+    }
     let caller = Caller::Sender(Box::new(user.clone()));
-    let input = NewComment { body: clean_text(&mail.text, MAX_COMMENT, "(no text)"), internal: false };
-    match add_comment(app, &caller, key, Ok(input), Ok(Some(idempotency.clone()))).await {
+    let input = NewComment { body: clean_text(app, &message.mail.text, MAX_COMMENT, "(no text)"), internal: false };
+    match add_comment(app, &caller, key, Ok(input), Ok(Some(message.idempotency.clone()))).await {
         Ok((comment, _)) => {
-            let event = format!("{idempotency:?}");
-            attachments::keep(app, key, Some(&comment.id), &mail.attachments, &event, comment.created_at).await?;
-            remember_message(app, mail, key).await?;
+            let event = format!("ses:{}", message.delivery.ses_message_id);
+            let files = &message.mail.attachments;
+            attachments::keep(app, key, Some(&comment.id), files, &event, comment.created_at).await?;
+            threads::remember_message(app, &message.mail, key).await?;
             Ok(Some(Outcome::Appended { request: key.to_string() }))
         }
         Err(ApiError::NotFound(_) | ApiError::Forbidden(_)) => Ok(None),
@@ -212,14 +194,13 @@ fn refused(err: ApiError) -> Result<Outcome, ApiError> {
 /// Opens a request from the message in the project it was sent to.
 async fn open_request(
     app: &App,
-    delivery: &Delivery<'_>,
-    mail: &IncomingMail,
-    sender: EmailAddress,
+    message: &Received<'_>,
     account: Option<User>,
     tokens: &[ReplyToken],
-    idempotency: IdempotencyKey,
 ) -> Result<Outcome, ApiError> {
-    let envelope: Vec<EmailAddress> = delivery.recipients.iter().filter_map(|r| EmailAddress::parse(r).ok()).collect();
+    let (mail, sender) = (&message.mail, &message.sender);
+    let envelope: Vec<EmailAddress> =
+        message.delivery.recipients.iter().filter_map(|r| EmailAddress::parse(r).ok()).collect();
     // Every address on the message that could be one of the helpdesk's own support addresses
     // (custom ones may be outside the support domain): none of them may become a participant.
     let mut addresses = envelope.clone();
@@ -232,7 +213,7 @@ async fn open_request(
     }
     let mut lookups: Vec<_> = addresses.iter().map(support_address_key).collect();
     lookups.push(managed_domains_key());
-    lookups.extend(blocklist::pattern_keys(&sender));
+    lookups.extend(blocklist::pattern_keys(sender));
     let records = app.store.get_many(&lookups).await?;
     let support: Vec<&crate::model::SupportAddress> = records
         .iter()
@@ -249,17 +230,28 @@ async fn open_request(
         .or_else(|| tokens.iter().find_map(|t| project_of(&t.request_key).map(str::to_string)));
     let ours: Vec<EmailAddress> = support.iter().map(|a| a.address.clone()).collect();
     let Some(project) = project else { return Ok(dropped("no_project")) };
-    if blocklist::verdict(&sender, Some(&project), &records) == Some(BlockAction::Reject) {
+    if blocklist::verdict(sender, Some(&project), &records) == Some(BlockAction::Reject) {
         return Ok(dropped("blocked"));
     }
-    let mut channel = Channel::Email;
+    // Held for an agent: an address that may get no account here, or a known one whose
+    // sender SES could not authenticate (anyone can write any `From:`).
+    let mut held_because = None;
     let user = match account {
+        Some(user) if !message.authenticated => {
+            held_because = Some(format!(
+                "Held for review: this came from {sender}, but SES could not authenticate that address (DMARC: {}), so it may not be from them. Nothing was shared and nobody was emailed.",
+                message.delivery.verdicts.dmarc
+            ));
+            user
+        }
         Some(user) => user,
         None => {
-            let candidate = new_user(&sender, app.now());
-            if may_create_account(&candidate, &[&sender], &managed_domains(&records)).is_err() {
-                // No account may be made here: the helpdesk holds it under its own name.
-                channel = Channel::EmailHeldForReview;
+            let candidate = new_user(sender, app.now());
+            if may_create_account(&candidate, &[sender], &managed_domains(&records)).is_err() {
+                held_because = Some(format!(
+                    "Held for review: {sender} wrote in, but {} is a managed domain, where only an app admin can create accounts. They get no email from the helpdesk until an app admin adds them; then share the request with them or answer them directly.",
+                    sender.domain()
+                ));
                 User { email: sender.clone(), ..helpdesk_user(app) }
             } else {
                 create_account(app, candidate).await?
@@ -272,27 +264,26 @@ async fn open_request(
     let caller = Caller::Sender(Box::new(user.clone()));
     let input = NewRequest {
         summary: clean_subject(&mail.subject),
-        description: clean_text(&mail.text, crate::domain::requests::MAX_DESCRIPTION, ""),
+        description: clean_text(app, &mail.text, MAX_DESCRIPTION, ""),
         form: None,
         fields: Default::default(),
-        channel,
+        channel: if held_because.is_some() { Channel::EmailHeldForReview } else { Channel::Email },
     };
-    let request = match create_request(app, &caller, &project, Ok(input), Ok(Some(idempotency))).await {
+    let idempotency = Ok(Some(message.idempotency.clone()));
+    let request = match create_request(app, &caller, &project, Ok(input), idempotency).await {
         Ok(((_, request), _)) => request,
         Err(e) => return refused(e),
     };
-    let event = format!("ses:{}", delivery.ses_message_id);
+    let ses_id = message.delivery.ses_message_id;
+    let event = format!("ses:{ses_id}");
     attachments::keep(app, &request.key, None, &mail.attachments, &event, request.created_at).await?;
-    remember_message(app, mail, &request.key).await?;
-    if channel == Channel::EmailHeldForReview {
-        let body = format!(
-            "Held for review: {sender} wrote in, but {} is a managed domain, where only an app admin can create accounts. They get no email from the helpdesk until an app admin adds them; then share the request with them or answer them directly.",
-            sender.domain()
-        );
-        add_helpdesk_note(app, &request.key, body, &format!("held\n{}", delivery.ses_message_id)).await?;
+    threads::remember_message(app, mail, &request.key).await?;
+    if let Some(why) = held_because {
+        add_helpdesk_note(app, &request.key, why, &format!("held\n{ses_id}")).await?;
         return Ok(Outcome::Created { request: request.key });
     }
-    add_participants(app, &caller, &request.key, mail, &user, &ours, delivery.ses_message_id).await?;
+    let copied = Copied { mail, sender: &user, ours: &ours, authenticated: message.authenticated, ses_id };
+    add_participants(app, &caller, &request.key, copied).await?;
     Ok(Outcome::Created { request: request.key })
 }
 
@@ -308,22 +299,25 @@ async fn create_account(app: &App, user: User) -> Result<User, ApiError> {
     }
 }
 
+/// The addresses copied on a new request's first message, and what decides their fate.
+struct Copied<'a> {
+    mail: &'a IncomingMail,
+    sender: &'a User,
+    /// The helpdesk's support addresses found on the message.
+    ours: &'a [EmailAddress],
+    authenticated: bool,
+    ses_id: &'a str,
+}
+
 /// Every other To/Cc address becomes a participant where the sharing rules allow it (as
-/// the sender sharing it); the ones skipped are listed, with why, in an internal note.
-async fn add_participants(
-    app: &App,
-    caller: &Caller,
-    key: &str,
-    mail: &IncomingMail,
-    sender: &User,
-    ours: &[EmailAddress],
-    ses_message_id: &str,
-) -> Result<(), ApiError> {
+/// the sender sharing it), and only when the sender is authenticated; the ones skipped are
+/// listed, with why, in an internal note.
+async fn add_participants(app: &App, caller: &Caller, key: &str, copied: Copied<'_>) -> Result<(), ApiError> {
     let mut others: Vec<EmailAddress> = vec![];
-    for raw in mail.to.iter().chain(&mail.cc).take(MAX_ADDRESSES) {
+    for raw in copied.mail.to.iter().chain(&copied.mail.cc).take(MAX_ADDRESSES) {
         if let Ok(email) = EmailAddress::parse(raw) {
-            let helpdesk = is_helpdesk_address(app, &email) || ours.contains(&email);
-            if email != sender.email && !helpdesk && !others.contains(&email) {
+            let helpdesk = is_helpdesk_address(app, &email) || copied.ours.contains(&email);
+            if email != copied.sender.email && !helpdesk && !others.contains(&email) {
                 others.push(email);
             }
         }
@@ -331,54 +325,34 @@ async fn add_participants(
     if others.is_empty() {
         return Ok(());
     }
-    let all = ShareInput { emails: others.iter().map(|e| e.to_string()).collect() };
-    if share(app, caller, key, Ok(all)).await.is_ok() {
-        return Ok(());
-    }
     let mut skipped = vec![];
-    for email in &others {
-        let one = ShareInput { emails: vec![email.to_string()] };
-        match share(app, caller, key, Ok(one)).await {
-            Ok(_) => {}
-            Err(e @ (ApiError::StorageUnavailable | ApiError::Internal(_))) => return Err(e),
-            Err(e) => skipped.push(format!("- {email}: {}", e.public_message())),
+    if !copied.authenticated {
+        let why = "not added: SES could not authenticate the sender's address";
+        skipped.extend(others.iter().map(|e| format!("- {e}: {why}")));
+    } else {
+        let all = ShareInput { emails: others.iter().map(|e| e.to_string()).collect() };
+        if share(app, caller, key, Ok(all)).await.is_ok() {
+            return Ok(());
+        }
+        for email in &others {
+            let one = ShareInput { emails: vec![email.to_string()] };
+            match share(app, caller, key, Ok(one)).await {
+                Ok(_) => {}
+                Err(e @ (ApiError::StorageUnavailable | ApiError::Internal(_))) => return Err(e),
+                Err(e) => skipped.push(format!("- {email}: {}", e.public_message())),
+            }
         }
     }
     if !skipped.is_empty() {
         let body =
             format!("These addresses were on the email but were not added as participants:\n{}", skipped.join("\n"));
-        add_helpdesk_note(app, key, body, &format!("skipped\n{ses_message_id}")).await?;
+        add_helpdesk_note(app, key, body, &format!("skipped\n{}", copied.ses_id)).await?;
     }
     Ok(())
 }
 
-/// A subject as a summary: one line, not blank, not too long.
-fn clean_subject(subject: &str) -> String {
-    let line: String = subject.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
-    let line: String = line.chars().take(MAX_SUMMARY).collect();
-    if line.is_empty() {
-        "(no subject)".to_string()
-    } else {
-        line
-    }
-}
-
-/// A body as text: newlines normalised, other control characters dropped, cut to `max`.
-fn clean_text(text: &str, max: usize, empty: &str) -> String {
-    let text = text.replace("\r\n", "\n");
-    let kept: String = text.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t')).collect();
-    let trimmed = kept.trim();
-    if trimmed.is_empty() {
-        return empty.to_string();
-    }
-    const CUT: &str = "\n[… cut: the message was longer than a request can hold]";
-    if trimmed.chars().count() <= max {
-        return trimmed.to_string();
-    }
-    let keep = max - CUT.chars().count();
-    format!("{}{CUT}", trimmed.chars().take(keep).collect::<String>())
-}
+mod clean;
+mod threads;
 
 #[cfg(test)]
 mod tests;

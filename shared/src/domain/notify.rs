@@ -132,44 +132,58 @@ pub async fn notify(app: &App, event: &Event) -> Result<Vec<Notice>, ApiError> {
         let to = user.email.to_string();
         let now = app.now();
         let done = known.iter().any(|r| matches!(r, Record::Notified(n) if &n.user_id == id && n.expires_at > now));
-        if done || !claim(app, &event_id, id).await? {
+        if done {
             notices.push(Notice::AlreadySent { to });
             continue;
         }
-        let hour = app.now() / 3600;
-        let limit = Counter {
-            key: rate_key("notify", &format!("{}#{to}", project.key), hour),
-            limit: project.settings.notify_per_hour,
-            expires_at: (hour + 1) * 3600,
-        };
-        if !app.store.bump(&limit).await? {
-            tracing::warn!(to = %to, request = %request.key, "notification rate limit reached");
-            notices.push(Notice::RateLimited { to });
+        // Everything that can fail before the claim does: once claimed, a failure releases it.
+        let mail = compose(app, event, &request, &project, user, &author_label(author.as_ref(), &project)).await?;
+        if !claim(app, &event_id, id).await? {
+            notices.push(Notice::AlreadySent { to });
             continue;
         }
-        let author_label = author_label(author.as_ref(), &project);
-        let mail = compose(app, event, &request, &project, user, &author_label).await?;
-        match app.mailer.send_raw(&to, mail.to_bytes()).await {
-            Ok(ses_id) => {
-                let now = app.now();
-                let mut refs = vec![
-                    message_ref_write(&mail.message_id, &request.key, now),
-                    message_ref_write(&mail.thread_root, &request.key, now),
-                ];
-                refs.extend((!ses_id.is_empty()).then(|| message_ref_write(&ses_id, &request.key, now)));
-                app.store.transact(refs).await?;
-                notices.push(Notice::Sent { to });
+        match send_claimed(app, &project, &request, &mail).await {
+            Ok(true) => notices.push(Notice::Sent { to }),
+            Ok(false) => {
+                tracing::warn!(to = %to, request = %request.key, "notification rate limit reached");
+                notices.push(Notice::RateLimited { to });
             }
             Err(e) => {
                 // Not sent: give the claim up (expired at once) so the retry sends it.
                 let released = Notified { event: event_id.clone(), user_id: id.clone(), expires_at: app.now() - 1 };
                 let write = Write::Put { record: Record::Notified(released), condition: Condition::None };
                 app.store.transact(vec![write]).await?;
-                return Err(ApiError::Internal(e.to_string()));
+                return Err(e);
             }
         }
     }
     Ok(notices)
+}
+
+/// Sends a claimed notification within the address's hourly limit (false: over it, not sent)
+/// and remembers its Message-IDs for threading. Once SES took it, it counts as sent.
+async fn send_claimed(app: &App, project: &Project, request: &Request, mail: &OutgoingMail) -> Result<bool, ApiError> {
+    let hour = app.now() / 3600;
+    let limit = Counter {
+        key: rate_key("notify", &format!("{}#{}", project.key, mail.to), hour),
+        limit: project.settings.notify_per_hour,
+        expires_at: (hour + 1) * 3600,
+    };
+    if !app.store.bump(&limit).await? {
+        return Ok(false);
+    }
+    let ses_id = app.mailer.send_raw(&mail.to, mail.to_bytes()).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let now = app.now();
+    let mut refs = vec![
+        message_ref_write(&mail.message_id, &request.key, now),
+        message_ref_write(&mail.thread_root, &request.key, now),
+    ];
+    refs.extend((!ses_id.is_empty()).then(|| message_ref_write(&ses_id, &request.key, now)));
+    if let Err(e) = app.store.transact(refs).await {
+        // Sent all the same: replies still thread by their reply address.
+        tracing::error!(error = %e, request = %request.key, "remembering a notification's Message-ID failed");
+    }
+    Ok(true)
 }
 
 /// Takes the event for this recipient; false when a twin delivery took it first.
@@ -233,7 +247,9 @@ async fn compose(
             "{what}\n\n-- \nReply to this email to answer, or open the request:\n{link}\n\n{} · {}\n",
             project.name, request.key
         ),
-        message_id: format!("{}.{}@{domain}", event.id().to_lowercase(), user.id.to_lowercase()),
+        // Opaque: a Message-ID (kept as written where SES does not rewrite it) tells nothing,
+        // such as how many changes a request had.
+        message_id: format!("{}@{domain}", &crate::text::sha256_hex(&format!("{}\n{}", event.id(), user.id))[..32]),
         thread_root: format!("{}.{}@{domain}", request.key.to_lowercase(), request.id.to_lowercase()),
     })
 }

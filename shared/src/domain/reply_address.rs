@@ -59,7 +59,8 @@ pub fn parse(address: &str, support_domain: &str) -> Option<ReplyToken> {
     Some(ReplyToken {
         request_key: request.to_ascii_uppercase(),
         key_id: key_id.to_string(),
-        expiry_day: i64::from_str_radix(day, 36).ok()?,
+        // Days since 1970 fit in 4 base-36 digits for millennia; more is not ours.
+        expiry_day: (day.len() <= 4).then(|| i64::from_str_radix(day, 36).ok()).flatten()?,
         tag: tag.to_string(),
     })
 }

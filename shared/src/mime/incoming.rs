@@ -11,6 +11,8 @@ pub struct IncomingMail {
     /// In-Reply-To, then References newest first, without angle brackets.
     pub references: Vec<String>,
     pub from: Option<String>,
+    /// Mailboxes in `From:` (more than one: nobody can say who wrote it).
+    pub senders: usize,
     pub to: Vec<String>,
     pub cc: Vec<String>,
     pub subject: String,
@@ -68,10 +70,13 @@ pub fn parse(raw: &[u8], envelope_from: Option<&str>) -> Option<IncomingMail> {
         a.map(|a| a.iter().filter_map(|x| x.address()).map(str::to_string).collect()).unwrap_or_default()
     };
     let automated = automated(&message, envelope_from);
+    references.retain(|r| usable_id(r));
+    let from = addresses(message.from());
     Some(IncomingMail {
-        message_id: message.message_id().map(str::to_string),
+        message_id: message.message_id().filter(|id| usable_id(id)).map(str::to_string),
         references,
-        from: addresses(message.from()).into_iter().next(),
+        senders: from.len(),
+        from: from.into_iter().next(),
         to: addresses(message.to()),
         cc: addresses(message.cc()),
         subject: message.subject().unwrap_or_default().to_string(),
@@ -81,13 +86,18 @@ pub fn parse(raw: &[u8], envelope_from: Option<&str>) -> Option<IncomingMail> {
     })
 }
 
+/// A Message-ID worth remembering: short and without spaces (a sender may write anything).
+fn usable_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 250 && !id.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 /// RFC 3834 and the usual marks of machine mail. An auto-reply answered would answer back.
 fn automated(message: &mail_parser::Message, envelope_from: Option<&str>) -> Option<&'static str> {
     let header = |name: &str| message.header_raw(name).map(|v| v.trim().to_ascii_lowercase());
     if header("Auto-Submitted").is_some_and(|v| !v.is_empty() && v != "no") {
         return Some("auto_submitted");
     }
-    if header("Precedence").is_some_and(|v| matches!(v.as_str(), "bulk" | "junk" | "list")) {
+    if header("Precedence").is_some_and(|v| matches!(v.as_str(), "bulk" | "junk" | "list" | "auto_reply")) {
         return Some("precedence");
     }
     if header("X-Autoreply").is_some() || header("X-Autorespond").is_some() {
@@ -130,6 +140,18 @@ mod tests {
         assert_eq!(mail.references, vec!["m0@desk.example", "r2@x", "r1@x"]);
         assert_eq!(mail.text.trim(), "Hello");
         assert_eq!(mail.automated, None);
+        assert_eq!(mail.senders, 1);
+    }
+
+    #[test]
+    fn odd_message_ids_are_ignored() {
+        let long = format!("<{}@x>", "a".repeat(300));
+        let raw = PLAIN.replace("<m1@example.com>", &long).replace("<r1@x> <r2@x>", "<r1@x> <bad id@x>");
+        let mail = parse(raw.as_bytes(), None).unwrap();
+        assert_eq!(mail.message_id, None);
+        assert!(!mail.references.iter().any(|r| r.len() > 250 || r.contains(' ')), "{:?}", mail.references);
+        let two = PLAIN.replace("From: Ann <ann@example.com>", "From: ann@example.com, eve@example.com");
+        assert_eq!(parse(two.as_bytes(), None).unwrap().senders, 2);
     }
 
     #[test]

@@ -143,13 +143,7 @@ async fn copied_addresses_join_where_the_rules_allow_and_the_rest_are_noted() {
 }
 
 #[test]
-fn subjects_and_bodies_are_cleaned() {
-    assert_eq!(clean_subject("  Re:\tHelp\r\n me "), "Re: Help me");
-    assert_eq!(clean_subject(""), "(no subject)");
-    assert_eq!(clean_text("a\r\nb\u{7}", 100, "-"), "a\nb");
-    let long = clean_text(&"x".repeat(200), 100, "-");
-    assert_eq!(long.chars().count(), 100);
-    assert!(long.ends_with("hold]"));
+fn message_keys_fold_ses_ids() {
     assert_eq!(message_key("<ABC@email.amazonses.com>"), "abc");
     assert_eq!(message_key(" <M1@Client.Example> "), "m1@client.example");
 }
@@ -212,4 +206,82 @@ async fn attachments_are_kept_once_and_listed_with_their_message() {
     let url =
         files.download_url(&crate::items::attachment_file_key("HD-1", &file.id), "app.log", Default::default()).await;
     assert!(url.unwrap().starts_with("memory://attachments/HD-1/"));
+}
+
+fn unauthenticated<'a>(id: &'a str, to: &str, raw: &'a [u8]) -> Delivery<'a> {
+    Delivery { verdicts: Verdicts { dmarc: "GRAY".into(), ..Verdicts::pass() }, ..delivery(id, to, raw) }
+}
+
+#[tokio::test]
+async fn a_from_that_ses_could_not_authenticate_acts_as_nobody() {
+    let desk = desk().await;
+    desk.staff("agent@example.com", "HD", crate::model::ProjectRole::Agent).await;
+    desk.sign_in("bob@example.com").await;
+    // Someone writes as the agent, copying Bob and a stranger: held, nothing shared, no account made.
+    let forged = mail("agent@example.com", "hd@desk.example", "Cc: bob@example.com, new@example.org\r\n", "Click here");
+    let outcome = receive(&desk.app, unauthenticated("ses-1", "hd@desk.example", &forged)).await.unwrap();
+    assert_eq!(outcome, Outcome::Created { request: "HD-1".into() });
+    let thread = read_thread(&desk.app, "HD-1").await.unwrap();
+    let request = thread.request.unwrap();
+    assert!(request.held && request.participants.is_empty());
+    assert!(thread.comments[0].internal && thread.comments[0].body.contains("could not authenticate"));
+    let new = EmailAddress::parse("new@example.org").unwrap();
+    assert_eq!(find_user_by_email(&desk.app, &new).await.unwrap(), None);
+
+    // Ann's real request; then a forged reply by In-Reply-To does not attach...
+    let first = mail("ann@example.com", "hd@desk.example", "", "It smokes");
+    let key = key_of(&receive(&desk.app, delivery("ses-2", "hd@desk.example", &first)).await.unwrap());
+    let first_id = incoming::parse(&first, None).unwrap().message_id.unwrap();
+    let header = format!("In-Reply-To: <{first_id}>\r\n");
+    let reply = mail("ann@example.com", "hd@desk.example", &header, "Forged");
+    let outcome = receive(&desk.app, unauthenticated("ses-3", "hd@desk.example", &reply)).await.unwrap();
+    assert_ne!(outcome, Outcome::Appended { request: key.clone() });
+    // ...but one to Ann's own signed reply address does: it proves she reads her mail.
+    let Some(Record::Request(request)) = desk.app.store.get(&crate::items::request_key(&key)).await.unwrap() else {
+        panic!()
+    };
+    let to =
+        reply_address::reply_address(&desk.app, &request, &request.reporter_id, desk.app.now() + 86_400).await.unwrap();
+    let signed = mail("ann@example.com", &to, "", "Real reply");
+    let outcome = receive(&desk.app, unauthenticated("ses-4", &to, &signed)).await.unwrap();
+    assert_eq!(outcome, Outcome::Appended { request: key });
+    // Several senders: nobody can say who wrote it.
+    let two = mail("ann@example.com, eve@example.com", "hd@desk.example", "", "Hi");
+    assert_eq!(
+        receive(&desk.app, delivery("ses-5", "hd@desk.example", &two)).await.unwrap(),
+        dropped("several_senders")
+    );
+}
+
+#[tokio::test]
+async fn a_message_id_belongs_to_the_first_message_that_had_it() {
+    let desk = desk().await;
+    let first = mail("ann@example.com", "hd@desk.example", "", "Mine");
+    let id = incoming::parse(&first, None).unwrap().message_id.unwrap();
+    receive(&desk.app, delivery("ses-1", "hd@desk.example", &first)).await.unwrap();
+    // Eve sends her own mail with Ann's Message-ID, then Ann follows up on her first mail.
+    let copy = String::from_utf8(mail("eve@example.com", "hd@desk.example", "", "Hijack")).unwrap();
+    let copy = copy.replacen("Message-ID: <", &format!("Message-ID: <{id}> <"), 1);
+    let copy = format!(
+        "Message-ID: <{id}>\r\n{}",
+        copy.split_once("\r\nMessage-ID").map(|(a, b)| format!("{a}\r\nX-Old{b}")).unwrap()
+    );
+    assert_eq!(
+        key_of(&receive(&desk.app, delivery("ses-2", "hd@desk.example", copy.as_bytes())).await.unwrap()),
+        "HD-2"
+    );
+    let follow_up = mail("ann@example.com", "hd@desk.example", &format!("In-Reply-To: <{id}>\r\n"), "Also");
+    let outcome = receive(&desk.app, delivery("ses-3", "hd@desk.example", &follow_up)).await.unwrap();
+    assert_eq!(outcome, Outcome::Appended { request: "HD-1".into() });
+}
+
+#[tokio::test]
+async fn mail_takes_the_default_form_even_when_it_is_not_public() {
+    let desk = desk().await;
+    let form: crate::domain::forms::FormInput =
+        serde_json::from_value(serde_json::json!({"name": "Internal default", "public": false})).unwrap();
+    crate::domain::forms::save_form(&desk.app, &desk.admin, "HD", Some("default"), Ok(form)).await.unwrap();
+    let raw = mail("ann@example.com", "hd@desk.example", "", "Hello");
+    let outcome = receive(&desk.app, delivery("ses-1", "hd@desk.example", &raw)).await.unwrap();
+    assert_eq!(outcome, Outcome::Created { request: "HD-1".into() });
 }

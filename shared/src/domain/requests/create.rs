@@ -63,7 +63,9 @@ pub async fn create_request(
     validate(&input)?;
     // The request's form and its values, checked against the project's forms.
     let forms = forms_of(&project.key, &records);
-    let form = choose_form(&forms, input.form.as_deref(), is_agent(&actor.user, &project.key))?;
+    // Email names no form: it takes the project's default, public or not.
+    let any_form = is_agent(&actor.user, &project.key) || input.channel != Channel::Api;
+    let form = choose_form(&forms, input.form.as_deref(), any_form)?;
     let fields = match input.channel {
         Channel::Api => check_fields(form, &input.fields)?,
         Channel::Email | Channel::EmailHeldForReview => check_fields_may_lack(form, &input.fields)?,
