@@ -170,6 +170,12 @@ async fn the_mail_handlers_answer_their_events() {
         ("__AUTHOR_ID__", agent["id"].as_str().unwrap()),
         ("__AUTHOR_EMAIL__", agent["email"].as_str().unwrap()),
     ];
+    // SES refuses: the batch reports the reply's record (sequence 300) as failed, not the
+    // whole batch, and nothing counts as sent.
+    let mut refusing = h.app.clone();
+    refusing.mailer = std::sync::Arc::new(helpdesk::mailer::NoMail);
+    let answer = helpdesk_notifier::handle(&refusing, typed_event("stream-comments", &fill)).await;
+    assert_eq!(answer, json!({"batchItemFailures": [{"itemIdentifier": "300"}]}));
     for _ in 0..2 {
         let answer = helpdesk_notifier::handle(&h.app, typed_event("stream-comments", &fill)).await;
         assert_eq!(answer, json!({"batchItemFailures": []}));
