@@ -26,6 +26,13 @@ fn chromium_binary() -> Option<&'static str> {
 impl Browser {
     /// Starts chromedriver and a headless Chromium session (no sandbox: tests run as root).
     pub async fn start(name: &str) -> Browser {
+        // This test's shots from earlier runs go first: step numbers shift as tests change.
+        let prefix = format!("{name}-");
+        for old in std::fs::read_dir(screenshot_dir()).into_iter().flatten().flatten() {
+            if old.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = std::fs::remove_file(old.path());
+            }
+        }
         let driver_bin = std::env::var("HELPDESK_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let driver = tokio::process::Command::new(&driver_bin)
@@ -85,6 +92,12 @@ impl Browser {
     /// Clicks something that loads a new page, and waits until it has.
     pub async fn click(&self, css: &str) {
         self.navigate_by(Locator::Css(css)).await;
+    }
+
+    /// Clicks something that changes the page in place (a `<details>` summary).
+    pub async fn toggle(&self, css: &str) {
+        let element = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+        element.click().await.unwrap();
     }
 
     pub async fn click_link(&self, text: &str) {

@@ -178,3 +178,36 @@ async fn a_public_link_is_read_replied_to_closed_and_revoked() {
     b.shot("revoked").await;
     b.close().await;
 }
+
+#[tokio::test]
+async fn an_emailed_conversation_reads_well_in_the_portal() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    let ann = h.email("ann");
+    let pdf = "JVBERi0xLjQKJSBmYWtlCg==";
+    let first = format!(
+        "From: Ann <{ann}>\r\nTo: hd@desk.test\r\nSubject: Printer on fire\r\nMessage-ID: <first@mail.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nThe printer on floor 2 is smoking.\r\n--b\r\nContent-Type: application/pdf; name=photo-of-the-printer.pdf\r\nContent-Disposition: attachment; filename=photo-of-the-printer.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n{pdf}\r\n--b--\r\n"
+    );
+    assert_eq!(h.inbound_email(first, "").await.body["request"], "HD-1");
+    h.ok("POST", "/requests/HD-1/comments", Some(&admin), Some(json!({"body": "Turn it off and on again."}))).await;
+    let reply = format!(
+        "From: {ann}\r\nTo: hd@desk.test\r\nSubject: Re: Printer on fire\r\nMessage-ID: <second@mail.example>\r\nIn-Reply-To: <first@mail.example>\r\n\r\nIt is still smoking.\r\n\r\nOn Mon, 23 Nov 2026, Help wrote:\r\n> Turn it off and on again.\r\n> Thanks\r\n"
+    );
+    assert_eq!(h.inbound_email(reply, "").await.body["outcome"], "appended");
+
+    let b = Browser::start("emailed").await;
+    b.goto(&format!("{}/login", h.base)).await;
+    b.fill("#email", &ann).await;
+    b.click("form[action='/login'] button").await;
+    b.goto(&emailed_link(&h, &ann).await).await;
+    b.click("form[action='/login/confirm'] button").await;
+    b.goto(&format!("{}/portal/requests/HD-1", h.base)).await;
+    let text = b.text().await;
+    assert!(text.contains("photo-of-the-printer.pdf") && text.contains("It is still smoking."), "{text}");
+    assert!(text.contains("Show quoted text") && !text.contains("> Thanks"), "the quote starts folded: {text}");
+    b.shot("request-folded").await;
+    b.toggle("details.quoted summary").await;
+    assert!(b.text().await.contains("> Thanks"));
+    b.shot("request-quote-open").await;
+    b.close().await;
+}
