@@ -269,6 +269,19 @@ async fn a_conversation_by_email_threads_both_ways() {
         let outcome = d.deliver(fixture("reply-quoted.eml", &fill), "").await;
         assert_eq!(outcome["outcome"], "created", "{address}: {outcome}");
     }
+    // Ann's own reply address, correctly signed but expired: it grants nothing any more.
+    let Some(helpdesk::model::Record::Request(request)) =
+        d.h.app.store.get(&helpdesk::items::request_key(&key)).await.unwrap()
+    else {
+        panic!("the request")
+    };
+    let yesterday = d.h.app.now() - 2 * 24 * 3600;
+    let expired = helpdesk::domain::reply_address::reply_address(&d.h.app, &request, &request.reporter_id, yesterday)
+        .await
+        .unwrap();
+    let fill = [("ann", d.ann.as_str()), ("reply_to", &expired), ("key", &key), ("in_reply_to", "none@x")];
+    let outcome = d.deliver(fixture("reply-quoted.eml", &fill), "").await;
+    assert_eq!(outcome["outcome"], "created", "{outcome}");
     let public_count = d.request(&key).await["comment_count"].clone();
     assert_eq!(public_count, 3, "Turn it off, Ann's reply, Bob's reply");
     // On Ann's portal page, the quoted history under her emailed reply is folded.
