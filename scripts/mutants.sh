@@ -20,7 +20,9 @@ if ! "$bin" mutants --version 2>/dev/null | grep -q "$version"; then
 fi
 default_files="shared/src/domain/access.rs shared/src/domain/blocklist.rs shared/src/domain/idempotency.rs
   shared/src/domain/caller.rs shared/src/domain/participants.rs shared/src/domain/moderation.rs
-  shared/src/domain/rules.rs shared/src/store/items.rs"
+  shared/src/domain/rules.rs shared/src/store/items.rs shared/src/domain/signing.rs
+  shared/src/domain/public_links.rs shared/src/domain/reply_address.rs shared/src/domain/inbound.rs
+  shared/src/domain/inbound/threads.rs shared/src/domain/notify.rs shared/src/domain/emails.rs"
 args=()
 for file in ${MUTANTS_FILES:-$default_files}; do args+=(--file "$file"); done
 mkdir -p .local
