@@ -10,7 +10,7 @@ use crate::domain::email::EmailAddress;
 use crate::domain::retry::Budget;
 use crate::domain::Input;
 use crate::error::ApiError;
-use crate::items::{email_key, email_verification_key, rate_key, user_key};
+use crate::items::{email_key, email_verification_key, user_key};
 use crate::mailer::Email;
 use crate::model::{EmailOwner, EmailVerification, Record, SecondaryEmail, User};
 use crate::store::{Condition, Counter, StoreError, Write};
@@ -56,12 +56,7 @@ pub async fn add_email(app: &App, caller: &Caller, input: Input<NewEmail>) -> Re
             format!("an account has at most {MAX_SECONDARY_EMAILS} secondary addresses; remove one first"),
         ));
     }
-    let hour = app.now() / 3600;
-    let counter = Counter {
-        key: rate_key("verify", &user.id, hour),
-        limit: VERIFY_MAILS_PER_HOUR,
-        expires_at: (hour + 1) * 3600,
-    };
+    let counter = Counter::hourly("verify", &user.id, VERIFY_MAILS_PER_HOUR, app.now());
     if !app.store.bump(&counter).await? {
         return Err(ApiError::Refused {
             code: "rate_limited",

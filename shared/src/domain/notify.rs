@@ -13,7 +13,7 @@ use crate::domain::inbound::message_ref_write;
 use crate::domain::public_links::mint_for;
 use crate::domain::reply_address::reply_address;
 use crate::error::ApiError;
-use crate::items::{notified_key, project_key, rate_key, request_key, user_key};
+use crate::items::{notified_key, project_key, request_key, user_key};
 use crate::mime::outgoing::OutgoingMail;
 use crate::model::{Comment, Notified, Project, Record, Request, RequestStatus, User};
 use crate::store::{Condition, Counter, StoreError, Write};
@@ -163,12 +163,8 @@ pub async fn notify(app: &App, event: &Event) -> Result<Vec<Notice>, ApiError> {
 /// Sends a claimed notification within the address's hourly limit (false: over it, not sent)
 /// and remembers its Message-IDs for threading. Once SES took it, it counts as sent.
 async fn send_claimed(app: &App, project: &Project, request: &Request, mail: &OutgoingMail) -> Result<bool, ApiError> {
-    let hour = app.now() / 3600;
-    let limit = Counter {
-        key: rate_key("notify", &format!("{}#{}", project.key, mail.to), hour),
-        limit: project.settings.notify_per_hour,
-        expires_at: (hour + 1) * 3600,
-    };
+    let subject = format!("{}#{}", project.key, mail.to);
+    let limit = Counter::hourly("notify", &subject, project.settings.notify_per_hour, app.now());
     if !app.store.bump(&limit).await? {
         return Ok(false);
     }

@@ -245,12 +245,7 @@ pub async fn reply(
     let page = open(app, token).await?;
     let typed = EmailAddress::parse(typed_email)
         .map_err(|_| ApiError::invalid("invalid_email", "Type the email address this link was sent to."))?;
-    let hour = app.now() / 3600;
-    let attempts = Counter {
-        key: rate_key("linkuse", &page.token_hash, hour),
-        limit: MAX_REPLIES_PER_HOUR,
-        expires_at: (hour + 1) * 3600,
-    };
+    let attempts = Counter::hourly("linkuse", &page.token_hash, MAX_REPLIES_PER_HOUR, app.now());
     if !app.store.bump(&attempts).await? {
         return Err(ApiError::Refused {
             code: "too_many_attempts",

@@ -105,6 +105,14 @@ pub struct Counter {
     pub expires_at: Timestamp,
 }
 
+impl Counter {
+    /// A counter of `subject`'s hits under `scope` in the clock hour of `now`.
+    pub fn hourly(scope: &str, subject: &str, limit: u32, now: Timestamp) -> Counter {
+        let hour = now / 3600;
+        Counter { key: crate::items::rate_key(scope, subject, hour), limit, expires_at: (hour + 1) * 3600 }
+    }
+}
+
 impl Page {
     /// The records `pick` keeps, in order (a partition holds several kinds).
     pub fn keep<T>(self, pick: impl FnMut(Record) -> Option<T>) -> Vec<T> {
