@@ -142,6 +142,22 @@ async fn every_shape_of_mail_opens_a_readable_request() {
         .page("GET", "/requests/HD-7/attachments/01J0000000000000000000000X", &format!("hd_session={}", d.admin), None)
         .await;
     assert_eq!(made_up.status, 404);
+    // A public link's page lists it too, with its own download route.
+    let minted = d.h.ok("POST", "/requests/HD-7/public-links", Some(&d.admin), None).await;
+    let link = minted.body["items"][0]["url"].as_str().unwrap().strip_prefix(&d.h.base).unwrap().to_string();
+    let page = d.h.page("GET", &link, "", None).await;
+    let file_id = file["id"].as_str().unwrap();
+    assert!(
+        page.text.contains(&format!("href=\"{link}/attachments/{file_id}\" download>report.pdf</a>")),
+        "{}",
+        page.text
+    );
+    let answer = d.h.page("GET", &format!("{link}/attachments/{file_id}"), "", None).await;
+    assert_eq!(answer.status, 303);
+    let bytes = reqwest::get(answer.header("location")).await.unwrap().bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF-1.4"));
+    let forged = d.h.page("GET", &format!("/p/k1.AAAA.BBBB/attachments/{file_id}"), "", None).await;
+    assert_eq!(forged.status, 404);
     // Several To/Cc: Bob (who has an account) shares the first request; Carl (who has none)
     // is listed in an internal note, as customers cannot create accounts for others.
     let first = d.request("HD-1").await;

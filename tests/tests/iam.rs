@@ -138,6 +138,10 @@ async fn every_function_policy_allows_exactly_what_it_calls() {
         .expect("the attachment is listed")
         .to_string();
     assert_eq!(h.page("GET", &attachment, &format!("hd_session={admin}"), None).await.status, 303);
+    let minted = h.ok("POST", &format!("/requests/{by_mail}/public-links"), Some(&admin), None).await;
+    let link = minted.body["items"][0]["url"].as_str().unwrap().strip_prefix(&h.base).unwrap().to_string();
+    let file_id = attachment.rsplit('/').next().unwrap();
+    assert_eq!(h.page("GET", &format!("{link}/attachments/{file_id}"), "", None).await.status, 303);
     // Mail arriving at once contends for request numbers (an UpdateItem takes the next one).
     let burst = (0..8).map(|i| {
         let from = h.email(&format!("burst{i}"));

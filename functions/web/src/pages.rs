@@ -5,7 +5,7 @@ use crate::visitor::{Form, Visitor};
 use helpdesk::caller::Caller;
 use helpdesk::domain::idempotency::IdempotencyKey;
 use helpdesk::domain::public_links::{self, MintInput};
-use helpdesk::domain::{forms, portal};
+use helpdesk::domain::{attachments, forms, portal};
 use helpdesk::http::{self, Reply, ReplyBody};
 use helpdesk::model::RequestStatus;
 use helpdesk::participants::ShareInput;
@@ -82,6 +82,11 @@ pub async fn page(app: &App, req: &Request, v: &Visitor, spec: &RouteSpec, param
                 _ => None,
             };
             public_page(app, v, params.get("token"), |p| p.notice = notice).await.map(|p| Reply::html(200, p))
+        }
+        // A 5-minute presigned URL: the file comes from S3, never through the function.
+        "/p/{token}/attachments/{id}" => {
+            let url = attachments::public_download_url(app, params.get("token"), params.get("id")).await?;
+            Ok(Reply::see_other(url).with_header("cache-control", "no-store"))
         }
         _ => Err(ApiError::RouteNotFound),
     }
@@ -409,6 +414,12 @@ async fn public_page(
             .comments
             .iter()
             .map(|c| CommentView { author: shown.author(c).label().to_string(), ..CommentView::from(c) })
+            .collect(),
+        files: shown
+            .detail
+            .attachments
+            .iter()
+            .map(|a| views::FileView { url: format!("/p/{token}/attachments/{}", a.id), ..views::FileView::from(a) })
             .collect(),
         nonce: text::new_secret(),
         notice: None,

@@ -266,6 +266,7 @@ pub struct PublicPage {
     pub project_name: String,
     pub updated: String,
     pub comments: Vec<CommentView>,
+    pub files: Vec<FileView>,
     pub nonce: String,
     pub notice: Option<String>,
     pub email_value: String,

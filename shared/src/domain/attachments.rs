@@ -77,16 +77,23 @@ pub async fn keep(
 /// A short-lived download URL of an attachment, for a caller who may see its request.
 pub async fn download_url(app: &App, caller: &Caller, key: &str, id: &str) -> Result<String, ApiError> {
     let scope = load_request(app, caller, key, &[attachment_key(key, id)]).await?;
-    let attachment = scope
-        .extra
-        .into_iter()
-        .find_map(|r| match r {
-            Record::Attachment(a) if a.id == id => Some(a),
-            _ => None,
-        })
-        .ok_or(ApiError::NotFound("attachment"))?;
+    let attachment = scope.extra.into_iter().find_map(|r| match r {
+        Record::Attachment(a) if a.id == id => Some(a),
+        _ => None,
+    });
+    signed_url(app, attachment.as_ref()).await
+}
+
+/// A short-lived download URL of an attachment shown on a public link's page.
+pub async fn public_download_url(app: &App, token: &str, id: &str) -> Result<String, ApiError> {
+    let page = crate::domain::public_links::open(app, token).await?;
+    signed_url(app, page.detail.attachments.iter().find(|a| a.id == id)).await
+}
+
+async fn signed_url(app: &App, attachment: Option<&Attachment>) -> Result<String, ApiError> {
+    let attachment = attachment.ok_or(ApiError::NotFound("attachment"))?;
     app.files
-        .download_url(&attachment_file_key(key, id), &attachment.name, DOWNLOAD_URL_TTL)
+        .download_url(&attachment_file_key(&attachment.request_key, &attachment.id), &attachment.name, DOWNLOAD_URL_TTL)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))
 }

@@ -104,6 +104,7 @@ pub const ROUTES: &[RouteSpec] = &[
     page("POST", "/portal/requests/{key}/participants"),
     page("POST", "/portal/requests/{key}/participants/remove"),
     page("GET", "/p/{token}"),
+    page("GET", "/p/{token}/attachments/{id}"),
     page("POST", "/p/{token}/close"),
     page("POST", "/p/{token}/reply"),
 ];
