@@ -13,7 +13,8 @@ cargo build --quiet --bin local-gateway
 logs="$root/.local/test-logs"
 mkdir -p "$logs"
 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 \
-AWS_ENDPOINT_URL_DYNAMODB="$ddb_url" AWS_ENDPOINT_URL_SESV2="$moto_url" \
+AWS_ENDPOINT_URL_DYNAMODB="$ddb_url" AWS_ENDPOINT_URL_DYNAMODB_STREAMS="$ddb_url" \
+AWS_ENDPOINT_URL_SESV2="$moto_url" AWS_ENDPOINT_URL_S3="$moto_url" \
 TABLE_NAME="schemathesis_$port" MAIL_FROM=helpdesk@fuzz.test PUBLIC_BASE_URL="http://127.0.0.1:$port" PORT=$port \
 RUST_LOG=warn "$root/target/debug/local-gateway" >"$logs/schemathesis-gateway.log" 2>&1 &
 gateway=$!

@@ -12,7 +12,7 @@ use helpdesk_tools::{gateway, local};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     helpdesk::app::init_tracing();
-    let config = Config::from_env()?;
+    let mut config = Config::from_env()?;
     let port: u16 = std::env::var("PORT").ok().map(|p| p.parse()).transpose()?.unwrap_or(3000);
     let mail = MailBucket::from_lookup(|name| std::env::var(name).ok().or_else(|| local_default(name)))?;
     let sdk = App::aws_config().await;
@@ -20,6 +20,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     local::verify_sender(&aws_sdk_sesv2::Client::new(&sdk), &config.mail_from).await?;
     let local_mail = LocalMail { s3: local::path_style_s3(&sdk), mail };
     local_mail.ensure_bucket().await?;
+    // Locally, attachments share the mail bucket, as in the template.
+    config.files_bucket.get_or_insert_with(|| local_mail.mail.bucket.clone());
     let app = App::connect(config.clone(), true).await;
     local::seed_demo(&app).await?;
     let poller = StreamPoller::new(&sdk, &config.table_name).await?;
