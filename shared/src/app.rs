@@ -136,12 +136,16 @@ impl App {
             store.warm_up().await;
             Arc::new(NoMail)
         };
-        let files = config.files_bucket.clone().map(|bucket| S3Files::new(Self::s3_client(&sdk), bucket));
-        let mut app = App::new(Arc::new(store), mailer, config);
-        if let Some(files) = files {
-            app.files = Arc::new(files);
+        App::new(Arc::new(store), mailer, config)
+    }
+
+    /// Keeps files in the configured bucket (`FILES_BUCKET`). Only the functions that store or
+    /// hand out attachments call this, so the others do not carry the S3 client at all.
+    pub async fn with_s3_files(mut self) -> Self {
+        if let Some(bucket) = self.config.files_bucket.clone() {
+            self.files = Arc::new(S3Files::new(Self::s3_client(&Self::aws_config().await), bucket));
         }
-        app
+        self
     }
 
     /// An S3 client; with a local endpoint (moto) it names buckets in the path, since
@@ -162,7 +166,26 @@ where
 {
     init_tracing();
     let config = Config::from_env()?;
-    let app: &'static App = Box::leak(Box::new(App::connect(config, sends_mail).await));
+    serve_http(App::connect(config, sends_mail).await, handle).await
+}
+
+/// `run_http` for the functions that hand out attachments (presigned S3 URLs).
+pub async fn run_http_with_files<F, Fut>(sends_mail: bool, handle: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(&'static App, lambda_http::Request) -> Fut,
+    Fut: std::future::Future<Output = lambda_http::Response<lambda_http::Body>> + Send + 'static,
+{
+    init_tracing();
+    let config = Config::from_env()?;
+    serve_http(App::connect(config, sends_mail).await.with_s3_files().await, handle).await
+}
+
+async fn serve_http<F, Fut>(app: App, handle: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(&'static App, lambda_http::Request) -> Fut,
+    Fut: std::future::Future<Output = lambda_http::Response<lambda_http::Body>> + Send + 'static,
+{
+    let app: &'static App = Box::leak(Box::new(app));
     lambda_http::run(lambda_http::service_fn(move |req| {
         let answer = handle(app, req);
         async move { Ok::<_, std::convert::Infallible>(answer.await) }

@@ -11,7 +11,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let mail = MailBucket::from_lookup(|name| std::env::var(name).ok())?;
     let sdk = App::aws_config().await;
     let s3 = aws_sdk_s3::Client::new(&sdk);
-    let app = App::connect(config, false).await;
+    let app = App::connect(config, false).await.with_s3_files().await;
     let inbound: &'static Inbound = Box::leak(Box::new(Inbound { app, s3, mail }));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<aws_lambda_events::ses::SimpleEmailEvent>| async move {
         // An error makes Lambda retry the event (storage was unavailable).

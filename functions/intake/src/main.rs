@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    helpdesk::app::run_http(false, helpdesk_intake::handle).await
+    helpdesk::app::run_http_with_files(false, helpdesk_intake::handle).await
 }

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    helpdesk::app::run_http(true, helpdesk_web::handle).await
+    helpdesk::app::run_http_with_files(true, helpdesk_web::handle).await
 }
