@@ -16,13 +16,15 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
     http::finish(routes::INTAKE, &req, started, result)
 }
 
+/// The lists' query. `view`, `status` and `limit` name one of a few values: given empty, they
+/// are refused like any other wrong value, not taken for absent.
 fn list_options(req: &Request) -> ListOptions {
     ListOptions {
-        view: http::query_param(req, "view"),
+        view: http::query_value(req, "view"),
         organization: http::query_param(req, "organization"),
-        status: http::query_param(req, "status"),
+        status: http::query_value(req, "status"),
         cursor: http::query_param(req, "cursor"),
-        limit: http::query_param(req, "limit"),
+        limit: http::query_value(req, "limit"),
         tag: http::query_value(req, "tag"),
     }
 }
