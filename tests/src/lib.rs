@@ -250,10 +250,27 @@ impl Harness {
         PageAnswer { status, headers, text: res.text().await.unwrap() }
     }
 
+    /// Moto's whole state, as `/moto-api/data.json` reports it. That route checks each model
+    /// attribute is JSON and then dumps them all; an S3 write landing in between (another test's
+    /// mail) makes it fail with a 500 now and then, so a failed read is tried again.
+    async fn moto_data(&self) -> Value {
+        let url = format!("{}/moto-api/data.json", self.moto);
+        let mut last = String::new();
+        for _ in 0..40 {
+            let res = self.http.get(&url).send().await.expect("moto answers");
+            let ok = res.status().is_success();
+            last = res.text().await.unwrap_or_default();
+            if let (true, Ok(data)) = (ok, serde_json::from_str(&last)) {
+                return data;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("moto's data.json never read whole; last answer: {}", &last[..last.len().min(500)]);
+    }
+
     /// Every email moto's SES has sent to `to`, oldest first, as (subject, body).
     pub async fn mail_to(&self, to: &str) -> Vec<(String, String)> {
-        let data: Value =
-            self.http.get(format!("{}/moto-api/data.json", self.moto)).send().await.unwrap().json().await.unwrap();
+        let data = self.moto_data().await;
         data["ses"]["Message"]
             .as_array()
             .into_iter()
@@ -340,8 +357,7 @@ impl Harness {
     }
 
     async fn raw_messages(&self, to: &str) -> Vec<Value> {
-        let data: Value =
-            self.http.get(format!("{}/moto-api/data.json", self.moto)).send().await.unwrap().json().await.unwrap();
+        let data = self.moto_data().await;
         data["ses"]["RawMessage"]
             .as_array()
             .into_iter()
