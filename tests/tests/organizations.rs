@@ -304,3 +304,25 @@ async fn paging_120_requests_across_own_participating_and_organization_views() {
     // Dee's own requests carry the organization too (she is in exactly one).
     assert_eq!(keys(&org_only).len(), 80);
 }
+
+#[tokio::test]
+async fn a_projects_organizations_are_listed_by_name_to_its_agents_only() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    let zeta = new_org(&h, &admin, "zeta Labs").await;
+    let acme = new_org(&h, &admin, "Acme").await;
+    let listed = h.call("GET", "/projects/HD/organizations", Some(&admin), None).await;
+    assert_eq!(listed.status, 200, "{listed:?}");
+    let ids: Vec<_> = listed.body["items"].as_array().unwrap().iter().map(|o| o["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [acme.as_str(), zeta.as_str()], "by name, case aside");
+    assert_eq!(listed.body["items"][0]["name"], "Acme");
+    // Another project's admin and a customer learn nothing of them.
+    h.ok("POST", "/projects", Some(&admin), Some(json!({"key": "OT", "name": "Other"}))).await;
+    h.ok("POST", "/projects/OT/agents", Some(&admin), Some(json!({"email": h.email("other"), "role": "admin"}))).await;
+    let other = h.sign_in(&h.email("other")).await;
+    assert_eq!(h.call("GET", "/projects/HD/organizations", Some(&other), None).await.status, 403);
+    let customer = h.sign_in(&h.email("cy")).await;
+    assert_eq!(h.call("GET", "/projects/HD/organizations", Some(&customer), None).await.status, 403);
+    let none = h.ok("GET", "/projects/OT/organizations", Some(&other), None).await;
+    assert_eq!(none.body["items"], json!([]));
+}

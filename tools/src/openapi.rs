@@ -194,6 +194,8 @@ fn operations() -> Vec<Op> {
         op("PUT", "/admin/managed-domains", "Replace the managed email domains (app admin)")
             .body(object(json!({"domains": {"type": "array", "maxItems": 500, "items": string(253)}}), &["domains"]))
             .ok(200, open_object(&["domains"])),
+        op("GET", "/projects/{key}/organizations", "The project's organizations, by name (agents)")
+            .ok(200, open_object(&["project", "items"])),
         op("POST", "/projects/{key}/organizations", "Create an organization")
             .body(object(
                 json!({"name": string(200), "external": {"type": ["object", "null"], "additionalProperties": false,

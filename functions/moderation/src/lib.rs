@@ -30,7 +30,7 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
             Ok(Reply::created(audit_json(&entry)))
         }
         ("GET", "/users/{id}/audit") => {
-            Ok(Reply::ok(list_json(&moderation::audit_trail(app, &caller, id).await?, audit_json)))
+            Ok(Reply::ok(list_json(&moderation::audit_trail(app, &caller, id).await?.entries, audit_json)))
         }
         ("GET", "/blocklist") => Ok(Reply::ok(list_json(&rules::list_rules(app, &caller, project).await?, rule_json))),
         ("POST", "/blocklist") => {

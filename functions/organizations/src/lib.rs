@@ -20,6 +20,10 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let caller = http::caller(req);
     let (key, id) = (params.get("key"), params.get("id"));
     match (spec.method, spec.path) {
+        ("GET", "/projects/{key}/organizations") => {
+            let orgs = organizations::list_organizations(app, &caller, key).await?;
+            Ok(Reply::ok(json!({"project": key, "items": orgs.iter().map(organization_json).collect::<Vec<_>>()})))
+        }
         ("POST", "/projects/{key}/organizations") => {
             let org = organizations::create_organization(app, &caller, key, http::parse_json(req)).await?;
             Ok(Reply::created(organization_json(&org)))

@@ -125,13 +125,22 @@ pub async fn add_note(
     Ok(entry)
 }
 
-pub async fn audit_trail(app: &App, caller: &Caller, user_id: &str) -> Result<Vec<AuditEntry>, ApiError> {
-    load_target(app, caller, user_id).await?;
+/// A user as their moderator sees them: the account and its audit trail (notes, suspensions).
+#[derive(Debug)]
+pub struct AuditTrail {
+    pub user: User,
+    pub entries: Vec<AuditEntry>,
+}
+
+/// The user and their audit trail, oldest first, for whoever may moderate them.
+pub async fn audit_trail(app: &App, caller: &Caller, user_id: &str) -> Result<AuditTrail, ApiError> {
+    let (_, user, _) = load_target(app, caller, user_id).await?;
     let query = Query::partition(Index::Table, audit_partition(user_id), 1000);
-    Ok(app.store.query(&query).await?.keep(|r| match r {
+    let entries = app.store.query(&query).await?.keep(|r| match r {
         Record::AuditEntry(a) => Some(a),
         _ => None,
-    }))
+    });
+    Ok(AuditTrail { user, entries })
 }
 
 /// Where a suspension may stop early: tests use it to simulate a crash between steps.

@@ -13,7 +13,7 @@ use crate::domain::requests::{history_write, update_request, Seen, Viewed};
 use crate::domain::retry::Budget;
 use crate::domain::Input;
 use crate::error::ApiError;
-use crate::items::{email_key, managed_domains_key, org_key, org_member_key, org_partition};
+use crate::items::{email_key, managed_domains_key, org_key, org_member_key, org_partition, project_orgs_partition};
 use crate::model::{ExternalSource, OrgMember, Organization, Record, Request, User};
 use crate::store::{Condition, Query, Write};
 use crate::table::Index;
@@ -23,6 +23,8 @@ use serde::Deserialize;
 
 /// Members one organization may have (the sync reads them in one Query).
 pub const MAX_MEMBERS: usize = 1000;
+/// Organizations one project lists (one Query page).
+pub const MAX_ORGANIZATIONS: usize = 1000;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -48,6 +50,22 @@ pub struct SyncInput {
 #[serde(deny_unknown_fields)]
 pub struct RequestOrgInput {
     pub organization_id: String,
+}
+
+/// A project's organizations, by name (its agents): read while the session is, returned only
+/// to an agent of the project.
+pub async fn list_organizations(app: &App, caller: &Caller, project: &str) -> Result<Vec<Organization>, ApiError> {
+    caller.require_claim()?;
+    let query = Query::partition(Index::Gsi1, project_orgs_partition(project), MAX_ORGANIZATIONS);
+    let (loaded, listed) = tokio::join!(load_project(app, caller, project, &[]), app.store.query(&query));
+    let (actor, project, _) = loaded?;
+    require_agent(&actor.user, &project.key)?;
+    let mut orgs = listed?.keep(|r| match r {
+        Record::Organization(o) if o.project == project.key => Some(o),
+        _ => None,
+    });
+    orgs.sort_by_cached_key(|o| (o.name.to_lowercase(), o.id.clone()));
+    Ok(orgs)
 }
 
 pub async fn create_organization(

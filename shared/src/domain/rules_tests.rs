@@ -262,7 +262,7 @@ async fn a_suspension_closes_exactly_the_open_requests_and_audits_each_step() {
         let request = requests::get_request(&desk.app, &desk.admin, key).await.unwrap().request;
         assert_eq!(request.status, crate::model::RequestStatus::Closed);
     }
-    let trail = moderation::audit_trail(&desk.app, &desk.admin, &user.id).await.unwrap();
+    let trail = moderation::audit_trail(&desk.app, &desk.admin, &user.id).await.unwrap().entries;
     let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["suspended", "note", "rule_added", "request_closed", "request_closed", "sessions_ended"]);
     assert_eq!(trail[1].request.as_deref(), Some(keys[0].as_str()));

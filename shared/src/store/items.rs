@@ -85,6 +85,10 @@ pub fn org_partition(org_id: &str) -> String {
 pub fn org_member_key(org_id: &str, user_id: &str) -> ItemKey {
     ItemKey::new(org_partition(org_id), &format!("MEMBER#{user_id}"))
 }
+/// A project's organizations, listed for its agents (gsi1).
+pub fn project_orgs_partition(project: &str) -> String {
+    format!("ORGS#{project}")
+}
 pub fn org_requests_partition(org_id: &str) -> String {
     format!("ORGREQ#{org_id}")
 }
@@ -250,7 +254,9 @@ impl Record {
                 ..with(project_customer_key(&c.project, &c.user_id))
             },
             Record::ManagedDomains(_) => with(managed_domains_key()),
-            Record::Organization(o) => with(org_key(&o.id)),
+            Record::Organization(o) => {
+                IndexKeys { gsi1: Some((project_orgs_partition(&o.project), o.id.clone())), ..with(org_key(&o.id)) }
+            }
             Record::AuditEntry(a) => with(audit_key(&a.user_id, &a.id)),
             Record::BlockRule(b) => with(block_rule_key(b.project.as_deref(), &b.pattern)),
             Record::BlockPattern(b) => with(block_pattern_key(&b.pattern)),

@@ -91,6 +91,32 @@ fn a_request_with_an_organization_is_in_its_index() {
 }
 
 #[test]
+fn organization_item_is_listed_under_its_project() {
+    let org = Organization {
+        id: "O1".into(),
+        project: "HD".into(),
+        name: "Acme".into(),
+        external: None,
+        created_at: 1_700_000_000,
+    };
+    let item = to_item(&Record::Organization(org.clone()));
+    let expected: HashMap<String, AV> = HashMap::from([
+        ("type".into(), s("Organization")),
+        ("pk".into(), s("ORG#O1")),
+        ("sk".into(), s("META")),
+        ("gsi1pk".into(), s("ORGS#HD")),
+        ("gsi1sk".into(), s("O1")),
+        ("id".into(), s("O1")),
+        ("project".into(), s("HD")),
+        ("name".into(), s("Acme")),
+        ("external".into(), AV::Null(true)),
+        ("created_at".into(), n(1_700_000_000)),
+    ]);
+    assert_eq!(item, expected);
+    assert_eq!(from_item(item).unwrap(), Record::Organization(org));
+}
+
+#[test]
 fn session_item_carries_ttl_and_user_index() {
     let session = Session { token_hash: "ab12".into(), user_id: "U1".into(), created_at: 10, expires_at: 20 };
     let item = to_item(&Record::Session(session.clone()));

@@ -62,6 +62,7 @@ pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/projects/{key}/customers", SHARING),
     route("GET", "/admin/managed-domains", SHARING),
     route("PUT", "/admin/managed-domains", SHARING),
+    route("GET", "/projects/{key}/organizations", ORGANIZATIONS),
     route("POST", "/projects/{key}/organizations", ORGANIZATIONS),
     route("POST", "/organizations/{id}/members", ORGANIZATIONS),
     route("PUT", "/organizations/{id}/members", ORGANIZATIONS),
