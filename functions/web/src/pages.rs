@@ -18,18 +18,19 @@ use serde_json::json;
 
 const SITE: &str = "Helpdesk";
 
-fn chrome(v: &Visitor, title: impl Into<String>, site: Option<&str>) -> Chrome {
+pub(crate) fn chrome(v: &Visitor, title: impl Into<String>, site: Option<&str>) -> Chrome {
     Chrome {
         site: site.unwrap_or(SITE).to_string(),
         title: title.into(),
         stylesheet: views::stylesheet_path(),
         signed_in: v.session.is_some(),
         csrf: v.csrf(),
+        desk: false,
     }
 }
 
 /// A form's one-time token as an idempotency key: a double-submitted form acts once.
-fn nonce(form: &Form) -> Result<Option<IdempotencyKey>, ApiError> {
+pub(crate) fn nonce(form: &Form) -> Result<Option<IdempotencyKey>, ApiError> {
     match form.get("nonce") {
         "" => Ok(None),
         n => IdempotencyKey::from_header(Some(n.as_bytes())),
@@ -37,7 +38,7 @@ fn nonce(form: &Form) -> Result<Option<IdempotencyKey>, ApiError> {
 }
 
 /// Errors a form can show next to its field instead of on a page of their own.
-fn field_error(err: &ApiError) -> Option<String> {
+pub(crate) fn field_error(err: &ApiError) -> Option<String> {
     matches!(err, ApiError::Invalid { .. } | ApiError::BadRequest { .. }).then(|| err.public_message())
 }
 
@@ -51,7 +52,13 @@ pub async fn page(app: &App, req: &Request, v: &Visitor, spec: &RouteSpec, param
     if spec.method == "POST" {
         let form = Form::parse(req)?;
         v.check_csrf(&form)?;
+        if spec.path.starts_with("/desk/") {
+            return crate::desk::post(app, v, &caller, spec.path, params, &form).await;
+        }
         return post(app, v, &caller, spec.path, params, &form).await;
+    }
+    if spec.path == "/desk" || spec.path.starts_with("/desk/") {
+        return crate::desk::get(app, req, v, spec.path, params).await;
     }
     match spec.path {
         "/" => Ok(Reply::see_other("/portal")),
@@ -116,8 +123,10 @@ async fn post(
             },
         },
         "/login/confirm" => {
-            let (token, _, _) = auth::create_session(app, form.get("token")).await?;
-            Ok(Reply::see_other("/portal").with_header("set-cookie", v.session_cookie(&token)))
+            let (token, _, user) = auth::create_session(app, form.get("token")).await?;
+            // Agents land in their console, customers in the portal.
+            let home = if helpdesk::access::is_staff(&user) { "/desk" } else { "/portal" };
+            Ok(Reply::see_other(home).with_header("set-cookie", v.session_cookie(&token)))
         }
         "/logout" => {
             // Signing out always clears the cookie, even when the session had already ended.

@@ -28,6 +28,8 @@ pub struct Chrome {
     pub stylesheet: &'static str,
     pub signed_in: bool,
     pub csrf: String,
+    /// The console (`/desk`, wider) or the customers' pages (`/portal`).
+    pub desk: bool,
 }
 
 /// `2026-11-23 15:04 UTC`.

@@ -45,7 +45,7 @@ impl ProjectMacros {
     }
 }
 
-fn macros_of(project: &str, records: &[Record]) -> ProjectMacros {
+pub(crate) fn macros_of(project: &str, records: &[Record]) -> ProjectMacros {
     records
         .iter()
         .find_map(|r| match r {

@@ -10,6 +10,7 @@ pub mod attachments;
 pub mod auth;
 pub mod blocklist;
 pub mod caller;
+pub mod desk;
 pub mod email;
 pub mod emails;
 pub mod forms;

@@ -56,12 +56,17 @@ pub struct RequestOrgInput {
 /// to an agent of the project.
 pub async fn list_organizations(app: &App, caller: &Caller, project: &str) -> Result<Vec<Organization>, ApiError> {
     caller.require_claim()?;
-    let query = Query::partition(Index::Gsi1, project_orgs_partition(project), MAX_ORGANIZATIONS);
-    let (loaded, listed) = tokio::join!(load_project(app, caller, project, &[]), app.store.query(&query));
+    let (loaded, listed) = tokio::join!(load_project(app, caller, project, &[]), read_organizations(app, project));
     let (actor, project, _) = loaded?;
     require_agent(&actor.user, &project.key)?;
-    let mut orgs = listed?.keep(|r| match r {
-        Record::Organization(o) if o.project == project.key => Some(o),
+    listed
+}
+
+/// A project's organizations by name, unchecked: callers return them to its agents only.
+pub(crate) async fn read_organizations(app: &App, project: &str) -> Result<Vec<Organization>, ApiError> {
+    let query = Query::partition(Index::Gsi1, project_orgs_partition(project), MAX_ORGANIZATIONS);
+    let mut orgs = app.store.query(&query).await?.keep(|r| match r {
+        Record::Organization(o) if o.project == project => Some(o),
         _ => None,
     });
     orgs.sort_by_cached_key(|o| (o.name.to_lowercase(), o.id.clone()));

@@ -6,7 +6,7 @@ use crate::domain::access::{require_agent, viewer};
 use crate::domain::caller::{load_project, resolve, Caller};
 use crate::error::ApiError;
 use crate::items::{project_key, request_key};
-use crate::model::{Record, Request, RequestStatus, User};
+use crate::model::{Project, Record, Request, RequestStatus, User};
 use crate::store::Query;
 use crate::table::Index;
 use crate::text::{decode_cursor, encode_cursor};
@@ -276,6 +276,16 @@ pub async fn list_queue(
     project: &str,
     options: &ListOptions,
 ) -> Result<RequestPage, ApiError> {
+    Ok(queue_with_project(app, caller, project, options).await?.1)
+}
+
+/// `list_queue`, with the project it read to check the caller (the console shows its name).
+pub async fn queue_with_project(
+    app: &App,
+    caller: &Caller,
+    project: &str,
+    options: &ListOptions,
+) -> Result<(Project, RequestPage), ApiError> {
     caller.require_claim()?;
     let checked = || -> Result<_, ApiError> {
         let tag = options.tag.as_deref().map(crate::domain::tags::check_tag).transpose()?;
@@ -316,7 +326,8 @@ pub async fn list_queue(
     let (loaded, run) = tokio::join!(load_project(app, caller, project, &[]), read);
     let (actor, project, _) = loaded?;
     require_agent(&actor.user, &project.key)?;
-    Ok(merge_runs(&actor.user, vec![run?], limit))
+    let page = merge_runs(&actor.user, vec![run?], limit);
+    Ok((project, page))
 }
 
 /// Where a queue page comes from.

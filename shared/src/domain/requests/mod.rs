@@ -9,9 +9,9 @@ mod read;
 pub use change::{add_comment, release, set_status, HELPDESK_AUTHOR};
 pub(crate) use change::{add_helpdesk_note, helpdesk_user};
 pub use create::create_request;
-pub use lists::{list_for_customer, list_queue};
+pub use lists::{list_for_customer, list_queue, queue_with_project};
 pub(crate) use read::read_thread;
-pub use read::{get_request, get_request_and_project};
+pub use read::{get_request, get_request_and_project, get_request_with};
 
 use crate::domain::access::Viewer;
 use crate::domain::blocklist::{Commit, Guard};

@@ -4,7 +4,7 @@ use super::RequestDetail;
 use crate::domain::access::{may_read_comment, may_read_history, viewer, Viewer};
 use crate::domain::caller::{resolve, visible, Caller};
 use crate::error::ApiError;
-use crate::items::{project_key, project_of, request_partition};
+use crate::items::{project_key, project_of, request_partition, ItemKey};
 use crate::model::Record;
 use crate::store::Query;
 use crate::table::Index;
@@ -77,17 +77,33 @@ pub async fn get_request_and_project(
     caller: &Caller,
     key: &str,
 ) -> Result<(RequestDetail, crate::model::Project, crate::model::User), ApiError> {
+    let (detail, project, user, _) = get_request_with(app, caller, key, |_| vec![]).await?;
+    Ok((detail, project, user))
+}
+
+/// `get_request_and_project`, also reading the project's items `extra` names in the same
+/// BatchGet (returned only when the caller may see the request).
+pub async fn get_request_with(
+    app: &App,
+    caller: &Caller,
+    key: &str,
+    extra: impl FnOnce(&str) -> Vec<ItemKey>,
+) -> Result<(RequestDetail, crate::model::Project, crate::model::User, Vec<Record>), ApiError> {
     caller.require_claim()?;
     let project = project_of(key).ok_or(ApiError::NotFound("request"))?;
-    let project_keys = [project_key(project)];
-    let (auth, thread) = tokio::join!(resolve(app, caller, &project_keys), read_thread(app, key));
-    let (actor, extra) = auth?;
+    let mut keys = vec![project_key(project)];
+    keys.extend(extra(project));
+    let (auth, thread) = tokio::join!(resolve(app, caller, &keys), read_thread(app, key));
+    let (actor, records) = auth?;
     let mut thread = thread?;
-    let project = extra.into_iter().find_map(|r| match r {
-        Record::Project(p) => Some(p),
-        _ => None,
-    });
+    let (mut project, mut rest) = (None, vec![]);
+    for record in records {
+        match record {
+            Record::Project(p) if project.is_none() => project = Some(p),
+            other => rest.push(other),
+        }
+    }
     let (request, project) = visible(&actor, thread.request.take(), project)?;
     let viewer = viewer(&actor.user, &request);
-    Ok((thread.seen_by(viewer, request), project, actor.user))
+    Ok((thread.seen_by(viewer, request), project, actor.user, rest))
 }

@@ -1,0 +1,386 @@
+//! The agent console (`/desk`). Each page reads through `helpdesk::domain::desk`; each form
+//! calls the same use case as its API route (`requests::add_comment` for a reply or note,
+//! `macros::apply_macro`, `moderation::suspend`, ...), so no rule has a second copy here.
+
+mod views;
+
+use crate::pages::{chrome, field_error, nonce};
+use crate::views::{render, Tab};
+use crate::visitor::{Form, Visitor};
+use helpdesk::caller::Caller;
+use helpdesk::domain::desk;
+use helpdesk::domain::forms::{self, MoveInput};
+use helpdesk::domain::public_links::{self, MintInput, MintedLink};
+use helpdesk::domain::{macros, tags};
+use helpdesk::http::{self, Reply};
+use helpdesk::model::RequestStatus;
+use helpdesk::moderation::{self, NoteInput, SuspendInput};
+use helpdesk::participants::{self, ShareInput};
+use helpdesk::requests::{self, ListOptions, NewComment};
+use helpdesk::routes::Params;
+use helpdesk::{organizations, ApiError, App};
+use lambda_http::Request;
+use views::{ChecklistView, LinkView, QueueRow, SectionError};
+
+fn desk_chrome(v: &Visitor, title: impl Into<String>) -> crate::views::Chrome {
+    crate::views::Chrome { desk: true, ..chrome(v, title, None) }
+}
+
+/// What a console form's error looks like where it was made: next to the form that failed
+/// (bad input, a rule's refusal), not on a page of its own.
+fn in_place(err: &ApiError) -> Option<String> {
+    field_error(err).or_else(|| {
+        matches!(err, ApiError::Refused { .. } | ApiError::Conflict { .. } | ApiError::Forbidden(_))
+            .then(|| err.public_message())
+    })
+}
+
+pub async fn get(app: &App, req: &Request, v: &Visitor, path: &str, params: &Params) -> Result<Reply, ApiError> {
+    let caller = http::page_caller(req);
+    let query = |name: &str| http::query_param(req, name);
+    match path {
+        "/desk" => home(app, v, &caller).await,
+        "/desk/projects/{key}" => queue(app, req, v, &caller, params.get("key")).await,
+        "/desk/requests/{key}" => {
+            let key = params.get("key");
+            let email = query("email").filter(|e| !e.trim().is_empty());
+            let (page, checked) = tokio::join!(request_page(app, v, &caller, key, |_| {}), async {
+                match &email {
+                    Some(e) => Some(organizations::visibility(app, &caller, key, Ok(e.clone())).await),
+                    None => None,
+                }
+            });
+            let mut page = page?;
+            page.notice = query("done").and_then(|d| done_message(&d)).map(str::to_string);
+            page.check_email = email.unwrap_or_default();
+            match checked {
+                Some(Ok(visibility)) => page.checklist = Some(ChecklistView::from(&visibility)),
+                Some(Err(err)) => match field_error(&err) {
+                    Some(message) => page.error = Some(SectionError { section: "checklist", message }),
+                    None => return Err(err),
+                },
+                None => {}
+            }
+            Ok(Reply::html(200, render(&page)?))
+        }
+        "/desk/users/{id}" => {
+            let notice = query("done").and_then(|d| done_message(&d)).map(str::to_string);
+            user_page(app, v, &caller, params.get("id"), 200, |p| p.notice = notice).await
+        }
+        "/desk/users/{id}/suspend" => {
+            let request = query("request").unwrap_or_default();
+            suspend_page(app, v, &caller, params.get("id"), 200, request, String::new(), None).await
+        }
+        _ => Err(ApiError::RouteNotFound),
+    }
+}
+
+pub async fn post(
+    app: &App,
+    v: &Visitor,
+    caller: &Caller,
+    path: &str,
+    params: &Params,
+    form: &Form,
+) -> Result<Reply, ApiError> {
+    // Staff only, before anything changes: a customer's session gets 403 here.
+    desk::require_staff(app, caller).await?;
+    match path {
+        "/desk/requests/{key}/{action}" => {
+            request_action(app, v, caller, params.get("key"), params.get("action"), form).await
+        }
+        "/desk/users/{id}/{action}" => user_action(app, v, caller, params.get("id"), params.get("action"), form).await,
+        _ => Err(ApiError::RouteNotFound),
+    }
+}
+
+/// The notice a page shows after `?done=<action>`.
+fn done_message(done: &str) -> Option<&'static str> {
+    Some(match done {
+        "close" => "The request is closed.",
+        "reopen" => "The request is open again.",
+        "release" => "Released: the request is in the queue, and its people are notified as usual.",
+        "organization" => "The organization is updated.",
+        "share" => "Shared.",
+        "unshare" => "No longer shared with that address.",
+        "macro" => "The macro was applied.",
+        "form" => "The request is on its new form.",
+        "revoke-links" => "Every public link to this request has stopped working.",
+        "suspend" => "Suspended. Each step is in the audit trail below.",
+        "unsuspend" => "The suspension is lifted; requests it closed stay closed.",
+        "note" => "Note added.",
+        _ => return None,
+    })
+}
+
+async fn home(app: &App, v: &Visitor, caller: &Caller) -> Result<Reply, ApiError> {
+    let home = desk::home(app, caller).await?;
+    let projects = home
+        .projects
+        .iter()
+        .map(|(p, role)| views::ProjectRow { key: p.key.clone(), name: p.name.clone(), role: views::role_name(*role) })
+        .collect();
+    Ok(Reply::html(200, render(&views::HomePage { chrome: desk_chrome(v, "Projects"), projects })?))
+}
+
+fn queue_href(key: &str, status: &str, tag: &str, cursor: Option<&str>) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair("status", status);
+    if !tag.is_empty() {
+        q.append_pair("tag", tag);
+    }
+    if let Some(c) = cursor {
+        q.append_pair("cursor", c);
+    }
+    format!("/desk/projects/{key}?{}", q.finish())
+}
+
+async fn queue(app: &App, req: &Request, v: &Visitor, caller: &Caller, key: &str) -> Result<Reply, ApiError> {
+    // The open queue unless another tab is asked for; `all` is the API's "no status".
+    let status = http::query_param(req, "status").filter(|s| !s.is_empty()).unwrap_or_else(|| "open".into());
+    let tag = http::query_param(req, "tag").map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+    let options = ListOptions {
+        status: (status != "all").then(|| status.clone()),
+        tag: tag.clone(),
+        cursor: http::query_param(req, "cursor"),
+        ..ListOptions::default()
+    };
+    let shown = desk::queue(app, caller, key, &options).await?;
+    let tag = tag.unwrap_or_default();
+    let org_name = |id: &str| shown.organizations.iter().find(|o| o.id == id).map(|o| o.name.clone());
+    let rows = shown
+        .page
+        .items
+        .iter()
+        .map(|(_, r)| QueueRow {
+            key: r.key.clone(),
+            summary: r.summary.clone(),
+            reporter: r.reporter_email.to_string(),
+            organization: r.organization.as_deref().map(|o| org_name(o).unwrap_or_else(|| o.to_string())),
+            status: if r.held { "held" } else { r.status.as_str() },
+            updated: crate::views::when(r.updated_at),
+            waiting_on_us: r.customer_spoke_last && r.status == RequestStatus::Open,
+            tags: r.tags.clone(),
+        })
+        .collect();
+    let tabs = [("Open", "open"), ("Closed", "closed"), ("Held for review", "held"), ("All", "all")]
+        .into_iter()
+        .map(|(label, value)| Tab {
+            label,
+            href: queue_href(key, value, if value == "held" { "" } else { &tag }, None),
+            current: status == value,
+        })
+        .collect();
+    let page = views::QueuePage {
+        chrome: desk_chrome(v, format!("{} queue", shown.project.name)),
+        key: shown.project.key.clone(),
+        project_name: shown.project.name.clone(),
+        tabs,
+        next_href: shown.page.next_cursor.as_deref().map(|c| queue_href(key, &status, &tag, Some(c))),
+        status,
+        tag,
+        rows,
+    };
+    Ok(Reply::html(200, render(&page)?))
+}
+
+async fn request_page(
+    app: &App,
+    v: &Visitor,
+    caller: &Caller,
+    key: &str,
+    adjust: impl FnOnce(&mut views::RequestPage),
+) -> Result<views::RequestPage, ApiError> {
+    let shown = desk::request_page(app, caller, key).await?;
+    let r = &shown.detail.request;
+    let mut page = views::RequestPage::new(desk_chrome(v, format!("{}: {}", r.key, r.summary)), &shown);
+    adjust(&mut page);
+    Ok(page)
+}
+
+/// Back to the request page once `result` succeeded, with `?done=<notice>`.
+fn done<T>(result: Result<T, ApiError>, notice: Option<&'static str>) -> Result<Done, ApiError> {
+    result.map(|_| Done::Back(notice))
+}
+
+/// What a request form did: go back to the page (with a notice), or show links made now.
+enum Done {
+    Back(Option<&'static str>),
+    To(String),
+    Minted(Vec<MintedLink>),
+}
+
+async fn request_action(
+    app: &App,
+    v: &Visitor,
+    caller: &Caller,
+    key: &str,
+    action: &str,
+    form: &Form,
+) -> Result<Reply, ApiError> {
+    let back = format!("/desk/requests/{key}");
+    let field = |name: &str| form.get(name).to_string();
+    let (section, result) = match action {
+        "reply" => {
+            let input = NewComment { body: field("body"), internal: form.get("internal") == "true" };
+            let made = requests::add_comment(app, caller, key, Ok(input), nonce(form)).await;
+            ("reply", made.map(|(c, _)| Done::To(format!("{back}#c-{}", c.id))))
+        }
+        "close" => ("status", done(requests::set_status(app, caller, key, RequestStatus::Closed).await, Some("close"))),
+        "reopen" => ("status", done(requests::set_status(app, caller, key, RequestStatus::Open).await, Some("reopen"))),
+        "release" => ("status", done(requests::release(app, caller, key).await, Some("release"))),
+        "organization" => {
+            let org = Some(field("organization")).filter(|o| !o.is_empty());
+            let set = organizations::set_request_organization(app, caller, key, Ok(org)).await;
+            ("organization", done(set, Some("organization")))
+        }
+        "share" => {
+            let input = ShareInput { emails: vec![field("email")] };
+            ("share", done(participants::share(app, caller, key, Ok(input)).await, Some("share")))
+        }
+        "unshare" => ("share", done(participants::unshare(app, caller, key, form.get("email")).await, Some("unshare"))),
+        "tag" => ("tag", done(tags::set_tag(app, caller, key, form.get("tag"), true).await, None)),
+        "untag" => ("tag", done(tags::set_tag(app, caller, key, form.get("tag"), false).await, None)),
+        "macro" => {
+            let applied = macros::apply_macro(app, caller, key, form.get("macro"), nonce(form)).await;
+            ("macro", done(applied, Some("macro")))
+        }
+        "form" => {
+            let input = MoveInput { form: field("form"), fields: None };
+            ("form", done(forms::move_to_form(app, caller, key, Ok(input)).await, Some("form")))
+        }
+        "links" => ("links", public_links::mint(app, caller, key, Ok(MintInput::default())).await.map(Done::Minted)),
+        "revoke-links" => ("links", done(public_links::revoke(app, caller, key).await, Some("revoke-links"))),
+        _ => return Err(ApiError::RouteNotFound),
+    };
+    match result {
+        Ok(Done::Back(notice)) => Ok(Reply::see_other(match notice {
+            Some(n) => format!("{back}?done={n}"),
+            None => back,
+        })),
+        Ok(Done::To(url)) => Ok(Reply::see_other(url)),
+        Ok(Done::Minted(links)) => {
+            let base = &app.config.public_base_url;
+            let minted = links
+                .iter()
+                .map(|l| LinkView {
+                    email: l.email.to_string(),
+                    url: format!("{base}/p/{}", l.token),
+                    expires: crate::views::when(l.expires_at),
+                })
+                .collect();
+            let page = request_page(app, v, caller, key, |p| p.minted = minted).await?;
+            // Secrets on the page: never stored by a cache or shown again by Back.
+            Ok(Reply::html(200, render(&page)?).with_header("cache-control", "no-store"))
+        }
+        Err(err) => {
+            let Some(message) = in_place(&err) else { return Err(err) };
+            let (body, internal) = (field("body"), form.get("internal") == "true");
+            let page = request_page(app, v, caller, key, |p| {
+                p.error = Some(SectionError { section, message });
+                if section == "reply" {
+                    p.reply_body = body;
+                    p.reply_internal = internal;
+                }
+            })
+            .await?;
+            Ok(Reply::html(err.status(), render(&page)?))
+        }
+    }
+}
+
+async fn user_page(
+    app: &App,
+    v: &Visitor,
+    caller: &Caller,
+    id: &str,
+    status: u16,
+    adjust: impl FnOnce(&mut views::UserPage),
+) -> Result<Reply, ApiError> {
+    let trail = moderation::audit_trail(app, caller, id).await?;
+    let u = &trail.user;
+    let mut page = views::UserPage {
+        chrome: desk_chrome(v, u.email.to_string()),
+        id: u.id.clone(),
+        email: u.email.to_string(),
+        suspended: u.suspended,
+        since: crate::views::when(u.created_at),
+        other_emails: u.secondary_emails.iter().filter(|e| e.verified).map(|e| e.email.to_string()).collect(),
+        roles: u.project_roles.iter().map(|(p, r)| (p.clone(), views::role_name(*r))).collect(),
+        audit: trail.entries.iter().rev().map(views::AuditView::from).collect(),
+        notice: None,
+        note_body: String::new(),
+        note_error: None,
+    };
+    adjust(&mut page);
+    Ok(Reply::html(status, render(&page)?))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn suspend_page(
+    app: &App,
+    v: &Visitor,
+    caller: &Caller,
+    id: &str,
+    status: u16,
+    request: String,
+    reason: String,
+    error: Option<String>,
+) -> Result<Reply, ApiError> {
+    // The trail's read is the moderation rule's check: who may not suspend this user sees 403.
+    let trail = moderation::audit_trail(app, caller, id).await?;
+    let email = trail.user.email.to_string();
+    let page = views::SuspendPage {
+        chrome: desk_chrome(v, format!("Suspend {email}")),
+        id: trail.user.id,
+        email,
+        request,
+        reason,
+        error,
+    };
+    Ok(Reply::html(status, render(&page)?))
+}
+
+async fn user_action(
+    app: &App,
+    v: &Visitor,
+    caller: &Caller,
+    id: &str,
+    action: &str,
+    form: &Form,
+) -> Result<Reply, ApiError> {
+    let request = Some(form.get("request").trim().to_string()).filter(|r| !r.is_empty());
+    let result = match action {
+        "suspend" => {
+            let input = SuspendInput { reason: form.get("reason").to_string(), request: request.clone() };
+            moderation::suspend(app, caller, id, Ok(input), None).await.map(|_| ())
+        }
+        "unsuspend" => moderation::unsuspend(app, caller, id).await.map(|_| ()),
+        "note" => {
+            let input = NoteInput { body: form.get("body").to_string(), request: request.clone() };
+            moderation::add_note(app, caller, id, Ok(input)).await.map(|_| ())
+        }
+        _ => return Err(ApiError::RouteNotFound),
+    };
+    match result {
+        Ok(()) => Ok(Reply::see_other(format!("/desk/users/{id}?done={action}"))),
+        Err(err) => {
+            let Some(message) = field_error(&err) else { return Err(err) };
+            let status = err.status();
+            match action {
+                "suspend" => {
+                    let (request, reason) = (request.unwrap_or_default(), form.get("reason").to_string());
+                    suspend_page(app, v, caller, id, status, request, reason, Some(message)).await
+                }
+                _ => {
+                    let body = form.get("body").to_string();
+                    user_page(app, v, caller, id, status, |p| {
+                        p.note_body = body;
+                        p.note_error = Some(message);
+                    })
+                    .await
+                }
+            }
+        }
+    }
+}

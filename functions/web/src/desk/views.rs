@@ -1,0 +1,289 @@
+//! The console's templates and the view data they show.
+
+use crate::views::{when, Chrome, CommentView, FileView, Tab};
+use askama::Template;
+use helpdesk::domain::desk::DeskRequest;
+use helpdesk::model::{AuditEntry, HistoryEntry, ProjectRole, RequestStatus};
+use helpdesk::organizations::Visibility;
+
+pub fn role_name(role: ProjectRole) -> &'static str {
+    match role {
+        ProjectRole::Admin => "Project admin",
+        ProjectRole::Agent => "Agent",
+    }
+}
+
+pub struct ProjectRow {
+    pub key: String,
+    pub name: String,
+    pub role: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "desk/home.html")]
+pub struct HomePage {
+    pub chrome: Chrome,
+    pub projects: Vec<ProjectRow>,
+}
+
+pub struct QueueRow {
+    pub key: String,
+    pub summary: String,
+    pub reporter: String,
+    pub organization: Option<String>,
+    pub status: &'static str,
+    pub updated: String,
+    /// The customer side wrote the last public word: the request waits on the team.
+    pub waiting_on_us: bool,
+    pub tags: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "desk/queue.html")]
+pub struct QueuePage {
+    pub chrome: Chrome,
+    pub key: String,
+    pub project_name: String,
+    pub tabs: Vec<Tab>,
+    pub status: String,
+    pub tag: String,
+    pub rows: Vec<QueueRow>,
+    pub next_href: Option<String>,
+}
+
+/// One line of the request's history, as a sentence's parts.
+pub struct HistoryView {
+    pub who: String,
+    pub what: String,
+    pub when: String,
+}
+
+impl HistoryView {
+    pub fn new(h: &HistoryEntry, org_name: impl Fn(&str) -> String) -> Self {
+        let emails = h.emails.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ");
+        let detail = h.detail.clone().unwrap_or_default();
+        let what = match h.action.as_str() {
+            "participants_added" => format!("shared it with {emails}"),
+            "participants_removed" => format!("stopped sharing it with {emails}"),
+            "organization_set" => format!("set the organization to {}", org_name(&detail)),
+            "organization_removed" => format!("removed the organization {}", org_name(&detail)),
+            "macro_applied" => format!("applied the macro {detail}"),
+            other => match detail.is_empty() {
+                true => other.replace('_', " "),
+                false => format!("{}: {detail}", other.replace('_', " ")),
+            },
+        };
+        HistoryView { who: h.actor_email.to_string(), what, when: when(h.at) }
+    }
+}
+
+/// Seed 004's checklist for one typed address.
+pub struct ChecklistView {
+    pub email: String,
+    pub visible: bool,
+    pub reason: &'static str,
+    /// (holds, what it says)
+    pub checks: Vec<(bool, &'static str, String)>,
+}
+
+impl From<&Visibility> for ChecklistView {
+    fn from(v: &Visibility) -> Self {
+        let label = |check: &str| match check {
+            "organization_set" => "The request has an organization",
+            "sharing_on" => "The project shares requests with organizations",
+            "customer_in_organization" => "The customer is a member of that organization",
+            "right_filter" => "The customer looks at a list that shows it",
+            _ => "Check",
+        };
+        ChecklistView {
+            email: v.email.to_string(),
+            visible: v.visible,
+            reason: v.reason,
+            checks: v
+                .checks
+                .iter()
+                .map(|c| {
+                    let why = match &c.filter {
+                        Some(f) => format!("{} (list filter: {f})", c.why),
+                        None => c.why.to_string(),
+                    };
+                    (c.ok, label(c.check), why)
+                })
+                .collect(),
+        }
+    }
+}
+
+pub struct LinkView {
+    pub email: String,
+    pub url: String,
+    pub expires: String,
+}
+
+/// An error shown in the section of the form that caused it.
+pub struct SectionError {
+    pub section: &'static str,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "desk/request.html")]
+pub struct RequestPage {
+    pub chrome: Chrome,
+    pub key: String,
+    pub summary: String,
+    pub description: String,
+    pub status: &'static str,
+    pub is_open: bool,
+    pub held: bool,
+    pub project_key: String,
+    pub project_name: String,
+    pub reporter: String,
+    pub reporter_id: String,
+    /// The reporter is the agent reading: no suspend link.
+    pub reporter_is_me: bool,
+    pub organization: Option<String>,
+    pub form_name: String,
+    /// (label, value)
+    pub fields: Vec<(String, String)>,
+    pub created: String,
+    pub updated: String,
+    pub comments: Vec<CommentView>,
+    pub files: Vec<FileView>,
+    pub history: Vec<HistoryView>,
+    pub participants: Vec<String>,
+    pub tags: Vec<String>,
+    /// (id, name, current)
+    pub organizations: Vec<(String, String, bool)>,
+    /// (id, name)
+    pub macros: Vec<(String, String)>,
+    /// (id, name, current)
+    pub forms: Vec<(String, String, bool)>,
+    pub public_portal: bool,
+    pub nonce: String,
+    pub reply_body: String,
+    pub reply_internal: bool,
+    pub error: Option<SectionError>,
+    pub notice: Option<String>,
+    pub check_email: String,
+    pub checklist: Option<ChecklistView>,
+    pub minted: Vec<LinkView>,
+}
+
+impl RequestPage {
+    pub fn new(chrome: Chrome, shown: &DeskRequest) -> Self {
+        let r = &shown.detail.request;
+        let org_name = |id: &str| {
+            shown.organizations.iter().find(|o| o.id == id).map(|o| o.name.clone()).unwrap_or_else(|| id.to_string())
+        };
+        let form_id = r.form.clone().unwrap_or_else(|| shown.forms.default_form.clone());
+        let form = shown.forms.forms.iter().find(|f| f.id == form_id);
+        let label = |key: &str| {
+            form.and_then(|f| f.fields.iter().find(|x| x.key == key)).map(|x| x.label.clone()).unwrap_or(key.into())
+        };
+        RequestPage {
+            chrome,
+            key: r.key.clone(),
+            summary: r.summary.clone(),
+            description: r.description.clone(),
+            status: if r.held { "held" } else { r.status.as_str() },
+            is_open: r.status == RequestStatus::Open,
+            held: r.held,
+            project_key: shown.project.key.clone(),
+            project_name: shown.project.name.clone(),
+            reporter: r.reporter_email.to_string(),
+            reporter_id: r.reporter_id.clone(),
+            reporter_is_me: r.reporter_id == shown.user.id,
+            organization: r.organization.as_deref().map(org_name),
+            form_name: form.map(|f| f.name.clone()).unwrap_or(form_id.clone()),
+            fields: r.fields.iter().map(|(k, v)| (label(k), v.clone())).collect(),
+            created: when(r.created_at),
+            updated: when(r.updated_at),
+            comments: shown.detail.comments.iter().map(CommentView::from).collect(),
+            files: shown.detail.attachments.iter().map(FileView::from).collect(),
+            history: shown.detail.history.iter().rev().map(|h| HistoryView::new(h, org_name)).collect(),
+            participants: r.participants.iter().map(|e| e.to_string()).collect(),
+            tags: r.tags.clone(),
+            organizations: shown
+                .organizations
+                .iter()
+                .map(|o| (o.id.clone(), o.name.clone(), r.organization.as_deref() == Some(o.id.as_str())))
+                .collect(),
+            macros: shown.macros.macros.iter().map(|m| (m.id.clone(), m.name.clone())).collect(),
+            forms: shown.forms.forms.iter().map(|f| (f.id.clone(), f.name.clone(), f.id == form_id)).collect(),
+            public_portal: shown.project.settings.portal_public,
+            nonce: helpdesk::text::new_secret(),
+            reply_body: String::new(),
+            reply_internal: false,
+            error: None,
+            notice: None,
+            check_email: String::new(),
+            checklist: None,
+            minted: vec![],
+        }
+    }
+
+    /// The error to show in `section`, if it is the one that failed.
+    pub fn error_in(&self, section: &str) -> Option<&str> {
+        self.error.as_ref().filter(|e| e.section == section).map(|e| e.message.as_str())
+    }
+}
+
+pub struct AuditView {
+    pub who: String,
+    pub what: String,
+    pub detail: Option<String>,
+    pub request: Option<String>,
+    pub when: String,
+}
+
+impl From<&AuditEntry> for AuditView {
+    fn from(a: &AuditEntry) -> Self {
+        let what = match a.action.as_str() {
+            "suspended" => "Suspended",
+            "unsuspended" => "Suspension lifted",
+            "note" => "Note",
+            "rule_added" => "Blocklist rule added",
+            "rule_removed" => "Blocklist rule removed",
+            "request_closed" => "Request closed",
+            "sessions_ended" => "Sessions ended",
+            other => other,
+        };
+        AuditView {
+            who: a.actor_email.to_string(),
+            what: what.to_string(),
+            detail: a.detail.clone(),
+            request: a.request.clone(),
+            when: when(a.at),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "desk/user.html")]
+pub struct UserPage {
+    pub chrome: Chrome,
+    pub id: String,
+    pub email: String,
+    pub suspended: bool,
+    pub since: String,
+    pub other_emails: Vec<String>,
+    /// (project, role)
+    pub roles: Vec<(String, &'static str)>,
+    /// Newest first.
+    pub audit: Vec<AuditView>,
+    pub notice: Option<String>,
+    pub note_body: String,
+    pub note_error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "desk/suspend.html")]
+pub struct SuspendPage {
+    pub chrome: Chrome,
+    pub id: String,
+    pub email: String,
+    pub request: String,
+    pub reason: String,
+    pub error: Option<String>,
+}

@@ -1,0 +1,178 @@
+//! The agent console over HTTP, as a browser without script uses it, through the local
+//! gateway on DynamoDB Local: who may open it, and that each form acts through the same use
+//! case (and so the same rules) as its API route.
+
+use helpdesk_tests::{Harness, PageAnswer};
+use serde_json::json;
+
+fn session(token: &str) -> String {
+    format!("hd_session={token}")
+}
+
+/// Posts a console form as the signed-in `token`, with the CSRF token of `page`.
+async fn submit(h: &Harness, token: &str, path: &str, fields: &[(&str, &str)]) -> PageAnswer {
+    let csrf = h.page("GET", "/desk", &session(token), None).await.csrf();
+    let mut all = vec![("csrf", csrf.as_str())];
+    all.extend_from_slice(fields);
+    h.page("POST", path, &session(token), Some(&all)).await
+}
+
+/// A project HD with an admin, an agent and a customer with one request (HD-1).
+async fn desk(h: &Harness) -> (String, String, String) {
+    let admin = h.admin_with_project("HD").await;
+    h.ok("POST", "/projects/HD/agents", Some(&admin), Some(json!({"email": h.email("agent"), "role": "agent"}))).await;
+    let agent = h.sign_in(&h.email("agent")).await;
+    let cy = h.sign_in(&h.email("cy")).await;
+    h.ok("POST", "/projects/HD/requests", Some(&cy), Some(json!({"summary": "Printer on fire"}))).await;
+    (admin, agent, cy)
+}
+
+#[tokio::test]
+async fn customers_and_other_projects_agents_are_kept_out() {
+    let h = Harness::start().await;
+    let (admin, _, cy) = desk(&h).await;
+    // A customer: 403 pages, even on their own request, and their forms change nothing.
+    for path in ["/desk", "/desk/projects/HD", "/desk/requests/HD-1"] {
+        let page = h.page("GET", path, &session(&cy), None).await;
+        assert_eq!(page.status, 403, "{path}: {}", page.text);
+        assert!(page.text.contains("Not allowed"), "{path}");
+    }
+    let csrf = h.page("GET", "/portal", &session(&cy), None).await.csrf();
+    let closed = h.page("POST", "/desk/requests/HD-1/close", &session(&cy), Some(&[("csrf", &csrf)])).await;
+    assert_eq!(closed.status, 403, "{}", closed.text);
+    assert_eq!(h.ok("GET", "/requests/HD-1", Some(&cy), None).await.body["status"], "open");
+    // Signed out: the sign-in page.
+    assert_eq!(h.page("GET", "/desk/requests/HD-1", "", None).await.status, 401);
+    // An admin of another project: the request does not exist for them.
+    h.ok("POST", "/projects", Some(&admin), Some(json!({"key": "OT", "name": "Other"}))).await;
+    h.ok("POST", "/projects/OT/agents", Some(&admin), Some(json!({"email": h.email("ot"), "role": "admin"}))).await;
+    let ot = h.sign_in(&h.email("ot")).await;
+    assert_eq!(h.page("GET", "/desk/requests/HD-1", &session(&ot), None).await.status, 404);
+    assert_eq!(h.page("GET", "/desk/projects/HD", &session(&ot), None).await.status, 403);
+    let note = submit(&h, &ot, "/desk/requests/HD-1/reply", &[("body", "x"), ("internal", "true")]).await;
+    assert_eq!(note.status, 404, "{}", note.text);
+    // Their own console lists only their project.
+    let home = h.page("GET", "/desk", &session(&ot), None).await;
+    assert!(home.text.contains("/desk/projects/OT") && !home.text.contains("/desk/projects/HD"), "{}", home.text);
+    // A form without the session's CSRF token: 403, nothing done.
+    let forged = h.page("POST", "/desk/requests/HD-1/close", &session(&admin), Some(&[("csrf", "x")])).await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(h.ok("GET", "/requests/HD-1", Some(&admin), None).await.body["status"], "open");
+    // Agents sign in to the console; customers to the portal.
+    let login = h.page("GET", "/login", "", None).await;
+    let anon = format!("hd_anon={}", login.cookie("hd_anon").unwrap());
+    h.page("POST", "/login", &anon, Some(&[("csrf", &login.csrf()), ("email", &h.email("agent"))])).await;
+    let token = h.magic_token(&h.email("agent")).await.unwrap();
+    let done = h.page("POST", "/login/confirm", &anon, Some(&[("csrf", &login.csrf()), ("token", &token)])).await;
+    assert_eq!((done.status, done.header("location")), (303, "/desk"));
+}
+
+#[tokio::test]
+async fn notes_stay_internal_and_replies_reach_the_customer() {
+    let h = Harness::start().await;
+    let (_, agent, cy) = desk(&h).await;
+    let note =
+        submit(&h, &agent, "/desk/requests/HD-1/reply", &[("body", "Looks like a scam"), ("internal", "true")]).await;
+    assert_eq!(note.status, 303, "{}", note.text);
+    let reply = submit(&h, &agent, "/desk/requests/HD-1/reply", &[("body", "We are on it")]).await;
+    assert_eq!(reply.status, 303);
+    let page = h.page("GET", "/desk/requests/HD-1", &session(&agent), None).await;
+    assert!(page.text.contains("Looks like a scam") && page.text.contains("Internal note"), "{}", page.text);
+    let portal = h.page("GET", "/portal/requests/HD-1", &session(&cy), None).await;
+    assert!(portal.text.contains("We are on it"));
+    assert!(!portal.text.contains("scam") && !portal.text.contains("Internal"), "{}", portal.text);
+    let json = h.ok("GET", "/requests/HD-1", Some(&cy), None).await;
+    assert_eq!(json.body["comment_count"], 1, "the note is not counted");
+    // An empty reply is refused next to the box, keeping what was typed elsewhere.
+    let empty = submit(&h, &agent, "/desk/requests/HD-1/reply", &[("body", " "), ("internal", "true")]).await;
+    assert_eq!(empty.status, 422, "{}", empty.text);
+    assert!(empty.text.contains(r#"id="reply-error""#) && empty.text.contains("checked>"), "{}", empty.text);
+}
+
+#[tokio::test]
+async fn queue_tabs_filters_and_the_request_tools() {
+    let h = Harness::start().await;
+    let (admin, agent, cy) = desk(&h).await;
+    h.ok("POST", "/requests/HD-1/comments", Some(&cy), Some(json!({"body": "any news?"}))).await;
+    h.ok("POST", "/projects/HD/requests", Some(&cy), Some(json!({"summary": "Second"}))).await;
+    h.ok("POST", "/requests/HD-2/close", Some(&cy), None).await;
+    let open = h.page("GET", "/desk/projects/HD", &session(&agent), None).await;
+    assert!(open.text.contains("HD-1: Printer on fire") && !open.text.contains("HD-2"), "{}", open.text);
+    assert!(open.text.contains("Customer replied"), "the customer spoke last");
+    let closed = h.page("GET", "/desk/projects/HD?status=closed", &session(&agent), None).await;
+    assert!(closed.text.contains("HD-2: Second") && !closed.text.contains("HD-1:"));
+    // Tag, then filter by it; a bad tag is refused in place.
+    assert_eq!(submit(&h, &agent, "/desk/requests/HD-1/tag", &[("tag", "printer")]).await.status, 303);
+    let tagged = h.page("GET", "/desk/projects/HD?status=all&tag=printer", &session(&agent), None).await;
+    assert!(tagged.text.contains("HD-1:") && !tagged.text.contains("HD-2:"), "{}", tagged.text);
+    let bad = submit(&h, &agent, "/desk/requests/HD-1/tag", &[("tag", "no spaces allowed")]).await;
+    assert!(bad.status >= 400 && bad.text.contains(r#"id="tag-error""#), "{}: {}", bad.status, bad.text);
+    // Organization and the checklist for a customer outside it.
+    let org = h.ok("POST", "/projects/HD/organizations", Some(&admin), Some(json!({"name": "Acme"}))).await;
+    let org_id = org.body["id"].as_str().unwrap();
+    let set = submit(&h, &agent, "/desk/requests/HD-1/organization", &[("organization", org_id)]).await;
+    assert_eq!((set.status, set.header("location")), (303, "/desk/requests/HD-1?done=organization"));
+    assert_eq!(h.ok("GET", "/requests/HD-1", Some(&agent), None).await.body["organization"], *org_id);
+    let dee = h.email("dee");
+    let check = h.page("GET", &format!("/desk/requests/HD-1?email={dee}"), &session(&agent), None).await;
+    assert!(
+        check.text.contains("cannot see this request") && check.text.contains("no account has this address"),
+        "{}",
+        check.text
+    );
+    // The initial macro moves it to Support Ops, tags it and notes why, once per click.
+    let page = h.page("GET", "/desk/requests/HD-1", &session(&agent), None).await;
+    let macro_id = page.text.split(r#"name="macro" value=""#).nth(1).unwrap().split('"').next().unwrap().to_string();
+    let nonce = page.text.split(r#"name="nonce" value=""#).nth(2).unwrap().split('"').next().unwrap().to_string();
+    for _ in 0..2 {
+        let applied = submit(&h, &agent, "/desk/requests/HD-1/macro", &[("macro", &macro_id), ("nonce", &nonce)]).await;
+        assert_eq!(applied.status, 303, "{}", applied.text);
+    }
+    let after = h.ok("GET", "/requests/HD-1", Some(&agent), None).await;
+    assert!(after.body["tags"].as_array().unwrap().contains(&json!("incorrect-form")), "{after:?}");
+    assert_eq!(after.body["note_count"], 1, "a double submit applies it once");
+    // Share creates a customer where the rules allow; remove stops it.
+    let eve = h.email("eve");
+    assert_eq!(submit(&h, &agent, "/desk/requests/HD-1/share", &[("email", &eve)]).await.status, 303);
+    assert_eq!(h.ok("GET", "/requests/HD-1/participants", Some(&agent), None).await.body["items"][0]["email"], eve);
+    assert_eq!(submit(&h, &agent, "/desk/requests/HD-1/unshare", &[("email", &eve)]).await.status, 303);
+    let bad_share = submit(&h, &agent, "/desk/requests/HD-1/share", &[("email", "not an address")]).await;
+    assert!(bad_share.text.contains(r#"id="share-error""#), "{}", bad_share.text);
+    // Unknown actions are 404 pages.
+    assert_eq!(submit(&h, &agent, "/desk/requests/HD-1/explode", &[]).await.status, 404);
+}
+
+#[tokio::test]
+async fn suspending_from_a_request_ends_the_customers_session() {
+    let h = Harness::start().await;
+    let (admin, agent, cy) = desk(&h).await;
+    let cy_id = h.ok("GET", "/me", Some(&cy), None).await.body["id"].as_str().unwrap().to_string();
+    let confirm = h.page("GET", &format!("/desk/users/{cy_id}/suspend?request=HD-1"), &session(&admin), None).await;
+    assert_eq!(confirm.status, 200, "{}", confirm.text);
+    assert!(confirm.text.contains(r#"name="request" value="HD-1""#));
+    // A plain agent may not moderate: the confirmation is already refused.
+    let refused = h.page("GET", &format!("/desk/users/{cy_id}/suspend"), &session(&agent), None).await;
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    let path = format!("/desk/users/{cy_id}/suspend");
+    let no_reason = submit(&h, &admin, &path, &[("request", "HD-1"), ("reason", "")]).await;
+    assert_eq!(no_reason.status, 422, "{}", no_reason.text);
+    assert!(no_reason.text.contains(r#"id="reason-error""#));
+    let done = submit(&h, &admin, &path, &[("request", "HD-1"), ("reason", "Phishing links")]).await;
+    assert_eq!((done.status, done.header("location")), (303, format!("/desk/users/{cy_id}?done=suspend").as_str()));
+    // The customer's next page load is the sign-in page; their request is closed.
+    assert_eq!(h.page("GET", "/portal/requests/HD-1", &session(&cy), None).await.status, 401);
+    assert_eq!(h.ok("GET", "/requests/HD-1", Some(&admin), None).await.body["status"], "closed");
+    let profile = h.page("GET", &format!("/desk/users/{cy_id}?done=suspend"), &session(&admin), None).await;
+    for shown in ["Phishing links", "Request closed", "Sessions ended", "Blocklist rule added", "suspended"] {
+        assert!(profile.text.contains(shown), "{shown}: {}", profile.text);
+    }
+    let lifted = submit(&h, &admin, &format!("/desk/users/{cy_id}/unsuspend"), &[]).await;
+    assert_eq!(lifted.status, 303);
+    assert!(h.sign_in(&h.email("cy")).await.len() > 10, "signs in again");
+    let noted = submit(&h, &admin, &format!("/desk/users/{cy_id}/note"), &[("body", "Watch this one")]).await;
+    assert_eq!(noted.status, 303);
+    let trail = h.ok("GET", &format!("/users/{cy_id}/audit"), Some(&admin), None).await;
+    let actions: Vec<_> =
+        trail.body["items"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
+    assert!(actions.contains(&"unsuspended") && actions.contains(&"note"), "{actions:?}");
+}
