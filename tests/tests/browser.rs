@@ -211,3 +211,136 @@ async fn an_emailed_conversation_reads_well_in_the_portal() {
     b.shot("request-quote-open").await;
     b.close().await;
 }
+
+/// Signs `email` in through the pages in browser `b`, as a person does with the emailed link.
+async fn sign_in_in(b: &Browser, h: &Harness, email: &str) {
+    b.goto(&format!("{}/login", h.base)).await;
+    b.fill("#email", email).await;
+    b.click("form[action='/login'] button").await;
+    b.goto(&emailed_link(h, email).await).await;
+    b.click("form[action='/login/confirm'] button").await;
+}
+
+#[tokio::test]
+async fn an_agent_works_a_request_and_stops_an_abuser_in_the_console() {
+    let h = Harness::start().await;
+    let admin_token = h.admin_with_project("HD").await;
+    let admin = h.call("GET", "/me", Some(&admin_token), None).await.body["email"].as_str().unwrap().to_string();
+    h.ok("PATCH", "/projects/HD", Some(&admin_token), Some(json!({"org_sharing": true, "portal": {"private": true}})))
+        .await;
+    let org = h.ok("POST", "/projects/HD/organizations", Some(&admin_token), Some(json!({"name": "Acme"}))).await;
+    let org_id = org.body["id"].as_str().unwrap().to_string();
+    let (cy_email, dee_email, eve_email) = (h.email("cy"), h.email("dee"), h.email("eve"));
+    h.ok("POST", &format!("/organizations/{org_id}/members"), Some(&admin_token), Some(json!({"email": dee_email})))
+        .await;
+    let cy = h.sign_in(&cy_email).await;
+    let key = raise(&h, &cy, "Invoice question").await;
+    h.ok(
+        "POST",
+        &format!("/requests/{key}/comments"),
+        Some(&cy),
+        Some(json!({"body": "Pay here: http://evil.example/pay"})),
+    )
+    .await;
+
+    // The customer has the request open in their own browser.
+    let customer = Browser::start("desk-customer").await;
+    sign_in_in(&customer, &h, &cy_email).await;
+    assert_eq!(customer.path().await, "/portal");
+
+    let b = Browser::start("desk").await;
+    sign_in_in(&b, &h, &admin).await;
+    assert_eq!(b.path().await, "/desk");
+    b.shot("projects").await;
+    b.click_link("Help").await;
+    let queue = b.text().await;
+    assert!(queue.contains(&format!("{key}: Invoice question")) && queue.contains("Customer replied"), "{queue}");
+    b.shot("queue").await;
+    b.click_link(&format!("{key}: Invoice question")).await;
+    assert_eq!(b.path().await, format!("/desk/requests/{key}"));
+
+    // An internal note, then a public reply.
+    b.fill("#reply", "This looks like phishing; do not pay.").await;
+    b.toggle("#internal").await;
+    b.click("form[action$='/reply'] button").await;
+    b.fill("#reply", "We are checking this invoice for you.").await;
+    b.click("form[action$='/reply'] button").await;
+    let thread = b.client.find(fantoccini::Locator::Css("ol.thread")).await.unwrap().text().await.unwrap();
+    assert!(thread.contains("Internal note") && thread.contains("We are checking"), "{thread}");
+    b.shot("note-and-reply").await;
+    customer.goto(&format!("{}/portal/requests/{key}", h.base)).await;
+    let seen = customer.text().await;
+    assert!(seen.contains("We are checking this invoice for you."), "{seen}");
+    assert!(!seen.contains("phishing") && !seen.contains("Internal"), "{seen}");
+    customer.shot("reply-only").await;
+
+    // The organization, then why Dee (a member) can see it and Eve cannot.
+    let select = b.client.find(fantoccini::Locator::Css("#org")).await.unwrap();
+    select.select_by_value(&org_id).await.unwrap();
+    b.click("form[action$='/organization'] button").await;
+    assert!(b.text().await.contains("The organization is updated."));
+    b.fill("#check-email", &dee_email).await;
+    b.click("#organization form[method='get'] button").await;
+    let checklist = b.client.find(fantoccini::Locator::Css("#checklist")).await.unwrap().text().await.unwrap();
+    assert!(checklist.contains("can see this request") && checklist.contains("organization"), "{checklist}");
+    b.fill("#check-email", &eve_email).await;
+    b.click("#organization form[method='get'] button").await;
+    let checklist = b.client.find(fantoccini::Locator::Css("#checklist")).await.unwrap().text().await.unwrap();
+    assert!(checklist.contains("cannot see this request"), "{checklist}");
+    b.shot("visibility-checklist").await;
+
+    // The wrong-form macro: one click moves it, tags it and notes why.
+    b.click("#macros form button").await;
+    let text = b.text().await;
+    assert!(
+        text.contains("The macro was applied.") && text.contains("Support Ops") && text.contains("incorrect-form"),
+        "{text}"
+    );
+    b.shot("macro-applied").await;
+
+    // Share with a new address (an agent may create the customer).
+    b.fill("#share", &eve_email).await;
+    b.click("form[action$='/share'] button").await;
+    let people = b.client.find(fantoccini::Locator::Css("ul.people")).await.unwrap().text().await.unwrap();
+    assert!(people.contains(&eve_email), "{people}");
+
+    // Suspend the reporter from the request, confirming by keyboard.
+    b.click_link("Suspend the reporter…").await;
+    assert!(b.text().await.contains(&format!("Suspend {cy_email}?")));
+    let reason = b.client.active_element().await.unwrap();
+    reason.send_keys("Phishing links sent to our customers").await.unwrap();
+    b.shot("suspend-confirm").await;
+    let button = b.client.find(fantoccini::Locator::Css("form[action$='/suspend'] button")).await.unwrap();
+    let old = b.client.find(fantoccini::Locator::Css("html")).await.unwrap();
+    button.send_keys("\u{E007}").await.unwrap();
+    for _ in 0..200 {
+        if old.tag_name().await.is_err() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    b.client.wait().for_element(fantoccini::Locator::Css("main")).await.unwrap();
+    let profile = b.text().await;
+    for shown in ["Suspended. Each step", "Phishing links sent", "Request closed", "Sessions ended"] {
+        assert!(profile.contains(shown), "{shown}: {profile}");
+    }
+    b.shot("suspended").await;
+    customer.goto(&format!("{}/portal/requests/{key}", h.base)).await;
+    assert!(customer.text().await.contains("Sign in to continue"), "the customer's session ended");
+    customer.shot("signed-out-by-suspension").await;
+
+    b.click("form[action$='/unsuspend'] button").await;
+    assert!(b.text().await.contains("The suspension is lifted"));
+    b.shot("unsuspended").await;
+    assert!(h.sign_in(&cy_email).await.len() > 10, "the customer can sign in again");
+
+    // The request page on a phone.
+    b.goto(&format!("{}/desk/requests/{key}", h.base)).await;
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.shot("request-phone").await;
+    b.goto(&format!("{}/desk/projects/HD?status=all", h.base)).await;
+    b.shot("queue-phone").await;
+    b.client.set_window_size(1280, 1000).await.unwrap();
+    customer.close().await;
+    b.close().await;
+}
