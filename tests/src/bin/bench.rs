@@ -193,6 +193,25 @@ async fn main() {
         })
         .await,
     );
+    let admin_cookie = format!("hd_session={admin}");
+    rows.push(
+        measure(&h, "page: desk queue (25)", |_| {
+            page("/desk/projects/BENCH?status=all".into(), Some(admin_cookie.clone()))
+        })
+        .await,
+    );
+    rows.push(
+        measure(&h, "agent get request", |i| {
+            call(Method::GET, format!("/requests/BENCH-{}", i % 100 + 1), &admin, None)
+        })
+        .await,
+    );
+    rows.push(
+        measure(&h, "page: desk request", |i| {
+            page(format!("/desk/requests/BENCH-{}", i % 100 + 1), Some(admin_cookie.clone()))
+        })
+        .await,
+    );
     rows.push(
         measure(&h, "share with 3 addresses", |i| {
             let path = format!("/requests/BENCH-{}/participants", i + 1);
