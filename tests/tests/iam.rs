@@ -68,6 +68,7 @@ async fn every_function_policy_allows_exactly_what_it_calls() {
         ("PUT", "/requests/HD-2/organization".to_string(), Some(json!({"organization_id": org_id}))),
         ("GET", format!("/requests/HD-2/visibility?email={ann_email}"), None),
         ("GET", "/projects/HD/organizations".to_string(), None),
+        ("GET", format!("/organizations/{org_id}/members"), None),
         ("DELETE", "/requests/HD-2/organization".to_string(), None),
     ] {
         let answer = h.call(method, &path, Some(&admin), body).await;

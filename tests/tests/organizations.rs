@@ -325,4 +325,14 @@ async fn a_projects_organizations_are_listed_by_name_to_its_agents_only() {
     assert_eq!(h.call("GET", "/projects/HD/organizations", Some(&customer), None).await.status, 403);
     let none = h.ok("GET", "/projects/OT/organizations", Some(&other), None).await;
     assert_eq!(none.body["items"], json!([]));
+    // Members, by address, to the project's agents only.
+    for who in ["zoe", "abe"] {
+        set_member(&h, &admin, &acme, &h.email(who), true).await;
+    }
+    let members = h.ok("GET", &format!("/organizations/{acme}/members"), Some(&admin), None).await;
+    let emails: Vec<_> = members.body["items"].as_array().unwrap().iter().map(|m| m["email"].clone()).collect();
+    assert_eq!(emails, [json!(h.email("abe")), json!(h.email("zoe"))]);
+    assert_eq!(members.body["organization"]["name"], "Acme");
+    assert_eq!(h.call("GET", &format!("/organizations/{acme}/members"), Some(&other), None).await.status, 403);
+    assert_eq!(h.call("GET", "/organizations/NOPE/members", Some(&customer), None).await.status, 404);
 }

@@ -204,6 +204,8 @@ fn operations() -> Vec<Op> {
                 &["name"],
             ))
             .ok(201, open_object(&["id", "project", "name"])),
+        op("GET", "/organizations/{id}/members", "An organization and its members (agents)")
+            .ok(200, open_object(&["organization", "items"])),
         op("POST", "/organizations/{id}/members", "Add a member").body(email()).ok(200, open_object(&["organization", "email"])),
         op("PUT", "/organizations/{id}/members", "Replace the members (CRM sync, app admin)")
             .body(object(json!({"emails": {"type": "array", "maxItems": 1000, "items": string(254)}}), &["emails"]))

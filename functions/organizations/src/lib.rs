@@ -28,6 +28,11 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
             let org = organizations::create_organization(app, &caller, key, http::parse_json(req)).await?;
             Ok(Reply::created(organization_json(&org)))
         }
+        ("GET", "/organizations/{id}/members") => {
+            let (org, members) = organizations::list_members(app, &caller, id).await?;
+            let items: Vec<_> = members.iter().map(|m| json!({"user_id": m.user_id, "email": m.email})).collect();
+            Ok(Reply::ok(json!({"organization": organization_json(&org), "items": items})))
+        }
         ("POST", "/organizations/{id}/members") => {
             let user = organizations::add_member(app, &caller, id, http::parse_json(req)).await?;
             Ok(Reply::ok(json!({"organization": id, "email": user.email, "user_id": user.id})))

@@ -121,6 +121,24 @@ async fn load_org(app: &App, caller: &Caller, org_id: &str) -> Result<(Actor, Or
     Ok((actor, org))
 }
 
+/// An organization and its members, by address (agents of its project). The members are
+/// read while the caller is; they are returned only once the caller is checked.
+pub async fn list_members(
+    app: &App,
+    caller: &Caller,
+    org_id: &str,
+) -> Result<(Organization, Vec<OrgMember>), ApiError> {
+    let query = Query::partition(Index::Table, org_partition(org_id), MAX_MEMBERS + 1);
+    let (loaded, read) = tokio::join!(load_org(app, caller, org_id), app.store.query(&query));
+    let (_, org) = loaded?;
+    let mut members = read?.keep(|r| match r {
+        Record::OrgMember(m) => Some(m),
+        _ => None,
+    });
+    members.sort_by(|a, b| a.email.as_str().cmp(b.email.as_str()));
+    Ok((org, members))
+}
+
 fn refuse_if_external(org: &Organization) -> Result<(), ApiError> {
     match &org.external {
         Some(external) => Err(ApiError::Conflict {

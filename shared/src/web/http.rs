@@ -89,7 +89,11 @@ pub fn body_bytes(req: &Request) -> &[u8] {
 /// 400 `invalid_body` when the fields are missing or of the wrong type. Handlers pass the
 /// result on unopened: use cases report a bad body only after the caller is authorized.
 pub fn parse_json<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
-    let bytes = body_bytes(req);
+    parse_json_bytes(body_bytes(req))
+}
+
+/// A JSON object read into `T` (a body, or a page's JSON field), with the API's errors.
+pub fn parse_json_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.len() > MAX_BODY_BYTES {
         return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
     }

@@ -64,6 +64,7 @@ pub const ROUTES: &[RouteSpec] = &[
     route("PUT", "/admin/managed-domains", SHARING),
     route("GET", "/projects/{key}/organizations", ORGANIZATIONS),
     route("POST", "/projects/{key}/organizations", ORGANIZATIONS),
+    route("GET", "/organizations/{id}/members", ORGANIZATIONS),
     route("POST", "/organizations/{id}/members", ORGANIZATIONS),
     route("PUT", "/organizations/{id}/members", ORGANIZATIONS),
     route("DELETE", "/organizations/{id}/members/{email}", ORGANIZATIONS),
