@@ -363,7 +363,11 @@ async fn portal_home(app: &App, req: &Request, v: &Visitor, caller: &Caller) -> 
         view: view.clone(),
         tabs: tabs
             .into_iter()
-            .map(|(label, value)| Tab { label, href: list_href(value, org, status, None), current: view == value })
+            .map(|(label, value)| Tab {
+                label: label.into(),
+                href: list_href(value, org, status, None),
+                current: view == value,
+            })
             .collect(),
         organizations: home
             .organizations

@@ -110,7 +110,7 @@ pub struct ErrorPage {
 }
 
 pub struct Tab {
-    pub label: &'static str,
+    pub label: String,
     pub href: String,
     pub current: bool,
 }

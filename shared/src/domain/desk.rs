@@ -2,14 +2,14 @@
 //! and `access` rules as the API routes; what a page changes, it changes through the route's
 //! own use case (see the web function's `desk` module).
 
-use crate::domain::access::{is_staff, require_agent};
-use crate::domain::caller::{resolve, Caller};
+use crate::domain::access::{is_project_admin, is_staff, require_agent};
+use crate::domain::caller::{load_project, resolve, Caller};
 use crate::domain::forms::forms_of;
 use crate::domain::macros::macros_of;
 use crate::domain::organizations::read_organizations;
 use crate::domain::requests::{get_request_with, queue_with_project, ListOptions, RequestDetail, RequestPage};
 use crate::error::ApiError;
-use crate::items::{project_forms_key, project_key, project_macros_key};
+use crate::items::{managed_domains_key, project_forms_key, project_key, project_macros_key};
 use crate::model::{Organization, Project, ProjectForms, ProjectMacros, ProjectRole, Record, User};
 use crate::App;
 
@@ -93,4 +93,52 @@ pub async fn request_page(app: &App, caller: &Caller, key: &str) -> Result<DeskR
         project,
         user,
     })
+}
+
+/// A project's settings page: the project, and its forms and macros (agents read it; only
+/// its admins may change it, which the same `update_project`, `save_form` and `add_macro` as
+/// the API decide).
+#[derive(Debug)]
+pub struct DeskSettings {
+    pub project: Project,
+    pub admin: bool,
+    pub forms: ProjectForms,
+    pub macros: ProjectMacros,
+}
+
+pub async fn settings(app: &App, caller: &Caller, key: &str) -> Result<DeskSettings, ApiError> {
+    let extra = [project_forms_key(key), project_macros_key(key)];
+    let (actor, project, records) = load_project(app, caller, key, &extra).await?;
+    require_agent(&actor.user, &project.key)?;
+    Ok(DeskSettings {
+        admin: is_project_admin(&actor.user, &project.key),
+        forms: forms_of(&project.key, &records),
+        macros: macros_of(&project.key, &records),
+        project,
+    })
+}
+
+/// A project's customers-and-organizations page: its organizations and the managed domains
+/// (where only app admins may create accounts: the page says so next to the form).
+#[derive(Debug)]
+pub struct DeskPeople {
+    pub project: Project,
+    pub organizations: Vec<Organization>,
+    pub managed_domains: Vec<String>,
+    pub app_admin: bool,
+}
+
+pub async fn people(app: &App, caller: &Caller, key: &str) -> Result<DeskPeople, ApiError> {
+    let extra = [managed_domains_key()];
+    let (loaded, orgs) = tokio::join!(load_project(app, caller, key, &extra), read_organizations(app, key));
+    let (actor, project, records) = loaded?;
+    require_agent(&actor.user, &project.key)?;
+    let managed_domains = records
+        .iter()
+        .find_map(|r| match r {
+            Record::ManagedDomains(m) => Some(m.domains.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    Ok(DeskPeople { project, organizations: orgs?, managed_domains, app_admin: actor.user.app_admin })
 }

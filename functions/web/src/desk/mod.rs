@@ -2,6 +2,8 @@
 //! calls the same use case as its API route (`requests::add_comment` for a reply or note,
 //! `macros::apply_macro`, `moderation::suspend`, ...), so no rule has a second copy here.
 
+mod admin;
+mod admin_views;
 mod views;
 
 use crate::pages::{chrome, field_error, nonce};
@@ -22,13 +24,13 @@ use helpdesk::{organizations, ApiError, App};
 use lambda_http::Request;
 use views::{ChecklistView, LinkView, QueueRow, SectionError};
 
-fn desk_chrome(v: &Visitor, title: impl Into<String>) -> crate::views::Chrome {
+pub(super) fn desk_chrome(v: &Visitor, title: impl Into<String>) -> crate::views::Chrome {
     crate::views::Chrome { desk: true, ..chrome(v, title, None) }
 }
 
 /// What a console form's error looks like where it was made: next to the form that failed
 /// (bad input, a rule's refusal), not on a page of its own.
-fn in_place(err: &ApiError) -> Option<String> {
+pub(super) fn in_place(err: &ApiError) -> Option<String> {
     field_error(err).or_else(|| {
         matches!(err, ApiError::Refused { .. } | ApiError::Conflict { .. } | ApiError::Forbidden(_))
             .then(|| err.public_message())
@@ -67,6 +69,12 @@ pub async fn get(app: &App, req: &Request, v: &Visitor, path: &str, params: &Par
             let notice = query("done").and_then(|d| done_message(&d)).map(str::to_string);
             user_page(app, v, &caller, params.get("id"), 200, |p| p.notice = notice).await
         }
+        "/desk/projects/{key}/settings" | "/desk/projects/{key}/people" => {
+            admin::get(app, req, v, &caller, path, params.get("key")).await
+        }
+        "/desk/organizations/{id}" | "/desk/blocklist" | "/desk/blocklist/remove" => {
+            admin::get(app, req, v, &caller, path, params.get("id")).await
+        }
         "/desk/users/{id}/suspend" => {
             let request = query("request").unwrap_or_default();
             suspend_page(app, v, &caller, params.get("id"), 200, request, String::new(), None).await
@@ -90,12 +98,19 @@ pub async fn post(
             request_action(app, v, caller, params.get("key"), params.get("action"), form).await
         }
         "/desk/users/{id}/{action}" => user_action(app, v, caller, params.get("id"), params.get("action"), form).await,
+        "/desk/projects/{key}/{action}" => {
+            admin::project_action(app, v, caller, params.get("key"), params.get("action"), form).await
+        }
+        "/desk/organizations/{id}/{action}" => {
+            admin::organization_action(app, v, caller, params.get("id"), params.get("action"), form).await
+        }
+        "/desk/blocklist/{action}" => admin::blocklist_action(app, v, caller, params.get("action"), form).await,
         _ => Err(ApiError::RouteNotFound),
     }
 }
 
 /// The notice a page shows after `?done=<action>`.
-fn done_message(done: &str) -> Option<&'static str> {
+pub(super) fn done_message(done: &str) -> Option<&'static str> {
     Some(match done {
         "close" => "The request is closed.",
         "reopen" => "The request is open again.",
@@ -109,6 +124,16 @@ fn done_message(done: &str) -> Option<&'static str> {
         "suspend" => "Suspended. Each step is in the audit trail below.",
         "unsuspend" => "The suspension is lifted; requests it closed stay closed.",
         "note" => "Note added.",
+        "settings" => "Settings saved.",
+        "form-saved" => "The form is saved.",
+        "macro-added" => "The macro is added.",
+        "agent" => "The agent is added.",
+        "customer" => "The customer is added.",
+        "organization-created" => "The organization is created.",
+        "add-member" => "Member added.",
+        "remove-member" => "Member removed.",
+        "rule-add" => "The rule is added.",
+        "rule-remove" => "The rule is removed.",
         _ => return None,
     })
 }
@@ -166,15 +191,16 @@ async fn queue(app: &App, req: &Request, v: &Visitor, caller: &Caller, key: &str
     let tabs = [("Open", "open"), ("Closed", "closed"), ("Held for review", "held"), ("All", "all")]
         .into_iter()
         .map(|(label, value)| Tab {
-            label,
+            label: label.into(),
             href: queue_href(key, value, if value == "held" { "" } else { &tag }, None),
             current: status == value,
         })
         .collect();
     let page = views::QueuePage {
         chrome: desk_chrome(v, format!("{} queue", shown.project.name)),
-        key: shown.project.key.clone(),
+        project_key: shown.project.key.clone(),
         project_name: shown.project.name.clone(),
+        section: "queue",
         tabs,
         next_href: shown.page.next_cursor.as_deref().map(|c| queue_href(key, &status, &tag, Some(c))),
         status,

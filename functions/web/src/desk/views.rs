@@ -42,8 +42,10 @@ pub struct QueueRow {
 #[template(path = "desk/queue.html")]
 pub struct QueuePage {
     pub chrome: Chrome,
-    pub key: String,
+    pub project_key: String,
     pub project_name: String,
+    /// Which of the project's pages this is (its navigation marks it).
+    pub section: &'static str,
     pub tabs: Vec<Tab>,
     pub status: String,
     pub tag: String,
