@@ -104,10 +104,25 @@ impl Browser {
         self.navigate_by(Locator::LinkText(text)).await;
     }
 
+    /// Presses Enter where the focus is (a keyboard user's click), and waits for the new page.
+    /// Returns the text of what had the focus.
+    pub async fn press_enter(&self) -> String {
+        let focused = self.client.active_element().await.unwrap();
+        let label = focused.text().await.unwrap_or_default();
+        let old = self.client.find(Locator::Css("html")).await.unwrap();
+        focused.send_keys("\u{E007}").await.unwrap();
+        self.wait_for_new_page(old).await;
+        label
+    }
+
     async fn navigate_by(&self, target: Locator<'_>) {
         let old = self.client.find(Locator::Css("html")).await.unwrap();
         let element = self.client.find(target).await.unwrap_or_else(|e| panic!("{target:?}: {e}"));
         element.click().await.unwrap();
+        self.wait_for_new_page(old).await;
+    }
+
+    async fn wait_for_new_page(&self, old: fantoccini::elements::Element) {
         // The old document goes stale once the new one replaces it.
         for _ in 0..200 {
             if old.tag_name().await.is_err() {

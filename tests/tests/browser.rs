@@ -244,11 +244,11 @@ async fn an_agent_works_a_request_and_stops_an_abuser_in_the_console() {
     .await;
 
     // The customer has the request open in their own browser.
-    let customer = Browser::start("desk-customer").await;
+    let customer = Browser::start("abuser").await;
     sign_in_in(&customer, &h, &cy_email).await;
     assert_eq!(customer.path().await, "/portal");
 
-    let b = Browser::start("desk").await;
+    let b = Browser::start("agent").await;
     sign_in_in(&b, &h, &admin).await;
     assert_eq!(b.path().await, "/desk");
     b.shot("projects").await;
@@ -310,16 +310,9 @@ async fn an_agent_works_a_request_and_stops_an_abuser_in_the_console() {
     let reason = b.client.active_element().await.unwrap();
     reason.send_keys("Phishing links sent to our customers").await.unwrap();
     b.shot("suspend-confirm").await;
-    let button = b.client.find(fantoccini::Locator::Css("form[action$='/suspend'] button")).await.unwrap();
-    let old = b.client.find(fantoccini::Locator::Css("html")).await.unwrap();
-    button.send_keys("\u{E007}").await.unwrap();
-    for _ in 0..200 {
-        if old.tag_name().await.is_err() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    b.client.wait().for_element(fantoccini::Locator::Css("main")).await.unwrap();
+    // Tab from the reason to the button, then Enter.
+    reason.send_keys("\u{E004}").await.unwrap();
+    assert_eq!(b.press_enter().await, format!("Suspend {cy_email}"));
     let profile = b.text().await;
     for shown in ["Suspended. Each step", "Phishing links sent", "Request closed", "Sessions ended"] {
         assert!(profile.contains(shown), "{shown}: {profile}");
@@ -342,5 +335,55 @@ async fn an_agent_works_a_request_and_stops_an_abuser_in_the_console() {
     b.shot("queue-phone").await;
     b.client.set_window_size(1280, 1000).await.unwrap();
     customer.close().await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn an_admin_sets_up_a_project_and_its_blocklist_in_the_console() {
+    let h = Harness::start().await;
+    let token = h.admin_with_project("HD").await;
+    let admin = h.call("GET", "/me", Some(&token), None).await.body["email"].as_str().unwrap().to_string();
+    let external = json!({"name": "CRM Co", "external": {"source": "Salesforce", "contact": "crm@corp.example"}});
+    h.ok("POST", "/projects/HD/organizations", Some(&token), Some(external)).await;
+    let b = Browser::start("admin").await;
+    sign_in_in(&b, &h, &admin).await;
+    b.click_link("Help").await;
+    b.click_link("Settings").await;
+    b.client.find(fantoccini::Locator::Css("input[name=org_sharing]")).await.unwrap().click().await.unwrap();
+    b.fill("#notify_per_hour", "12").await;
+    b.click("form[action$='/settings'] button").await;
+    assert!(b.text().await.contains("Settings saved."));
+    b.fill("#macro-name", "Billing").await;
+    b.fill("#macro-actions", r#"[{"type": "add_tag", "tag": "billing"}]"#).await;
+    b.click("form[action$='/macro'] button").await;
+    assert!(b.text().await.contains("The macro is added."));
+    b.shot("settings").await;
+    let project = h.ok("GET", "/projects/HD", Some(&token), None).await.body;
+    assert_eq!((project["org_sharing"].clone(), project["notify_per_hour"].clone()), (json!(true), json!(12)));
+
+    b.click_link("Customers and organizations").await;
+    b.fill("#org-name", "Acme").await;
+    b.click("form[action$='/organization'] button").await;
+    b.fill("#member", &h.email("dee")).await;
+    b.click("form[action$='/add-member'] button").await;
+    assert!(b.text().await.contains(&h.email("dee")));
+    b.shot("organization").await;
+    b.click_link("← Customers and organizations").await;
+    b.click_link("CRM Co").await;
+    assert!(b.text().await.contains("Ask crm@corp.example to change them."));
+    b.shot("external-organization").await;
+
+    // A rule, then its removal through the confirmation, by keyboard.
+    b.goto(&format!("{}/desk/blocklist?project=HD", h.base)).await;
+    b.fill("#rule", "reject:*@spam.example").await;
+    b.click("form[action='/desk/blocklist/add'] button").await;
+    assert!(b.text().await.contains("reject:*@spam.example"));
+    b.shot("blocklist").await;
+    b.click_link("Remove…").await;
+    assert!(b.text().await.contains("Remove the rule reject:*@spam.example?"));
+    b.shot("blocklist-confirm").await;
+    assert_eq!(b.press_enter().await, "Remove the rule", "the confirmation's button has the focus");
+    let text = b.text().await;
+    assert!(text.contains("The rule is removed.") && text.contains("No rules in this scope."), "{text}");
     b.close().await;
 }

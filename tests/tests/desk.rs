@@ -276,7 +276,7 @@ async fn customers_organizations_and_the_blocklist_in_the_console() {
     let confirm =
         h.page("GET", "/desk/blocklist/remove?project=HD&rule=reject%3A*%40spam.example", &session(&lead), None).await;
     assert_eq!(confirm.status, 200, "{}", confirm.text);
-    assert!(confirm.text.contains("will be able to sign in"), "{}", confirm.text);
+    assert!(confirm.text.contains("addresses at spam.example can sign in"), "{}", confirm.text);
     let lead_cookie = session(&lead);
     let unknown = h.page("GET", "/desk/blocklist/remove?project=HD&rule=reject%3Ax%40y.example", &lead_cookie, None);
     assert_eq!(unknown.await.status, 404);

@@ -220,10 +220,13 @@ pub async fn unblock_page(app: &App, req: &Request, v: &Visitor, caller: &Caller
     let rule = query(req, "rule").unwrap_or_default();
     let listed = rules::list_rules(app, caller, Some(project.as_str()).filter(|p| !p.is_empty())).await?;
     let found = listed.iter().find(|r| r.text() == rule).ok_or(ApiError::NotFound("rule"))?;
-    let who = &found.pattern;
+    let who = match found.pattern.strip_prefix("*@") {
+        Some(domain) => format!("addresses at {domain}"),
+        None => found.pattern.clone(),
+    };
     let effect = match found.action {
-        BlockAction::Reject => format!("{who} will be able to sign in, write and send mail again in this scope."),
-        BlockAction::Suspend => format!("New requests from {who} will no longer be held for review."),
+        BlockAction::Reject => format!("Once it is gone, {who} can sign in, write and send mail again here."),
+        BlockAction::Suspend => format!("Once it is gone, new requests from {who} are no longer held for review."),
     };
     let page = views::UnblockPage {
         chrome: desk_chrome(v, "Remove a blocklist rule"),
