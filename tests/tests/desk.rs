@@ -163,7 +163,14 @@ async fn suspending_from_a_request_ends_the_customers_session() {
     assert_eq!(h.page("GET", "/portal/requests/HD-1", &session(&cy), None).await.status, 401);
     assert_eq!(h.ok("GET", "/requests/HD-1", Some(&admin), None).await.body["status"], "closed");
     let profile = h.page("GET", &format!("/desk/users/{cy_id}?done=suspend"), &session(&admin), None).await;
-    for shown in ["Phishing links", "Request closed", "Sessions ended", "Blocklist rule added", "suspended"] {
+    for shown in [
+        "Phishing links",
+        "Request closed",
+        "Sessions ended",
+        "Blocklist rule added",
+        "suspended",
+        "HD-1: Printer on fire",
+    ] {
         assert!(profile.text.contains(shown), "{shown}: {}", profile.text);
     }
     let lifted = submit(&h, &admin, &format!("/desk/users/{cy_id}/unsuspend"), &[]).await;

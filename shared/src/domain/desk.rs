@@ -2,15 +2,18 @@
 //! and `access` rules as the API routes; what a page changes, it changes through the route's
 //! own use case (see the web function's `desk` module).
 
-use crate::domain::access::{is_project_admin, is_staff, require_agent};
+use crate::domain::access::{is_agent, is_project_admin, is_staff, require_agent};
 use crate::domain::caller::{load_project, resolve, Caller};
 use crate::domain::forms::forms_of;
 use crate::domain::macros::macros_of;
+use crate::domain::moderation::{audit_trail, AuditTrail};
 use crate::domain::organizations::read_organizations;
 use crate::domain::requests::{get_request_with, queue_with_project, ListOptions, RequestDetail, RequestPage};
 use crate::error::ApiError;
-use crate::items::{managed_domains_key, project_forms_key, project_key, project_macros_key};
-use crate::model::{Organization, Project, ProjectForms, ProjectMacros, ProjectRole, Record, User};
+use crate::items::{managed_domains_key, project_forms_key, project_key, project_macros_key, reporter_partition};
+use crate::model::{Organization, Project, ProjectForms, ProjectMacros, ProjectRole, Record, Request, User};
+use crate::store::Query;
+use crate::table::Index;
 use crate::App;
 
 /// The console's first page: the projects the agent works on.
@@ -141,4 +144,27 @@ pub async fn people(app: &App, caller: &Caller, key: &str) -> Result<DeskPeople,
         })
         .unwrap_or_default();
     Ok(DeskPeople { project, organizations: orgs?, managed_domains, app_admin: actor.user.app_admin })
+}
+
+/// Requests a user page lists: the newest the user reported.
+const USER_REQUESTS_SHOWN: usize = 25;
+
+/// A user as their moderator sees them: the account, its audit trail (the moderation rule
+/// decides who may), and the newest requests they reported in projects the moderator works on.
+#[derive(Debug)]
+pub struct DeskUser {
+    pub trail: AuditTrail,
+    pub requests: Vec<Request>,
+}
+
+pub async fn user_page(app: &App, caller: &Caller, user_id: &str) -> Result<DeskUser, ApiError> {
+    let mut query = Query::partition(Index::Gsi1, reporter_partition(user_id), USER_REQUESTS_SHOWN);
+    query.newest_first = true;
+    let (trail, reported) = tokio::join!(audit_trail(app, caller, user_id), app.store.query(&query));
+    let trail = trail?;
+    let requests = reported?.keep(|r| match r {
+        Record::Request(r) if r.reporter_id == user_id && is_agent(&trail.moderator, &r.project) => Some(r),
+        _ => None,
+    });
+    Ok(DeskUser { trail, requests })
 }

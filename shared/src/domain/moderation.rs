@@ -130,17 +130,19 @@ pub async fn add_note(
 pub struct AuditTrail {
     pub user: User,
     pub entries: Vec<AuditEntry>,
+    /// Who asked: what else of the user's they see depends on their own roles.
+    pub moderator: User,
 }
 
 /// The user and their audit trail, oldest first, for whoever may moderate them.
 pub async fn audit_trail(app: &App, caller: &Caller, user_id: &str) -> Result<AuditTrail, ApiError> {
-    let (_, user, _) = load_target(app, caller, user_id).await?;
+    let (moderator, user, _) = load_target(app, caller, user_id).await?;
     let query = Query::partition(Index::Table, audit_partition(user_id), 1000);
     let entries = app.store.query(&query).await?.keep(|r| match r {
         Record::AuditEntry(a) => Some(a),
         _ => None,
     });
-    Ok(AuditTrail { user, entries })
+    Ok(AuditTrail { user, entries, moderator: moderator.user })
 }
 
 /// Where a suspension may stop early: tests use it to simulate a crash between steps.

@@ -323,8 +323,8 @@ async fn user_page(
     status: u16,
     adjust: impl FnOnce(&mut views::UserPage),
 ) -> Result<Reply, ApiError> {
-    let trail = moderation::audit_trail(app, caller, id).await?;
-    let u = &trail.user;
+    let shown = desk::user_page(app, caller, id).await?;
+    let (trail, u) = (&shown.trail, &shown.trail.user);
     let mut page = views::UserPage {
         chrome: desk_chrome(v, u.email.to_string()),
         id: u.id.clone(),
@@ -334,6 +334,11 @@ async fn user_page(
         other_emails: u.secondary_emails.iter().filter(|e| e.verified).map(|e| e.email.to_string()).collect(),
         roles: u.project_roles.iter().map(|(p, r)| (p.clone(), views::role_name(*r))).collect(),
         audit: trail.entries.iter().rev().map(views::AuditView::from).collect(),
+        requests: shown
+            .requests
+            .iter()
+            .map(|r| (r.key.clone(), r.summary.clone(), if r.held { "held" } else { r.status.as_str() }))
+            .collect(),
         notice: None,
         note_body: String::new(),
         note_error: None,

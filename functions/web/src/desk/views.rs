@@ -274,6 +274,8 @@ pub struct UserPage {
     pub roles: Vec<(String, &'static str)>,
     /// Newest first.
     pub audit: Vec<AuditView>,
+    /// (key, summary, status) of the newest requests they reported, where the reader works.
+    pub requests: Vec<(String, String, &'static str)>,
     pub notice: Option<String>,
     pub note_body: String,
     pub note_error: Option<String>,
