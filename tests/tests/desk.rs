@@ -292,3 +292,37 @@ async fn customers_organizations_and_the_blocklist_in_the_console() {
     let rules = h.ok("GET", "/blocklist?project=HD", Some(&lead), None).await;
     assert_eq!(rules.body["items"], json!([]));
 }
+
+/// The `module::function`s `source` calls for the signed-in caller (`(app, caller` or
+/// `(app, &caller`), whitespace aside.
+fn use_cases(source: &str) -> std::collections::BTreeSet<String> {
+    let flat: String = source.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut found = std::collections::BTreeSet::new();
+    for marker in ["(app,caller", "(app,&caller"] {
+        for (at, _) in flat.match_indices(marker) {
+            let before = &flat[..at];
+            let start = before.rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')).map_or(0, |i| i + 1);
+            let name = &before[start..];
+            if name.contains("::") {
+                found.insert(name.trim_start_matches("helpdesk::").to_string());
+            }
+        }
+    }
+    found
+}
+
+/// Every use case a console form or page calls is one an API route calls too, so the console
+/// has no rule of its own; its reads are `desk::` page loads, built on the routes' loaders.
+#[test]
+fn the_console_calls_the_same_use_cases_as_the_api_routes() {
+    let read = |path: &str| std::fs::read_to_string(format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let console = use_cases(&(read("functions/web/src/desk/mod.rs") + &read("functions/web/src/desk/admin.rs")));
+    let api_sources = ["auth", "intake", "sharing", "organizations", "moderation"]
+        .map(|f| read(&format!("functions/{f}/src/lib.rs")))
+        .concat()
+        + &read("functions/web/src/pages.rs");
+    let api = use_cases(&api_sources);
+    assert!(console.len() > 20, "the scan finds the console's calls: {console:?}");
+    let own: Vec<_> = console.iter().filter(|c| !c.starts_with("desk::") && !api.contains(*c)).collect();
+    assert!(own.is_empty(), "console calls with no API route behind them: {own:?}");
+}
