@@ -114,6 +114,9 @@ async fn queue_tabs_filters_and_the_request_tools() {
     assert_eq!((set.status, set.header("location")), (303, "/desk/requests/HD-1?done=organization"));
     assert_eq!(h.ok("GET", "/requests/HD-1", Some(&agent), None).await.body["organization"], *org_id);
     let dee = h.email("dee");
+    let path = format!("/desk/projects/HD?status=all&organization={org_id}");
+    let by_org = h.page("GET", &path, &session(&agent), None).await.text;
+    assert!(by_org.contains("HD-1:") && !by_org.contains("HD-2:") && by_org.contains("selected>Acme"), "{by_org}");
     let check = h.page("GET", &format!("/desk/requests/HD-1?email={dee}"), &session(&agent), None).await;
     assert!(
         check.text.contains("cannot see this request") && check.text.contains("no account has this address"),

@@ -336,3 +336,44 @@ async fn a_projects_organizations_are_listed_by_name_to_its_agents_only() {
     assert_eq!(h.call("GET", &format!("/organizations/{acme}/members"), Some(&other), None).await.status, 403);
     assert_eq!(h.call("GET", "/organizations/NOPE/members", Some(&customer), None).await.status, 404);
 }
+
+#[tokio::test]
+async fn the_queue_filters_by_organization_alone_or_with_status_and_tag() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    let cy = h.sign_in(&h.email("cy")).await;
+    let (acme, beta) = (new_org(&h, &admin, "Acme").await, new_org(&h, &admin, "Beta").await);
+    for (i, org) in [&acme, &beta, &acme].into_iter().enumerate() {
+        let key = raise(&h, &cy, &format!("r{i}")).await.body["key"].as_str().unwrap().to_string();
+        h.ok("PUT", &format!("/requests/{key}/organization"), Some(&admin), Some(json!({"organization_id": org})))
+            .await;
+    }
+    h.ok("POST", "/requests/HD-3/close", Some(&admin), None).await;
+    h.ok("PUT", "/requests/HD-1/tags/vip", Some(&admin), None).await;
+    let queue = |q: String| {
+        let admin = admin.clone();
+        let h = &h;
+        async move { h.call("GET", &format!("/projects/HD/requests?{q}"), Some(&admin), None).await }
+    };
+    assert_eq!(keys(&queue(format!("organization={acme}")).await), ["HD-3", "HD-1"]);
+    assert_eq!(keys(&queue(format!("organization={acme}&status=open")).await), ["HD-1"]);
+    assert_eq!(keys(&queue(format!("organization={beta}&tag=vip")).await), Vec::<String>::new());
+    assert_eq!(keys(&queue(format!("organization={acme}&tag=vip")).await), ["HD-1"]);
+    // A held request of the organization stays out of its queue, and shows under `held`.
+    let dee = h.email("dee");
+    set_member(&h, &admin, &acme, &dee, true).await;
+    let rule = json!({"rule": format!("suspend:{dee}")});
+    h.ok("POST", "/blocklist?project=HD", Some(&admin), Some(rule)).await;
+    let dee = h.sign_in(&dee).await;
+    let held = raise(&h, &dee, "held one").await.body["key"].as_str().unwrap().to_string();
+    assert_eq!(keys(&queue(format!("organization={acme}")).await), ["HD-3", "HD-1"]);
+    assert_eq!(keys(&queue(format!("organization={acme}&status=held")).await), [held]);
+    // An organization this project does not have is not found; customers learn nothing.
+    assert_eq!(queue("organization=NOPE".into()).await.status, 404);
+    h.ok("POST", "/projects", Some(&admin), Some(json!({"key": "OT", "name": "Other"}))).await;
+    let other = h.ok("POST", "/projects/OT/organizations", Some(&admin), Some(json!({"name": "X"}))).await;
+    let other = other.body["id"].as_str().unwrap();
+    assert_eq!(queue(format!("organization={other}")).await.status, 404);
+    let as_customer = h.call("GET", &format!("/projects/HD/requests?organization={acme}"), Some(&cy), None).await;
+    assert_eq!(as_customer.status, 403);
+}

@@ -163,8 +163,9 @@ fn operations() -> Vec<Op> {
             ))
             .ok(201, request_ref())
             .ok(200, request_ref()),
-        list_params(op("GET", "/projects/{key}/requests", "The project's queue (agents), by status or tag"))
+        list_params(op("GET", "/projects/{key}/requests", "The project's queue (agents), by status, tag or organization"))
             .query(status_filter(&["open", "closed", "held"]))
+            .query(query_param("organization", json!({"type": "string", "minLength": 1, "maxLength": 64}), false))
             .query(query_param("tag", json!({"type": "string", "pattern": "^[A-Za-z0-9-]{1,50}$"}), false))
             .ok(200, page()),
         list_params(op("GET", "/requests", "The customer's requests"))

@@ -148,14 +148,14 @@ async fn home(app: &App, v: &Visitor, caller: &Caller) -> Result<Reply, ApiError
     Ok(Reply::html(200, render(&views::HomePage { chrome: desk_chrome(v, "Projects"), projects })?))
 }
 
-fn queue_href(key: &str, status: &str, tag: &str, cursor: Option<&str>) -> String {
+/// A queue page's address: its tab, filters and page.
+fn queue_href(key: &str, status: &str, filters: (&str, &str), cursor: Option<&str>) -> String {
     let mut q = form_urlencoded::Serializer::new(String::new());
     q.append_pair("status", status);
-    if !tag.is_empty() {
-        q.append_pair("tag", tag);
-    }
-    if let Some(c) = cursor {
-        q.append_pair("cursor", c);
+    for (name, value) in [("tag", filters.0), ("organization", filters.1), ("cursor", cursor.unwrap_or(""))] {
+        if !value.is_empty() {
+            q.append_pair(name, value);
+        }
     }
     format!("/desk/projects/{key}?{}", q.finish())
 }
@@ -164,14 +164,16 @@ async fn queue(app: &App, req: &Request, v: &Visitor, caller: &Caller, key: &str
     // The open queue unless another tab is asked for; `all` is the API's "no status".
     let status = http::query_param(req, "status").filter(|s| !s.is_empty()).unwrap_or_else(|| "open".into());
     let tag = http::query_param(req, "tag").map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+    let org = http::query_param(req, "organization").filter(|o| !o.is_empty());
     let options = ListOptions {
         status: (status != "all").then(|| status.clone()),
         tag: tag.clone(),
+        organization: org.clone(),
         cursor: http::query_param(req, "cursor"),
         ..ListOptions::default()
     };
     let shown = desk::queue(app, caller, key, &options).await?;
-    let tag = tag.unwrap_or_default();
+    let (tag, org) = (tag.unwrap_or_default(), org.unwrap_or_default());
     let org_name = |id: &str| shown.organizations.iter().find(|o| o.id == id).map(|o| o.name.clone());
     let rows = shown
         .page
@@ -192,7 +194,7 @@ async fn queue(app: &App, req: &Request, v: &Visitor, caller: &Caller, key: &str
         .into_iter()
         .map(|(label, value)| Tab {
             label: label.into(),
-            href: queue_href(key, value, if value == "held" { "" } else { &tag }, None),
+            href: queue_href(key, value, (if value == "held" { "" } else { &tag }, &org), None),
             current: status == value,
         })
         .collect();
@@ -202,7 +204,9 @@ async fn queue(app: &App, req: &Request, v: &Visitor, caller: &Caller, key: &str
         project_name: shown.project.name.clone(),
         section: "queue",
         tabs,
-        next_href: shown.page.next_cursor.as_deref().map(|c| queue_href(key, &status, &tag, Some(c))),
+        next_href: shown.page.next_cursor.as_deref().map(|c| queue_href(key, &status, (&tag, &org), Some(c))),
+        organizations: shown.organizations.iter().map(|o| (o.id.clone(), o.name.clone(), o.id == org)).collect(),
+        filtered: !tag.is_empty() || !org.is_empty(),
         status,
         tag,
         rows,

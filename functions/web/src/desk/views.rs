@@ -49,6 +49,9 @@ pub struct QueuePage {
     pub tabs: Vec<Tab>,
     pub status: String,
     pub tag: String,
+    /// (id, name, chosen)
+    pub organizations: Vec<(String, String, bool)>,
+    pub filtered: bool,
     pub rows: Vec<QueueRow>,
     pub next_href: Option<String>,
 }

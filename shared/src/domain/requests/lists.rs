@@ -44,6 +44,7 @@ async fn read_index(
     status: Option<RequestStatus>,
     mut after: Option<String>,
     limit: usize,
+    keep: impl Fn(&Request) -> bool,
 ) -> Result<Run, ApiError> {
     let mut items = Vec::new();
     for _ in 0..10 {
@@ -57,7 +58,7 @@ async fn read_index(
         };
         let page = app.store.query(&query).await?;
         items.extend(page.records.into_iter().filter_map(|r| match r {
-            Record::Request(r) => Some(r),
+            Record::Request(r) if keep(&r) => Some(r),
             _ => None,
         }));
         after = page.last_sort_key;
@@ -197,8 +198,9 @@ pub async fn list_for_customer(app: &App, caller: &Caller, options: &ListOptions
         Err(bad) => return Err(resolve(app, caller, &[]).await.err().unwrap_or(bad)),
     };
     let CustomerList { status, limit, after, own: with_own, participating: with_participating, orgs: with_orgs } = list;
-    let reported =
-        || read_index(app, Index::Gsi1, crate::items::reporter_partition(user_id), status, after.clone(), limit);
+    let reported = || {
+        read_index(app, Index::Gsi1, crate::items::reporter_partition(user_id), status, after.clone(), limit, |_| true)
+    };
     let participating = || read_participating(app, user_id, status, after.clone(), limit);
     // The lists of the user the token claims are read while the session is checked; they are
     // returned only when the check passes.
@@ -264,7 +266,7 @@ async fn read_organizations(
         })
         .collect();
     let reads = orgs.into_iter().filter(|(_, p)| sharing.contains(p)).map(|(org, _)| {
-        read_index(app, Index::Gsi4, crate::items::org_requests_partition(org), status, after.clone(), limit)
+        read_index(app, Index::Gsi4, crate::items::org_requests_partition(org), status, after.clone(), limit, |_| true)
     });
     futures::future::try_join_all(reads).await
 }
@@ -287,18 +289,24 @@ pub async fn queue_with_project(
     options: &ListOptions,
 ) -> Result<(Project, RequestPage), ApiError> {
     caller.require_claim()?;
+    let wants_held = options.status.as_deref() == Some("held");
     let checked = || -> Result<_, ApiError> {
         let tag = options.tag.as_deref().map(crate::domain::tags::check_tag).transpose()?;
+        let org = options.organization.as_deref();
+        if org.is_some_and(|o| o.is_empty() || o.len() > 64) {
+            return Err(ApiError::bad_request("invalid_organization", "organization is an organization id"));
+        }
         // `held`: requests a `suspend:` rule held for review, which the queue leaves out.
-        let (source, status) = match (options.status.as_deref(), &tag) {
-            (_, Some(tag)) => match options.status.as_deref() {
-                Some("held") => {
-                    return Err(ApiError::bad_request("invalid_status", "held requests have no tag filter"))
-                }
-                other => (Source::Tag(crate::items::tagged_partition(project, tag)), parse_status(other)?),
-            },
-            (Some("held"), None) => (Source::Index(Index::Gsi3, crate::items::held_partition(project)), None),
-            (other, None) => match parse_status(other)? {
+        let (source, status) = match (options.status.as_deref(), &tag, org) {
+            (Some("held"), Some(_), _) => {
+                return Err(ApiError::bad_request("invalid_status", "held requests have no tag filter"))
+            }
+            (other, Some(tag), _) => (Source::Tag(crate::items::tagged_partition(project, tag)), parse_status(other)?),
+            (Some("held"), None, _) => (Source::Index(Index::Gsi3, crate::items::held_partition(project)), None),
+            (other, None, Some(org)) => {
+                (Source::Index(Index::Gsi4, crate::items::org_requests_partition(org)), parse_status(other)?)
+            }
+            (other, None, None) => match parse_status(other)? {
                 None => (Source::Index(Index::Gsi2, crate::items::queue_partition(project)), None),
                 Some(s) => (Source::Index(Index::Gsi3, crate::items::queue_status_partition(project, s)), None),
             },
@@ -315,17 +323,27 @@ pub async fn queue_with_project(
             return Err(bad);
         }
     };
+    // Held requests only under `held`; with an organization, only its requests.
+    let org = options.organization.clone();
+    let keep =
+        |r: &Request| r.held == wants_held && org.as_deref().is_none_or(|o| r.organization.as_deref() == Some(o));
     // The queue is read while the session and project are; it is returned only to agents.
     let read = async {
         match source {
-            Source::Index(index, pk) => read_index(app, index, pk, None, after, limit).await,
-            // Held requests stay out of the tag queue as they do out of the queue.
-            Source::Tag(pk) => read_linked(app, pk, status, after, limit, |r| !r.held).await,
+            Source::Index(index, pk) => read_index(app, index, pk, status, after, limit, keep).await,
+            Source::Tag(pk) => read_linked(app, pk, status, after, limit, keep).await,
         }
     };
-    let (loaded, run) = tokio::join!(load_project(app, caller, project, &[]), read);
-    let (actor, project, _) = loaded?;
+    let org_keys: Vec<_> = options.organization.iter().map(|o| crate::items::org_key(o)).collect();
+    let (loaded, run) = tokio::join!(load_project(app, caller, project, &org_keys), read);
+    let (actor, project, extra) = loaded?;
     require_agent(&actor.user, &project.key)?;
+    // An organization of another project (or none) is not one this queue knows.
+    if options.organization.is_some()
+        && !extra.iter().any(|r| matches!(r, Record::Organization(o) if o.project == project.key))
+    {
+        return Err(ApiError::NotFound("organization"));
+    }
     let page = merge_runs(&actor.user, vec![run?], limit);
     Ok((project, page))
 }
