@@ -26,6 +26,7 @@ export PORT=$port
 
 cat <<MSG
 The helpdesk runs on http://127.0.0.1:$port
+  in a browser: http://127.0.0.1:$port/login as admin@example.com, then the agent console at /desk
   sign in:      curl -X POST http://127.0.0.1:$port/auth/magic-link -d '{"email":"admin@example.com"}'
   the emails:   http://127.0.0.1:$moto_port/moto-api/data.json  (ses.Message: each magic link has token=...)
   then:         curl -X POST http://127.0.0.1:$port/auth/session -d '{"token":"<token>"}'
