@@ -329,3 +329,33 @@ fn the_console_calls_the_same_use_cases_as_the_api_routes() {
     let own: Vec<_> = console.iter().filter(|c| !c.starts_with("desk::") && !api.contains(*c)).collect();
     assert!(own.is_empty(), "console calls with no API route behind them: {own:?}");
 }
+
+#[tokio::test]
+async fn an_agent_moves_a_request_to_a_form_and_fills_its_fields() {
+    let h = Harness::start().await;
+    let (admin, agent, _) = desk(&h).await;
+    let form = json!({"name": "Hardware", "public": true, "fields": [
+        {"key": "severity", "label": "Severity", "type": "select", "options": ["low", "high"], "required": true},
+        {"key": "since", "label": "Since when", "type": "date"}]});
+    let made = h.ok("POST", "/projects/HD/forms", Some(&admin), Some(form)).await;
+    let form_id = made.body["id"].as_str().unwrap().to_string();
+    // Moving to a form whose required field is empty is refused, and that form's fields are
+    // offered to fill in.
+    let moved = submit(&h, &agent, "/desk/requests/HD-1/form", &[("form", &form_id)]).await;
+    assert_eq!(moved.status, 422, "{}", moved.text);
+    assert!(moved.text.contains("Fields of Hardware") && moved.text.contains(r#"id="field-severity-error""#));
+    let fields = [("form", form_id.as_str()), ("field.severity", "extreme"), ("field.since", "")];
+    let bad = submit(&h, &agent, "/desk/requests/HD-1/fields", &fields).await;
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert!(bad.text.contains(r#"id="field-severity-error""#), "next to its field: {}", bad.text);
+    let fields = [("form", form_id.as_str()), ("field.severity", "high"), ("field.since", "2026-11-01")];
+    let saved = submit(&h, &agent, "/desk/requests/HD-1/fields", &fields).await;
+    assert_eq!((saved.status, saved.header("location")), (303, "/desk/requests/HD-1?done=fields"));
+    let request = h.ok("GET", "/requests/HD-1", Some(&agent), None).await.body;
+    assert_eq!(
+        (request["form"].as_str(), request["fields"]["severity"].as_str()),
+        (Some(form_id.as_str()), Some("high"))
+    );
+    let page = h.page("GET", "/desk/requests/HD-1", &session(&agent), None).await.text;
+    assert!(page.contains("<dt>Severity</dt><dd>high</dd>") && page.contains("moved it to another form"), "{page}");
+}

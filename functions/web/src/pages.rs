@@ -271,23 +271,11 @@ async fn new_request_page(
     let place = portal::new_request_project(app, caller, project).await?;
     let chosen = forms::choose_form(&place.forms, form, place.agent)
         .or_else(|_| forms::choose_form(&place.forms, None, place.agent))?;
-    let error = filled.error.clone().unwrap_or_default();
-    let target = error.strip_prefix("fields.").and_then(|rest| rest.split_once(':')).map(|(key, _)| key.to_string());
-    let fields = chosen
-        .fields
-        .iter()
-        .map(|f| {
-            let value = filled.values.get(&f.key).map(String::as_str).unwrap_or("");
-            // Next to its field, the message needs no `fields.<key>:` prefix.
-            let shown = error.split_once(": ").map(|(_, m)| m).unwrap_or(&error);
-            let error = (target.as_deref() == Some(f.key.as_str())).then(|| shown.to_string());
-            views::FieldView::new(f, value, error)
-        })
-        .collect();
-    let (summary_error, description_error) = match (&filled.error, &target) {
-        (Some(_), Some(_)) | (None, _) => (None, None),
-        (Some(e), None) if e.starts_with("description") => (None, Some(e.clone())),
-        (Some(e), None) => (Some(e.clone()), None),
+    let (field_inputs, elsewhere) = views::field_inputs(chosen, &filled.values, filled.error.as_deref());
+    let (summary_error, description_error) = match elsewhere {
+        None => (None, None),
+        Some(e) if e.starts_with("description") => (None, Some(e)),
+        Some(e) => (Some(e), None),
     };
     let name = &place.project.name;
     let page = views::NewRequestPage {
@@ -297,7 +285,7 @@ async fn new_request_page(
         forms: place.forms.usable_by(place.agent).map(|f| (f.id.clone(), f.name.clone(), f.id == chosen.id)).collect(),
         form_id: chosen.id.clone(),
         form_description: chosen.description.clone(),
-        fields,
+        field_inputs,
         nonce: text::new_secret(),
         summary: filled.summary.clone(),
         description: filled.description.clone(),

@@ -180,6 +180,31 @@ impl FieldView {
     }
 }
 
+/// The inputs of a form's fields, filled with `values`, and the domain's error
+/// (`fields.<key>: ...`) next to the field it names. Returns the inputs and the error when it
+/// names no field.
+pub fn field_inputs(
+    form: &helpdesk::model::Form,
+    values: &std::collections::BTreeMap<String, String>,
+    error: Option<&str>,
+) -> (Vec<FieldView>, Option<String>) {
+    let error = error.unwrap_or_default();
+    let target = error.strip_prefix("fields.").and_then(|rest| rest.split_once(':')).map(|(key, _)| key);
+    // Next to its field, the message needs no `fields.<key>:` prefix.
+    let shown = error.split_once(": ").map(|(_, m)| m).unwrap_or(error);
+    let inputs = form
+        .fields
+        .iter()
+        .map(|f| {
+            let value = values.get(&f.key).map(String::as_str).unwrap_or("");
+            let error = (target == Some(f.key.as_str())).then(|| shown.to_string());
+            FieldView::new(f, value, error)
+        })
+        .collect();
+    let elsewhere = (target.is_none() && !error.is_empty()).then(|| error.to_string());
+    (inputs, elsewhere)
+}
+
 #[derive(Template)]
 #[template(path = "new.html")]
 pub struct NewRequestPage {
@@ -190,7 +215,7 @@ pub struct NewRequestPage {
     pub forms: Vec<(String, String, bool)>,
     pub form_id: String,
     pub form_description: String,
-    pub fields: Vec<FieldView>,
+    pub field_inputs: Vec<FieldView>,
     pub nonce: String,
     pub summary: String,
     pub description: String,

@@ -120,6 +120,7 @@ pub(super) fn done_message(done: &str) -> Option<&'static str> {
         "unshare" => "No longer shared with that address.",
         "macro" => "The macro was applied.",
         "form" => "The request is on its new form.",
+        "fields" => "The fields are saved.",
         "revoke-links" => "Every public link to this request has stopped working.",
         "suspend" => "Suspended. Each step is in the audit trail below.",
         "unsuspend" => "The suspension is lifted; requests it closed stay closed.",
@@ -279,6 +280,11 @@ async fn request_action(
             let input = MoveInput { form: field("form"), fields: None };
             ("form", done(forms::move_to_form(app, caller, key, Ok(input)).await, Some("form")))
         }
+        // Its own form again, with new values: the API's `PUT /requests/{key}/form`.
+        "fields" => {
+            let input = MoveInput { form: field("form"), fields: Some(form.with_prefix("field.")) };
+            ("fields", done(forms::move_to_form(app, caller, key, Ok(input)).await, Some("fields")))
+        }
         "links" => ("links", public_links::mint(app, caller, key, Ok(MintInput::default())).await.map(Done::Minted)),
         "revoke-links" => ("links", done(public_links::revoke(app, caller, key).await, Some("revoke-links"))),
         _ => return Err(ApiError::RouteNotFound),
@@ -306,7 +312,12 @@ async fn request_action(
         Err(err) => {
             let Some(message) = in_place(&err) else { return Err(err) };
             let (body, internal) = (field("body"), form.get("internal") == "true");
+            let (typed, chosen) = (form.with_prefix("field."), field("form"));
             let page = request_page(app, v, caller, key, |p| {
+                // A field's error: that form's fields, as typed, with the error next to it.
+                if matches!(section, "form" | "fields") && message.starts_with("fields.") {
+                    return p.show_fields_of(&chosen, &typed, message);
+                }
                 p.error = Some(SectionError { section, message });
                 if section == "reply" {
                     p.reply_body = body;

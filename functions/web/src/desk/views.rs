@@ -1,6 +1,6 @@
 //! The console's templates and the view data they show.
 
-use crate::views::{when, Chrome, CommentView, FileView, Tab};
+use crate::views::{field_inputs, when, Chrome, CommentView, FieldView, FileView, Tab};
 use askama::Template;
 use helpdesk::domain::desk::DeskRequest;
 use helpdesk::model::{AuditEntry, HistoryEntry, ProjectRole, RequestStatus};
@@ -73,6 +73,10 @@ impl HistoryView {
             "organization_set" => format!("set the organization to {}", org_name(&detail)),
             "organization_removed" => format!("removed the organization {}", org_name(&detail)),
             "macro_applied" => format!("applied the macro {detail}"),
+            "form_changed" => match detail.split_once(" -> ") {
+                Some((from, to)) if from == to => "changed the fields".to_string(),
+                _ => format!("moved it to another form ({detail})"),
+            },
             other => match detail.is_empty() {
                 true => other.replace('_', " "),
                 false => format!("{}: {detail}", other.replace('_', " ")),
@@ -151,6 +155,12 @@ pub struct RequestPage {
     pub form_name: String,
     /// (label, value)
     pub fields: Vec<(String, String)>,
+    /// The fields to edit: the current form's, or after a refused move, the chosen form's.
+    pub field_inputs: Vec<FieldView>,
+    pub fields_form_id: String,
+    pub fields_form_name: String,
+    /// Every form of the project, to show another form's fields with what was typed.
+    pub all_forms: Vec<helpdesk::model::Form>,
     pub created: String,
     pub updated: String,
     pub comments: Vec<CommentView>,
@@ -202,6 +212,10 @@ impl RequestPage {
             organization: r.organization.as_deref().map(org_name),
             form_name: form.map(|f| f.name.clone()).unwrap_or(form_id.clone()),
             fields: r.fields.iter().map(|(k, v)| (label(k), v.clone())).collect(),
+            field_inputs: form.map(|f| field_inputs(f, &r.fields, None).0).unwrap_or_default(),
+            fields_form_id: form_id.clone(),
+            fields_form_name: form.map(|f| f.name.clone()).unwrap_or_default(),
+            all_forms: shown.forms.forms.clone(),
             created: when(r.created_at),
             updated: when(r.updated_at),
             comments: shown.detail.comments.iter().map(CommentView::from).collect(),
@@ -226,6 +240,18 @@ impl RequestPage {
             checklist: None,
             minted: vec![],
         }
+    }
+
+    /// After a refused move or save: form `form_id`'s fields filled with what was typed, the
+    /// error next to its field (or under them when it names none).
+    pub fn show_fields_of(&mut self, form_id: &str, typed: &std::collections::BTreeMap<String, String>, error: String) {
+        let Some(form) = self.all_forms.iter().find(|f| f.id == form_id) else {
+            self.error = Some(SectionError { section: "form", message: error });
+            return;
+        };
+        let (inputs, elsewhere) = field_inputs(form, typed, Some(&error));
+        (self.field_inputs, self.fields_form_id, self.fields_form_name) = (inputs, form.id.clone(), form.name.clone());
+        self.error = elsewhere.map(|message| SectionError { section: "fields", message });
     }
 
     /// The error to show in `section`, if it is the one that failed.
