@@ -30,7 +30,7 @@ async fn desk(h: &Harness) -> (String, String, String) {
 #[tokio::test]
 async fn customers_and_other_projects_agents_are_kept_out() {
     let h = Harness::start().await;
-    let (admin, _, cy) = desk(&h).await;
+    let (admin, agent, cy) = desk(&h).await;
     // A customer: 403 pages, even on their own request, and their forms change nothing.
     for path in ["/desk", "/desk/projects/HD", "/desk/requests/HD-1"] {
         let page = h.page("GET", path, &session(&cy), None).await;
@@ -43,6 +43,12 @@ async fn customers_and_other_projects_agents_are_kept_out() {
     assert_eq!(h.ok("GET", "/requests/HD-1", Some(&cy), None).await.body["status"], "open");
     // Signed out: the sign-in page.
     assert_eq!(h.page("GET", "/desk/requests/HD-1", "", None).await.status, 401);
+    // An agent may not moderate: no suspend link, and a missing request leads back to the console.
+    let agent_page = h.page("GET", "/desk/requests/HD-1", &session(&agent), None).await.text;
+    assert!(!agent_page.contains("Suspend the reporter") && agent_page.contains("Close request"));
+    let missing = h.page("GET", "/desk/requests/HD-99", &session(&agent), None).await;
+    assert_eq!(missing.status, 404);
+    assert!(missing.text.contains(r#"href="/desk">Back to the console"#), "{}", missing.text);
     // An admin of another project: the request does not exist for them.
     h.ok("POST", "/projects", Some(&admin), Some(json!({"key": "OT", "name": "Other"}))).await;
     h.ok("POST", "/projects/OT/agents", Some(&admin), Some(json!({"email": h.email("ot"), "role": "admin"}))).await;

@@ -40,6 +40,9 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
     if json {
         http::finish(routes::WEB, &req, started, result)
     } else {
-        http::finish_with(routes::WEB, &req, started, result, |err| visitor.finish(pages::error_page(&visitor, err)))
+        let desk = req.uri().path().starts_with("/desk");
+        http::finish_with(routes::WEB, &req, started, result, |err| {
+            visitor.finish(pages::error_page(&visitor, err, desk))
+        })
     }
 }

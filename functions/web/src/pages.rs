@@ -493,7 +493,7 @@ pub async fn api(app: &App, req: &Request, spec: &RouteSpec, params: &Params) ->
 }
 
 /// The page for an error: sign-in for a missing session, otherwise what happened.
-pub fn error_page(v: &Visitor, err: &ApiError) -> Reply {
+pub fn error_page(v: &Visitor, err: &ApiError, desk: bool) -> Reply {
     let (heading, message) = match err {
         ApiError::Unauthorized => {
             let notice = "Sign in to continue.".to_string();
@@ -510,12 +510,20 @@ pub fn error_page(v: &Visitor, err: &ApiError) -> Reply {
         ApiError::Internal(_) => ("Something went wrong", "Something went wrong on our side. Try again in a moment.".to_string()),
         _ => ("That did not work", err.public_message()),
     };
+    // A console page's error leads back to the console (a customer there gets the 403 page,
+    // which leads to their own requests).
+    let in_desk = desk && !matches!(err, ApiError::Forbidden(_));
+    let (back, back_label) = match (v.session.is_some(), in_desk) {
+        (false, _) => ("/login", "Sign in"),
+        (true, true) => ("/desk", "Back to the console"),
+        (true, false) => ("/portal", "Back to my requests"),
+    };
     let page = views::ErrorPage {
-        chrome: chrome(v, heading, None),
+        chrome: views::Chrome { desk: in_desk, ..chrome(v, heading, None) },
         heading: heading.to_string(),
         message,
-        back: if v.session.is_some() { "/portal" } else { "/login" },
-        back_label: if v.session.is_some() { "Back to my requests" } else { "Sign in" },
+        back,
+        back_label,
     };
     match render(&page) {
         Ok(html) => Reply::html(err.status(), html),

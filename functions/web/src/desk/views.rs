@@ -2,6 +2,7 @@
 
 use crate::views::{field_inputs, when, Chrome, CommentView, FieldView, FileView, Tab};
 use askama::Template;
+use helpdesk::access::is_project_admin;
 use helpdesk::domain::desk::DeskRequest;
 use helpdesk::model::{AuditEntry, HistoryEntry, ProjectRole, RequestStatus};
 use helpdesk::organizations::Visibility;
@@ -149,8 +150,9 @@ pub struct RequestPage {
     pub project_name: String,
     pub reporter: String,
     pub reporter_id: String,
-    /// The reporter is the agent reading: no suspend link.
-    pub reporter_is_me: bool,
+    /// Whether the reader may be able to suspend the reporter (a project or app admin, not
+    /// the reporter): the moderation rule itself decides when they try.
+    pub may_suspend: bool,
     pub organization: Option<String>,
     pub form_name: String,
     /// (label, value)
@@ -166,7 +168,8 @@ pub struct RequestPage {
     pub comments: Vec<CommentView>,
     pub files: Vec<FileView>,
     pub history: Vec<HistoryView>,
-    pub participants: Vec<String>,
+    /// (user id, address)
+    pub participants: Vec<(String, String)>,
     pub tags: Vec<String>,
     /// (id, name, current)
     pub organizations: Vec<(String, String, bool)>,
@@ -208,7 +211,7 @@ impl RequestPage {
             project_name: shown.project.name.clone(),
             reporter: r.reporter_email.to_string(),
             reporter_id: r.reporter_id.clone(),
-            reporter_is_me: r.reporter_id == shown.user.id,
+            may_suspend: r.reporter_id != shown.user.id && is_project_admin(&shown.user, &r.project),
             organization: r.organization.as_deref().map(org_name),
             form_name: form.map(|f| f.name.clone()).unwrap_or(form_id.clone()),
             fields: r.fields.iter().map(|(k, v)| (label(k), v.clone())).collect(),
@@ -221,7 +224,7 @@ impl RequestPage {
             comments: shown.detail.comments.iter().map(CommentView::from).collect(),
             files: shown.detail.attachments.iter().map(FileView::from).collect(),
             history: shown.detail.history.iter().rev().map(|h| HistoryView::new(h, org_name)).collect(),
-            participants: r.participants.iter().map(|e| e.to_string()).collect(),
+            participants: r.participant_ids.iter().cloned().zip(r.participants.iter().map(|e| e.to_string())).collect(),
             tags: r.tags.clone(),
             organizations: shown
                 .organizations
