@@ -155,12 +155,18 @@ pub async fn organization_page(
     Ok(Reply::html(status, render(&page)?))
 }
 
-fn blocklist_href(project: &str, extra: &str) -> String {
-    match (project, extra) {
-        ("", "") => "/desk/blocklist".into(),
-        ("", extra) => format!("/desk/blocklist?{extra}"),
-        (project, "") => format!("/desk/blocklist?project={project}"),
-        (project, extra) => format!("/desk/blocklist?project={project}&{extra}"),
+const LIST: &str = "/desk/blocklist";
+
+/// A blocklist page (`path`) of a scope (a project key, or empty for app-wide), with `pairs`.
+fn blocklist_href(path: &str, project: &str, pairs: &[(&str, &str)]) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    if !project.is_empty() {
+        q.append_pair("project", project);
+    }
+    q.extend_pairs(pairs);
+    match q.finish() {
+        query if query.is_empty() => path.into(),
+        query => format!("{path}?{query}"),
     }
 }
 
@@ -178,22 +184,23 @@ pub async fn blocklist_page(
     let (user, listed) = (user?, listed?);
     let mut tabs = vec![];
     if user.app_admin {
-        tabs.push(Tab { label: "App-wide".into(), href: blocklist_href("", ""), current: scope.is_none() });
+        tabs.push(Tab { label: "App-wide".into(), href: blocklist_href(LIST, "", &[]), current: scope.is_none() });
     }
     for key in user.project_roles.keys().filter(|k| is_project_admin(&user, k)) {
-        tabs.push(Tab { label: key.clone(), href: blocklist_href(key, ""), current: scope == Some(key.as_str()) });
+        tabs.push(Tab {
+            label: key.clone(),
+            href: blocklist_href(LIST, key, &[]),
+            current: scope == Some(key.as_str()),
+        });
     }
     let rules = listed
         .iter()
-        .map(|r| {
-            let q = form_urlencoded::Serializer::new(String::new()).append_pair("rule", &r.text()).finish();
-            views::RuleRow {
-                text: r.text(),
-                by: r.created_by.to_string(),
-                when: when(r.created_at),
-                suspension: r.suspension_of.is_some(),
-                remove_href: format!("/desk/blocklist/remove?project={project}&{q}"),
-            }
+        .map(|r| views::RuleRow {
+            text: r.text(),
+            by: r.created_by.to_string(),
+            when: when(r.created_at),
+            suspension: r.suspension_of.is_some(),
+            remove_href: blocklist_href("/desk/blocklist/remove", project, &[("rule", &r.text())]),
         })
         .collect();
     let scope_hint = match scope {
@@ -230,7 +237,7 @@ pub async fn unblock_page(app: &App, req: &Request, v: &Visitor, caller: &Caller
     };
     let page = views::UnblockPage {
         chrome: desk_chrome(v, "Remove a blocklist rule"),
-        back: blocklist_href(&project, ""),
+        back: blocklist_href(LIST, &project, &[]),
         project,
         rule,
         effect,
@@ -422,7 +429,7 @@ pub async fn blocklist_action(
         _ => return Err(ApiError::RouteNotFound),
     };
     match result {
-        Ok(()) => Ok(Reply::see_other(blocklist_href(project, &format!("done=rule-{action}")))),
+        Ok(()) => Ok(Reply::see_other(blocklist_href(LIST, project, &[("done", &format!("rule-{action}"))]))),
         Err(err) => {
             let Some(message) = in_place(&err) else { return Err(err) };
             let value = form.get("rule").to_string();
