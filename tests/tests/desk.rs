@@ -46,6 +46,7 @@ async fn customers_and_other_projects_agents_are_kept_out() {
     // An agent may not moderate: no suspend link, and a missing request leads back to the console.
     let agent_page = h.page("GET", "/desk/requests/HD-1", &session(&agent), None).await.text;
     assert!(!agent_page.contains("Suspend the reporter") && agent_page.contains("Close request"));
+    assert!(!agent_page.contains("/desk/users/"), "no links to pages an agent may not open");
     let missing = h.page("GET", "/desk/requests/HD-99", &session(&agent), None).await;
     assert_eq!(missing.status, 404);
     assert!(missing.text.contains(r#"href="/desk">Back to the console"#), "{}", missing.text);
@@ -254,7 +255,10 @@ async fn customers_organizations_and_the_blocklist_in_the_console() {
     h.ok("POST", "/projects/HD/agents", Some(&admin), Some(json!({"email": h.email("lead"), "role": "admin"}))).await;
     let lead = h.sign_in(&h.email("lead")).await;
     let people = h.page("GET", "/desk/projects/HD/people", &session(&lead), None).await;
-    assert!(people.text.contains("uni.example are managed"), "{}", people.text);
+    assert!(people.text.contains("Some email domains are managed"), "{}", people.text);
+    assert!(!people.text.contains("uni.example"), "only app admins read the list");
+    let as_app_admin = h.page("GET", "/desk/projects/HD/people", &session(&admin), None).await;
+    assert!(as_app_admin.text.contains("Addresses at uni.example are managed"));
     let managed = submit(&h, &lead, "/desk/projects/HD/customer", &[("email", "prof@uni.example")]).await;
     assert!(managed.status >= 400 && managed.text.contains(r#"id="customer-error""#), "{}", managed.text);
     let added = submit(&h, &lead, "/desk/projects/HD/customer", &[("email", &h.email("new"))]).await;
@@ -354,6 +358,10 @@ async fn an_agent_moves_a_request_to_a_form_and_fills_its_fields() {
     let bad = submit(&h, &agent, "/desk/requests/HD-1/fields", &fields).await;
     assert_eq!(bad.status, 422, "{}", bad.text);
     assert!(bad.text.contains(r#"id="field-severity-error""#), "next to its field: {}", bad.text);
+    // A field the form does not have is refused, and said so (not silently dropped).
+    let extra = [("form", form_id.as_str()), ("field.severity", "high"), ("field.colour", "red")];
+    let unknown = submit(&h, &agent, "/desk/requests/HD-1/fields", &extra).await;
+    assert!(unknown.status >= 400 && unknown.text.contains("colour"), "{}: {}", unknown.status, unknown.text);
     let fields = [("form", form_id.as_str()), ("field.severity", "high"), ("field.since", "2026-11-01")];
     let saved = submit(&h, &agent, "/desk/requests/HD-1/fields", &fields).await;
     assert_eq!((saved.status, saved.header("location")), (303, "/desk/requests/HD-1?done=fields"));

@@ -201,7 +201,9 @@ pub fn field_inputs(
             FieldView::new(f, value, error)
         })
         .collect();
-    let elsewhere = (target.is_none() && !error.is_empty()).then(|| error.to_string());
+    // An error that lands on no input (none named, or a field this form lacks) shows apart.
+    let placed = target.is_some_and(|t| form.fields.iter().any(|f| f.key == t));
+    let elsewhere = (!placed && !error.is_empty()).then(|| error.to_string());
     (inputs, elsewhere)
 }
 

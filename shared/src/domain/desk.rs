@@ -122,12 +122,15 @@ pub async fn settings(app: &App, caller: &Caller, key: &str) -> Result<DeskSetti
 }
 
 /// A project's customers-and-organizations page: its organizations and the managed domains
-/// (where only app admins may create accounts: the page says so next to the form).
+/// (where only app admins may create accounts: the page says so next to the form). Like
+/// `GET /admin/managed-domains`, only an app admin reads the list; others learn whether
+/// there is one.
 #[derive(Debug)]
 pub struct DeskPeople {
     pub project: Project,
     pub organizations: Vec<Organization>,
     pub managed_domains: Vec<String>,
+    pub has_managed_domains: bool,
     pub app_admin: bool,
 }
 
@@ -143,7 +146,14 @@ pub async fn people(app: &App, caller: &Caller, key: &str) -> Result<DeskPeople,
             _ => None,
         })
         .unwrap_or_default();
-    Ok(DeskPeople { project, organizations: orgs?, managed_domains, app_admin: actor.user.app_admin })
+    let app_admin = actor.user.app_admin;
+    Ok(DeskPeople {
+        project,
+        organizations: orgs?,
+        has_managed_domains: !managed_domains.is_empty(),
+        managed_domains: if app_admin { managed_domains } else { vec![] },
+        app_admin,
+    })
 }
 
 /// Requests a user page lists: the newest the user reported.

@@ -120,6 +120,7 @@ pub async fn people_page(
             .map(|o| (o.id.clone(), o.name.clone(), o.external.as_ref().map(|e| format!("managed by {}", e.source))))
             .collect(),
         managed_domains: shown.managed_domains.join(", "),
+        has_managed_domains: shown.has_managed_domains,
         app_admin: shown.app_admin,
         customer_email: String::new(),
         notice: None,

@@ -59,6 +59,7 @@ pub struct PeoplePage {
     /// (id, name, who manages it)
     pub organizations: Vec<(String, String, Option<String>)>,
     pub managed_domains: String,
+    pub has_managed_domains: bool,
     pub app_admin: bool,
     pub customer_email: String,
     pub notice: Option<String>,

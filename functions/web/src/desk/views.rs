@@ -153,6 +153,10 @@ pub struct RequestPage {
     /// Whether the reader may be able to suspend the reporter (a project or app admin, not
     /// the reporter): the moderation rule itself decides when they try.
     pub may_suspend: bool,
+    /// Whether user pages (the moderation rule's) are the reader's to open: links to people.
+    pub moderator: bool,
+    /// The request's field values, to fill another form's fields after a refused move.
+    pub values: std::collections::BTreeMap<String, String>,
     pub organization: Option<String>,
     pub form_name: String,
     /// (label, value)
@@ -212,6 +216,8 @@ impl RequestPage {
             reporter: r.reporter_email.to_string(),
             reporter_id: r.reporter_id.clone(),
             may_suspend: r.reporter_id != shown.user.id && is_project_admin(&shown.user, &r.project),
+            moderator: is_project_admin(&shown.user, &r.project),
+            values: r.fields.clone(),
             organization: r.organization.as_deref().map(org_name),
             form_name: form.map(|f| f.name.clone()).unwrap_or(form_id.clone()),
             fields: r.fields.iter().map(|(k, v)| (label(k), v.clone())).collect(),
@@ -226,11 +232,19 @@ impl RequestPage {
             history: shown.detail.history.iter().rev().map(|h| HistoryView::new(h, org_name)).collect(),
             participants: r.participant_ids.iter().cloned().zip(r.participants.iter().map(|e| e.to_string())).collect(),
             tags: r.tags.clone(),
-            organizations: shown
-                .organizations
-                .iter()
-                .map(|o| (o.id.clone(), o.name.clone(), r.organization.as_deref() == Some(o.id.as_str())))
-                .collect(),
+            organizations: {
+                let current = r.organization.as_deref();
+                let mut all: Vec<_> = shown
+                    .organizations
+                    .iter()
+                    .map(|o| (o.id.clone(), o.name.clone(), current == Some(o.id.as_str())))
+                    .collect();
+                // The picker always holds the current one, so "Set" never clears it by omission.
+                if let Some(id) = current.filter(|id| !all.iter().any(|o| o.0 == *id)) {
+                    all.insert(0, (id.to_string(), id.to_string(), true));
+                }
+                all
+            },
             macros: shown.macros.macros.iter().map(|m| (m.id.clone(), m.name.clone())).collect(),
             forms: shown.forms.forms.iter().map(|f| (f.id.clone(), f.name.clone(), f.id == form_id)).collect(),
             public_portal: shown.project.settings.portal_public,
@@ -252,6 +266,8 @@ impl RequestPage {
             self.error = Some(SectionError { section: "form", message: error });
             return;
         };
+        // A move sends no values: it carries the request's own, as the use case did.
+        let typed = if typed.is_empty() { &self.values } else { typed };
         let (inputs, elsewhere) = field_inputs(form, typed, Some(&error));
         (self.field_inputs, self.fields_form_id, self.fields_form_name) = (inputs, form.id.clone(), form.name.clone());
         self.error = elsewhere.map(|message| SectionError { section: "fields", message });
