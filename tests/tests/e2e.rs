@@ -237,7 +237,10 @@ async fn bad_input_gets_a_stable_4xx_and_writes_nothing() {
         assert_eq!((answer.status, answer.code()), (400, code), "{path}");
     }
     assert_eq!(h.call("GET", "/nowhere", Some(&ann), None).await.code(), "route_not_found");
-    assert_eq!(h.call("PUT", "/requests/HD-1", Some(&ann), None).await.status, 405);
+    let wrong_method = h.page("PUT", "/requests/HD-1", &format!("hd_session={ann}"), None).await;
+    assert_eq!((wrong_method.status, wrong_method.header("allow")), (405, "GET"));
+    let wrong_page = h.page("DELETE", "/portal/requests/HD-1/close", "", None).await;
+    assert_eq!((wrong_page.status, wrong_page.header("allow")), (405, "POST"));
     assert_eq!(h.item_count().await, before, "refused input wrote nothing");
 }
 

@@ -229,6 +229,10 @@ pub fn finish_with(
             }
             let mut reply = on_error(&err);
             reply.status = status;
+            if err == ApiError::MethodNotAllowed {
+                // RFC 9110: a 405 names the methods the resource has.
+                reply = reply.with_header("allow", crate::routes::allowed_methods(req.uri().path()));
+            }
             response(reply)
         }
     }

@@ -178,6 +178,14 @@ pub fn match_route(method: &str, path: &str) -> Result<(&'static RouteSpec, Para
     Err(if path_matched { ApiError::MethodNotAllowed } else { ApiError::RouteNotFound })
 }
 
+/// The methods a path answers, for a 405's `Allow` header: `GET, POST`.
+pub fn allowed_methods(path: &str) -> String {
+    let mut methods: Vec<&str> =
+        ROUTES.iter().filter(|r| match_path(r.path, path).is_some()).map(|r| r.method).collect();
+    methods.dedup();
+    methods.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,6 +207,8 @@ mod tests {
     fn unknown_paths_and_methods() {
         assert_eq!(match_route("GET", "/nope").unwrap_err(), ApiError::RouteNotFound);
         assert_eq!(match_route("PUT", "/requests/HD-1").unwrap_err(), ApiError::MethodNotAllowed);
+        assert_eq!(allowed_methods("/requests/HD-1"), "GET");
+        assert_eq!(allowed_methods("/blocklist"), "GET, POST, DELETE");
         assert_eq!(match_route("GET", "/requests//comments").unwrap_err(), ApiError::RouteNotFound);
     }
 }
