@@ -14,6 +14,9 @@ echo "== cfn-lint infra/template.yaml"
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+echo "== cargo build --workspace --bins (the functions' bootstrap binaries, for the runtime tests)"
+cargo build --workspace --bins --quiet
+
 ddb_port=$(free_port); moto_port=$(free_port)
 start_services "$ddb_port" "$moto_port" "$root/.local/test-logs"
 export HELPDESK_TEST_DYNAMODB="http://127.0.0.1:$ddb_port"

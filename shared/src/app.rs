@@ -165,7 +165,7 @@ where
     Fut: std::future::Future<Output = lambda_http::Response<lambda_http::Body>> + Send + 'static,
 {
     init_tracing();
-    let config = Config::from_env()?;
+    let config = or_init_error(Config::from_env()).await?;
     serve_http(App::connect(config, sends_mail).await, handle).await
 }
 
@@ -176,7 +176,7 @@ where
     Fut: std::future::Future<Output = lambda_http::Response<lambda_http::Body>> + Send + 'static,
 {
     init_tracing();
-    let config = Config::from_env()?;
+    let config = or_init_error(Config::from_env()).await?;
     serve_http(App::connect(config, sends_mail).await.with_s3_files().await, handle).await
 }
 
@@ -191,6 +191,38 @@ where
         async move { Ok::<_, std::convert::Infallible>(answer.await) }
     }))
     .await
+}
+
+/// An init step's result; a failure is posted to the Runtime API's `/init/error` first, so
+/// Lambda reports `Runtime.InitError` with the reason (instead of an unexplained exit) and
+/// does not send the function any event. `main` then returns the error and the process exits.
+/// Outside Lambda (no `AWS_LAMBDA_RUNTIME_API`) the error is only returned.
+pub async fn or_init_error<T, E: Into<lambda_http::Error>>(result: Result<T, E>) -> Result<T, lambda_http::Error> {
+    let error = match result {
+        Ok(value) => return Ok(value),
+        Err(e) => e.into(),
+    };
+    tracing::error!(error = %error, "init failed");
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        if let Err(e) = report_init_error(&error.to_string()).await {
+            tracing::error!(error = %e, "could not report the init error to the Runtime API");
+        }
+    }
+    Err(error)
+}
+
+async fn report_init_error(message: &str) -> Result<(), lambda_http::Error> {
+    let body = serde_json::json!({ "errorType": "InitError", "errorMessage": message }).to_string();
+    let request = lambda_runtime_api_client::build_request()
+        .method(http::Method::POST)
+        .uri("/2018-06-01/runtime/init/error")
+        .header("lambda-runtime-function-error-type", "Runtime.InitError")
+        .body(lambda_runtime_api_client::body::Body::from(body))?;
+    let answer = lambda_runtime_api_client::PooledClient::builder().build().call(request).await?;
+    if !answer.status().is_success() {
+        return Err(format!("/init/error answered {}", answer.status()).into());
+    }
+    Ok(())
 }
 
 /// JSON logs, one object per line; `RUST_LOG` filters (default info).

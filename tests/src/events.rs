@@ -5,7 +5,8 @@ use helpdesk::App;
 use lambda_http::{Body, Request};
 use serde_json::Value;
 
-fn filled(name: &str, fill: &[(&str, &str)]) -> String {
+/// The text of `events/<name>.json` with its placeholders filled: what a Runtime API delivers.
+pub fn filled(name: &str, fill: &[(&str, &str)]) -> String {
     let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
     let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     for (placeholder, value) in fill {

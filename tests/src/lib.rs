@@ -6,6 +6,7 @@ pub mod browser;
 pub mod events;
 pub mod fault;
 pub mod recording;
+pub mod runtime;
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use helpdesk::store::DynamoStore;
@@ -278,6 +279,35 @@ impl Harness {
             .filter(|m| m["destinations"]["ToAddresses"].as_array().is_some_and(|a| a.iter().any(|x| x == to)))
             .map(|m| (m["subject"].as_str().unwrap_or("").to_string(), m["body"].as_str().unwrap_or("").to_string()))
             .collect()
+    }
+
+    /// The environment the template gives function `binary`, pointed at this test's table,
+    /// buckets, gateway address and local servers: what `runtime::Function::start` takes.
+    pub fn function_env(&self, binary: &str) -> Vec<(String, String)> {
+        let config = &self.app.config;
+        let mut env: Vec<(String, String)> =
+            helpdesk_tools::template::environment(&helpdesk_tools::template::load(), binary, |name| match name {
+                "Table" => Some(self.table.clone()),
+                "MailFrom" => Some(config.mail_from.clone()),
+                "PublicBaseUrl" => Some(config.public_base_url.clone()),
+                "SupportDomain" => Some(config.support_domain.clone()),
+                "MailBucket" => Some(self.local_mail.mail.bucket.clone()),
+                _ => None,
+            })
+            .into_iter()
+            .collect();
+        let ddb = required_env("HELPDESK_TEST_DYNAMODB");
+        for (name, value) in [
+            ("AWS_ENDPOINT_URL_DYNAMODB", ddb.as_str()),
+            ("AWS_ENDPOINT_URL_S3", self.moto.as_str()),
+            ("AWS_ENDPOINT_URL_SESV2", self.moto.as_str()),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "local"),
+            ("AWS_SECRET_ACCESS_KEY", "local"),
+        ] {
+            env.push((name.into(), value.into()));
+        }
+        env
     }
 
     /// The token of the newest magic link sent to `email`.

@@ -163,6 +163,39 @@ pub fn binaries(template: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The environment the template gives a function (`Globals` merged with its own), with each
+/// `!Ref` resolved by `resolve` (parameters and resources have no local value of their own).
+/// Panics on a reference `resolve` does not know, so a new one cannot go untested.
+pub fn environment(
+    template: &Value,
+    binary: &str,
+    resolve: impl Fn(&str) -> Option<String>,
+) -> std::collections::BTreeMap<String, String> {
+    let function = resources(template)
+        .values()
+        .find(|r| r["Metadata"]["BuildProperties"]["Binary"].as_str() == Some(binary))
+        .unwrap_or_else(|| panic!("no function builds {binary}"));
+    let global = &template["Globals"]["Function"]["Environment"]["Variables"];
+    let own = &function["Properties"]["Environment"]["Variables"];
+    let mut env = std::collections::BTreeMap::new();
+    for variables in [global, own] {
+        for (name, value) in variables.as_mapping().into_iter().flatten() {
+            let value = match value {
+                Value::Tagged(tagged) if tagged.tag == "Ref" => {
+                    let name = str_of(&tagged.value);
+                    resolve(&name).unwrap_or_else(|| panic!("no local value for !Ref {name}"))
+                }
+                Value::Tagged(tagged) => panic!("unsupported {} in an environment variable", tagged.tag),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                other => str_of(other),
+            };
+            env.insert(str_of(name), value);
+        }
+    }
+    env
+}
+
 fn key_elements(pk: &str, sk: &str) -> Vec<KeySchemaElement> {
     [(pk, KeyType::Hash), (sk, KeyType::Range)]
         .into_iter()
