@@ -26,16 +26,18 @@ if [ ! -f "$tools/ddb/node_modules/amplify-dynamodb-simulator/emulator/DynamoDBL
   npm install --silent --no-audit --no-fund --prefix "$tools/ddb" amplify-dynamodb-simulator@2 >/dev/null 2>&1
 fi
 
-# Python tools: moto (S3 + SESv2 server), cfn-lint, cargo-lambda and zig for arm64 builds.
+# Python tools: moto (S3 + SESv2 server), cfn-lint, cargo-lambda and zig for arm64 builds,
+# schemathesis, and the SAM CLI (sam validate --lint, sam build).
 if [ ! -x "$tools/venv/bin/python" ]; then
   say "creating Python venv"
   python3 -m venv "$tools/venv"
 fi
-if ! "$tools/venv/bin/python" -c 'import moto, flask, flask_cors, cfnlint, ziglang, schemathesis' >/dev/null 2>&1 \
+if ! "$tools/venv/bin/python" -c 'import moto, flask, flask_cors, cfnlint, ziglang, schemathesis, samcli' >/dev/null 2>&1 \
    || [ ! -x "$tools/venv/bin/cargo-lambda" ]; then
-  say "installing moto[server], cfn-lint, cargo-lambda, ziglang, schemathesis"
+  say "installing moto[server], cfn-lint, cargo-lambda, ziglang, schemathesis, aws-sam-cli"
   "$tools/venv/bin/pip" install -q --disable-pip-version-check \
-    'moto[server]>=5.1,<6' 'cfn-lint>=1.20,<2' 'cargo-lambda>=1.8,<2' 'ziglang>=0.13' 'schemathesis>=4.30,<5' >/dev/null
+    'moto[server]>=5.1,<6' 'cfn-lint>=1.20,<2' 'cargo-lambda>=1.8,<2' 'ziglang>=0.13' 'schemathesis>=4.30,<5' \
+    'aws-sam-cli>=1.150,<2' >/dev/null
 fi
 
 # Rust components: arm64 target for Lambda, rustfmt and clippy for the checks.

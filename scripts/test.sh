@@ -9,8 +9,8 @@ source scripts/services.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
-echo "== cfn-lint infra/template.yaml"
-.tools/venv/bin/cfn-lint infra/template.yaml
+echo "== sam validate --lint infra/template.yaml (cfn-lint with the SAM transform)"
+SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 .tools/venv/bin/sam validate --lint --template infra/template.yaml
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
