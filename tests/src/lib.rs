@@ -3,6 +3,7 @@
 //! HELPDESK_TEST_DYNAMODB and HELPDESK_TEST_MOTO to their URLs.
 
 pub mod browser;
+pub mod cost;
 pub mod events;
 pub mod fault;
 pub mod recording;
@@ -267,6 +268,12 @@ impl Harness {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         panic!("moto's data.json never read whole; last answer: {}", &last[..last.len().min(500)]);
+    }
+
+    /// How many emails moto's SES has sent so far, to anyone (simple and raw).
+    pub async fn sent_count(&self) -> usize {
+        let data = self.moto_data().await;
+        ["Message", "RawMessage"].iter().map(|kind| data["ses"][kind].as_array().map_or(0, Vec::len)).sum()
     }
 
     /// Every email moto's SES has sent to `to`, oldest first, as (subject, body).

@@ -28,6 +28,8 @@ pub enum Answer {
 struct Shared {
     waiting: HashMap<String, oneshot::Sender<Answer>>,
     init_error: Option<(String, Value)>,
+    /// When the process first asked for an event: its init was over.
+    first_poll: Option<std::time::Instant>,
 }
 
 /// One function process and the Runtime API it polls.
@@ -73,12 +75,17 @@ fn binary(name: &str) -> PathBuf {
 impl Function {
     /// Starts `name` with `env`, as Lambda would: `AWS_LAMBDA_RUNTIME_API` pointing here.
     pub async fn start(name: &str, env: &[(String, String)]) -> Function {
+        Self::start_binary(&binary(name), name, env).await
+    }
+
+    /// `start` with a binary of another build (the benchmark's optimised one).
+    pub async fn start_binary(path: &std::path::Path, name: &str, env: &[(String, String)]) -> Function {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("loopback port");
         let api = listener.local_addr().expect("bound").to_string();
         let (events, queue) = mpsc::unbounded_channel();
         let shared = Arc::new(Mutex::new(Shared::default()));
         let server = tokio::spawn(serve(listener, Arc::new(tokio::sync::Mutex::new(queue)), shared.clone()));
-        let mut child = tokio::process::Command::new(binary(name))
+        let mut child = tokio::process::Command::new(path)
             .env_clear()
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -152,6 +159,18 @@ impl Function {
         (self.shared.lock().unwrap().init_error.clone(), status.code())
     }
 
+    /// When the process first polled for an event (the end of its init), if it has.
+    pub fn first_poll(&self) -> Option<std::time::Instant> {
+        self.shared.lock().unwrap().first_poll
+    }
+
+    /// The process's peak resident memory so far (VmHWM), in KiB.
+    pub fn peak_memory_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()?)).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
     /// Everything the process printed so far (JSON log lines and anything else).
     pub fn logs(&self) -> String {
         self.logs.lock().unwrap().join("\n")
@@ -201,6 +220,7 @@ async fn route(
     let parts: Vec<&str> = path.split('/').collect();
     Ok(match (method, parts.as_slice()) {
         (Method::GET, ["invocation", "next"]) => {
+            shared.lock().unwrap().first_poll.get_or_insert_with(std::time::Instant::now);
             let Some((id, event)) = queue.lock().await.recv().await else {
                 return Ok(Response::builder().status(StatusCode::GONE).body(Full::new(Bytes::new())).unwrap());
             };

@@ -163,6 +163,18 @@ pub fn binaries(template: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The memory (MB) the template configures for function `binary`: its own or the global one.
+pub fn memory_mb(template: &Value, binary: &str) -> u64 {
+    let function = resources(template)
+        .values()
+        .find(|r| r["Metadata"]["BuildProperties"]["Binary"].as_str() == Some(binary))
+        .unwrap_or_else(|| panic!("no function builds {binary}"));
+    function["Properties"]["MemorySize"]
+        .as_u64()
+        .or_else(|| template["Globals"]["Function"]["MemorySize"].as_u64())
+        .unwrap_or(128)
+}
+
 /// The environment the template gives a function (`Globals` merged with its own), with each
 /// `!Ref` resolved by `resolve` (parameters and resources have no local value of their own).
 /// Panics on a reference `resolve` does not know, so a new one cannot go untested.

@@ -28,8 +28,21 @@ pub struct Metrics {
     /// Transaction write units by AWS's rules (2 per KB per item, plus index writes), since
     /// DynamoDB Local misreports transactions.
     pub transaction_units: f64,
+    /// Of the reported units: those of reads (GetItem, BatchGetItem, Query), which DynamoDB
+    /// Local reports as AWS bills them.
+    pub read_units: f64,
+    /// Of the reported units: those of single-item writes (counters), also reported right.
+    pub write_units: f64,
     /// Time spent waiting on DynamoDB.
     pub busy: std::time::Duration,
+}
+
+/// What a round trip was, for the metrics.
+#[derive(Clone, Copy)]
+enum Call {
+    Read,
+    Write,
+    Transaction,
 }
 
 #[derive(Default)]
@@ -37,6 +50,8 @@ struct Counters {
     round_trips: AtomicU64,
     reported_milli: AtomicU64,
     transaction_milli: AtomicU64,
+    read_milli: AtomicU64,
+    write_milli: AtomicU64,
     /// Calls in flight and when the current busy stretch began: parallel calls count once.
     in_flight: std::sync::Mutex<(u32, Option<Instant>)>,
     busy_micros: AtomicU64,
@@ -69,6 +84,8 @@ impl DynamoStore {
             round_trips: c.round_trips.swap(0, Ordering::Relaxed),
             reported_units: c.reported_milli.swap(0, Ordering::Relaxed) as f64 / 1000.0,
             transaction_units: c.transaction_milli.swap(0, Ordering::Relaxed) as f64 / 1000.0,
+            read_units: c.read_milli.swap(0, Ordering::Relaxed) as f64 / 1000.0,
+            write_units: c.write_milli.swap(0, Ordering::Relaxed) as f64 / 1000.0,
             busy: std::time::Duration::from_micros(c.busy_micros.swap(0, Ordering::Relaxed)),
         }
     }
@@ -85,7 +102,7 @@ impl DynamoStore {
 
     /// Counts one round trip, with the capacity it reported, and the wall time DynamoDB kept
     /// at least one call waiting.
-    fn count<'a>(&self, consumed: impl IntoIterator<Item = &'a ConsumedCapacity>) {
+    fn count<'a>(&self, call: Call, consumed: impl IntoIterator<Item = &'a ConsumedCapacity>) {
         self.counters.round_trips.fetch_add(1, Ordering::Relaxed);
         {
             let mut in_flight = self.counters.in_flight.lock().unwrap_or_else(|e| e.into_inner());
@@ -97,7 +114,13 @@ impl DynamoStore {
             }
         }
         let units: f64 = consumed.into_iter().filter_map(|c| c.capacity_units()).sum();
-        self.counters.reported_milli.fetch_add((units * 1000.0).round() as u64, Ordering::Relaxed);
+        let milli = (units * 1000.0).round() as u64;
+        self.counters.reported_milli.fetch_add(milli, Ordering::Relaxed);
+        match call {
+            Call::Read => self.counters.read_milli.fetch_add(milli, Ordering::Relaxed),
+            Call::Write => self.counters.write_milli.fetch_add(milli, Ordering::Relaxed),
+            Call::Transaction => 0,
+        };
     }
 
     /// One BatchGetItem of up to 100 distinct keys, asking again for unprocessed keys.
@@ -119,7 +142,7 @@ impl DynamoStore {
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await;
-            self.count(result.as_ref().map(|o| o.consumed_capacity()).unwrap_or_default());
+            self.count(Call::Read, result.as_ref().map(|o| o.consumed_capacity()).unwrap_or_default());
             let out = result.map_err(classify)?;
             if let Some(mut responses) = out.responses {
                 for item in responses.remove(&self.table).unwrap_or_default() {
@@ -229,7 +252,7 @@ impl DynamoStore {
                 .return_consumed_capacity(ReturnConsumedCapacity::Total)
                 .send()
                 .await;
-            self.count(result.as_ref().ok().and_then(|o| o.consumed_capacity()));
+            self.count(Call::Read, result.as_ref().ok().and_then(|o| o.consumed_capacity()));
             let out = result.map_err(classify)?;
             if let Some(item) = out.item {
                 records.push(from_item(item).map_err(StoreError::Other)?);
@@ -279,7 +302,7 @@ impl DynamoStore {
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await;
-        self.count(result.as_ref().ok().and_then(|o| o.consumed_capacity()));
+        self.count(Call::Read, result.as_ref().ok().and_then(|o| o.consumed_capacity()));
         let out = result.map_err(classify)?;
         let records = out
             .items
@@ -359,11 +382,11 @@ impl DynamoStore {
         self.counters.transaction_milli.fetch_add((units * 1000.0) as u64, Ordering::Relaxed);
         match result {
             Ok(out) => {
-                self.count(out.consumed_capacity());
+                self.count(Call::Transaction, out.consumed_capacity());
                 Ok(())
             }
             Err(SdkError::ServiceError(service)) if service.err().is_transaction_canceled_exception() => {
-                self.count(None);
+                self.count(Call::Transaction, None);
                 let aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(
                     cancelled,
                 ) = service.into_err()
@@ -392,7 +415,7 @@ impl DynamoStore {
                 Err(StoreError::ConditionFailed { failed, old })
             }
             Err(e) => {
-                self.count(None);
+                self.count(Call::Transaction, None);
                 Err(classify(e))
             }
         }
@@ -415,7 +438,7 @@ impl DynamoStore {
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await;
-        self.count(result.as_ref().ok().and_then(|o| o.consumed_capacity()));
+        self.count(Call::Write, result.as_ref().ok().and_then(|o| o.consumed_capacity()));
         let out = result.map_err(classify)?;
         match out.attributes.as_ref().and_then(|a| a.get("last_seq")) {
             Some(AttributeValue::N(v)) => v.parse().map_err(|_| StoreError::Other(format!("bad counter {v}"))),
@@ -442,15 +465,15 @@ impl DynamoStore {
             .await;
         match result {
             Ok(out) => {
-                self.count(out.consumed_capacity());
+                self.count(Call::Write, out.consumed_capacity());
                 Ok(true)
             }
             Err(SdkError::ServiceError(service)) if service.err().is_conditional_check_failed_exception() => {
-                self.count(None);
+                self.count(Call::Write, None);
                 Ok(false)
             }
             Err(e) => {
-                self.count(None);
+                self.count(Call::Write, None);
                 Err(classify(e))
             }
         }

@@ -3,12 +3,12 @@
 
 use helpdesk::items::dynamo::key_item;
 use helpdesk::items::project_key;
+use helpdesk_tests::events::filled;
+use helpdesk_tests::runtime::Function;
 use helpdesk_tests::Harness;
 use serde_json::json;
 use std::path::PathBuf;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
-use tokio::io::AsyncReadExt;
+use std::time::Instant;
 
 const ITERATIONS: usize = 200;
 const WARMUP: usize = 20;
@@ -62,44 +62,18 @@ where
     }
 }
 
-/// Process start to the first poll of the runtime API, through a stub runtime API on loopback.
-async fn init_time(binary: &PathBuf, env: &[(&str, String)]) -> Option<f64> {
-    if !binary.exists() {
-        return None;
+/// A cold start of `path` through the test Runtime API: (init ms, init + first answer ms,
+/// peak memory in MiB after `event` 25 more times).
+async fn cold_start(path: &std::path::Path, name: &str, env: &[(String, String)], event: &str) -> (f64, f64, f64) {
+    let started = Instant::now();
+    let mut function = Function::start_binary(path, name, env).await;
+    function.invoke(event).await;
+    let first = started.elapsed().as_secs_f64() * 1000.0;
+    let init = function.first_poll().map(|t| (t - started).as_secs_f64() * 1000.0).unwrap_or(f64::NAN);
+    for _ in 0..25 {
+        function.invoke(event).await;
     }
-    let mut samples = vec![];
-    for _ in 0..7 {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.ok()?;
-        let api = listener.local_addr().ok()?.to_string();
-        let started = Instant::now();
-        let mut child = tokio::process::Command::new(binary)
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .env("AWS_LAMBDA_RUNTIME_API", &api)
-            .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", "bench")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .ok()?;
-        let polled = tokio::time::timeout(Duration::from_secs(10), async {
-            let (mut socket, _) = listener.accept().await?;
-            let mut head = vec![0u8; 1024];
-            let n = socket.read(&mut head).await?;
-            Ok::<_, std::io::Error>(String::from_utf8_lossy(&head[..n]).contains("/runtime/invocation/next"))
-        })
-        .await;
-        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
-        let _ = child.kill().await;
-        if matches!(polled, Ok(Ok(true))) {
-            samples.push(elapsed);
-        }
-    }
-    samples.sort_by(f64::total_cmp);
-    samples.get(samples.len() / 2).copied()
+    (init, first, function.peak_memory_kib().unwrap_or(0) as f64 / 1024.0)
 }
 
 #[tokio::main]
@@ -373,6 +347,18 @@ async fn main() {
     );
     println!("overhead ms: mean time per call not spent waiting on DynamoDB: gateway, handler, JSON, loopback HTTP.");
 
+    // A ticket's whole life, 50 times over, priced per 1,000 tickets.
+    let customers = vec![customer.clone(), colleague_tokens[0].clone(), colleague_tokens[1].clone()];
+    let usage = helpdesk_tests::cost::play(&h, "BENCH", &admin, &customers, 50).await;
+    let template = helpdesk_tools::template::load();
+    println!(
+        "\nCost of 1,000 tickets (each: one create, five replies (three by an agent), ten reads, one close; \
+         the notifier on each stream record; measured on {} tickets here, durations as measured \
+         through the local gateway, us-east-1 list prices):",
+        usage.tickets
+    );
+    print!("{}", usage.table(|f| helpdesk_tools::template::memory_mb(&template, f) as f64));
+
     // One suspension of a user with 500 requests (and 3 sessions): a single call, measured whole.
     let spammer_email = h.email("spammer");
     let mut spammer = String::new();
@@ -421,30 +407,57 @@ async fn main() {
             Err(_) => println!("  {name:<14} not built (run scripts/build.sh)"),
         }
     }
-    let ddb = std::env::var("HELPDESK_TEST_DYNAMODB").unwrap_or_default();
-    let moto = std::env::var("HELPDESK_TEST_MOTO").unwrap_or_default();
     // An empty table of its own: DynamoDB Local's DescribeTable (the init's warm-up call) slows
     // with the items the runs above wrote, which DynamoDB itself does not.
     let init_table = format!("{}_init", h.table);
     helpdesk_tools::local::ensure_table(&raw, &init_table).await.expect("init table");
-    let env = [
-        ("TABLE_NAME", init_table.clone()),
-        ("MAIL_FROM", "helpdesk@desk.test".to_string()),
-        ("PUBLIC_BASE_URL", "http://127.0.0.1:3000".to_string()),
-        ("INBOUND_BUCKET", "bench-inbound".to_string()),
-        ("AWS_ENDPOINT_URL_DYNAMODB", ddb),
-        ("AWS_ENDPOINT_URL_SESV2", moto),
-        ("AWS_ACCESS_KEY_ID", "local".to_string()),
-        ("AWS_SECRET_ACCESS_KEY", "local".to_string()),
-        ("AWS_REGION", "us-east-1".to_string()),
-    ];
     let profile_dir = std::env::var("BENCH_BIN_DIR").unwrap_or_else(|_| "target/bench-local".into());
-    println!("\nInit, process start to first poll of the runtime API (median of 7, native {profile_dir} build, SDK clients created and connections warmed):");
-    for name in &functions {
-        match init_time(&root.join(&profile_dir).join(name), &env).await {
-            Some(ms) => println!("  {name:<14} {ms:>8.1} ms"),
-            None => println!("  {name:<14} not measured (binary missing or it never polled)"),
+    // Each function's first event: one that reaches DynamoDB (or S3) before it answers.
+    let first_events = [
+        ("auth", "me"),
+        ("intake", "get-request"),
+        ("sharing", "share"),
+        ("organizations", "visibility"),
+        ("moderation", "suspend"),
+        ("web", "portal-page"),
+        ("inbound", "ses-receipt"),
+        ("notifier", "stream-comments"),
+        ("hello-lambda", "me"),
+    ];
+    println!(
+        "\nCold start through a Runtime API on loopback (median of 5, native {profile_dir} build): init is process \
+         start to the first poll (SDK clients made, connections warmed); first answer adds one event that reads \
+         DynamoDB (or S3); peak is the process's VmHWM after 25 more events:"
+    );
+    println!("  {:<14} {:>9} {:>16} {:>10} {:>12}", "function", "init ms", "first answer ms", "peak MiB", "MemorySize");
+    let mut hello_first = 0.0;
+    for (name, event) in first_events {
+        let mut env = h.function_env(if name == "hello-lambda" { "auth" } else { name });
+        env.retain(|(k, _)| k != "TABLE_NAME");
+        env.push(("TABLE_NAME".into(), init_table.clone()));
+        let path = root.join(&profile_dir).join(name);
+        if !path.exists() {
+            println!("  {name:<14} not measured (run scripts/bench.sh to build it)");
+            continue;
         }
+        let event = filled(event, &[]);
+        let mut samples = vec![];
+        for _ in 0..5 {
+            samples.push(cold_start(&path, name, &env, &event).await);
+        }
+        samples.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let (init, first, peak) = samples[samples.len() / 2];
+        let memory = if name == "hello-lambda" {
+            hello_first = first;
+            "-".to_string()
+        } else {
+            format!("{} MB", helpdesk_tools::template::memory_mb(&template, name))
+        };
+        println!("  {name:<14} {init:>9.1} {first:>16.1} {peak:>10.1} {memory:>12}");
     }
+    println!(
+        "  floor: hello-world's first answer plus one raw GetItem (p50 above) = {:.1} ms",
+        hello_first + rows[0].p50
+    );
     let _ = raw.delete_table().table_name(&init_table).send().await;
 }
