@@ -22,6 +22,19 @@ pub fn check_text(field: &str, value: &str, max: usize, multiline: bool, require
     Ok(())
 }
 
+/// What `check_text` accepts (with at most `max` characters, the document's maxLength), as
+/// the API document publishes it.
+pub fn text_pattern(multiline: bool, required: bool) -> String {
+    let allowed =
+        if multiline { "[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]" } else { "[^\\x00-\\x1f\\x7f-\\x9f]" };
+    if !required {
+        return format!("^{allowed}*$");
+    }
+    // Allowed and not White_Space (what `trim` removes); the rest of White_Space is control.
+    let visible = "[^\\x00-\\x1f\\x7f-\\x9f \u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]";
+    format!("^{allowed}*{visible}{allowed}*$")
+}
+
 /// Splits an email reply into its new text and the quoted history below it (the trailing
 /// block of `>` lines, with the "On ... wrote:" line that introduces it), so views can fold
 /// the history. Text without a trailing quote is all new.

@@ -2,10 +2,38 @@
 //! `/openapi.json`. A test keeps its operations equal to the route table (and so to the
 //! template); schemathesis checks the API against it.
 
+use helpdesk::domain::blocklist::{rule_pattern, MAX_RULE_LEN};
+use helpdesk::domain::email::{email_core, email_pattern, MAX_EMAIL_LEN};
+use helpdesk::domain::participants::{managed_domain_pattern, MAX_DOMAIN_TEXT};
+use helpdesk::domain::projects::PROJECT_KEY_PATTERN;
+use helpdesk::domain::requests::{MAX_COMMENT, MAX_DESCRIPTION, MAX_SUMMARY};
+use helpdesk::text::text_pattern;
 use serde_json::{json, Map, Value};
 
 fn string(max: usize) -> Value {
     json!({"type": "string", "maxLength": max})
+}
+
+/// An address as `EmailAddress::parse` takes it.
+fn email_string() -> Value {
+    json!({"type": "string", "maxLength": MAX_EMAIL_LEN, "pattern": email_pattern()})
+}
+
+/// Free text as `check_text(field, value, max, multiline, required)` takes it.
+fn text(max: usize, multiline: bool, required: bool) -> Value {
+    json!({"type": "string", "minLength": usize::from(required), "maxLength": max, "pattern": text_pattern(multiline, required)})
+}
+
+fn nullable_email() -> Value {
+    let mut schema = email_string();
+    schema["type"] = json!(["string", "null"]);
+    schema
+}
+
+fn nullable_text(max: usize, multiline: bool) -> Value {
+    let mut schema = text(max, multiline, true);
+    schema["type"] = json!(["string", "null"]);
+    schema
 }
 
 fn nullable_string(max: usize) -> Value {
@@ -42,7 +70,12 @@ fn schemas() -> Value {
 }
 
 fn path_param(name: &str) -> Value {
-    json!({"name": name, "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}})
+    let schema = match name {
+        // An address in a path is matched as it is, without space around it.
+        "email" => json!({"type": "string", "maxLength": MAX_EMAIL_LEN, "pattern": format!("^{}$", email_core())}),
+        _ => json!({"type": "string", "minLength": 1}),
+    };
+    json!({"name": name, "in": "path", "required": true, "schema": schema})
 }
 
 fn query_param(name: &str, schema: Value, required: bool) -> Value {
@@ -51,7 +84,7 @@ fn query_param(name: &str, schema: Value, required: bool) -> Value {
 
 /// `?project=KEY`: a project's own blocklist rules; without it, the app-wide ones.
 fn rule_scope() -> Value {
-    query_param("project", json!({"type": "string", "pattern": "^[A-Z][A-Z0-9]{1,9}$"}), false)
+    query_param("project", json!({"type": "string", "pattern": PROJECT_KEY_PATTERN}), false)
 }
 
 fn idempotency_header() -> Value {
@@ -94,14 +127,14 @@ impl Op {
 
 fn form_body() -> Value {
     let field = object(
-        json!({"key": {"type": "string", "pattern": "^[a-z0-9_]{1,40}$"}, "label": string(100),
+        json!({"key": {"type": "string", "pattern": "^[a-z0-9_]{1,40}$"}, "label": text(100, false, true),
                "type": {"enum": ["text", "textarea", "select", "checkbox", "email", "date"]},
                "required": {"type": "boolean"}, "options": {"type": "array", "items": string(100), "maxItems": 100},
-               "help": nullable_string(300)}),
+               "help": {"type": ["string", "null"], "maxLength": 300, "pattern": text_pattern(false, false)}}),
         &["key", "label", "type"],
     );
     object(
-        json!({"name": string(100), "description": string(1000), "public": {"type": "boolean"},
+        json!({"name": text(100, false, true), "description": text(1000, true, false), "public": {"type": "boolean"},
                "default": {"type": "boolean"}, "fields": {"type": "array", "items": field, "maxItems": 50}}),
         &["name"],
     )
@@ -112,7 +145,7 @@ fn request_ref() -> Value {
 }
 
 fn operations() -> Vec<Op> {
-    let email = || object(json!({"email": string(254)}), &["email"]);
+    let email = || object(json!({"email": email_string()}), &["email"]);
     let status_filter = |values: &[&str]| query_param("status", json!({"enum": values}), false);
     let list_params = |o: Op| {
         o.query(query_param("cursor", json!({"type": "string", "maxLength": 200}), false)).query(query_param(
@@ -137,12 +170,13 @@ fn operations() -> Vec<Op> {
             .ok(200, open_object(&["items"])),
         op("DELETE", "/me/emails/{email}", "Remove a secondary address").ok(200, open_object(&["items"])),
         op("POST", "/projects", "Create a project (app admin)")
-            .body(object(json!({"key": string(10), "name": string(200), "support_address": nullable_string(254)}), &["key", "name"]))
+            .body(object(json!({"key": {"type": "string", "pattern": PROJECT_KEY_PATTERN}, "name": text(200, false, true),
+                   "support_address": nullable_email()}), &["key", "name"]))
             .ok(201, json!({"$ref": "#/components/schemas/Project"})),
         op("GET", "/projects/{key}", "Read a project (agents)").ok(200, json!({"$ref": "#/components/schemas/Project"})),
         op("PATCH", "/projects/{key}", "Change a project's settings (project admin)")
             .body(object(
-                json!({"name": nullable_string(200), "support_address": nullable_string(254),
+                json!({"name": nullable_text(200, false), "support_address": nullable_email(),
                        "org_sharing": {"type": ["boolean", "null"]},
                        "portal": {"type": ["object", "null"], "additionalProperties": false,
                                   "properties": {"private": {"type": ["boolean", "null"]}, "public": {"type": ["boolean", "null"]},
@@ -153,11 +187,12 @@ fn operations() -> Vec<Op> {
             ))
             .ok(200, json!({"$ref": "#/components/schemas/Project"})),
         op("POST", "/projects/{key}/agents", "Add an agent or admin (project admin)")
-            .body(object(json!({"email": string(254), "role": {"enum": ["agent", "admin"]}}), &["email", "role"]))
+            .body(object(json!({"email": email_string(), "role": {"enum": ["agent", "admin"]}}), &["email", "role"]))
             .ok(201, open_object(&["project", "user_id", "email", "role"])),
         op("POST", "/projects/{key}/requests", "Raise a request (Idempotency-Key honoured)")
             .body(object(
-                json!({"summary": string(255), "description": string(32000), "form": nullable_string(64),
+                json!({"summary": text(MAX_SUMMARY, false, true), "description": text(MAX_DESCRIPTION, true, false),
+                       "form": nullable_text(64, false),
                        "fields": {"type": "object", "maxProperties": 50, "additionalProperties": string(1000)}}),
                 &["summary"],
             ))
@@ -177,31 +212,31 @@ fn operations() -> Vec<Op> {
         op("GET", "/requests/{key}/attachments/{id}", "Download a file that came by email (303 to a URL valid 5 minutes)")
             .ok(303, Value::Null),
         op("POST", "/requests/{key}/comments", "Reply (internal notes: agents only)")
-            .body(object(json!({"body": string(32000), "internal": {"type": "boolean"}}), &["body"]))
+            .body(object(json!({"body": text(MAX_COMMENT, true, true), "internal": {"type": "boolean"}}), &["body"]))
             .ok(201, open_object(&["id", "author", "body", "internal"]))
             .ok(200, open_object(&["id", "author", "body", "internal"])),
         op("POST", "/requests/{key}/close", "Close").ok(200, request_ref()),
         op("POST", "/requests/{key}/reopen", "Reopen").ok(200, request_ref()),
         op("GET", "/requests/{key}/participants", "Who the request is shared with").ok(200, participants.clone()),
         op("POST", "/requests/{key}/participants", "Share with people who have accounts")
-            .body(object(json!({"emails": {"type": "array", "minItems": 1, "maxItems": 20, "items": string(254)}}), &["emails"]))
+            .body(object(json!({"emails": {"type": "array", "minItems": 1, "maxItems": 20, "items": email_string()}}), &["emails"]))
             .ok(200, participants.clone()),
         op("DELETE", "/requests/{key}/participants/{email}", "Stop sharing with someone").ok(200, participants),
         op("POST", "/projects/{key}/customers", "Add a customer (agents; managed domains: app admins)")
-            .body(object(json!({"email": string(254), "name": nullable_string(200)}), &["email"]))
+            .body(object(json!({"email": email_string(), "name": nullable_text(200, false)}), &["email"]))
             .ok(201, open_object(&["user_id", "email", "created"]))
             .ok(200, open_object(&["user_id", "email", "created"])),
         op("GET", "/admin/managed-domains", "Managed email domains (app admin)").ok(200, open_object(&["domains"])),
         op("PUT", "/admin/managed-domains", "Replace the managed email domains (app admin)")
-            .body(object(json!({"domains": {"type": "array", "maxItems": 500, "items": string(253)}}), &["domains"]))
+            .body(object(json!({"domains": {"type": "array", "maxItems": 500, "items": {"type": "string", "maxLength": MAX_DOMAIN_TEXT, "pattern": managed_domain_pattern()}}}), &["domains"]))
             .ok(200, open_object(&["domains"])),
         op("GET", "/projects/{key}/organizations", "The project's organizations, by name (agents)")
             .ok(200, open_object(&["project", "items"])),
         op("POST", "/projects/{key}/organizations", "Create an organization")
             .body(object(
-                json!({"name": string(200), "external": {"type": ["object", "null"], "additionalProperties": false,
+                json!({"name": text(200, false, true), "external": {"type": ["object", "null"], "additionalProperties": false,
                         "required": ["source", "contact"],
-                        "properties": {"source": string(100), "contact": string(254)}}}),
+                        "properties": {"source": text(100, false, true), "contact": text(254, false, true)}}}),
                 &["name"],
             ))
             .ok(201, open_object(&["id", "project", "name"])),
@@ -209,7 +244,7 @@ fn operations() -> Vec<Op> {
             .ok(200, open_object(&["organization", "items"])),
         op("POST", "/organizations/{id}/members", "Add a member").body(email()).ok(200, open_object(&["organization", "email"])),
         op("PUT", "/organizations/{id}/members", "Replace the members (CRM sync, app admin)")
-            .body(object(json!({"emails": {"type": "array", "maxItems": 1000, "items": string(254)}}), &["emails"]))
+            .body(object(json!({"emails": {"type": "array", "maxItems": 1000, "items": email_string()}}), &["emails"]))
             .ok(200, open_object(&["organization", "members"])),
         op("DELETE", "/organizations/{id}/members/{email}", "Remove a member").ok(204, Value::Null),
         op("PUT", "/requests/{key}/organization", "Set the request's organization (agents)")
@@ -217,15 +252,15 @@ fn operations() -> Vec<Op> {
             .ok(200, request_ref()),
         op("DELETE", "/requests/{key}/organization", "Remove the request's organization (agents)").ok(200, request_ref()),
         op("GET", "/requests/{key}/visibility", "Why a customer can or cannot see a request (agents)")
-            .query(query_param("email", string(254), true))
+            .query(query_param("email", email_string(), true))
             .ok(200, open_object(&["checks", "verdict", "reason"])),
         op("POST", "/requests/{key}/release", "Release a held request into the queue (agents)").ok(200, request_ref()),
         op("POST", "/users/{id}/suspend", "Suspend, note, block, close requests, end sessions (admins)")
-            .body(object(json!({"reason": string(2000), "request": nullable_string(64)}), &["reason"]))
+            .body(object(json!({"reason": text(2000, true, true), "request": nullable_string(64)}), &["reason"]))
             .ok(200, open_object(&["user_id", "suspended", "requests_closed", "sessions_ended"])),
         op("POST", "/users/{id}/unsuspend", "Lift a suspension and its rule (admins)").ok(200, open_object(&["id", "suspended"])),
         op("POST", "/users/{id}/notes", "Add a user note (admins)")
-            .body(object(json!({"body": string(5000), "request": nullable_string(64)}), &["body"]))
+            .body(object(json!({"body": text(5000, true, true), "request": nullable_string(64)}), &["body"]))
             .ok(201, open_object(&["id", "action"])),
         op("GET", "/users/{id}/audit", "A user's audit trail (admins)").ok(200, open_object(&["items"])),
         op("GET", "/blocklist", "Blocklist rules of a scope: app-wide (app admins) or ?project= (its admins)")
@@ -233,11 +268,11 @@ fn operations() -> Vec<Op> {
             .ok(200, open_object(&["items"])),
         op("POST", "/blocklist", "Add a rule: reject:addr, reject:*@domain, suspend:addr (admins, in their scope)")
             .query(rule_scope())
-            .body(object(json!({"rule": string(300)}), &["rule"]))
+            .body(object(json!({"rule": {"type": "string", "maxLength": MAX_RULE_LEN, "pattern": rule_pattern()}}), &["rule"]))
             .ok(201, open_object(&["rule"])),
         op("POST", "/requests/{key}/public-links", "Mint public links for the reporter and participants (agents)")
             .body(object(
-                json!({"emails": {"type": ["array", "null"], "items": string(254), "minItems": 1, "maxItems": 100}}),
+                json!({"emails": {"type": ["array", "null"], "items": email_string(), "minItems": 1, "maxItems": 100}}),
                 &[],
             ))
             .ok(201, open_object(&["items"])),
@@ -259,12 +294,12 @@ fn operations() -> Vec<Op> {
         op("GET", "/projects/{key}/macros", "A project's macros (agents)").ok(200, open_object(&["items"])),
         op("POST", "/projects/{key}/macros", "Add a macro: an ordered list of actions (project admin)")
             .body(object(
-                json!({"name": string(100), "actions": {"type": "array", "minItems": 1, "maxItems": 20, "items": {
+                json!({"name": text(100, false, true), "actions": {"type": "array", "minItems": 1, "maxItems": 20, "items": {
                     "type": "object", "required": ["type"],
                     "properties": {"type": {"enum": ["set_form", "add_tag", "remove_tag", "add_internal_note",
                                                      "add_public_reply", "set_status", "set_field"]},
-                                   "form": string(64), "tag": string(50), "body": string(32000),
-                                   "status": {"enum": ["open", "closed"]}, "key": string(40), "value": string(1000)}}}}),
+                                   "form": text(64, false, true), "tag": string(50), "body": text(MAX_COMMENT, true, true),
+                                   "status": {"enum": ["open", "closed"]}, "key": text(40, false, true), "value": text(1000, true, false)}}}}),
                 &["name", "actions"],
             ))
             .ok(201, open_object(&["id", "actions"])),
@@ -272,7 +307,7 @@ fn operations() -> Vec<Op> {
             .ok(200, request_ref()),
         op("DELETE", "/blocklist", "Remove a rule (admins, in their scope)")
             .query(rule_scope())
-            .body(object(json!({"rule": string(300)}), &["rule"]))
+            .body(object(json!({"rule": {"type": "string", "maxLength": MAX_RULE_LEN, "pattern": rule_pattern()}}), &["rule"]))
             .ok(204, Value::Null),
     ]
 }
@@ -351,5 +386,41 @@ mod tests {
             .collect();
         assert_eq!(documented, routes);
         assert_eq!(doc["openapi"], "3.1.0");
+    }
+
+    /// Every string a client sends has a bound, so nothing the document allows is refused
+    /// for a length it never stated (free text, addresses, rules, keys: their own patterns).
+    #[test]
+    fn every_sent_string_is_bounded() {
+        fn walk(schema: &Value, at: &str) {
+            let types = match &schema["type"] {
+                Value::String(t) => vec![t.as_str()],
+                Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+                _ => vec![],
+            };
+            if types.contains(&"string") {
+                let bounded = schema.get("maxLength").is_some() || schema.get("pattern").is_some();
+                assert!(bounded, "{at} is an unbounded string");
+            }
+            for (key, child) in schema.as_object().into_iter().flatten() {
+                match key.as_str() {
+                    "properties" => child.as_object().unwrap().iter().for_each(|(k, v)| walk(v, &format!("{at}.{k}"))),
+                    "items" | "additionalProperties" if child.is_object() => walk(child, &format!("{at}[]")),
+                    _ => {}
+                }
+            }
+        }
+        let doc = document();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                let at = format!("{method} {path}");
+                walk(&operation["requestBody"]["content"]["application/json"]["schema"], &at);
+                for parameter in operation["parameters"].as_array().unwrap() {
+                    if parameter["in"] != "path" {
+                        walk(&parameter["schema"], &format!("{at} {}", parameter["name"]));
+                    }
+                }
+            }
+        }
     }
 }

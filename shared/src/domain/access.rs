@@ -169,7 +169,8 @@ pub fn may_moderate(moderator: &User, target: &User, customer_of: &[String]) -> 
         ));
     }
     if target.id == moderator.id {
-        return Err(ApiError::invalid("cannot_moderate_self", "you cannot moderate yourself"));
+        // A refusal of who is asking, not of the body: 403 with its own code.
+        return Err(ApiError::Refused { code: "cannot_moderate_self", message: "you cannot moderate yourself".into() });
     }
     Ok(())
 }
@@ -233,7 +234,8 @@ mod tests {
         assert!(may_moderate(&agent, &customer, &ot).is_err());
         let app = user("app", &[], true);
         assert!(may_moderate(&app, &agent, &[]).is_ok());
-        assert_eq!(may_moderate(&app, &app, &[]).unwrap_err().code(), "cannot_moderate_self");
+        let refused = may_moderate(&app, &app, &[]).unwrap_err();
+        assert_eq!((refused.code(), refused.status()), ("cannot_moderate_self", 403));
     }
 
     #[test]

@@ -15,6 +15,19 @@ use crate::model::{BlockAction, BlockPattern, Record};
 use crate::store::{Condition, StoreError, Write};
 use crate::App;
 
+/// The longest rule text accepted (the document's maxLength).
+pub const MAX_RULE_LEN: usize = 300;
+
+/// What `parse_rule` accepts (with at most MAX_RULE_LEN characters), as the API document
+/// publishes it.
+pub fn rule_pattern() -> String {
+    use crate::domain::email::{email_core, DOMAIN_CORE, WHITE_SPACE_CLASS as WS};
+    format!(
+        "^{WS}*([Rr][Ee][Jj][Ee][Cc][Tt]|[Ss][Uu][Ss][Pp][Ee][Nn][Dd]){WS}*:{WS}*(\\*@{DOMAIN_CORE}|{}){WS}*$",
+        email_core()
+    )
+}
+
 /// Parses `reject:alice@example.com`, `reject:*@spam.example`, `suspend:bob@x.org`.
 pub fn parse_rule(raw: &str) -> Result<(BlockAction, String), ApiError> {
     let bad = || {
@@ -23,13 +36,16 @@ pub fn parse_rule(raw: &str) -> Result<(BlockAction, String), ApiError> {
             "a rule is reject:<address>, reject:*@<domain>, suspend:<address> or suspend:*@<domain>",
         )
     };
+    if raw.chars().count() > MAX_RULE_LEN {
+        return Err(bad());
+    }
     let (action, pattern) = raw.trim().split_once(':').ok_or_else(bad)?;
-    let action = match action.trim().to_lowercase().as_str() {
+    let action = match action.trim().to_ascii_lowercase().as_str() {
         "reject" => BlockAction::Reject,
         "suspend" => BlockAction::Suspend,
         _ => return Err(bad()),
     };
-    let pattern = pattern.trim().to_lowercase();
+    let pattern = pattern.trim().to_ascii_lowercase();
     let pattern = match pattern.strip_prefix("*@") {
         Some(domain) if is_domain(domain) => format!("*@{domain}"),
         Some(_) => return Err(bad()),

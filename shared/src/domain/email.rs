@@ -14,9 +14,14 @@ pub struct EmailAddress(String);
 
 impl EmailAddress {
     pub fn parse(raw: &str) -> Result<Self, ApiError> {
-        let email = raw.trim().to_lowercase();
         let bad = || ApiError::invalid("invalid_email", format!("'{}' is not an email address", raw.trim()));
-        if email.is_empty() || email.len() > MAX_EMAIL_LEN {
+        // Counted before trimming and checked ASCII before lower-casing, as EMAIL_PATTERN
+        // and the document's maxLength say.
+        if raw.chars().count() > MAX_EMAIL_LEN || !raw.trim().is_ascii() {
+            return Err(bad());
+        }
+        let email = raw.trim().to_ascii_lowercase();
+        if email.is_empty() {
             return Err(bad());
         }
         let (local, domain) = email.rsplit_once('@').ok_or_else(bad)?;
@@ -57,6 +62,28 @@ impl EmailAddress {
         own == domain || own.strip_suffix(domain).is_some_and(|p| p.ends_with('.'))
     }
 }
+
+/// Around a value, what `str::trim` takes away (Unicode White_Space), as a regex class of
+/// literal characters that ECMA-262, Python and Rust regexes read alike.
+pub const WHITE_SPACE_CLASS: &str =
+    "[\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]";
+
+/// What `EmailAddress::parse` accepts (with at most MAX_EMAIL_LEN characters), as the API
+/// document publishes it: a local part of 1-64 printable ASCII characters but
+/// `"(),:;<>@[\]` (and not `*` alone), `@`, a domain of 2-10 labels.
+pub fn email_pattern() -> String {
+    format!("^{ws}*{core}{ws}*$", ws = WHITE_SPACE_CLASS, core = email_core())
+}
+
+/// An address without anchors or surrounding space, for patterns that contain one.
+pub fn email_core() -> String {
+    let local = "[!#-'*+\\-./0-9=?A-Z^-~]";
+    let first = "[!#-'+\\-./0-9=?A-Z^-~]";
+    format!("({first}{local}{{0,63}}|\\*{local}{{1,63}})@{DOMAIN_CORE}")
+}
+
+/// A domain as `is_domain` accepts it (without the 253-character bound).
+pub const DOMAIN_CORE: &str = "[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+){1,9}";
 
 /// Labels a domain may have: real ones have a handful; the blocklist checks one pattern per
 /// parent domain inside a transaction, so the count must stay small.

@@ -289,6 +289,25 @@ pub async fn get_managed_domains(app: &App, caller: &Caller) -> Result<ManagedDo
     Ok(managed_domains(&records))
 }
 
+/// The longest managed-domain entry accepted (the document's maxLength).
+pub const MAX_DOMAIN_TEXT: usize = 253;
+
+/// What a managed-domain entry may be, as the API document publishes it: a domain, maybe
+/// written `@domain`, with space around.
+pub fn managed_domain_pattern() -> String {
+    use crate::domain::email::{DOMAIN_CORE, WHITE_SPACE_CLASS as WS};
+    format!("^{WS}*@*{DOMAIN_CORE}{WS}*$")
+}
+
+/// `example.com` or `@example.com`, lower-cased.
+pub fn parse_managed_domain(raw: &str) -> Result<String, ApiError> {
+    let domain = raw.trim().trim_start_matches('@').to_ascii_lowercase();
+    if raw.chars().count() > MAX_DOMAIN_TEXT || !is_domain(&domain) {
+        return Err(ApiError::invalid("invalid_domain", format!("'{}' is not a domain", raw.trim())));
+    }
+    Ok(domain)
+}
+
 /// Replaces the managed domains (idempotent: the same list twice is the same state).
 pub async fn put_managed_domains(
     app: &App,
@@ -303,11 +322,7 @@ pub async fn put_managed_domains(
     }
     let mut domains = Vec::with_capacity(input.domains.len());
     for raw in &input.domains {
-        let domain = raw.trim().trim_start_matches('@').to_lowercase();
-        if !is_domain(&domain) {
-            return Err(ApiError::invalid("invalid_domain", format!("'{}' is not a domain", raw.trim())));
-        }
-        domains.push(domain);
+        domains.push(parse_managed_domain(raw)?);
     }
     domains.sort();
     domains.dedup();

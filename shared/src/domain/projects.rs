@@ -62,6 +62,9 @@ pub struct NewAgent {
     pub role: ProjectRole,
 }
 
+/// What `check_project_key` accepts, as the API document publishes it.
+pub const PROJECT_KEY_PATTERN: &str = "^[A-Z][A-Z0-9]{1,9}$";
+
 /// Project keys are what request keys start with: `HD` gives `HD-42`.
 pub fn check_project_key(key: &str) -> Result<(), ApiError> {
     let ok = (2..=10).contains(&key.len())

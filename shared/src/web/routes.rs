@@ -153,10 +153,13 @@ fn match_path(pattern: &'static str, path: &str) -> Option<Params> {
     let mut params = Vec::new();
     for (w, g) in want.iter().zip(got) {
         if let Some(name) = w.strip_prefix('{').and_then(|n| n.strip_suffix('}')) {
-            if g.is_empty() {
+            let value = decode_segment(g);
+            // An {email} segment holds an address, as the document's pattern says: so
+            // `/me/emails/verify` is that route's path alone, and its 405 names POST only.
+            if value.is_empty() || (name == "email" && !value.contains('@')) {
                 return None;
             }
-            params.push((name, decode_segment(g)));
+            params.push((name, value));
         } else if *w != g {
             return None;
         }
@@ -210,5 +213,9 @@ mod tests {
         assert_eq!(allowed_methods("/requests/HD-1"), "GET");
         assert_eq!(allowed_methods("/blocklist"), "GET, POST, DELETE");
         assert_eq!(match_route("GET", "/requests//comments").unwrap_err(), ApiError::RouteNotFound);
+        // An address parameter needs an @, so a literal path is not taken for one.
+        assert_eq!(allowed_methods("/me/emails/verify"), "POST");
+        assert_eq!(match_route("DELETE", "/me/emails/verify").unwrap_err(), ApiError::MethodNotAllowed);
+        assert_eq!(match_route("DELETE", "/me/emails/a@b.example").unwrap().1.get("email"), "a@b.example");
     }
 }
