@@ -54,7 +54,7 @@ fuzz() { # token [filters...]
   local token=$1 auth=()
   shift
   if [ -n "$token" ]; then auth=(--header "Authorization: Bearer $token"); fi
-  "$root/.tools/venv/bin/schemathesis" --config-file "$root/scripts/schemathesis.toml" run "http://127.0.0.1:$port/openapi.json" \
+  "$root/.tools/venv/bin/schemathesis" --config-file "$root/schemathesis.toml" run "http://127.0.0.1:$port/openapi.json" \
     "${auth[@]}" "$@" \
     --checks all \
     --phases examples,coverage,fuzzing \
