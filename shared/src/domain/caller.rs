@@ -172,6 +172,7 @@ pub async fn load_project(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
     use crate::testing::memory_app;
 
     #[tokio::test]
@@ -185,6 +186,60 @@ mod tests {
         let suspended = Caller::Sender(Box::new(User { suspended: true, ..ann }));
         assert_eq!(resolve(&app, &suspended, &[]).await.unwrap_err(), ApiError::Unauthorized);
         assert_eq!(resolve(&app, &Caller::Anonymous, &[]).await.unwrap_err(), ApiError::Unauthorized);
+    }
+
+    /// Extra keys may hold another request, project or session: the scope still takes the
+    /// ones the call is about, and hands the others back untouched.
+    #[tokio::test]
+    async fn extra_records_never_stand_in_for_the_request_project_or_session() {
+        let desk = crate::testing::Desk::new().await;
+        desk.project("HD").await;
+        desk.project("OT").await;
+        let ann = desk.sign_in("ann@example.com").await;
+        let bob = desk.sign_in("bob@example.com").await;
+        let mine = desk.raise(&ann, "HD", "mine").await;
+        let other = desk.raise(&ann, "OT", "other").await;
+        let Caller::Session(bob_token) = &bob else { unreachable!() };
+        let extra = [request_key(&other.key), project_key("OT"), session_key(&sha256_hex(bob_token))];
+        let scope = load_request(&desk.app, &ann, &mine.key, &extra).await.unwrap();
+        assert_eq!((scope.request.key.as_str(), scope.project.key.as_str()), (mine.key.as_str(), "HD"));
+        let mut kinds: Vec<_> = scope.extra.iter().map(|r| r.index_keys().pk).collect();
+        kinds.sort();
+        assert_eq!(kinds, ["PROJECT#OT", &format!("REQ#{}", other.key), &format!("SESSION#{}", sha256_hex(bob_token))]);
+        assert_eq!(
+            scope.actor.session_hash,
+            Some(sha256_hex(match &ann {
+                Caller::Session(t) => t,
+                _ => unreachable!(),
+            }))
+        );
+        let (_, project, rest) = load_project(&desk.app, &ann, "HD", &[project_key("OT")]).await.unwrap();
+        assert_eq!((project.key.as_str(), rest.len()), ("HD", 1));
+        // Another request of the same project as an extra: the one named is the scope's.
+        let second = desk.raise(&ann, "HD", "second").await;
+        let scope = load_request(&desk.app, &ann, &mine.key, &[request_key(&second.key)]).await.unwrap();
+        assert_eq!((scope.request.key, scope.extra.len()), (mine.key.clone(), 1));
+    }
+
+    /// A session is good until the second it expires, not at it.
+    #[tokio::test]
+    async fn a_session_ends_at_its_expiry() {
+        let desk = crate::testing::Desk::new().await;
+        let ann = desk.sign_in("ann@example.com").await;
+        let Caller::Session(token) = &ann else { unreachable!() };
+        let Some(Record::Session(session)) = desk.store.get(&session_key(&sha256_hex(token))).await.unwrap() else {
+            panic!("no session");
+        };
+        desk.app.clock.advance(session.expires_at - desk.app.now() - 1);
+        assert!(resolve(&desk.app, &ann, &[]).await.is_ok());
+        desk.app.clock.advance(1);
+        assert_eq!(resolve(&desk.app, &ann, &[]).await.unwrap_err(), ApiError::Unauthorized);
+    }
+
+    #[test]
+    fn an_empty_token_is_nobody() {
+        assert_eq!(Caller::session(Some("")), Caller::Anonymous);
+        assert_eq!(Caller::session(None), Caller::Anonymous);
     }
 
     #[test]
