@@ -107,11 +107,15 @@ impl App {
             .operation_attempt_timeout(Duration::from_secs(3))
             .operation_timeout(Duration::from_secs(8))
             .build();
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .timeout_config(timeouts)
-            .retry_config(Self::retry_config())
-            .load()
-            .await
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Ok(region) = std::env::var("AWS_REGION") {
+            loader = loader.region(aws_config::Region::new(region));
+        }
+        if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() {
+            loader =
+                loader.credentials_provider(aws_config::environment::EnvironmentVariableCredentialsProvider::new());
+        }
+        loader.timeout_config(timeouts).retry_config(Self::retry_config()).load().await
     }
 
     /// Throttling, conflicts and dropped connections are retried with jittered backoff, then
@@ -126,24 +130,47 @@ impl App {
     /// DynamoDB store and (when the function sends mail) the SES mailer, with their
     /// connections warmed during init.
     pub async fn connect(config: Config, sends_mail: bool) -> Self {
-        let sdk = Self::aws_config().await;
-        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), config.table_name.clone());
-        let mailer: Arc<dyn Mailer> = if sends_mail {
-            let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), config.mail_from.clone());
-            tokio::join!(store.warm_up(), mailer.warm_up());
-            Arc::new(mailer)
-        } else {
-            store.warm_up().await;
-            Arc::new(NoMail)
+        Self::connect_with(&Self::aws_config().await, config, sends_mail).await
+    }
+
+    /// `connect` with an SDK config already loaded (loading it walks the credential and
+    /// region chains, so a function does it once).
+    pub async fn connect_with(sdk: &aws_config::SdkConfig, config: Config, sends_mail: bool) -> Self {
+        let (app, warm_up) = Self::from_sdk(sdk, config, sends_mail);
+        warm_up.await;
+        app
+    }
+
+    /// The clients, and a call through each that opens its connection (TLS, signing) so the
+    /// first request does not pay for it: init runs at full CPU, often before any request.
+    pub fn from_sdk(
+        sdk: &aws_config::SdkConfig,
+        config: Config,
+        sends_mail: bool,
+    ) -> (Self, impl std::future::Future<Output = ()>) {
+        let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+        let store = DynamoStore::new(dynamodb.clone(), config.table_name.clone());
+        let warm_store = DynamoStore::new(dynamodb, config.table_name.clone());
+        let ses = sends_mail.then(|| aws_sdk_sesv2::Client::new(sdk));
+        let warm_ses = ses.clone().map(|client| SesMailer::new(client, config.mail_from.clone()));
+        let mailer: Arc<dyn Mailer> = match ses {
+            Some(client) => Arc::new(SesMailer::new(client, config.mail_from.clone())),
+            None => Arc::new(NoMail),
         };
-        App::new(Arc::new(store), mailer, config)
+        let warm_up = async move {
+            match warm_ses {
+                Some(ses) => drop(tokio::join!(warm_store.warm_up(), ses.warm_up())),
+                None => warm_store.warm_up().await,
+            }
+        };
+        (App::new(Arc::new(store), mailer, config), warm_up)
     }
 
     /// Keeps files in the configured bucket (`FILES_BUCKET`). Only the functions that store or
     /// hand out attachments call this, so the others do not carry the S3 client at all.
-    pub async fn with_s3_files(mut self) -> Self {
+    pub fn with_s3_files(mut self, sdk: &aws_config::SdkConfig) -> Self {
         if let Some(bucket) = self.config.files_bucket.clone() {
-            self.files = Arc::new(S3Files::new(Self::s3_client(&Self::aws_config().await), bucket));
+            self.files = Arc::new(S3Files::new(Self::s3_client(sdk), bucket));
         }
         self
     }
@@ -164,9 +191,7 @@ where
     F: Fn(&'static App, lambda_http::Request) -> Fut,
     Fut: std::future::Future<Output = lambda_http::Response<lambda_http::Body>> + Send + 'static,
 {
-    init_tracing();
-    let config = or_init_error(Config::from_env()).await?;
-    serve_http(App::connect(config, sends_mail).await, handle).await
+    serve_http(init_http(sends_mail, false).await?, handle).await
 }
 
 /// `run_http` for the functions that hand out attachments (presigned S3 URLs).
@@ -175,9 +200,51 @@ where
     F: Fn(&'static App, lambda_http::Request) -> Fut,
     Fut: std::future::Future<Output = lambda_http::Response<lambda_http::Body>> + Send + 'static,
 {
-    init_tracing();
+    serve_http(init_http(sends_mail, true).await?, handle).await
+}
+
+async fn init_http(sends_mail: bool, files: bool) -> Result<App, lambda_http::Error> {
+    let mut steps = InitSteps::start();
     let config = or_init_error(Config::from_env()).await?;
-    serve_http(App::connect(config, sends_mail).await.with_s3_files().await, handle).await
+    steps.mark("config");
+    let sdk = App::aws_config().await;
+    steps.mark("sdk_config");
+    let (mut app, warm_up) = App::from_sdk(&sdk, config, sends_mail);
+    if files {
+        app = app.with_s3_files(&sdk);
+    }
+    steps.mark("clients");
+    warm_up.await;
+    steps.mark("warm_up");
+    steps.log();
+    Ok(app)
+}
+
+/// How long each init step took, logged once as an `init` line: where a cold start's time
+/// goes after `main` starts (tracing set up first, so it can log).
+pub struct InitSteps {
+    started: std::time::Instant,
+    last: std::time::Instant,
+    steps: Vec<String>,
+}
+
+impl InitSteps {
+    pub fn start() -> Self {
+        init_tracing();
+        let now = std::time::Instant::now();
+        InitSteps { started: now, last: now, steps: vec![] }
+    }
+
+    pub fn mark(&mut self, step: &str) {
+        let now = std::time::Instant::now();
+        self.steps.push(format!("{step}={:.2}", (now - self.last).as_secs_f64() * 1000.0));
+        self.last = now;
+    }
+
+    pub fn log(self) {
+        let total_ms = (self.last - self.started).as_secs_f64() * 1000.0;
+        tracing::info!(steps_ms = %self.steps.join(" "), total_ms, "init");
+    }
 }
 
 async fn serve_http<F, Fut>(app: App, handle: F) -> Result<(), lambda_http::Error>

@@ -1,6 +1,7 @@
 //! The intake function: set up once, then serve (see `helpdesk::app::run_http`).
 
-#[tokio::main]
+// One event at a time per environment: one thread, no worker pool to start.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     helpdesk::app::run_http_with_files(false, helpdesk_intake::handle).await
 }

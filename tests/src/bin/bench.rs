@@ -63,8 +63,13 @@ where
 }
 
 /// A cold start of `path` through the test Runtime API: (init ms, init + first answer ms,
-/// peak memory in MiB after `event` 25 more times).
-async fn cold_start(path: &std::path::Path, name: &str, env: &[(String, String)], event: &str) -> (f64, f64, f64) {
+/// peak memory in MiB after `event` 25 more times, the init steps the function logged).
+async fn cold_start(
+    path: &std::path::Path,
+    name: &str,
+    env: &[(String, String)],
+    event: &str,
+) -> (f64, f64, f64, String) {
     let started = Instant::now();
     let mut function = Function::start_binary(path, name, env).await;
     function.invoke(event).await;
@@ -73,7 +78,23 @@ async fn cold_start(path: &std::path::Path, name: &str, env: &[(String, String)]
     for _ in 0..25 {
         function.invoke(event).await;
     }
-    (init, first, function.peak_memory_kib().unwrap_or(0) as f64 / 1024.0)
+    let steps = init_steps(&function.logs(), init);
+    (init, first, function.peak_memory_kib().unwrap_or(0) as f64 / 1024.0, steps)
+}
+
+/// The `init` line's steps (ms), led by the time before `main` logged it (process start,
+/// loading, the runtime): `init` minus the steps' total.
+fn init_steps(logs: &str, init: f64) -> String {
+    let line =
+        logs.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).find(|l| l["message"] == "init");
+    match line {
+        Some(l) => format!(
+            "before_main={:.2} {}",
+            init - l["total_ms"].as_f64().unwrap_or(0.0),
+            l["steps_ms"].as_str().unwrap_or_default()
+        ),
+        None => "-".into(),
+    }
 }
 
 #[tokio::main]
@@ -429,7 +450,10 @@ async fn main() {
          start to the first poll (SDK clients made, connections warmed); first answer adds one event that reads \
          DynamoDB (or S3); peak is the process's VmHWM after 25 more events:"
     );
-    println!("  {:<14} {:>9} {:>16} {:>10} {:>12}", "function", "init ms", "first answer ms", "peak MiB", "MemorySize");
+    println!(
+        "  {:<14} {:>9} {:>16} {:>10} {:>12}   init steps (ms, of the median run)",
+        "function", "init ms", "first answer ms", "peak MiB", "MemorySize"
+    );
     let mut hello_first = 0.0;
     for (name, event) in first_events {
         let mut env = h.function_env(if name == "hello-lambda" { "auth" } else { name });
@@ -446,14 +470,14 @@ async fn main() {
             samples.push(cold_start(&path, name, &env, &event).await);
         }
         samples.sort_by(|a, b| a.1.total_cmp(&b.1));
-        let (init, first, peak) = samples[samples.len() / 2];
+        let (init, first, peak, steps) = samples.swap_remove(samples.len() / 2);
         let memory = if name == "hello-lambda" {
             hello_first = first;
             "-".to_string()
         } else {
             format!("{} MB", helpdesk_tools::template::memory_mb(&template, name))
         };
-        println!("  {name:<14} {init:>9.1} {first:>16.1} {peak:>10.1} {memory:>12}");
+        println!("  {name:<14} {init:>9.1} {first:>16.1} {peak:>10.1} {memory:>12}   {steps}");
     }
     println!(
         "  floor: hello-world's first answer plus one raw GetItem (p50 above) = {:.1} ms",

@@ -22,7 +22,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     local_mail.ensure_bucket().await?;
     // Locally, attachments share the mail bucket, as in the template.
     config.files_bucket.get_or_insert_with(|| local_mail.mail.bucket.clone());
-    let app = App::connect(config.clone(), true).await.with_s3_files().await;
+    let app = App::connect_with(&sdk, config.clone(), true).await.with_s3_files(&sdk);
     local::seed_demo(&app).await?;
     let poller = StreamPoller::new(&sdk, &config.table_name).await?;
     tokio::spawn(run_notifier(app.clone(), poller));
