@@ -63,4 +63,27 @@ async fn the_queue_filters_by_tag_across_pages() {
     assert_eq!(open.len(), tagged.len() - 5);
     assert!(!open.contains(&json!(tagged[1])));
     assert_eq!(h.call("GET", "/projects/HD/requests?tag=billing", Some(&ann), None).await.status, 403);
+
+    // The whole queue merges the open and closed partitions: every request once, newest
+    // first, across pages of 7 (whose boundaries fall between open and closed ones).
+    let mut whole = vec![];
+    let mut cursor: Option<String> = None;
+    for _ in 0..30 {
+        let after = cursor.as_ref().map(|c| format!("&cursor={c}")).unwrap_or_default();
+        let page = h.ok("GET", &format!("/projects/HD/requests?limit=7{after}"), Some(&admin), None).await;
+        let items = page.body["items"].as_array().unwrap();
+        assert!(items.len() <= 7);
+        whole.extend(items.iter().map(|r| (r["key"].as_str().unwrap().to_string(), r["status"].clone())));
+        cursor = page.body["next_cursor"].as_str().map(str::to_string);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let mut expected = keys.clone();
+    expected.reverse();
+    assert_eq!(whole.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(), expected);
+    let closed: Vec<_> = whole.iter().filter(|(_, s)| s == "closed").map(|(k, _)| k.clone()).collect();
+    let mut first_closed = tagged[..5].to_vec();
+    first_closed.reverse();
+    assert_eq!(closed, first_closed);
 }

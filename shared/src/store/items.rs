@@ -171,9 +171,6 @@ pub fn participant_partition(user_id: &str) -> String {
 pub fn held_partition(project: &str) -> String {
     format!("QUEUE#{project}#held")
 }
-pub fn queue_partition(project: &str) -> String {
-    format!("QUEUE#{project}")
-}
 pub fn queue_status_partition(project: &str, status: RequestStatus) -> String {
     format!("QUEUE#{project}#{}", status.as_str())
 }
@@ -184,7 +181,6 @@ pub struct IndexKeys {
     pub pk: String,
     pub sk: String,
     pub gsi1: Option<(String, String)>,
-    pub gsi2: Option<(String, String)>,
     pub gsi3: Option<(String, String)>,
     pub gsi4: Option<(String, String)>,
     /// Epoch seconds after which DynamoDB may delete the item (lazily: code checks expiry).
@@ -199,14 +195,13 @@ impl IndexKeys {
         let pair = match index {
             Index::Table => return Some((&self.pk, &self.sk)),
             Index::Gsi1 => &self.gsi1,
-            Index::Gsi2 => &self.gsi2,
             Index::Gsi3 => &self.gsi3,
             Index::Gsi4 => &self.gsi4,
         };
         pair.as_ref().map(|(p, s)| (p.as_str(), s.as_str()))
     }
     pub fn gsi_count(&self) -> usize {
-        [&self.gsi1, &self.gsi2, &self.gsi3, &self.gsi4].iter().filter(|g| g.is_some()).count()
+        [&self.gsi1, &self.gsi3, &self.gsi4].iter().filter(|g| g.is_some()).count()
     }
 }
 
@@ -231,7 +226,6 @@ impl Record {
             Record::Request(r) => IndexKeys {
                 gsi1: Some((reporter_partition(&r.reporter_id), r.id.clone())),
                 // Held requests stay out of the queue; agents find them under `status=held`.
-                gsi2: (!r.held).then(|| (queue_partition(&r.project), r.id.clone())),
                 gsi3: Some(if r.held {
                     (held_partition(&r.project), r.id.clone())
                 } else {
@@ -315,7 +309,7 @@ impl Record {
 /// DynamoDB item mapping (serde_dynamo): the record's fields, its `type` tag, and the keys.
 pub mod dynamo {
     use super::*;
-    use crate::table::{GSI1, GSI2, GSI3, GSI4, PK, SK, TTL_ATTRIBUTE};
+    use crate::table::{GSI1, GSI3, GSI4, PK, SK, TTL_ATTRIBUTE};
     use aws_sdk_dynamodb::types::AttributeValue;
     use std::collections::HashMap;
 
@@ -332,7 +326,7 @@ pub mod dynamo {
         let mut item: Item = serde_dynamo::to_item(record).expect("records always serialise");
         let keys = record.index_keys();
         item.extend(key_item(&keys.primary()));
-        for (gsi, pair) in [(GSI1, &keys.gsi1), (GSI2, &keys.gsi2), (GSI3, &keys.gsi3), (GSI4, &keys.gsi4)] {
+        for (gsi, pair) in [(GSI1, &keys.gsi1), (GSI3, &keys.gsi3), (GSI4, &keys.gsi4)] {
             if let Some((p, s)) = pair {
                 item.insert(gsi.pk.to_string(), AttributeValue::S(p.clone()));
                 item.insert(gsi.sk.to_string(), AttributeValue::S(s.clone()));
@@ -345,7 +339,7 @@ pub mod dynamo {
     }
 
     pub fn from_item(mut item: Item) -> Result<Record, String> {
-        for name in [PK, SK, TTL_ATTRIBUTE, GSI1.pk, GSI1.sk, GSI2.pk, GSI2.sk, GSI3.pk, GSI3.sk, GSI4.pk, GSI4.sk] {
+        for name in [PK, SK, TTL_ATTRIBUTE, GSI1.pk, GSI1.sk, GSI3.pk, GSI3.sk, GSI4.pk, GSI4.sk] {
             item.remove(name);
         }
         serde_dynamo::from_item(item).map_err(|e| e.to_string())

@@ -15,21 +15,20 @@ pub struct Gsi {
 
 /// Per user: requests they reported (`REPORTER#<user>`) and their sessions (`SESSIONS#<user>`).
 pub const GSI1: Gsi = Gsi { name: "gsi1", pk: "gsi1pk", sk: "gsi1sk" };
-/// Per project: the whole queue, newest first.
-pub const GSI2: Gsi = Gsi { name: "gsi2", pk: "gsi2pk", sk: "gsi2sk" };
-/// Per project and status: the queue filtered by status.
+/// Per project and status: the queue by status (every status: the partitions merged), and
+/// the held requests. (There is no gsi2: the whole queue once had its own copy of every
+/// request, which every reply rewrote.)
 pub const GSI3: Gsi = Gsi { name: "gsi3", pk: "gsi3pk", sk: "gsi3sk" };
 
 /// Per organization: the requests shared with it (sparse: only requests with one set).
 pub const GSI4: Gsi = Gsi { name: "gsi4", pk: "gsi4pk", sk: "gsi4sk" };
 
-pub const GSIS: [Gsi; 4] = [GSI1, GSI2, GSI3, GSI4];
+pub const GSIS: [Gsi; 3] = [GSI1, GSI3, GSI4];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Index {
     Table,
     Gsi1,
-    Gsi2,
     Gsi3,
     Gsi4,
 }
@@ -39,7 +38,6 @@ impl Index {
         match self {
             Index::Table => None,
             Index::Gsi1 => Some(GSI1),
-            Index::Gsi2 => Some(GSI2),
             Index::Gsi3 => Some(GSI3),
             Index::Gsi4 => Some(GSI4),
         }

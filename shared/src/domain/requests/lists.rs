@@ -302,14 +302,20 @@ pub async fn queue_with_project(
                 return Err(ApiError::bad_request("invalid_status", "held requests have no tag filter"))
             }
             (other, Some(tag), _) => (Source::Tag(crate::items::tagged_partition(project, tag)), parse_status(other)?),
-            (Some("held"), None, _) => (Source::Index(Index::Gsi3, crate::items::held_partition(project)), None),
+            (Some("held"), None, _) => (Source::Index(Index::Gsi3, vec![crate::items::held_partition(project)]), None),
             (other, None, Some(org)) => {
-                (Source::Index(Index::Gsi4, crate::items::org_requests_partition(org)), parse_status(other)?)
+                (Source::Index(Index::Gsi4, vec![crate::items::org_requests_partition(org)]), parse_status(other)?)
             }
-            (other, None, None) => match parse_status(other)? {
-                None => (Source::Index(Index::Gsi2, crate::items::queue_partition(project)), None),
-                Some(s) => (Source::Index(Index::Gsi3, crate::items::queue_status_partition(project, s)), None),
-            },
+            // Every status: the open and closed partitions merged (a request is in one index
+            // by status only, so a reply rewrites one copy fewer).
+            (other, None, None) => {
+                let statuses = match parse_status(other)? {
+                    Some(s) => vec![s],
+                    None => vec![RequestStatus::Open, RequestStatus::Closed],
+                };
+                let pks = statuses.into_iter().map(|s| crate::items::queue_status_partition(project, s)).collect();
+                (Source::Index(Index::Gsi3, pks), None)
+            }
         };
         let limit = page_size(options.limit.as_deref())?;
         Ok((source, status, limit, options.cursor.as_deref().map(decode_list_cursor).transpose()?))
@@ -330,8 +336,11 @@ pub async fn queue_with_project(
     // The queue is read while the session and project are; it is returned only to agents.
     let read = async {
         match source {
-            Source::Index(index, pk) => read_index(app, index, pk, status, after, limit, keep).await,
-            Source::Tag(pk) => read_linked(app, pk, status, after, limit, keep).await,
+            Source::Index(index, pks) => {
+                let reads = pks.into_iter().map(|pk| read_index(app, index, pk, status, after.clone(), limit, &keep));
+                futures::future::try_join_all(reads).await
+            }
+            Source::Tag(pk) => Ok(vec![read_linked(app, pk, status, after, limit, keep).await?]),
         }
     };
     let org_keys: Vec<_> = options.organization.iter().map(|o| crate::items::org_key(o)).collect();
@@ -344,12 +353,12 @@ pub async fn queue_with_project(
     {
         return Err(ApiError::NotFound("organization"));
     }
-    let page = merge_runs(&actor.user, vec![run?], limit);
+    let page = merge_runs(&actor.user, run?, limit);
     Ok((project, page))
 }
 
-/// Where a queue page comes from.
+/// Where a queue page comes from: index partitions (merged), or a tag's links.
 enum Source {
-    Index(Index, String),
+    Index(Index, Vec<String>),
     Tag(String),
 }
