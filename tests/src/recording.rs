@@ -53,6 +53,11 @@ impl Store for RecordingStore {
         self.inner.transact(writes).await
     }
 
+    async fn put_all(&self, records: Vec<Record>) -> Result<(), StoreError> {
+        note(&self.observed, "dynamodb:BatchWriteItem");
+        self.inner.put_all(records).await
+    }
+
     async fn bump(&self, counter: &Counter) -> Result<bool, StoreError> {
         note(&self.observed, "dynamodb:UpdateItem");
         self.inner.bump(counter).await

@@ -387,3 +387,45 @@ async fn a_finished_test_leaves_no_table_behind() {
     let gone = client.describe_table().table_name(&table).send().await.unwrap_err();
     assert!(gone.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()), "{gone:?}");
 }
+
+/// The store on DynamoDB Local: a one-write "transaction" is a plain conditional PutItem or
+/// DeleteItem that reports a failed condition with the item as it was, as a transaction
+/// would; `put_all` writes every record across BatchWriteItem's 25-item calls.
+#[tokio::test]
+async fn single_writes_and_batches_on_dynamodb_local() {
+    use helpdesk::domain::inbound::message_key;
+    use helpdesk::model::MessageRef;
+    let h = Harness::start().await;
+    // A store of its own on the test's table, so its counters see only this test's calls.
+    let store = helpdesk::store::DynamoStore::new(h.store.client().clone(), h.table.clone());
+    let reference = |id: &str, key: &str| {
+        Record::MessageRef(MessageRef {
+            message_id: message_key(id),
+            request_key: key.into(),
+            expires_at: 4_000_000_000,
+        })
+    };
+    let first = reference("<a@x.example>", "HD-1");
+    let put = |r: &Record| Write::Put { record: r.clone(), condition: Condition::NotExists };
+    store.transact(vec![put(&first)]).await.unwrap();
+    store.take_metrics();
+    let refused = store.transact(vec![put(&reference("<a@x.example>", "HD-2"))]).await.unwrap_err();
+    assert!(refused.failed_at(0), "{refused:?}");
+    assert_eq!(refused.failed_old(0), Some(&first));
+    let delete = |condition| Write::Delete { key: first.key(), condition };
+    let refused = store.transact(vec![delete(Condition::NotExists)]).await.unwrap_err();
+    assert_eq!(refused.failed_old(0), Some(&first));
+    store.transact(vec![delete(Condition::Exists)]).await.unwrap();
+    assert_eq!(store.get(&first.key()).await.unwrap(), None);
+    let spent = store.take_metrics();
+    assert_eq!((spent.round_trips, spent.transaction_units), (4, 0.0), "one call each, no transaction");
+
+    let many: Vec<Record> = (0..60).map(|i| reference(&format!("<m{i}@x.example>"), &format!("HD-{i}"))).collect();
+    store.put_all(many.clone()).await.unwrap();
+    let keys: Vec<_> = many.iter().map(Record::key).collect();
+    let mut read = store.get_many(&keys).await.unwrap();
+    read.sort_by_key(|r| r.key().pk);
+    let mut expected = many;
+    expected.sort_by_key(|r| r.key().pk);
+    assert_eq!(read, expected);
+}

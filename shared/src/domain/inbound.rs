@@ -34,7 +34,7 @@ use crate::store::StoreError;
 use crate::App;
 use clean::{clean_subject, clean_text};
 use serde::Serialize;
-pub use threads::{message_key, message_ref_write};
+pub use threads::{message_key, message_ref};
 
 /// How long a Message-ID keeps threading replies.
 pub const MESSAGE_REF_DAYS: i64 = 365;

@@ -10,8 +10,8 @@ use crate::items::dynamo::{from_item, item_size, key_item, to_item, Item};
 use crate::table::{PK, TTL_ATTRIBUTE};
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, ConsumedCapacity, Delete, KeysAndAttributes, Put, ReturnConsumedCapacity,
-    ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    AttributeValue, ConditionCheck, ConsumedCapacity, Delete, KeysAndAttributes, Put, PutRequest,
+    ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure, TransactWriteItem, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
@@ -167,6 +167,12 @@ impl DynamoStore {
     }
 }
 
+/// A single write's failed condition, as a transaction would report it.
+fn condition_failed(old: Option<Item>) -> StoreError {
+    let old = old.filter(|i| !i.is_empty()).and_then(|i| from_item(i).ok());
+    StoreError::ConditionFailed { failed: vec![0], old: vec![old] }
+}
+
 /// Write capacity of one transactional write by AWS's rules: 2 units per KB for the item,
 /// plus 1 unit per KB for each index the item is written to.
 fn transaction_units(item: &Item, indexes: usize) -> f64 {
@@ -220,6 +226,13 @@ impl Store for DynamoStore {
         self.transact_once(writes).await
     }
 
+    async fn put_all(&self, records: Vec<Record>) -> Result<(), StoreError> {
+        for chunk in records.chunks(25) {
+            self.batch_put(chunk).await?;
+        }
+        Ok(())
+    }
+
     async fn bump(&self, counter: &Counter) -> Result<bool, StoreError> {
         retry_conflicts(|| self.bump_once(counter)).await
     }
@@ -230,6 +243,115 @@ impl Store for DynamoStore {
 }
 
 impl DynamoStore {
+    /// One BatchWriteItem of up to 25 puts, sending again what DynamoDB left unprocessed.
+    async fn batch_put(&self, records: &[Record]) -> Result<(), StoreError> {
+        let mut pending: Vec<WriteRequest> = records
+            .iter()
+            .map(|r| {
+                let put = PutRequest::builder().set_item(Some(to_item(r))).build();
+                put.map(|p| WriteRequest::builder().put_request(p).build())
+                    .map_err(|e| StoreError::Other(e.to_string()))
+            })
+            .collect::<Result<_, _>>()?;
+        for attempt in 0..5 {
+            self.begin();
+            let result = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, pending)
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await;
+            let out = match result {
+                Ok(out) => {
+                    self.count(Call::Write, out.consumed_capacity());
+                    out
+                }
+                Err(e) => {
+                    self.count(Call::Write, None);
+                    return Err(classify(e));
+                }
+            };
+            pending = out.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
+            if pending.is_empty() {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+        }
+        Err(StoreError::Unavailable("BatchWriteItem left items unprocessed".into()))
+    }
+
+    /// A single conditional Put or Delete, outside a transaction.
+    async fn write_one(&self, write: &Write) -> Result<(), StoreError> {
+        let all_old = ReturnValuesOnConditionCheckFailure::AllOld;
+        self.begin();
+        let result = match write {
+            Write::Put { record, condition } => {
+                let mut put = self
+                    .client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(to_item(record)))
+                    .return_values_on_condition_check_failure(all_old)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total);
+                if let Some((expr, names, values)) = expression(condition) {
+                    put = put
+                        .condition_expression(expr)
+                        .set_expression_attribute_names(Some(names))
+                        .set_expression_attribute_values((!values.is_empty()).then_some(values));
+                }
+                match put.send().await {
+                    Ok(out) => Ok(out.consumed_capacity),
+                    Err(SdkError::ServiceError(service)) if service.err().is_conditional_check_failed_exception() => {
+                        use aws_sdk_dynamodb::operation::put_item::PutItemError;
+                        match service.into_err() {
+                            PutItemError::ConditionalCheckFailedException(e) => Err(condition_failed(e.item)),
+                            _ => unreachable!("checked above"),
+                        }
+                    }
+                    Err(e) => Err(classify(e)),
+                }
+            }
+            Write::Delete { key, condition } => {
+                let mut delete = self
+                    .client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key_item(key)))
+                    .return_values_on_condition_check_failure(all_old)
+                    .return_consumed_capacity(ReturnConsumedCapacity::Total);
+                if let Some((expr, names, values)) = expression(condition) {
+                    delete = delete
+                        .condition_expression(expr)
+                        .set_expression_attribute_names(Some(names))
+                        .set_expression_attribute_values((!values.is_empty()).then_some(values));
+                }
+                match delete.send().await {
+                    Ok(out) => Ok(out.consumed_capacity),
+                    Err(SdkError::ServiceError(service)) if service.err().is_conditional_check_failed_exception() => {
+                        use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+                        match service.into_err() {
+                            DeleteItemError::ConditionalCheckFailedException(e) => Err(condition_failed(e.item)),
+                            _ => unreachable!("checked above"),
+                        }
+                    }
+                    Err(e) => Err(classify(e)),
+                }
+            }
+            Write::Check { .. } => return Err(StoreError::Other("a check alone writes nothing".into())),
+        };
+        match result {
+            Ok(consumed) => {
+                self.count(Call::Write, consumed.as_ref());
+                Ok(())
+            }
+            Err(e) => {
+                self.count(Call::Write, None);
+                Err(e)
+            }
+        }
+    }
+
     async fn get_many_once(&self, keys: &[ItemKey]) -> Result<Vec<Record>, StoreError> {
         let mut records = Vec::with_capacity(keys.len());
         let mut unique: Vec<ItemKey> = Vec::with_capacity(keys.len());
@@ -318,6 +440,11 @@ impl DynamoStore {
     }
 
     async fn transact_once(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        // One item is atomic on its own: a conditional PutItem or DeleteItem costs half of
+        // a one-write transaction and says the same when its condition fails.
+        if let [single @ (Write::Put { .. } | Write::Delete { .. })] = writes.as_slice() {
+            return self.write_one(single).await;
+        }
         let mut items = Vec::with_capacity(writes.len());
         let mut units = 0.0;
         for write in &writes {

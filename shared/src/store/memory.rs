@@ -77,6 +77,14 @@ impl Store for MemoryStore {
         Ok(Page { records: page.into_iter().map(|(_, r)| r.clone()).filter(keep).collect(), last_sort_key })
     }
 
+    async fn put_all(&self, records: Vec<Record>) -> Result<(), StoreError> {
+        let mut items = self.items.lock().unwrap();
+        for record in records {
+            items.insert(record.key(), record);
+        }
+        Ok(())
+    }
+
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         let mut items = self.items.lock().unwrap();
         let mut failed = vec![];

@@ -138,6 +138,9 @@ pub trait Store: Send + Sync {
     async fn query(&self, query: &Query) -> Result<Page, StoreError>;
     /// All writes or none, in one round trip.
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
+    /// Unconditional puts, each item on its own (not all or none), in as few round trips as
+    /// the store allows: for records nothing depends on atomically (Message-ID references).
+    async fn put_all(&self, records: Vec<Record>) -> Result<(), StoreError>;
     async fn bump(&self, counter: &Counter) -> Result<bool, StoreError>;
     /// Takes the next request number of a project atomically (its counter and version go up
     /// by one), for creates that lost the optimistic race for it.

@@ -56,17 +56,13 @@ pub fn message_key(message_id: &str) -> String {
     }
 }
 
-fn message_ref(message_id: &str, request_key: &str, now: i64) -> Record {
+/// The record that lets replies to a message the helpdesk sent find its request.
+pub fn message_ref(message_id: &str, request_key: &str, now: i64) -> Record {
     Record::MessageRef(MessageRef {
         message_id: message_key(message_id),
         request_key: request_key.to_string(),
         expires_at: now + MESSAGE_REF_DAYS * 24 * 3600,
     })
-}
-
-/// The write that lets replies to a message the helpdesk sent find its request.
-pub fn message_ref_write(message_id: &str, request_key: &str, now: i64) -> Write {
-    Write::Put { record: message_ref(message_id, request_key, now), condition: Condition::None }
 }
 
 /// Remembers a received message's id for its request. The first message with an id keeps it
