@@ -335,6 +335,7 @@ pub async fn put_managed_domains(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Store;
 
     #[test]
     fn addresses_parse_dedupe_and_bound() {
@@ -345,5 +346,59 @@ mod tests {
         assert_eq!(parse_all(&["ok@example.com".into(), "nope".into()]).unwrap_err().code(), "invalid_email");
         let many: Vec<String> = (0..=MAX_EMAILS_PER_CALL).map(|i| format!("u{i}@example.com")).collect();
         assert_eq!(parse_all(&many).unwrap_err().code(), "invalid_field");
+        assert_eq!(parse_all(&many[..MAX_EMAILS_PER_CALL]).unwrap().len(), MAX_EMAILS_PER_CALL);
+    }
+
+    /// The default cap of 20 is reached, not passed; each share and unshare moves the
+    /// request's version by one, and removing the same person twice changes nothing.
+    #[tokio::test]
+    async fn the_cap_is_reached_not_passed_and_versions_move_by_one() {
+        let desk = crate::testing::Desk::new().await;
+        desk.project("HD").await;
+        let ann = desk.sign_in("ann@example.com").await;
+        let request = desk.raise(&ann, "HD", "help").await;
+        let emails =
+            |range: std::ops::Range<usize>| ShareInput { emails: range.map(|i| format!("p{i}@example.com")).collect() };
+        let (shared, cap) = share(&desk.app, &desk.admin, &request.key, Ok(emails(0..19))).await.unwrap();
+        assert_eq!((shared.participants.len(), cap, shared.version), (19, 20, request.version + 1));
+        let (shared, _) = share(&desk.app, &desk.admin, &request.key, Ok(emails(19..20))).await.unwrap();
+        assert_eq!((shared.participants.len(), shared.version), (20, request.version + 2));
+        let refused = share(&desk.app, &desk.admin, &request.key, Ok(emails(20..21))).await.unwrap_err();
+        assert_eq!(refused.code(), "participant_cap");
+        let (unshared, _) = unshare(&desk.app, &desk.admin, &request.key, "p3@example.com").await.unwrap();
+        assert_eq!((unshared.participants.len(), unshared.version), (19, request.version + 3));
+        assert!(!unshared.participants.iter().any(|p| p.as_str() == "p3@example.com"));
+        let (again, _) = unshare(&desk.app, &desk.admin, &request.key, "p3@example.com").await.unwrap();
+        assert_eq!(again.version, unshared.version);
+        let stored = desk.store.get(&crate::items::participant_key(&request.key, &shared.participant_ids[3])).await;
+        assert_eq!(stored.unwrap(), None, "the participant item is gone");
+    }
+
+    /// App admins replace the managed domains: trimmed, `@` dropped, lower-cased, sorted,
+    /// without duplicates, at most 500; one bad entry refuses all; nobody else may.
+    #[tokio::test]
+    async fn managed_domains_are_the_app_admins() {
+        let desk = crate::testing::Desk::new().await;
+        let domains = |list: Vec<String>| Ok(DomainsInput { domains: list });
+        let put = put_managed_domains(
+            &desk.app,
+            &desk.admin,
+            domains(vec![" @Corp.Example ".into(), "corp.example".into(), "b.org".into()]),
+        );
+        assert_eq!(put.await.unwrap().domains, ["b.org", "corp.example"]);
+        assert_eq!(get_managed_domains(&desk.app, &desk.admin).await.unwrap().domains, ["b.org", "corp.example"]);
+        let bad =
+            put_managed_domains(&desk.app, &desk.admin, domains(vec!["ok.example".into(), "not a domain".into()]));
+        assert_eq!(bad.await.unwrap_err().code(), "invalid_domain");
+        let most: Vec<String> = (0..MAX_MANAGED_DOMAINS).map(|i| format!("d{i}.example")).collect();
+        let too_many = [most.clone(), vec!["one-more.example".into()]].concat();
+        let refused = put_managed_domains(&desk.app, &desk.admin, domains(too_many)).await.unwrap_err();
+        assert_eq!(refused.code(), "invalid_field");
+        assert_eq!(get_managed_domains(&desk.app, &desk.admin).await.unwrap().domains, ["b.org", "corp.example"]);
+        let all = put_managed_domains(&desk.app, &desk.admin, domains(most)).await.unwrap();
+        assert_eq!(all.domains.len(), MAX_MANAGED_DOMAINS);
+        let ann = desk.sign_in("ann@example.com").await;
+        assert_eq!(get_managed_domains(&desk.app, &ann).await.unwrap_err().status(), 403);
+        assert_eq!(put_managed_domains(&desk.app, &ann, domains(vec![])).await.unwrap_err().status(), 403);
     }
 }
