@@ -5,21 +5,8 @@ use helpdesk::http::{self, Reply};
 use helpdesk::web::json::{emails_json, user_json};
 use helpdesk::{auth, routes, text, ApiError, App};
 use lambda_http::{Body, Request, Response};
-use serde::Deserialize;
 use serde_json::json;
 use std::time::Instant;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MagicLinkBody {
-    email: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SessionBody {
-    token: String,
-}
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     let started = Instant::now();
@@ -33,13 +20,13 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
     match (spec.method, spec.path) {
         // Anonymous by design: the body is all there is to check.
         ("POST", "/auth/magic-link") => {
-            let body: MagicLinkBody = http::parse_json(req)?;
+            let body: auth::MagicLinkInput = http::parse_json(req)?;
             let outcome = auth::request_magic_link(app, &body.email).await?;
             Ok(Reply::accepted(json!({"status": "if this address can sign in, a link is on its way"}))
                 .with_outcome(outcome.as_str()))
         }
         ("POST", "/auth/session") => {
-            let body: SessionBody = http::parse_json(req)?;
+            let body: auth::SessionInput = http::parse_json(req)?;
             let (token, session, user) = auth::create_session(app, &body.token).await?;
             Ok(Reply::created(json!({
                 "token": token,

@@ -57,6 +57,20 @@ async fn sign_in_allowed(app: &App, email: &EmailAddress) -> Result<Option<Optio
     Ok(Some(user))
 }
 
+/// `POST /auth/magic-link`'s body.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MagicLinkInput {
+    pub email: String,
+}
+
+/// `POST /auth/session`'s body: the token from the emailed link.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionInput {
+    pub token: String,
+}
+
 /// Emails a single-use sign-in link. Answers the same whether or not the address has an
 /// account, and says nothing when the address is over its rate limit, rejected or suspended.
 pub async fn request_magic_link(app: &App, raw_email: &str) -> Result<LinkOutcome, ApiError> {
