@@ -290,3 +290,57 @@ async fn project_admins_moderate_by_the_customer_records_and_unknown_ids_are_404
     let err = moderation::audit_trail(&desk.app, &customer, "NOBODY").await.unwrap_err();
     assert_eq!(err.code(), "forbidden");
 }
+
+/// A rule lives in its scope: adding it in two scopes keeps both on the pattern's item (its
+/// version moving by one each time), removing one leaves the other, removing it again
+/// changes nothing and audits nothing, and removing the last drops the pattern's item.
+#[tokio::test]
+async fn rules_are_added_and_removed_per_scope_and_audited_once_each() {
+    use crate::items::{audit_partition, block_pattern_key};
+    use crate::model::{BlockAction, Record};
+    use crate::store::{Query, Store};
+    use crate::table::Index;
+    let desk = Desk::new().await;
+    desk.project("HD").await;
+    let (admin, _) = crate::caller::resolve(&desk.app, &desk.admin, &[]).await.unwrap();
+    let rule = |r: &str| Ok(rules::RuleInput { rule: r.into() });
+    let pattern = || async {
+        match desk.store.get(&block_pattern_key("*@spam.example")).await.unwrap() {
+            Some(Record::BlockPattern(p)) => Some((p.rules.into_iter().collect::<Vec<_>>(), p.version)),
+            _ => None,
+        }
+    };
+    let audited = || async {
+        let query = Query::partition(Index::Table, audit_partition(&admin.user.id), 100);
+        let entries = desk.store.query(&query).await.unwrap().keep(|r| match r {
+            Record::AuditEntry(a) => Some((a.action, a.detail.unwrap_or_default())),
+            _ => None,
+        });
+        entries
+    };
+    rules::add_rule(&desk.app, &desk.admin, None, rule("reject:*@spam.example")).await.unwrap();
+    rules::add_rule(&desk.app, &desk.admin, Some("HD"), rule("suspend:*@Spam.example")).await.unwrap();
+    let both = vec![("*".to_string(), BlockAction::Reject), ("HD".to_string(), BlockAction::Suspend)];
+    assert_eq!(pattern().await, Some((both, 2)));
+
+    rules::remove_rule(&desk.app, &desk.admin, None, rule("reject:*@spam.example")).await.unwrap();
+    assert_eq!(pattern().await, Some((vec![("HD".to_string(), BlockAction::Suspend)], 3)));
+    assert!(rules::list_rules(&desk.app, &desk.admin, None).await.unwrap().is_empty());
+    let listed = rules::list_rules(&desk.app, &desk.admin, Some("HD")).await.unwrap();
+    assert_eq!(listed.iter().map(|r| r.pattern.as_str()).collect::<Vec<_>>(), ["*@spam.example"]);
+
+    rules::remove_rule(&desk.app, &desk.admin, None, rule("reject:*@spam.example")).await.unwrap();
+    assert_eq!(pattern().await.map(|(_, version)| version), Some(3), "removing twice changes nothing");
+    rules::remove_rule(&desk.app, &desk.admin, Some("HD"), rule("suspend:*@spam.example")).await.unwrap();
+    assert_eq!(pattern().await, None, "no rule left: no pattern item");
+    assert!(rules::list_rules(&desk.app, &desk.admin, Some("HD")).await.unwrap().is_empty());
+
+    let expected = [
+        ("rule_added", "reject:*@spam.example"),
+        ("rule_added", "suspend:*@spam.example (project HD)"),
+        ("rule_removed", "reject:*@spam.example"),
+        ("rule_removed", "suspend:*@spam.example (project HD)"),
+    ];
+    let got = audited().await;
+    assert_eq!(got.iter().map(|(a, d)| (a.as_str(), d.as_str())).collect::<Vec<_>>(), expected);
+}
