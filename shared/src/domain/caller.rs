@@ -119,15 +119,16 @@ impl RequestScope {
 /// project and `extra`, read with the session in one BatchGet.
 pub async fn load_request(app: &App, caller: &Caller, key: &str, extra: &[ItemKey]) -> Result<RequestScope, ApiError> {
     caller.require_claim()?;
-    let project = project_of(key).ok_or(ApiError::NotFound("request"))?;
-    let mut keys = vec![request_key(key), project_key(project)];
+    let project_key_of = project_of(key).ok_or(ApiError::NotFound("request"))?;
+    let mut keys = vec![request_key(key), project_key(project_key_of)];
     keys.extend_from_slice(extra);
     let (actor, records) = resolve(app, caller, &keys).await?;
+    // BatchGet answers in any order, and `extra` may hold other requests and projects.
     let (mut request, mut project, mut rest) = (None, None, vec![]);
     for record in records {
         match record {
             Record::Request(r) if request.is_none() && r.key == key => request = Some(r),
-            Record::Project(p) if project.is_none() => project = Some(p),
+            Record::Project(p) if project.is_none() && p.key == project_key_of => project = Some(p),
             other => rest.push(other),
         }
     }

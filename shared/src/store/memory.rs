@@ -40,9 +40,13 @@ fn holds(condition: &Condition, current: Option<&Record>) -> bool {
 impl Store for MemoryStore {
     async fn get_many(&self, keys: &[ItemKey]) -> Result<Vec<Record>, StoreError> {
         let items = self.items.lock().unwrap();
-        // Like BatchGetItem: each distinct key once.
+        // Like BatchGetItem: each distinct key once, in no order a caller may rely on (here the
+        // last key first, so code that assumed the asked order fails its tests).
         let mut seen = std::collections::BTreeSet::new();
-        Ok(keys.iter().filter(|k| seen.insert(*k)).filter_map(|k| items.get(k).cloned()).collect())
+        let mut found: Vec<Record> =
+            keys.iter().filter(|k| seen.insert(*k)).filter_map(|k| items.get(k).cloned()).collect();
+        found.reverse();
+        Ok(found)
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {

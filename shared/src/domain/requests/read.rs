@@ -90,16 +90,16 @@ pub async fn get_request_with(
     extra: impl FnOnce(&str) -> Vec<ItemKey>,
 ) -> Result<(RequestDetail, crate::model::Project, crate::model::User, Vec<Record>), ApiError> {
     caller.require_claim()?;
-    let project = project_of(key).ok_or(ApiError::NotFound("request"))?;
-    let mut keys = vec![project_key(project)];
-    keys.extend(extra(project));
+    let project_key_of = project_of(key).ok_or(ApiError::NotFound("request"))?;
+    let mut keys = vec![project_key(project_key_of)];
+    keys.extend(extra(project_key_of));
     let (auth, thread) = tokio::join!(resolve(app, caller, &keys), read_thread(app, key));
     let (actor, records) = auth?;
     let mut thread = thread?;
     let (mut project, mut rest) = (None, vec![]);
     for record in records {
         match record {
-            Record::Project(p) if project.is_none() => project = Some(p),
+            Record::Project(p) if project.is_none() && p.key == project_key_of => project = Some(p),
             other => rest.push(other),
         }
     }
