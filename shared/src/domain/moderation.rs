@@ -424,3 +424,7 @@ pub async fn unsuspend(app: &App, caller: &Caller, user_id: &str) -> Result<User
         Err(e) => Err(e.into()),
     }
 }
+
+#[cfg(test)]
+#[path = "moderation_tests.rs"]
+mod tests;
