@@ -36,6 +36,9 @@ async fn a_suspension_adds_its_rule_and_unsuspending_lifts_it() {
     assert_eq!(claimed, [RuleRef { pattern: "mal@example.com".into(), project: None }]);
     let listed = crate::rules::list_rules(&desk.app, &desk.admin, None).await.unwrap();
     assert_eq!(listed.iter().map(|r| r.text()).collect::<Vec<_>>(), ["reject:mal@example.com"]);
+    let trail = audit_trail(&desk.app, &desk.admin, &mal.id).await.unwrap().entries;
+    let added: Vec<_> = trail.iter().filter(|e| e.action == "rule_added").map(|e| e.detail.as_deref()).collect();
+    assert_eq!(added, [Some("reject:mal@example.com")]);
     unsuspend(&desk.app, &desk.admin, &mal.id).await.unwrap();
     assert!(crate::rules::list_rules(&desk.app, &desk.admin, None).await.unwrap().is_empty());
 }
@@ -99,4 +102,19 @@ async fn a_batch_that_changed_meanwhile_closes_what_is_still_open() {
     assert_eq!((after.version, after.updated_at), (before.version + 1, desk.app.now()));
     let untouched = stored_request(desk.store.get(&crate::items::request_key(&second.key)).await.unwrap());
     assert_eq!(untouched.status_by, Some(target.id.clone()), "closed by its reporter, not again");
+}
+
+/// An app-wide rule is its author's: another app admin may not remove it.
+#[tokio::test]
+async fn an_app_wide_rule_is_removed_by_its_author_only() {
+    let desk = Desk::new().await;
+    crate::projects::bootstrap_app_admin(&desk.app, "second@example.com").await.unwrap();
+    let second = desk.sign_in("second@example.com").await;
+    let rule = || Ok(crate::rules::RuleInput { rule: "reject:*@spam.example".into() });
+    crate::rules::add_rule(&desk.app, &desk.admin, None, rule()).await.unwrap();
+    let refused = crate::rules::remove_rule(&desk.app, &second, None, rule()).await.unwrap_err();
+    assert_eq!((refused.code(), refused.status()), ("rule_not_yours", 403));
+    assert_eq!(crate::rules::list_rules(&desk.app, &second, None).await.unwrap().len(), 1);
+    crate::rules::remove_rule(&desk.app, &desk.admin, None, rule()).await.unwrap();
+    assert!(crate::rules::list_rules(&desk.app, &second, None).await.unwrap().is_empty());
 }
