@@ -374,6 +374,22 @@ mod tests {
         assert_eq!(stored.unwrap(), None, "the participant item is gone");
     }
 
+    /// Adding a customer who has an account returns that account (not created); a new
+    /// address gets one, with its name.
+    #[tokio::test]
+    async fn a_customer_is_added_once() {
+        let desk = crate::testing::Desk::new().await;
+        desk.project("HD").await;
+        let ann = crate::auth::me(&desk.app, &desk.sign_in("ann@example.com").await).await.unwrap();
+        let input = |email: &str| Ok(NewCustomer { email: email.into(), name: Some(" Bo ".into()) });
+        let (known, created) = add_customer(&desk.app, &desk.admin, "HD", input("Ann@example.com")).await.unwrap();
+        assert_eq!((known.id, created), (ann.id, false));
+        let (new, created) = add_customer(&desk.app, &desk.admin, "HD", input("bo@example.com")).await.unwrap();
+        assert_eq!((new.email.as_str(), new.name.as_deref(), created), ("bo@example.com", Some("Bo"), true));
+        let (again, created) = add_customer(&desk.app, &desk.admin, "HD", input("bo@example.com")).await.unwrap();
+        assert_eq!((again.id, created), (new.id, false));
+    }
+
     /// App admins replace the managed domains: trimmed, `@` dropped, lower-cased, sorted,
     /// without duplicates, at most 500; one bad entry refuses all; nobody else may.
     #[tokio::test]

@@ -355,3 +355,38 @@ fn item_size_follows_dynamodb_rules() {
     assert_eq!(size(vec![("ss", AV::Ss(vec!["ab".into(), "cde".into()]))]), 2 + 5);
     assert_eq!(size(vec![("ns", AV::Ns(vec!["1".into(), "123".into()]))]), 2 + 2 + 3);
 }
+
+/// Every record that expires carries `ttl` (DynamoDB deletes it) and answers `expires_at`
+/// (the code refuses it before TTL runs); versioned records answer their version.
+#[test]
+fn expiring_records_carry_ttl_and_versioned_ones_their_version() {
+    use crate::model::{EmailAddress, EmailVerification, IdempotencyRecord, LinkLock, MessageRef, Notified};
+    let expiring = [
+        Record::Idempotency(IdempotencyRecord {
+            user_id: "U1".into(),
+            key_hash: "ff".into(),
+            request_key: "HD-1".into(),
+            comment_id: None,
+            body_hash: "bb".into(),
+            expires_at: 41,
+        }),
+        Record::MessageRef(MessageRef { message_id: "m@x".into(), request_key: "HD-1".into(), expires_at: 42 }),
+        Record::Notified(Notified { event: "E1".into(), user_id: "U1".into(), expires_at: 43 }),
+        Record::EmailVerification(EmailVerification {
+            token_hash: "tt".into(),
+            user_id: "U1".into(),
+            email: EmailAddress::stored("a@b.co"),
+            expires_at: 44,
+        }),
+        Record::LinkLock(LinkLock { token_hash: "ll".into(), expires_at: 45 }),
+    ];
+    for (i, record) in expiring.iter().enumerate() {
+        let at = 41 + i as i64;
+        assert_eq!(to_item(record).get("ttl"), Some(&n(at)), "{record:?}");
+        assert_eq!(record.expires_at(), Some(at), "{record:?}");
+    }
+    let forms = ProjectForms { project: "HD".into(), default_form: "default".into(), forms: vec![], version: 7 };
+    assert_eq!(Record::ProjectForms(forms).version(), Some(7));
+    let macros = ProjectMacros { project: "HD".into(), macros: vec![], version: 8 };
+    assert_eq!(Record::ProjectMacros(macros).version(), Some(8));
+}
