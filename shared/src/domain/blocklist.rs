@@ -238,6 +238,13 @@ mod tests {
     }
 
     #[test]
+    fn a_rule_is_at_most_300_characters_as_sent() {
+        let padded = |len: usize| format!("{}reject:a@b.co", " ".repeat(len - "reject:a@b.co".len()));
+        assert!(parse_rule(&padded(MAX_RULE_LEN)).is_ok());
+        assert_eq!(parse_rule(&padded(MAX_RULE_LEN + 1)).unwrap_err().code(), "invalid_rule");
+    }
+
+    #[test]
     fn candidates_cover_address_domain_and_parents() {
         assert_eq!(
             candidate_patterns(&email("a@x.spam.example")),
