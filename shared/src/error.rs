@@ -25,6 +25,9 @@ pub enum ApiError {
     RouteNotFound,
     #[error("method not allowed on this path")]
     MethodNotAllowed,
+    /// `If-Match` named a version the request has moved past: the current one comes back.
+    #[error("the request changed since version {0}; here is the current one")]
+    StaleRequest(u64, Box<crate::model::Request>),
     #[error("storage is unavailable, try again")]
     StorageUnavailable,
     #[error("internal error")]
@@ -41,6 +44,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => 405,
             ApiError::Conflict { .. } => 409,
             ApiError::PayloadTooLarge(_) => 413,
+            ApiError::StaleRequest(..) => 412,
             ApiError::Invalid { .. } => 422,
             ApiError::StorageUnavailable => 503,
             ApiError::Internal(_) => 500,
@@ -59,6 +63,7 @@ impl ApiError {
             ApiError::RouteNotFound => "route_not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
+            ApiError::StaleRequest(..) => "stale_request",
             ApiError::StorageUnavailable => "storage_unavailable",
             ApiError::Internal(_) => "internal",
         }

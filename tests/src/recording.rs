@@ -36,6 +36,10 @@ impl Store for RecordingStore {
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
         note(&self.observed, if query.index == Index::Table { "dynamodb:Query" } else { "dynamodb:Query (index)" });
+        if query.index.gsi().is_some_and(|g| g.keys_only) {
+            // The store reads a keys-only index's items through by key.
+            note(&self.observed, "dynamodb:BatchGetItem");
+        }
         self.inner.query(query).await
     }
 
@@ -66,6 +70,11 @@ impl Store for RecordingStore {
     async fn next_request_number(&self, project: &str) -> Result<u64, StoreError> {
         note(&self.observed, "dynamodb:UpdateItem");
         self.inner.next_request_number(project).await
+    }
+
+    async fn claim_assignment(&self, project: &str, agent: &str, cap: Option<u32>) -> Result<bool, StoreError> {
+        note(&self.observed, "dynamodb:UpdateItem");
+        self.inner.claim_assignment(project, agent, cap).await
     }
 }
 

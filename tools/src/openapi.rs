@@ -61,7 +61,8 @@ fn schemas() -> Value {
             "type": "object", "required": ["code", "message"],
             "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
         "Request": {"type": "object", "required": ["key", "project", "summary", "status", "reporter", "participants"],
-            "properties": {"key": {"type": "string"}, "status": {"enum": ["open", "closed"]},
+            "properties": {"key": {"type": "string"}, "status": {"enum": ["open", "pending", "closed"]},
+                           "priority": {"enum": ["low", "normal", "high", "urgent"]}, "version": {"type": "integer"},
                            "participants": {"type": "array", "items": {"type": "string"}},
                            "organization": {"type": ["string", "null"]}}},
         "Project": {"type": "object", "required": ["key", "name", "support_address", "org_sharing", "portal", "participant_cap", "notify_per_hour"]},
@@ -154,7 +155,7 @@ fn macro_action() -> Value {
         action("remove_tag", json!({"tag": string(50)})),
         action("add_internal_note", json!({"body": text(MAX_COMMENT, true, true)})),
         action("add_public_reply", json!({"body": text(MAX_COMMENT, true, true)})),
-        action("set_status", json!({"status": {"enum": ["open", "closed"]}})),
+        action("set_status", json!({"status": {"enum": ["open", "pending", "closed"]}})),
         action("set_field", json!({"key": text(40, false, true), "value": text(1000, true, false)})),
     ]})
 }
@@ -201,13 +202,26 @@ fn operations() -> Vec<Op> {
                                   "properties": {"private": {"type": ["boolean", "null"]}, "public": {"type": ["boolean", "null"]},
                                                  "link_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 365}}},
                        "participant_cap": {"type": ["integer", "null"], "minimum": 1, "maximum": 100},
-                       "notify_per_hour": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000}}),
+                       "notify_per_hour": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000},
+                       "assignment": {"type": ["object", "null"], "additionalProperties": false,
+                                      "properties": {"mode": {"enum": ["manual", "round_robin", "least_open"]},
+                                                     "cap": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000}}}}),
                 &[],
             ))
             .ok(200, json!({"$ref": "#/components/schemas/Project"})),
         op("POST", "/projects/{key}/agents", "Add an agent or admin (project admin)")
             .body(object(json!({"email": email_string(), "role": {"enum": ["agent", "admin"]}}), &["email", "role"]))
             .ok(201, open_object(&["project", "user_id", "email", "role"])),
+        op("GET", "/projects/{key}/agents", "The project's agents: availability, emails they get, open load (agents)")
+            .ok(200, open_object(&["project", "items"])),
+        op("PUT", "/projects/{key}/agents/{id}", "An agent's availability and emails (the agent, or a project admin)")
+            .body(object(
+                json!({"available": {"type": ["boolean", "null"]}, "notify": {"enum": ["all", "assigned", "none", null]}}),
+                &[],
+            ))
+            .ok(200, open_object(&["id", "email", "available", "notify", "open"])),
+        op("DELETE", "/projects/{key}/agents/{id}", "Remove an agent: their open requests there become unassigned (project admin)")
+            .ok(200, open_object(&["unassigned"])),
         op("POST", "/projects/{key}/requests", "Raise a request (Idempotency-Key honoured)")
             .body(object(
                 json!({"summary": text(MAX_SUMMARY, false, true), "description": text(MAX_DESCRIPTION, true, false),
@@ -217,17 +231,30 @@ fn operations() -> Vec<Op> {
             ))
             .ok(201, request_ref())
             .ok(200, request_ref()),
-        list_params(op("GET", "/projects/{key}/requests", "The project's queue (agents), by status, tag or organization"))
-            .query(status_filter(&["open", "closed", "held"]))
+        list_params(op("GET", "/projects/{key}/requests", "The project's queue (agents), by status, owner, priority, tag or organization"))
+            .query(status_filter(&["open", "pending", "closed", "held"]))
+            .query(query_param("assignee", json!({"anyOf": [{"enum": ["me", "none"]}, email_string()]}), false))
+            .query(query_param("priority", json!({"enum": ["low", "normal", "high", "urgent"]}), false))
+            .query(query_param("sort", json!({"enum": ["created"]}), false))
             .query(query_param("organization", json!({"type": "string", "minLength": 1, "maxLength": 64}), false))
             .query(query_param("tag", json!({"type": "string", "pattern": "^[A-Za-z0-9-]{1,50}$"}), false))
             .ok(200, page()),
         list_params(op("GET", "/requests", "The customer's requests"))
             .query(query_param("view", json!({"enum": ["all", "mine", "participating", "organization"]}), false))
             .query(query_param("organization", json!({"type": "string", "maxLength": 64}), false))
-            .query(status_filter(&["open", "closed"]))
+            .query(status_filter(&["open", "pending", "closed"]))
             .ok(200, page()),
         op("GET", "/requests/{key}", "A request with its comments and history").ok(200, request_ref()),
+        op("PATCH", "/requests/{key}", "Assign, prioritise, set pending: several at once (agents; If-Match: 412 stale_request)")
+            .query(json!({"name": "If-Match", "in": "header", "required": false,
+                          "schema": {"type": "string", "maxLength": 30, "pattern": "^(\\*|(W/)?\"?[0-9]{1,19}\"?)$"}}))
+            .body(object(
+                json!({"assignee": {"type": ["string", "null"], "maxLength": MAX_EMAIL_LEN},
+                       "priority": {"enum": ["low", "normal", "high", "urgent", null]},
+                       "status": {"enum": ["open", "pending", "closed", null]}}),
+                &[],
+            ))
+            .ok(200, request_ref()),
         op("GET", "/requests/{key}/attachments/{id}", "Download a file that came by email (303 to a URL valid 5 minutes)")
             .ok(303, Value::Null),
         op("POST", "/requests/{key}/comments", "Reply (internal notes: agents only)")
@@ -421,6 +448,8 @@ mod tests {
             ("POST", "/projects", parses::<projects::NewProject>),
             ("PATCH", "/projects/{key}", parses::<projects::ProjectPatch>),
             ("POST", "/projects/{key}/agents", parses::<projects::NewAgent>),
+            ("PUT", "/projects/{key}/agents/{id}", parses::<team::AgentPatch>),
+            ("PATCH", "/requests/{key}", parses::<team::RequestPatch>),
             ("POST", "/projects/{key}/requests", parses::<requests::NewRequest>),
             ("POST", "/requests/{key}/comments", parses::<requests::NewComment>),
             ("POST", "/requests/{key}/participants", parses::<participants::ShareInput>),

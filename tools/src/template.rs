@@ -285,7 +285,9 @@ mod tests {
             def.indexes.iter().map(|i| (i.name.as_str(), i.pk.as_str(), i.sk.as_str())).collect();
         let from_code: Vec<_> = GSIS.iter().map(|g| (g.name, g.pk, g.sk)).collect();
         assert_eq!(from_template, from_code);
-        assert!(def.indexes.iter().all(|i| i.projection == "ALL"));
+        let projections: Vec<_> = def.indexes.iter().map(|i| i.projection.as_str()).collect();
+        let expected: Vec<_> = GSIS.iter().map(|g| if g.keys_only { "KEYS_ONLY" } else { "ALL" }).collect();
+        assert_eq!(projections, expected);
         // Every key attribute is declared, as a string, and nothing else is.
         let mut declared: Vec<_> = def.attributes.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
         let mut keys: Vec<_> =

@@ -1,10 +1,13 @@
 //! Intake function: projects, agents and requests (raise, read, reply, close, lists).
 
-use helpdesk::domain::{attachments, forms, macros, tags};
-use helpdesk::http::{self, Reply};
+use helpdesk::domain::access::Viewer;
+use helpdesk::domain::{attachments, forms, macros, tags, team};
+use helpdesk::http::{self, Reply, ReplyBody};
 use helpdesk::model::RequestStatus;
 use helpdesk::requests::{self, ListOptions};
-use helpdesk::web::json::{comment_json, detail_json, forms_json, page_json, project_json, request_json};
+use helpdesk::web::json::{
+    comment_json, detail_json, forms_json, page_json, project_json, request_json, team_json, team_member_json,
+};
 use helpdesk::{projects, routes, ApiError, App};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -26,7 +29,15 @@ fn list_options(req: &Request) -> ListOptions {
         cursor: http::query_param(req, "cursor"),
         limit: http::query_value(req, "limit"),
         tag: http::query_value(req, "tag"),
+        assignee: http::query_value(req, "assignee"),
+        priority: http::query_value(req, "priority"),
+        sort: http::query_value(req, "sort"),
     }
+}
+
+/// A request's version as an entity tag, for `If-Match`.
+fn etag(request: &helpdesk::model::Request) -> String {
+    format!("\"{}\"", request.version)
 }
 
 /// 201 for what the call made, 200 when an Idempotency-Key replayed it.
@@ -52,6 +63,15 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
             let project = projects::update_project(app, &caller, key, http::parse_json(req)).await?;
             Ok(Reply::ok(project_json(&project)))
         }
+        ("GET", "/projects/{key}/agents") => Ok(Reply::ok(team_json(&team::get_team(app, &caller, key).await?))),
+        ("PUT", "/projects/{key}/agents/{id}") => {
+            let (id, member) = team::update_agent(app, &caller, key, params.get("id"), http::parse_json(req)).await?;
+            Ok(Reply::ok(team_member_json(&id, &member)))
+        }
+        ("DELETE", "/projects/{key}/agents/{id}") => {
+            let removed = team::remove_agent(app, &caller, key, params.get("id")).await?;
+            Ok(Reply::ok(json!({"project": key, "id": params.get("id"), "unassigned": removed.unassigned})))
+        }
         ("POST", "/projects/{key}/agents") => {
             let (user, role) = projects::add_agent(app, &caller, key, http::parse_json(req)).await?;
             Ok(Reply::created(json!({"project": key, "user_id": user.id, "email": user.email, "role": role})))
@@ -68,7 +88,26 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
         ("GET", "/requests") => {
             Ok(Reply::ok(page_json(&requests::list_for_customer(app, &caller, &list_options(req)).await?)))
         }
-        ("GET", "/requests/{key}") => Ok(Reply::ok(detail_json(&requests::get_request(app, &caller, key).await?))),
+        ("GET", "/requests/{key}") => {
+            let detail = requests::get_request(app, &caller, key).await?;
+            Ok(Reply::ok(detail_json(&detail)).with_header("etag", etag(&detail.request)))
+        }
+        ("PATCH", "/requests/{key}") => {
+            let if_match = team::parse_if_match(req.headers().get("if-match").map(|v| v.as_bytes()));
+            match team::update_request_fields(app, &caller, key, http::parse_json(req), if_match).await {
+                Ok((viewer, request)) => {
+                    Ok(Reply::ok(request_json(viewer, &request)).with_header("etag", etag(&request)))
+                }
+                // The current request comes with the refusal, so the agent sees what changed.
+                Err(stale @ ApiError::StaleRequest(_, _)) => {
+                    let ApiError::StaleRequest(_, current) = &stale else { unreachable!() };
+                    let mut body = http::error_body(&stale);
+                    body["request"] = request_json(Viewer::Agent, current);
+                    Ok(Reply::new(412, ReplyBody::Json(body)).with_header("etag", etag(current)))
+                }
+                Err(other) => Err(other),
+            }
+        }
         // A short-lived presigned URL: the file comes from S3, never through the function.
         ("GET", "/requests/{key}/attachments/{id}") => {
             Ok(Reply::see_other(attachments::download_url(app, &caller, key, params.get("id")).await?)

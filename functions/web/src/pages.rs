@@ -312,8 +312,7 @@ async fn portal_home(app: &App, req: &Request, v: &Visitor, caller: &Caller) -> 
         organization: query(req, "organization"),
         status: query(req, "status"),
         cursor: query(req, "cursor"),
-        limit: None,
-        tag: None,
+        ..ListOptions::default()
     };
     let home = portal::home(app, caller, &options).await?;
     let view = options.view.clone().unwrap_or_else(|| "all".into());

@@ -33,6 +33,7 @@ pub mod rules;
 mod rules_tests;
 pub mod signing;
 pub mod tags;
+pub mod team;
 
 /// A body as the channel read it: the value, or why it could not be read.
 pub type Input<T> = Result<T, crate::error::ApiError>;

@@ -115,6 +115,32 @@ pub struct ProjectSettings {
     /// answering each other stop here.
     #[serde(default = "default_notify_per_hour")]
     pub notify_per_hour: u32,
+    /// How new requests find their agent.
+    #[serde(default)]
+    pub assignment: AssignmentSettings,
+}
+
+/// Automatic assignment of new requests (any channel).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentSettings {
+    #[serde(default)]
+    pub mode: AssignmentMode,
+    /// Most open or pending requests an agent gets automatically; None: no limit.
+    #[serde(default)]
+    pub cap: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssignmentMode {
+    /// Agents take requests themselves.
+    #[default]
+    Manual,
+    /// The next available agent in a stable order.
+    RoundRobin,
+    /// The available agent with the fewest open requests.
+    LeastOpen,
 }
 
 pub const DEFAULT_NOTIFY_PER_HOUR: u32 = 30;
@@ -142,6 +168,7 @@ impl Default for ProjectSettings {
             participant_cap: 20,
             public_link_days: DEFAULT_PUBLIC_LINK_DAYS,
             notify_per_hour: DEFAULT_NOTIFY_PER_HOUR,
+            assignment: AssignmentSettings::default(),
         }
     }
 }
@@ -158,6 +185,57 @@ pub struct Project {
     pub version: u64,
 }
 
+/// Which emails an agent gets from a project.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifyLevel {
+    /// Also new and unassigned activity.
+    All,
+    /// Requests assigned to them (and being assigned one by someone else).
+    #[default]
+    Assigned,
+    None,
+}
+
+impl NotifyLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyLevel::All => "all",
+            NotifyLevel::Assigned => "assigned",
+            NotifyLevel::None => "none",
+        }
+    }
+}
+
+/// One agent of a project as assignment sees them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamMember {
+    pub email: EmailAddress,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub role: ProjectRole,
+    /// Takes automatic assignments.
+    pub available: bool,
+    #[serde(default)]
+    pub notify: NotifyLevel,
+    /// Requests assigned to them that are open or pending.
+    pub open: u32,
+}
+
+/// A project's agents, their availability and load, in one item read with the request or the
+/// project: auto-assignment picks from it, and its version orders changes of the loads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectTeam {
+    pub project: String,
+    /// By user id: the round-robin order.
+    pub agents: BTreeMap<String, TeamMember>,
+    /// Round robin: who got the last automatic assignment.
+    #[serde(default)]
+    pub last_assigned: Option<String>,
+    /// 0: not stored yet.
+    pub version: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProjectMember {
     pub project: String,
@@ -171,14 +249,60 @@ pub struct ProjectMember {
 #[serde(rename_all = "lowercase")]
 pub enum RequestStatus {
     Open,
+    /// Waiting on the customer: a public reply from the customer side moves it back to open.
+    Pending,
     Closed,
+}
+
+/// How urgent a request is; old items without one read as `normal`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Low,
+    #[default]
+    Normal,
+    High,
+    Urgent,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [Priority::Low, Priority::Normal, Priority::High, Priority::Urgent];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Low => "low",
+            Priority::Normal => "normal",
+            Priority::High => "high",
+            Priority::Urgent => "urgent",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Priority::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// The agent who owns a request (agents only ever see it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assignee {
+    pub id: String,
+    pub email: EmailAddress,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Assignee {
+    pub fn of(user: &User) -> Assignee {
+        Assignee { id: user.id.clone(), email: user.email.clone(), name: user.name.clone() }
+    }
 }
 
 impl Request {
     /// Records a public reply for the SLA stage: by an agent or by the customer side.
+    /// A customer-side reply also answers what a pending request waits for: it is open again.
     pub fn record_public_reply(&mut self, by_agent: bool, at: Timestamp) {
         if by_agent {
             self.first_response_at.get_or_insert(at);
+        } else if self.status == RequestStatus::Pending {
+            self.status = RequestStatus::Open;
         }
         self.customer_spoke_last = !by_agent;
     }
@@ -188,15 +312,18 @@ impl RequestStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             RequestStatus::Open => "open",
+            RequestStatus::Pending => "pending",
             RequestStatus::Closed => "closed",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "open" => Some(RequestStatus::Open),
-            "closed" => Some(RequestStatus::Closed),
-            _ => None,
-        }
+        RequestStatus::ALL.into_iter().find(|status| status.as_str() == s)
+    }
+    /// Every status, in the order the queue tabs show them.
+    pub const ALL: [RequestStatus; 3] = [RequestStatus::Open, RequestStatus::Pending, RequestStatus::Closed];
+    /// Open or pending: still the team's work (an agent's load, a suspension closes these).
+    pub fn is_active(self) -> bool {
+        self != RequestStatus::Closed
     }
 }
 
@@ -214,6 +341,11 @@ pub struct Request {
     #[serde(default)]
     pub fields: BTreeMap<String, String>,
     pub status: RequestStatus,
+    #[serde(default)]
+    pub priority: Priority,
+    /// The agent who owns it; None: unassigned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<Assignee>,
     pub reporter_id: String,
     pub reporter_email: EmailAddress,
     #[serde(default)]
@@ -612,6 +744,7 @@ pub enum Record {
     ProjectForms(ProjectForms),
     RequestTag(RequestTag),
     ProjectMacros(ProjectMacros),
+    ProjectTeam(ProjectTeam),
     MessageRef(MessageRef),
     Notified(Notified),
     EmailVerification(EmailVerification),

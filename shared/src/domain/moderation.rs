@@ -275,6 +275,21 @@ async fn close_open_requests(
     suspension: &Suspension,
 ) -> Result<Vec<String>, ApiError> {
     let mut closed = vec![];
+    // Open and pending alike are still live: the status filter takes one at a time.
+    for status in RequestStatus::ALL.into_iter().filter(|s| s.is_active()) {
+        closed.extend(close_in_status(app, actor, target, suspension, status).await?);
+    }
+    Ok(closed)
+}
+
+async fn close_in_status(
+    app: &App,
+    actor: &User,
+    target: &User,
+    suspension: &Suspension,
+    status: RequestStatus,
+) -> Result<Vec<String>, ApiError> {
+    let mut closed = vec![];
     let mut after = None;
     loop {
         let query = Query {
@@ -283,7 +298,7 @@ async fn close_open_requests(
             newest_first: true,
             limit: 200,
             after: after.take(),
-            status: Some(RequestStatus::Open),
+            status: Some(status),
         };
         let page = app.store.query(&query).await?;
         let open: Vec<Request> = page
@@ -322,7 +337,7 @@ async fn close_batch(
             ..r.clone()
         };
         [
-            Write::Put { record: Record::Request(closed), condition: Condition::VersionIs(r.version) },
+            crate::domain::requests::replace_request(r, closed),
             audit(
                 &target.id,
                 format!("{}#d{}", suspension.id, r.key),
@@ -343,8 +358,7 @@ async fn close_batch(
     let mut closed = vec![];
     for r in batch {
         if let Some(Record::Request(current)) = app.store.get(&crate::items::request_key(&r.key)).await? {
-            if current.status == RequestStatus::Open && app.store.transact(writes_for(&current).to_vec()).await.is_ok()
-            {
+            if current.status.is_active() && app.store.transact(writes_for(&current).to_vec()).await.is_ok() {
                 closed.push(current.key);
             }
         }

@@ -39,7 +39,10 @@ impl Event {
             (Some(Record::Request(before)), Some(Record::Request(r))) if !r.held => {
                 if before.held {
                     Some(Event::Opened(r.clone()))
-                } else if before.status != r.status {
+                } else if before.status.is_active() != r.status.is_active() {
+                    // Closed or reopened. Open and pending are both still live: a customer
+                    // reads "waiting for your reply" on the request, and the reply that moves
+                    // it back to open sends its own email.
                     Some(Event::StatusChanged(r.clone()))
                 } else {
                     None
@@ -229,7 +232,7 @@ async fn compose(
         Event::Commented(c) => format!("{author} wrote on {}:\n\n{}", request.key, c.body),
         Event::StatusChanged(r) => match r.status {
             RequestStatus::Closed => format!("{author} closed {}.", request.key),
-            RequestStatus::Open => format!("{author} reopened {}.", request.key),
+            RequestStatus::Open | RequestStatus::Pending => format!("{author} reopened {}.", request.key),
         },
     };
     let domain = &app.config.support_domain;

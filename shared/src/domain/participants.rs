@@ -7,7 +7,7 @@ use crate::domain::blocklist::{self, Commit, Guard};
 use crate::domain::caller::{load_project, load_request, resolve, Caller};
 use crate::domain::email::{is_domain, EmailAddress};
 use crate::domain::projects::managed_domains;
-use crate::domain::requests::history_write;
+use crate::domain::requests::{history_write, replace_request};
 use crate::domain::retry::Budget;
 use crate::domain::Input;
 use crate::error::ApiError;
@@ -183,10 +183,7 @@ pub async fn share(
         writes.push(history_write(&next, user, "participants_added", added, None, now));
         next.version += 1;
         next.updated_at = now;
-        writes.insert(
-            0,
-            Write::Put { record: Record::Request(next.clone()), condition: Condition::VersionIs(request.version) },
-        );
+        writes.insert(0, replace_request(&request, next.clone()));
         // Anything but success: the request changed or an account appeared meanwhile, so
         // read again and redo.
         if let Commit::Done = guard.commit(app, writes).await? {
@@ -217,10 +214,7 @@ pub async fn unshare(app: &App, caller: &Caller, key: &str, raw_email: &str) -> 
         next.version += 1;
         next.updated_at = now;
         let writes = vec![
-            Write::Put {
-                record: Record::Request(next.clone()),
-                condition: Condition::VersionIs(scope.request.version),
-            },
+            replace_request(&scope.request, next.clone()),
             Write::Delete { key: participant_key(&next.key, &user_id), condition: Condition::None },
             history_write(&next, scope.user(), "participants_removed", vec![email.clone()], None, now),
         ];

@@ -12,7 +12,8 @@ use crate::domain::Input;
 use crate::error::ApiError;
 use crate::items::{email_key, managed_domains_key, project_key, support_address_key};
 use crate::model::{
-    ManagedDomains, Project, ProjectMember, ProjectRole, ProjectSettings, Record, SupportAddress, User,
+    AssignmentSettings, ManagedDomains, Project, ProjectMember, ProjectRole, ProjectSettings, Record, SupportAddress,
+    User,
 };
 use crate::store::{Condition, StoreError, Write};
 use crate::text::check_text;
@@ -51,7 +52,12 @@ pub struct ProjectPatch {
     pub participant_cap: Option<u32>,
     /// Notifications one address may get from the project in an hour.
     pub notify_per_hour: Option<u32>,
+    /// Automatic assignment of new requests (replaced whole).
+    pub assignment: Option<AssignmentSettings>,
 }
+
+/// The highest per-agent cap of automatic assignment.
+pub const MAX_ASSIGNMENT_CAP: u32 = 1000;
 
 pub const MAX_NOTIFY_PER_HOUR: u32 = 1000;
 
@@ -173,6 +179,11 @@ pub async fn update_project(
             return Err(ApiError::invalid("invalid_field", format!("notify_per_hour must be 1-{MAX_NOTIFY_PER_HOUR}")));
         }
     }
+    if let Some(cap) = patch.assignment.as_ref().and_then(|a| a.cap) {
+        if !(1..=MAX_ASSIGNMENT_CAP).contains(&cap) {
+            return Err(ApiError::invalid("invalid_field", format!("assignment.cap must be 1-{MAX_ASSIGNMENT_CAP}")));
+        }
+    }
     if let Some(days) = patch.portal.as_ref().and_then(|p| p.link_days) {
         if !(1..=MAX_PUBLIC_LINK_DAYS).contains(&days) {
             return Err(ApiError::invalid(
@@ -195,6 +206,9 @@ pub async fn update_project(
         s.org_sharing = patch.org_sharing.unwrap_or(s.org_sharing);
         s.participant_cap = patch.participant_cap.unwrap_or(s.participant_cap);
         s.notify_per_hour = patch.notify_per_hour.unwrap_or(s.notify_per_hour);
+        if let Some(assignment) = &patch.assignment {
+            s.assignment = assignment.clone();
+        }
         if let Some(portal) = &patch.portal {
             s.portal_private = portal.private.unwrap_or(s.portal_private);
             s.portal_public = portal.public.unwrap_or(s.portal_public);
@@ -264,7 +278,7 @@ pub async fn grant_role(
     role: ProjectRole,
     by: Option<&Actor>,
 ) -> Result<(User, ProjectRole), ApiError> {
-    update_user_by_email(app, email, by, |user| {
+    let user = update_user_by_email(app, email, by, |user| {
         user.project_roles.insert(project.to_string(), role);
         vec![Write::Put {
             record: Record::ProjectMember(ProjectMember {
@@ -277,8 +291,10 @@ pub async fn grant_role(
             condition: Condition::None,
         }]
     })
-    .await
-    .map(|u| (u, role))
+    .await?;
+    // The team item lists the project's agents for assignment; a retry puts them there too.
+    crate::domain::team::join_team(app, project, &user, role).await?;
+    Ok((user, role))
 }
 
 /// Creates a project unless it exists (seeding and the CLI; no caller to check).
@@ -371,7 +387,7 @@ mod tests {
         grant_role(&app, &email, "DEMO", ProjectRole::Admin, None).await.unwrap();
         let user = find_user_by_email(&app, &email).await.unwrap().unwrap();
         assert!(user.app_admin && is_project_admin(&user, "DEMO"));
-        // user, email owner, membership
-        assert_eq!(store.len(), 3);
+        // user, email owner, membership, the project's team
+        assert_eq!(store.len(), 4);
     }
 }

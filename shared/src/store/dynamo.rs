@@ -7,7 +7,8 @@ use expr::{classify, expression, n, s};
 #[path = "dynamo_expr.rs"]
 mod expr;
 use crate::items::dynamo::{from_item, item_size, key_item, to_item, Item};
-use crate::table::{PK, TTL_ATTRIBUTE};
+use crate::model::RequestStatus;
+use crate::table::{PK, SK, TTL_ATTRIBUTE};
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, ConsumedCapacity, Delete, KeysAndAttributes, Put, PutRequest,
@@ -240,6 +241,10 @@ impl Store for DynamoStore {
     async fn next_request_number(&self, project: &str) -> Result<u64, StoreError> {
         retry_conflicts(|| self.next_request_number_once(project)).await
     }
+
+    async fn claim_assignment(&self, project: &str, agent: &str, cap: Option<u32>) -> Result<bool, StoreError> {
+        retry_conflicts(|| self.claim_assignment_once(project, agent, cap)).await
+    }
 }
 
 impl DynamoStore {
@@ -398,7 +403,9 @@ impl DynamoStore {
         let mut names = HashMap::from([("#pk".to_string(), pk_name.to_string())]);
         let mut values = HashMap::from([(":pk".to_string(), s(&query.pk))]);
         let mut condition = "#pk = :pk".to_string();
-        let filter = query.status.map(|status| {
+        // A KEYS_ONLY index holds no status: the read-through filters instead.
+        let keys_only = query.index.gsi().is_some_and(|g| g.keys_only);
+        let filter = query.status.filter(|_| !keys_only).map(|status| {
             names.insert("#status".into(), "status".into());
             values.insert(":status".into(), s(status.as_str()));
             "#status = :status".to_string()
@@ -426,17 +433,41 @@ impl DynamoStore {
             .await;
         self.count(Call::Read, result.as_ref().ok().and_then(|o| o.consumed_capacity()));
         let out = result.map_err(classify)?;
-        let records = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|i| from_item(i).map_err(StoreError::Other))
-            .collect::<Result<Vec<_>, _>>()?;
+        let items = out.items.unwrap_or_default();
+        let records = if keys_only {
+            self.read_through(items, query.status).await?
+        } else {
+            items.into_iter().map(|i| from_item(i).map_err(StoreError::Other)).collect::<Result<Vec<_>, _>>()?
+        };
         let last_sort_key = out.last_evaluated_key.and_then(|mut lek| match lek.remove(sk_name) {
             Some(AttributeValue::S(v)) => Some(v),
             _ => None,
         });
         Ok(Page { records, last_sort_key })
+    }
+
+    /// The items a KEYS_ONLY index named, read by their table keys in one BatchGet, in the
+    /// index's order; the status filter applies to them (the index holds no status to filter).
+    async fn read_through(
+        &self,
+        index_items: Vec<Item>,
+        status: Option<RequestStatus>,
+    ) -> Result<Vec<Record>, StoreError> {
+        let key = |item: &Item, name: &str| match item.get(name) {
+            Some(AttributeValue::S(v)) => Some(v.clone()),
+            _ => None,
+        };
+        let keys: Vec<ItemKey> =
+            index_items.iter().filter_map(|i| Some(ItemKey { pk: key(i, PK)?, sk: key(i, SK)? })).collect();
+        let found = self.get_many_once(&keys).await?;
+        Ok(found
+            .into_iter()
+            .filter(|r| match (status, r) {
+                (None, _) => true,
+                (Some(want), Record::Request(req)) => req.status == want,
+                (Some(_), _) => false,
+            })
+            .collect())
     }
 
     async fn transact_once(&self, writes: Vec<Write>) -> Result<(), StoreError> {
@@ -451,7 +482,14 @@ impl DynamoStore {
             let item = match write {
                 Write::Put { record, condition } => {
                     let item = to_item(record);
-                    units += transaction_units(&item, record.index_keys().gsi_count());
+                    let keys = record.index_keys();
+                    let before = match condition {
+                        Condition::Replaces { before, .. } => Some(before.as_ref()),
+                        Condition::NotExists | Condition::NotExistsOrExpired(_) => None,
+                        // An update of an item whose keys this write does not move.
+                        _ => Some(&keys),
+                    };
+                    units += transaction_units(&item, keys.index_writes(before));
                     let mut put = Put::builder()
                         .table_name(&self.table)
                         .set_item(Some(item))
@@ -570,6 +608,57 @@ impl DynamoStore {
         match out.attributes.as_ref().and_then(|a| a.get("last_seq")) {
             Some(AttributeValue::N(v)) => v.parse().map_err(|_| StoreError::Other(format!("bad counter {v}"))),
             _ => Err(StoreError::Other("the counter update returned no value".into())),
+        }
+    }
+
+    /// One UpdateItem of the team item: the agent's load and the round-robin mark move, and
+    /// the version with them (a transaction that rewrites the item then sees the change).
+    async fn claim_assignment_once(&self, project: &str, agent: &str, cap: Option<u32>) -> Result<bool, StoreError> {
+        let mut condition = "attribute_exists(#agents.#id) AND #agents.#id.#available = :yes".to_string();
+        if cap.is_some() {
+            condition.push_str(" AND #agents.#id.#open < :cap");
+        }
+        self.begin();
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_item(&crate::items::project_team_key(project))))
+            .update_expression("SET #agents.#id.#open = #agents.#id.#open + :one, #last = :agent ADD #version :one")
+            .condition_expression(condition)
+            .expression_attribute_names("#agents", "agents")
+            .expression_attribute_names("#id", agent)
+            .expression_attribute_names("#available", "available")
+            .expression_attribute_names("#open", "open")
+            .expression_attribute_names("#last", "last_assigned")
+            .expression_attribute_names("#version", "version")
+            .set_expression_attribute_values(Some({
+                let mut values = HashMap::from([
+                    (":one".to_string(), n(1)),
+                    (":yes".to_string(), AttributeValue::Bool(true)),
+                    (":agent".to_string(), s(agent)),
+                ]);
+                if let Some(cap) = cap {
+                    values.insert(":cap".to_string(), n(cap));
+                }
+                values
+            }))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                self.count(Call::Write, out.consumed_capacity());
+                Ok(true)
+            }
+            Err(SdkError::ServiceError(service)) if service.err().is_conditional_check_failed_exception() => {
+                self.count(Call::Write, None);
+                Ok(false)
+            }
+            Err(e) => {
+                self.count(Call::Write, None);
+                Err(classify(e))
+            }
         }
     }
 

@@ -45,7 +45,7 @@ pub(super) fn expression(condition: &Condition) -> Option<Expression> {
         Condition::None => None,
         Condition::NotExists => Some(("attribute_not_exists(#pk)".into(), names(&[("#pk", PK)]), HashMap::new())),
         Condition::Exists => Some(("attribute_exists(#pk)".into(), names(&[("#pk", PK)]), HashMap::new())),
-        Condition::VersionIs(v) => {
+        Condition::VersionIs(v) | Condition::Replaces { version: v, .. } => {
             Some(("#version = :version".into(), names(&[("#version", "version")]), values(vec![(":version", n(v))])))
         }
         Condition::NotExistsOrExpired(now) => Some((

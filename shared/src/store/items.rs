@@ -66,6 +66,10 @@ pub fn project_macros_key(project: &str) -> ItemKey {
     ItemKey::new(format!("PROJECT#{project}"), "MACROS")
 }
 
+pub fn project_team_key(project: &str) -> ItemKey {
+    ItemKey::new(format!("PROJECT#{project}"), "TEAM")
+}
+
 pub fn project_forms_key(project: &str) -> ItemKey {
     ItemKey::new(format!("PROJECT#{project}"), "FORMS")
 }
@@ -174,6 +178,12 @@ pub fn held_partition(project: &str) -> String {
 pub fn queue_status_partition(project: &str, status: RequestStatus) -> String {
     format!("QUEUE#{project}#{}", status.as_str())
 }
+/// A project's requests in one status owned by one agent (`None`: unassigned).
+pub fn owner_partition(project: &str, assignee: Option<&str>, status: RequestStatus) -> String {
+    format!("OWNER#{project}#{}#{}", assignee.unwrap_or(UNASSIGNED), status.as_str())
+}
+/// The owner slot of unassigned requests (user ids are ULIDs: never this).
+pub const UNASSIGNED: &str = "none";
 
 /// Everything an item is found by: its primary key and its secondary-index keys.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -183,6 +193,7 @@ pub struct IndexKeys {
     pub gsi1: Option<(String, String)>,
     pub gsi3: Option<(String, String)>,
     pub gsi4: Option<(String, String)>,
+    pub gsi5: Option<(String, String)>,
     /// Epoch seconds after which DynamoDB may delete the item (lazily: code checks expiry).
     pub ttl: Option<i64>,
 }
@@ -197,11 +208,33 @@ impl IndexKeys {
             Index::Gsi1 => &self.gsi1,
             Index::Gsi3 => &self.gsi3,
             Index::Gsi4 => &self.gsi4,
+            Index::Gsi5 => &self.gsi5,
         };
         pair.as_ref().map(|(p, s)| (p.as_str(), s.as_str()))
     }
     pub fn gsi_count(&self) -> usize {
-        [&self.gsi1, &self.gsi3, &self.gsi4].iter().filter(|g| g.is_some()).count()
+        self.gsis().iter().filter(|(_, g)| g.is_some()).count()
+    }
+    fn gsis(&self) -> [(crate::table::Gsi, &Option<(String, String)>); 4] {
+        use crate::table::{GSI1, GSI3, GSI4, GSI5};
+        [(GSI1, &self.gsi1), (GSI3, &self.gsi3), (GSI4, &self.gsi4), (GSI5, &self.gsi5)]
+    }
+    /// Index writes (per KB of the item) DynamoDB makes when an item with these keys replaces
+    /// one with `before` (None: a new item): a key that appears or goes is one write, a key
+    /// that moves is two (delete and put); an unmoved key is one write to an ALL index (its
+    /// copy changed) and none to a KEYS_ONLY one.
+    pub fn index_writes(&self, before: Option<&IndexKeys>) -> usize {
+        let old = before.map(IndexKeys::gsis);
+        self.gsis()
+            .iter()
+            .enumerate()
+            .map(|(i, (gsi, new))| match (old.as_ref().and_then(|o| o[i].1.as_ref()), new) {
+                (None, None) => 0,
+                (None, Some(_)) | (Some(_), None) => 1,
+                (Some(a), Some(b)) if a != b => 2,
+                (Some(_), Some(_)) => usize::from(!gsi.keys_only),
+            })
+            .sum()
     }
 }
 
@@ -232,6 +265,10 @@ impl Record {
                     (queue_status_partition(&r.project, r.status), r.id.clone())
                 }),
                 gsi4: r.organization.as_ref().map(|o| (org_requests_partition(o), r.id.clone())),
+                gsi5: (!r.held).then(|| {
+                    let owner = r.assignee.as_ref().map(|a| a.id.as_str());
+                    (owner_partition(&r.project, owner, r.status), r.id.clone())
+                }),
                 ..with(request_key(&r.key))
             },
             Record::Comment(c) => with(comment_key(&c.request_key, &c.id)),
@@ -260,6 +297,7 @@ impl Record {
             Record::LinkLock(l) => IndexKeys { ttl: Some(l.expires_at), ..with(link_lock_key(&l.token_hash)) },
             Record::ProjectForms(f) => with(project_forms_key(&f.project)),
             Record::ProjectMacros(m) => with(project_macros_key(&m.project)),
+            Record::ProjectTeam(t) => with(project_team_key(&t.project)),
             Record::MessageRef(m) => IndexKeys { ttl: Some(m.expires_at), ..with(message_ref_key(&m.message_id)) },
             Record::Notified(n) => IndexKeys { ttl: Some(n.expires_at), ..with(notified_key(&n.event, &n.user_id)) },
             Record::Attachment(a) => with(attachment_key(&a.request_key, &a.id)),
@@ -287,6 +325,7 @@ impl Record {
             Record::SigningKeys(k) => Some(k.version),
             Record::ProjectForms(f) => Some(f.version),
             Record::ProjectMacros(m) => Some(m.version),
+            Record::ProjectTeam(t) => Some(t.version),
             _ => None,
         }
     }
@@ -309,7 +348,7 @@ impl Record {
 /// DynamoDB item mapping (serde_dynamo): the record's fields, its `type` tag, and the keys.
 pub mod dynamo {
     use super::*;
-    use crate::table::{GSI1, GSI3, GSI4, PK, SK, TTL_ATTRIBUTE};
+    use crate::table::{GSI1, GSI3, GSI4, GSI5, PK, SK, TTL_ATTRIBUTE};
     use aws_sdk_dynamodb::types::AttributeValue;
     use std::collections::HashMap;
 
@@ -326,7 +365,7 @@ pub mod dynamo {
         let mut item: Item = serde_dynamo::to_item(record).expect("records always serialise");
         let keys = record.index_keys();
         item.extend(key_item(&keys.primary()));
-        for (gsi, pair) in [(GSI1, &keys.gsi1), (GSI3, &keys.gsi3), (GSI4, &keys.gsi4)] {
+        for (gsi, pair) in [(GSI1, &keys.gsi1), (GSI3, &keys.gsi3), (GSI4, &keys.gsi4), (GSI5, &keys.gsi5)] {
             if let Some((p, s)) = pair {
                 item.insert(gsi.pk.to_string(), AttributeValue::S(p.clone()));
                 item.insert(gsi.sk.to_string(), AttributeValue::S(s.clone()));
@@ -339,7 +378,7 @@ pub mod dynamo {
     }
 
     pub fn from_item(mut item: Item) -> Result<Record, String> {
-        for name in [PK, SK, TTL_ATTRIBUTE, GSI1.pk, GSI1.sk, GSI3.pk, GSI3.sk, GSI4.pk, GSI4.sk] {
+        for name in [PK, SK, TTL_ATTRIBUTE, GSI1.pk, GSI1.sk, GSI3.pk, GSI3.sk, GSI4.pk, GSI4.sk, GSI5.pk, GSI5.sk] {
             item.remove(name);
         }
         serde_dynamo::from_item(item).map_err(|e| e.to_string())

@@ -22,6 +22,8 @@ fn sample_request() -> Request {
         form: None,
         fields: BTreeMap::from([("severity".into(), "high".into())]),
         status: RequestStatus::Open,
+        priority: Priority::High,
+        assignee: None,
         reporter_id: "U1".into(),
         reporter_email: EmailAddress::stored("ann@example.com"),
         organization: None,
@@ -53,6 +55,8 @@ fn request_item_is_exactly_this() {
         ("gsi1sk".into(), s("01J0000000000000000000000A")),
         ("gsi3pk".into(), s("QUEUE#HD#open")),
         ("gsi3sk".into(), s("01J0000000000000000000000A")),
+        ("gsi5pk".into(), s("OWNER#HD#none#open")),
+        ("gsi5sk".into(), s("01J0000000000000000000000A")),
         ("key".into(), s("HD-42")),
         ("project".into(), s("HD")),
         ("id".into(), s("01J0000000000000000000000A")),
@@ -61,6 +65,7 @@ fn request_item_is_exactly_this() {
         ("form".into(), AV::Null(true)),
         ("fields".into(), AV::M(HashMap::from([("severity".into(), s("high"))]))),
         ("status".into(), s("open")),
+        ("priority".into(), s("high")),
         ("reporter_id".into(), s("U1")),
         ("reporter_email".into(), s("ann@example.com")),
         ("organization".into(), AV::Null(true)),
@@ -329,10 +334,49 @@ fn partitions_of_audit_blocklist_customers_and_held_requests() {
     let held = Request { held: true, ..sample_request() };
     let keys = Record::Request(held).index_keys();
     assert_eq!(keys.gsi3, Some(("QUEUE#HD#held".into(), sample_request().id)));
+    assert_eq!(keys.gsi5, None, "no owner queue holds a held request");
     assert_eq!(keys.gsi_count(), 2);
-    assert_eq!(Record::Request(sample_request()).index_keys().gsi_count(), 2);
+    assert_eq!(Record::Request(sample_request()).index_keys().gsi_count(), 3);
     let with_org = Request { organization: Some("O1".into()), ..sample_request() };
-    assert_eq!(Record::Request(with_org).index_keys().gsi_count(), 3);
+    assert_eq!(Record::Request(with_org).index_keys().gsi_count(), 4);
+}
+
+/// An assigned request is in its owner's partition for its status; an old item without
+/// priority or assignee reads as normal and unassigned.
+#[test]
+fn owner_partitions_and_old_items() {
+    let assigned = Request {
+        assignee: Some(Assignee { id: "U9".into(), email: EmailAddress::stored("gus@example.com"), name: None }),
+        status: RequestStatus::Pending,
+        ..sample_request()
+    };
+    let item = to_item(&Record::Request(assigned.clone()));
+    assert_eq!(item["gsi5pk"], s("OWNER#HD#U9#pending"));
+    assert_eq!(item["gsi3pk"], s("QUEUE#HD#pending"));
+    assert_eq!(
+        item["assignee"],
+        AV::M(HashMap::from([("id".into(), s("U9")), ("email".into(), s("gus@example.com"))]))
+    );
+    assert_eq!(from_item(item).unwrap(), Record::Request(assigned));
+    let mut old = to_item(&Record::Request(sample_request()));
+    old.remove("priority");
+    let Record::Request(read) = from_item(old).unwrap() else { panic!("a request") };
+    assert_eq!((read.priority, read.assignee), (Priority::Normal, None));
+}
+
+/// What a change of a request costs its indexes: a reply moves no key (one write to each ALL
+/// index, none to the keys-only owner index); closing moves the queue and owner keys (two
+/// writes each); a new request writes each index once.
+#[test]
+fn index_writes_by_what_moved() {
+    let open = Record::Request(sample_request()).index_keys();
+    let replied = Record::Request(Request { comment_count: 1, version: 2, ..sample_request() }).index_keys();
+    assert_eq!(replied.index_writes(Some(&open)), 2, "gsi1 and gsi3 copies; gsi5 keys unchanged");
+    let closed = Record::Request(Request { status: RequestStatus::Closed, ..sample_request() }).index_keys();
+    assert_eq!(closed.index_writes(Some(&open)), 1 + 2 + 2);
+    assert_eq!(open.index_writes(None), 3);
+    let with_org = Record::Request(Request { organization: Some("O1".into()), ..sample_request() }).index_keys();
+    assert_eq!(with_org.index_writes(Some(&open)), 2 + 1, "gsi4 appears");
 }
 
 #[test]

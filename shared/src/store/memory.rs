@@ -30,7 +30,9 @@ fn holds(condition: &Condition, current: Option<&Record>) -> bool {
         Condition::None => true,
         Condition::NotExists => current.is_none(),
         Condition::Exists => current.is_some(),
-        Condition::VersionIs(v) => current.and_then(Record::version) == Some(*v),
+        Condition::VersionIs(v) | Condition::Replaces { version: v, .. } => {
+            current.and_then(Record::version) == Some(*v)
+        }
         Condition::NotExistsOrExpired(now) => current.is_none_or(|r| r.expires_at().is_some_and(|e| e <= *now)),
         Condition::ExistsUnexpired(now) => current.is_some_and(|r| r.expires_at().is_some_and(|e| e > *now)),
     }
@@ -131,6 +133,22 @@ impl Store for MemoryStore {
         }
         *count += 1;
         Ok(true)
+    }
+
+    async fn claim_assignment(&self, project: &str, agent: &str, cap: Option<u32>) -> Result<bool, StoreError> {
+        let mut items = self.items.lock().unwrap();
+        let Some(Record::ProjectTeam(team)) = items.get_mut(&crate::items::project_team_key(project)) else {
+            return Ok(false);
+        };
+        match team.agents.get_mut(agent) {
+            Some(member) if member.available && cap.is_none_or(|c| member.open < c) => {
+                member.open += 1;
+                team.last_assigned = Some(agent.to_string());
+                team.version += 1;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     async fn next_request_number(&self, project: &str) -> Result<u64, StoreError> {

@@ -50,6 +50,12 @@ pub enum Condition {
     Exists,
     /// The stored record's `version` equals this.
     VersionIs(u64),
+    /// `VersionIs`, naming the index keys of the item it replaces: the store counts the index
+    /// writes the change makes (a moved key costs two) from them.
+    Replaces {
+        version: u64,
+        before: Box<crate::items::IndexKeys>,
+    },
     /// Absent, or present but expired at this time (TTL deletes lazily).
     NotExistsOrExpired(Timestamp),
     /// Present and not yet expired at this time.
@@ -145,4 +151,8 @@ pub trait Store: Send + Sync {
     /// Takes the next request number of a project atomically (its counter and version go up
     /// by one), for creates that lost the optimistic race for it.
     async fn next_request_number(&self, project: &str) -> Result<u64, StoreError>;
+    /// Gives `agent` one more open request of `project` when they are on its team, available
+    /// and under `cap` (None: no limit), and names them the last one assigned; atomically,
+    /// and false when a condition does not hold. Concurrent claims never pass the cap.
+    async fn claim_assignment(&self, project: &str, agent: &str, cap: Option<u32>) -> Result<bool, StoreError>;
 }

@@ -5,25 +5,32 @@ pub const PK: &str = "pk";
 pub const SK: &str = "sk";
 pub const TTL_ATTRIBUTE: &str = "ttl";
 
-/// A global secondary index: its name and its key attributes (both strings, projection ALL).
+/// A global secondary index: its name and its key attributes (both strings), and whether it
+/// holds only keys (KEYS_ONLY) or whole items (ALL).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Gsi {
     pub name: &'static str,
     pub pk: &'static str,
     pub sk: &'static str,
+    pub keys_only: bool,
 }
 
 /// Per user: requests they reported (`REPORTER#<user>`) and their sessions (`SESSIONS#<user>`).
-pub const GSI1: Gsi = Gsi { name: "gsi1", pk: "gsi1pk", sk: "gsi1sk" };
+pub const GSI1: Gsi = Gsi { name: "gsi1", pk: "gsi1pk", sk: "gsi1sk", keys_only: false };
 /// Per project and status: the queue by status (every status: the partitions merged), and
 /// the held requests. (There is no gsi2: the whole queue once had its own copy of every
 /// request, which every reply rewrote.)
-pub const GSI3: Gsi = Gsi { name: "gsi3", pk: "gsi3pk", sk: "gsi3sk" };
+pub const GSI3: Gsi = Gsi { name: "gsi3", pk: "gsi3pk", sk: "gsi3sk", keys_only: false };
 
 /// Per organization: the requests shared with it (sparse: only requests with one set).
-pub const GSI4: Gsi = Gsi { name: "gsi4", pk: "gsi4pk", sk: "gsi4sk" };
+pub const GSI4: Gsi = Gsi { name: "gsi4", pk: "gsi4pk", sk: "gsi4sk", keys_only: false };
 
-pub const GSIS: [Gsi; 3] = [GSI1, GSI3, GSI4];
+/// Per project, assignee (or `none`) and status: the Mine / Unassigned / an agent's queues.
+/// Keys only: a reply moves neither its keys nor anything projected, so it writes nothing
+/// here (only an assignment or a status change does); reads fetch the requests by key.
+pub const GSI5: Gsi = Gsi { name: "gsi5", pk: "gsi5pk", sk: "gsi5sk", keys_only: true };
+
+pub const GSIS: [Gsi; 4] = [GSI1, GSI3, GSI4, GSI5];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Index {
@@ -31,6 +38,7 @@ pub enum Index {
     Gsi1,
     Gsi3,
     Gsi4,
+    Gsi5,
 }
 
 impl Index {
@@ -40,6 +48,7 @@ impl Index {
             Index::Gsi1 => Some(GSI1),
             Index::Gsi3 => Some(GSI3),
             Index::Gsi4 => Some(GSI4),
+            Index::Gsi5 => Some(GSI5),
         }
     }
     pub fn key_names(self) -> (&'static str, &'static str) {

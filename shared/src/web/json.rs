@@ -20,6 +20,8 @@ pub fn request_json(viewer: Viewer, r: &Request) -> Value {
         "form": r.form,
         "fields": r.fields,
         "status": r.status.as_str(),
+        "priority": r.priority.as_str(),
+        "version": r.version,
         "reporter": r.reporter_email,
         "reporter_id": r.reporter_id,
         "organization": r.organization,
@@ -35,8 +37,20 @@ pub fn request_json(viewer: Viewer, r: &Request) -> Value {
         body["tags"] = json!(r.tags);
         body["first_response_at"] = json!(r.first_response_at.map(rfc3339));
         body["customer_spoke_last"] = json!(r.customer_spoke_last);
+        body["assignee"] = json!(r.assignee);
     }
     body
+}
+
+/// A project's agents as the team item keeps them.
+pub fn team_json(team: &crate::model::ProjectTeam) -> Value {
+    let items: Vec<Value> = team.agents.iter().map(|(id, m)| team_member_json(id, m)).collect();
+    json!({"project": team.project, "items": items, "next_cursor": null})
+}
+
+pub fn team_member_json(id: &str, m: &crate::model::TeamMember) -> Value {
+    json!({"id": id, "email": m.email, "name": m.name, "role": m.role, "available": m.available,
+           "notify": m.notify.as_str(), "open": m.open})
 }
 
 pub fn comment_json(c: &Comment) -> Value {
@@ -102,6 +116,7 @@ pub fn project_json(p: &Project) -> Value {
         "portal": {"private": p.settings.portal_private, "public": p.settings.portal_public, "link_days": p.settings.public_link_days},
         "participant_cap": p.settings.participant_cap,
         "notify_per_hour": p.settings.notify_per_hour,
+        "assignment": p.settings.assignment,
         "created_at": rfc3339(p.created_at),
     })
 }

@@ -48,10 +48,14 @@ pub const ROUTES: &[RouteSpec] = &[
     route("GET", "/projects/{key}", INTAKE),
     route("PATCH", "/projects/{key}", INTAKE),
     route("POST", "/projects/{key}/agents", INTAKE),
+    route("GET", "/projects/{key}/agents", INTAKE),
+    route("PUT", "/projects/{key}/agents/{id}", INTAKE),
+    route("DELETE", "/projects/{key}/agents/{id}", INTAKE),
     route("POST", "/projects/{key}/requests", INTAKE),
     route("GET", "/projects/{key}/requests", INTAKE),
     route("GET", "/requests", INTAKE),
     route("GET", "/requests/{key}", INTAKE),
+    route("PATCH", "/requests/{key}", INTAKE),
     route("GET", "/requests/{key}/attachments/{id}", INTAKE),
     route("POST", "/requests/{key}/comments", INTAKE),
     route("POST", "/requests/{key}/close", INTAKE),
@@ -210,7 +214,7 @@ mod tests {
     fn unknown_paths_and_methods() {
         assert_eq!(match_route("GET", "/nope").unwrap_err(), ApiError::RouteNotFound);
         assert_eq!(match_route("PUT", "/requests/HD-1").unwrap_err(), ApiError::MethodNotAllowed);
-        assert_eq!(allowed_methods("/requests/HD-1"), "GET");
+        assert_eq!(allowed_methods("/requests/HD-1"), "GET, PATCH");
         assert_eq!(allowed_methods("/blocklist"), "GET, POST, DELETE");
         assert_eq!(match_route("GET", "/requests//comments").unwrap_err(), ApiError::RouteNotFound);
         // An address parameter needs an @, so a literal path is not taken for one.

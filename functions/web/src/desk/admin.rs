@@ -294,6 +294,7 @@ fn settings_patch(form: &Form) -> Result<ProjectPatch, ApiError> {
         }),
         participant_cap: Some(number(form, "participant_cap")?),
         notify_per_hour: Some(number(form, "notify_per_hour")?),
+        assignment: None,
     })
 }
 

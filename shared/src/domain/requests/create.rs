@@ -8,10 +8,11 @@ use crate::domain::caller::{resolve, Caller};
 use crate::domain::forms::{check_fields, check_fields_may_lack, choose_form, forms_of};
 use crate::domain::idempotency::{Idempotency, IdempotencyKey};
 use crate::domain::retry::Budget;
+use crate::domain::team;
 use crate::domain::Input;
 use crate::error::ApiError;
 use crate::items::{project_customer_key, project_forms_key, project_key, request_key};
-use crate::model::{IdempotencyRecord, Project, ProjectCustomer, Record, Request, RequestStatus, User};
+use crate::model::{IdempotencyRecord, Priority, Project, ProjectCustomer, Record, Request, RequestStatus, User};
 use crate::store::{Condition, Write};
 use crate::text::check_text;
 use crate::App;
@@ -49,7 +50,12 @@ pub async fn create_request(
         _ => None,
     };
     // The project, the caller's customer record and any earlier result come with the session.
-    let mut keys = vec![project_key(project), project_customer_key(project, user_id), project_forms_key(project)];
+    let mut keys = vec![
+        project_key(project),
+        project_customer_key(project, user_id),
+        project_forms_key(project),
+        team::team_key(project),
+    ];
     keys.extend(idem.as_ref().map(Idempotency::record_key));
     let (actor, records) = resolve(app, caller, &keys).await?;
     let project = records
@@ -86,91 +92,113 @@ pub async fn create_request(
         }
     };
     let mut held = input.channel == Channel::EmailHeldForReview;
-    let mut guard = Guard::for_actor(&actor, &project.key);
-    // The number comes from the counter on the project item, bumped in the request's own
-    // transaction (one round trip). When creates race for it, the loser takes its number with
-    // an atomic increment instead of racing again, so contention costs one extra round trip.
-    let mut allocated: Option<u64> = None;
-    let mut budget = Budget::default();
-    loop {
-        budget.next().await?;
-        let seq = allocated.unwrap_or(project.last_seq + 1);
-        let request = Request {
-            key: format!("{}-{seq}", project.key),
-            project: project.key.clone(),
-            id: crate::text::new_ulid(),
-            summary: input.summary.trim().to_string(),
-            description: input.description.clone(),
-            form: Some(form.id.clone()),
-            fields: fields.clone(),
-            status: RequestStatus::Open,
-            reporter_id: user.id.clone(),
-            reporter_email: user.email.clone(),
-            organization: organization.clone(),
-            participants: vec![],
-            participant_ids: vec![],
-            comment_count: 0,
-            note_count: 0,
-            noted_at: None,
-            held,
-            public_link_generation: 0,
-            first_response_at: None,
-            customer_spoke_last: !is_agent(user, &project.key),
-            tags: vec![],
-            status_by: None,
-            created_at: now,
-            updated_at: now,
-            version: 1,
-        };
-        let mut writes = vec![];
-        if allocated.is_none() {
-            let counter = Project { last_seq: seq, version: project.version + 1, ..project.clone() };
-            writes.push(Write::Put {
-                record: Record::Project(counter),
-                condition: Condition::VersionIs(project.version),
-            });
-        }
-        writes.push(Write::Put { record: Record::Request(request.clone()), condition: Condition::NotExists });
-        let idem_at = idem.as_ref().map(|i| {
-            writes.push(i.write(&request.key, None, now));
-            writes.len() - 1
-        });
-        if !known_customer && input.channel != Channel::EmailHeldForReview {
-            // Who may moderate the reporter depends on the projects they are a customer of.
-            let record = ProjectCustomer {
+    // The agent this request goes to, claimed now; given back when no request comes of it.
+    let mut assignee = match held {
+        true => None,
+        false => team::claim_agent(app, &project, team::team_in(&records, &project.key)).await?,
+    };
+    let outcome: Result<(Viewed, bool), ApiError> = async {
+        let mut guard = Guard::for_actor(&actor, &project.key);
+        // The number comes from the counter on the project item, bumped in the request's own
+        // transaction (one round trip). When creates race for it, the loser takes its number with
+        // an atomic increment instead of racing again, so contention costs one extra round trip.
+        let mut allocated: Option<u64> = None;
+        let mut budget = Budget::default();
+        loop {
+            budget.next().await?;
+            let seq = allocated.unwrap_or(project.last_seq + 1);
+            let request = Request {
+                key: format!("{}-{seq}", project.key),
                 project: project.key.clone(),
-                user_id: user.id.clone(),
-                email: user.email.clone(),
-                added_by: user.id.clone(),
-                added_at: now,
+                id: crate::text::new_ulid(),
+                summary: input.summary.trim().to_string(),
+                description: input.description.clone(),
+                form: Some(form.id.clone()),
+                fields: fields.clone(),
+                status: RequestStatus::Open,
+                priority: Priority::default(),
+                assignee: None,
+                reporter_id: user.id.clone(),
+                reporter_email: user.email.clone(),
+                organization: organization.clone(),
+                participants: vec![],
+                participant_ids: vec![],
+                comment_count: 0,
+                note_count: 0,
+                noted_at: None,
+                held,
+                public_link_generation: 0,
+                first_response_at: None,
+                customer_spoke_last: !is_agent(user, &project.key),
+                tags: vec![],
+                status_by: None,
+                created_at: now,
+                updated_at: now,
+                version: 1,
             };
-            writes.push(Write::Put { record: Record::ProjectCustomer(record), condition: Condition::None });
-        }
-        let err = match guard.commit(app, writes).await? {
-            Commit::Done => return Ok(((viewer(user, &request), request), false)),
-            Commit::Conflict => {
-                allocated = Some(app.store.next_request_number(&project.key).await?);
+            let mut writes = vec![];
+            if allocated.is_none() {
+                let counter = Project { last_seq: seq, version: project.version + 1, ..project.clone() };
+                writes.push(Write::Put {
+                    record: Record::Project(counter),
+                    condition: Condition::VersionIs(project.version),
+                });
+            }
+            writes.push(Write::Put { record: Record::Request(request.clone()), condition: Condition::NotExists });
+            let idem_at = idem.as_ref().map(|i| {
+                writes.push(i.write(&request.key, None, now));
+                writes.len() - 1
+            });
+            if !known_customer && input.channel != Channel::EmailHeldForReview {
+                // Who may moderate the reporter depends on the projects they are a customer of.
+                let record = ProjectCustomer {
+                    project: project.key.clone(),
+                    user_id: user.id.clone(),
+                    email: user.email.clone(),
+                    added_by: user.id.clone(),
+                    added_at: now,
+                };
+                writes.push(Write::Put { record: Record::ProjectCustomer(record), condition: Condition::None });
+            }
+            let err = match guard.commit(app, writes).await? {
+                Commit::Done => return Ok(((viewer(user, &request), request), false)),
+                Commit::Conflict => {
+                    allocated = Some(app.store.next_request_number(&project.key).await?);
+                    continue;
+                }
+                Commit::Retry { held: h } => {
+                    held |= h;
+                    // A held request waits for review outside every queue: nobody owns it yet.
+                    if held {
+                        if let Some(claimed) = assignee.take() {
+                            team::release_agent(app, &project.key, &claimed.id).await?;
+                        }
+                    }
+                    continue;
+                }
+                Commit::Failed(err) => err,
+            };
+            if let (Some(i), Some(old)) = (&idem, idem_at.and_then(|at| err.failed_old(at))) {
+                if let Some(first) = i.earlier(std::slice::from_ref(old), now)? {
+                    return replay(app, user, first).await;
+                }
+            }
+            if idem_at.is_some_and(|i| err.failed_at(i)) {
+                // Its twin with the same key is committing right now: wait, then replay.
                 continue;
             }
-            Commit::Retry { held: h } => {
-                held |= h;
-                continue;
-            }
-            Commit::Failed(err) => err,
-        };
-        if let (Some(i), Some(old)) = (&idem, idem_at.and_then(|at| err.failed_old(at))) {
-            if let Some(first) = i.earlier(std::slice::from_ref(old), now)? {
-                return replay(app, user, first).await;
-            }
+            // Lost the race for the number, or the key is somehow taken: take the next number
+            // atomically.
+            allocated = Some(app.store.next_request_number(&project.key).await?);
         }
-        if idem_at.is_some_and(|i| err.failed_at(i)) {
-            // Its twin with the same key is committing right now: wait, then replay.
-            continue;
-        }
-        // Lost the race for the number, or the key is somehow taken: take the next number
-        // atomically.
-        allocated = Some(app.store.next_request_number(&project.key).await?);
     }
+    .await;
+    if let Some(claimed) = &assignee {
+        if !matches!(outcome, Ok((_, false))) {
+            team::release_agent(app, &project.key, &claimed.id).await?;
+        }
+    }
+    outcome
 }
 
 async fn replay(app: &App, user: &User, first: &IdempotencyRecord) -> Result<(Viewed, bool), ApiError> {

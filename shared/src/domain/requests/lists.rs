@@ -6,7 +6,7 @@ use crate::domain::access::{require_agent, viewer};
 use crate::domain::caller::{load_project, resolve, Caller};
 use crate::error::ApiError;
 use crate::items::{project_key, request_key};
-use crate::model::{Project, Record, Request, RequestStatus, User};
+use crate::model::{Priority, Project, Record, Request, RequestStatus, User};
 use crate::store::Query;
 use crate::table::Index;
 use crate::text::{decode_cursor, encode_cursor};
@@ -281,47 +281,75 @@ pub async fn list_queue(
     Ok(queue_with_project(app, caller, project, options).await?.1)
 }
 
+/// Whose requests a queue shows.
+#[derive(Debug, Clone, PartialEq)]
+enum Owner {
+    Me,
+    Unassigned,
+    Agent(crate::domain::email::EmailAddress),
+}
+
+/// The queue's options, checked.
+struct QueueOptions {
+    status: Option<RequestStatus>,
+    tag: Option<String>,
+    owner: Option<Owner>,
+    priority: Option<Priority>,
+    limit: usize,
+    after: Option<String>,
+}
+
+fn queue_options(options: &ListOptions) -> Result<QueueOptions, ApiError> {
+    let tag = options.tag.as_deref().map(crate::domain::tags::check_tag).transpose()?;
+    if options.organization.as_deref().is_some_and(|o| o.is_empty() || o.len() > 64) {
+        return Err(ApiError::bad_request("invalid_organization", "organization is an organization id"));
+    }
+    let owner =
+        match options.assignee.as_deref() {
+            None => None,
+            Some("me") => Some(Owner::Me),
+            Some("none") => Some(Owner::Unassigned),
+            Some(raw) => Some(Owner::Agent(crate::domain::email::EmailAddress::parse(raw).map_err(|_| {
+                ApiError::bad_request("invalid_assignee", "assignee is me, none or an agent's address")
+            })?)),
+        };
+    let priority = options
+        .priority
+        .as_deref()
+        .map(|p| {
+            Priority::parse(p)
+                .ok_or_else(|| ApiError::bad_request("invalid_priority", "priority is low, normal, high or urgent"))
+        })
+        .transpose()?;
+    if options.sort.as_deref().is_some_and(|s| s != "created") {
+        return Err(ApiError::bad_request("invalid_sort", "sort is created (newest first)"));
+    }
+    let held = options.status.as_deref() == Some("held");
+    if held && (tag.is_some() || owner.is_some()) {
+        return Err(ApiError::bad_request("invalid_status", "held requests have no tag or assignee filter"));
+    }
+    Ok(QueueOptions {
+        status: if held { None } else { parse_status(options.status.as_deref())? },
+        tag,
+        owner,
+        priority,
+        limit: page_size(options.limit.as_deref())?,
+        after: options.cursor.as_deref().map(decode_list_cursor).transpose()?,
+    })
+}
+
 /// `list_queue`, with the project it read to check the caller (the console shows its name).
+/// Which index serves which options: docs/access-patterns.md ("project queue").
 pub async fn queue_with_project(
     app: &App,
     caller: &Caller,
     project: &str,
     options: &ListOptions,
 ) -> Result<(Project, RequestPage), ApiError> {
-    caller.require_claim()?;
+    let claimed = caller.require_claim()?.to_string();
     let wants_held = options.status.as_deref() == Some("held");
-    let checked = || -> Result<_, ApiError> {
-        let tag = options.tag.as_deref().map(crate::domain::tags::check_tag).transpose()?;
-        let org = options.organization.as_deref();
-        if org.is_some_and(|o| o.is_empty() || o.len() > 64) {
-            return Err(ApiError::bad_request("invalid_organization", "organization is an organization id"));
-        }
-        // `held`: requests a `suspend:` rule held for review, which the queue leaves out.
-        let (source, status) = match (options.status.as_deref(), &tag, org) {
-            (Some("held"), Some(_), _) => {
-                return Err(ApiError::bad_request("invalid_status", "held requests have no tag filter"))
-            }
-            (other, Some(tag), _) => (Source::Tag(crate::items::tagged_partition(project, tag)), parse_status(other)?),
-            (Some("held"), None, _) => (Source::Index(Index::Gsi3, vec![crate::items::held_partition(project)]), None),
-            (other, None, Some(org)) => {
-                (Source::Index(Index::Gsi4, vec![crate::items::org_requests_partition(org)]), parse_status(other)?)
-            }
-            // Every status: the open and closed partitions merged (a request is in one index
-            // by status only, so a reply rewrites one copy fewer).
-            (other, None, None) => {
-                let statuses = match parse_status(other)? {
-                    Some(s) => vec![s],
-                    None => vec![RequestStatus::Open, RequestStatus::Closed],
-                };
-                let pks = statuses.into_iter().map(|s| crate::items::queue_status_partition(project, s)).collect();
-                (Source::Index(Index::Gsi3, pks), None)
-            }
-        };
-        let limit = page_size(options.limit.as_deref())?;
-        Ok((source, status, limit, options.cursor.as_deref().map(decode_list_cursor).transpose()?))
-    };
-    let (source, status, limit, after) = match checked() {
-        Ok(options) => options,
+    let checked = match queue_options(options) {
+        Ok(checked) => checked,
         // Bad options are reported only to the project's agents.
         Err(bad) => {
             let (actor, project, _) = load_project(app, caller, project, &[]).await?;
@@ -329,36 +357,101 @@ pub async fn queue_with_project(
             return Err(bad);
         }
     };
-    // Held requests only under `held`; with an organization, only its requests.
-    let org = options.organization.clone();
-    let keep =
-        |r: &Request| r.held == wants_held && org.as_deref().is_none_or(|o| r.organization.as_deref() == Some(o));
-    // The queue is read while the session and project are; it is returned only to agents.
-    let read = async {
-        match source {
-            Source::Index(index, pks) => {
-                let reads = pks.into_iter().map(|pk| read_index(app, index, pk, status, after.clone(), limit, &keep));
-                futures::future::try_join_all(reads).await
-            }
-            Source::Tag(pk) => Ok(vec![read_linked(app, pk, status, after, limit, keep).await?]),
+    let QueueOptions { status, tag, owner, priority, limit, after } = checked;
+    let org = options.organization.as_deref();
+    let statuses = match status {
+        Some(s) => vec![s],
+        None => RequestStatus::ALL.to_vec(),
+    };
+    let mut extra: Vec<_> = org.iter().map(|o| crate::items::org_key(o)).collect();
+    if let Some(Owner::Agent(email)) = &owner {
+        extra.push(crate::items::email_key(email));
+    }
+    // The owner's id: the caller's as claimed, or read with the session for an address, so
+    // the queue can only be read in parallel when the owner is known beforehand.
+    let owner_id = |records: &[Record]| -> Option<Option<String>> {
+        match &owner {
+            None => None,
+            Some(Owner::Me) => Some(Some(claimed.clone())),
+            Some(Owner::Unassigned) => Some(None),
+            Some(Owner::Agent(email)) => Some(Some(
+                records
+                    .iter()
+                    .find_map(|r| match r {
+                        Record::EmailOwner(o) if o.email == *email => Some(o.user_id.clone()),
+                        _ => None,
+                    })
+                    // Nobody has that address: a partition nothing is in.
+                    .unwrap_or_else(|| format!("unknown:{email}")),
+            )),
         }
     };
-    let org_keys: Vec<_> = options.organization.iter().map(|o| crate::items::org_key(o)).collect();
-    let (loaded, run) = tokio::join!(load_project(app, caller, project, &org_keys), read);
-    let (actor, project, extra) = loaded?;
+    let source = |owner: Option<Option<String>>| match (&tag, org, owner) {
+        _ if wants_held => Source::Index(Index::Gsi3, vec![crate::items::held_partition(project)], None),
+        (Some(tag), _, _) => Source::Tag(crate::items::tagged_partition(project, tag), status),
+        (None, Some(org), _) => Source::Index(Index::Gsi4, vec![crate::items::org_requests_partition(org)], status),
+        // An owner's queue: one partition per status (keys only, read through).
+        (None, None, Some(owner)) => {
+            let pks = statuses.iter().map(|s| crate::items::owner_partition(project, owner.as_deref(), *s)).collect();
+            Source::Index(Index::Gsi5, pks, None)
+        }
+        // The whole queue: its status partitions merged (a request is in one index by status
+        // only, so a reply rewrites one copy fewer).
+        (None, None, None) => {
+            let pks = statuses.iter().map(|s| crate::items::queue_status_partition(project, *s)).collect();
+            Source::Index(Index::Gsi3, pks, None)
+        }
+    };
+    // Filters the index cannot apply: held apart, the organization, owner and priority (the
+    // owner again, since a keys-only index may trail a reassignment by a moment).
+    let keep = |owner: &Option<Option<String>>, r: &Request| {
+        r.held == wants_held
+            && org.is_none_or(|o| r.organization.as_deref() == Some(o))
+            && priority.is_none_or(|p| r.priority == p)
+            && owner.as_ref().is_none_or(|o| r.assignee.as_ref().map(|a| &a.id) == o.as_ref())
+    };
+    let read = |source: Source, owner: Option<Option<String>>| {
+        let after = after.clone();
+        async move {
+            match source {
+                Source::Index(index, pks, status) => {
+                    let reads = pks.into_iter().map(|pk| {
+                        read_index(app, index, pk, status, after.clone(), limit, |r: &Request| keep(&owner, r))
+                    });
+                    futures::future::try_join_all(reads).await
+                }
+                Source::Tag(pk, status) => {
+                    Ok(vec![read_linked(app, pk, status, after, limit, |r: &Request| keep(&owner, r)).await?])
+                }
+            }
+        }
+    };
+    let (actor, project, records, runs) = if matches!(owner, Some(Owner::Agent(_))) {
+        let (actor, project, records) = load_project(app, caller, project, &extra).await?;
+        require_agent(&actor.user, &project.key)?;
+        let owner = owner_id(&records);
+        let runs = read(source(owner.clone()), owner).await;
+        (actor, project, records, runs)
+    } else {
+        // The queue is read while the session and project are; it is returned only to agents.
+        let owner = owner_id(&[]);
+        let (loaded, runs) =
+            tokio::join!(load_project(app, caller, project, &extra), read(source(owner.clone()), owner));
+        let (actor, project, records) = loaded?;
+        (actor, project, records, runs)
+    };
     require_agent(&actor.user, &project.key)?;
     // An organization of another project (or none) is not one this queue knows.
-    if options.organization.is_some()
-        && !extra.iter().any(|r| matches!(r, Record::Organization(o) if o.project == project.key))
-    {
+    if org.is_some() && !records.iter().any(|r| matches!(r, Record::Organization(o) if o.project == project.key)) {
         return Err(ApiError::NotFound("organization"));
     }
-    let page = merge_runs(&actor.user, run?, limit);
+    let page = merge_runs(&actor.user, runs?, limit);
     Ok((project, page))
 }
 
-/// Where a queue page comes from: index partitions (merged), or a tag's links.
+/// Where a queue page comes from: index partitions (merged), or a tag's links; each with the
+/// status the store filters on.
 enum Source {
-    Index(Index, Vec<String>),
-    Tag(String),
+    Index(Index, Vec<String>, Option<RequestStatus>),
+    Tag(String, Option<RequestStatus>),
 }

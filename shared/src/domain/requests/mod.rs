@@ -77,6 +77,12 @@ pub struct ListOptions {
     pub limit: Option<String>,
     /// Only requests with this tag (agents' queue).
     pub tag: Option<String>,
+    /// Agents' queue: `me`, `none` (unassigned) or an agent's address.
+    pub assignee: Option<String>,
+    /// Agents' queue: only this priority.
+    pub priority: Option<String>,
+    /// Agents' queue: `created` (newest first, the default).
+    pub sort: Option<String>,
 }
 
 /// A request and how much of it its reader may see.
@@ -139,32 +145,66 @@ pub(crate) enum Seen {
 pub(crate) async fn update_request(
     app: &App,
     actor: &Actor,
-    mut request: Request,
+    request: Request,
     seen: Seen,
     change: impl Fn(&mut Request),
     extra: impl Fn() -> Vec<Write>,
 ) -> Result<Request, ApiError> {
+    let change = |r: &mut Request| {
+        change(r);
+        Ok(())
+    };
+    try_update_request(app, actor, request, seen, change, extra).await
+}
+
+/// `update_request` with a change that may refuse the request as it finds it (on a reread
+/// too). When the change moves an agent's load (an assignee, or an assigned request closed or
+/// reopened), the team item's new loads are written in the same transaction.
+pub(crate) async fn try_update_request(
+    app: &App,
+    actor: &Actor,
+    mut request: Request,
+    seen: Seen,
+    change: impl Fn(&mut Request) -> Result<(), ApiError>,
+    extra: impl Fn() -> Vec<Write>,
+) -> Result<Request, ApiError> {
     let mut guard = Guard::for_actor(actor, &request.project);
     let mut budget = Budget::default();
+    let mut team = None;
     loop {
         budget.next().await?;
         let mut next = request.clone();
-        change(&mut next);
+        change(&mut next)?;
         next.version = request.version + 1;
         if seen == Seen::Public {
             next.updated_at = app.now();
         }
-        let mut writes = vec![Write::Put {
-            record: Record::Request(next.clone()),
-            condition: Condition::VersionIs(request.version),
-        }];
+        let mut writes = vec![replace_request(&request, next.clone())];
+        let mut team_at = None;
+        if crate::domain::team::moves_load(&request, &next) {
+            let current = match team.take() {
+                Some(t) => t,
+                None => crate::domain::team::load_team(app, &request.project).await?,
+            };
+            if let Some(write) = crate::domain::team::load_write(&current, &request, &next) {
+                writes.push(write);
+                team_at = Some(writes.len() - 1);
+            }
+            team = Some(current);
+        }
         writes.extend(extra());
         let err = match guard.commit(app, writes).await? {
             Commit::Done => return Ok(next),
             Commit::Conflict | Commit::Retry { .. } => continue,
             Commit::Failed(err) => err,
         };
-        if !err.failed_at(0) {
+        if team_at.is_some_and(|at| err.failed_at(at)) {
+            // Loads moved meanwhile (an assignment): read the team again.
+            team = None;
+            if !err.failed_at(0) {
+                continue;
+            }
+        } else if !err.failed_at(0) {
             // One of the extra writes lost a race: a twin of this call (same Idempotency-Key)
             // is committing right now. Its retry will replay the result.
             return Err(ApiError::Conflict {
@@ -182,9 +222,19 @@ pub(crate) async fn update_request(
     }
 }
 
+/// The write that replaces `before` with `next` when no one changed it meanwhile.
+pub(crate) fn replace_request(before: &Request, next: Request) -> Write {
+    let keys = Record::Request(before.clone()).index_keys();
+    Write::Put {
+        record: Record::Request(next),
+        condition: Condition::Replaces { version: before.version, before: Box::new(keys) },
+    }
+}
+
 fn parse_status(raw: Option<&str>) -> Result<Option<RequestStatus>, ApiError> {
     raw.map(|s| {
-        RequestStatus::parse(s).ok_or_else(|| ApiError::bad_request("invalid_status", "status must be open or closed"))
+        RequestStatus::parse(s)
+            .ok_or_else(|| ApiError::bad_request("invalid_status", "status must be open, pending or closed"))
     })
     .transpose()
 }
