@@ -6,7 +6,7 @@ use helpdesk::files::{FileError, FileStore};
 use helpdesk::items::ItemKey;
 use helpdesk::mailer::{Email, MailError, Mailer};
 use helpdesk::model::Record;
-use helpdesk::store::{Counter, Page, Query, Store, StoreError, Write};
+use helpdesk::store::{Counter, LoadChange, Page, Query, Store, StoreError, Write};
 use helpdesk::table::Index;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -72,9 +72,9 @@ impl Store for RecordingStore {
         self.inner.next_request_number(project).await
     }
 
-    async fn claim_assignment(&self, project: &str, agent: &str, cap: Option<u32>) -> Result<bool, StoreError> {
+    async fn change_load(&self, project: &str, agent: &str, change: LoadChange) -> Result<bool, StoreError> {
         note(&self.observed, "dynamodb:UpdateItem");
-        self.inner.claim_assignment(project, agent, cap).await
+        self.inner.change_load(project, agent, change).await
     }
 }
 

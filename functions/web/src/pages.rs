@@ -329,7 +329,7 @@ async fn portal_home(app: &App, req: &Request, v: &Visitor, caller: &Caller) -> 
         .map(|(_, r)| Row {
             key: r.key.clone(),
             summary: r.summary.clone(),
-            status: r.status.as_str(),
+            status: views::CustomerStatus(r.status),
             project: r.project.clone(),
             reporter: r.reporter_email.to_string(),
             organization: r.organization.as_deref().map(|o| org_name(o).unwrap_or_else(|| o.to_string())),
@@ -361,7 +361,7 @@ async fn portal_home(app: &App, req: &Request, v: &Visitor, caller: &Caller) -> 
             .iter()
             .map(|o| (o.id.clone(), o.name.clone(), org == Some(o.id.as_str())))
             .collect(),
-        statuses: [("", "Any status"), ("open", "Open"), ("closed", "Closed")]
+        statuses: [("", "Any status"), ("open", "Open"), ("pending", "Waiting for your reply"), ("closed", "Closed")]
             .into_iter()
             .map(|(value, label)| (value, label, status.unwrap_or("") == value))
             .collect(),
@@ -405,8 +405,8 @@ async fn public_page(
         key: r.key.clone(),
         summary: r.summary.clone(),
         description: r.description.clone(),
-        status: r.status.as_str(),
-        is_open: r.status == RequestStatus::Open,
+        status: views::CustomerStatus(r.status),
+        is_open: r.status.is_active(),
         project_name: shown.project.name.clone(),
         updated: views::when(r.updated_at),
         comments: shown

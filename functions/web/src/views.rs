@@ -115,10 +115,31 @@ pub struct Tab {
     pub current: bool,
 }
 
+/// A request's status as customers read it: pending is "waiting for your reply".
+#[derive(Debug, Clone, Copy)]
+pub struct CustomerStatus(pub RequestStatus);
+
+impl CustomerStatus {
+    /// The CSS class (the status's own name).
+    pub fn class(&self) -> &'static str {
+        self.0.as_str()
+    }
+}
+
+impl std::fmt::Display for CustomerStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.0 {
+            RequestStatus::Open => "open",
+            RequestStatus::Pending => "Waiting for your reply",
+            RequestStatus::Closed => "closed",
+        })
+    }
+}
+
 pub struct Row {
     pub key: String,
     pub summary: String,
-    pub status: &'static str,
+    pub status: CustomerStatus,
     pub project: String,
     pub reporter: String,
     pub organization: Option<String>,
@@ -232,7 +253,7 @@ pub struct RequestPage {
     pub key: String,
     pub summary: String,
     pub description: String,
-    pub status: &'static str,
+    pub status: CustomerStatus,
     pub is_open: bool,
     pub project_name: String,
     pub reporter: String,
@@ -260,8 +281,8 @@ impl RequestPage {
             key: r.key.clone(),
             summary: r.summary.clone(),
             description: r.description.clone(),
-            status: r.status.as_str(),
-            is_open: r.status == RequestStatus::Open,
+            status: CustomerStatus(r.status),
+            is_open: r.status.is_active(),
             project_name: project_name.to_string(),
             reporter: r.reporter_email.to_string(),
             organization: r.organization.clone(),
@@ -290,7 +311,7 @@ pub struct PublicPage {
     pub key: String,
     pub summary: String,
     pub description: String,
-    pub status: &'static str,
+    pub status: CustomerStatus,
     pub is_open: bool,
     pub project_name: String,
     pub updated: String,

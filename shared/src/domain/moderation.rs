@@ -349,8 +349,16 @@ async fn close_batch(
             ),
         ]
     };
+    // Closed requests leave their agents' loads.
+    let released = |r: Request| async move {
+        let closed = Request { status: RequestStatus::Closed, ..r.clone() };
+        crate::domain::team::move_load(app, &r, &closed).await
+    };
     match app.store.transact(batch.iter().flat_map(writes_for).collect()).await {
-        Ok(()) => return Ok(batch.iter().map(|r| r.key.clone()).collect()),
+        Ok(()) => {
+            futures::future::join_all(batch.iter().cloned().map(released)).await;
+            return Ok(batch.iter().map(|r| r.key.clone()).collect());
+        }
         Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => {}
         Err(e) => return Err(e.into()),
     }
@@ -359,7 +367,8 @@ async fn close_batch(
     for r in batch {
         if let Some(Record::Request(current)) = app.store.get(&crate::items::request_key(&r.key)).await? {
             if current.status.is_active() && app.store.transact(writes_for(&current).to_vec()).await.is_ok() {
-                closed.push(current.key);
+                closed.push(current.key.clone());
+                released(current).await;
             }
         }
     }

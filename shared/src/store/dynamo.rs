@@ -242,8 +242,8 @@ impl Store for DynamoStore {
         retry_conflicts(|| self.next_request_number_once(project)).await
     }
 
-    async fn claim_assignment(&self, project: &str, agent: &str, cap: Option<u32>) -> Result<bool, StoreError> {
-        retry_conflicts(|| self.claim_assignment_once(project, agent, cap)).await
+    async fn change_load(&self, project: &str, agent: &str, change: LoadChange) -> Result<bool, StoreError> {
+        retry_conflicts(|| self.change_load_once(project, agent, change)).await
     }
 }
 
@@ -611,12 +611,38 @@ impl DynamoStore {
         }
     }
 
-    /// One UpdateItem of the team item: the agent's load and the round-robin mark move, and
-    /// the version with them (a transaction that rewrites the item then sees the change).
-    async fn claim_assignment_once(&self, project: &str, agent: &str, cap: Option<u32>) -> Result<bool, StoreError> {
-        let mut condition = "attribute_exists(#agents.#id) AND #agents.#id.#available = :yes".to_string();
-        if cap.is_some() {
-            condition.push_str(" AND #agents.#id.#open < :cap");
+    /// One UpdateItem of the team item: the agent's load moves, and the version with it (a
+    /// transaction that rewrites the item then sees the change).
+    async fn change_load_once(&self, project: &str, agent: &str, change: LoadChange) -> Result<bool, StoreError> {
+        let mut values = HashMap::from([(":one".to_string(), n(1))]);
+        let mut condition = "attribute_exists(#agents.#id)".to_string();
+        let update = match change {
+            LoadChange::Claim { cap } => {
+                condition.push_str(" AND #agents.#id.#available = :yes");
+                values.insert(":yes".into(), AttributeValue::Bool(true));
+                values.insert(":agent".into(), s(agent));
+                if let Some(cap) = cap {
+                    condition.push_str(" AND #agents.#id.#open < :cap");
+                    values.insert(":cap".into(), n(cap));
+                }
+                "SET #agents.#id.#open = #agents.#id.#open + :one, #last = :agent ADD #version :one"
+            }
+            LoadChange::Add => "SET #agents.#id.#open = #agents.#id.#open + :one ADD #version :one",
+            LoadChange::Release => {
+                condition.push_str(" AND #agents.#id.#open > :zero");
+                values.insert(":zero".into(), n(0));
+                "SET #agents.#id.#open = #agents.#id.#open - :one ADD #version :one"
+            }
+        };
+        let mut names = HashMap::from([
+            ("#agents".to_string(), "agents".to_string()),
+            ("#id".to_string(), agent.to_string()),
+            ("#open".to_string(), "open".to_string()),
+            ("#version".to_string(), "version".to_string()),
+        ]);
+        if matches!(change, LoadChange::Claim { .. }) {
+            names.insert("#available".into(), "available".into());
+            names.insert("#last".into(), "last_assigned".into());
         }
         self.begin();
         let result = self
@@ -624,25 +650,10 @@ impl DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key_item(&crate::items::project_team_key(project))))
-            .update_expression("SET #agents.#id.#open = #agents.#id.#open + :one, #last = :agent ADD #version :one")
+            .update_expression(update)
             .condition_expression(condition)
-            .expression_attribute_names("#agents", "agents")
-            .expression_attribute_names("#id", agent)
-            .expression_attribute_names("#available", "available")
-            .expression_attribute_names("#open", "open")
-            .expression_attribute_names("#last", "last_assigned")
-            .expression_attribute_names("#version", "version")
-            .set_expression_attribute_values(Some({
-                let mut values = HashMap::from([
-                    (":one".to_string(), n(1)),
-                    (":yes".to_string(), AttributeValue::Bool(true)),
-                    (":agent".to_string(), s(agent)),
-                ]);
-                if let Some(cap) = cap {
-                    values.insert(":cap".to_string(), n(cap));
-                }
-                values
-            }))
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await;

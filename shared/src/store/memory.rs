@@ -135,20 +135,23 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
-    async fn claim_assignment(&self, project: &str, agent: &str, cap: Option<u32>) -> Result<bool, StoreError> {
+    async fn change_load(&self, project: &str, agent: &str, change: LoadChange) -> Result<bool, StoreError> {
         let mut items = self.items.lock().unwrap();
         let Some(Record::ProjectTeam(team)) = items.get_mut(&crate::items::project_team_key(project)) else {
             return Ok(false);
         };
-        match team.agents.get_mut(agent) {
-            Some(member) if member.available && cap.is_none_or(|c| member.open < c) => {
+        let Some(member) = team.agents.get_mut(agent) else { return Ok(false) };
+        match change {
+            LoadChange::Claim { cap } if member.available && cap.is_none_or(|c| member.open < c) => {
                 member.open += 1;
                 team.last_assigned = Some(agent.to_string());
-                team.version += 1;
-                Ok(true)
             }
-            _ => Ok(false),
+            LoadChange::Add => member.open += 1,
+            LoadChange::Release if member.open > 0 => member.open -= 1,
+            _ => return Ok(false),
         }
+        team.version += 1;
+        Ok(true)
     }
 
     async fn next_request_number(&self, project: &str) -> Result<u64, StoreError> {

@@ -81,6 +81,18 @@ impl Write {
     }
 }
 
+/// A change of one agent's open load on a project's team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadChange {
+    /// An automatic assignment: +1 while available and under the cap (None: no cap); marks
+    /// the agent as the last one assigned (round robin).
+    Claim { cap: Option<u32> },
+    /// An assignment by hand, or a request of theirs reopened: +1.
+    Add,
+    /// Unassigned, closed, or a claim given back: -1, never below zero.
+    Release,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Query {
     pub index: Index,
@@ -151,8 +163,8 @@ pub trait Store: Send + Sync {
     /// Takes the next request number of a project atomically (its counter and version go up
     /// by one), for creates that lost the optimistic race for it.
     async fn next_request_number(&self, project: &str) -> Result<u64, StoreError>;
-    /// Gives `agent` one more open request of `project` when they are on its team, available
-    /// and under `cap` (None: no limit), and names them the last one assigned; atomically,
-    /// and false when a condition does not hold. Concurrent claims never pass the cap.
-    async fn claim_assignment(&self, project: &str, agent: &str, cap: Option<u32>) -> Result<bool, StoreError>;
+    /// Moves `agent`'s load on `project`'s team item atomically (one UpdateItem, its version
+    /// up by one): false when the change's condition does not hold (not on the team; a claim
+    /// over the cap or while away; a release below zero). Concurrent claims never pass the cap.
+    async fn change_load(&self, project: &str, agent: &str, change: LoadChange) -> Result<bool, StoreError>;
 }

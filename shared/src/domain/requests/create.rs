@@ -117,7 +117,7 @@ pub async fn create_request(
                 fields: fields.clone(),
                 status: RequestStatus::Open,
                 priority: Priority::default(),
-                assignee: None,
+                assignee: assignee.clone(),
                 reporter_id: user.id.clone(),
                 reporter_email: user.email.clone(),
                 organization: organization.clone(),

@@ -158,8 +158,8 @@ pub(crate) async fn update_request(
 }
 
 /// `update_request` with a change that may refuse the request as it finds it (on a reread
-/// too). When the change moves an agent's load (an assignee, or an assigned request closed or
-/// reopened), the team item's new loads are written in the same transaction.
+/// too). A change that moves an agent's load (an assignee, or an assigned request closed or
+/// reopened) moves it on the team item once committed.
 pub(crate) async fn try_update_request(
     app: &App,
     actor: &Actor,
@@ -170,7 +170,6 @@ pub(crate) async fn try_update_request(
 ) -> Result<Request, ApiError> {
     let mut guard = Guard::for_actor(actor, &request.project);
     let mut budget = Budget::default();
-    let mut team = None;
     loop {
         budget.next().await?;
         let mut next = request.clone();
@@ -180,31 +179,16 @@ pub(crate) async fn try_update_request(
             next.updated_at = app.now();
         }
         let mut writes = vec![replace_request(&request, next.clone())];
-        let mut team_at = None;
-        if crate::domain::team::moves_load(&request, &next) {
-            let current = match team.take() {
-                Some(t) => t,
-                None => crate::domain::team::load_team(app, &request.project).await?,
-            };
-            if let Some(write) = crate::domain::team::load_write(&current, &request, &next) {
-                writes.push(write);
-                team_at = Some(writes.len() - 1);
-            }
-            team = Some(current);
-        }
         writes.extend(extra());
         let err = match guard.commit(app, writes).await? {
-            Commit::Done => return Ok(next),
+            Commit::Done => {
+                crate::domain::team::move_load(app, &request, &next).await;
+                return Ok(next);
+            }
             Commit::Conflict | Commit::Retry { .. } => continue,
             Commit::Failed(err) => err,
         };
-        if team_at.is_some_and(|at| err.failed_at(at)) {
-            // Loads moved meanwhile (an assignment): read the team again.
-            team = None;
-            if !err.failed_at(0) {
-                continue;
-            }
-        } else if !err.failed_at(0) {
+        if !err.failed_at(0) {
             // One of the extra writes lost a race: a twin of this call (same Idempotency-Key)
             // is committing right now. Its retry will replay the result.
             return Err(ApiError::Conflict {

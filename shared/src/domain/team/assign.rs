@@ -5,6 +5,7 @@ use super::roster::load_team;
 use crate::error::ApiError;
 use crate::items::project_team_key;
 use crate::model::{Assignee, AssignmentMode, Project, ProjectTeam, Record};
+use crate::store::LoadChange;
 use crate::App;
 
 /// The agent `mode` picks next from `team`: available, under `cap`; round robin takes the
@@ -45,7 +46,7 @@ pub(crate) async fn claim_agent(
     };
     for _ in 0..=2 * team.agents.len() + 2 {
         let Some(id) = pick(&team, settings.mode, settings.cap) else { return Ok(None) };
-        if app.store.claim_assignment(&project.key, &id, settings.cap).await? {
+        if app.store.change_load(&project.key, &id, LoadChange::Claim { cap: settings.cap }).await? {
             let member = &team.agents[&id];
             return Ok(Some(Assignee { id, email: member.email.clone(), name: member.name.clone() }));
         }
@@ -59,17 +60,8 @@ pub(crate) async fn claim_agent(
 
 /// Gives back a claim whose request was not made after all (or was a replay).
 pub(crate) async fn release_agent(app: &App, project: &str, agent: &str) -> Result<(), ApiError> {
-    super::roster::change_team(app, project, |team| {
-        Ok(match team.agents.get_mut(agent) {
-            Some(member) if member.open > 0 => {
-                member.open -= 1;
-                true
-            }
-            _ => false,
-        })
-    })
-    .await
-    .map(|_| ())
+    app.store.change_load(project, agent, LoadChange::Release).await?;
+    Ok(())
 }
 
 #[cfg(test)]

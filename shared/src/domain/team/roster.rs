@@ -9,7 +9,7 @@ use crate::domain::Input;
 use crate::error::ApiError;
 use crate::items::{project_team_key, ItemKey};
 use crate::model::{NotifyLevel, ProjectMember, ProjectRole, ProjectTeam, Record, Request, TeamMember, User};
-use crate::store::{Condition, Query, StoreError, Write};
+use crate::store::{Condition, LoadChange, Query, StoreError, Write};
 use crate::table::Index;
 use crate::App;
 use serde::Deserialize;
@@ -78,29 +78,26 @@ fn load_of(request: &Request) -> Option<&str> {
     request.assignee.as_ref().filter(|_| request.status.is_active()).map(|a| a.id.as_str())
 }
 
-/// Whether a change of a request moves an agent's load.
-pub(crate) fn moves_load(before: &Request, after: &Request) -> bool {
-    load_of(before) != load_of(after)
-}
-
-/// The team write that moves the loads as `before` -> `after` does; None when neither agent is
-/// on the team (an app admin who is no member is assigned without a load).
-pub(crate) fn load_write(team: &ProjectTeam, before: &Request, after: &Request) -> Option<Write> {
-    let mut next = team.clone();
-    let mut changed = false;
-    if let Some(member) = load_of(before).and_then(|id| next.agents.get_mut(id)) {
-        member.open = member.open.saturating_sub(1);
-        changed = true;
+/// Moves the loads a committed change of a request moved: one atomic update of the team item
+/// per agent, so concurrent changes never wait on each other. Not in the request's own
+/// transaction (that would make the team item every transaction's point of contention): a
+/// failure here is logged, and `helpdesk-admin recount-loads` sets the loads from the owner
+/// index again.
+pub(crate) async fn move_load(app: &App, before: &Request, after: &Request) {
+    let (from, to) = (load_of(before), load_of(after));
+    if from == to {
+        return;
     }
-    if let Some(member) = load_of(after).and_then(|id| next.agents.get_mut(id)) {
-        member.open += 1;
-        changed = true;
+    let changes = from.map(|a| (a, LoadChange::Release)).into_iter().chain(to.map(|a| (a, LoadChange::Add)));
+    for (agent, change) in changes {
+        if let Err(e) = app.store.change_load(&after.project, agent, change).await {
+            tracing::error!(error = %e, request = %after.key, agent, ?change, "an agent's load was not moved");
+        }
     }
-    changed.then(|| team_write(team, next))
 }
 
 /// Replaces the team when nobody changed it since `before` was read.
-pub(crate) fn team_write(before: &ProjectTeam, mut next: ProjectTeam) -> Write {
+fn team_write(before: &ProjectTeam, mut next: ProjectTeam) -> Write {
     next.version = before.version + 1;
     Write::Put { record: Record::ProjectTeam(next), condition: Condition::VersionIs(before.version) }
 }
@@ -134,13 +131,13 @@ pub(crate) async fn change_team(
 /// Puts a user on a project's team with their role (kept: availability, notify, load).
 pub(crate) async fn join_team(app: &App, project: &str, user: &User, role: ProjectRole) -> Result<(), ApiError> {
     change_team(app, project, |team| {
+        let before = team.agents.get(&user.id).cloned();
         let member =
             team.agents.entry(user.id.clone()).or_insert_with(|| new_member(&user.email, user.name.clone(), role));
-        let before = member.clone();
         member.role = role;
         member.email = user.email.clone();
         member.name = user.name.clone();
-        Ok(*member != before || team.version == 0)
+        Ok(before.as_ref() != Some(member))
     })
     .await
     .map(|_| ())
