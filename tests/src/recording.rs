@@ -72,7 +72,7 @@ impl Store for RecordingStore {
         self.inner.next_request_number(project).await
     }
 
-    async fn change_load(&self, project: &str, agent: &str, change: LoadChange) -> Result<bool, StoreError> {
+    async fn change_load(&self, project: &str, agent: &str, change: LoadChange<'_>) -> Result<bool, StoreError> {
         note(&self.observed, "dynamodb:UpdateItem");
         self.inner.change_load(project, agent, change).await
     }

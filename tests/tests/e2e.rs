@@ -224,7 +224,7 @@ async fn bad_input_gets_a_stable_4xx_and_writes_nothing() {
         .await;
     assert_eq!(bad_key.status, 400);
     for (path, code) in [
-        ("/requests?status=pending", "invalid_status"),
+        ("/requests?status=snoozed", "invalid_status"),
         ("/requests?view=everything", "invalid_view"),
         ("/requests?limit=0", "invalid_limit"),
         ("/requests?cursor=%21%21", "invalid_cursor"),

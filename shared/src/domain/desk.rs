@@ -11,7 +11,9 @@ use crate::domain::organizations::read_organizations;
 use crate::domain::requests::{get_request_with, queue_with_project, ListOptions, RequestDetail, RequestPage};
 use crate::error::ApiError;
 use crate::items::{managed_domains_key, project_forms_key, project_key, project_macros_key, reporter_partition};
-use crate::model::{Organization, Project, ProjectForms, ProjectMacros, ProjectRole, Record, Request, User};
+use crate::model::{
+    Organization, Project, ProjectForms, ProjectMacros, ProjectRole, ProjectTeam, Record, Request, User,
+};
 use crate::store::Query;
 use crate::table::Index;
 use crate::App;
@@ -78,17 +80,24 @@ pub struct DeskRequest {
     pub macros: ProjectMacros,
     pub forms: ProjectForms,
     pub organizations: Vec<Organization>,
+    /// The project's agents: who the request may be assigned to.
+    pub team: ProjectTeam,
 }
 
 /// Agents of the request's project only: anyone else who may see it (its reporter) gets 403,
 /// anyone who may not gets 404, as on every path.
 pub async fn request_page(app: &App, caller: &Caller, key: &str) -> Result<DeskRequest, ApiError> {
     let project = crate::items::project_of(key).unwrap_or_default();
-    let extra = |p: &str| vec![project_macros_key(p), project_forms_key(p)];
+    let extra = |p: &str| vec![project_macros_key(p), project_forms_key(p), crate::domain::team::team_key(p)];
     let (read, orgs) = tokio::join!(get_request_with(app, caller, key, extra), read_organizations(app, project));
     let (detail, project, user, records) = read?;
     require_agent(&user, &project.key)?;
+    let team = match crate::domain::team::team_in(&records, &project.key) {
+        Some(team) => team,
+        None => crate::domain::team::load_team(app, &project.key).await?,
+    };
     Ok(DeskRequest {
+        team,
         macros: macros_of(&project.key, &records),
         forms: forms_of(&project.key, &records),
         organizations: orgs?,

@@ -2,7 +2,7 @@
 
 pub use crate::domain::email::EmailAddress;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Seconds since the Unix epoch.
 pub type Timestamp = i64;
@@ -218,8 +218,17 @@ pub struct TeamMember {
     pub available: bool,
     #[serde(default)]
     pub notify: NotifyLevel,
-    /// Requests assigned to them that are open or pending.
-    pub open: u32,
+    /// The ids (ULIDs) of the requests assigned to them that are open or pending: a set, so
+    /// adding or removing one twice (a retried update) counts once.
+    #[serde(with = "serde_dynamo::string_set", default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub requests: BTreeSet<String>,
+}
+
+impl TeamMember {
+    /// How many open or pending requests they own.
+    pub fn open(&self) -> u32 {
+        self.requests.len() as u32
+    }
 }
 
 /// A project's agents, their availability and load, in one item read with the request or the

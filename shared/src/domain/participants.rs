@@ -183,7 +183,7 @@ pub async fn share(
         writes.push(history_write(&next, user, "participants_added", added, None, now));
         next.version += 1;
         next.updated_at = now;
-        writes.insert(0, replace_request(&request, next.clone()));
+        writes.insert(0, replace_request(request, next.clone()));
         // Anything but success: the request changed or an account appeared meanwhile, so
         // read again and redo.
         if let Commit::Done = guard.commit(app, writes).await? {

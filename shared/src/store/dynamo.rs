@@ -242,7 +242,7 @@ impl Store for DynamoStore {
         retry_conflicts(|| self.next_request_number_once(project)).await
     }
 
-    async fn change_load(&self, project: &str, agent: &str, change: LoadChange) -> Result<bool, StoreError> {
+    async fn change_load(&self, project: &str, agent: &str, change: LoadChange<'_>) -> Result<bool, StoreError> {
         retry_conflicts(|| self.change_load_once(project, agent, change)).await
     }
 }
@@ -613,37 +613,44 @@ impl DynamoStore {
 
     /// One UpdateItem of the team item: the agent's load moves, and the version with it (a
     /// transaction that rewrites the item then sees the change).
-    async fn change_load_once(&self, project: &str, agent: &str, change: LoadChange) -> Result<bool, StoreError> {
-        let mut values = HashMap::from([(":one".to_string(), n(1))]);
-        let mut condition = "attribute_exists(#agents.#id)".to_string();
-        let update = match change {
-            LoadChange::Claim { cap } => {
-                condition.push_str(" AND #agents.#id.#available = :yes");
-                values.insert(":yes".into(), AttributeValue::Bool(true));
-                values.insert(":agent".into(), s(agent));
-                if let Some(cap) = cap {
-                    condition.push_str(" AND #agents.#id.#open < :cap");
-                    values.insert(":cap".into(), n(cap));
-                }
-                "SET #agents.#id.#open = #agents.#id.#open + :one, #last = :agent ADD #version :one"
-            }
-            LoadChange::Add => "SET #agents.#id.#open = #agents.#id.#open + :one ADD #version :one",
-            LoadChange::Release => {
-                condition.push_str(" AND #agents.#id.#open > :zero");
-                values.insert(":zero".into(), n(0));
-                "SET #agents.#id.#open = #agents.#id.#open - :one ADD #version :one"
+    async fn change_load_once(&self, project: &str, agent: &str, change: LoadChange<'_>) -> Result<bool, StoreError> {
+        let request = match change {
+            LoadChange::Claim { request, .. } | LoadChange::Add { request } | LoadChange::Release { request } => {
+                request
             }
         };
+        let mut values = HashMap::from([
+            (":one".to_string(), n(1)),
+            (":request".to_string(), AttributeValue::Ss(vec![request.into()])),
+        ]);
         let mut names = HashMap::from([
             ("#agents".to_string(), "agents".to_string()),
             ("#id".to_string(), agent.to_string()),
-            ("#open".to_string(), "open".to_string()),
+            ("#requests".to_string(), "requests".to_string()),
             ("#version".to_string(), "version".to_string()),
         ]);
-        if matches!(change, LoadChange::Claim { .. }) {
-            names.insert("#available".into(), "available".into());
-            names.insert("#last".into(), "last_assigned".into());
-        }
+        let mut condition = "attribute_exists(#agents.#id)".to_string();
+        let update = match change {
+            LoadChange::Claim { cap, .. } => {
+                // Room under the cap while available, or a retry of a claim that went through.
+                let mut room = "#agents.#id.#available = :yes".to_string();
+                if let Some(cap) = cap {
+                    room.push_str(
+                        " AND (attribute_not_exists(#agents.#id.#requests) OR size(#agents.#id.#requests) < :cap)",
+                    );
+                    values.insert(":cap".into(), n(cap));
+                }
+                condition.push_str(&format!(" AND (({room}) OR contains(#agents.#id.#requests, :key))"));
+                values.insert(":yes".into(), AttributeValue::Bool(true));
+                values.insert(":agent".into(), s(agent));
+                values.insert(":key".into(), s(request));
+                names.insert("#available".into(), "available".into());
+                names.insert("#last".into(), "last_assigned".into());
+                "ADD #agents.#id.#requests :request, #version :one SET #last = :agent"
+            }
+            LoadChange::Add { .. } => "ADD #agents.#id.#requests :request, #version :one",
+            LoadChange::Release { .. } => "DELETE #agents.#id.#requests :request ADD #version :one",
+        };
         self.begin();
         let result = self
             .client

@@ -434,3 +434,33 @@ fn expiring_records_carry_ttl_and_versioned_ones_their_version() {
     let macros = ProjectMacros { project: "HD".into(), macros: vec![], version: 8 };
     assert_eq!(Record::ProjectMacros(macros).version(), Some(8));
 }
+
+/// The team item: agents by id, each agent's open requests a string set (absent when none),
+/// so DynamoDB's ADD and DELETE on it count a retried update once.
+#[test]
+fn team_item_is_exactly_this() {
+    let member = |requests: &[&str]| TeamMember {
+        email: EmailAddress::stored("gus@example.com"),
+        name: None,
+        role: ProjectRole::Agent,
+        available: true,
+        notify: NotifyLevel::All,
+        requests: requests.iter().map(|r| r.to_string()).collect(),
+    };
+    let team = ProjectTeam {
+        project: "HD".into(),
+        agents: BTreeMap::from([("U1".into(), member(&["01A", "01B"])), ("U2".into(), member(&[]))]),
+        last_assigned: Some("U1".into()),
+        version: 3,
+    };
+    let item = to_item(&Record::ProjectTeam(team.clone()));
+    assert_eq!((&item["pk"], &item["sk"]), (&s("PROJECT#HD"), &s("TEAM")));
+    let AV::M(agents) = &item["agents"] else { panic!("a map") };
+    let AV::M(gus) = &agents["U1"] else { panic!("a map") };
+    assert_eq!(gus["requests"], AV::Ss(vec!["01A".into(), "01B".into()]));
+    assert_eq!(gus["notify"], s("all"));
+    let AV::M(idle) = &agents["U2"] else { panic!("a map") };
+    assert!(!idle.contains_key("requests"), "an empty set is no attribute");
+    assert_eq!(from_item(item).unwrap(), Record::ProjectTeam(team.clone()));
+    assert_eq!(team.agents["U1"].open(), 2);
+}

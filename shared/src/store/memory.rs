@@ -135,20 +135,27 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
-    async fn change_load(&self, project: &str, agent: &str, change: LoadChange) -> Result<bool, StoreError> {
+    async fn change_load(&self, project: &str, agent: &str, change: LoadChange<'_>) -> Result<bool, StoreError> {
         let mut items = self.items.lock().unwrap();
         let Some(Record::ProjectTeam(team)) = items.get_mut(&crate::items::project_team_key(project)) else {
             return Ok(false);
         };
         let Some(member) = team.agents.get_mut(agent) else { return Ok(false) };
         match change {
-            LoadChange::Claim { cap } if member.available && cap.is_none_or(|c| member.open < c) => {
-                member.open += 1;
+            LoadChange::Claim { request, cap } => {
+                let room = member.available && cap.is_none_or(|c| member.open() < c);
+                if !room && !member.requests.contains(request) {
+                    return Ok(false);
+                }
+                member.requests.insert(request.to_string());
                 team.last_assigned = Some(agent.to_string());
             }
-            LoadChange::Add => member.open += 1,
-            LoadChange::Release if member.open > 0 => member.open -= 1,
-            _ => return Ok(false),
+            LoadChange::Add { request } => {
+                member.requests.insert(request.to_string());
+            }
+            LoadChange::Release { request } => {
+                member.requests.remove(request);
+            }
         }
         team.version += 1;
         Ok(true)

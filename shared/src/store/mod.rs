@@ -81,16 +81,17 @@ impl Write {
     }
 }
 
-/// A change of one agent's open load on a project's team.
+/// A change of one agent's open load on a project's team: the set of request ids they own
+/// gains or loses one (so doing it twice is doing it once).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LoadChange {
-    /// An automatic assignment: +1 while available and under the cap (None: no cap); marks
-    /// the agent as the last one assigned (round robin).
-    Claim { cap: Option<u32> },
-    /// An assignment by hand, or a request of theirs reopened: +1.
-    Add,
-    /// Unassigned, closed, or a claim given back: -1, never below zero.
-    Release,
+pub enum LoadChange<'a> {
+    /// An automatic assignment of request `request`: added while the agent is available and
+    /// under the cap (None: no cap), or already theirs; marks them the last one assigned.
+    Claim { request: &'a str, cap: Option<u32> },
+    /// An assignment by hand, or a request of theirs reopened.
+    Add { request: &'a str },
+    /// Unassigned, closed, or a claim given back.
+    Release { request: &'a str },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -165,6 +166,6 @@ pub trait Store: Send + Sync {
     async fn next_request_number(&self, project: &str) -> Result<u64, StoreError>;
     /// Moves `agent`'s load on `project`'s team item atomically (one UpdateItem, its version
     /// up by one): false when the change's condition does not hold (not on the team; a claim
-    /// over the cap or while away; a release below zero). Concurrent claims never pass the cap.
-    async fn change_load(&self, project: &str, agent: &str, change: LoadChange) -> Result<bool, StoreError>;
+    /// over the cap or while away). Concurrent claims never pass the cap.
+    async fn change_load(&self, project: &str, agent: &str, change: LoadChange<'_>) -> Result<bool, StoreError>;
 }

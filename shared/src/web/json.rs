@@ -50,7 +50,7 @@ pub fn team_json(team: &crate::model::ProjectTeam) -> Value {
 
 pub fn team_member_json(id: &str, m: &crate::model::TeamMember) -> Value {
     json!({"id": id, "email": m.email, "name": m.name, "role": m.role, "available": m.available,
-           "notify": m.notify.as_str(), "open": m.open})
+           "notify": m.notify.as_str(), "open": m.open()})
 }
 
 pub fn comment_json(c: &Comment) -> Value {

@@ -13,9 +13,10 @@ use helpdesk::caller::Caller;
 use helpdesk::domain::desk;
 use helpdesk::domain::forms::{self, MoveInput};
 use helpdesk::domain::public_links::{self, MintInput, MintedLink};
+use helpdesk::domain::team::{self, RequestPatch};
 use helpdesk::domain::{macros, tags};
 use helpdesk::http::{self, Reply};
-use helpdesk::model::RequestStatus;
+use helpdesk::model::{Priority, RequestStatus};
 use helpdesk::moderation::{self, NoteInput, SuspendInput};
 use helpdesk::participants::{self, ShareInput};
 use helpdesk::requests::{self, ListOptions, NewComment};
@@ -31,6 +32,12 @@ pub(super) fn desk_chrome(v: &Visitor, title: impl Into<String>) -> crate::views
 /// What a console form's error looks like where it was made: next to the form that failed
 /// (bad input, a rule's refusal), not on a page of its own.
 pub(super) fn in_place(err: &ApiError) -> Option<String> {
+    if let ApiError::StaleRequest(..) = err {
+        return Some(
+            "Someone changed this request since you opened it: it shows what is there now. Choose again and save."
+                .into(),
+        );
+    }
     field_error(err).or_else(|| {
         matches!(err, ApiError::Refused { .. } | ApiError::Conflict { .. } | ApiError::Forbidden(_))
             .then(|| err.public_message())
@@ -115,6 +122,7 @@ pub(super) fn done_message(done: &str) -> Option<&'static str> {
         "close" => "The request is closed.",
         "reopen" => "The request is open again.",
         "release" => "Released: the request is in the queue, and its people are notified as usual.",
+        "triage" => "Saved.",
         "organization" => "The organization is updated.",
         "share" => "Shared.",
         "unshare" => "No longer shared with that address.",
@@ -149,11 +157,28 @@ async fn home(app: &App, v: &Visitor, caller: &Caller) -> Result<Reply, ApiError
     Ok(Reply::html(200, render(&views::HomePage { chrome: desk_chrome(v, "Projects"), projects })?))
 }
 
+/// A queue page's filters, as its links carry them.
+#[derive(Clone, Default)]
+struct QueueFilters {
+    status: String,
+    assignee: String,
+    priority: String,
+    tag: String,
+    organization: String,
+}
+
 /// A queue page's address: its tab, filters and page.
-fn queue_href(key: &str, status: &str, filters: (&str, &str), cursor: Option<&str>) -> String {
+fn queue_href(key: &str, f: &QueueFilters, cursor: Option<&str>) -> String {
     let mut q = form_urlencoded::Serializer::new(String::new());
-    q.append_pair("status", status);
-    for (name, value) in [("tag", filters.0), ("organization", filters.1), ("cursor", cursor.unwrap_or(""))] {
+    q.append_pair("status", &f.status);
+    let pairs = [
+        ("assignee", f.assignee.as_str()),
+        ("priority", f.priority.as_str()),
+        ("tag", f.tag.as_str()),
+        ("organization", f.organization.as_str()),
+        ("cursor", cursor.unwrap_or("")),
+    ];
+    for (name, value) in pairs {
         if !value.is_empty() {
             q.append_pair(name, value);
         }
@@ -162,19 +187,30 @@ fn queue_href(key: &str, status: &str, filters: (&str, &str), cursor: Option<&st
 }
 
 async fn queue(app: &App, req: &Request, v: &Visitor, caller: &Caller, key: &str) -> Result<Reply, ApiError> {
+    let param = |name: &str| http::query_param(req, name).map(|t| t.trim().to_string()).unwrap_or_default();
     // The open queue unless another tab is asked for; `all` is the API's "no status".
-    let status = http::query_param(req, "status").filter(|s| !s.is_empty()).unwrap_or_else(|| "open".into());
-    let tag = http::query_param(req, "tag").map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
-    let org = http::query_param(req, "organization").filter(|o| !o.is_empty());
+    let mut f = QueueFilters {
+        status: Some(param("status")).filter(|s| !s.is_empty()).unwrap_or_else(|| "open".into()),
+        assignee: param("assignee"),
+        priority: param("priority"),
+        tag: param("tag"),
+        organization: param("organization"),
+    };
+    if f.status == "held" {
+        // Held requests wait outside every owner's queue.
+        f.assignee.clear();
+    }
+    let some = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
     let options = ListOptions {
-        status: (status != "all").then(|| status.clone()),
-        tag: tag.clone(),
-        organization: org.clone(),
+        status: (f.status != "all").then(|| f.status.clone()),
+        tag: some(&f.tag),
+        organization: some(&f.organization),
+        assignee: some(&f.assignee),
+        priority: some(&f.priority),
         cursor: http::query_param(req, "cursor"),
         ..ListOptions::default()
     };
     let shown = desk::queue(app, caller, key, &options).await?;
-    let (tag, org) = (tag.unwrap_or_default(), org.unwrap_or_default());
     let org_name = |id: &str| shown.organizations.iter().find(|o| o.id == id).map(|o| o.name.clone());
     let rows = shown
         .page
@@ -186,17 +222,34 @@ async fn queue(app: &App, req: &Request, v: &Visitor, caller: &Caller, key: &str
             reporter: r.reporter_email.to_string(),
             organization: r.organization.as_deref().map(|o| org_name(o).unwrap_or_else(|| o.to_string())),
             status: if r.held { "held" } else { r.status.as_str() },
+            priority: r.priority.as_str(),
+            assignee: r.assignee.as_ref().map(views::assignee_label),
             updated: crate::views::when(r.updated_at),
             waiting_on_us: r.customer_spoke_last && r.status == RequestStatus::Open,
             tags: r.tags.clone(),
         })
         .collect();
-    let tabs = [("Open", "open"), ("Closed", "closed"), ("Held for review", "held"), ("All", "all")]
+    let statuses =
+        [("Open", "open"), ("Pending", "pending"), ("Closed", "closed"), ("Held for review", "held"), ("All", "all")];
+    let tabs = statuses
         .into_iter()
-        .map(|(label, value)| Tab {
-            label: label.into(),
-            href: queue_href(key, value, (if value == "held" { "" } else { &tag }, &org), None),
-            current: status == value,
+        .map(|(label, value)| {
+            let held = value == "held";
+            let to = QueueFilters {
+                status: value.into(),
+                assignee: if held { String::new() } else { f.assignee.clone() },
+                tag: if held { String::new() } else { f.tag.clone() },
+                ..f.clone()
+            };
+            Tab { label: label.into(), href: queue_href(key, &to, None), current: f.status == value }
+        })
+        .collect();
+    let owner_tabs = [("Mine", "me"), ("Unassigned", "none"), ("Everyone", "")]
+        .into_iter()
+        .map(|(label, value)| {
+            let status = if f.status == "held" { "open".to_string() } else { f.status.clone() };
+            let to = QueueFilters { assignee: value.into(), status, ..f.clone() };
+            Tab { label: label.into(), href: queue_href(key, &to, None), current: f.assignee == value }
         })
         .collect();
     let page = views::QueuePage {
@@ -205,11 +258,18 @@ async fn queue(app: &App, req: &Request, v: &Visitor, caller: &Caller, key: &str
         project_name: shown.project.name.clone(),
         section: "queue",
         tabs,
-        next_href: shown.page.next_cursor.as_deref().map(|c| queue_href(key, &status, (&tag, &org), Some(c))),
-        organizations: shown.organizations.iter().map(|o| (o.id.clone(), o.name.clone(), o.id == org)).collect(),
-        filtered: !tag.is_empty() || !org.is_empty(),
-        status,
-        tag,
+        owner_tabs,
+        next_href: shown.page.next_cursor.as_deref().map(|c| queue_href(key, &f, Some(c))),
+        organizations: shown
+            .organizations
+            .iter()
+            .map(|o| (o.id.clone(), o.name.clone(), o.id == f.organization))
+            .collect(),
+        filtered: !f.tag.is_empty() || !f.organization.is_empty() || !f.priority.is_empty(),
+        priorities: Priority::ALL.iter().map(|p| (p.as_str(), p.as_str() == f.priority)).collect(),
+        status: f.status,
+        assignee: f.assignee,
+        tag: f.tag,
         rows,
     };
     Ok(Reply::html(200, render(&page)?))
@@ -241,6 +301,19 @@ enum Done {
     Minted(Vec<MintedLink>),
 }
 
+/// The owner card: the API's `PATCH /requests/{key}`, with the version the page showed as its
+/// `If-Match`, so a change made meanwhile is shown rather than overwritten.
+async fn triage(app: &App, caller: &Caller, key: &str, form: &Form) -> Result<requests::Viewed, ApiError> {
+    let choice = |name: &str| Some(form.get(name).to_string()).filter(|v| !v.is_empty());
+    let refused = |what: &str| ApiError::invalid("invalid_field", format!("choose a {what} from the list"));
+    let priority = choice("priority").map(|p| Priority::parse(&p).ok_or_else(|| refused("priority"))).transpose();
+    let status = choice("status").map(|s| RequestStatus::parse(&s).ok_or_else(|| refused("status"))).transpose();
+    let patch = priority.and_then(|priority| {
+        status.map(|status| RequestPatch { assignee: Some(choice("assignee")), priority, status })
+    });
+    team::update_request_fields(app, caller, key, patch, Ok(form.get("version").parse().ok())).await
+}
+
 async fn request_action(
     app: &App,
     v: &Visitor,
@@ -260,6 +333,9 @@ async fn request_action(
         "close" => ("status", done(requests::set_status(app, caller, key, RequestStatus::Closed).await, Some("close"))),
         "reopen" => ("status", done(requests::set_status(app, caller, key, RequestStatus::Open).await, Some("reopen"))),
         "release" => ("status", done(requests::release(app, caller, key).await, Some("release"))),
+        // The owner card: the API's `PATCH /requests/{key}`, with the version the page showed
+        // as its `If-Match`, so a change made meanwhile is shown rather than overwritten.
+        "triage" => ("triage", done(triage(app, caller, key, form).await, Some("triage"))),
         "organization" => {
             let org = Some(field("organization")).filter(|o| !o.is_empty());
             let set = organizations::set_request_organization(app, caller, key, Ok(org)).await;

@@ -4,7 +4,9 @@ use crate::views::{field_inputs, when, Chrome, CommentView, FieldView, FileView,
 use askama::Template;
 use helpdesk::access::is_project_admin;
 use helpdesk::domain::desk::DeskRequest;
-use helpdesk::model::{AuditEntry, HistoryEntry, ProjectRole, RequestStatus};
+use helpdesk::model::{
+    Assignee, AuditEntry, HistoryEntry, Priority, ProjectRole, ProjectTeam, Request, RequestStatus, User,
+};
 use helpdesk::organizations::Visibility;
 
 pub fn role_name(role: ProjectRole) -> &'static str {
@@ -33,6 +35,8 @@ pub struct QueueRow {
     pub reporter: String,
     pub organization: Option<String>,
     pub status: &'static str,
+    pub priority: &'static str,
+    pub assignee: Option<String>,
     pub updated: String,
     /// The customer side wrote the last public word: the request waits on the team.
     pub waiting_on_us: bool,
@@ -48,13 +52,52 @@ pub struct QueuePage {
     /// Which of the project's pages this is (its navigation marks it).
     pub section: &'static str,
     pub tabs: Vec<Tab>,
+    /// Mine / Unassigned / Everyone.
+    pub owner_tabs: Vec<Tab>,
     pub status: String,
+    /// The owner filter as sent (`me`, `none`, or empty for everyone).
+    pub assignee: String,
+    /// (value, chosen); "" is any priority.
+    pub priorities: Vec<(&'static str, bool)>,
     pub tag: String,
     /// (id, name, chosen)
     pub organizations: Vec<(String, String, bool)>,
     pub filtered: bool,
     pub rows: Vec<QueueRow>,
     pub next_href: Option<String>,
+}
+
+/// An agent as the console names them: their name, else their address.
+pub fn assignee_label(a: &Assignee) -> String {
+    a.name.clone().unwrap_or_else(|| a.email.to_string())
+}
+
+/// A status as agents read it.
+pub fn status_label(s: RequestStatus) -> &'static str {
+    match s {
+        RequestStatus::Open => "Open",
+        RequestStatus::Pending => "Pending (waiting on the customer)",
+        RequestStatus::Closed => "Closed",
+    }
+}
+
+/// Who a request can go to: unassigned, the reader, then the team by address; the current
+/// owner is always among them (an app admin who is on no team included).
+fn owner_choices(r: &Request, team: &ProjectTeam, reader: &User) -> Vec<(String, String, bool)> {
+    let current = r.assignee.as_ref().map(|a| a.email.to_string()).unwrap_or_default();
+    let mut choices = vec![(String::new(), "Unassigned".to_string())];
+    choices.push((reader.email.to_string(), format!("Me ({})", reader.email)));
+    for member in team.agents.values().filter(|m| m.email != reader.email) {
+        let label = match &member.name {
+            Some(name) => format!("{name} ({})", member.email),
+            None => member.email.to_string(),
+        };
+        choices.push((member.email.to_string(), if member.available { label } else { format!("{label}, away") }));
+    }
+    if let Some(a) = r.assignee.as_ref().filter(|a| !choices.iter().any(|(v, _)| *v == a.email.as_str())) {
+        choices.push((a.email.to_string(), assignee_label(a)));
+    }
+    choices.into_iter().map(|(value, label)| (value.clone(), label, value == current)).collect()
 }
 
 /// One line of the request's history, as a sentence's parts.
@@ -74,6 +117,10 @@ impl HistoryView {
             "organization_set" => format!("set the organization to {}", org_name(&detail)),
             "organization_removed" => format!("removed the organization {}", org_name(&detail)),
             "macro_applied" => format!("applied the macro {detail}"),
+            "assigned" if detail == "unassigned" => "unassigned it".to_string(),
+            "assigned" => format!("assigned it to {emails}"),
+            "priority_changed" => format!("set the priority to {detail}"),
+            "status_changed" => format!("set the status to {detail}"),
             "form_changed" => match detail.split_once(" -> ") {
                 Some((from, to)) if from == to => "changed the fields".to_string(),
                 _ => format!("moved it to another form ({detail})"),
@@ -169,6 +216,17 @@ pub struct RequestPage {
     pub all_forms: Vec<helpdesk::model::Form>,
     pub created: String,
     pub updated: String,
+    pub priority: &'static str,
+    /// Who owns it, for the facts ("Unassigned" when nobody).
+    pub assignee: String,
+    /// The version the agent saw: the owner form sends it back as `If-Match` would.
+    pub version: u64,
+    /// (value, label, chosen): "" unassigned, then each agent's address.
+    pub owner_choices: Vec<(String, String, bool)>,
+    /// (value, chosen)
+    pub priority_choices: Vec<(&'static str, bool)>,
+    /// (value, label, chosen)
+    pub status_choices: Vec<(&'static str, &'static str, bool)>,
     pub comments: Vec<CommentView>,
     pub files: Vec<FileView>,
     pub history: Vec<HistoryView>,
@@ -209,7 +267,7 @@ impl RequestPage {
             summary: r.summary.clone(),
             description: r.description.clone(),
             status: if r.held { "held" } else { r.status.as_str() },
-            is_open: r.status == RequestStatus::Open,
+            is_open: r.status.is_active(),
             held: r.held,
             project_key: shown.project.key.clone(),
             project_name: shown.project.name.clone(),
@@ -227,6 +285,12 @@ impl RequestPage {
             all_forms: shown.forms.forms.clone(),
             created: when(r.created_at),
             updated: when(r.updated_at),
+            priority: r.priority.as_str(),
+            assignee: r.assignee.as_ref().map(assignee_label).unwrap_or_else(|| "Unassigned".into()),
+            version: r.version,
+            owner_choices: owner_choices(r, &shown.team, &shown.user),
+            priority_choices: Priority::ALL.iter().map(|p| (p.as_str(), *p == r.priority)).collect(),
+            status_choices: RequestStatus::ALL.iter().map(|s| (s.as_str(), status_label(*s), *s == r.status)).collect(),
             comments: shown.detail.comments.iter().map(CommentView::from).collect(),
             files: shown.detail.attachments.iter().map(FileView::from).collect(),
             history: shown.detail.history.iter().rev().map(|h| HistoryView::new(h, org_name)).collect(),

@@ -92,10 +92,12 @@ pub async fn create_request(
         }
     };
     let mut held = input.channel == Channel::EmailHeldForReview;
+    // Its id is its own across retries: the agent's claim names it.
+    let request_id = crate::text::new_ulid();
     // The agent this request goes to, claimed now; given back when no request comes of it.
     let mut assignee = match held {
         true => None,
-        false => team::claim_agent(app, &project, team::team_in(&records, &project.key)).await?,
+        false => team::claim_agent(app, &project, team::team_in(&records, &project.key), &request_id).await?,
     };
     let outcome: Result<(Viewed, bool), ApiError> = async {
         let mut guard = Guard::for_actor(&actor, &project.key);
@@ -110,7 +112,7 @@ pub async fn create_request(
             let request = Request {
                 key: format!("{}-{seq}", project.key),
                 project: project.key.clone(),
-                id: crate::text::new_ulid(),
+                id: request_id.clone(),
                 summary: input.summary.trim().to_string(),
                 description: input.description.clone(),
                 form: Some(form.id.clone()),
@@ -171,7 +173,7 @@ pub async fn create_request(
                     // A held request waits for review outside every queue: nobody owns it yet.
                     if held {
                         if let Some(claimed) = assignee.take() {
-                            team::release_agent(app, &project.key, &claimed.id).await?;
+                            team::release_agent(app, &project.key, &claimed.id, &request_id).await?;
                         }
                     }
                     continue;
@@ -195,7 +197,7 @@ pub async fn create_request(
     .await;
     if let Some(claimed) = &assignee {
         if !matches!(outcome, Ok((_, false))) {
-            team::release_agent(app, &project.key, &claimed.id).await?;
+            team::release_agent(app, &project.key, &claimed.id, &request_id).await?;
         }
     }
     outcome

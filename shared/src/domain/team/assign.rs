@@ -17,24 +17,25 @@ pub fn pick(team: &ProjectTeam, mode: AssignmentMode, cap: Option<u32>) -> Optio
     let in_turn = ids[start..].iter().chain(ids[..start].iter()).copied();
     let eligible = in_turn.filter(|id| {
         let member = &team.agents[*id];
-        member.available && cap.is_none_or(|c| member.open < c)
+        member.available && cap.is_none_or(|c| member.open() < c)
     });
     match mode {
         AssignmentMode::Manual => None,
         AssignmentMode::RoundRobin => eligible.into_iter().next().cloned(),
         // min_by_key keeps the first of equals: the round-robin order breaks ties.
-        AssignmentMode::LeastOpen => eligible.min_by_key(|id| team.agents[*id].open).cloned(),
+        AssignmentMode::LeastOpen => eligible.min_by_key(|id| team.agents[*id].open()).cloned(),
     }
 }
 
-/// Claims an agent for a new request of `project` (None: manual, or nobody available under
-/// the cap). `read` is the team as read with the session, if it was. A claim that loses to a
+/// Claims an agent for the new request `request` (its id) of `project` (None: manual, or
+/// nobody available under the cap). `read` is the team as read with the session, if it was. A claim that loses to a
 /// concurrent one reads the team again and picks again: each loss means another request took
 /// a place, so this ends.
 pub(crate) async fn claim_agent(
     app: &App,
     project: &Project,
     read: Option<ProjectTeam>,
+    request: &str,
 ) -> Result<Option<Assignee>, ApiError> {
     let settings = &project.settings.assignment;
     if settings.mode == AssignmentMode::Manual {
@@ -46,7 +47,7 @@ pub(crate) async fn claim_agent(
     };
     for _ in 0..=2 * team.agents.len() + 2 {
         let Some(id) = pick(&team, settings.mode, settings.cap) else { return Ok(None) };
-        if app.store.change_load(&project.key, &id, LoadChange::Claim { cap: settings.cap }).await? {
+        if app.store.change_load(&project.key, &id, LoadChange::Claim { request, cap: settings.cap }).await? {
             let member = &team.agents[&id];
             return Ok(Some(Assignee { id, email: member.email.clone(), name: member.name.clone() }));
         }
@@ -59,8 +60,8 @@ pub(crate) async fn claim_agent(
 }
 
 /// Gives back a claim whose request was not made after all (or was a replay).
-pub(crate) async fn release_agent(app: &App, project: &str, agent: &str) -> Result<(), ApiError> {
-    app.store.change_load(project, agent, LoadChange::Release).await?;
+pub(crate) async fn release_agent(app: &App, project: &str, agent: &str, request: &str) -> Result<(), ApiError> {
+    app.store.change_load(project, agent, LoadChange::Release { request }).await?;
     Ok(())
 }
 
@@ -79,7 +80,7 @@ mod tests {
                     role: ProjectRole::Agent,
                     available: *available,
                     notify: NotifyLevel::Assigned,
-                    open: *open,
+                    requests: (0..*open).map(|n| format!("{id}-{n}")).collect(),
                 };
                 (id.to_string(), member)
             })

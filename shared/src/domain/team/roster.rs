@@ -70,7 +70,14 @@ async fn members(app: &App, project: &str) -> Result<Vec<ProjectMember>, ApiErro
 }
 
 fn new_member(email: &crate::model::EmailAddress, name: Option<String>, role: ProjectRole) -> TeamMember {
-    TeamMember { email: email.clone(), name, role, available: true, notify: NotifyLevel::default(), open: 0 }
+    TeamMember {
+        email: email.clone(),
+        name,
+        role,
+        available: true,
+        notify: NotifyLevel::default(),
+        requests: Default::default(),
+    }
 }
 
 /// The agent whose load a request counts toward: its assignee while it is open or pending.
@@ -79,16 +86,20 @@ fn load_of(request: &Request) -> Option<&str> {
 }
 
 /// Moves the loads a committed change of a request moved: one atomic update of the team item
-/// per agent, so concurrent changes never wait on each other. Not in the request's own
-/// transaction (that would make the team item every transaction's point of contention): a
-/// failure here is logged, and `helpdesk-admin recount-loads` sets the loads from the owner
-/// index again.
+/// per agent (the request's id joins or leaves the agent's set, so a retried update counts
+/// once), and concurrent changes never wait on each other. Not in the request's own
+/// transaction, which would make the team item every transaction's point of contention: a
+/// failure here is logged.
 pub(crate) async fn move_load(app: &App, before: &Request, after: &Request) {
     let (from, to) = (load_of(before), load_of(after));
     if from == to {
         return;
     }
-    let changes = from.map(|a| (a, LoadChange::Release)).into_iter().chain(to.map(|a| (a, LoadChange::Add)));
+    let request = after.id.as_str();
+    let changes = from
+        .map(|a| (a, LoadChange::Release { request }))
+        .into_iter()
+        .chain(to.map(|a| (a, LoadChange::Add { request })));
     for (agent, change) in changes {
         if let Err(e) = app.store.change_load(&after.project, agent, change).await {
             tracing::error!(error = %e, request = %after.key, agent, ?change, "an agent's load was not moved");
