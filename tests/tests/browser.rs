@@ -387,3 +387,80 @@ async fn an_admin_sets_up_a_project_and_its_blocklist_in_the_console() {
     assert!(text.contains("The rule is removed.") && text.contains("No rules in this scope."), "{text}");
     b.close().await;
 }
+
+/// Two agents open the same request. Each sees the other is there; one replies; the other's
+/// reply, written on the page as it was, is held with the new reply shown and "Send anyway",
+/// and goes through on the second press. Then the owner card assigns it and sets pending.
+#[tokio::test]
+async fn two_agents_on_one_request_see_each_other_and_the_reply_that_came_between() {
+    let h = Harness::start().await;
+    let admin_token = h.admin_with_project("HD").await;
+    let admin = h.email("admin");
+    let kim = h.email("kim");
+    h.ok("POST", "/projects/HD/agents", Some(&admin_token), Some(json!({"email": kim, "role": "agent"}))).await;
+    let cy = h.sign_in(&h.email("cy")).await;
+    let key = raise(&h, &cy, "Refund for order 42").await;
+
+    let first = Browser::start("agent-admin").await;
+    sign_in_in(&first, &h, &admin).await;
+    let second = Browser::start("agent-kim").await;
+    sign_in_in(&second, &h, &kim).await;
+    let page = format!("{}/desk/requests/{key}", h.base);
+    first.goto(&page).await;
+    second.goto(&page).await;
+    let kims_view = second.text().await;
+    assert!(kims_view.contains("Also here in the last 2 minutes") && kims_view.contains(&admin), "{kims_view}");
+    second.shot("collision-viewers").await;
+
+    // Both write; the admin sends first.
+    first.fill("#reply", "Refunded today.").await;
+    second.fill("#reply", "We will look into it.").await;
+    first.click("form[action$='/reply'] button").await;
+    second.click("form[action$='/reply'] button").await;
+    let held = second.text().await;
+    assert!(held.contains("While you were writing, someone else wrote") && held.contains("Refunded today."), "{held}");
+    let typed = second.client.find(fantoccini::Locator::Css("#reply")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(typed.as_deref(), Some("We will look into it."), "what Kim wrote is kept");
+    second.shot("collision-send-anyway").await;
+    let public = || async {
+        let detail = h.ok("GET", &format!("/requests/{key}"), Some(&admin_token), None).await.body;
+        detail["comments"].as_array().unwrap().iter().filter(|c| c["internal"] == false).count()
+    };
+    assert_eq!(public().await, 1, "Kim's reply waits");
+    second.click("form[action$='/reply'] button").await;
+    assert_eq!(public().await, 2, "the second press sends it");
+    assert!(!second.text().await.contains("While you were writing"));
+    second.shot("collision-sent").await;
+
+    // The owner card: Kim takes it and sets it pending; the facts say so.
+    second.client.find(fantoccini::Locator::Css("#assignee")).await.unwrap().select_by_value(&kim).await.unwrap();
+    second.client.find(fantoccini::Locator::Css("#priority")).await.unwrap().select_by_value("high").await.unwrap();
+    second
+        .client
+        .find(fantoccini::Locator::Css("#status-choice"))
+        .await
+        .unwrap()
+        .select_by_value("pending")
+        .await
+        .unwrap();
+    second.click("form[action$='/triage'] button").await;
+    let facts = second.client.find(fantoccini::Locator::Css("dl.facts")).await.unwrap().text().await.unwrap();
+    assert!(
+        facts.contains(&kim) && facts.to_lowercase().contains("pending") && facts.to_lowercase().contains("high"),
+        "{facts}"
+    );
+    second.shot("owner-card").await;
+    // The admin's page still shows the old version: its change is refused with what is there now.
+    first.client.find(fantoccini::Locator::Css("#priority")).await.unwrap().select_by_value("low").await.unwrap();
+    first.click("form[action$='/triage'] button").await;
+    assert!(first.text().await.contains("Someone changed this request since you opened it"));
+    first.shot("owner-card-stale").await;
+
+    // Kim's queue: Mine shows it.
+    second.goto(&format!("{}/desk/projects/HD?status=pending&assignee=me", h.base)).await;
+    let mine = second.text().await;
+    assert!(mine.contains(&format!("{key}: Refund for order 42")), "{mine}");
+    second.shot("queue-mine-pending").await;
+    first.close().await;
+    second.close().await;
+}

@@ -397,3 +397,36 @@ async fn removing_an_agent_unassigns_their_open_requests() {
     let reassign = t.patch(&gus_keys[2], &t.admin, json!({"assignee": t.gus_email})).await;
     assert_eq!((reassign.status, reassign.code()), (422, "not_an_agent"));
 }
+
+#[tokio::test]
+async fn seen_version_holds_a_reply_when_someone_else_wrote_since() {
+    let t = team().await;
+    let key = t.raise(&t.ann, "Refund").await;
+    let seen = t.get(&key, &t.gus).await["version"].as_u64().unwrap();
+    let t = &t;
+    let comment = |who: &str, body: Value| {
+        let path = format!("/requests/{key}/comments");
+        let who = who.to_string();
+        async move { t.h.call("POST", &path, Some(&who), Some(body)).await }
+    };
+    // Gus's own note and reply since do not hold him; without seen_version nothing is checked.
+    assert_eq!(comment(&t.gus, json!({"body": "note", "internal": true, "seen_version": seen})).await.status, 201);
+    assert_eq!(comment(&t.gus, json!({"body": "On it", "seen_version": seen})).await.status, 201);
+    // Kim answers meanwhile: Gus's reply on the old version is held, the API says why.
+    assert_eq!(comment(&t.kim, json!({"body": "Refunded"})).await.status, 201);
+    let held = comment(&t.gus, json!({"body": "We will look", "seen_version": seen})).await;
+    assert_eq!((held.status, held.code()), (409, "stale_view"), "{held:?}");
+    // So is a close on that version; the current version passes.
+    let close = t.h.call("POST", &format!("/requests/{key}/close"), Some(&t.gus), None).await;
+    assert_eq!(close.status, 200, "no seen_version: no check");
+    let now = t.get(&key, &t.gus).await["version"].as_u64().unwrap();
+    assert_eq!(comment(&t.gus, json!({"body": "Closed it", "seen_version": now})).await.status, 201);
+    // An internal note by Kim is nobody's public reply: it holds no one.
+    assert_eq!(comment(&t.kim, json!({"body": "fyi", "internal": true})).await.status, 201);
+    assert_eq!(comment(&t.gus, json!({"body": "Anything else?", "seen_version": now + 1})).await.status, 201);
+    // The customer is held the same way when an agent answered since.
+    let customer_seen = t.get(&key, &t.ann).await["version"].as_u64().unwrap();
+    assert_eq!(comment(&t.gus, json!({"body": "Hello again"})).await.status, 201);
+    let ann_held = comment(&t.ann, json!({"body": "Thanks", "seen_version": customer_seen})).await;
+    assert_eq!((ann_held.status, ann_held.code()), (409, "stale_view"));
+}

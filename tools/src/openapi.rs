@@ -258,7 +258,11 @@ fn operations() -> Vec<Op> {
         op("GET", "/requests/{key}/attachments/{id}", "Download a file that came by email (303 to a URL valid 5 minutes)")
             .ok(303, Value::Null),
         op("POST", "/requests/{key}/comments", "Reply (internal notes: agents only)")
-            .body(object(json!({"body": text(MAX_COMMENT, true, true), "internal": {"type": "boolean"}}), &["body"]))
+            .body(object(
+                json!({"body": text(MAX_COMMENT, true, true), "internal": {"type": "boolean"},
+                       "seen_version": {"type": ["integer", "null"], "minimum": 0}}),
+                &["body"],
+            ))
             .ok(201, open_object(&["id", "author", "body", "internal"]))
             .ok(200, open_object(&["id", "author", "body", "internal"])),
         op("POST", "/requests/{key}/close", "Close").ok(200, request_ref()),

@@ -161,7 +161,7 @@ async fn post(
             }
         }
         "/portal/requests/{key}/comments" => {
-            let input = NewComment { body: form.get("body").into(), internal: false };
+            let input = NewComment { body: form.get("body").into(), internal: false, seen_version: None };
             match requests::add_comment(app, caller, key, Ok(input), nonce(form)).await {
                 Ok((comment, _)) => Ok(Reply::see_other(format!("{back}#c-{}", comment.id))),
                 Err(err) => {

@@ -41,6 +41,7 @@ pub fn when(ts: i64) -> String {
     }
 }
 
+#[derive(Clone)]
 pub struct CommentView {
     pub id: String,
     pub author: String,

@@ -12,9 +12,10 @@ use crate::domain::requests::{get_request_with, queue_with_project, ListOptions,
 use crate::error::ApiError;
 use crate::items::{managed_domains_key, project_forms_key, project_key, project_macros_key, reporter_partition};
 use crate::model::{
-    Organization, Project, ProjectForms, ProjectMacros, ProjectRole, ProjectTeam, Record, Request, User,
+    Organization, Project, ProjectForms, ProjectMacros, ProjectRole, ProjectTeam, Record, Request, User, Viewing,
 };
 use crate::store::Query;
+use crate::store::{Condition, Write};
 use crate::table::Index;
 use crate::App;
 
@@ -82,21 +83,46 @@ pub struct DeskRequest {
     pub organizations: Vec<Organization>,
     /// The project's agents: who the request may be assigned to.
     pub team: ProjectTeam,
+    /// Other agents who opened it in the last two minutes (names, else addresses).
+    pub viewers: Vec<String>,
 }
+
+/// How long an agent counts as looking at a request after opening it.
+pub const VIEWING_SECS: i64 = 120;
 
 /// Agents of the request's project only: anyone else who may see it (its reporter) gets 403,
 /// anyone who may not gets 404, as on every path.
 pub async fn request_page(app: &App, caller: &Caller, key: &str) -> Result<DeskRequest, ApiError> {
     let project = crate::items::project_of(key).unwrap_or_default();
     let extra = |p: &str| vec![project_macros_key(p), project_forms_key(p), crate::domain::team::team_key(p)];
-    let (read, orgs) = tokio::join!(get_request_with(app, caller, key, extra), read_organizations(app, project));
+    let viewing = Query::partition(Index::Table, crate::items::viewing_partition(key), 50);
+    let (read, orgs, looking) = tokio::join!(
+        get_request_with(app, caller, key, extra),
+        read_organizations(app, project),
+        app.store.query(&viewing)
+    );
     let (detail, project, user, records) = read?;
     require_agent(&user, &project.key)?;
+    let now = app.now();
+    let viewers = looking?.keep(|r| match r {
+        Record::Viewing(v) if v.user_id != user.id && v.expires_at > now => Some(v.name.unwrap_or(v.email.to_string())),
+        _ => None,
+    });
+    // This agent is looking now too (an unconditional PutItem; TTL removes it).
+    let me = Viewing {
+        request_key: detail.request.key.clone(),
+        user_id: user.id.clone(),
+        email: user.email.clone(),
+        name: user.name.clone(),
+        expires_at: now + VIEWING_SECS,
+    };
+    app.store.transact(vec![Write::Put { record: Record::Viewing(me), condition: Condition::None }]).await?;
     let team = match crate::domain::team::team_in(&records, &project.key) {
         Some(team) => team,
         None => crate::domain::team::load_team(app, &project.key).await?,
     };
     Ok(DeskRequest {
+        viewers,
         team,
         macros: macros_of(&project.key, &records),
         forms: forms_of(&project.key, &records),

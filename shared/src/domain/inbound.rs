@@ -168,7 +168,11 @@ async fn append(app: &App, user: &User, key: &str, message: &Received<'_>) -> Re
         }
     }
     let caller = Caller::Sender(Box::new(user.clone()));
-    let input = NewComment { body: clean_text(app, &message.mail.text, MAX_COMMENT, "(no text)"), internal: false };
+    let input = NewComment {
+        body: clean_text(app, &message.mail.text, MAX_COMMENT, "(no text)"),
+        internal: false,
+        seen_version: None,
+    };
     match add_comment(app, &caller, key, Ok(input), Ok(Some(message.idempotency.clone()))).await {
         Ok((comment, _)) => {
             let event = format!("ses:{}", message.delivery.ses_message_id);

@@ -289,6 +289,16 @@ impl Priority {
     }
 }
 
+/// A public comment's author and the request version it made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicMark {
+    pub version: u64,
+    pub by: String,
+}
+
+/// How many public comments a request remembers for the collision guard.
+pub const RECENT_PUBLIC: usize = 10;
+
 /// The agent who owns a request (agents only ever see it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assignee {
@@ -306,6 +316,20 @@ impl Assignee {
 
 impl Request {
     /// Records a public reply for the SLA stage: by an agent or by the customer side.
+    /// Whether someone other than `reader` wrote publicly after version `seen`.
+    pub fn written_since(&self, seen: u64, reader: &str) -> bool {
+        self.recent_public.iter().any(|m| m.version > seen && m.by != reader)
+            // Older than what the request remembers: assume someone did.
+            || (self.recent_public.len() >= RECENT_PUBLIC && self.recent_public[0].version > seen)
+    }
+
+    /// Remembers a public comment by `author` in the change that makes the next version.
+    pub fn mark_public(&mut self, author: &str) {
+        self.recent_public.push(PublicMark { version: self.version + 1, by: author.to_string() });
+        let excess = self.recent_public.len().saturating_sub(RECENT_PUBLIC);
+        self.recent_public.drain(..excess);
+    }
+
     /// A customer-side reply also answers what a pending request waits for: it is open again.
     pub fn record_public_reply(&mut self, by_agent: bool, at: Timestamp) {
         if by_agent {
@@ -388,6 +412,11 @@ pub struct Request {
     /// Agents' tags, sorted (each also a `RequestTag` item for the by-tag queue).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// The newest public comments' authors and the versions they made (at most
+    /// `RECENT_PUBLIC`): a reply or status change made on an older version learns whether
+    /// someone else wrote since (the collision guard).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recent_public: Vec<PublicMark>,
     /// Who last opened or closed it: the notifier never tells them of their own change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_by: Option<String>,
@@ -700,6 +729,18 @@ pub struct Notified {
     pub expires_at: Timestamp,
 }
 
+/// An agent who has a request open in the console, for two minutes: other agents see who
+/// else is looking before they answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Viewing {
+    pub request_key: String,
+    pub user_id: String,
+    pub email: EmailAddress,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub expires_at: Timestamp,
+}
+
 /// A pending secondary address's single-use token (stored hashed, 24 hours).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EmailVerification {
@@ -726,6 +767,9 @@ pub struct Attachment {
 }
 
 /// Every kind of record the table holds.
+// A request is the largest record and the most read one: boxing it would put an allocation
+// and a pointer chase on every list for a few hundred bytes of stack per record.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum Record {
@@ -754,6 +798,7 @@ pub enum Record {
     RequestTag(RequestTag),
     ProjectMacros(ProjectMacros),
     ProjectTeam(ProjectTeam),
+    Viewing(Viewing),
     MessageRef(MessageRef),
     Notified(Notified),
     EmailVerification(EmailVerification),

@@ -268,7 +268,7 @@ pub async fn reply(
         });
     }
     let caller = Caller::Sender(Box::new(page.recipient));
-    let comment = body.map(|body| NewComment { body, internal: false });
+    let comment = body.map(|body| NewComment { body, internal: false, seen_version: None });
     Ok(requests::add_comment(app, &caller, &page.link.request, comment, idempotency).await?.0)
 }
 
@@ -290,9 +290,15 @@ mod tests {
     async fn a_link_shows_the_public_thread_and_takes_a_reply_from_the_right_address() {
         let (desk, agent, _, key) = desk_with_request().await;
         let app = &desk.app;
-        requests::add_comment(app, &agent, &key, Ok(NewComment { body: "note".into(), internal: true }), Ok(None))
-            .await
-            .unwrap();
+        requests::add_comment(
+            app,
+            &agent,
+            &key,
+            Ok(NewComment { body: "note".into(), internal: true, seen_version: None }),
+            Ok(None),
+        )
+        .await
+        .unwrap();
         let links = mint(app, &agent, &key, Ok(MintInput::default())).await.unwrap();
         assert_eq!(links.len(), 1);
         let token = &links[0].token;

@@ -147,6 +147,13 @@ pub fn attachment_key(request: &str, attachment_id: &str) -> ItemKey {
 pub fn attachment_file_key(request: &str, attachment_id: &str) -> String {
     format!("attachments/{request}/{attachment_id}")
 }
+/// Who has a request open in the console (short-lived).
+pub fn viewing_partition(request: &str) -> String {
+    format!("VIEWING#{request}")
+}
+pub fn viewing_key(request: &str, user_id: &str) -> ItemKey {
+    ItemKey { pk: viewing_partition(request), sk: format!("USER#{user_id}") }
+}
 pub fn email_verification_key(token_hash: &str) -> ItemKey {
     ItemKey::new(format!("EMAILVERIFY#{token_hash}"), "EMAILVERIFY")
 }
@@ -298,6 +305,9 @@ impl Record {
             Record::ProjectForms(f) => with(project_forms_key(&f.project)),
             Record::ProjectMacros(m) => with(project_macros_key(&m.project)),
             Record::ProjectTeam(t) => with(project_team_key(&t.project)),
+            Record::Viewing(v) => {
+                IndexKeys { ttl: Some(v.expires_at), ..with(viewing_key(&v.request_key, &v.user_id)) }
+            }
             Record::MessageRef(m) => IndexKeys { ttl: Some(m.expires_at), ..with(message_ref_key(&m.message_id)) },
             Record::Notified(n) => IndexKeys { ttl: Some(n.expires_at), ..with(notified_key(&n.event, &n.user_id)) },
             Record::Attachment(a) => with(attachment_key(&a.request_key, &a.id)),
@@ -339,6 +349,7 @@ impl Record {
             Record::LinkLock(l) => Some(l.expires_at),
             Record::MessageRef(m) => Some(m.expires_at),
             Record::Notified(n) => Some(n.expires_at),
+            Record::Viewing(v) => Some(v.expires_at),
             Record::EmailVerification(v) => Some(v.expires_at),
             _ => None,
         }

@@ -37,6 +37,7 @@ fn sample_request() -> Request {
         first_response_at: None,
         customer_spoke_last: false,
         tags: vec![],
+        recent_public: vec![],
         status_by: None,
         created_at: 1_700_000_000,
         updated_at: 1_700_000_000,

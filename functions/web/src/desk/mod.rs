@@ -266,7 +266,10 @@ async fn queue(app: &App, req: &Request, v: &Visitor, caller: &Caller, key: &str
             .map(|o| (o.id.clone(), o.name.clone(), o.id == f.organization))
             .collect(),
         filtered: !f.tag.is_empty() || !f.organization.is_empty() || !f.priority.is_empty(),
-        priorities: Priority::ALL.iter().map(|p| (p.as_str(), p.as_str() == f.priority)).collect(),
+        priorities: Priority::ALL
+            .iter()
+            .map(|p| (p.as_str(), views::priority_label(*p), p.as_str() == f.priority))
+            .collect(),
         status: f.status,
         assignee: f.assignee,
         tag: f.tag,
@@ -326,12 +329,17 @@ async fn request_action(
     let field = |name: &str| form.get(name).to_string();
     let (section, result) = match action {
         "reply" => {
-            let input = NewComment { body: field("body"), internal: form.get("internal") == "true" };
+            let seen_version = form.get("seen_version").parse().ok();
+            let input = NewComment { body: field("body"), internal: form.get("internal") == "true", seen_version };
             let made = requests::add_comment(app, caller, key, Ok(input), nonce(form)).await;
             ("reply", made.map(|(c, _)| Done::To(format!("{back}#c-{}", c.id))))
         }
-        "close" => ("status", done(requests::set_status(app, caller, key, RequestStatus::Closed).await, Some("close"))),
-        "reopen" => ("status", done(requests::set_status(app, caller, key, RequestStatus::Open).await, Some("reopen"))),
+        "close" | "reopen" => {
+            let (status, notice) =
+                if action == "close" { (RequestStatus::Closed, "close") } else { (RequestStatus::Open, "reopen") };
+            let seen = form.get("seen_version").parse().ok();
+            ("status", done(requests::set_status_seen(app, caller, key, status, seen).await, Some(notice)))
+        }
         "release" => ("status", done(requests::release(app, caller, key).await, Some("release"))),
         // The owner card: the API's `PATCH /requests/{key}`, with the version the page showed
         // as its `If-Match`, so a change made meanwhile is shown rather than overwritten.
@@ -393,6 +401,9 @@ async fn request_action(
                 // A field's error: that form's fields, as typed, with the error next to it.
                 if matches!(section, "form" | "fields") && message.starts_with("fields.") {
                     return p.show_fields_of(&chosen, &typed, message);
+                }
+                if let ApiError::Conflict { code: "stale_view", .. } = &err {
+                    p.show_unseen(form.get("seen_version").parse().unwrap_or_default());
                 }
                 p.error = Some(SectionError { section, message });
                 if section == "reply" {

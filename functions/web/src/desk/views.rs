@@ -57,8 +57,8 @@ pub struct QueuePage {
     pub status: String,
     /// The owner filter as sent (`me`, `none`, or empty for everyone).
     pub assignee: String,
-    /// (value, chosen); "" is any priority.
-    pub priorities: Vec<(&'static str, bool)>,
+    /// (value, label, chosen); "" is any priority.
+    pub priorities: Vec<(&'static str, &'static str, bool)>,
     pub tag: String,
     /// (id, name, chosen)
     pub organizations: Vec<(String, String, bool)>,
@@ -70,6 +70,15 @@ pub struct QueuePage {
 /// An agent as the console names them: their name, else their address.
 pub fn assignee_label(a: &Assignee) -> String {
     a.name.clone().unwrap_or_else(|| a.email.to_string())
+}
+
+pub fn priority_label(p: Priority) -> &'static str {
+    match p {
+        Priority::Low => "Low",
+        Priority::Normal => "Normal",
+        Priority::High => "High",
+        Priority::Urgent => "Urgent",
+    }
 }
 
 /// A status as agents read it.
@@ -223,8 +232,8 @@ pub struct RequestPage {
     pub version: u64,
     /// (value, label, chosen): "" unassigned, then each agent's address.
     pub owner_choices: Vec<(String, String, bool)>,
-    /// (value, chosen)
-    pub priority_choices: Vec<(&'static str, bool)>,
+    /// (value, label, chosen)
+    pub priority_choices: Vec<(&'static str, &'static str, bool)>,
     /// (value, label, chosen)
     pub status_choices: Vec<(&'static str, &'static str, bool)>,
     pub comments: Vec<CommentView>,
@@ -244,6 +253,15 @@ pub struct RequestPage {
     pub reply_body: String,
     pub reply_internal: bool,
     pub error: Option<SectionError>,
+    /// Public comments by others since the version the agent's refused reply or status
+    /// change was made on (the collision guard): shown with "Send anyway".
+    pub unseen: Vec<CommentView>,
+    /// Other agents who opened the request in the last two minutes.
+    pub viewers: Vec<String>,
+    /// Who reads the page, and the request's recent public authors (the collision guard).
+    pub reader_id: String,
+    pub reader_email: String,
+    pub marks: Vec<helpdesk::model::PublicMark>,
     pub notice: Option<String>,
     pub check_email: String,
     pub checklist: Option<ChecklistView>,
@@ -251,6 +269,15 @@ pub struct RequestPage {
 }
 
 impl RequestPage {
+    /// After a refusal for someone else's public reply since version `seen`: their newest
+    /// public comments, to read before sending anyway.
+    pub fn show_unseen(&mut self, seen: u64) {
+        let others = self.marks.iter().filter(|m| m.version > seen && m.by != self.reader_id).count().max(1);
+        let theirs: Vec<&CommentView> =
+            self.comments.iter().filter(|c| !c.internal && c.author != self.reader_email).collect();
+        self.unseen = theirs[theirs.len().saturating_sub(others)..].iter().map(|c| (*c).clone()).collect();
+    }
+
     pub fn new(chrome: Chrome, shown: &DeskRequest) -> Self {
         let r = &shown.detail.request;
         let org_name = |id: &str| {
@@ -289,7 +316,10 @@ impl RequestPage {
             assignee: r.assignee.as_ref().map(assignee_label).unwrap_or_else(|| "Unassigned".into()),
             version: r.version,
             owner_choices: owner_choices(r, &shown.team, &shown.user),
-            priority_choices: Priority::ALL.iter().map(|p| (p.as_str(), *p == r.priority)).collect(),
+            priority_choices: Priority::ALL
+                .iter()
+                .map(|p| (p.as_str(), priority_label(*p), *p == r.priority))
+                .collect(),
             status_choices: RequestStatus::ALL.iter().map(|s| (s.as_str(), status_label(*s), *s == r.status)).collect(),
             comments: shown.detail.comments.iter().map(CommentView::from).collect(),
             files: shown.detail.attachments.iter().map(FileView::from).collect(),
@@ -316,6 +346,11 @@ impl RequestPage {
             reply_body: String::new(),
             reply_internal: false,
             error: None,
+            unseen: vec![],
+            viewers: shown.viewers.clone(),
+            reader_id: shown.user.id.clone(),
+            reader_email: shown.user.email.to_string(),
+            marks: r.recent_public.clone(),
             notice: None,
             check_email: String::new(),
             checklist: None,

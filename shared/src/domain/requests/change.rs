@@ -1,6 +1,6 @@
 //! Changing a request: replies and internal notes, close and reopen, release from hold.
 
-use super::{history_write, update_request, NewComment, Seen, Viewed, MAX_COMMENT};
+use super::{check_seen, history_write, try_update_request, update_request, NewComment, Seen, Viewed, MAX_COMMENT};
 use crate::domain::access::{require_agent, require_internal_allowed, require_party_or_agent, Viewer};
 use crate::domain::caller::Actor;
 use crate::domain::caller::{load_request, Caller};
@@ -61,21 +61,36 @@ pub async fn add_comment(
     let (seen, internal) = if comment.internal { (Seen::AgentsOnly, true) } else { (Seen::Public, false) };
     let by_agent = scope.viewer() == Viewer::Agent;
     let count = |r: &mut Request| {
+        check_seen(r, input.seen_version, &user.id)?;
         if internal {
             r.note_count += 1;
             r.noted_at = Some(now);
         } else {
             r.comment_count += 1;
             r.record_public_reply(by_agent, now);
+            r.mark_public(&user.id);
         }
+        Ok(())
     };
-    update_request(app, &scope.actor, scope.request, seen, count, || writes.clone()).await?;
+    try_update_request(app, &scope.actor, scope.request.clone(), seen, count, || writes.clone()).await?;
     Ok((comment, false))
 }
 
 /// Closes or reopens. The reporter, participants and agents may; setting the status it
 /// already has changes nothing (safe to retry).
 pub async fn set_status(app: &App, caller: &Caller, key: &str, status: RequestStatus) -> Result<Viewed, ApiError> {
+    set_status_seen(app, caller, key, status, None).await
+}
+
+/// `set_status`, refused (409 `stale_view`) when someone else wrote publicly after version
+/// `seen` (the console sends the version its page showed).
+pub async fn set_status_seen(
+    app: &App,
+    caller: &Caller,
+    key: &str,
+    status: RequestStatus,
+    seen: Option<u64>,
+) -> Result<Viewed, ApiError> {
     let scope = load_request(app, caller, key, &[]).await?;
     require_party_or_agent(scope.user(), &scope.request, "change the status")?;
     let viewer = scope.viewer();
@@ -84,10 +99,12 @@ pub async fn set_status(app: &App, caller: &Caller, key: &str, status: RequestSt
     }
     let by = scope.user().id.clone();
     let change = |r: &mut Request| {
+        check_seen(r, seen, &by)?;
         r.status = status;
         r.status_by = Some(by.clone());
+        Ok(())
     };
-    let request = update_request(app, &scope.actor, scope.request, Seen::Public, change, Vec::new).await?;
+    let request = try_update_request(app, &scope.actor, scope.request, Seen::Public, change, Vec::new).await?;
     Ok((viewer, request))
 }
 

@@ -133,6 +133,7 @@ pub async fn create_request(
                 first_response_at: None,
                 customer_spoke_last: !is_agent(user, &project.key),
                 tags: vec![],
+                recent_public: vec![],
                 status_by: None,
                 created_at: now,
                 updated_at: now,

@@ -6,7 +6,7 @@ mod create;
 mod lists;
 mod read;
 
-pub use change::{add_comment, release, set_status, HELPDESK_AUTHOR};
+pub use change::{add_comment, release, set_status, set_status_seen, HELPDESK_AUTHOR};
 pub(crate) use change::{add_helpdesk_note, helpdesk_user};
 pub use create::create_request;
 pub use lists::{list_for_customer, list_queue, queue_with_project};
@@ -64,6 +64,24 @@ pub struct NewComment {
     pub body: String,
     #[serde(default)]
     pub internal: bool,
+    /// The request version the writer saw: when someone else wrote publicly since, the
+    /// comment is refused (409 `stale_view`) so they read it first. Absent: no check.
+    #[serde(default)]
+    pub seen_version: Option<u64>,
+}
+
+/// The collision guard's refusal: someone else wrote publicly after `seen`.
+pub(crate) fn check_seen(request: &Request, seen: Option<u64>, reader: &str) -> Result<(), ApiError> {
+    match seen {
+        Some(seen) if request.written_since(seen, reader) => Err(ApiError::Conflict {
+            code: "stale_view",
+            message: format!(
+                "someone else wrote on {} since version {seen}: read it, then send again (the current version is {})",
+                request.key, request.version
+            ),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Query-string options of the lists.

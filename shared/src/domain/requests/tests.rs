@@ -57,14 +57,26 @@ async fn keys_count_up_and_strangers_see_nothing() {
     assert_eq!((r1.key.as_str(), r2.key.as_str()), ("HD-1", "HD-2"));
     assert_eq!(get_request(&app, &s(&bob), "HD-1").await.unwrap_err(), ApiError::NotFound("request"));
     assert!(get_request(&app, &s(&agent), "HD-1").await.is_ok());
-    let note = NewComment { body: "secret".into(), internal: true };
+    let note = NewComment { body: "secret".into(), internal: true, seen_version: None };
     assert_eq!(add_comment(&app, &s(&ann), "HD-1", Ok(note), Ok(None)).await.unwrap_err().code(), "forbidden");
-    add_comment(&app, &s(&agent), "HD-1", Ok(NewComment { body: "internal".into(), internal: true }), Ok(None))
-        .await
-        .unwrap();
-    add_comment(&app, &s(&agent), "HD-1", Ok(NewComment { body: "public".into(), internal: false }), Ok(None))
-        .await
-        .unwrap();
+    add_comment(
+        &app,
+        &s(&agent),
+        "HD-1",
+        Ok(NewComment { body: "internal".into(), internal: true, seen_version: None }),
+        Ok(None),
+    )
+    .await
+    .unwrap();
+    add_comment(
+        &app,
+        &s(&agent),
+        "HD-1",
+        Ok(NewComment { body: "public".into(), internal: false, seen_version: None }),
+        Ok(None),
+    )
+    .await
+    .unwrap();
     let seen_by_ann = get_request(&app, &s(&ann), "HD-1").await.unwrap();
     assert_eq!(seen_by_ann.comments.iter().map(|c| c.body.as_str()).collect::<Vec<_>>(), ["public"]);
     let seen_by_agent = get_request(&app, &s(&agent), "HD-1").await.unwrap();
