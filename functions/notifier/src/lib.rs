@@ -17,28 +17,41 @@ pub async fn handle(app: &App, event: Event) -> Value {
     let mut failures = vec![];
     for record in &event.records {
         let Some((old, new)) = decode(record) else { continue };
-        let Some(mail_event) = MailEvent::of(old.as_ref(), new.as_ref()) else { continue };
-        match notify(app, &mail_event).await {
-            Ok(notices) => {
-                for notice in notices {
-                    let (outcome, to) = match &notice {
-                        Notice::Sent { to } => ("sent", to),
-                        Notice::AlreadySent { to } => ("already_sent", to),
-                        Notice::RateLimited { to } => ("rate_limited", to),
-                    };
-                    tracing::info!(function = "notifier", event_id = %record.event_id, outcome, to = %to, "notification");
-                }
-            }
-            Err(e) => {
-                tracing::error!(function = "notifier", event_id = %record.event_id, error = %e, "notification failed");
-                // Lambda retries from here; later records would be retried anyway.
-                let id = record.change.sequence_number.clone().unwrap_or_else(|| record.event_id.clone());
-                failures.push(json!({ "itemIdentifier": id }));
+        for mail_event in MailEvent::all(old.as_ref(), new.as_ref()) {
+            if !notified(app, record, &mail_event, &mut failures).await {
                 break;
             }
         }
+        if !failures.is_empty() {
+            break;
+        }
     }
     json!({ "batchItemFailures": failures })
+}
+
+/// Sends one event's emails and logs each; false (with the record's failure noted) when a
+/// retry must come.
+async fn notified(app: &App, record: &EventRecord, mail_event: &MailEvent, failures: &mut Vec<Value>) -> bool {
+    match notify(app, mail_event).await {
+        Ok(notices) => {
+            for notice in notices {
+                let (outcome, to) = match &notice {
+                    Notice::Sent { to } => ("sent", to),
+                    Notice::AlreadySent { to } => ("already_sent", to),
+                    Notice::RateLimited { to } => ("rate_limited", to),
+                };
+                tracing::info!(function = "notifier", event_id = %record.event_id, outcome, to = %to, "notification");
+            }
+            true
+        }
+        Err(e) => {
+            tracing::error!(function = "notifier", event_id = %record.event_id, error = %e, "notification failed");
+            // Lambda retries from here; later records would be retried anyway.
+            let id = record.change.sequence_number.clone().unwrap_or_else(|| record.event_id.clone());
+            failures.push(json!({ "itemIdentifier": id }));
+            false
+        }
+    }
 }
 
 /// The old and new images of a request-partition record, as domain records.

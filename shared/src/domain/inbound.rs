@@ -11,7 +11,7 @@
 //! was sent to. The SES message id is the Idempotency-Key, so a message delivered twice acts
 //! once.
 
-use crate::domain::access::may_create_account;
+use crate::domain::access::{is_agent, may_create_account};
 use crate::domain::attachments;
 use crate::domain::auth::{find_user_by_email, new_account_writes, new_user};
 use crate::domain::blocklist;
@@ -168,11 +168,13 @@ async fn append(app: &App, user: &User, key: &str, message: &Received<'_>) -> Re
         }
     }
     let caller = Caller::Sender(Box::new(user.clone()));
-    let input = NewComment {
-        body: clean_text(app, &message.mail.text, MAX_COMMENT, "(no text)"),
-        internal: false,
-        seen_version: None,
+    let text = clean_text(app, &message.mail.text, MAX_COMMENT, "(no text)");
+    // An agent's mail that starts with a line `#note` is an internal note (the line removed).
+    let (body, internal) = match note_body(&text) {
+        Some(note) if project_of(key).is_some_and(|p| is_agent(user, p)) => (note, true),
+        _ => (text, false),
     };
+    let input = NewComment { body, internal, seen_version: None };
     match add_comment(app, &caller, key, Ok(input), Ok(Some(message.idempotency.clone()))).await {
         Ok((comment, _)) => {
             let event = format!("ses:{}", message.delivery.ses_message_id);
@@ -184,6 +186,16 @@ async fn append(app: &App, user: &User, key: &str, message: &Received<'_>) -> Re
         Err(ApiError::NotFound(_) | ApiError::Forbidden(_)) => Ok(None),
         Err(e) => refused(e).map(Some),
     }
+}
+
+/// The text after a first line `#note` (any case), when the text starts with one.
+fn note_body(text: &str) -> Option<String> {
+    let text = text.trim_start();
+    let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
+    first.trim().eq_ignore_ascii_case("#note").then(|| match rest.trim() {
+        "" => "(no text)".to_string(),
+        note => note.to_string(),
+    })
 }
 
 /// Problems a retry cannot fix end as a dropped message with the error's code.

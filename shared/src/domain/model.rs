@@ -379,6 +379,10 @@ pub struct Request {
     /// The agent who owns it; None: unassigned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee: Option<Assignee>,
+    /// Who made the last assignment (None: the helpdesk itself): an agent who took a request
+    /// is not emailed about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned_by: Option<String>,
     pub reporter_id: String,
     pub reporter_email: EmailAddress,
     #[serde(default)]

@@ -15,7 +15,7 @@ use crate::domain::reply_address::reply_address;
 use crate::error::ApiError;
 use crate::items::{notified_key, project_key, request_key, user_key};
 use crate::mime::outgoing::OutgoingMail;
-use crate::model::{Comment, Notified, Project, Record, Request, RequestStatus, User};
+use crate::model::{Comment, Notified, NotifyLevel, Project, ProjectTeam, Record, Request, RequestStatus, User};
 use crate::store::{Condition, Counter, StoreError, Write};
 use crate::App;
 
@@ -29,6 +29,8 @@ pub enum Event {
     Opened(Request),
     Commented(Comment),
     StatusChanged(Request),
+    /// Given to an agent by someone else (or by automatic assignment): that agent hears.
+    Assigned(Request),
 }
 
 impl Event {
@@ -53,18 +55,33 @@ impl Event {
         }
     }
 
+    /// Every event a change of one item means: a request's change may be a status change
+    /// and an assignment at once.
+    pub fn all(old: Option<&Record>, new: Option<&Record>) -> Vec<Event> {
+        let mut events: Vec<Event> = Event::of(old, new).into_iter().collect();
+        if let (Some(Record::Request(before)), Some(Record::Request(r))) = (old, new) {
+            let owner = r.assignee.as_ref().map(|a| &a.id);
+            let moved = owner.is_some() && owner != before.assignee.as_ref().map(|a| &a.id);
+            if moved && !r.held && r.assigned_by.as_ref() != owner {
+                events.push(Event::Assigned(r.clone()));
+            }
+        }
+        events
+    }
+
     /// Names the event, for the dedupe items and Message-IDs.
     fn id(&self) -> String {
         match self {
             Event::Opened(r) => format!("new.{}", r.key),
             Event::Commented(c) => format!("comment.{}", c.id),
             Event::StatusChanged(r) => format!("status.{}.{}", r.key, r.version),
+            Event::Assigned(r) => format!("assigned.{}.{}", r.key, r.version),
         }
     }
 
     fn request_key(&self) -> &str {
         match self {
-            Event::Opened(r) | Event::StatusChanged(r) => &r.key,
+            Event::Opened(r) | Event::StatusChanged(r) | Event::Assigned(r) => &r.key,
             Event::Commented(c) => &c.request_key,
         }
     }
@@ -74,6 +91,7 @@ impl Event {
             Event::Opened(r) => Some(&r.reporter_id),
             Event::Commented(c) => Some(&c.author_id),
             Event::StatusChanged(r) => r.status_by.as_deref(),
+            Event::Assigned(r) => r.assigned_by.as_deref(),
         }
     }
 }
@@ -91,12 +109,14 @@ pub enum Notice {
 pub async fn notify(app: &App, event: &Event) -> Result<Vec<Notice>, ApiError> {
     let key = event.request_key();
     let project = crate::items::project_of(key).ok_or(ApiError::NotFound("request"))?;
-    let records = app.store.get_many(&[request_key(key), project_key(project)]).await?;
-    let (mut request, mut project) = (None, None);
+    let keys = [request_key(key), project_key(project), crate::items::project_team_key(project)];
+    let records = app.store.get_many(&keys).await?;
+    let (mut request, mut project, mut team) = (None, None, None);
     for record in records {
         match record {
             Record::Request(r) => request = Some(r),
             Record::Project(p) => project = Some(p),
+            Record::ProjectTeam(t) => team = Some(t),
             _ => {}
         }
     }
@@ -105,28 +125,27 @@ pub async fn notify(app: &App, event: &Event) -> Result<Vec<Notice>, ApiError> {
         return Ok(vec![]);
     }
     let event_id = event.id();
-    // A new request tells those it was opened with, not those added since (who hear of the
-    // sharing itself, or, when copied on the first email, already have it).
-    let parties = match event {
-        Event::Opened(opened) => opened,
-        _ => &request,
-    };
-    let mut ids = vec![parties.reporter_id.clone()];
-    ids.extend(parties.participant_ids.iter().cloned());
-    ids.retain(|id| Some(id.as_str()) != event.author());
-    ids.dedup();
-    if ids.is_empty() {
-        return Ok(vec![]);
-    }
-    let mut keys: Vec<_> = ids.iter().map(|id| user_key(id)).collect();
-    keys.extend(ids.iter().map(|id| notified_key(&event_id, id)));
-    let known = app.store.get_many(&keys).await?;
     let author = match event.author() {
         Some(id) => app.store.get(&user_key(id)).await?,
         None => None,
     };
+    let by_agent = matches!(&author, Some(Record::User(u)) if is_agent(u, &project.key));
+    let mut ids: Vec<(String, Audience)> =
+        customers(event, &request).into_iter().map(|id| (id, Audience::Customer)).collect();
+    for id in agents(event, &request, team.as_ref(), by_agent) {
+        if !ids.iter().any(|(known, _)| *known == id) {
+            ids.push((id, Audience::Agent));
+        }
+    }
+    ids.retain(|(id, _)| Some(id.as_str()) != event.author());
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut keys: Vec<_> = ids.iter().map(|(id, _)| user_key(id)).collect();
+    keys.extend(ids.iter().map(|(id, _)| notified_key(&event_id, id)));
+    let known = app.store.get_many(&keys).await?;
     let mut notices = vec![];
-    for id in &ids {
+    for (id, audience) in &ids {
         let user = known.iter().find_map(|r| match r {
             Record::User(u) if &u.id == id => Some(u),
             _ => None,
@@ -140,7 +159,11 @@ pub async fn notify(app: &App, event: &Event) -> Result<Vec<Notice>, ApiError> {
             continue;
         }
         // Everything that can fail before the claim does: once claimed, a failure releases it.
-        let mail = compose(app, event, &request, &project, user, &author_label(author.as_ref(), &project)).await?;
+        let label = match audience {
+            Audience::Customer => author_label(author.as_ref(), &project),
+            Audience::Agent => staff_label(author.as_ref()),
+        };
+        let mail = compose(app, event, &request, &project, user, &label, *audience).await?;
         if !claim(app, &event_id, id).await? {
             notices.push(Notice::AlreadySent { to });
             continue;
@@ -161,6 +184,59 @@ pub async fn notify(app: &App, event: &Event) -> Result<Vec<Notice>, ApiError> {
         }
     }
     Ok(notices)
+}
+
+/// Who reads an email: the people on a request, or the team working it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    Customer,
+    Agent,
+}
+
+/// The people on the request an event tells: its reporter and participants (a new request,
+/// those it was opened with: those added since hear of the sharing itself). An assignment is
+/// the team's business.
+fn customers(event: &Event, request: &Request) -> Vec<String> {
+    let parties = match event {
+        Event::Opened(opened) => opened,
+        Event::Assigned(_) => return vec![],
+        _ => request,
+    };
+    let mut ids = vec![parties.reporter_id.clone()];
+    ids.extend(parties.participant_ids.iter().cloned());
+    ids.dedup();
+    ids
+}
+
+/// The agents an event tells, by their `notify` choice: the assignee of an assignment made by
+/// someone else; of a new request or a customer's reply, its assignee, or when it has none,
+/// the agents who asked for all activity. An agent's own reply tells no agent.
+fn agents(event: &Event, request: &Request, team: Option<&ProjectTeam>, by_agent: bool) -> Vec<String> {
+    let owner = match event {
+        // As it was opened (an agent who took it since is not told it is new).
+        Event::Assigned(r) | Event::Opened(r) => r.assignee.as_ref(),
+        Event::Commented(_) if !by_agent => request.assignee.as_ref(),
+        _ => return vec![],
+    };
+    let Some(team) = team else { return vec![] };
+    let wants = |id: &str, levels: &[NotifyLevel]| team.agents.get(id).is_some_and(|m| levels.contains(&m.notify));
+    match (event, owner) {
+        (_, Some(a)) => {
+            wants(&a.id, &[NotifyLevel::Assigned, NotifyLevel::All]).then(|| a.id.clone()).into_iter().collect()
+        }
+        (Event::Assigned(_), None) => vec![],
+        (_, None) => {
+            team.agents.iter().filter(|(_, m)| m.notify == NotifyLevel::All).map(|(id, _)| id.clone()).collect()
+        }
+    }
+}
+
+/// Agents see who did it: the address (or the helpdesk's own automation).
+fn staff_label(author: Option<&Record>) -> String {
+    match author {
+        Some(Record::User(u)) => u.name.clone().unwrap_or_else(|| u.email.to_string()),
+        _ => "Automatic assignment".to_string(),
+    }
 }
 
 /// Sends a claimed notification within the address's hourly limit (false: over it, not sent)
@@ -215,8 +291,11 @@ async fn compose(
     project: &Project,
     user: &User,
     author: &str,
+    audience: Audience,
 ) -> Result<OutgoingMail, ApiError> {
-    let link = if project.settings.portal_public {
+    let link = if audience == Audience::Agent {
+        format!("{}/desk/requests/{}", app.config.public_base_url, request.key)
+    } else if project.settings.portal_public {
         let links = mint_for(app, request, project, vec![(user.id.clone(), user.email.clone())]).await?;
         let token = links.into_iter().next().map(|l| l.token).unwrap_or_default();
         format!("{}/p/{token}", app.config.public_base_url)
@@ -234,6 +313,15 @@ async fn compose(
             RequestStatus::Closed => format!("{author} closed {}.", request.key),
             RequestStatus::Open | RequestStatus::Pending => format!("{author} reopened {}.", request.key),
         },
+        Event::Assigned(_) => format!("{author} assigned {} to you.\n\n{}", request.key, request.description),
+    };
+    let what = match (audience, event) {
+        (Audience::Agent, Event::Opened(_)) => format!("{author} opened {}:\n\n{}", request.key, request.description),
+        _ => what,
+    };
+    let how = match audience {
+        Audience::Customer => "Reply to this email to answer, or open the request:",
+        Audience::Agent => "Reply to this email to answer the customer (start with a line \"#note\" for an internal note), or open it in the console:",
     };
     let domain = &app.config.support_domain;
     Ok(OutgoingMail {
@@ -241,10 +329,7 @@ async fn compose(
         to: user.email.to_string(),
         reply_to,
         subject: format!("[{}] {}", request.key, request.summary),
-        text: format!(
-            "{what}\n\n-- \nReply to this email to answer, or open the request:\n{link}\n\n{} · {}\n",
-            project.name, request.key
-        ),
+        text: format!("{what}\n\n-- \n{how}\n{link}\n\n{} · {}\n", project.name, request.key),
         // Opaque: a Message-ID (kept as written where SES does not rewrite it) tells nothing,
         // such as how many changes a request had.
         message_id: format!("{}@{domain}", &crate::text::sha256_hex(&format!("{}\n{}", event.id(), user.id))[..32]),

@@ -38,6 +38,7 @@ fn sample_request() -> Request {
         customer_spoke_last: false,
         tags: vec![],
         recent_public: vec![],
+        assigned_by: None,
         status_by: None,
         created_at: 1_700_000_000,
         updated_at: 1_700_000_000,

@@ -134,6 +134,7 @@ pub async fn create_request(
                 customer_spoke_last: !is_agent(user, &project.key),
                 tags: vec![],
                 recent_public: vec![],
+                assigned_by: None,
                 status_by: None,
                 created_at: now,
                 updated_at: now,
