@@ -238,7 +238,7 @@ async fn bad_input_gets_a_stable_4xx_and_writes_nothing() {
     }
     assert_eq!(h.call("GET", "/nowhere", Some(&ann), None).await.code(), "route_not_found");
     let wrong_method = h.page("PUT", "/requests/HD-1", &format!("hd_session={ann}"), None).await;
-    assert_eq!((wrong_method.status, wrong_method.header("allow")), (405, "GET"));
+    assert_eq!((wrong_method.status, wrong_method.header("allow")), (405, "GET, PATCH"));
     let wrong_page = h.page("DELETE", "/portal/requests/HD-1/close", "", None).await;
     assert_eq!((wrong_page.status, wrong_page.header("allow")), (405, "POST"));
     assert_eq!(h.item_count().await, before, "refused input wrote nothing");

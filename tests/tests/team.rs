@@ -420,6 +420,16 @@ async fn seen_version_holds_a_reply_when_someone_else_wrote_since() {
     let close = t.h.call("POST", &format!("/requests/{key}/close"), Some(&t.gus), None).await;
     assert_eq!(close.status, 200, "no seen_version: no check");
     let now = t.get(&key, &t.gus).await["version"].as_u64().unwrap();
+    let reopen = |seen: u64| {
+        let path = format!("/requests/{key}/reopen?seen_version={seen}");
+        async move { t.h.call("POST", &path, Some(&t.kim), None).await }
+    };
+    let stale = reopen(seen).await;
+    assert_eq!((stale.status, stale.code()), (409, "stale_view"), "Gus wrote since");
+    assert_eq!(reopen(now).await.status, 200);
+    let bad = t.h.call("POST", &format!("/requests/{key}/close?seen_version=x"), Some(&t.gus), None).await;
+    assert_eq!((bad.status, bad.code()), (400, "invalid_seen_version"));
+    let now = t.get(&key, &t.gus).await["version"].as_u64().unwrap();
     assert_eq!(comment(&t.gus, json!({"body": "Closed it", "seen_version": now})).await.status, 201);
     // An internal note by Kim is nobody's public reply: it holds no one.
     assert_eq!(comment(&t.kim, json!({"body": "fyi", "internal": true})).await.status, 201);

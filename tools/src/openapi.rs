@@ -265,8 +265,12 @@ fn operations() -> Vec<Op> {
             ))
             .ok(201, open_object(&["id", "author", "body", "internal"]))
             .ok(200, open_object(&["id", "author", "body", "internal"])),
-        op("POST", "/requests/{key}/close", "Close").ok(200, request_ref()),
-        op("POST", "/requests/{key}/reopen", "Reopen").ok(200, request_ref()),
+        op("POST", "/requests/{key}/close", "Close (seen_version: 409 stale_view when someone else wrote since)")
+            .query(query_param("seen_version", json!({"type": "integer", "minimum": 0}), false))
+            .ok(200, request_ref()),
+        op("POST", "/requests/{key}/reopen", "Reopen (seen_version as for close)")
+            .query(query_param("seen_version", json!({"type": "integer", "minimum": 0}), false))
+            .ok(200, request_ref()),
         op("GET", "/requests/{key}/participants", "Who the request is shared with").ok(200, participants.clone()),
         op("POST", "/requests/{key}/participants", "Share with people who have accounts")
             .body(object(json!({"emails": {"type": "array", "minItems": 1, "maxItems": 20, "items": email_string()}}), &["emails"]))

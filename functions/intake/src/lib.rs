@@ -35,6 +35,16 @@ fn list_options(req: &Request) -> ListOptions {
     }
 }
 
+/// `?seen_version=N`: the version the caller saw (the collision guard); absent is no check.
+fn seen_version(req: &Request) -> Result<Option<u64>, ApiError> {
+    http::query_value(req, "seen_version")
+        .map(|v| {
+            v.parse::<u64>()
+                .map_err(|_| ApiError::bad_request("invalid_seen_version", "seen_version is a request version number"))
+        })
+        .transpose()
+}
+
 /// A request's version as an entity tag, for `If-Match`.
 fn etag(request: &helpdesk::model::Request) -> String {
     format!("\"{}\"", request.version)
@@ -94,7 +104,8 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
         }
         ("PATCH", "/requests/{key}") => {
             let if_match = team::parse_if_match(req.headers().get("if-match").map(|v| v.as_bytes()));
-            match team::update_request_fields(app, &caller, key, http::parse_json(req), if_match).await {
+            let changed = team::update_request_fields(app, &caller, key, http::parse_json(req), if_match).await;
+            match changed {
                 Ok((viewer, request)) => {
                     Ok(Reply::ok(request_json(viewer, &request)).with_header("etag", etag(&request)))
                 }
@@ -119,12 +130,10 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
                 requests::add_comment(app, &caller, key, http::parse_json(req), idempotency).await?;
             Ok(made(replayed, comment_json(&comment)))
         }
-        ("POST", "/requests/{key}/close") => {
-            let (viewer, request) = requests::set_status(app, &caller, key, RequestStatus::Closed).await?;
-            Ok(Reply::ok(request_json(viewer, &request)))
-        }
-        ("POST", "/requests/{key}/reopen") => {
-            let (viewer, request) = requests::set_status(app, &caller, key, RequestStatus::Open).await?;
+        ("POST", "/requests/{key}/close") | ("POST", "/requests/{key}/reopen") => {
+            let status = if spec.path.ends_with("/close") { RequestStatus::Closed } else { RequestStatus::Open };
+            let seen = seen_version(req)?;
+            let (viewer, request) = requests::set_status_seen(app, &caller, key, status, seen).await?;
             Ok(Reply::ok(request_json(viewer, &request)))
         }
         ("GET", "/projects/{key}/forms") => Ok(Reply::ok(forms_json(&forms::list_forms(app, &caller, key).await?))),

@@ -289,15 +289,18 @@ impl Priority {
     }
 }
 
-/// A public comment's author and the request version it made.
+/// A public comment's author and the request version it made (short names: every write of
+/// the request and its index copies carries them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicMark {
+    #[serde(rename = "v")]
     pub version: u64,
     pub by: String,
 }
 
-/// How many public comments a request remembers for the collision guard.
-pub const RECENT_PUBLIC: usize = 10;
+/// How many public comments a request remembers for the collision guard: a view older than
+/// all of them counts as stale, which costs a "Send anyway" at worst.
+pub const RECENT_PUBLIC: usize = 4;
 
 /// The agent who owns a request (agents only ever see it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

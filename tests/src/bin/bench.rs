@@ -188,6 +188,44 @@ async fn main() {
         })
         .await,
     );
+    // The team's queues: an agent owns every third request, some are urgent.
+    let agent_email = h.email("agent");
+    call(Method::POST, "/projects/BENCH/agents".into(), &admin, Some(json!({"email": agent_email, "role": "agent"})))
+        .await;
+    for n in 1..=100 {
+        let (owner, priority) = match n % 3 {
+            0 => (json!(agent_email), "urgent"),
+            1 => (json!(null), "high"),
+            _ => (json!(h.email("admin")), "normal"),
+        };
+        let body = json!({"assignee": owner, "priority": priority});
+        call(Method::PATCH, format!("/requests/BENCH-{n}"), &admin, Some(body)).await;
+    }
+    rows.push(
+        measure(&h, "queue: Mine, open (25)", |_| {
+            call(Method::GET, "/projects/BENCH/requests?assignee=me&status=open&limit=25".into(), &admin, None)
+        })
+        .await,
+    );
+    rows.push(
+        measure(&h, "queue: Unassigned, open (25)", |_| {
+            call(Method::GET, "/projects/BENCH/requests?assignee=none&status=open&limit=25".into(), &admin, None)
+        })
+        .await,
+    );
+    rows.push(
+        measure(&h, "queue: open, urgent (25)", |_| {
+            call(Method::GET, "/projects/BENCH/requests?status=open&priority=urgent&limit=25".into(), &admin, None)
+        })
+        .await,
+    );
+    rows.push(
+        measure(&h, "PATCH assignee + priority", |i| {
+            let body = json!({"assignee": if i % 2 == 0 { json!("me") } else { json!(null) }, "priority": "high"});
+            call(Method::PATCH, format!("/requests/BENCH-{}", i % 100 + 1), &admin, Some(body))
+        })
+        .await,
+    );
     let admin_cookie = format!("hd_session={admin}");
     rows.push(
         measure(&h, "page: desk queue (25)", |_| {
