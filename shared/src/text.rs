@@ -22,6 +22,18 @@ pub fn check_text(field: &str, value: &str, max: usize, multiline: bool, require
     Ok(())
 }
 
+/// Invisible formatting characters that change how text around them shows: bidirectional
+/// overrides and isolates (U+202E turns `invoice\u{202E}fdp.exe` into "invoiceexe.pdf"), marks
+/// and zero-width characters. Names and one-line texts are stored without them.
+pub fn is_format_char(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}')
+}
+
+/// `text` without `is_format_char` characters.
+pub fn strip_format_chars(text: &str) -> String {
+    text.chars().filter(|c| !is_format_char(*c)).collect()
+}
+
 /// What `check_text` accepts (with at most `max` characters, the document's maxLength), as
 /// the API document publishes it.
 pub fn text_pattern(multiline: bool, required: bool) -> String {

@@ -397,17 +397,38 @@ async fn finding_5_unvalidated_fields_and_support_addresses_are_refused() {
             Some(json!({"key": "ZZ", "name": "z", "support_address": "hd@desk.test"})),
         )
         .await;
-    check(&taken, 409, "support_address_taken", "A creates ZZ on HD's address");
+    check(&taken, 422, "reserved_address", "A creates ZZ on HD's (default) address");
     let patch = |address: &str| json!({"support_address": address});
     let outside = h.call("PATCH", "/projects/OT", Some(&ad.p), Some(patch("someone@gmail.com"))).await;
     check(&outside, 422, "invalid_support_address", "P moves OT outside the support domain");
     let stolen = h.call("PATCH", "/projects/OT", Some(&ad.p), Some(patch("hd@desk.test"))).await;
-    check(&stolen, 409, "support_address_taken", "P moves OT onto HD's address");
+    check(&stolen, 422, "reserved_address", "P moves OT onto HD's address");
     let moved = h.call("PATCH", "/projects/OT", Some(&ad.p), Some(patch("ot-help@desk.test"))).await;
     check(&moved, 200, "", "P moves OT to a free address");
     assert_eq!(moved.body["support_address"], "ot-help@desk.test");
     let freed = h.call("PATCH", "/projects/HD", Some(&ad.a), Some(patch("ot@desk.test"))).await;
-    check(&freed, 200, "", "A takes OT's freed address for HD");
+    check(&freed, 422, "reserved_address", "A takes OT's default address for HD (kept for OT)");
+    let taken = h.call("PATCH", "/projects/HD", Some(&ad.a), Some(patch("ot-help@desk.test"))).await;
+    check(&taken, 409, "support_address_taken", "A moves HD onto OT's address");
+    // Issue 22, finding 1: the helpdesk's own From address (any case), reply-address shapes,
+    // role addresses and a future project's default address are nobody's support address.
+    for address in [
+        "HelpDesk@Desk.Test",
+        "reply.k1.hd-1.abc.def@desk.test",
+        "postmaster@desk.test",
+        "Mailer-Daemon@desk.test",
+        "noreply@desk.test",
+        "abuse@desk.test",
+        "future@desk.test",
+    ] {
+        let claimed = h.call("PATCH", "/projects/OT", Some(&ad.p), Some(patch(address))).await;
+        check(&claimed, 422, "reserved_address", address);
+        // Not even an app admin, who may otherwise set any address.
+        let by_admin = h.call("PATCH", "/projects/HD", Some(&ad.a), Some(patch(address))).await;
+        check(&by_admin, 422, "reserved_address", address);
+    }
+    let own = h.call("PATCH", "/projects/OT", Some(&ad.p), Some(patch("OT@desk.test"))).await;
+    check(&own, 200, "", "OT takes back its own default address");
     let external = h.call("PATCH", "/projects/HD", Some(&ad.a), Some(patch("help@company.example"))).await;
     check(&external, 200, "", "A sets an outside address on HD");
 }
@@ -604,4 +625,91 @@ async fn app_wide_rules_stay_their_makers() {
     assert_eq!(rules(&listed), [format!("reject:{}", h.email("spammer"))]);
     check(&h.call("DELETE", "/blocklist", Some(&a), Some(rule)).await, 204, "", "A removes their own");
     assert!(rules(&h.call("GET", "/blocklist", Some(&b), None).await).is_empty());
+}
+
+/// Issue 22, finding 3: signing in never makes an account in a managed domain (seed 001:
+/// only app admins do). The answer stays 202; no link is sent; a link asked for before the
+/// domain became managed no longer makes the account. An account an app admin made signs in.
+#[tokio::test]
+async fn sign_in_never_creates_an_account_in_a_managed_domain() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    h.ok("PUT", "/admin/managed-domains", Some(&admin), Some(json!({"domains": ["inst.example"]}))).await;
+    let stranger = format!("x-{}@inst.example", h.suffix.to_lowercase());
+    let asked = h.call("POST", "/auth/magic-link", None, Some(json!({"email": stranger}))).await;
+    assert_eq!(asked.status, 202, "the same answer as for anyone");
+    assert!(h.mail_to(&stranger).await.is_empty(), "no link for an account nobody may make");
+    let before = h.item_count().await;
+
+    // Asked for while the domain was free, redeemed after it became managed: no account.
+    let early = format!("y-{}@later.example", h.suffix.to_lowercase());
+    assert_eq!(h.call("POST", "/auth/magic-link", None, Some(json!({"email": early}))).await.status, 202);
+    let token = h.magic_token(&early).await.expect("a link while the domain was free");
+    let domains = json!({"domains": ["inst.example", "later.example"]});
+    h.ok("PUT", "/admin/managed-domains", Some(&admin), Some(domains)).await;
+    let redeemed = h.call("POST", "/auth/session", None, Some(json!({"token": token}))).await;
+    assert_eq!(redeemed.status, 401, "{redeemed:?}");
+    // The link item and the rate counter of the early request, nothing else.
+    assert_eq!(h.item_count().await, before + 2);
+
+    // An app admin makes the account: then it signs in as usual.
+    let member = format!("m-{}@inst.example", h.suffix.to_lowercase());
+    h.ok("POST", "/projects/HD/customers", Some(&admin), Some(json!({"email": member}))).await;
+    let session = h.sign_in(&member).await;
+    assert_eq!(h.ok("GET", "/me", Some(&session), None).await.body["email"], member.as_str());
+}
+
+/// Issue 22, finding 12: a right-to-left override (and other invisible formatting) never
+/// reaches a summary or a file name, by the API or by email.
+#[tokio::test]
+async fn invisible_formatting_is_stripped_from_summaries_and_file_names() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    let ann = h.sign_in(&h.email("ann")).await;
+    let made = h
+        .ok("POST", "/projects/HD/requests", Some(&ann), Some(json!({"summary": "Invoice \u{202E}fdp.exe\u{200B}"})))
+        .await;
+    assert_eq!(made.body["summary"], "Invoice fdp.exe");
+    let only = h.ok("POST", "/projects/HD/requests", Some(&ann), Some(json!({"summary": "\u{202E}\u{2066}"}))).await;
+    assert_eq!(only.body["summary"], "(no summary)");
+    let ann_email = h.email("ann");
+    let raw = format!(
+        "From: {ann_email}\r\nTo: hd@desk.test\r\nSubject: =?utf-8?q?Bill_=E2=80=AEgnp.exe?=\r\nMessage-ID: <rlo@x>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSee attached\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename*=utf-8''report%E2%80%AEfdp.exe\r\n\r\nMZ\r\n--b--\r\n"
+    );
+    let answer = h.inbound_email(raw, "").await;
+    let key = answer.body["request"].as_str().expect("a request").to_string();
+    let read = h.ok("GET", &format!("/requests/{key}"), Some(&admin), None).await.body;
+    assert_eq!(read["summary"], "Bill gnp.exe");
+    assert_eq!(read["attachments"][0]["name"], "reportfdp.exe", "{read}");
+}
+
+/// Issue 22, finding 9: the portal's forms do nothing in a project whose private portal is
+/// off (its pages are 404 there): no reply, close, reopen, share or new request.
+#[tokio::test]
+async fn portal_forms_act_only_where_the_portal_is_on() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    let ann = h.sign_in(&h.email("ann")).await;
+    h.sign_in(&h.email("bob")).await;
+    let made = h.ok("POST", "/projects/HD/requests", Some(&ann), Some(json!({"summary": "Printer"}))).await;
+    let key = made.body["key"].as_str().unwrap().to_string();
+    h.ok("PATCH", "/projects/HD", Some(&admin), Some(json!({"portal": {"private": false}}))).await;
+    let cookie = format!("hd_session={ann}");
+    let csrf = h.page("GET", "/portal", &cookie, None).await.csrf();
+    let before = h.item_count().await;
+    let bob = h.email("bob");
+    for (path, fields) in [
+        (format!("/portal/requests/{key}/comments"), vec![("body", "hello")]),
+        (format!("/portal/requests/{key}/close"), vec![]),
+        (format!("/portal/requests/{key}/participants"), vec![("email", bob.as_str())]),
+        ("/portal/requests".to_string(), vec![("project", "HD"), ("summary", "Another")]),
+    ] {
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend(fields);
+        let answer = h.page("POST", &path, &cookie, Some(&form)).await;
+        assert_eq!(answer.status, 404, "{path}: {}", answer.text);
+    }
+    assert_eq!(h.item_count().await, before, "nothing was written");
+    let read = h.ok("GET", &format!("/requests/{key}"), Some(&ann), None).await.body;
+    assert_eq!((read["status"].as_str(), read["comment_count"].as_u64()), (Some("open"), Some(0)));
 }

@@ -46,6 +46,12 @@ async fn every_function_policy_allows_exactly_what_it_calls() {
         ("POST", "/requests/HD-1/close", &ann, None),
         ("POST", "/requests/HD-1/reopen", &ann, None),
         ("POST", "/requests/HD-1/release", &admin, None),
+        // ownership: assign (a load moves on the team item), the owner queue, the team.
+        ("PATCH", "/requests/HD-1", &admin, Some(json!({"assignee": "me", "priority": "high", "status": "pending"}))),
+        ("GET", "/projects/HD/requests?assignee=me", &admin, None),
+        ("GET", "/projects/HD/agents", &admin, None),
+        ("PATCH", "/projects/HD", &admin, Some(json!({"assignment": {"mode": "round_robin", "cap": 5}}))),
+        ("POST", "/projects/HD/requests", &ann, Some(json!({"summary": "auto-assigned"}))),
         // sharing
         ("PUT", "/admin/managed-domains", &admin, Some(json!({"domains": ["inst.example"]}))),
         ("GET", "/admin/managed-domains", &admin, None),
@@ -162,6 +168,13 @@ async fn every_function_policy_allows_exactly_what_it_calls() {
     let reply_to = notice.reply_to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap().to_string();
     let reply = format!("From: {dave}\r\nTo: {reply_to}\r\nSubject: re\r\nMessage-ID: <tour2@x>\r\n\r\nthanks\r\n");
     assert_eq!(h.inbound_email(reply, "").await.body["outcome"], "appended");
+    // An agent's settings, then their removal (their requests unassigned through the owner index).
+    let team = h.ok("GET", "/projects/HD/agents", Some(&admin), None).await.body;
+    let agent = team["items"].as_array().unwrap().iter().find(|m| m["email"] == agent_email.as_str()).cloned();
+    let agent_id = agent.expect("on the team")["id"].as_str().unwrap().to_string();
+    let agent_path = format!("/projects/HD/agents/{agent_id}");
+    ok(h.call("PUT", &agent_path, Some(&admin), Some(json!({"notify": "all"}))).await.status);
+    ok(h.call("DELETE", &agent_path, Some(&admin), None).await.status);
     // auth: logout
     ok(h.call("DELETE", "/auth/session", Some(&bob), None).await.status);
 

@@ -109,6 +109,12 @@ async fn post(
 ) -> Result<Reply, ApiError> {
     let key = params.get("key");
     let back = format!("/portal/requests/{key}");
+    // The portal's forms act only where its pages show (the API's own routes are not gated).
+    if path.starts_with("/portal/requests/") {
+        portal::require_portal(app, caller, key).await?;
+    } else if path == "/portal/requests" {
+        portal::new_request_project(app, caller, form.get("project")).await?;
+    }
     match path {
         "/login" => match auth::request_magic_link(app, form.get("email")).await {
             Ok(outcome) => {

@@ -152,6 +152,36 @@ pub fn may_set_support_address(user: &User, address: &EmailAddress, support_doma
     }
 }
 
+/// Role addresses no project may take as its support address: mail meant for the system.
+const ROLE_ADDRESSES: [&str; 8] =
+    ["postmaster", "abuse", "mailer-daemon", "noreply", "no-reply", "hostmaster", "webmaster", "helpdesk"];
+
+/// Addresses no project may take as its support address, by anyone: the helpdesk's own From
+/// address (customers answer notifications there), the shape of signed reply addresses, role
+/// addresses, and another project's default address (`<key>@<support domain>`, kept for the
+/// project with that key, made now or later).
+pub fn may_claim_support_address(
+    project: &str,
+    address: &EmailAddress,
+    mail_from: Option<&EmailAddress>,
+    support_domain: &str,
+) -> Result<(), ApiError> {
+    let local = address.as_str().rsplit_once('@').map_or(address.as_str(), |(l, _)| l);
+    let in_domain = address.is_in(support_domain);
+    let own_default = local.eq_ignore_ascii_case(project);
+    let reserved = mail_from == Some(address)
+        || ROLE_ADDRESSES.contains(&local)
+        || local.starts_with("reply.")
+        || (in_domain && !own_default && crate::domain::projects::check_project_key(&local.to_uppercase()).is_ok());
+    if reserved {
+        return Err(ApiError::invalid(
+            "reserved_address",
+            format!("{address} is reserved (the helpdesk's own, a role address, or another project's default address)"),
+        ));
+    }
+    Ok(())
+}
+
 /// Seed 002, scoped: an app admin moderates anyone but themselves; a project admin moderates
 /// only users who are nothing but customers of projects that admin administers
 /// (`customer_of`: every project the target is a customer of). Anyone else: 403.

@@ -17,10 +17,12 @@ pub const MAX_PER_MESSAGE: usize = 20;
 pub const DOWNLOAD_URL_TTL: Duration = Duration::from_secs(300);
 const MAX_NAME: usize = 200;
 
-/// A file name as stored and offered: no path, no control characters, not too long.
+/// A file name as stored and offered: no path, no control or format characters (a
+/// right-to-left override would disguise `.exe` as `.pdf`), not too long.
 fn clean_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-    let name: String = base.chars().filter(|c| !c.is_control()).take(MAX_NAME).collect();
+    let name: String =
+        base.chars().filter(|c| !c.is_control() && !crate::text::is_format_char(*c)).take(MAX_NAME).collect();
     let name = name.trim().trim_start_matches('.').to_string();
     if name.is_empty() {
         "attachment".into()

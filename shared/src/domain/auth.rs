@@ -1,5 +1,6 @@
 //! Passwordless sign-in: magic links by email, sessions, accounts.
 
+use crate::domain::access::may_create_account;
 use crate::domain::blocklist;
 use crate::domain::caller::{resolve, Caller};
 use crate::domain::email::EmailAddress;
@@ -45,13 +46,19 @@ impl LinkOutcome {
 /// it, in one BatchGet; then the account itself. None: refused.
 async fn sign_in_allowed(app: &App, email: &EmailAddress) -> Result<Option<Option<User>>, ApiError> {
     let mut keys = blocklist::pattern_keys(email);
-    keys.push(email_key(email.as_str()));
+    keys.extend([email_key(email.as_str()), crate::items::managed_domains_key()]);
     let records = app.store.get_many(&keys).await?;
     if blocklist::verdict(email, None, &records) == Some(crate::model::BlockAction::Reject) {
         return Ok(None);
     }
     let user = owner_account(app, &records).await?;
     if user.as_ref().is_some_and(|u| u.suspended) {
+        return Ok(None);
+    }
+    // A first sign-in makes an account: seed 001's rule for managed domains holds here too
+    // (the person signing up is no app admin).
+    let managed = crate::domain::projects::managed_domains(&records);
+    if user.is_none() && may_create_account(&new_user(email, 0), &[email], &managed).is_err() {
         return Ok(None);
     }
     Ok(Some(user))

@@ -289,13 +289,39 @@ impl Priority {
     }
 }
 
-/// A public comment's author and the request version it made (short names: every write of
-/// the request and its index copies carries them).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A public comment's author (`author_tag`) and the request version it made.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicMark {
-    #[serde(rename = "v")]
     pub version: u64,
     pub by: String,
+}
+
+/// The end of a user id (a ULID's random part): enough to tell a request's few authors apart,
+/// and short, since every write of the request and its index copies carries the marks.
+pub fn author_tag(user_id: &str) -> String {
+    user_id.chars().rev().take(10).collect::<Vec<_>>().into_iter().rev().collect()
+}
+
+/// The marks as one string, `"12.ABCDEFGHJK 14.MNPQRSTVWX"`: a third of a list of maps.
+mod compact_marks {
+    use super::PublicMark;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(marks: &[PublicMark], s: S) -> Result<S::Ok, S::Error> {
+        let text: Vec<String> = marks.iter().map(|m| format!("{}.{}", m.version, m.by)).collect();
+        s.serialize_str(&text.join(" "))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PublicMark>, D::Error> {
+        let text = String::deserialize(d)?;
+        Ok(text
+            .split_whitespace()
+            .filter_map(|m| {
+                let (version, by) = m.split_once('.')?;
+                Some(PublicMark { version: version.parse().ok()?, by: by.to_string() })
+            })
+            .collect())
+    }
 }
 
 /// How many public comments a request remembers for the collision guard: a view older than
@@ -321,6 +347,7 @@ impl Request {
     /// Records a public reply for the SLA stage: by an agent or by the customer side.
     /// Whether someone other than `reader` wrote publicly after version `seen`.
     pub fn written_since(&self, seen: u64, reader: &str) -> bool {
+        let reader = author_tag(reader);
         self.recent_public.iter().any(|m| m.version > seen && m.by != reader)
             // Older than what the request remembers: assume someone did.
             || (self.recent_public.len() >= RECENT_PUBLIC && self.recent_public[0].version > seen)
@@ -328,7 +355,7 @@ impl Request {
 
     /// Remembers a public comment by `author` in the change that makes the next version.
     pub fn mark_public(&mut self, author: &str) {
-        self.recent_public.push(PublicMark { version: self.version + 1, by: author.to_string() });
+        self.recent_public.push(PublicMark { version: self.version + 1, by: author_tag(author) });
         let excess = self.recent_public.len().saturating_sub(RECENT_PUBLIC);
         self.recent_public.drain(..excess);
     }
@@ -382,8 +409,8 @@ pub struct Request {
     /// The agent who owns it; None: unassigned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee: Option<Assignee>,
-    /// Who made the last assignment (None: the helpdesk itself): an agent who took a request
-    /// is not emailed about it.
+    /// Who made the last assignment when it was not the assignee (an agent who takes a
+    /// request is not emailed about it; automatic assignment emails as a new request does).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned_by: Option<String>,
     pub reporter_id: String,
@@ -422,7 +449,7 @@ pub struct Request {
     /// The newest public comments' authors and the versions they made (at most
     /// `RECENT_PUBLIC`): a reply or status change made on an older version learns whether
     /// someone else wrote since (the collision guard).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "compact_marks")]
     pub recent_public: Vec<PublicMark>,
     /// Who last opened or closed it: the notifier never tells them of their own change.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -62,7 +62,8 @@ impl Event {
         if let (Some(Record::Request(before)), Some(Record::Request(r))) = (old, new) {
             let owner = r.assignee.as_ref().map(|a| &a.id);
             let moved = owner.is_some() && owner != before.assignee.as_ref().map(|a| &a.id);
-            if moved && !r.held && r.assigned_by.as_ref() != owner {
+            // By someone else only: an agent who takes a request knows.
+            if moved && !r.held && r.assigned_by.is_some() {
                 events.push(Event::Assigned(r.clone()));
             }
         }

@@ -3,7 +3,7 @@
 //! cases as the API.
 
 use crate::domain::access::{is_agent, require_party_or_agent, Viewer};
-use crate::domain::caller::{load_project, resolve, Caller};
+use crate::domain::caller::{load_project, load_request, resolve, Caller};
 use crate::domain::forms::forms_of;
 use crate::domain::requests::{get_request_and_project, list_for_customer, ListOptions, RequestDetail, RequestPage};
 use crate::error::ApiError;
@@ -106,6 +106,16 @@ pub async fn request_page(app: &App, caller: &Caller, key: &str) -> Result<Porta
         }
     }
     Ok(PortalRequest { detail, project, may_change, form_name, fields })
+}
+
+/// The portal's forms act only where its pages show: a customer's change of a request in a
+/// project whose private portal is off is a 404, as its page is (agents: any of theirs).
+pub async fn require_portal(app: &App, caller: &Caller, key: &str) -> Result<(), ApiError> {
+    let scope = load_request(app, caller, key, &[]).await?;
+    if scope.viewer() == Viewer::Customer && !scope.project.settings.portal_private {
+        return Err(ApiError::NotFound("request"));
+    }
+    Ok(())
 }
 
 /// Where a portal user raises a new request: the project and the forms they may use.

@@ -1,7 +1,8 @@
 //! Projects, their settings and their agents; the first app admin.
 
 use crate::domain::access::{
-    may_create_account, may_set_support_address, require_agent, require_app_admin, require_project_admin,
+    may_claim_support_address, may_create_account, may_set_support_address, require_agent, require_app_admin,
+    require_project_admin,
 };
 use crate::domain::auth::{find_user_by_email, new_account_writes, new_user};
 use crate::domain::blocklist::{Commit, Guard};
@@ -85,9 +86,11 @@ pub fn check_project_key(key: &str) -> Result<(), ApiError> {
 
 /// The support address a project asks for: any address for an app admin; otherwise one in
 /// the helpdesk's support domain, since inbound mail routes by it.
-fn check_support_address(app: &App, user: &User, raw: &str) -> Result<EmailAddress, ApiError> {
+fn check_support_address(app: &App, user: &User, project: &str, raw: &str) -> Result<EmailAddress, ApiError> {
     let address = EmailAddress::parse(raw)?;
     may_set_support_address(user, &address, &app.config.support_domain)?;
+    let from = EmailAddress::parse_mailbox(&app.config.mail_from).ok();
+    may_claim_support_address(project, &address, from.as_ref(), &app.config.support_domain)?;
     Ok(address)
 }
 
@@ -124,7 +127,7 @@ pub async fn create_project(app: &App, caller: &Caller, input: Input<NewProject>
     check_project_key(&input.key)?;
     check_text("name", &input.name, 200, false, true)?;
     let support_address = match &input.support_address {
-        Some(address) => check_support_address(app, &actor.user, address)?,
+        Some(address) => check_support_address(app, &actor.user, &input.key, address)?,
         None => default_address(app, &input.key),
     };
     let project = new_project(app, input.key, input.name.trim().to_string(), support_address);
@@ -168,7 +171,7 @@ pub async fn update_project(
         check_text("name", name, 200, false, true)?;
     }
     let support_address =
-        patch.support_address.as_deref().map(|a| check_support_address(app, &actor.user, a)).transpose()?;
+        patch.support_address.as_deref().map(|a| check_support_address(app, &actor.user, key, a)).transpose()?;
     if let Some(cap) = patch.participant_cap {
         if !(1..=MAX_PARTICIPANT_CAP).contains(&cap) {
             return Err(ApiError::invalid("invalid_field", format!("participant_cap must be 1-{MAX_PARTICIPANT_CAP}")));

@@ -466,3 +466,19 @@ fn team_item_is_exactly_this() {
     assert_eq!(from_item(item).unwrap(), Record::ProjectTeam(team.clone()));
     assert_eq!(team.agents["U1"].open(), 2);
 }
+
+/// The collision guard's marks are one short string on the request item, read back as they
+/// were written; an assignment by someone else names who made it.
+#[test]
+fn a_request_keeps_its_recent_public_authors_in_one_string() {
+    let mut request = Request { version: 11, ..sample_request() };
+    request.mark_public("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+    request.version = 12;
+    request.mark_public("01ARZ3NDEKTSV4RRFFQ69G5FAW");
+    let item = to_item(&Record::Request(request.clone()));
+    assert_eq!(item["recent_public"], s("12.FFQ69G5FAV 13.FFQ69G5FAW"));
+    assert_eq!(from_item(item).unwrap(), Record::Request(request.clone()));
+    assert!(request.written_since(12, "01ARZ3NDEKTSV4RRFFQ69G5FAV"), "the other author wrote 13");
+    assert!(!request.written_since(12, "01ARZ3NDEKTSV4RRFFQ69G5FAW"), "13 is the reader's own");
+    assert!(!request.written_since(13, "anyone"));
+}

@@ -272,7 +272,8 @@ impl RequestPage {
     /// After a refusal for someone else's public reply since version `seen`: their newest
     /// public comments, to read before sending anyway.
     pub fn show_unseen(&mut self, seen: u64) {
-        let others = self.marks.iter().filter(|m| m.version > seen && m.by != self.reader_id).count().max(1);
+        let reader = helpdesk::model::author_tag(&self.reader_id);
+        let others = self.marks.iter().filter(|m| m.version > seen && m.by != reader).count().max(1);
         let theirs: Vec<&CommentView> =
             self.comments.iter().filter(|c| !c.internal && c.author != self.reader_email).collect();
         self.unseen = theirs[theirs.len().saturating_sub(others)..].iter().map(|c| (*c).clone()).collect();

@@ -7,7 +7,8 @@ use crate::App;
 
 /// A subject as a summary: one line, not blank, not too long.
 pub(super) fn clean_subject(subject: &str) -> String {
-    let line: String = subject.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let line: String =
+        crate::text::strip_format_chars(subject).chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
     let line: String = line.chars().take(MAX_SUMMARY).collect();
     if line.is_empty() {

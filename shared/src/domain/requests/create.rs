@@ -91,6 +91,11 @@ pub async fn create_request(
             _ => None,
         }
     };
+    // Shown in every list: without invisible formatting (a right-to-left override).
+    let summary = match crate::text::strip_format_chars(&input.summary).trim() {
+        "" => "(no summary)".to_string(),
+        visible => visible.to_string(),
+    };
     let mut held = input.channel == Channel::EmailHeldForReview;
     // Its id is its own across retries: the agent's claim names it.
     let request_id = crate::text::new_ulid();
@@ -113,7 +118,7 @@ pub async fn create_request(
                 key: format!("{}-{seq}", project.key),
                 project: project.key.clone(),
                 id: request_id.clone(),
-                summary: input.summary.trim().to_string(),
+                summary: summary.clone(),
                 description: input.description.clone(),
                 form: Some(form.id.clone()),
                 fields: fields.clone(),

@@ -94,8 +94,8 @@ pub async fn update_request_fields(
             return Err(ApiError::StaleRequest(if_match.unwrap_or_default(), Box::new(r.clone())));
         }
         if let Some(a) = assignee.as_ref().filter(|a| a.as_ref().map(|x| &x.id) != r.assignee.as_ref().map(|x| &x.id)) {
+            r.assigned_by = a.as_ref().filter(|a| a.id != user.id).map(|_| user.id.clone());
             r.assignee = a.clone();
-            r.assigned_by = Some(user.id.clone());
         }
         r.priority = patch.priority.unwrap_or(r.priority);
         if let Some(status) = patch.status {
