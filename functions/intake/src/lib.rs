@@ -100,7 +100,9 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
         }
         ("GET", "/requests/{key}") => {
             let detail = requests::get_request(app, &caller, key).await?;
-            Ok(Reply::ok(detail_json(&detail)).with_header("etag", etag(&detail.request)))
+            let reply = Reply::ok(detail_json(&detail));
+            // The version moves with internal notes too: agents only.
+            Ok(if detail.viewer == Viewer::Agent { reply.with_header("etag", etag(&detail.request)) } else { reply })
         }
         ("PATCH", "/requests/{key}") => {
             let if_match = team::parse_if_match(req.headers().get("if-match").map(|v| v.as_bytes()));
@@ -132,8 +134,7 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
         }
         ("POST", "/requests/{key}/close") | ("POST", "/requests/{key}/reopen") => {
             let status = if spec.path.ends_with("/close") { RequestStatus::Closed } else { RequestStatus::Open };
-            let seen = seen_version(req)?;
-            let (viewer, request) = requests::set_status_seen(app, &caller, key, status, seen).await?;
+            let (viewer, request) = requests::set_status_seen(app, &caller, key, status, seen_version(req)).await?;
             Ok(Reply::ok(request_json(viewer, &request)))
         }
         ("GET", "/projects/{key}/forms") => Ok(Reply::ok(forms_json(&forms::list_forms(app, &caller, key).await?))),

@@ -349,16 +349,11 @@ async fn close_batch(
             ),
         ]
     };
-    // Closed requests leave their agents' loads.
-    let released = |r: Request| async move {
-        let closed = Request { status: RequestStatus::Closed, ..r.clone() };
-        crate::domain::team::move_load(app, &r, &closed).await
-    };
-    match app.store.transact(batch.iter().flat_map(writes_for).collect()).await {
-        Ok(()) => {
-            futures::future::join_all(batch.iter().cloned().map(released)).await;
-            return Ok(batch.iter().map(|r| r.key.clone()).collect());
-        }
+    // Closed requests leave their agents' loads, in the same transaction.
+    let mut writes: Vec<Write> = batch.iter().flat_map(writes_for).collect();
+    writes.extend(crate::domain::team::release_writes(app, batch).await?);
+    match app.store.transact(writes).await {
+        Ok(()) => return Ok(batch.iter().map(|r| r.key.clone()).collect()),
         Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => {}
         Err(e) => return Err(e.into()),
     }
@@ -366,9 +361,10 @@ async fn close_batch(
     let mut closed = vec![];
     for r in batch {
         if let Some(Record::Request(current)) = app.store.get(&crate::items::request_key(&r.key)).await? {
-            if current.status.is_active() && app.store.transact(writes_for(&current).to_vec()).await.is_ok() {
-                closed.push(current.key.clone());
-                released(current).await;
+            let mut writes = writes_for(&current).to_vec();
+            writes.extend(crate::domain::team::release_writes(app, std::slice::from_ref(&current)).await?);
+            if current.status.is_active() && app.store.transact(writes).await.is_ok() {
+                closed.push(current.key);
             }
         }
     }

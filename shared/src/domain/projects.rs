@@ -228,7 +228,13 @@ pub async fn update_project(
                 .push(Write::Delete { key: support_address_key(&project.support_address), condition: Condition::None });
         }
         match app.store.transact(writes).await {
-            Ok(()) => return Ok(next),
+            Ok(()) => {
+                if next.settings.assignment.mode != crate::model::AssignmentMode::Manual {
+                    // Assignment picks from the team item: make sure the project has one.
+                    crate::domain::team::load_team(app, &next.key).await?;
+                }
+                return Ok(next);
+            }
             Err(e) if e.failed_at(1) => return Err(address_taken(&next.support_address)),
             // A request was raised meanwhile (it bumps the counter): reread and apply again.
             Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => {

@@ -181,6 +181,48 @@ fn transaction_units(item: &Item, indexes: usize) -> f64 {
     2.0 * kb + kb * indexes as f64
 }
 
+/// The team item's update for a `Write::MoveLoads`: ADD and DELETE of one-id string sets on
+/// each agent's `requests`, the version up by one, every agent on the team.
+fn load_update(
+    table: &str,
+    project: &str,
+    add: &[(String, String)],
+    remove: &[(String, String)],
+) -> Result<aws_sdk_dynamodb::types::Update, StoreError> {
+    let mut names = HashMap::from([
+        ("#agents".to_string(), "agents".to_string()),
+        ("#requests".to_string(), "requests".to_string()),
+        ("#version".to_string(), "version".to_string()),
+    ]);
+    let mut values = HashMap::from([(":one".to_string(), n(1))]);
+    let (mut adds, mut deletes, mut exists) = (vec!["#version :one".to_string()], vec![], vec![]);
+    for (i, (agent, request)) in add.iter().chain(remove).enumerate() {
+        names.insert(format!("#a{i}"), agent.clone());
+        values.insert(format!(":r{i}"), AttributeValue::Ss(vec![request.clone()]));
+        let path = format!("#agents.#a{i}.#requests");
+        exists.push(format!("attribute_exists(#agents.#a{i})"));
+        if i < add.len() {
+            adds.push(format!("{path} :r{i}"));
+        } else {
+            deletes.push(format!("{path} :r{i}"));
+        }
+    }
+    let mut expression = format!("ADD {}", adds.join(", "));
+    if !deletes.is_empty() {
+        expression.push_str(&format!(" DELETE {}", deletes.join(", ")));
+    }
+    let mut update = aws_sdk_dynamodb::types::Update::builder()
+        .table_name(table)
+        .set_key(Some(key_item(&crate::items::project_team_key(project))))
+        .update_expression(expression)
+        .set_expression_attribute_names(Some(names))
+        .set_expression_attribute_values(Some(values));
+    if !exists.is_empty() {
+        update = update.condition_expression(exists.join(" AND "));
+    }
+    update.build().map_err(|e| StoreError::Other(e.to_string()))
+}
+
 /// DynamoDB's limits on key values: longer ones cannot exist.
 const MAX_PK_BYTES: usize = 2048;
 const MAX_SK_BYTES: usize = 1024;
@@ -343,7 +385,9 @@ impl DynamoStore {
                     Err(e) => Err(classify(e)),
                 }
             }
-            Write::Check { .. } => return Err(StoreError::Other("a check alone writes nothing".into())),
+            Write::Check { .. } | Write::MoveLoads { .. } => {
+                return Err(StoreError::Other("only a Put or a Delete is written alone".into()))
+            }
         };
         match result {
             Ok(consumed) => {
@@ -518,6 +562,11 @@ impl DynamoStore {
                         .delete(delete.build().map_err(|e| StoreError::Other(e.to_string()))?)
                         .build()
                 }
+                Write::MoveLoads { project, add, remove } => {
+                    units += 2.0;
+                    let update = load_update(&self.table, project, add, remove)?;
+                    TransactWriteItem::builder().update(update).build()
+                }
                 Write::Check { key, condition } => {
                     units += 2.0;
                     let (expr, names, values) =
@@ -615,9 +664,7 @@ impl DynamoStore {
     /// transaction that rewrites the item then sees the change).
     async fn change_load_once(&self, project: &str, agent: &str, change: LoadChange<'_>) -> Result<bool, StoreError> {
         let request = match change {
-            LoadChange::Claim { request, .. } | LoadChange::Add { request } | LoadChange::Release { request } => {
-                request
-            }
+            LoadChange::Claim { request, .. } | LoadChange::Release { request } => request,
         };
         let mut values = HashMap::from([
             (":one".to_string(), n(1)),
@@ -648,7 +695,6 @@ impl DynamoStore {
                 names.insert("#last".into(), "last_assigned".into());
                 "ADD #agents.#id.#requests :request, #version :one SET #last = :agent"
             }
-            LoadChange::Add { .. } => "ADD #agents.#id.#requests :request, #version :one",
             LoadChange::Release { .. } => "DELETE #agents.#id.#requests :request ADD #version :one",
         };
         self.begin();

@@ -99,9 +99,16 @@ impl Store for MemoryStore {
             let (key, condition) = match write {
                 Write::Put { record, condition } => (record.key(), condition),
                 Write::Delete { key, condition } | Write::Check { key, condition } => (key.clone(), condition),
+                Write::MoveLoads { .. } => (write.key(), &Condition::Exists),
             };
             let current = items.get(&key);
-            if holds(condition, current) {
+            let on_team =
+                |agent: &String| matches!(current, Some(Record::ProjectTeam(t)) if t.agents.contains_key(agent));
+            let members = match write {
+                Write::MoveLoads { add, remove, .. } => add.iter().chain(remove).all(|(agent, _)| on_team(agent)),
+                _ => true,
+            };
+            if holds(condition, current) && members {
                 old.push(None);
             } else {
                 failed.push(i);
@@ -120,6 +127,17 @@ impl Store for MemoryStore {
                     items.remove(&key);
                 }
                 Write::Check { .. } => {}
+                Write::MoveLoads { project, add, remove } => {
+                    if let Some(Record::ProjectTeam(team)) = items.get_mut(&crate::items::project_team_key(&project)) {
+                        for (agent, request) in remove {
+                            team.agents.get_mut(&agent).map(|m| m.requests.remove(&request));
+                        }
+                        for (agent, request) in add {
+                            team.agents.get_mut(&agent).map(|m| m.requests.insert(request));
+                        }
+                        team.version += 1;
+                    }
+                }
             }
         }
         Ok(())
@@ -149,9 +167,6 @@ impl Store for MemoryStore {
                 }
                 member.requests.insert(request.to_string());
                 team.last_assigned = Some(agent.to_string());
-            }
-            LoadChange::Add { request } => {
-                member.requests.insert(request.to_string());
             }
             LoadChange::Release { request } => {
                 member.requests.remove(request);

@@ -66,9 +66,27 @@ pub enum Condition {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Write {
-    Put { record: Record, condition: Condition },
-    Delete { key: ItemKey, condition: Condition },
-    Check { key: ItemKey, condition: Condition },
+    Put {
+        record: Record,
+        condition: Condition,
+    },
+    Delete {
+        key: ItemKey,
+        condition: Condition,
+    },
+    Check {
+        key: ItemKey,
+        condition: Condition,
+    },
+    /// One update of a project's team item: request ids join (`add`) or leave (`remove`)
+    /// agents' load sets, as (agent id, request id), and the version moves. Every agent named
+    /// must be on the team (the update fails otherwise). One write per item and transaction:
+    /// all of a transaction's load moves go in one.
+    MoveLoads {
+        project: String,
+        add: Vec<(String, String)>,
+        remove: Vec<(String, String)>,
+    },
 }
 
 impl Write {
@@ -77,20 +95,21 @@ impl Write {
         match self {
             Write::Put { record, .. } => record.key(),
             Write::Delete { key, .. } | Write::Check { key, .. } => key.clone(),
+            Write::MoveLoads { project, .. } => crate::items::project_team_key(project),
         }
     }
 }
 
-/// A change of one agent's open load on a project's team: the set of request ids they own
-/// gains or loses one (so doing it twice is doing it once).
+/// A change of one agent's open load on a project's team outside a transaction (a new
+/// request's claim, and giving it back): the set of request ids they own gains or loses one
+/// (so doing it twice is doing it once). Changes of existing requests move loads in their own
+/// transaction (`Write::MoveLoads`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoadChange<'a> {
     /// An automatic assignment of request `request`: added while the agent is available and
     /// under the cap (None: no cap), or already theirs; marks them the last one assigned.
     Claim { request: &'a str, cap: Option<u32> },
-    /// An assignment by hand, or a request of theirs reopened.
-    Add { request: &'a str },
-    /// Unassigned, closed, or a claim given back.
+    /// A claim given back (its request was not made).
     Release { request: &'a str },
 }
 

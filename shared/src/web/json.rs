@@ -21,7 +21,6 @@ pub fn request_json(viewer: Viewer, r: &Request) -> Value {
         "fields": r.fields,
         "status": r.status.as_str(),
         "priority": r.priority.as_str(),
-        "version": r.version,
         "reporter": r.reporter_email,
         "reporter_id": r.reporter_id,
         "organization": r.organization,
@@ -38,6 +37,8 @@ pub fn request_json(viewer: Viewer, r: &Request) -> Value {
         body["first_response_at"] = json!(r.first_response_at.map(rfc3339));
         body["customer_spoke_last"] = json!(r.customer_spoke_last);
         body["assignee"] = json!(r.assignee);
+        // Every change moves it, internal notes too: agents only.
+        body["version"] = json!(r.version);
     }
     body
 }

@@ -337,7 +337,7 @@ async fn request_action(
         "close" | "reopen" => {
             let (status, notice) =
                 if action == "close" { (RequestStatus::Closed, "close") } else { (RequestStatus::Open, "reopen") };
-            let seen = form.get("seen_version").parse().ok();
+            let seen = Ok(form.get("seen_version").parse().ok());
             ("status", done(requests::set_status_seen(app, caller, key, status, seen).await, Some(notice)))
         }
         "release" => ("status", done(requests::release(app, caller, key).await, Some("release"))),

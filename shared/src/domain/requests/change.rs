@@ -72,14 +72,14 @@ pub async fn add_comment(
         }
         Ok(())
     };
-    try_update_request(app, &scope.actor, scope.request.clone(), seen, count, || writes.clone()).await?;
+    try_update_request(app, &scope.actor, scope.request.clone(), seen, count, |_, _| writes.clone()).await?;
     Ok((comment, false))
 }
 
 /// Closes or reopens. The reporter, participants and agents may; setting the status it
 /// already has changes nothing (safe to retry).
 pub async fn set_status(app: &App, caller: &Caller, key: &str, status: RequestStatus) -> Result<Viewed, ApiError> {
-    set_status_seen(app, caller, key, status, None).await
+    set_status_seen(app, caller, key, status, Ok(None)).await
 }
 
 /// `set_status`, refused (409 `stale_view`) when someone else wrote publicly after version
@@ -89,10 +89,11 @@ pub async fn set_status_seen(
     caller: &Caller,
     key: &str,
     status: RequestStatus,
-    seen: Option<u64>,
+    seen: Input<Option<u64>>,
 ) -> Result<Viewed, ApiError> {
     let scope = load_request(app, caller, key, &[]).await?;
     require_party_or_agent(scope.user(), &scope.request, "change the status")?;
+    let seen = seen?;
     let viewer = scope.viewer();
     if scope.request.status == status {
         return Ok((viewer, scope.request));
@@ -104,7 +105,7 @@ pub async fn set_status_seen(
         r.status_by = Some(by.clone());
         Ok(())
     };
-    let request = try_update_request(app, &scope.actor, scope.request, Seen::Public, change, Vec::new).await?;
+    let request = try_update_request(app, &scope.actor, scope.request, Seen::Public, change, |_, _| vec![]).await?;
     Ok((viewer, request))
 }
 

@@ -202,10 +202,15 @@ pub async fn create_request(
         }
     }
     .await;
-    if let Some(claimed) = &assignee {
-        if !matches!(outcome, Ok((_, false))) {
-            team::release_agent(app, &project.key, &claimed.id, &request_id).await?;
-        }
+    // Given back when no request came of it for sure: a replay (the first call made its own),
+    // or a refusal. After an error that may hide a commit (storage unavailable) the claim is
+    // kept: an agent who looks one request busier never passes the cap.
+    let made_nothing = match &outcome {
+        Ok((_, replayed)) => *replayed,
+        Err(e) => !e.is_transient(),
+    };
+    if let (Some(claimed), true) = (&assignee, made_nothing) {
+        team::release_agent(app, &project.key, &claimed.id, &request_id).await?;
     }
     outcome
 }

@@ -403,9 +403,10 @@ pub async fn queue_with_project(
         }
     };
     // Filters the index cannot apply: held apart, the organization, owner and priority (the
-    // owner again, since a keys-only index may trail a reassignment by a moment).
+    // owner and status again, since a keys-only index may trail a change by a moment).
     let keep = |owner: &Option<Option<String>>, r: &Request| {
         r.held == wants_held
+            && (wants_held || statuses.contains(&r.status))
             && org.is_none_or(|o| r.organization.as_deref() == Some(o))
             && priority.is_none_or(|p| r.priority == p)
             && owner.as_ref().is_none_or(|o| r.assignee.as_ref().map(|a| &a.id) == o.as_ref())

@@ -75,10 +75,7 @@ pub(crate) fn check_seen(request: &Request, seen: Option<u64>, reader: &str) -> 
     match seen {
         Some(seen) if request.written_since(seen, reader) => Err(ApiError::Conflict {
             code: "stale_view",
-            message: format!(
-                "someone else wrote on {} since version {seen}: read it, then send again (the current version is {})",
-                request.key, request.version
-            ),
+            message: format!("someone else wrote on {} since you read it: read it, then send again", request.key),
         }),
         _ => Ok(()),
     }
@@ -172,22 +169,25 @@ pub(crate) async fn update_request(
         change(r);
         Ok(())
     };
-    try_update_request(app, actor, request, seen, change, extra).await
+    try_update_request(app, actor, request, seen, change, |_, _| extra()).await
 }
 
 /// `update_request` with a change that may refuse the request as it finds it (on a reread
-/// too). A change that moves an agent's load (an assignee, or an assigned request closed or
-/// reopened) moves it on the team item once committed.
+/// too), and extra writes made from the request before and after each attempt. A change that
+/// moves an agent's load (an assignee, or an assigned request closed or reopened) moves it on
+/// the team item in the same transaction.
 pub(crate) async fn try_update_request(
     app: &App,
     actor: &Actor,
     mut request: Request,
     seen: Seen,
     change: impl Fn(&mut Request) -> Result<(), ApiError>,
-    extra: impl Fn() -> Vec<Write>,
+    extra: impl Fn(&Request, &Request) -> Vec<Write>,
 ) -> Result<Request, ApiError> {
     let mut guard = Guard::for_actor(actor, &request.project);
     let mut budget = Budget::default();
+    // Read once a change moves a load; again when its membership changed meanwhile.
+    let mut team: Option<Option<crate::model::ProjectTeam>> = None;
     loop {
         budget.next().await?;
         let mut next = request.clone();
@@ -197,16 +197,31 @@ pub(crate) async fn try_update_request(
             next.updated_at = app.now();
         }
         let mut writes = vec![replace_request(&request, next.clone())];
-        writes.extend(extra());
-        let err = match guard.commit(app, writes).await? {
-            Commit::Done => {
-                crate::domain::team::move_load(app, &request, &next).await;
-                return Ok(next);
+        let mut loads_at = None;
+        if crate::domain::team::moves_load(&request, &next) {
+            let current = match team.take() {
+                Some(read) => read,
+                None => crate::domain::team::read_team(app, &request.project).await?,
+            };
+            if let Some(write) = crate::domain::team::load_write(current.as_ref(), &request, &next) {
+                writes.push(write);
+                loads_at = Some(writes.len() - 1);
             }
+            team = Some(current);
+        }
+        writes.extend(extra(&request, &next));
+        let err = match guard.commit(app, writes).await? {
+            Commit::Done => return Ok(next),
             Commit::Conflict | Commit::Retry { .. } => continue,
             Commit::Failed(err) => err,
         };
-        if !err.failed_at(0) {
+        if loads_at.is_some_and(|at| err.failed_at(at)) {
+            // An agent left the team meanwhile: read it again.
+            team = None;
+            if !err.failed_at(0) {
+                continue;
+            }
+        } else if !err.failed_at(0) {
             // One of the extra writes lost a race: a twin of this call (same Idempotency-Key)
             // is committing right now. Its retry will replay the result.
             return Err(ApiError::Conflict {

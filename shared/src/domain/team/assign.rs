@@ -1,7 +1,6 @@
 //! Automatic assignment of a new request: the project's mode picks an available agent under
 //! the cap, and an atomic claim on the team item makes sure concurrent creates never pass it.
 
-use super::roster::load_team;
 use crate::error::ApiError;
 use crate::items::project_team_key;
 use crate::model::{Assignee, AssignmentMode, Project, ProjectTeam, Record};
@@ -41,9 +40,14 @@ pub(crate) async fn claim_agent(
     if settings.mode == AssignmentMode::Manual {
         return Ok(None);
     }
+    // A project that never stored a team has had no agent added since teams were kept, and
+    // its settings were not changed to assign (which stores it): nobody to claim.
     let mut team = match read {
         Some(team) => team,
-        None => load_team(app, &project.key).await?,
+        None => match super::roster::read_team(app, &project.key).await? {
+            Some(team) => team,
+            None => return Ok(None),
+        },
     };
     for _ in 0..=2 * team.agents.len() + 2 {
         let Some(id) = pick(&team, settings.mode, settings.cap) else { return Ok(None) };

@@ -22,15 +22,17 @@ pub struct Removed {
 pub async fn remove_agent(app: &App, caller: &Caller, project: &str, agent_id: &str) -> Result<Removed, ApiError> {
     let (actor, project, records) = load_project(app, caller, project, &[user_key(agent_id)]).await?;
     require_project_admin(&actor.user, &project.key)?;
-    let agent = records.into_iter().find_map(|r| match r {
+    let Some(agent) = records.into_iter().find_map(|r| match r {
         Record::User(u) if u.id == agent_id => Some(u),
         _ => None,
-    });
-    let team = load_team(app, &project.key).await?;
-    let on_team = team.agents.contains_key(agent_id);
-    let Some(agent) = agent.filter(|u| u.project_roles.contains_key(&project.key) || on_team) else {
+    }) else {
         return Err(ApiError::NotFound("agent"));
     };
+    // First nobody may give them anything more here: off the team (no claim, no assignment
+    // by address) and without the role (they can no longer act).
+    let team = load_team(app, &project.key).await?;
+    let was_agent = agent.project_roles.contains_key(&project.key) || team.agents.contains_key(agent_id);
+    change_team(app, &project.key, |team| Ok(team.agents.remove(agent_id).is_some())).await?;
     if agent.project_roles.contains_key(&project.key) {
         let key = project.key.clone();
         crate::domain::projects::update_user_by_email(app, &agent.email, Some(&actor), |user| {
@@ -39,8 +41,12 @@ pub async fn remove_agent(app: &App, caller: &Caller, project: &str, agent_id: &
         })
         .await?;
     }
+    // Then what they own. A retry after a failure here finds them in no role and on no team,
+    // and finishes this step.
     let unassigned = unassign_all(app, &actor, &project.key, agent_id).await?;
-    change_team(app, &project.key, |team| Ok(team.agents.remove(agent_id).is_some())).await?;
+    if !was_agent && unassigned.is_empty() {
+        return Err(ApiError::NotFound("agent"));
+    }
     Ok(Removed { unassigned })
 }
 
@@ -72,7 +78,8 @@ async fn unassign_all(app: &App, actor: &Actor, project: &str, agent_id: &str) -
                     }
                     Ok(())
                 };
-                try_update_request(app, actor, request, Seen::AgentsOnly, unassign, || vec![history.clone()]).await?;
+                try_update_request(app, actor, request, Seen::AgentsOnly, unassign, |_, _| vec![history.clone()])
+                    .await?;
                 done.push(key);
             }
             match page.last_sort_key {

@@ -1,6 +1,6 @@
 //! The project's team item: its agents, their availability, notification choice and load.
 //! Written where membership changes and, for loads, in the same transaction as every change
-//! of a request that moves one.
+//! of a request that moves one (a new request's automatic claim is its own atomic update).
 
 use crate::domain::access::{is_project_admin, require_agent};
 use crate::domain::caller::{load_project, Caller};
@@ -9,7 +9,7 @@ use crate::domain::Input;
 use crate::error::ApiError;
 use crate::items::{project_team_key, ItemKey};
 use crate::model::{NotifyLevel, ProjectMember, ProjectRole, ProjectTeam, Record, Request, TeamMember, User};
-use crate::store::{Condition, LoadChange, Query, StoreError, Write};
+use crate::store::{Condition, Query, StoreError, Write};
 use crate::table::Index;
 use crate::App;
 use serde::Deserialize;
@@ -85,26 +85,69 @@ fn load_of(request: &Request) -> Option<&str> {
     request.assignee.as_ref().filter(|_| request.status.is_active()).map(|a| a.id.as_str())
 }
 
-/// Moves the loads a committed change of a request moved: one atomic update of the team item
-/// per agent (the request's id joins or leaves the agent's set, so a retried update counts
-/// once), and concurrent changes never wait on each other. Not in the request's own
-/// transaction, which would make the team item every transaction's point of contention: a
-/// failure here is logged.
-pub(crate) async fn move_load(app: &App, before: &Request, after: &Request) {
-    let (from, to) = (load_of(before), load_of(after));
+/// Whether a change of a request moves an agent's load.
+pub(crate) fn moves_load(before: &Request, after: &Request) -> bool {
+    load_of(before) != load_of(after)
+}
+
+/// The team item, if the project has one (GetItem).
+pub(crate) async fn read_team(app: &App, project: &str) -> Result<Option<ProjectTeam>, ApiError> {
+    Ok(match app.store.get(&project_team_key(project)).await? {
+        Some(Record::ProjectTeam(team)) => Some(team),
+        _ => None,
+    })
+}
+
+/// The write, for the change's own transaction, that moves the loads as `before` -> `after`
+/// does: the request's id leaves one agent's set and joins another's. Agents not on the team
+/// (an app admin who is no member) carry no load. None when nothing moves.
+pub(crate) fn load_write(team: Option<&ProjectTeam>, before: &Request, after: &Request) -> Option<Write> {
+    let on_team = |agent: &&str| team.is_some_and(|t| t.agents.contains_key(*agent));
+    let (from, to) = (load_of(before).filter(on_team), load_of(after).filter(on_team));
     if from == to {
-        return;
+        return None;
     }
-    let request = after.id.as_str();
-    let changes = from
-        .map(|a| (a, LoadChange::Release { request }))
+    let id = &after.id;
+    Some(Write::MoveLoads {
+        project: after.project.clone(),
+        add: to.map(|a| (a.to_string(), id.clone())).into_iter().collect(),
+        remove: from.map(|a| (a.to_string(), id.clone())).into_iter().collect(),
+    })
+}
+
+/// The writes that take `closing` (requests about to be closed together, of any projects) out
+/// of their agents' loads: one per project, for the closing transaction.
+pub(crate) async fn release_writes(app: &App, closing: &[Request]) -> Result<Vec<Write>, ApiError> {
+    let mut projects: Vec<&str> = closing.iter().filter(|r| load_of(r).is_some()).map(|r| r.project.as_str()).collect();
+    projects.sort();
+    projects.dedup();
+    if projects.is_empty() {
+        return Ok(vec![]);
+    }
+    let keys: Vec<_> = projects.iter().map(|p| project_team_key(p)).collect();
+    let teams: Vec<ProjectTeam> = app
+        .store
+        .get_many(&keys)
+        .await?
         .into_iter()
-        .chain(to.map(|a| (a, LoadChange::Add { request })));
-    for (agent, change) in changes {
-        if let Err(e) = app.store.change_load(&after.project, agent, change).await {
-            tracing::error!(error = %e, request = %after.key, agent, ?change, "an agent's load was not moved");
-        }
-    }
+        .filter_map(|r| match r {
+            Record::ProjectTeam(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    Ok(teams
+        .iter()
+        .filter_map(|team| {
+            let remove: Vec<(String, String)> = closing
+                .iter()
+                .filter(|r| r.project == team.project)
+                .filter_map(|r| {
+                    load_of(r).filter(|a| team.agents.contains_key(*a)).map(|a| (a.to_string(), r.id.clone()))
+                })
+                .collect();
+            (!remove.is_empty()).then(|| Write::MoveLoads { project: team.project.clone(), add: vec![], remove })
+        })
+        .collect())
 }
 
 /// Replaces the team when nobody changed it since `before` was read.

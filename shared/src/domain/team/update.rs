@@ -8,7 +8,8 @@ use crate::domain::email::EmailAddress;
 use crate::domain::requests::{history_write, try_update_request, Seen, Viewed};
 use crate::domain::Input;
 use crate::error::ApiError;
-use crate::model::{Assignee, Priority, ProjectTeam, Request, RequestStatus, User};
+use crate::items::request_key;
+use crate::model::{Assignee, Priority, ProjectTeam, Record, Request, RequestStatus, User};
 use crate::store::Write;
 use crate::App;
 use serde::{Deserialize, Deserializer};
@@ -89,38 +90,61 @@ pub async fn update_request_fields(
         Some(None) => Some(None),
         None => None,
     };
+    // The patch as it applies to the request found (a reread too): a patch that changes
+    // nothing is answered with the request as it is (so a retried PATCH is a 200, whatever
+    // If-Match says); a change on another version than If-Match names is a 412.
+    let patched = |r: &Request| {
+        let mut next = r.clone();
+        if let Some(a) = assignee.as_ref().filter(|a| a.as_ref().map(|x| &x.id) != r.assignee.as_ref().map(|x| &x.id)) {
+            next.assigned_by = a.as_ref().filter(|a| a.id != user.id).map(|_| user.id.clone());
+            next.assignee = a.clone();
+        }
+        next.priority = patch.priority.unwrap_or(r.priority);
+        if let Some(status) = patch.status.filter(|s| *s != r.status) {
+            next.status = status;
+            next.status_by = Some(user.id.clone());
+        }
+        next
+    };
+    let unchanged = |r: &Request| history(r, &patched(r), &user, 0).is_empty();
+    if unchanged(&scope.request) {
+        return Ok((Viewer::Agent, scope.request));
+    }
     let apply = |r: &mut Request| -> Result<(), ApiError> {
+        if unchanged(r) {
+            // A twin of this call (or someone else) made it so meanwhile.
+            return Err(ApiError::Conflict { code: NO_CHANGE, message: String::new() });
+        }
         if if_match.is_some_and(|v| v != r.version) {
             return Err(ApiError::StaleRequest(if_match.unwrap_or_default(), Box::new(r.clone())));
         }
-        if let Some(a) = assignee.as_ref().filter(|a| a.as_ref().map(|x| &x.id) != r.assignee.as_ref().map(|x| &x.id)) {
-            r.assigned_by = a.as_ref().filter(|a| a.id != user.id).map(|_| user.id.clone());
-            r.assignee = a.clone();
-        }
-        r.priority = patch.priority.unwrap_or(r.priority);
-        if let Some(status) = patch.status {
-            if status != r.status {
-                r.status = status;
-                r.status_by = Some(user.id.clone());
-            }
-        }
+        *r = Request { version: r.version, ..patched(r) };
         Ok(())
     };
-    let mut planned = scope.request.clone();
-    apply(&mut planned)?;
-    let writes = history(&scope.request, &planned, &user, app.now());
-    if writes.is_empty() {
-        return Ok((Viewer::Agent, scope.request));
-    }
     // Customers see status and priority; an assignment alone is the agents' own business.
+    let planned = patched(&scope.request);
     let seen = if planned.status != scope.request.status || planned.priority != scope.request.priority {
         Seen::Public
     } else {
         Seen::AgentsOnly
     };
-    let request = try_update_request(app, &scope.actor, scope.request, seen, apply, || writes.clone()).await?;
-    Ok((Viewer::Agent, request))
+    let now = app.now();
+    let changed = try_update_request(app, &scope.actor, scope.request.clone(), seen, apply, |before, after| {
+        history(before, after, &user, now)
+    })
+    .await;
+    match changed {
+        Ok(request) => Ok((Viewer::Agent, request)),
+        Err(ApiError::Conflict { code: NO_CHANGE, .. }) => match app.store.get(&request_key(key)).await? {
+            Some(Record::Request(current)) => Ok((Viewer::Agent, current)),
+            _ => Err(ApiError::NotFound("request")),
+        },
+        Err(e) => Err(e),
+    }
 }
+
+/// The refusal a reread raises when the patch no longer changes anything (never answered).
+const NO_CHANGE: &str = "no_change";
 
 /// Parses `If-Match`: a version number, quoted as an entity tag or not (`"7"`, `W/"7"`, `7`);
 /// `*` matches any version.
