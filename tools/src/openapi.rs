@@ -10,6 +10,9 @@ use helpdesk::domain::requests::{MAX_COMMENT, MAX_DESCRIPTION, MAX_SUMMARY};
 use helpdesk::text::text_pattern;
 use serde_json::{json, Map, Value};
 
+/// The largest request version the document offers (JSON's exact integers; a version is a u64).
+const MAX_VERSION: u64 = 9_007_199_254_740_991;
+
 fn string(max: usize) -> Value {
     json!({"type": "string", "maxLength": max})
 }
@@ -260,16 +263,16 @@ fn operations() -> Vec<Op> {
         op("POST", "/requests/{key}/comments", "Reply (internal notes: agents only)")
             .body(object(
                 json!({"body": text(MAX_COMMENT, true, true), "internal": {"type": "boolean"},
-                       "seen_version": {"type": ["integer", "null"], "minimum": 0}}),
+                       "seen_version": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_VERSION}}),
                 &["body"],
             ))
             .ok(201, open_object(&["id", "author", "body", "internal"]))
             .ok(200, open_object(&["id", "author", "body", "internal"])),
         op("POST", "/requests/{key}/close", "Close (seen_version: 409 stale_view when someone else wrote since)")
-            .query(query_param("seen_version", json!({"type": "integer", "minimum": 0}), false))
+            .query(query_param("seen_version", json!({"type": "integer", "minimum": 0, "maximum": MAX_VERSION}), false))
             .ok(200, request_ref()),
         op("POST", "/requests/{key}/reopen", "Reopen (seen_version as for close)")
-            .query(query_param("seen_version", json!({"type": "integer", "minimum": 0}), false))
+            .query(query_param("seen_version", json!({"type": "integer", "minimum": 0, "maximum": MAX_VERSION}), false))
             .ok(200, request_ref()),
         op("GET", "/requests/{key}/participants", "Who the request is shared with").ok(200, participants.clone()),
         op("POST", "/requests/{key}/participants", "Share with people who have accounts")
