@@ -6,12 +6,9 @@ use helpdesk::domain::blocklist::{rule_pattern, MAX_RULE_LEN};
 use helpdesk::domain::email::{email_core, email_pattern, MAX_EMAIL_LEN};
 use helpdesk::domain::participants::{managed_domain_pattern, MAX_DOMAIN_TEXT};
 use helpdesk::domain::projects::PROJECT_KEY_PATTERN;
-use helpdesk::domain::requests::{MAX_COMMENT, MAX_DESCRIPTION, MAX_SUMMARY};
+use helpdesk::domain::requests::{MAX_COMMENT, MAX_DESCRIPTION, MAX_SUMMARY, MAX_VERSION};
 use helpdesk::text::text_pattern;
 use serde_json::{json, Map, Value};
-
-/// The largest request version the document offers (JSON's exact integers; a version is a u64).
-const MAX_VERSION: u64 = 9_007_199_254_740_991;
 
 fn string(max: usize) -> Value {
     json!({"type": "string", "maxLength": max})
@@ -250,7 +247,7 @@ fn operations() -> Vec<Op> {
         op("GET", "/requests/{key}", "A request with its comments and history").ok(200, request_ref()),
         op("PATCH", "/requests/{key}", "Assign, prioritise, set pending: several at once (agents; If-Match: 412 stale_request)")
             .query(json!({"name": "If-Match", "in": "header", "required": false,
-                          "schema": {"type": "string", "maxLength": 30, "pattern": "^(\\*|(W/)?\"?[0-9]{1,19}\"?)$"}}))
+                          "schema": {"type": "string", "maxLength": 30, "pattern": "^(\\*|(W/)?\"?[0-9]{1,15}\"?)$"}}))
             .body(object(
                 json!({"assignee": {"type": ["string", "null"], "maxLength": MAX_EMAIL_LEN},
                        "priority": {"enum": ["low", "normal", "high", "urgent", null]},

@@ -3,6 +3,8 @@
 //!   helpdesk-admin create-table              create TABLE_NAME as infra/template.yaml defines it
 //!   helpdesk-admin rotate-signing-key        sign new public links with a new key (old ones still work)
 //!   helpdesk-admin retire-signing-key <id>   stop accepting links signed with an old key
+//!   helpdesk-admin index-owners KEY          put project KEY's requests written before the
+//!                                            owner index (Mine / Unassigned) into it
 //!   helpdesk-admin inbound FILE.eml [QUERY]  drop a raw message into the local helpdesk, as SES
 //!                                            would (QUERY: e.g. spam=FAIL); prints what happened
 //! Uses the usual AWS credential chain and TABLE_NAME, MAIL_FROM, PUBLIC_BASE_URL (`inbound`
@@ -38,8 +40,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             helpdesk::domain::signing::retire(&app, id).await?;
             println!("key {id} is retired: links it signed no longer open (warm functions within 5 minutes)");
         }
+        ["index-owners", key] => {
+            let app = App::connect(config, false).await;
+            let rewritten = helpdesk::domain::team::index_owners(&app, key).await?;
+            println!("{rewritten} requests of {key} are in the owner index");
+        }
         _ => {
-            eprintln!("usage: helpdesk-admin bootstrap-admin <email> | create-table | rotate-signing-key | retire-signing-key <id> | inbound FILE.eml [QUERY]");
+            eprintln!("usage: helpdesk-admin bootstrap-admin <email> | create-table | rotate-signing-key | retire-signing-key <id> | index-owners KEY | inbound FILE.eml [QUERY]");
             std::process::exit(2);
         }
     }

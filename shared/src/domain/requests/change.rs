@@ -35,6 +35,7 @@ pub async fn add_comment(
     let scope = load_request(app, caller, key, &extra).await?;
     let (input, _) = (input?, idempotency?);
     check_text("body", &input.body, MAX_COMMENT, true, true)?;
+    super::check_version(input.seen_version)?;
     let now = app.now();
     if let Some(first) = idem.as_ref().map(|i| i.earlier(&scope.extra, now)).transpose()?.flatten() {
         let id = first.comment_id.as_deref().unwrap_or_default();
@@ -93,7 +94,7 @@ pub async fn set_status_seen(
 ) -> Result<Viewed, ApiError> {
     let scope = load_request(app, caller, key, &[]).await?;
     require_party_or_agent(scope.user(), &scope.request, "change the status")?;
-    let seen = seen?;
+    let seen = super::check_version(seen?)?;
     let viewer = scope.viewer();
     if scope.request.status == status {
         return Ok((viewer, scope.request));

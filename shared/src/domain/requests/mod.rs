@@ -70,6 +70,20 @@ pub struct NewComment {
     pub seen_version: Option<u64>,
 }
 
+/// The largest request version a caller may name (JSON's exact integers): larger ones are
+/// refused rather than compared.
+pub const MAX_VERSION: u64 = 9_007_199_254_740_991;
+
+/// A named version, checked: at most `MAX_VERSION`.
+pub fn check_version(version: Option<u64>) -> Result<Option<u64>, ApiError> {
+    match version {
+        Some(v) if v > MAX_VERSION => {
+            Err(ApiError::bad_request("invalid_seen_version", format!("a version is at most {MAX_VERSION}")))
+        }
+        other => Ok(other),
+    }
+}
+
 /// The collision guard's refusal: someone else wrote publicly after `seen`.
 pub(crate) fn check_seen(request: &Request, seen: Option<u64>, reader: &str) -> Result<(), ApiError> {
     match seen {

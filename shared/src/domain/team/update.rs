@@ -5,7 +5,7 @@ use super::roster::{load_team, team_in, team_key};
 use crate::domain::access::{require_agent, Viewer};
 use crate::domain::caller::{load_request, Caller};
 use crate::domain::email::EmailAddress;
-use crate::domain::requests::{history_write, try_update_request, Seen, Viewed};
+use crate::domain::requests::{history_write, try_update_request, Seen, Viewed, MAX_VERSION};
 use crate::domain::Input;
 use crate::error::ApiError;
 use crate::items::request_key;
@@ -157,7 +157,7 @@ pub fn parse_if_match(raw: Option<&[u8]>) -> Result<Option<u64>, ApiError> {
     let bare = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
     bare.parse::<u64>()
         .ok()
-        .filter(|_| !bare.is_empty() && bare.chars().all(|c| c.is_ascii_digit()))
+        .filter(|v| (1..=15).contains(&bare.len()) && bare.chars().all(|c| c.is_ascii_digit()) && *v <= MAX_VERSION)
         .map(Some)
         .ok_or_else(|| ApiError::bad_request("invalid_if_match", "If-Match names a request version, such as \"7\""))
 }
