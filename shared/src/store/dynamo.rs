@@ -10,6 +10,7 @@ use crate::items::dynamo::{from_item, item_size, key_item, to_item, Item};
 use crate::model::RequestStatus;
 use crate::table::{PK, SK, TTL_ATTRIBUTE};
 use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_item::{UpdateItemError, UpdateItemOutput};
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, ConsumedCapacity, Delete, KeysAndAttributes, Put, PutRequest,
     ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure, TransactWriteItem, WriteRequest,
@@ -710,6 +711,14 @@ impl DynamoStore {
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await;
+        self.applied(result)
+    }
+
+    /// A conditional UpdateItem's answer, counted: whether its condition held and it applied.
+    fn applied<R: std::fmt::Debug>(
+        &self,
+        result: Result<UpdateItemOutput, SdkError<UpdateItemError, R>>,
+    ) -> Result<bool, StoreError> {
         match result {
             Ok(out) => {
                 self.count(Call::Write, out.consumed_capacity());
@@ -743,19 +752,6 @@ impl DynamoStore {
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await;
-        match result {
-            Ok(out) => {
-                self.count(Call::Write, out.consumed_capacity());
-                Ok(true)
-            }
-            Err(SdkError::ServiceError(service)) if service.err().is_conditional_check_failed_exception() => {
-                self.count(Call::Write, None);
-                Ok(false)
-            }
-            Err(e) => {
-                self.count(Call::Write, None);
-                Err(classify(e))
-            }
-        }
+        self.applied(result)
     }
 }
