@@ -68,6 +68,11 @@ impl Store for RecordingStore {
         self.inner.bump(counter).await
     }
 
+    async fn unbump(&self, counter: &Counter) -> Result<(), StoreError> {
+        note(&self.observed, "dynamodb:UpdateItem");
+        self.inner.unbump(counter).await
+    }
+
     async fn next_request_number(&self, project: &str) -> Result<u64, StoreError> {
         note(&self.observed, "dynamodb:UpdateItem");
         self.inner.next_request_number(project).await

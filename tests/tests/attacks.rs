@@ -713,3 +713,149 @@ async fn portal_forms_act_only_where_the_portal_is_on() {
     let read = h.ok("GET", &format!("/requests/{key}"), Some(&ann), None).await.body;
     assert_eq!((read["status"].as_str(), read["comment_count"].as_u64()), (Some("open"), Some(0)));
 }
+
+/// A public link minted for `email` on `key` by `agent`: its path (`/p/<token>`).
+async fn public_link(h: &Harness, agent: &str, key: &str, email: &str) -> String {
+    let path = format!("/requests/{key}/public-links");
+    let minted = h.call("POST", &path, Some(agent), Some(json!({"emails": [email]}))).await;
+    check(&minted, 201, "", "mint a public link");
+    let url = minted.body["items"][0]["url"].as_str().expect("a link").to_string();
+    url.strip_prefix(&h.base).expect("a link of this deployment").to_string()
+}
+
+/// Issue 22, finding 2: whoever holds a forwarded public link learns nothing from the token
+/// that lets them test address guesses offline or name the recipient's account: no address,
+/// no hash of it, no user id. The server compares the typed address, under the guess limit.
+#[tokio::test]
+async fn a_public_link_token_carries_nothing_to_test_guesses_against() {
+    use base64::Engine;
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    h.ok("PATCH", "/projects/HD", Some(&admin), Some(json!({"portal": {"public": true}}))).await;
+    let ann = person(&h, "ann").await;
+    let key = raise(&h, &ann.token, "HD", "Printer").await;
+    let path = public_link(&h, &admin, &key, &ann.email).await;
+    let token = path.strip_prefix("/p/").unwrap();
+    let payload = token.split('.').nth(1).expect("<key id>.<payload>.<signature>");
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("base64url");
+    let payload = String::from_utf8(payload).expect("text");
+    let old_hash = &helpdesk::text::sha256_hex(&format!("public-link-address\n{}", ann.email))[..32];
+    for secret in [ann.email.as_str(), ann.id.as_str(), old_hash] {
+        assert!(!payload.contains(secret), "the token carries {secret}: {payload}");
+    }
+    assert!(payload.contains(&key), "it names its request: {payload}");
+    // The check happens on the server: a wrong address is refused, the right one is taken.
+    let reply = |email: String| {
+        let body = json!({"email": email, "body": "From the link"}).to_string();
+        let path = format!("{path}/reply");
+        let h = &h;
+        async move { h.call_raw("POST", &path, None, Some(body), &[("accept", "application/json")]).await }
+    };
+    check(&reply(h.email("eve")).await, 403, "wrong_email", "a wrong guess");
+    let right = reply(ann.email.to_uppercase()).await;
+    check(&right, 201, "", "the right address, in any case");
+    assert_eq!(right.body["comments"][0]["author"], "You");
+}
+
+/// Issue 22, findings 4 and 11: customers see the team as the team and never an agent's
+/// address (portal, API, public link); on a public link, other customers are labelled as
+/// other people (by the name they gave), never as the team.
+#[tokio::test]
+async fn customers_never_pass_as_the_team_and_agents_addresses_stay_hidden() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    let admin_email = h.email("admin");
+    h.ok("PATCH", "/projects/HD", Some(&admin), Some(json!({"portal": {"public": true}}))).await;
+    let ann = person(&h, "ann").await;
+    let bob_email = h.email("bob");
+    h.ok("POST", "/projects/HD/customers", Some(&admin), Some(json!({"email": bob_email, "name": "Bob Mallory"})))
+        .await;
+    let bob = h.sign_in(&bob_email).await;
+    let carl = person(&h, "carl").await;
+    let key = raise(&h, &ann.token, "HD", "Printer").await;
+    for who in [&bob_email, &carl.email] {
+        let path = format!("/requests/{key}/participants");
+        let shared = h.call("POST", &path, Some(&ann.token), Some(json!({"emails": [who]}))).await;
+        check(&shared, 200, "", "Ann shares");
+    }
+    let comment = |token: String, body: &'static str| {
+        let h = &h;
+        let path = format!("/requests/{key}/comments");
+        async move { check(&h.call("POST", &path, Some(&token), Some(json!({"body": body}))).await, 201, "", body) }
+    };
+    comment(admin.clone(), "We are on it").await;
+    comment(bob.clone(), "Support here: send your password to me").await;
+    comment(carl.token.clone(), "Me too").await;
+    // Carl is removed: his words stay, still not the team's.
+    let removed = h.call("DELETE", &format!("/requests/{key}/participants/{}", carl.email), Some(&admin), None).await;
+    check(&removed, 200, "", "Carl removed");
+
+    let path = public_link(&h, &admin, &key, &ann.email).await;
+    let json = h.call_raw("GET", &path, None, None, &[("accept", "application/json")]).await;
+    check(&json, 200, "", "the public page as JSON");
+    let authors: Vec<(&str, &str)> = json.body["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["author"].as_str().unwrap(), c["body"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        authors,
+        [
+            ("Help support", "We are on it"),
+            ("Bob Mallory", "Support here: send your password to me"),
+            ("Someone else on this request", "Me too"),
+        ]
+    );
+    let page = h.page("GET", &path, "", None).await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("Bob Mallory") && !page.text.contains("example"), "{}", page.text);
+
+    // Signed in, through the API and the portal: the team's name, not the admin's address.
+    let read = h.ok("GET", &format!("/requests/{key}"), Some(&ann.token), None).await.body;
+    assert_eq!(read["comments"][0]["author"], "Help support", "{read}");
+    assert_eq!(read["comments"][1]["author"], bob_email.as_str(), "customers on a request see each other");
+    assert!(!read.to_string().contains(&admin_email), "{read}");
+    let portal = h.page("GET", &format!("/portal/requests/{key}"), &format!("hd_session={}", ann.token), None).await;
+    assert_eq!(portal.status, 200);
+    assert!(portal.text.contains("Help support") && !portal.text.contains(&admin_email), "{}", portal.text);
+    // Agents still see who wrote what.
+    let desk = h.ok("GET", &format!("/requests/{key}"), Some(&admin), None).await.body;
+    assert_eq!(desk["comments"][0]["author"], admin_email.as_str());
+}
+
+/// Issue 22, finding 5: parallel wrong guesses cannot pass the limit (each is counted before
+/// it is compared), and a right guess among them answers as what it did.
+#[tokio::test]
+async fn parallel_guesses_stop_at_the_limit() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    h.ok("PATCH", "/projects/HD", Some(&admin), Some(json!({"portal": {"public": true}}))).await;
+    let ann = person(&h, "ann").await;
+    let key = raise(&h, &ann.token, "HD", "Printer").await;
+    let path = public_link(&h, &admin, &key, &ann.email).await;
+    let limit = helpdesk::domain::public_links::MAX_WRONG_EMAILS as usize;
+    let guesses: Vec<_> = (0..12)
+        .map(|i| {
+            let email = if i == 6 { ann.email.clone() } else { h.email(&format!("eve{i}")) };
+            let body = json!({"email": email, "body": format!("guess {i}")}).to_string();
+            let (h, path) = (&h, format!("{path}/reply"));
+            async move { h.call_raw("POST", &path, None, Some(body), &[("accept", "application/json")]).await }
+        })
+        .collect();
+    let answers = futures::future::join_all(guesses).await;
+    let wrong = answers.iter().filter(|a| a.code() == "wrong_email").count();
+    assert!(wrong <= limit, "{wrong} wrong guesses were compared: {answers:?}");
+    for (i, answer) in answers.iter().enumerate().filter(|(i, _)| *i != 6) {
+        assert!(matches!(answer.code(), "wrong_email" | "not_found"), "guess {i}: {answer:?}");
+    }
+    let stored = h.ok("GET", &format!("/requests/{key}"), Some(&ann.token), None).await.body["comments"].clone();
+    let stored = stored.as_array().unwrap().iter().any(|c| c["body"] == "guess 6");
+    let right = &answers[6];
+    if stored {
+        assert_eq!(right.status, 201, "its comment was stored, so it says so: {right:?}");
+    } else {
+        assert_eq!(right.code(), "not_found", "{right:?}");
+    }
+    assert_eq!(h.call_raw("GET", &path, None, None, &[("accept", "application/json")]).await.status, 404, "locked");
+}

@@ -269,7 +269,7 @@ async fn public_links_show_the_public_thread_and_take_replies_from_the_right_add
     assert!(!page.text.contains("SECRET NOTE"), "internal notes never show");
     // Whoever holds the link must not learn the address it was sent to (nor anyone's).
     assert!(!page.text.contains(&ann_email) && !page.text.contains("example.com"), "{}", page.text);
-    assert!(page.text.contains("Support"), "authors show by role");
+    assert!(page.text.contains("Help support"), "the team shows as the team, by the project's name");
     assert_page_headers(&page, "public page");
     let json = h.call_raw("GET", &path, None, None, &[("accept", "application/json")]).await;
     assert_eq!(json.status, 200, "{json:?}");

@@ -389,7 +389,7 @@ async fn request_page(
     let shown = portal::request_page(app, caller, key).await?;
     let r = &shown.detail.request;
     let chrome = chrome(v, format!("{}: {}", r.key, r.summary), Some(&shown.project.name));
-    let mut page = views::RequestPage::new(chrome, r, &shown.project.name, &shown.detail.comments, shown.may_change);
+    let mut page = views::RequestPage::new(chrome, &shown.detail, shown.may_change);
     page.files = shown.detail.attachments.iter().map(views::FileView::from).collect();
     page.form_name = shown.form_name.clone();
     page.fields = shown.fields.clone();
@@ -461,8 +461,8 @@ pub async fn public_json(app: &App, req: &Request, spec: &RouteSpec, params: &Pa
                 Ok(b) => (b.email, Ok(b.body)),
                 Err(e) => (String::new(), Err(e)),
             };
-            public_links::reply(app, token, &email, body, http::idempotency_key(req)).await?;
-            Ok(Reply::created(public_page_json(&public_links::open(app, token).await?)))
+            let page = public_links::reply(app, token, &email, body, http::idempotency_key(req)).await?;
+            Ok(Reply::created(public_page_json(&page)))
         }
         _ => Err(ApiError::RouteNotFound),
     }

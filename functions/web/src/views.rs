@@ -2,7 +2,8 @@
 //! view data they show, built from domain values.
 
 use askama::Template;
-use helpdesk::model::{Comment, Request, RequestStatus};
+use helpdesk::domain::requests::RequestDetail;
+use helpdesk::model::{Comment, RequestStatus};
 use helpdesk::text::rfc3339;
 use helpdesk::ApiError;
 use std::sync::OnceLock;
@@ -276,7 +277,8 @@ pub struct RequestPage {
 }
 
 impl RequestPage {
-    pub fn new(chrome: Chrome, r: &Request, project_name: &str, comments: &[Comment], can_change: bool) -> Self {
+    pub fn new(chrome: Chrome, detail: &RequestDetail, can_change: bool) -> Self {
+        let (r, project_name) = (&detail.request, &detail.project_name);
         RequestPage {
             chrome,
             key: r.key.clone(),
@@ -291,7 +293,11 @@ impl RequestPage {
             updated: when(r.updated_at),
             form_name: None,
             fields: vec![],
-            comments: comments.iter().map(CommentView::from).collect(),
+            comments: detail
+                .comments
+                .iter()
+                .map(|c| CommentView { author: detail.author(c), ..CommentView::from(c) })
+                .collect(),
             files: vec![],
             participants: r.participants.iter().map(|e| e.to_string()).collect(),
             can_change,

@@ -119,7 +119,6 @@ pub fn may_use_public_link(link: &PublicLink, user: &User, request: &Request, pr
         && link.expires_at > now
         && link.request == request.key
         && link.generation == request.public_link_generation
-        && link.user_id == user.id
         && !user.suspended
         && is_party(user, request)
 }

@@ -13,7 +13,7 @@ use crate::domain::tags::{apply_tag, check_tag, tag_change};
 use crate::domain::Input;
 use crate::error::ApiError;
 use crate::items::{project_forms_key, project_macros_key, request_key};
-use crate::model::{Comment, Macro, MacroAction, ProjectForms, ProjectMacros, Record, Request, User};
+use crate::model::{AuthorRole, Comment, Macro, MacroAction, ProjectForms, ProjectMacros, Record, Request, User};
 use crate::store::{Condition, StoreError, Write};
 use crate::text::check_text;
 use crate::App;
@@ -119,6 +119,8 @@ fn plan(
                     body: body.clone(),
                     internal,
                     created_at: now,
+                    author_role: Some(AuthorRole::Team),
+                    author_name: author.name.clone(),
                 };
                 if internal {
                     next.note_count += 1;

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod attachments;
 pub mod auth;
+pub mod authors;
 pub mod blocklist;
 pub mod caller;
 pub mod desk;

@@ -470,6 +470,21 @@ pub struct Comment {
     pub body: String,
     pub internal: bool,
     pub created_at: Timestamp,
+    /// Whether the author wrote as the team or as a customer. None on comments written before
+    /// it was kept: read from the author's account then (`authors::settle_roles`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_role: Option<AuthorRole>,
+    /// The display name the author had when writing, if they gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_name: Option<String>,
+}
+
+/// What a comment's author was on its request: customers see the team as the team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthorRole {
+    Team,
+    Customer,
 }
 
 /// Remembers what an `Idempotency-Key` produced, so a retry returns the same request.
@@ -512,6 +527,9 @@ pub struct HistoryEntry {
     #[serde(default)]
     pub detail: Option<String>,
     pub at: Timestamp,
+    /// Whether the actor acted as the team or as a customer (None before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_role: Option<AuthorRole>,
 }
 
 /// A customer added to a project by an agent.

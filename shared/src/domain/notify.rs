@@ -276,12 +276,12 @@ async fn claim(app: &App, event_id: &str, user_id: &str) -> Result<bool, ApiErro
     }
 }
 
-/// Customers see agents as the support team, never their addresses.
+/// Customers see agents as the support team (`authors::team_label`), never their addresses.
 fn author_label(author: Option<&Record>, project: &Project) -> String {
     match author {
-        Some(Record::User(u)) if is_agent(u, &project.key) => format!("{} support", project.name),
-        Some(Record::User(u)) => u.email.to_string(),
-        _ => format!("{} support", project.name),
+        Some(Record::User(u)) if !is_agent(u, &project.key) => u.email.to_string(),
+        Some(Record::User(u)) => crate::domain::authors::team_label(u.name.as_deref(), &project.name),
+        _ => crate::domain::authors::team_label(None, &project.name),
     }
 }
 

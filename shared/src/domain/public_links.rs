@@ -4,6 +4,7 @@
 //! whether one still works.
 
 use crate::domain::access::{may_use_public_link, require_agent, Viewer};
+pub use crate::domain::authors::PublicAuthor;
 use crate::domain::caller::{load_request, Caller};
 use crate::domain::email::EmailAddress;
 use crate::domain::idempotency::IdempotencyKey;
@@ -24,59 +25,56 @@ pub const MAX_WRONG_EMAILS: u32 = 5;
 pub const MAX_REPLIES_PER_HOUR: u32 = 30;
 const DAY: i64 = 24 * 3600;
 
-/// What a public link says, once its signature is checked.
+/// What a public link says, once its signature is checked. It names neither its recipient's
+/// account nor their address: the recipient is a short signature of the request and the
+/// account id, which only the server can check against the request's parties, and the
+/// address the holder types is compared on the server, under the guess limit. (Before,
+/// a hash of the address rode in the token, so a forwarded link could test guesses offline.)
 #[derive(Debug, Clone, PartialEq)]
 pub struct PublicLink {
     pub request: String,
-    pub user_id: String,
-    /// A hash of the address it was sent to, never the address: a token's payload is only
-    /// base64, and whoever holds the link must still type the address to reply.
-    pub email_hash: String,
+    /// `<key id>.<short signature of "<request>\n<user id>">`.
+    pub recipient: String,
     pub expires_at: i64,
     pub generation: u32,
 }
 
-/// What a link stores of its recipient's address.
-fn address_hash(email: &EmailAddress) -> String {
-    crate::text::sha256_hex(&format!("public-link-address\n{email}"))[..32].to_string()
-}
+const RECIPIENT: &str = "public-link-recipient";
 
-/// Who wrote a comment, as a public link shows it: never an address, since whoever holds
-/// the link must not learn the one it was sent to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PublicAuthor {
-    You,
-    Reporter,
-    Participant,
-    Support,
-}
-
-impl PublicAuthor {
-    pub fn label(self) -> &'static str {
-        match self {
-            PublicAuthor::You => "You",
-            PublicAuthor::Reporter => "The reporter",
-            PublicAuthor::Participant => "A participant",
-            PublicAuthor::Support => "Support",
-        }
-    }
+fn recipient_message(request: &str, user_id: &str) -> String {
+    format!("{request}\n{user_id}")
 }
 
 impl PublicLink {
     fn payload(&self) -> String {
-        format!("{}\n{}\n{}\n{}\n{}", self.request, self.user_id, self.email_hash, self.expires_at, self.generation)
+        format!("{}\n{}\n{}\n{}", self.request, self.recipient, self.expires_at, self.generation)
     }
 
     fn parse(payload: &str) -> Option<PublicLink> {
         let mut parts = payload.split('\n');
         let link = PublicLink {
             request: parts.next()?.to_string(),
-            user_id: parts.next()?.to_string(),
-            email_hash: parts.next()?.to_string(),
+            recipient: parts.next()?.to_string(),
             expires_at: parts.next()?.parse().ok()?,
             generation: parts.next()?.parse().ok()?,
         };
         parts.next().is_none().then_some(link)
+    }
+
+    /// Whether this link was made for account `user_id`.
+    async fn names(&self, app: &App, user_id: &str) -> Result<bool, ApiError> {
+        let Some((kid, tag)) = self.recipient.split_once('.') else { return Ok(false) };
+        signing::verify_short(app, RECIPIENT, kid, tag, &recipient_message(&self.request, user_id)).await
+    }
+
+    /// The party of `request` this link was made for, if it still is one.
+    async fn recipient_in(&self, app: &App, request: &Request) -> Result<Option<String>, ApiError> {
+        for (id, _) in recipients(request) {
+            if self.names(app, &id).await? {
+                return Ok(Some(id));
+            }
+        }
+        Ok(None)
     }
 }
 
@@ -112,10 +110,10 @@ pub(crate) async fn mint_for(
     let expires_at = app.now() + i64::from(project.settings.public_link_days) * DAY;
     let mut links = Vec::with_capacity(to.len());
     for (user_id, email) in to {
+        let (kid, tag) = signing::sign_short(app, RECIPIENT, &recipient_message(&request.key, &user_id)).await?;
         let link = PublicLink {
             request: request.key.clone(),
-            user_id,
-            email_hash: address_hash(&email),
+            recipient: format!("{kid}.{tag}"),
             expires_at,
             generation: request.public_link_generation,
         };
@@ -181,46 +179,53 @@ pub struct PublicPage {
 impl PublicPage {
     /// Who wrote `comment`, relative to the link's recipient.
     pub fn author(&self, comment: &Comment) -> PublicAuthor {
-        let request = &self.detail.request;
-        if comment.author_id == self.link.user_id {
-            PublicAuthor::You
-        } else if comment.author_id == request.reporter_id {
-            PublicAuthor::Reporter
-        } else if request.participant_ids.contains(&comment.author_id) {
-            PublicAuthor::Participant
-        } else {
-            PublicAuthor::Support
-        }
+        PublicAuthor::of(comment, &self.recipient.id, &self.project.name)
     }
+}
+
+/// Whether a link's lock is honoured: only a reply that proved the address reads past it,
+/// to answer with what it did.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lock {
+    Honoured,
+    Passed,
 }
 
 /// Opens a public link: its request, project and public thread. Anything that is not a live
 /// link of this deployment is the same 404.
 pub async fn open(app: &App, token: &str) -> Result<PublicPage, ApiError> {
+    load(app, token, Lock::Honoured).await
+}
+
+async fn load(app: &App, token: &str, lock: Lock) -> Result<PublicPage, ApiError> {
     let not_found = ApiError::NotFound("page");
     let link = signing::verify(app, PURPOSE, token).await?.as_deref().and_then(PublicLink::parse);
     let Some(link) = link else { return Err(not_found) };
     let project = project_of(&link.request).ok_or(ApiError::NotFound("page"))?.to_string();
     let token_hash = sha256_hex(token);
-    let keys = [project_key(&project), user_key(&link.user_id), link_lock_key(&token_hash)];
+    let keys = [project_key(&project), link_lock_key(&token_hash)];
     let (records, thread) = tokio::join!(app.store.get_many(&keys), read_thread(app, &link.request));
     let (mut thread, now) = (thread?, app.now());
-    let (mut project, mut user, mut locked) = (None, None, false);
+    let (mut project, mut locked) = (None, false);
     for record in records? {
         match record {
             Record::Project(p) => project = Some(p),
-            Record::User(u) => user = Some(u),
-            Record::LinkLock(l) => locked = l.expires_at > now,
+            Record::LinkLock(l) => locked = l.expires_at > now && lock == Lock::Honoured,
             _ => {}
         }
     }
-    let (Some(project), Some(user), Some(request), false) = (project, user, thread.request.take(), locked) else {
+    let (Some(project), Some(request), false) = (project, thread.request.take(), locked) else {
         return Err(not_found);
     };
+    // The recipient is named only by signature: found among the request's parties.
+    let Some(recipient_id) = link.recipient_in(app, &request).await? else { return Err(not_found) };
+    let Some(Record::User(user)) = app.store.get(&user_key(&recipient_id)).await? else { return Err(not_found) };
     if !may_use_public_link(&link, &user, &request, &project, now) {
         return Err(not_found);
     }
-    Ok(PublicPage { link, project, detail: thread.seen_by(Viewer::Customer, request), recipient: user, token_hash })
+    let mut detail = thread.seen_by(Viewer::Customer, request, &project.name);
+    crate::domain::authors::settle_roles(app, &project.key, &mut detail.comments, &mut detail.history).await?;
+    Ok(PublicPage { link, project, detail, recipient: user, token_hash })
 }
 
 /// Closes the request of a public link, as its recipient.
@@ -230,18 +235,21 @@ pub async fn close(app: &App, token: &str) -> Result<Request, ApiError> {
     Ok(requests::set_status(app, &caller, &page.link.request, RequestStatus::Closed).await?.1)
 }
 
-/// Replies through a public link once the holder typed the address it was sent to. No
-/// address, or not an address: 422, not counted. Every attempt counts toward an hourly cap
-/// (`MAX_REPLIES_PER_HOUR`); a wrong address is refused (403 `wrong_email`) and counts toward
-/// `MAX_WRONG_EMAILS`, after which the link stops working. The reply is the recipient's,
-/// under the same rules as theirs (blocklist), and safe to retry with its idempotency key.
+/// Replies through a public link once the holder typed the address it was sent to, and
+/// answers the page as it is after the reply. No address, or not an address: 422, not
+/// counted. Every attempt counts toward an hourly cap (`MAX_REPLIES_PER_HOUR`). Each guess is
+/// counted before it is compared, atomically, so parallel guesses cannot pass
+/// `MAX_WRONG_EMAILS`: a wrong one is refused (403 `wrong_email`) and stays counted, a right
+/// one is taken back; the guess after the last allowed locks the link. The reply is the
+/// recipient's, under the same rules as theirs (blocklist), and safe to retry with its
+/// idempotency key.
 pub async fn reply(
     app: &App,
     token: &str,
     typed_email: &str,
     body: Input<String>,
     idempotency: Input<Option<IdempotencyKey>>,
-) -> Result<Comment, ApiError> {
+) -> Result<PublicPage, ApiError> {
     let page = open(app, token).await?;
     let typed = EmailAddress::parse(typed_email)
         .map_err(|_| ApiError::invalid("invalid_email", "Type the email address this link was sent to."))?;
@@ -252,24 +260,47 @@ pub async fn reply(
             message: "This link has been used too often in the last hour. Try again later.".into(),
         });
     }
-    if address_hash(&typed) != page.link.email_hash {
-        let misses = Counter {
-            key: rate_key("linkmiss", &page.token_hash, 0),
-            limit: MAX_WRONG_EMAILS - 1,
-            expires_at: page.link.expires_at,
-        };
-        if !app.store.bump(&misses).await? {
-            let lock = LinkLock { token_hash: page.token_hash.clone(), expires_at: page.link.expires_at };
-            app.store.transact(vec![Write::Put { record: Record::LinkLock(lock), condition: Condition::None }]).await?;
+    // Wrong guesses plus those being compared: never more than the limit at once.
+    let counter = |scope: &str, limit: u32| Counter {
+        key: rate_key(scope, &page.token_hash, 0),
+        limit,
+        expires_at: page.link.expires_at,
+    };
+    let guesses = counter("linkguess", MAX_WRONG_EMAILS);
+    if !app.store.bump(&guesses).await? {
+        lock(app, &page).await?;
+        return Err(ApiError::NotFound("page"));
+    }
+    if !sent_to(&page.recipient, &page.detail.request, &typed) {
+        // The last wrong guess allowed locks the link at once.
+        if !app.store.bump(&counter("linkmiss", MAX_WRONG_EMAILS - 1)).await? {
+            lock(app, &page).await?;
         }
         return Err(ApiError::Refused {
             code: "wrong_email",
             message: "That is not the address this link was sent to.".into(),
         });
     }
+    app.store.unbump(&guesses).await?;
     let caller = Caller::Sender(Box::new(page.recipient));
     let comment = body.map(|body| NewComment { body, internal: false, seen_version: None });
-    Ok(requests::add_comment(app, &caller, &page.link.request, comment, idempotency).await?.0)
+    requests::add_comment(app, &caller, &page.link.request, comment, idempotency).await?;
+    load(app, token, Lock::Passed).await
+}
+
+async fn lock(app: &App, page: &PublicPage) -> Result<(), ApiError> {
+    let lock = LinkLock { token_hash: page.token_hash.clone(), expires_at: page.link.expires_at };
+    Ok(app.store.transact(vec![Write::Put { record: Record::LinkLock(lock), condition: Condition::None }]).await?)
+}
+
+/// Whether `typed` is an address the link's recipient could have had it at: the one the
+/// request names them by, or any address of their account (a link minted by a notification
+/// goes to the account's primary address).
+fn sent_to(recipient: &User, request: &Request, typed: &EmailAddress) -> bool {
+    let on_request = recipients(request).into_iter().any(|(id, email)| id == recipient.id && email == *typed);
+    on_request
+        || recipient.email == *typed
+        || recipient.secondary_emails.iter().any(|s| s.verified && s.email == *typed)
 }
 
 #[cfg(test)]
@@ -309,9 +340,10 @@ mod tests {
             reply(app, token, "eve@example.com", Ok("hi".into()), Ok(None)).await.unwrap_err().code(),
             "wrong_email"
         );
-        let comment = reply(app, token, " ANN@example.com", Ok("thanks".into()), Ok(None)).await.unwrap();
-        assert_eq!(comment.author_email.as_str(), "ann@example.com");
+        let answered = reply(app, token, " ANN@example.com", Ok("thanks".into()), Ok(None)).await.unwrap();
+        assert_eq!(answered.detail.comments[0].author_email.as_str(), "ann@example.com");
         let page = open(app, token).await.unwrap();
+        assert_eq!(page.detail.comments, answered.detail.comments);
         assert_eq!(page.detail.comments.len(), 1);
         assert_eq!(page.author(&page.detail.comments[0]), PublicAuthor::You);
         // Not an address: refused without counting toward the lock.
@@ -383,7 +415,7 @@ mod tests {
         assert!(open(app, ann_link).await.is_ok());
 
         // Its recipient suspended: nothing.
-        let ann_id = open(app, ann_link).await.unwrap().link.user_id;
+        let ann_id = open(app, ann_link).await.unwrap().recipient.id;
         let Some(Record::User(ann)) = app.store.get(&user_key(&ann_id)).await.unwrap() else { panic!("ann") };
         let suspended = Record::User(User { suspended: true, version: ann.version + 1, ..ann });
         app.store.transact(vec![Write::Put { record: suspended, condition: Condition::None }]).await.unwrap();
@@ -397,12 +429,20 @@ mod tests {
         let wrong = MintInput { emails: Some(vec!["eve@example.com".into()]) };
         assert_eq!(mint(app, &agent, &key, Ok(wrong)).await.unwrap_err().code(), "not_a_party");
         let link = mint(app, &agent, &key, Ok(MintInput::default())).await.unwrap().remove(0);
-        let parsed = PublicLink::parse(&signing::verify(app, PURPOSE, &link.token).await.unwrap().unwrap()).unwrap();
-        let ann = EmailAddress::parse("ann@example.com").unwrap();
-        assert_eq!((parsed.request.as_str(), parsed.email_hash.as_str()), (key.as_str(), address_hash(&ann).as_str()));
-        // The token does not carry the address (its payload is only base64).
         let payload = signing::verify(app, PURPOSE, &link.token).await.unwrap().unwrap();
-        assert!(!payload.contains("ann@example.com") && !link.token.contains("YW5uQGV4YW1wbGUuY29t"), "{payload}");
+        let parsed = PublicLink::parse(&payload).unwrap();
+        assert_eq!(parsed.request, key);
+        // The token names neither the address nor the account (its payload is only base64),
+        // nor anything a guess of the address could be tested against offline.
+        let ann = open(app, &link.token).await.unwrap().recipient;
+        assert!(!payload.contains("ann@example.com") && !payload.contains(&ann.id), "{payload}");
+        assert!(!link.token.contains("YW5uQGV4YW1wbGUuY29t"), "{}", link.token);
+        assert_eq!(payload.split('\n').count(), 4, "request, recipient signature, expiry, generation: {payload}");
+        // Another party's signature in the same place is not this link.
+        let bob = PublicLink { recipient: "k1.aaaaaaaaaaaaaaaa".into(), ..parsed.clone() };
+        assert!(!bob.names(app, &ann.id).await.unwrap());
+        assert!(parsed.names(app, &ann.id).await.unwrap());
+        assert!(!parsed.names(app, "01OTHERUSER").await.unwrap());
         assert_eq!(PublicLink::parse(&format!("{}\nextra", parsed.payload())), None);
     }
 }

@@ -281,6 +281,10 @@ impl Store for DynamoStore {
         retry_conflicts(|| self.bump_once(counter)).await
     }
 
+    async fn unbump(&self, counter: &Counter) -> Result<(), StoreError> {
+        retry_conflicts(|| self.unbump_once(counter)).await.map(|_| ())
+    }
+
     async fn next_request_number(&self, project: &str) -> Result<u64, StoreError> {
         retry_conflicts(|| self.next_request_number_once(project)).await
     }
@@ -752,6 +756,25 @@ impl DynamoStore {
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .send()
             .await;
+        self.applied(result)
+    }
+
+    async fn unbump_once(&self, counter: &Counter) -> Result<bool, StoreError> {
+        self.begin();
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_item(&counter.key)))
+            .update_expression("ADD #hits :minus_one")
+            .condition_expression("#hits > :zero")
+            .expression_attribute_names("#hits", "hits")
+            .expression_attribute_values(":minus_one", n(-1))
+            .expression_attribute_values(":zero", n(0))
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        // Not there or already zero: nothing to take back.
         self.applied(result)
     }
 }

@@ -482,3 +482,36 @@ fn a_request_keeps_its_recent_public_authors_in_one_string() {
     assert!(!request.written_since(12, "01ARZ3NDEKTSV4RRFFQ69G5FAW"), "13 is the reader's own");
     assert!(!request.written_since(13, "anyone"));
 }
+
+/// A comment keeps what its author was when writing: customers see the team by it.
+#[test]
+fn comment_item_is_exactly_this() {
+    let comment = Comment {
+        request_key: "HD-42".into(),
+        id: "01J0000000000000000000000C".into(),
+        author_id: "U2".into(),
+        author_email: EmailAddress::stored("agent@example.com"),
+        body: "On it".into(),
+        internal: false,
+        created_at: 1_700_000_100,
+        author_role: Some(AuthorRole::Team),
+        author_name: Some("Gil".into()),
+    };
+    let item = to_item(&Record::Comment(comment.clone()));
+    let expected: HashMap<String, AV> = HashMap::from([
+        ("type".into(), s("Comment")),
+        ("pk".into(), s("REQ#HD-42")),
+        ("sk".into(), s("C#01J0000000000000000000000C")),
+        ("request_key".into(), s("HD-42")),
+        ("id".into(), s("01J0000000000000000000000C")),
+        ("author_id".into(), s("U2")),
+        ("author_email".into(), s("agent@example.com")),
+        ("body".into(), s("On it")),
+        ("internal".into(), AV::Bool(false)),
+        ("created_at".into(), n(1_700_000_100)),
+        ("author_role".into(), s("team")),
+        ("author_name".into(), s("Gil")),
+    ]);
+    assert_eq!(item, expected);
+    assert_eq!(from_item(item).unwrap(), Record::Comment(comment));
+}

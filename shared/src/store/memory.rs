@@ -153,6 +153,14 @@ impl Store for MemoryStore {
         Ok(true)
     }
 
+    async fn unbump(&self, counter: &Counter) -> Result<(), StoreError> {
+        let mut counters = self.counters.lock().unwrap();
+        if let Some(count) = counters.get_mut(&counter.key) {
+            *count = count.saturating_sub(1);
+        }
+        Ok(())
+    }
+
     async fn change_load(&self, project: &str, agent: &str, change: LoadChange<'_>) -> Result<bool, StoreError> {
         let mut items = self.items.lock().unwrap();
         let Some(Record::ProjectTeam(team)) = items.get_mut(&crate::items::project_team_key(project)) else {

@@ -179,7 +179,10 @@ pub trait Store: Send + Sync {
     /// Unconditional puts, each item on its own (not all or none), in as few round trips as
     /// the store allows: for records nothing depends on atomically (Message-ID references).
     async fn put_all(&self, records: Vec<Record>) -> Result<(), StoreError>;
+    /// Counts one hit unless the counter reached its limit (false then), atomically.
     async fn bump(&self, counter: &Counter) -> Result<bool, StoreError>;
+    /// Takes back one hit counted by `bump` that turned out not to count (never below zero).
+    async fn unbump(&self, counter: &Counter) -> Result<(), StoreError>;
     /// Takes the next request number of a project atomically (its counter and version go up
     /// by one), for creates that lost the optimistic race for it.
     async fn next_request_number(&self, project: &str) -> Result<u64, StoreError>;

@@ -91,7 +91,15 @@ pub fn page_json(page: &RequestPage) -> Value {
 
 pub fn detail_json(detail: &RequestDetail) -> Value {
     let mut body = request_json(detail.viewer, &detail.request);
-    body["comments"] = detail.comments.iter().map(comment_json).collect();
+    body["comments"] = detail
+        .comments
+        .iter()
+        .map(|c| {
+            let mut shown = comment_json(c);
+            shown["author"] = json!(detail.author(c));
+            shown
+        })
+        .collect();
     body["attachments"] = detail
         .attachments
         .iter()
@@ -103,7 +111,7 @@ pub fn detail_json(detail: &RequestDetail) -> Value {
     body["history"] = detail
         .history
         .iter()
-        .map(|h| json!({"action": h.action, "by": h.actor_email, "emails": h.emails, "detail": h.detail, "at": rfc3339(h.at)}))
+        .map(|h| json!({"action": h.action, "by": detail.actor(h), "emails": h.emails, "detail": h.detail, "at": rfc3339(h.at)}))
         .collect();
     body
 }

@@ -365,6 +365,8 @@ async fn main() {
                 body: format!("Answer {i}"),
                 internal: false,
                 created_at: 0,
+                author_role: Some(helpdesk::model::AuthorRole::Team),
+                author_name: None,
             };
             let app = h.app.clone();
             async move {

@@ -8,7 +8,7 @@ use crate::domain::idempotency::{Idempotency, IdempotencyKey};
 use crate::domain::Input;
 use crate::error::ApiError;
 use crate::items::{comment_key, request_key};
-use crate::model::{Comment, Record, Request, RequestStatus};
+use crate::model::{AuthorRole, Comment, Record, Request, RequestStatus};
 use crate::store::{Condition, Write};
 use crate::text::check_text;
 use crate::App;
@@ -48,6 +48,7 @@ pub async fn add_comment(
         require_internal_allowed(scope.viewer())?;
     }
     let user = scope.user();
+    let by_agent = scope.viewer() == Viewer::Agent;
     let comment = Comment {
         request_key: scope.request.key.clone(),
         id: crate::text::new_ulid(),
@@ -56,11 +57,12 @@ pub async fn add_comment(
         body: input.body,
         internal: input.internal,
         created_at: now,
+        author_role: Some(if by_agent { AuthorRole::Team } else { AuthorRole::Customer }),
+        author_name: user.name.clone(),
     };
     let mut writes = vec![Write::Put { record: Record::Comment(comment.clone()), condition: Condition::NotExists }];
     writes.extend(idem.map(|i| i.write(&scope.request.key, Some(&comment.id), now)));
     let (seen, internal) = if comment.internal { (Seen::AgentsOnly, true) } else { (Seen::Public, false) };
-    let by_agent = scope.viewer() == Viewer::Agent;
     let count = |r: &mut Request| {
         check_seen(r, input.seen_version, &user.id)?;
         if internal {
@@ -147,6 +149,8 @@ pub(crate) async fn add_helpdesk_note(app: &App, key: &str, body: String, event:
         body,
         internal: true,
         created_at: now,
+        author_role: Some(AuthorRole::Team),
+        author_name: None,
     };
     let write = Write::Put { record: Record::Comment(comment), condition: Condition::NotExists };
     let actor = Actor { user: helpdesk, session_hash: None };

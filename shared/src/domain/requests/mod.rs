@@ -135,6 +135,20 @@ pub struct RequestDetail {
     pub history: Vec<HistoryEntry>,
     /// Files that came by email, oldest first, only those of messages the reader may read.
     pub attachments: Vec<crate::model::Attachment>,
+    /// The request's project's name: customers see the team by it.
+    pub project_name: String,
+}
+
+impl RequestDetail {
+    /// Who wrote `comment`, as this detail's reader is shown it.
+    pub fn author(&self, comment: &Comment) -> String {
+        crate::domain::authors::shown(comment, self.viewer, &self.project_name)
+    }
+
+    /// Who made a change of the history, as this detail's reader is shown it.
+    pub fn actor(&self, entry: &HistoryEntry) -> String {
+        crate::domain::authors::shown_actor(entry, self.viewer, &self.project_name)
+    }
 }
 
 /// A history entry for a change of a request, to write in the change's transaction.
@@ -156,6 +170,7 @@ pub(crate) fn history_write(
             emails,
             detail,
             at,
+            actor_role: Some(crate::domain::authors::role_of(actor, &request.project)),
         }),
         condition: Condition::NotExists,
     }

@@ -23,7 +23,7 @@ pub(crate) struct Thread {
 
 impl Thread {
     /// The thread as `viewer` may read it.
-    pub fn seen_by(self, viewer: Viewer, request: crate::model::Request) -> RequestDetail {
+    pub fn seen_by(self, viewer: Viewer, request: crate::model::Request, project_name: &str) -> RequestDetail {
         let Thread { mut comments, mut history, mut attachments, .. } = self;
         // A file shows where its message shows: with the request, or with a readable reply.
         attachments.retain(|a| {
@@ -31,7 +31,7 @@ impl Thread {
         });
         comments.retain(|c| may_read_comment(viewer, c));
         history.retain(|h| may_read_history(viewer, h));
-        RequestDetail { viewer, request, comments, history, attachments }
+        RequestDetail { viewer, request, comments, history, attachments, project_name: project_name.to_string() }
     }
 }
 
@@ -105,5 +105,9 @@ pub async fn get_request_with(
     }
     let (request, project) = visible(&actor, thread.request.take(), project)?;
     let viewer = viewer(&actor.user, &request);
-    Ok((thread.seen_by(viewer, request), project, actor.user, rest))
+    let mut detail = thread.seen_by(viewer, request, &project.name);
+    if viewer == Viewer::Customer {
+        crate::domain::authors::settle_roles(app, &project.key, &mut detail.comments, &mut detail.history).await?;
+    }
+    Ok((detail, project, actor.user, rest))
 }
