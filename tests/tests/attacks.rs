@@ -859,3 +859,38 @@ async fn parallel_guesses_stop_at_the_limit() {
     }
     assert_eq!(h.call_raw("GET", &path, None, None, &[("accept", "application/json")]).await.status, 404, "locked");
 }
+
+/// Issue 22, finding 7: mail that says it is from a customer but that SES could not
+/// authenticate is held, and stays out of that customer's account (API list, read, portal)
+/// until an agent releases it; released, it is theirs.
+#[tokio::test]
+async fn forged_mail_stays_out_of_the_account_it_names_until_released() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    let ann = person(&h, "ann").await;
+    let mine = raise(&h, &ann.token, "HD", "My own request").await;
+    let raw = format!(
+        "From: {}\r\nTo: hd@desk.test\r\nSubject: Please pay invoice 77\r\nMessage-ID: <forged@x>\r\n\r\nPay to IBAN XX00 ATTACKER\r\n",
+        ann.email
+    );
+    let held = h.inbound_email(raw, "dmarc=GRAY").await;
+    assert_eq!(held.status, 200, "{held:?}");
+    let key = held.body["request"].as_str().expect("a held request").to_string();
+    let queue = h.ok("GET", "/projects/HD/requests?status=held", Some(&admin), None).await.body;
+    assert_eq!(queue["items"][0]["key"], key.as_str(), "agents see it held: {queue}");
+
+    let list = h.ok("GET", "/requests", Some(&ann.token), None).await.body;
+    let keys: Vec<&str> = list["items"].as_array().unwrap().iter().map(|r| r["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, [mine.as_str()], "not in Ann's list");
+    check(&h.call("GET", &format!("/requests/{key}"), Some(&ann.token), None).await, 404, "not_found", "Ann reads it");
+    let cookie = format!("hd_session={}", ann.token);
+    let portal = h.page("GET", "/portal", &cookie, None).await;
+    assert!(!portal.text.contains("invoice 77") && portal.text.contains("My own request"), "{}", portal.text);
+
+    // Released by an agent: then it is Ann's.
+    check(&h.call("POST", &format!("/requests/{key}/release"), Some(&admin), None).await, 200, "", "release");
+    let read = h.ok("GET", &format!("/requests/{key}"), Some(&ann.token), None).await.body;
+    assert_eq!(read["summary"], "Please pay invoice 77");
+    let list = h.ok("GET", "/requests", Some(&ann.token), None).await.body;
+    assert_eq!(list["items"].as_array().unwrap().len(), 2, "{list}");
+}

@@ -251,14 +251,16 @@ async fn open_request(
     }
     // Held for an agent: an address that may get no account here, or a known one whose
     // sender SES could not authenticate (anyone can write any `From:`).
+    // Either way the request belongs to nobody's account until an agent releases it, so the
+    // account's owner never sees words someone else put under their name.
     let mut held_because = None;
     let user = match account {
-        Some(user) if !message.authenticated => {
+        Some(user) if !message.authenticated && !user.suspended => {
             held_because = Some(format!(
-                "Held for review: this came from {sender}, but SES could not authenticate that address (DMARC: {}), so it may not be from them. Nothing was shared and nobody was emailed.",
+                "Held for review: this came from {sender}, but SES could not authenticate that address (DMARC: {}), so it may not be from them. Nothing was shared, nobody was emailed, and it is not in that account until you release it.",
                 message.delivery.verdicts.dmarc
             ));
-            user
+            User { email: sender.clone(), ..helpdesk_user(app) }
         }
         Some(user) => user,
         None => {

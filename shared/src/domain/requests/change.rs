@@ -7,7 +7,7 @@ use crate::domain::caller::{load_request, Caller};
 use crate::domain::idempotency::{Idempotency, IdempotencyKey};
 use crate::domain::Input;
 use crate::error::ApiError;
-use crate::items::{comment_key, request_key};
+use crate::items::{comment_key, email_key, request_key, user_key};
 use crate::model::{AuthorRole, Comment, Record, Request, RequestStatus};
 use crate::store::{Condition, Write};
 use crate::text::check_text;
@@ -119,11 +119,33 @@ pub async fn release(app: &App, caller: &Caller, key: &str) -> Result<Viewed, Ap
     if !scope.request.held {
         return Ok((Viewer::Agent, scope.request));
     }
+    let owner = account_of_held_sender(app, &scope.request).await?;
     let history = history_write(&scope.request, scope.user(), "released", vec![], None, app.now());
-    let unhold = |r: &mut Request| r.held = false;
+    let unhold = |r: &mut Request| {
+        r.held = false;
+        if let Some(owner) = &owner {
+            r.reporter_id = owner.clone();
+        }
+    };
     let request =
         update_request(app, &scope.actor, scope.request, Seen::AgentsOnly, unhold, || vec![history.clone()]).await?;
     Ok((Viewer::Agent, request))
+}
+
+/// The account a held request's sender address belongs to, when the request was held
+/// without one (mail from a managed domain, or mail SES could not authenticate): released,
+/// the request joins that account, unless it is suspended.
+async fn account_of_held_sender(app: &App, request: &Request) -> Result<Option<String>, ApiError> {
+    if request.reporter_id != HELPDESK_AUTHOR {
+        return Ok(None);
+    }
+    let Some(Record::EmailOwner(owner)) = app.store.get(&email_key(request.reporter_email.as_str())).await? else {
+        return Ok(None);
+    };
+    Ok(match app.store.get(&user_key(&owner.user_id)).await? {
+        Some(Record::User(user)) if !user.suspended => Some(user.id),
+        _ => None,
+    })
 }
 
 /// An internal note the helpdesk itself writes (what a channel could not do, such as
