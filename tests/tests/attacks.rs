@@ -894,3 +894,46 @@ async fn forged_mail_stays_out_of_the_account_it_names_until_released() {
     let list = h.ok("GET", "/requests", Some(&ann.token), None).await.body;
     assert_eq!(list["items"].as_array().unwrap().len(), 2, "{list}");
 }
+
+/// Issue 22, finding 10: every answer carries the security headers (unknown and undecodable
+/// paths, wrong methods, JSON as well as pages), and pages answer `HEAD`.
+#[tokio::test]
+async fn every_answer_carries_the_security_headers_and_pages_answer_head() {
+    let h = Harness::start().await;
+    let ann = h.sign_in(&h.email("ann")).await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let html = "text/html,application/xhtml+xml";
+    let cases: [(&str, &str, &str, u16, &str); 9] = [
+        ("GET", "/nowhere", "application/json", 404, "application/json"),
+        ("GET", "/nowhere", html, 404, "text/html"),
+        ("GET", "/portal/requests/HD-1/%FF%FE/x", html, 404, "text/html"),
+        ("DELETE", "/portal", html, 405, "text/html"),
+        ("PUT", "/requests/HD-1", "*/*", 405, "application/json"),
+        ("GET", "/me", "application/json", 200, "application/json"),
+        ("GET", "/requests/HD-404", "application/json", 404, "application/json"),
+        ("HEAD", "/login", html, 200, "text/html"),
+        ("HEAD", "/", html, 303, ""),
+    ];
+    for (method, path, accept, status, content_type) in cases {
+        let what = format!("{method} {path} ({accept})");
+        let res = client
+            .request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), format!("{}{path}", h.base))
+            .header("accept", accept)
+            .bearer_auth(&ann)
+            .send()
+            .await
+            .expect("gateway answers");
+        assert_eq!(res.status().as_u16(), status, "{what}");
+        let header = |name: &str| res.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        assert!(header("content-type").starts_with(content_type), "{what}: {}", header("content-type"));
+        assert_eq!(header("x-content-type-options"), "nosniff", "{what}");
+        assert_eq!(header("x-frame-options"), "DENY", "{what}");
+        assert_eq!(header("referrer-policy"), "no-referrer", "{what}");
+        assert!(header("content-security-policy").contains("frame-ancestors 'none'"), "{what}");
+        if status == 405 {
+            assert!(!header("allow").is_empty(), "{what}: a 405 names what is allowed");
+        }
+        let body = res.bytes().await.unwrap();
+        assert_eq!(body.is_empty(), method == "HEAD" || status == 303, "{what}: HEAD has no body, the others do");
+    }
+}

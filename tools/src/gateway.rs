@@ -39,6 +39,10 @@ pub async fn dispatch(app: &App, req: Request) -> Response<Body> {
             };
             FUNCTION.scope(spec.function, handled).await
         }
+        // API Gateway's `$default` route: the fallback function answers.
+        Err(ApiError::RouteNotFound | ApiError::MethodNotAllowed) => {
+            FUNCTION.scope(routes::FALLBACK, helpdesk_web::handle(app, req)).await
+        }
         Err(err) => finish("gateway", &req, started, Err(err)),
     }
 }

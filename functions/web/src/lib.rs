@@ -24,12 +24,37 @@ fn wants_json(req: &Request) -> bool {
         .is_some_and(|v| v.contains("application/json") && !v.contains("text/html"))
 }
 
-pub async fn handle(app: &App, req: Request) -> Response<Body> {
+/// Whether the caller reads HTML (a browser): what no route matches answers a page then.
+fn accepts_html(req: &Request) -> bool {
+    req.headers().get(::http::header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/html"))
+}
+
+/// `HEAD` on a page is its `GET` without the body (API Gateway sends it to the fallback).
+fn page_head(req: &Request) -> bool {
+    req.method() == ::http::Method::HEAD
+        && routes::match_route("GET", req.uri().path()).is_ok_and(|(spec, _)| spec.kind == Kind::Page)
+}
+
+pub async fn handle(app: &App, mut req: Request) -> Response<Body> {
+    let head = page_head(&req);
+    if head {
+        *req.method_mut() = ::http::Method::GET;
+    }
+    let mut response = answer(app, req).await;
+    if head {
+        *response.body_mut() = Body::Empty;
+    }
+    response
+}
+
+async fn answer(app: &App, req: Request) -> Response<Body> {
     let started = Instant::now();
     let visitor = Visitor::of(app, &req);
     let matched = routes::match_route(req.method().as_str(), req.uri().path());
+    // Unmatched (the `$default` route): a page for browsers, JSON for everyone else.
+    let unmatched_json = matched.is_err() && !accepts_html(&req);
     let api = matched.as_ref().is_ok_and(|(spec, _)| spec.kind == Kind::Api);
-    let json = api || (wants_json(&req) && req.uri().path().starts_with("/p/"));
+    let json = api || unmatched_json || (wants_json(&req) && req.uri().path().starts_with("/p/"));
     let result = match matched {
         Ok((spec, params)) if api => pages::api(app, &req, spec, &params).await,
         Ok((spec, params)) if json => pages::public_json(app, &req, spec, &params).await,

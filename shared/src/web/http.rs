@@ -175,10 +175,21 @@ pub fn error_body(err: &ApiError) -> Value {
     json!({"error": {"code": err.code(), "message": err.public_message()}})
 }
 
+/// Headers every answer carries unless its function set its own (pages set their CSP).
+const BASELINE_HEADERS: [(&str, &str); 5] = [
+    ("cache-control", "no-store"),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    ("x-frame-options", "DENY"),
+    ("content-security-policy", "default-src 'none'; frame-ancestors 'none'"),
+];
+
 fn response(reply: Reply) -> Response<Body> {
     let mut builder = Response::builder().status(reply.status);
-    if !reply.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("cache-control")) {
-        builder = builder.header("cache-control", "no-store");
+    for (baseline, value) in BASELINE_HEADERS {
+        if !reply.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case(baseline)) {
+            builder = builder.header(baseline, value);
+        }
     }
     for (name, value) in reply.headers {
         builder = builder.header(name, value);

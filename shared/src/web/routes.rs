@@ -35,6 +35,10 @@ pub const ORGANIZATIONS: &str = "organizations";
 pub const MODERATION: &str = "moderation";
 pub const WEB: &str = "web";
 
+/// The function that answers what no route matches (API Gateway's `$default` route): unknown
+/// paths, wrong methods and `HEAD` on pages, with the same headers as every other answer.
+pub const FALLBACK: &str = WEB;
+
 pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/auth/magic-link", AUTH),
     route("POST", "/auth/session", AUTH),
