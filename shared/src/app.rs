@@ -27,6 +27,32 @@ pub struct Config {
 pub struct ConfigError(String);
 
 impl Config {
+    /// Whether the helpdesk is served over HTTPS (every deployment; the local run is not).
+    pub fn https(&self) -> bool {
+        self.public_base_url.starts_with("https://")
+    }
+
+    /// The session cookie's name. Over HTTPS it takes the `__Host-` prefix: browsers then
+    /// accept it only from this host, secure and for the whole site, so no sibling subdomain
+    /// can plant one (a login CSRF by cookie).
+    pub fn session_cookie(&self) -> &'static str {
+        if self.https() {
+            "__Host-hd_session"
+        } else {
+            "hd_session"
+        }
+    }
+
+    /// The anonymous visitor's cookie (what sign-in forms' CSRF tokens bind to), named as the
+    /// session cookie is.
+    pub fn anon_cookie(&self) -> &'static str {
+        if self.https() {
+            "__Host-hd_anon"
+        } else {
+            "hd_anon"
+        }
+    }
+
     /// Reads and validates the environment once, at cold start.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())

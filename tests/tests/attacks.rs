@@ -937,3 +937,31 @@ async fn every_answer_carries_the_security_headers_and_pages_answer_head() {
         assert_eq!(body.is_empty(), method == "HEAD" || status == 303, "{what}: HEAD has no body, the others do");
     }
 }
+
+/// Issue 22, finding 8: a login CSRF. The token of an anonymous form is keyed by the server,
+/// so an attacker who plants or picks the visitor cookie still cannot compute it; and the
+/// confirm page says which address is signing in, so nobody is signed in to an attacker's
+/// account unawares.
+#[tokio::test]
+async fn sign_in_forms_cannot_be_forged_and_say_who_signs_in() {
+    let h = Harness::start().await;
+    let attacker = h.email("mallory");
+    let chosen = "attacker-chosen-cookie";
+    let cookies = format!("hd_anon={chosen}");
+    let computed = &helpdesk::text::sha256_hex(&format!("csrf\n{chosen}"))[..32];
+    let forged = h.page("POST", "/login", &cookies, Some(&[("csrf", computed), ("email", &attacker)])).await;
+    assert_eq!(forged.status, 403, "{}", forged.text);
+    assert!(h.mail_to(&attacker).await.is_empty(), "the forged form sent nothing");
+
+    // The confirm page names the account the link signs in to.
+    let login = h.page("GET", "/login", &cookies, None).await;
+    let asked = h.page("POST", "/login", &cookies, Some(&[("csrf", &login.csrf()), ("email", &attacker)])).await;
+    assert_eq!(asked.status, 202, "{}", asked.text);
+    let token = h.magic_token(&attacker).await.expect("a link");
+    let confirm = h.page("GET", &format!("/login?token={token}"), "", None).await;
+    assert_eq!(confirm.status, 200);
+    assert!(confirm.text.contains(&format!("signing in as <strong>{attacker}</strong>")), "{}", confirm.text);
+    let stale = h.page("GET", "/login?token=made-up", "", None).await;
+    assert_eq!(stale.status, 410, "{}", stale.text);
+    assert!(stale.text.contains("expired or was already used") && !stale.text.contains("signing in as"));
+}

@@ -16,7 +16,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 
 async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let (spec, params) = routes::match_route(req.method().as_str(), req.uri().path())?;
-    let caller = http::caller(req);
+    let caller = http::caller(req, &app.config);
     match (spec.method, spec.path) {
         // Anonymous by design: the body is all there is to check.
         ("POST", "/auth/magic-link") => {

@@ -61,7 +61,7 @@ fn made(replayed: bool, body: serde_json::Value) -> Reply {
 
 async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let (spec, params) = routes::match_route(req.method().as_str(), req.uri().path())?;
-    let caller = http::caller(req);
+    let caller = http::caller(req, &app.config);
     let key = params.get("key");
     match (spec.method, spec.path) {
         ("POST", "/projects") => {

@@ -14,7 +14,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 
 async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let (spec, params) = routes::match_route(req.method().as_str(), req.uri().path())?;
-    let caller = http::caller(req);
+    let caller = http::caller(req, &app.config);
     let id = params.get("id");
     // `?project=KEY`: that project's own rules; none: the app-wide rules.
     let project = http::query_value(req, "project");

@@ -17,7 +17,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 
 async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
     let (spec, params) = routes::match_route(req.method().as_str(), req.uri().path())?;
-    let caller = http::caller(req);
+    let caller = http::caller(req, &app.config);
     let (key, id) = (params.get("key"), params.get("id"));
     match (spec.method, spec.path) {
         ("GET", "/projects/{key}/organizations") => {

@@ -49,7 +49,10 @@ pub async fn handle(app: &App, mut req: Request) -> Response<Body> {
 
 async fn answer(app: &App, req: Request) -> Response<Body> {
     let started = Instant::now();
-    let visitor = Visitor::of(app, &req);
+    let visitor = match Visitor::of(app, &req).await {
+        Ok(visitor) => visitor,
+        Err(err) => return http::finish(routes::WEB, &req, started, Err(err)),
+    };
     let matched = routes::match_route(req.method().as_str(), req.uri().path());
     // Unmatched (the `$default` route): a page for browsers, JSON for everyone else.
     let unmatched_json = matched.is_err() && !accepts_html(&req);

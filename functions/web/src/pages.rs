@@ -48,7 +48,7 @@ fn query(req: &Request, name: &str) -> Option<String> {
 
 pub async fn page(app: &App, req: &Request, v: &Visitor, spec: &RouteSpec, params: &Params) -> Result<Reply, ApiError> {
     // Pages take the session cookie on every method: their forms carry the CSRF token.
-    let caller = http::page_caller(req);
+    let caller = http::page_caller(req, &app.config);
     if spec.method == "POST" {
         let form = Form::parse(req)?;
         v.check_csrf(&form)?;
@@ -68,9 +68,17 @@ pub async fn page(app: &App, req: &Request, v: &Visitor, spec: &RouteSpec, param
                 .with_header("cache-control", "public, max-age=31536000, immutable"))
         }
         "/login" => match query(req, "token") {
-            Some(token) => {
-                Ok(Reply::html(200, render(&views::ConfirmPage { chrome: chrome(v, "Sign in", None), token })?))
-            }
+            Some(token) => match auth::magic_link_address(app, &token).await? {
+                Some(email) => {
+                    let page =
+                        views::ConfirmPage { chrome: chrome(v, "Sign in", None), token, email: email.to_string() };
+                    Ok(Reply::html(200, render(&page)?))
+                }
+                None => {
+                    let expired = "This sign-in link has expired or was already used. Ask for a new one below.";
+                    login_page(v, 410, String::new(), None, Some(expired.to_string()))
+                }
+            },
             None => login_page(v, 200, String::new(), None, None),
         },
         "/portal" => portal_home(app, req, v, &caller).await,
@@ -470,7 +478,7 @@ pub async fn public_json(app: &App, req: &Request, spec: &RouteSpec, params: &Pa
 
 /// The JSON routes of this function: mint and revoke public links (agents).
 pub async fn api(app: &App, req: &Request, spec: &RouteSpec, params: &Params) -> Result<Reply, ApiError> {
-    let caller = http::caller(req);
+    let caller = http::caller(req, &app.config);
     let key = params.get("key");
     match spec.method {
         "POST" => {

@@ -99,6 +99,8 @@ pub struct LoginPage {
 pub struct ConfirmPage {
     pub chrome: Chrome,
     pub token: String,
+    /// The address the link signs in.
+    pub email: String,
 }
 
 #[derive(Template)]

@@ -1,13 +1,12 @@
 //! What every page shares: who the visitor is (session or anonymous cookie), the CSRF token
 //! bound to it, form bodies, cookies and security headers.
 
+use helpdesk::domain::signing;
 use helpdesk::http::{self, Reply, MAX_BODY_BYTES};
-use helpdesk::text::{new_secret, sha256_hex};
+use helpdesk::text::new_secret;
 use helpdesk::{ApiError, App};
 use lambda_http::Request;
 
-/// The cookie that gives a visitor without a session something to bind CSRF tokens to.
-pub const ANON_COOKIE: &str = "hd_anon";
 const SESSION_MAX_AGE: i64 = helpdesk::auth::SESSION_TTL_SECS;
 
 /// Every page's security headers (PRODUCT.md "Web pages").
@@ -37,22 +36,29 @@ impl Form {
     }
 }
 
-/// Who the browser is, as far as pages care: the session (if any) and the secret CSRF
-/// tokens are bound to.
+/// Who the browser is, as far as pages care: the session (if any) and the CSRF token bound
+/// to it (or to the anonymous cookie).
 pub struct Visitor {
     /// The session token from the cookie (or a bearer header).
     pub session: Option<String>,
-    /// The secret CSRF tokens derive from: the session, or the anonymous cookie.
-    secret: String,
+    /// The token every form that changes something carries.
+    csrf: String,
     /// A new anonymous cookie to set with this response.
     new_anon: Option<String>,
+    session_cookie: &'static str,
+    anon_cookie: &'static str,
     secure: bool,
 }
 
+/// What CSRF tokens are signed for.
+const CSRF: &str = "csrf";
+
 impl Visitor {
-    pub fn of(app: &App, req: &Request) -> Visitor {
-        let session = http::bearer(req).or_else(|| http::cookie(req, http::SESSION_COOKIE)).map(str::to_string);
-        let anon = http::cookie(req, ANON_COOKIE).map(str::to_string);
+    pub async fn of(app: &App, req: &Request) -> Result<Visitor, ApiError> {
+        let config = &app.config;
+        let (session_cookie, anon_cookie) = (config.session_cookie(), config.anon_cookie());
+        let session = http::bearer(req).or_else(|| http::cookie(req, session_cookie)).map(str::to_string);
+        let anon = http::cookie(req, anon_cookie).map(str::to_string);
         let (secret, new_anon) = match (&session, anon) {
             (Some(s), _) => (s.clone(), None),
             (None, Some(a)) => (a, None),
@@ -61,21 +67,23 @@ impl Visitor {
                 (fresh.clone(), Some(fresh))
             }
         };
-        let base = &app.config.public_base_url;
-        let local = base.starts_with("http://127.0.0.1") || base.starts_with("http://localhost");
-        Visitor { session, secret, new_anon, secure: !local }
+        // Keyed by the server's signing key: whoever picks their own anonymous cookie still
+        // cannot compute the token that goes with it.
+        let (key_id, tag) = signing::sign_short(app, CSRF, &secret).await?;
+        let csrf = format!("{key_id}.{tag}");
+        Ok(Visitor { session, csrf, new_anon, session_cookie, anon_cookie, secure: config.https() })
     }
 
     /// The token every form that changes something carries: bound to this session (or
     /// anonymous cookie), useless with any other.
     pub fn csrf(&self) -> String {
-        sha256_hex(&format!("csrf\n{}", self.secret))[..32].to_string()
+        self.csrf.clone()
     }
 
     /// Refuses a form without this visitor's token: 403 before anything else happens.
     pub fn check_csrf(&self, form: &Form) -> Result<(), ApiError> {
         let sent = form.get("csrf");
-        if self.new_anon.is_none() && !sent.is_empty() && constant_time_eq(sent.as_bytes(), self.csrf().as_bytes()) {
+        if self.new_anon.is_none() && !sent.is_empty() && constant_time_eq(sent.as_bytes(), self.csrf.as_bytes()) {
             Ok(())
         } else {
             Err(ApiError::Refused {
@@ -99,11 +107,11 @@ impl Visitor {
     }
 
     pub fn session_cookie(&self, token: &str) -> String {
-        self.cookie(http::SESSION_COOKIE, token, Some(SESSION_MAX_AGE))
+        self.cookie(self.session_cookie, token, Some(SESSION_MAX_AGE))
     }
 
     pub fn clear_session_cookie(&self) -> String {
-        self.cookie(http::SESSION_COOKIE, "", Some(0))
+        self.cookie(self.session_cookie, "", Some(0))
     }
 
     /// Adds the security headers, and the anonymous cookie when this visit made one and the
@@ -111,7 +119,7 @@ impl Visitor {
     pub fn finish(&self, mut reply: Reply) -> Reply {
         let page = matches!(reply.body, helpdesk::http::ReplyBody::Html(_));
         if let (Some(anon), true) = (&self.new_anon, page) {
-            reply = reply.with_header("set-cookie", self.cookie(ANON_COOKIE, anon, None));
+            reply = reply.with_header("set-cookie", self.cookie(self.anon_cookie, anon, None));
         }
         reply
             .with_header("content-security-policy", CSP)
@@ -149,27 +157,40 @@ mod tests {
         ::http::Request::builder().header("cookie", cookie).body(Body::Text(body.into())).unwrap()
     }
 
-    #[test]
-    fn csrf_tokens_bind_to_the_session_and_nothing_else() {
+    #[tokio::test]
+    async fn csrf_tokens_bind_to_the_session_and_nothing_else() {
         let app = app();
-        let mine = Visitor::of(&app, &post("hd_session=U1.aaaa", ""));
-        let theirs = Visitor::of(&app, &post("hd_session=U2.bbbb", ""));
+        let mine = Visitor::of(&app, &post("__Host-hd_session=U1.aaaa", "")).await.unwrap();
+        let theirs = Visitor::of(&app, &post("__Host-hd_session=U2.bbbb", "")).await.unwrap();
         assert_ne!(mine.csrf(), theirs.csrf());
         let form = |token: &str| Form::parse(&post("", &format!("csrf={token}&x=1"))).unwrap();
         assert!(mine.check_csrf(&form(&mine.csrf())).is_ok());
         assert_eq!(mine.check_csrf(&form(&theirs.csrf())).unwrap_err().code(), "csrf_failed");
         assert_eq!(mine.check_csrf(&form("")).unwrap_err().code(), "csrf_failed");
         // A visitor with no cookie at all cannot have a valid form.
-        let fresh = Visitor::of(&app, &post("", ""));
+        let fresh = Visitor::of(&app, &post("", "")).await.unwrap();
         assert_eq!(fresh.check_csrf(&form(&fresh.csrf())).unwrap_err().code(), "csrf_failed");
+        // The anonymous token is keyed by the server: not the hash of the cookie, and not
+        // the same on another deployment (another key) for the same cookie.
+        let anon = Visitor::of(&app, &post("__Host-hd_anon=chosen", "")).await.unwrap();
+        assert!(anon.check_csrf(&form(&anon.csrf())).is_ok());
+        let digest = helpdesk::text::sha256_hex("csrf\nchosen");
+        assert!(!anon.csrf().contains(&digest[..16]), "{}", anon.csrf());
+        let other = Visitor::of(&self::app(), &post("__Host-hd_anon=chosen", "")).await.unwrap();
+        assert_ne!(anon.csrf(), other.csrf());
+        // Over HTTPS, a plain-named cookie (a subdomain could plant one) is no session.
+        let planted = Visitor::of(&app, &post("hd_session=U1.aaaa", "")).await.unwrap();
+        assert_eq!(planted.session, None);
     }
 
-    #[test]
-    fn cookies_are_http_only_lax_and_secure_off_localhost() {
+    #[tokio::test]
+    async fn cookies_are_host_only_http_only_lax_and_secure_over_https() {
         let app = app();
-        let v = Visitor::of(&app, &post("", ""));
+        let v = Visitor::of(&app, &post("", "")).await.unwrap();
         let c = v.session_cookie("tok");
+        assert!(c.starts_with("__Host-hd_session=tok; Path=/;"), "{c}");
         assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && c.ends_with("Secure"), "{c}");
+        assert!(!c.contains("Domain"), "{c}");
         let reply = v.finish(Reply::html(200, String::new()));
         let names: Vec<_> = reply.headers.iter().map(|(n, _)| *n).collect();
         for h in ["set-cookie", "content-security-policy", "x-content-type-options", "referrer-policy"] {

@@ -117,6 +117,18 @@ pub async fn request_magic_link(app: &App, raw_email: &str) -> Result<LinkOutcom
     }
 }
 
+/// The address a magic link signs in, while it is unused and unexpired: the confirm page
+/// names it, so nobody is signed in to someone else's account (a login CSRF) unawares.
+pub async fn magic_link_address(app: &App, token: &str) -> Result<Option<EmailAddress>, ApiError> {
+    if token.len() > 200 {
+        return Ok(None);
+    }
+    Ok(match app.store.get(&magic_link_key(&sha256_hex(token.trim()))).await? {
+        Some(Record::MagicLink(link)) if link.expires_at > app.now() => Some(link.email),
+        _ => None,
+    })
+}
+
 /// Trades a magic-link token for a session. The link is consumed in the same transaction
 /// that creates the session, so it works once; a first sign-in creates the customer account.
 /// A link asked for before its address was rejected or suspended no longer signs in.

@@ -125,21 +125,18 @@ pub fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     })
 }
 
-/// The session cookie pages use; the API takes the same session as a bearer token.
-pub const SESSION_COOKIE: &str = "hd_session";
-
-/// Who calls the JSON API: a bearer token, else (for reads only) the session cookie, else
-/// nobody. A cookie rides along on cross-site requests and JSON calls carry no CSRF token, so
-/// a change through the API needs the bearer token.
-pub fn caller(req: &Request) -> Caller {
+/// Who calls the JSON API: a bearer token, else (for reads only) the session cookie
+/// (`Config::session_cookie`), else nobody. A cookie rides along on cross-site requests and
+/// JSON calls carry no CSRF token, so a change through the API needs the bearer token.
+pub fn caller(req: &Request, config: &crate::Config) -> Caller {
     let safe = matches!(*req.method(), http::Method::GET | http::Method::HEAD);
-    Caller::session(bearer(req).or_else(|| if safe { cookie(req, SESSION_COOKIE) } else { None }))
+    Caller::session(bearer(req).or_else(|| if safe { cookie(req, config.session_cookie()) } else { None }))
 }
 
 /// Who calls a page: the bearer token or the session cookie on any method (every page form
 /// carries a CSRF token, checked before anything else).
-pub fn page_caller(req: &Request) -> Caller {
-    Caller::session(bearer(req).or_else(|| cookie(req, SESSION_COOKIE)))
+pub fn page_caller(req: &Request, config: &crate::Config) -> Caller {
+    Caller::session(bearer(req).or_else(|| cookie(req, config.session_cookie())))
 }
 
 /// The path as logged: public-link tokens are secrets and stay out of logs.
@@ -287,7 +284,8 @@ mod tests {
         assert_eq!(query_param(&r, "b").as_deref(), Some("hello world"));
         assert_eq!(query_param(&r, "c"), None);
         assert_eq!(query_param(&r, "z"), None);
-        assert_eq!(caller(&r), Caller::Session("tok".into()));
+        let local = crate::testing::test_config();
+        assert_eq!(caller(&r, &local), Caller::Session("tok".into()));
     }
 
     #[test]
@@ -297,7 +295,8 @@ mod tests {
             .header("cookie", "theme=dark; hd_session=abc.def; other=1")
             .body(Body::Empty)
             .unwrap();
-        assert_eq!(caller(&r), Caller::Session("abc.def".into()));
+        let local = crate::testing::test_config();
+        assert_eq!(caller(&r, &local), Caller::Session("abc.def".into()));
         assert_eq!(cookie(&r, "nope"), None);
         // The API takes the cookie for reads only; pages (with their CSRF check) for anything.
         let post = http::Request::builder()
@@ -306,11 +305,20 @@ mod tests {
             .header("cookie", "hd_session=abc.def")
             .body(Body::Empty)
             .unwrap();
-        assert_eq!(caller(&post), Caller::Anonymous);
-        assert_eq!(page_caller(&post), Caller::Session("abc.def".into()));
+        assert_eq!(caller(&post, &local), Caller::Anonymous);
+        assert_eq!(page_caller(&post, &local), Caller::Session("abc.def".into()));
+        // Over HTTPS only the `__Host-` cookie counts: a plain one may come from a subdomain.
+        let deployed = crate::Config { public_base_url: "https://desk.example".into(), ..local.clone() };
+        assert_eq!(page_caller(&post, &deployed), Caller::Anonymous);
+        let host = http::Request::builder()
+            .uri("https://x/portal")
+            .header("cookie", "hd_session=planted; __Host-hd_session=mine")
+            .body(Body::Empty)
+            .unwrap();
+        assert_eq!(page_caller(&host, &deployed), Caller::Session("mine".into()));
         assert_eq!(logged_path("/p/k1.abc.def/reply"), "/p/{token}/reply");
         assert_eq!(logged_path("/p/k1.abc.def"), "/p/{token}");
         let anonymous = http::Request::builder().uri("https://x/").body(Body::Empty).unwrap();
-        assert_eq!(caller(&anonymous), Caller::Anonymous);
+        assert_eq!(caller(&anonymous, &local), Caller::Anonymous);
     }
 }

@@ -45,7 +45,7 @@ pub(super) fn in_place(err: &ApiError) -> Option<String> {
 }
 
 pub async fn get(app: &App, req: &Request, v: &Visitor, path: &str, params: &Params) -> Result<Reply, ApiError> {
-    let caller = http::page_caller(req);
+    let caller = http::page_caller(req, &app.config);
     let query = |name: &str| http::query_param(req, name);
     match path {
         "/desk" => home(app, v, &caller).await,
