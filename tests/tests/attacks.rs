@@ -965,3 +965,27 @@ async fn sign_in_forms_cannot_be_forged_and_say_who_signs_in() {
     assert_eq!(stale.status, 410, "{}", stale.text);
     assert!(stale.text.contains("expired or was already used") && !stale.text.contains("signing in as"));
 }
+
+/// Issue 22, "Also": a customer who shares with a suspended user learns nothing of that
+/// user's moderation: the answer is the one for an address that cannot be shared with.
+#[tokio::test]
+async fn sharing_with_a_suspended_user_tells_a_customer_nothing_of_it() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    let ann = person(&h, "ann").await;
+    let mal = person(&h, "mal").await;
+    let key = raise(&h, &ann.token, "HD", "Printer").await;
+    let suspend = format!("/users/{}/suspend", mal.id);
+    let suspended = h.call("POST", &suspend, Some(&admin), Some(json!({"reason": "spam"}))).await;
+    check(&suspended, 200, "", "the admin suspends Mal");
+    let path = format!("/requests/{key}/participants");
+    let nobody = h.email("nobody");
+    for (email, what) in [(&mal.email, "a suspended user"), (&nobody, "an address with no account")] {
+        let shared = h.call("POST", &path, Some(&ann.token), Some(json!({"emails": [email]}))).await;
+        check(&shared, 422, "participant_unknown", &format!("Ann shares with {what}"));
+        let message = shared.body["error"]["message"].as_str().unwrap().replace(email.as_str(), "<address>");
+        assert!(message.starts_with("<address> has no account"), "{message}");
+    }
+    let by_agent = h.call("POST", &path, Some(&admin), Some(json!({"emails": [mal.email]}))).await;
+    check(&by_agent, 403, "blocked", "the team is told why");
+}

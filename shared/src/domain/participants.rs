@@ -125,12 +125,21 @@ pub async fn share(
         if new.is_empty() {
             return Ok((scope.request, cap));
         }
+        let agent = is_agent(user, &project.key);
+        let mut rejected = vec![];
         for email in &new {
-            blocklist::refuse_rejected(email, Some(&project.key), &scope.extra)?;
+            match blocklist::refuse_rejected(email, Some(&project.key), &scope.extra) {
+                Ok(_) => {}
+                // A customer learns nothing of another user's moderation: the answer is the
+                // one for an address that cannot be shared with (no account here).
+                Err(_) if !agent => rejected.push(*email),
+                Err(e) => return Err(e),
+            }
         }
-        let unknown: Vec<&EmailAddress> = new.iter().copied().filter(|e| !owners.contains_key(e.as_str())).collect();
+        let unknown: Vec<&EmailAddress> =
+            new.iter().copied().filter(|e| !owners.contains_key(e.as_str()) || rejected.contains(e)).collect();
         if !unknown.is_empty() {
-            if !is_agent(user, &project.key) {
+            if !agent {
                 let list = unknown.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ");
                 return Err(ApiError::invalid(
                     "participant_unknown",

@@ -201,9 +201,16 @@ async fn a_share_checks_every_address_against_the_blocklist() {
     let rule = rules::RuleInput { rule: "reject:mal@example.com".into() };
     rules::add_rule(&desk.app, &desk.admin, None, Ok(rule)).await.unwrap();
     let request = desk.raise(&ann, "HD", "shared").await;
+    let agent = desk.staff("agent@example.com", "HD", crate::model::ProjectRole::Agent).await;
     let before = desk.store.len();
-    let input = ShareInput { emails: vec!["bob@example.com".into(), "mal@example.com".into()] };
-    let err = participants::share(&desk.app, &ann, &request.key, Ok(input)).await.unwrap_err();
+    let input = || ShareInput { emails: vec!["bob@example.com".into(), "mal@example.com".into()] };
+    // A customer is told only that Mal cannot be shared with, as for an address with no
+    // account: nothing of his moderation.
+    let err = participants::share(&desk.app, &ann, &request.key, Ok(input())).await.unwrap_err();
+    assert_eq!(err.code(), "participant_unknown");
+    assert!(err.public_message().starts_with("mal@example.com has no account"), "{}", err.public_message());
+    // The team is told why.
+    let err = participants::share(&desk.app, &agent, &request.key, Ok(input())).await.unwrap_err();
     assert_eq!(err.code(), "blocked");
     assert_eq!(desk.store.len(), before, "nothing written");
 }
