@@ -989,3 +989,23 @@ async fn sharing_with_a_suspended_user_tells_a_customer_nothing_of_it() {
     let by_agent = h.call("POST", &path, Some(&admin), Some(json!({"emails": [mal.email]}))).await;
     check(&by_agent, 403, "blocked", "the team is told why");
 }
+
+/// Issue 22, "Also": the same email delivered again under a new SES id (sent to two support
+/// addresses, resent by a relay) opens no second request.
+#[tokio::test]
+async fn the_same_email_under_a_new_ses_id_opens_one_request() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    let ann = h.email("ann");
+    let raw = format!(
+        "From: {ann}\r\nTo: hd@desk.test\r\nSubject: Printer\r\nMessage-ID: <twice-{}@client.example>\r\n\r\nIt smokes\r\n",
+        h.suffix
+    );
+    let first = h.inbound_email(raw.clone(), "message_id=ses-first").await;
+    assert_eq!(first.body["outcome"], "created", "{first:?}");
+    let key = first.body["request"].as_str().unwrap().to_string();
+    let copy = h.inbound_email(raw, "message_id=ses-relayed").await;
+    assert_eq!(copy.body, json!({"outcome": "duplicate", "request": key}));
+    let queue = h.ok("GET", "/projects/HD/requests", Some(&admin), None).await.body;
+    assert_eq!(queue["items"].as_array().unwrap().len(), 1, "{queue}");
+}

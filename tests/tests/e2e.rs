@@ -403,6 +403,7 @@ async fn single_writes_and_batches_on_dynamodb_local() {
             message_id: message_key(id),
             request_key: key.into(),
             expires_at: 4_000_000_000,
+            ses_id: None,
         })
     };
     let first = reference("<a@x.example>", "HD-1");

@@ -45,8 +45,12 @@ pub async fn handle(ctx: &Inbound, event: SimpleEmailEvent) -> Result<Vec<Outcom
         };
         let elapsed_ms = started.elapsed().as_millis() as u64;
         match &outcome {
-            Outcome::Created { request } | Outcome::Appended { request } => {
-                let kind = if matches!(outcome, Outcome::Created { .. }) { "created" } else { "appended" };
+            Outcome::Created { request } | Outcome::Appended { request } | Outcome::Duplicate { request } => {
+                let kind = match outcome {
+                    Outcome::Created { .. } => "created",
+                    Outcome::Appended { .. } => "appended",
+                    _ => "duplicate",
+                };
                 tracing::info!(function = "inbound", ses_message_id = %id, outcome = kind, request = %request, elapsed_ms, "email");
             }
             Outcome::Dropped { reason } => {

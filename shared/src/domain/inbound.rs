@@ -88,9 +88,20 @@ pub struct Delivery<'a> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "outcome", rename_all = "lowercase")]
 pub enum Outcome {
-    Created { request: String },
-    Appended { request: String },
-    Dropped { reason: String },
+    Created {
+        request: String,
+    },
+    Appended {
+        request: String,
+    },
+    /// The same message came again under a new SES id (sent to two addresses, resent by a
+    /// relay): it is already in this request.
+    Duplicate {
+        request: String,
+    },
+    Dropped {
+        reason: String,
+    },
 }
 
 fn dropped(reason: &str) -> Outcome {
@@ -139,17 +150,23 @@ pub async fn receive(app: &App, delivery: Delivery<'_>) -> Result<Outcome, ApiEr
         authenticated: delivery.verdicts.authenticated(),
         idempotency: IdempotencyKey::from_message_id(delivery.ses_message_id),
     };
-    let account = find_user_by_email(app, &message.sender).await?;
+    let (account, earlier) = tokio::try_join!(
+        find_user_by_email(app, &message.sender),
+        threads::earlier_copy(app, &message.mail, delivery.ses_message_id)
+    )?;
     let tokens: Vec<ReplyToken> =
         delivery.recipients.iter().filter_map(|r| reply_address::parse(r, &app.config.support_domain)).collect();
     if let Some(user) = account.as_ref().filter(|u| !u.suspended) {
         for key in threads::threads(app, user, &tokens, &message.mail, message.authenticated).await? {
+            if earlier.as_ref().is_some_and(|e| e.key == key) {
+                return Ok(Outcome::Duplicate { request: key });
+            }
             if let Some(outcome) = append(app, user, &key, &message).await? {
                 return Ok(outcome);
             }
         }
     }
-    open_request(app, &message, account, &tokens).await
+    open_request(app, &message, account, &tokens, earlier).await
 }
 
 /// The helpdesk's own addresses never open requests nor become participants (mail loops).
@@ -180,7 +197,7 @@ async fn append(app: &App, user: &User, key: &str, message: &Received<'_>) -> Re
             let event = format!("ses:{}", message.delivery.ses_message_id);
             let files = &message.mail.attachments;
             attachments::keep(app, key, Some(&comment.id), files, &event, comment.created_at).await?;
-            threads::remember_message(app, &message.mail, key).await?;
+            threads::remember_message(app, &message.mail, key, message.delivery.ses_message_id).await?;
             Ok(Some(Outcome::Appended { request: key.to_string() }))
         }
         Err(ApiError::NotFound(_) | ApiError::Forbidden(_)) => Ok(None),
@@ -213,6 +230,7 @@ async fn open_request(
     message: &Received<'_>,
     account: Option<User>,
     tokens: &[ReplyToken],
+    earlier: Option<crate::model::Request>,
 ) -> Result<Outcome, ApiError> {
     let (mail, sender) = (&message.mail, &message.sender);
     let envelope: Vec<EmailAddress> =
@@ -246,6 +264,10 @@ async fn open_request(
         .or_else(|| tokens.iter().find_map(|t| project_of(&t.request_key).map(str::to_string)));
     let ours: Vec<EmailAddress> = support.iter().map(|a| a.address.clone()).collect();
     let Some(project) = project else { return Ok(dropped("no_project")) };
+    // Opened already by this sender in this project from a copy of the same message.
+    if let Some(request) = earlier.filter(|r| r.project == project && r.reporter_email == *sender) {
+        return Ok(Outcome::Duplicate { request: request.key });
+    }
     if blocklist::verdict(sender, Some(&project), &records) == Some(BlockAction::Reject) {
         return Ok(dropped("blocked"));
     }
@@ -295,7 +317,7 @@ async fn open_request(
     let ses_id = message.delivery.ses_message_id;
     let event = format!("ses:{ses_id}");
     attachments::keep(app, &request.key, None, &mail.attachments, &event, request.created_at).await?;
-    threads::remember_message(app, mail, &request.key).await?;
+    threads::remember_message(app, mail, &request.key, message.delivery.ses_message_id).await?;
     if let Some(why) = held_because {
         add_helpdesk_note(app, &request.key, why, &format!("held\n{ses_id}")).await?;
         return Ok(Outcome::Created { request: request.key });

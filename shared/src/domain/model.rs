@@ -769,6 +769,10 @@ pub struct MessageRef {
     pub message_id: String,
     pub request_key: String,
     pub expires_at: Timestamp,
+    /// The SES delivery that brought a received message: another delivery of the same
+    /// message is a duplicate, a retry of this one is not. None for mail the helpdesk sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ses_id: Option<String>,
 }
 
 /// One notification sent (or being sent): written before sending, so a replayed stream

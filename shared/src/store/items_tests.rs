@@ -416,7 +416,12 @@ fn expiring_records_carry_ttl_and_versioned_ones_their_version() {
             body_hash: "bb".into(),
             expires_at: 41,
         }),
-        Record::MessageRef(MessageRef { message_id: "m@x".into(), request_key: "HD-1".into(), expires_at: 42 }),
+        Record::MessageRef(MessageRef {
+            message_id: "m@x".into(),
+            request_key: "HD-1".into(),
+            expires_at: 42,
+            ses_id: None,
+        }),
         Record::Notified(Notified { event: "E1".into(), user_id: "U1".into(), expires_at: 43 }),
         Record::EmailVerification(EmailVerification {
             token_hash: "tt".into(),

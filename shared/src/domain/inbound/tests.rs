@@ -286,3 +286,31 @@ async fn mail_takes_the_default_form_even_when_it_is_not_public() {
     let outcome = receive(&desk.app, delivery("ses-1", "hd@desk.example", &raw)).await.unwrap();
     assert_eq!(outcome, Outcome::Created { request: "HD-1".into() });
 }
+
+/// Issue 22: the same message under another SES id (sent to two support addresses of a
+/// project, resent by a relay) is a duplicate for 7 days; not in another project, not from
+/// another sender (a known Message-ID is no key), not after the window.
+#[tokio::test]
+async fn a_copy_of_a_message_under_a_new_ses_id_is_a_duplicate_for_seven_days() {
+    let desk = desk().await;
+    desk.project("OT").await;
+    let raw = mail("ann@example.com", "hd@desk.example", "", "It smokes");
+    let first = receive(&desk.app, delivery("ses-1", "hd@desk.example", &raw)).await.unwrap();
+    assert_eq!(first, Outcome::Created { request: "HD-1".into() });
+    let copy = receive(&desk.app, delivery("ses-2", "hd@desk.example", &raw)).await.unwrap();
+    assert_eq!(copy, Outcome::Duplicate { request: "HD-1".into() });
+    // A retry of the first delivery is not a copy: it answers as the first did.
+    assert_eq!(receive(&desk.app, delivery("ses-1", "hd@desk.example", &raw)).await.unwrap(), first);
+    // Another project gets its own request.
+    let other = receive(&desk.app, delivery("ses-3", "ot@desk.example", &raw)).await.unwrap();
+    assert_eq!(other, Outcome::Created { request: "OT-1".into() });
+    // Someone else reusing the id is not a copy of Ann's message.
+    let id_line = String::from_utf8_lossy(&raw).lines().find(|l| l.starts_with("Message-ID")).unwrap().to_string();
+    let forged = format!("From: eve@example.com\r\nTo: hd@desk.example\r\nSubject: x\r\n{id_line}\r\n\r\nHi\r\n");
+    let eve = receive(&desk.app, delivery("ses-4", "hd@desk.example", forged.as_bytes())).await.unwrap();
+    assert_eq!(eve, Outcome::Created { request: "HD-2".into() });
+    // After the window, the same id opens a new request.
+    desk.app.clock.advance(threads::DUPLICATE_WINDOW_DAYS * 24 * 3600 + 1);
+    let late = receive(&desk.app, delivery("ses-5", "hd@desk.example", &raw)).await.unwrap();
+    assert_eq!(late, Outcome::Created { request: "HD-3".into() });
+}

@@ -6,7 +6,7 @@ use super::{IncomingMail, MAX_REFERENCES, MESSAGE_REF_DAYS};
 use crate::domain::reply_address::ReplyToken;
 use crate::error::ApiError;
 use crate::items::{message_ref_key, request_key};
-use crate::model::{MessageRef, Record, User};
+use crate::model::{MessageRef, Record, Request, User};
 use crate::store::{Condition, StoreError, Write};
 use crate::App;
 
@@ -46,6 +46,30 @@ pub(super) async fn threads(
     Ok(keys)
 }
 
+/// How long a message's id makes a later copy of it a duplicate rather than a new message.
+pub const DUPLICATE_WINDOW_DAYS: i64 = 7;
+
+/// The request a message with the same Message-ID reached in the last
+/// `DUPLICATE_WINDOW_DAYS` under another SES delivery (the same message sent to two support
+/// addresses, or resent by a relay). A retry of the same delivery is not a copy: it must
+/// finish what the first attempt began.
+pub(super) async fn earlier_copy(app: &App, mail: &IncomingMail, ses_id: &str) -> Result<Option<Request>, ApiError> {
+    let Some(id) = &mail.message_id else { return Ok(None) };
+    let now = app.now();
+    let Some(Record::MessageRef(seen)) = app.store.get(&message_ref_key(&message_key(id))).await? else {
+        return Ok(None);
+    };
+    let remembered_at = seen.expires_at - MESSAGE_REF_DAYS * 24 * 3600;
+    let fresh = seen.expires_at > now && now - remembered_at <= DUPLICATE_WINDOW_DAYS * 24 * 3600;
+    if !fresh || seen.ses_id.as_deref().is_none_or(|first| first == ses_id) {
+        return Ok(None);
+    }
+    Ok(match app.store.get(&request_key(&seen.request_key)).await? {
+        Some(Record::Request(request)) => Some(request),
+        _ => None,
+    })
+}
+
 /// What a Message-ID is remembered under: SES rewrites the ids of what the helpdesk sends to
 /// `<ses id@region.amazonses.com>`, and the notifier stores the ses id it was given.
 pub fn message_key(message_id: &str) -> String {
@@ -62,13 +86,19 @@ pub fn message_ref(message_id: &str, request_key: &str, now: i64) -> Record {
         message_id: message_key(message_id),
         request_key: request_key.to_string(),
         expires_at: now + MESSAGE_REF_DAYS * 24 * 3600,
+        ses_id: None,
     })
 }
 
 /// Remembers a received message's id for its request. The first message with an id keeps it
 /// (a sender cannot repoint someone else's id at their own request), and ids that look like
 /// the helpdesk's own are never taken from received mail.
-pub(super) async fn remember_message(app: &App, mail: &IncomingMail, request_key: &str) -> Result<(), ApiError> {
+pub(super) async fn remember_message(
+    app: &App,
+    mail: &IncomingMail,
+    request_key: &str,
+    ses_id: &str,
+) -> Result<(), ApiError> {
     let Some(id) = &mail.message_id else { return Ok(()) };
     let key = message_key(id);
     let domain = key.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
@@ -76,7 +106,11 @@ pub(super) async fn remember_message(app: &App, mail: &IncomingMail, request_key
         return Ok(());
     }
     let now = app.now();
-    let write = Write::Put { record: message_ref(id, request_key, now), condition: Condition::NotExistsOrExpired(now) };
+    let mut record = message_ref(id, request_key, now);
+    if let Record::MessageRef(r) = &mut record {
+        r.ses_id = Some(ses_id.to_string());
+    }
+    let write = Write::Put { record, condition: Condition::NotExistsOrExpired(now) };
     match app.store.transact(vec![write]).await {
         Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
         Err(e) => Err(e.into()),
