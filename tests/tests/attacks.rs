@@ -1009,3 +1009,40 @@ async fn the_same_email_under_a_new_ses_id_opens_one_request() {
     let queue = h.ok("GET", "/projects/HD/requests", Some(&admin), None).await.body;
     assert_eq!(queue["items"].as_array().unwrap().len(), 1, "{queue}");
 }
+
+/// Issue 22, "Also": a project can take requests from its customers only. Then a stranger's
+/// account raises nothing there (pages and API), and their mail is held for an agent instead
+/// of making the helpdesk mail their words; a customer an agent added raises as before.
+#[tokio::test]
+async fn a_customers_only_project_takes_no_request_from_strangers() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    let patched = h.ok("PATCH", "/projects/HD", Some(&admin), Some(json!({"intake": "customers"}))).await;
+    assert_eq!(patched.body["intake"], "customers");
+    let eve = person(&h, "eve").await;
+    let cookie = format!("hd_session={}", eve.token);
+    let csrf = h.page("GET", "/portal", &cookie, None).await.csrf();
+    let before = h.item_count().await;
+    let refused = h.call("POST", "/projects/HD/requests", Some(&eve.token), Some(json!({"summary": "Hi"}))).await;
+    check(&refused, 403, "customers_only", "a stranger raises through the API");
+    let form = [("csrf", csrf.as_str()), ("project", "HD"), ("summary", "Hi")];
+    let page = h.page("POST", "/portal/requests", &cookie, Some(&form)).await;
+    assert_eq!(page.status, 403, "a stranger raises through the portal: {}", page.text);
+    assert_eq!(h.item_count().await, before, "nothing written");
+
+    let raw = format!(
+        "From: {}\r\nTo: hd@desk.test\r\nSubject: Hello\r\nMessage-ID: <eve-{}@x>\r\n\r\nHi\r\n",
+        eve.email, h.suffix
+    );
+    let mailed = h.inbound_email(raw, "").await;
+    let key = mailed.body["request"].as_str().expect("a held request").to_string();
+    let read = h.ok("GET", &format!("/requests/{key}"), Some(&admin), None).await.body;
+    assert_eq!(read["held"], true, "{read}");
+    assert!(read["comments"][0]["body"].as_str().unwrap().contains("not a customer of this project"), "{read}");
+
+    let ann = h.email("ann");
+    h.ok("POST", "/projects/HD/customers", Some(&admin), Some(json!({"email": ann}))).await;
+    let ann = h.sign_in(&ann).await;
+    raise(&h, &ann, "HD", "From a customer").await;
+    raise(&h, &admin, "HD", "From an agent").await;
+}

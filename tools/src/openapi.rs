@@ -203,6 +203,7 @@ fn operations() -> Vec<Op> {
                                                  "link_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 365}}},
                        "participant_cap": {"type": ["integer", "null"], "minimum": 1, "maximum": 100},
                        "notify_per_hour": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000},
+                       "intake": {"enum": ["anyone", "customers", null]},
                        "assignment": {"type": ["object", "null"], "additionalProperties": false,
                                       "properties": {"mode": {"enum": ["manual", "round_robin", "least_open"]},
                                                      "cap": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000}}}}),

@@ -4,7 +4,7 @@
 use crate::domain::email::EmailAddress;
 use crate::domain::public_links::PublicLink;
 use crate::error::ApiError;
-use crate::model::{BlockRule, Comment, HistoryEntry, ManagedDomains, Project, ProjectRole, Request, User};
+use crate::model::{BlockRule, Comment, HistoryEntry, Intake, ManagedDomains, Project, ProjectRole, Request, User};
 
 /// An agent of a project: any role in it, or an app admin.
 pub fn is_agent(user: &User, project: &str) -> bool {
@@ -121,6 +121,16 @@ pub fn may_use_public_link(link: &PublicLink, user: &User, request: &Request, pr
         && link.generation == request.public_link_generation
         && !user.suspended
         && is_party(user, request)
+}
+
+/// Who may raise a request in `project`: anyone, unless its intake is customers only; then
+/// its agents, its customers (`known_customer`: added by an agent or shared in) and members
+/// of its organizations.
+pub fn may_raise(user: &User, project: &Project, known_customer: bool) -> bool {
+    project.settings.intake == Intake::Anyone
+        || is_agent(user, &project.key)
+        || known_customer
+        || user.organizations_in(&project.key).next().is_some()
 }
 
 /// Seed 001: accounts in a managed domain are made by app admins only, by any route.

@@ -318,6 +318,11 @@ async fn open_request(
     let event = format!("ses:{ses_id}");
     attachments::keep(app, &request.key, None, &mail.attachments, &event, request.created_at).await?;
     threads::remember_message(app, mail, &request.key, message.delivery.ses_message_id).await?;
+    if request.held && held_because.is_none() {
+        held_because = Some(format!(
+            "Held for review: {sender} is not a customer of this project, which takes requests from its customers only. Release it to take it, or add them as a customer first."
+        ));
+    }
     if let Some(why) = held_because {
         add_helpdesk_note(app, &request.key, why, &format!("held\n{ses_id}")).await?;
         return Ok(Outcome::Created { request: request.key });

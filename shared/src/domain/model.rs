@@ -118,6 +118,21 @@ pub struct ProjectSettings {
     /// How new requests find their agent.
     #[serde(default)]
     pub assignment: AssignmentSettings,
+    /// Who may raise requests.
+    #[serde(default)]
+    pub intake: Intake,
+}
+
+/// Who may raise requests in a project.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Intake {
+    /// Anyone with an account, and anyone by email (the default, for email-first projects).
+    #[default]
+    Anyone,
+    /// The project's customers (added by agents, shared in, or members of its organizations)
+    /// and its agents; mail from anyone else is held for an agent.
+    Customers,
 }
 
 /// Automatic assignment of new requests (any channel).
@@ -169,6 +184,7 @@ impl Default for ProjectSettings {
             public_link_days: DEFAULT_PUBLIC_LINK_DAYS,
             notify_per_hour: DEFAULT_NOTIFY_PER_HOUR,
             assignment: AssignmentSettings::default(),
+            intake: Intake::Anyone,
         }
     }
 }

@@ -55,6 +55,8 @@ pub struct ProjectPatch {
     pub notify_per_hour: Option<u32>,
     /// Automatic assignment of new requests (replaced whole).
     pub assignment: Option<AssignmentSettings>,
+    /// Who may raise requests.
+    pub intake: Option<crate::model::Intake>,
 }
 
 /// The highest per-agent cap of automatic assignment.
@@ -209,6 +211,7 @@ pub async fn update_project(
         s.org_sharing = patch.org_sharing.unwrap_or(s.org_sharing);
         s.participant_cap = patch.participant_cap.unwrap_or(s.participant_cap);
         s.notify_per_hour = patch.notify_per_hour.unwrap_or(s.notify_per_hour);
+        s.intake = patch.intake.unwrap_or(s.intake);
         if let Some(assignment) = &patch.assignment {
             s.assignment = assignment.clone();
         }

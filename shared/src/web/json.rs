@@ -126,6 +126,7 @@ pub fn project_json(p: &Project) -> Value {
         "participant_cap": p.settings.participant_cap,
         "notify_per_hour": p.settings.notify_per_hour,
         "assignment": p.settings.assignment,
+        "intake": p.settings.intake,
         "created_at": rfc3339(p.created_at),
     })
 }

@@ -56,6 +56,7 @@ pub async fn settings_page(
         name: p.name.clone(),
         support_address: p.support_address.to_string(),
         org_sharing: s.org_sharing,
+        customers_only: s.intake == helpdesk::model::Intake::Customers,
         portal_private: s.portal_private,
         portal_public: s.portal_public,
         link_days: s.public_link_days,
@@ -295,6 +296,11 @@ fn settings_patch(form: &Form) -> Result<ProjectPatch, ApiError> {
         participant_cap: Some(number(form, "participant_cap")?),
         notify_per_hour: Some(number(form, "notify_per_hour")?),
         assignment: None,
+        intake: Some(if checked("customers_only") {
+            helpdesk::model::Intake::Customers
+        } else {
+            helpdesk::model::Intake::Anyone
+        }),
     })
 }
 

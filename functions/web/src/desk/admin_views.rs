@@ -26,6 +26,8 @@ pub struct SettingsPage {
     pub name: String,
     pub support_address: String,
     pub org_sharing: bool,
+    /// Only the project's customers may raise requests.
+    pub customers_only: bool,
     pub portal_private: bool,
     pub portal_public: bool,
     pub link_days: u32,

@@ -2,7 +2,7 @@
 //! Idempotency-Key and checks the blocklist.
 
 use super::{Channel, NewRequest, Viewed, MAX_DESCRIPTION, MAX_FIELDS, MAX_SUMMARY};
-use crate::domain::access::{is_agent, viewer};
+use crate::domain::access::{is_agent, may_raise, viewer};
 use crate::domain::blocklist::{Commit, Guard};
 use crate::domain::caller::{resolve, Caller};
 use crate::domain::forms::{check_fields, check_fields_may_lack, choose_form, forms_of};
@@ -65,6 +65,19 @@ pub async fn create_request(
             _ => None,
         })
         .ok_or(ApiError::NotFound("project"))?;
+    let known_customer = records.iter().any(|r| matches!(r, Record::ProjectCustomer(_)));
+    // A project that takes requests from its customers only: refused on the pages and the
+    // API; by email, held for an agent (the sender may be a customer-to-be).
+    let outsider = !may_raise(&actor.user, &project, known_customer);
+    if outsider && input.as_ref().map_or(true, |i| i.channel == Channel::Api) {
+        return Err(ApiError::Refused {
+            code: "customers_only",
+            message: format!(
+                "{} takes requests from its customers only. Ask its support team to add you, or write to {}.",
+                project.name, project.support_address
+            ),
+        });
+    }
     let (input, _) = (input?, idempotency?);
     validate(&input)?;
     // The request's form and its values, checked against the project's forms.
@@ -81,7 +94,6 @@ pub async fn create_request(
         return replay(app, &actor.user, first).await;
     }
     let user = &actor.user;
-    let known_customer = records.iter().any(|r| matches!(r, Record::ProjectCustomer(_)));
     // Seed 004: raised by a member of exactly one of the project's organizations, the request
     // is set to that organization.
     let organization = {
@@ -96,7 +108,7 @@ pub async fn create_request(
         "" => "(no summary)".to_string(),
         visible => visible.to_string(),
     };
-    let mut held = input.channel == Channel::EmailHeldForReview;
+    let mut held = input.channel == Channel::EmailHeldForReview || outsider;
     // Its id is its own across retries: the agent's claim names it.
     let request_id = crate::text::new_ulid();
     // The agent this request goes to, claimed now; given back when no request comes of it.
