@@ -178,9 +178,10 @@ async fn blocklist_rules_apply_to_every_channel() {
     assert_eq!((refused.status, refused.code()), (403, "blocked"));
     let refused = h.call("POST", "/projects/HD/customers", Some(&admin), Some(json!({"email": insider}))).await;
     assert_eq!((refused.status, refused.code()), (403, "blocked"));
+    // A customer is not told of the rule: the answer for an address that cannot be shared with.
     let refused =
         h.call("POST", &format!("/requests/{key}/participants"), Some(&ann), Some(json!({"emails": [spammer]}))).await;
-    assert_eq!((refused.status, refused.code()), (403, "blocked"));
+    assert_eq!((refused.status, refused.code()), (422, "participant_unknown"));
     assert_eq!(h.item_count().await, before, "refused calls wrote nothing");
 
     // Removing the rule lets them in again.
