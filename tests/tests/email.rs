@@ -309,6 +309,58 @@ async fn a_conversation_by_email_threads_both_ways() {
     assert!(page.text.contains(folded), "{}", page.text);
 }
 
+/// A URL as Outlook SafeLinks wraps it: percent-encoded, in its `url` parameter.
+fn safelinks(url: &str) -> String {
+    let encoded: String = url
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("https://eur01.safelinks.protection.outlook.com/?url={encoded}&data=05%7C02%7C%7Cc0ffee%7C0%7C0&reserved=0")
+}
+
+#[tokio::test]
+async fn a_participants_link_and_reply_address_quoted_in_gateway_wrappers_reach_no_one_else() {
+    let d = desk().await;
+    let fill = [("ann", d.ann.as_str()), ("support", d.support.as_str()), ("bob", &d.bob), ("carl", &d.bob)];
+    let key = created(&d.deliver(fixture("plain.eml", &fill), "").await);
+    let reply = json!({"body": "Turn it off and on again."});
+    d.h.ok("POST", &format!("/requests/{key}/comments"), Some(&d.admin), Some(reply)).await;
+    d.notify().await;
+    // Bob's notification: his own public link and reply address.
+    let to_bob = d.mail_to(&d.bob).await.pop().unwrap();
+    let text = to_bob.body_text(0).unwrap().replace("\r\n", "\n");
+    let link = text.lines().find(|l| l.contains("/p/")).unwrap().trim().to_string();
+    let token = link.rsplit("/p/").next().unwrap().to_string();
+    let bob_reply_to = reply_to(&to_bob);
+    let (local, domain) = bob_reply_to.split_once('@').unwrap();
+    // Bob answers from behind a security gateway that rewrote both in the quoted history.
+    let raw = format!(
+        "From: {bob}\r\nTo: {bob_reply_to}\r\nSubject: Re: [{key}] Printer on fire\r\nMessage-ID: <wrapped@x>\r\n\r\nStill smoking here.\r\n\r\n> Open the request: {wrapped}\r\n> Or answer <mailto:{local}%40{domain}>\r\n",
+        bob = d.bob,
+        wrapped = safelinks(&link),
+    );
+    assert_eq!(d.deliver(raw.into_bytes(), "").await, json!({"outcome": "appended", "request": key}));
+    let comments = d.request(&key).await["comments"].clone();
+    let stored = comments.as_array().unwrap().iter().rev().find(|c| c["author"] == d.bob.as_str()).unwrap();
+    let body = stored["body"].as_str().unwrap();
+    assert_eq!(
+        body, "Still smoking here.\n\n> Open the request: [link removed]\n> Or answer <[address removed]>",
+        "{comments}"
+    );
+    // Ann, who gets Bob's reply, gets neither of his keys.
+    d.notify().await;
+    let to_ann = d.mail_to(&d.ann).await.pop().unwrap();
+    let text = to_ann.body_text(0).unwrap().replace("\r\n", "\n");
+    assert!(text.contains("Still smoking here."), "{text}");
+    assert!(!text.contains(&token) && !text.contains(local) && !text.contains("safelinks"), "{text}");
+}
+
 #[tokio::test]
 async fn machines_verdicts_and_strangers_to_nowhere_open_nothing() {
     let d = desk().await;

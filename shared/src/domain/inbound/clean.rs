@@ -4,6 +4,8 @@
 
 use crate::domain::requests::MAX_SUMMARY;
 use crate::App;
+use base64::engine::{general_purpose::GeneralPurpose, DecodePaddingMode, GeneralPurposeConfig};
+use base64::Engine;
 
 /// A subject as a summary: one line, not blank, not too long.
 pub(super) fn clean_subject(subject: &str) -> String {
@@ -21,9 +23,12 @@ pub(super) fn clean_subject(subject: &str) -> String {
 /// A body as text: newlines normalised, other control characters dropped, the helpdesk's
 /// links and reply addresses removed, cut to `max` characters.
 pub(super) fn clean_text(app: &App, text: &str, max: usize, empty: &str) -> String {
-    let text = redact(app, &text.replace("\r\n", "\n"));
-    let kept: String = text.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t')).collect();
-    let trimmed = kept.trim();
+    // Control characters go before the secrets: dropped after, they could join a token that
+    // they split back together.
+    let kept: String =
+        text.replace("\r\n", "\n").chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\t')).collect();
+    let text = redact(app, &kept);
+    let trimmed = text.trim();
     if trimmed.is_empty() {
         return empty.to_string();
     }
@@ -35,46 +40,364 @@ pub(super) fn clean_text(app: &App, text: &str, max: usize, empty: &str) -> Stri
     format!("{}{CUT}", trimmed.chars().take(keep).collect::<String>())
 }
 
-fn token_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+')
+/// What a quoted secret was, named by the mark left in its place.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Secret {
+    Link,
+    Address,
 }
 
-/// Every public link (`<base>/p/<token>`) and reply address (`reply.…@<support domain>`)
-/// the helpdesk sent, as quoted in a reply: each is someone's key to the request.
-fn redact(app: &App, text: &str) -> String {
-    let link = format!("{}/p/", app.config.public_base_url);
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find(&link) {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + link.len()..];
-        let end = after.find(|c: char| !token_char(c)).unwrap_or(after.len());
-        out.push_str("[link removed]");
-        rest = &after[end..];
-    }
-    out.push_str(rest);
-    let domain = format!("@{}", app.config.support_domain.to_ascii_lowercase());
-    let lower = out.to_ascii_lowercase();
-    let mut redacted = String::with_capacity(out.len());
-    let mut copied = 0;
-    let mut from = 0;
-    while let Some(found) = lower[from..].find(&domain) {
-        let at = from + found;
-        let start = lower[..at].rfind(|c: char| !token_char(c)).map(|i| i + 1).unwrap_or(0);
-        if lower[start..at].starts_with("reply.") && start >= copied {
-            redacted.push_str(&out[copied..start]);
-            redacted.push_str("[address removed]");
-            copied = at + domain.len();
+impl Secret {
+    fn mark(self) -> &'static str {
+        match self {
+            Secret::Link => "[link removed]",
+            Secret::Address => "[address removed]",
         }
-        from = at + domain.len();
     }
-    redacted.push_str(&out[copied..]);
-    redacted
+}
+
+/// Decoded copies of one word searched at most (none longer than the word): a crafted word
+/// costs a bounded multiple of its length.
+const MAX_VARIANTS: usize = 16;
+/// Decodings stacked at most: percent-encoding twice, in an HTML character reference, in a
+/// gateway's wrapper is as deep as real mail goes.
+const MAX_DEPTH: usize = 4;
+/// Characters of a signed token's HMAC (32 bytes, base64url without padding).
+const TAG_CHARS: usize = 43;
+/// Characters of a reply address's short signature (signing::sign_short).
+const SHORT_TAG_CHARS: usize = 16;
+
+/// Every public link and reply address the helpdesk sent, as quoted in a reply: each is
+/// someone's key to the request. Mail clients and security gateways rewrite them (Outlook
+/// SafeLinks, Proofpoint, `mailto:`, `%40`, `&#64;`, `HTTP://`, another name of the host), so
+/// they are found by their signed shape in the decoded copies of each word, and the whole word
+/// goes: a wrapper URL that carries a token opens the request as well as the token does.
+fn redact(app: &App, text: &str) -> String {
+    let ours = Ours::of(app);
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (start, end) in words(text) {
+        let Some(secret) = ours.secret_in_word(&text[start..end]) else { continue };
+        // Punctuation that ends a sentence is never part of a token: it stays.
+        let end = start + text[start..end].trim_end_matches(['.', ',', ':', '!', '?']).len();
+        out.push_str(&text[copied..start]);
+        out.push_str(secret.mark());
+        copied = end;
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+/// Byte ranges of the runs between whitespace, brackets and quotes: a link or an address with
+/// whatever wraps it (`mailto:`, a gateway's URL, encodings) is one word.
+fn words(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let delimiter = |c: char| c.is_whitespace() || "<>()[]{}\"'`".contains(c);
+    let mut chars = text.char_indices().peekable();
+    std::iter::from_fn(move || {
+        while chars.next_if(|&(_, c)| delimiter(c)).is_some() {}
+        let (start, _) = chars.next()?;
+        while chars.next_if(|&(_, c)| !delimiter(c)).is_some() {}
+        Some((start, chars.peek().map_or(text.len(), |&(i, _)| i)))
+    })
+}
+
+/// This deployment's own names, for the forms that have no signed shape.
+struct Ours {
+    /// `<public base URL>/p/`: what follows it was a link, signed or cut short.
+    link_prefix: Vec<u8>,
+    /// `@<support domain>`, after `reply.…`.
+    reply_domain: Vec<u8>,
+    /// The public base URL's host, as Mimecast names the site behind its opaque links.
+    public_host: Vec<u8>,
+    /// Shorter words hold no secret in any encoding: decoding never lengthens a word.
+    shortest: usize,
+}
+
+impl Ours {
+    fn of(app: &App) -> Ours {
+        let base = app.config.public_base_url.to_ascii_lowercase();
+        let authority = base.split_once("://").map_or(base.as_str(), |(_, rest)| rest);
+        let host = authority.split(['/', ':', '?', '#']).next().unwrap_or_default();
+        let link_prefix = format!("{base}/p/").into_bytes();
+        let reply_domain = format!("@{}", app.config.support_domain.to_ascii_lowercase()).into_bytes();
+        // `reply.k1.a.0.` and a short signature; `k1.a.` and an HMAC.
+        let shortest =
+            [13 + SHORT_TAG_CHARS, 5 + TAG_CHARS, link_prefix.len() + 1, "reply.".len() + reply_domain.len()]
+                .into_iter()
+                .min()
+                .unwrap_or(0);
+        Ours { link_prefix, reply_domain, public_host: host.as_bytes().to_vec(), shortest }
+    }
+
+    /// The secret in a word or in any of its decodings, searched depth first.
+    fn secret_in_word(&self, word: &str) -> Option<Secret> {
+        if word.len() < self.shortest {
+            return None;
+        }
+        // Invisible characters inside a token hide it from a search, not from a reader.
+        let mut pending = vec![(crate::text::strip_format_chars(word).into_bytes(), 0)];
+        for _ in 0..MAX_VARIANTS {
+            let Some((text, depth)) = pending.pop() else { break };
+            if let Some(secret) = self.secret_in(&text) {
+                return Some(secret);
+            }
+            if depth < MAX_DEPTH {
+                let decoded = [web_decoded(&text), proofpoint_v3(&text), base64_parameters(&text)];
+                pending.extend(decoded.into_iter().flatten().map(|d| (d, depth + 1)));
+            }
+        }
+        None
+    }
+
+    fn secret_in(&self, text: &[u8]) -> Option<Secret> {
+        if has_signed_token(text) || self.has_link(text) || self.has_mimecast_link(text) {
+            Some(Secret::Link)
+        } else if has_reply_local_part(text) || self.has_reply_address(text) {
+            Some(Secret::Address)
+        } else {
+            None
+        }
+    }
+
+    /// `<base>/p/` and a token character, in any case.
+    fn has_link(&self, text: &[u8]) -> bool {
+        let after = self.link_prefix.len();
+        positions(text, &self.link_prefix).any(|at| text.get(at + after).is_some_and(|&c| base64url(c)))
+    }
+
+    /// `reply.…@<support domain>`, in any case, signed or not.
+    fn has_reply_address(&self, text: &[u8]) -> bool {
+        positions(text, &self.reply_domain).any(|at| {
+            let start = text[..at].iter().rposition(|&c| !address_byte(c)).map_or(0, |i| i + 1);
+            text[start..at].get(..6).is_some_and(|head| head.eq_ignore_ascii_case(b"reply."))
+        })
+    }
+
+    /// Mimecast rewrites a link to an opaque id and names the site's host beside it: there is
+    /// no token to find, but the link still leads to it.
+    fn has_mimecast_link(&self, text: &[u8]) -> bool {
+        let host_byte = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-');
+        positions(text, b"mimecast.com/s/").next().is_some()
+            && positions(text, b"domain=").any(|at| {
+                let value = &text[at + "domain=".len()..];
+                let end = value.iter().position(|c| !host_byte(c)).unwrap_or(value.len());
+                value[..end].eq_ignore_ascii_case(&self.public_host)
+            })
+    }
+}
+
+fn base64url(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_')
+}
+
+fn address_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b'+')
+}
+
+/// Where `needle` (not empty) starts in `haystack`, in any ASCII case.
+fn positions<'a>(haystack: &'a [u8], needle: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
+    haystack.windows(needle.len()).enumerate().filter(move |(_, w)| w.eq_ignore_ascii_case(needle)).map(|(i, _)| i)
+}
+
+/// A signed token (signing::sign) anywhere in `text`: `k<digits>.<payload>.<HMAC>` in
+/// base64url, its key id not the end of a longer word. Each run between dots is read at most
+/// twice, so this is linear.
+fn has_signed_token(text: &[u8]) -> bool {
+    let run = |from: usize| text[from..].iter().take_while(|&&c| base64url(c)).count();
+    (0..text.len()).any(|k| {
+        if text[k] != b'k' || (k > 0 && text[k - 1].is_ascii_alphanumeric()) {
+            return false;
+        }
+        let digits = text[k + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let first_dot = k + 1 + digits;
+        if digits == 0 || text.get(first_dot) != Some(&b'.') {
+            return false;
+        }
+        let payload = run(first_dot + 1);
+        let second_dot = first_dot + 1 + payload;
+        payload > 0
+            && text.get(second_dot) == Some(&b'.')
+            && text[second_dot + 1..].iter().take(TAG_CHARS).take_while(|&&c| base64url(c)).count() == TAG_CHARS
+    })
+}
+
+/// A reply address's local part anywhere in `text`, in any case (reply_address.rs):
+/// `reply.k<digits>.<request key>.<expiry day>.<short signature>`.
+fn has_reply_local_part(text: &[u8]) -> bool {
+    positions(text, b"reply.").any(|at| reply_shape(&text[at + "reply.".len()..]).is_some())
+}
+
+fn reply_shape(rest: &[u8]) -> Option<()> {
+    // 1 to `max` bytes that are `ok`, then a dot: where the next field starts.
+    let field = |from: usize, ok: fn(u8) -> bool, max: usize| {
+        let n = rest.get(from..)?.iter().take(max + 1).take_while(|&&c| ok(c)).count();
+        ((1..=max).contains(&n) && rest.get(from + n) == Some(&b'.')).then_some(from + n + 1)
+    };
+    rest.first().filter(|c| c.eq_ignore_ascii_case(&b'k'))?;
+    let request_key = field(1, |c| c.is_ascii_digit(), 10)?;
+    let expiry_day = field(request_key, |c| c.is_ascii_alphanumeric() || c == b'-', 32)?;
+    let signature = field(expiry_day, |c| c.is_ascii_alphanumeric(), 4)?;
+    let base32 = |c: &&u8| matches!(c.to_ascii_lowercase(), b'a'..=b'z' | b'2'..=b'7');
+    let signature = rest.get(signature..)?.iter().take(SHORT_TAG_CHARS).take_while(base32).count();
+    (signature == SHORT_TAG_CHARS).then_some(())
+}
+
+fn hex_pair(pair: Option<&[u8]>) -> Option<u8> {
+    let digit = |c: &u8| (*c as char).to_digit(16);
+    match pair? {
+        [high, low] => u8::try_from(digit(high)? * 16 + digit(low)?).ok(),
+        _ => None,
+    }
+}
+
+/// One pass of percent-decoding and HTML character references (`%40`, `&#64;`, `&#x40;`,
+/// `&commat;`); None when there is nothing to decode.
+fn web_decoded(text: &[u8]) -> Option<Vec<u8>> {
+    if !text.iter().any(|&c| c == b'%' || c == b'&') {
+        return None;
+    }
+    let mut out = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if text[i] == b'%' {
+            if let Some(byte) = hex_pair(text.get(i + 1..i + 3)) {
+                out.push(byte);
+                i += 3;
+                continue;
+            }
+        }
+        if text[i] == b'&' {
+            if let Some((c, used)) = char_reference(&text[i..]) {
+                out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                i += used;
+                continue;
+            }
+        }
+        out.push(text[i]);
+        i += 1;
+    }
+    (out != text).then_some(out)
+}
+
+/// Named references a URL or an address is written with.
+const NAMED: [(&str, char); 15] = [
+    ("amp", '&'),
+    ("lt", '<'),
+    ("gt", '>'),
+    ("quot", '"'),
+    ("apos", '\''),
+    ("commat", '@'),
+    ("period", '.'),
+    ("sol", '/'),
+    ("colon", ':'),
+    ("lowbar", '_'),
+    ("equals", '='),
+    ("percnt", '%'),
+    ("quest", '?'),
+    ("num", '#'),
+    ("plus", '+'),
+];
+
+/// The character reference at the start of `text` (which starts with `&`) and its length.
+fn char_reference(text: &[u8]) -> Option<(char, usize)> {
+    let end = text.iter().take(12).position(|&c| c == b';')?;
+    let name = std::str::from_utf8(&text[1..end]).ok()?;
+    let c = if let Some(hex) = name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
+        char::from_u32(u32::from_str_radix(hex, 16).ok()?)?
+    } else if let Some(decimal) = name.strip_prefix('#') {
+        char::from_u32(decimal.parse().ok()?)?
+    } else {
+        NAMED.iter().find(|(named, _)| *named == name)?.1
+    };
+    Some((c, end + 1))
+}
+
+/// Base64 as gateways write it: either alphabet (read as the standard one), padded or not.
+const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
+
+fn base64_decoded(text: &[u8]) -> Option<Vec<u8>> {
+    let standard: Vec<u8> = text
+        .iter()
+        .map(|&c| match c {
+            b'-' => b'+',
+            b'_' => b'/',
+            c => c,
+        })
+        .collect();
+    LENIENT_BASE64.decode(standard).ok()
+}
+
+/// Proofpoint URL Defense v3 (`urldefense.com/v3/__<URL>__;<base64url>!!…`) writes the URL
+/// with some characters as `*` (or `**` and a count), the characters themselves following in
+/// base64url: the URL with them put back. None when nothing was replaced.
+fn proofpoint_v3(text: &[u8]) -> Option<Vec<u8>> {
+    const RUNS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let rest = &text[positions(text, b"/v3/__").next()? + "/v3/__".len()..];
+    let (url, encoded) = match positions(rest, b"__;").next() {
+        Some(end) => (&rest[..end], &rest[end + "__;".len()..]),
+        None => (rest, &rest[rest.len()..]),
+    };
+    if !url.contains(&b'*') {
+        return None;
+    }
+    let encoded = &encoded[..encoded.iter().position(|&c| c == b'!').unwrap_or(encoded.len())];
+    let replaced = base64_decoded(encoded).and_then(|bytes| String::from_utf8(bytes).ok()).unwrap_or_default();
+    let mut replaced = replaced.chars();
+    let mut out = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < url.len() {
+        if url[i] != b'*' {
+            out.push(url[i]);
+            i += 1;
+            continue;
+        }
+        let count = match (url.get(i + 1), url.get(i + 2)) {
+            (Some(b'*'), Some(run)) => {
+                i += 3;
+                RUNS.iter().position(|c| c == run).map_or(0, |n| n + 2)
+            }
+            _ => {
+                i += 1;
+                1
+            }
+        };
+        for c in replaced.by_ref().take(count) {
+            out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+        }
+    }
+    Some(out)
+}
+
+/// Gateways that carry the URL in base64 (Sophos: `?d=<host>&u=<base64>`): every long enough
+/// query value that decodes, one per line. None when none does.
+fn base64_parameters(text: &[u8]) -> Option<Vec<u8>> {
+    let mut out = vec![];
+    for piece in text.split(|&c| c == b'?' || c == b'&') {
+        let Some(equals) = piece.iter().position(|&c| c == b'=') else { continue };
+        let value = &piece[equals + 1..];
+        let value = &value[..value.iter().rposition(|&c| c != b'=').map_or(0, |i| i + 1)];
+        if value.len() < 20 {
+            continue;
+        }
+        if let Some(decoded) = base64_decoded(value) {
+            out.extend_from_slice(&decoded);
+            out.push(b'\n');
+        }
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::signing;
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
 
     #[test]
     fn subjects_and_bodies_are_cleaned() {
@@ -96,5 +419,121 @@ mod tests {
             clean,
             "Thanks!\n> Open it: [link removed] or reply.\n> Reply-To: <[address removed]>\n> write to hd@desk.example"
         );
+    }
+
+    /// The test app, a public-link token and a reply address's local part it signed.
+    async fn signed() -> (App, String, String) {
+        let (app, _, _) = crate::testing::memory_app();
+        let payload = "HD-1\n01J00000000000000000000ANN\n0123456789abcdef0123456789abcdef\n1802592000\n0";
+        let token = signing::sign(&app, "public-link", payload).await.unwrap();
+        let (kid, tag) = signing::sign_short(&app, "reply-address", "HD-1\n01J0ANN\n20863\n0").await.unwrap();
+        (app, token, format!("reply.{kid}.hd-1.g3z.{tag}"))
+    }
+
+    /// `text` quoted in a reply, as cleaned.
+    fn quoted(app: &App, text: &str) -> String {
+        clean_text(app, &format!("Still broken.\n> Open it: {text}\n> Thanks"), 100_000, "-")
+    }
+
+    fn percent_encoded(text: &str) -> String {
+        text.bytes().map(|b| format!("%{b:02X}")).collect()
+    }
+
+    #[tokio::test]
+    async fn links_are_found_by_their_signed_shape_in_any_wrapping() {
+        let (app, token, _) = signed().await;
+        let (head, tail) = token.split_at(12);
+        let safelinks = "https://eur01.safelinks.protection.outlook.com/?url=";
+        let v2 = token.replace('-', "-2D").replace('_', "-5F");
+        let (v3, v3_sent_aside) = (token.replace('.', "*"), STANDARD.encode(".."));
+        let entities = token.replace('.', "&#x2E;").replace('k', "&#107;");
+        let sophos = STANDARD.encode(format!("https://desk.example/p/{token}"));
+        let wrapped = [
+            // Outlook SafeLinks: the token as it was, or every byte of it encoded.
+            format!("{safelinks}http%3A%2F%2F127.0.0.1%3A3000%2Fp%2F{token}&data=05%7C02%7C0&sdata=a%2Bb%3D"),
+            format!("{safelinks}https%3A%2F%2Fdesk.example%2Fp%2F{}&amp;data=05", percent_encoded(&token)),
+            // Proofpoint v2 (`-XX`, `_` for `/`) and v3 (`*` for characters sent aside).
+            format!("https://urldefense.proofpoint.com/v2/url?u=http-3A__localhost-3A3000_p_{v2}&d=DwMFaQ&c=x_y&e="),
+            format!("https://urldefense.com/v3/__http://localhost:3000/p/{v3}__;{v3_sent_aside}!!ABC!xyz$"),
+            // Percent-encoded twice, HTML references, base64 (Sophos).
+            format!("http%253A%252F%252F127.0.0.1%253A3000%252Fp%252F{}", token.replace('.', "%252E")),
+            format!("http&#58;//127.0.0.1:3000/p/{entities}"),
+            format!("https://eu-central-1.protection.sophos.com?d=desk.example&u={sophos}&i=NjE&t=abc&h=1"),
+            // Another scheme case, another name of the host, no URL at all.
+            format!("HTTP://LOCALHOST:3000/p/{token}"),
+            format!("«{token}»"),
+            format!("*{head}\u{200B}{tail}*"),
+            format!("|{token}|"),
+        ];
+        for text in wrapped {
+            assert_eq!(quoted(&app, &text), "Still broken.\n> Open it: [link removed]\n> Thanks", "{text}");
+        }
+        // Mimecast links carry no token, only an id and the site's host.
+        let mimecast = "https://protect-eu.mimecast.com/s/AbCdEfGhIjKl?domain=127.0.0.1";
+        assert_eq!(quoted(&app, mimecast), "Still broken.\n> Open it: [link removed]\n> Thanks");
+        // Around it, the sentence stays.
+        let sentence = format!("(see <HTTP://127.0.0.1:3000/p/{token}>.)");
+        assert_eq!(quoted(&app, &sentence), "Still broken.\n> Open it: (see <[link removed]>.)\n> Thanks");
+        let sentence = format!("here: http://127.0.0.1:3000/p/{token}/reply. Bye");
+        assert_eq!(quoted(&app, &sentence), "Still broken.\n> Open it: here: [link removed]. Bye\n> Thanks");
+    }
+
+    #[tokio::test]
+    async fn reply_addresses_are_found_by_their_signed_shape_in_any_wrapping() {
+        let (app, _, local) = signed().await;
+        let wrapped = [
+            format!("{local}%40desk.example"),
+            format!("{local}&#64;desk.example"),
+            format!("&lt;mailto:{local}&#x40;desk.example&gt;"),
+            format!("mailto:{local}@desk.example?subject=Re%3A%20%5BHD-1%5D"),
+            format!("mailto%3A{}%40desk.example", local.replace('.', "%2E")),
+            format!("{}@DESK.EXAMPLE", local.to_uppercase()),
+            format!("{local}-40desk.example"),
+            format!("{local}@help.elsewhere.example"),
+        ];
+        for text in wrapped {
+            assert_eq!(quoted(&app, &text), "Still broken.\n> Open it: [address removed]\n> Thanks", "{text}");
+        }
+        let quoted_local_part = format!("\"{local}\"@desk.example,");
+        assert_eq!(
+            quoted(&app, &quoted_local_part),
+            "Still broken.\n> Open it: \"[address removed]\"@desk.example,\n> Thanks"
+        );
+    }
+
+    #[test]
+    fn ordinary_text_stays() {
+        let (app, _, _) = crate::testing::memory_app();
+        for text in [
+            "See https://eur01.safelinks.protection.outlook.com/?url=https%3A%2F%2Fexample.org%2Fa%3Fb%3D1&data=05",
+            "write to hd@desk.example or reply. Thanks, noreply.k1@desk.example",
+            "https://127.0.0.1:3000/requests/HD-1 and http://127.0.0.1:3000/p/ and HTTP://127.0.0.1:3000/",
+            "reply.k1.hd-1 is no address, k1.abc.def no token, nor k8s.io",
+            "k1.SEQtMQ.aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8 (too short a signature)",
+            "commit 3f2a9c1e0b7d4a6f8e2c1b0a9d8e7f6a5b4c3d2e",
+            "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+            "https://protect-eu.mimecast.com/s/AbCdEfGhIjKl?domain=example.org",
+            "100% &amp; %41 &#64; &lt;b&gt; &bogus; %zz",
+        ] {
+            assert_eq!(quoted(&app, text), format!("Still broken.\n> Open it: {text}\n> Thanks"));
+        }
+    }
+
+    #[test]
+    fn crafted_words_cost_a_bounded_pass() {
+        let (app, _, _) = crate::testing::memory_app();
+        for text in [
+            "-k1.".repeat(20_000),
+            "k1.A".repeat(20_000),
+            "%2525".repeat(15_000),
+            "&#38;".repeat(15_000),
+            format!("https://urldefense.com/v3/__{}__;{}!", "**_".repeat(20_000), "A".repeat(20_000)),
+            format!("?u={}", "QUFB".repeat(20_000)),
+            "reply.".repeat(12_000),
+        ] {
+            let started = std::time::Instant::now();
+            assert_eq!(quoted(&app, &text), format!("Still broken.\n> Open it: {text}\n> Thanks"));
+            assert!(started.elapsed() < std::time::Duration::from_secs(2), "{}", &text[..20]);
+        }
     }
 }
