@@ -397,6 +397,8 @@ async fn add_participants(app: &App, caller: &Caller, key: &str, copied: Copied<
 }
 
 mod clean;
+mod decode;
+mod scrub;
 mod threads;
 
 #[cfg(test)]
