@@ -22,7 +22,9 @@ default_files="shared/src/domain/access.rs shared/src/domain/blocklist.rs shared
   shared/src/domain/caller.rs shared/src/domain/participants.rs shared/src/domain/moderation.rs
   shared/src/domain/rules.rs shared/src/store/items.rs shared/src/domain/signing.rs
   shared/src/domain/public_links.rs shared/src/domain/reply_address.rs shared/src/domain/inbound.rs
-  shared/src/domain/inbound/threads.rs shared/src/domain/notify.rs shared/src/domain/emails.rs"
+  shared/src/domain/inbound/threads.rs shared/src/domain/inbound/clean.rs shared/src/domain/inbound/scrub.rs
+  shared/src/domain/inbound/decode.rs shared/src/domain/notify.rs shared/src/domain/emails.rs
+  shared/src/domain/auth.rs shared/src/domain/authors.rs"
 args=()
 for file in ${MUTANTS_FILES:-$default_files}; do args+=(--file "$file"); done
 mkdir -p .local
