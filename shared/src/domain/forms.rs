@@ -334,8 +334,16 @@ pub async fn move_to_form(app: &App, caller: &Caller, key: &str, input: Input<Mo
         r.form = Some(form_id.clone());
         r.fields = fields.clone();
     };
-    let request =
-        update_request(app, &scope.actor, scope.request, Seen::Public, change, || vec![history.clone()]).await?;
+    let request = update_request(
+        app,
+        &scope.actor,
+        scope.project.settings.sla.as_ref(),
+        scope.request,
+        Seen::Public,
+        change,
+        || vec![history.clone()],
+    )
+    .await?;
     Ok((crate::domain::access::Viewer::Agent, request))
 }
 

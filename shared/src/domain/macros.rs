@@ -206,7 +206,16 @@ pub async fn apply_macro(
         all.extend(idem_write.clone());
         all
     };
-    let request = update_request(app, &scope.actor, scope.request, seen, change, extra_writes).await?;
+    let request = update_request(
+        app,
+        &scope.actor,
+        scope.project.settings.sla.as_ref(),
+        scope.request,
+        seen,
+        change,
+        extra_writes,
+    )
+    .await?;
     Ok(((Viewer::Agent, request), false))
 }
 

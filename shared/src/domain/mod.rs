@@ -33,6 +33,7 @@ pub mod rules;
 #[cfg(test)]
 mod rules_tests;
 pub mod signing;
+pub mod sla;
 pub mod tags;
 pub mod team;
 

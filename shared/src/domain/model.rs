@@ -121,6 +121,68 @@ pub struct ProjectSettings {
     /// Who may raise requests.
     #[serde(default)]
     pub intake: Intake,
+    /// Service-level targets in business hours; None: no clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<SlaSettings>,
+}
+
+/// A project's service levels, as the admin wrote them (checked by `sla::calendar_of`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaSettings {
+    /// An IANA time zone name.
+    pub timezone: String,
+    /// `mon`..`sun` -> `["09:00", "17:00"]`; a day not named is closed.
+    pub hours: BTreeMap<String, [String; 2]>,
+    /// `YYYY-MM-DD` dates in the time zone: closed all day.
+    #[serde(default)]
+    pub holidays: Vec<String>,
+    /// Per priority; a target not named has no clock.
+    #[serde(default)]
+    pub targets: BTreeMap<Priority, SlaTargets>,
+}
+
+/// Durations in business time: `30m`, `4h`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaTargets {
+    #[serde(default)]
+    pub first_reply: Option<String>,
+    #[serde(default)]
+    pub next_reply: Option<String>,
+    #[serde(default)]
+    pub resolution: Option<String>,
+}
+
+/// A request's clocks (agents only): each target it has, and how it stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestSla {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_reply: Option<SlaClock>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_reply: Option<SlaClock>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<SlaClock>,
+}
+
+/// One target's clock. It counts business seconds while it runs; pending pauses it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlaClock {
+    /// Business seconds the target allows.
+    pub target: i64,
+    /// Business seconds counted before `running_since`.
+    pub used: i64,
+    /// Since when it counts; None while paused or stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running_since: Option<Timestamp>,
+    /// When it runs out, while it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub met_at: Option<Timestamp>,
+    /// When it ran out unmet (the due time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breached_at: Option<Timestamp>,
 }
 
 /// Who may raise requests in a project.
@@ -185,6 +247,7 @@ impl Default for ProjectSettings {
             notify_per_hour: DEFAULT_NOTIFY_PER_HOUR,
             assignment: AssignmentSettings::default(),
             intake: Intake::Anyone,
+            sla: None,
         }
     }
 }
@@ -474,6 +537,9 @@ pub struct Request {
     /// The last change customers can see (never an internal note).
     pub updated_at: Timestamp,
     pub version: u64,
+    /// Service-level clocks, when the project had targets for its priority (agents only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<RequestSla>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -334,6 +334,8 @@ async fn close_batch(
             status_by: None,
             version: r.version + 1,
             updated_at: now,
+            // Closed as abuse: its service-level clocks end with it, unmet and unbreached.
+            sla: None,
             ..r.clone()
         };
         [

@@ -271,8 +271,16 @@ pub async fn set_request_organization(
     };
     let history = history_write(&scope.request, scope.user(), action, vec![], detail, app.now());
     let change = |r: &mut Request| r.organization = wanted.clone();
-    let request =
-        update_request(app, &scope.actor, scope.request, Seen::Public, change, || vec![history.clone()]).await?;
+    let request = update_request(
+        app,
+        &scope.actor,
+        scope.project.settings.sla.as_ref(),
+        scope.request,
+        Seen::Public,
+        change,
+        || vec![history.clone()],
+    )
+    .await?;
     Ok((Viewer::Agent, request))
 }
 

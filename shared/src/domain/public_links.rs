@@ -163,7 +163,16 @@ pub async fn revoke(app: &App, caller: &Caller, key: &str) -> Result<Request, Ap
     require_agent(scope.user(), &scope.project.key)?;
     let history = history_write(&scope.request, scope.user(), "public_links_revoked", vec![], None, app.now());
     let bump = |r: &mut Request| r.public_link_generation += 1;
-    update_request(app, &scope.actor, scope.request, Seen::AgentsOnly, bump, || vec![history.clone()]).await
+    update_request(
+        app,
+        &scope.actor,
+        scope.project.settings.sla.as_ref(),
+        scope.request,
+        Seen::AgentsOnly,
+        bump,
+        || vec![history.clone()],
+    )
+    .await
 }
 
 /// A request as a public link shows it: always as a customer sees it.

@@ -68,7 +68,16 @@ pub async fn set_tag(app: &App, caller: &Caller, key: &str, raw_tag: &str, add: 
     let history = history_write(&scope.request, scope.user(), action, vec![], Some(tag.clone()), app.now());
     let change = |r: &mut Request| apply_tag(r, &tag, add);
     let extra = || vec![write.clone(), history.clone()];
-    let request = update_request(app, &scope.actor, scope.request, Seen::AgentsOnly, change, extra).await?;
+    let request = update_request(
+        app,
+        &scope.actor,
+        scope.project.settings.sla.as_ref(),
+        scope.request,
+        Seen::AgentsOnly,
+        change,
+        extra,
+    )
+    .await?;
     Ok((Viewer::Agent, request))
 }
 

@@ -43,6 +43,7 @@ fn sample_request() -> Request {
         created_at: 1_700_000_000,
         updated_at: 1_700_000_000,
         version: 1,
+        sla: None,
     }
 }
 

@@ -75,7 +75,16 @@ pub async fn add_comment(
         }
         Ok(())
     };
-    try_update_request(app, &scope.actor, scope.request.clone(), seen, count, |_, _| writes.clone()).await?;
+    try_update_request(
+        app,
+        &scope.actor,
+        scope.project.settings.sla.as_ref(),
+        scope.request.clone(),
+        seen,
+        count,
+        |_, _| writes.clone(),
+    )
+    .await?;
     Ok((comment, false))
 }
 
@@ -108,7 +117,16 @@ pub async fn set_status_seen(
         r.status_by = Some(by.clone());
         Ok(())
     };
-    let request = try_update_request(app, &scope.actor, scope.request, Seen::Public, change, |_, _| vec![]).await?;
+    let request = try_update_request(
+        app,
+        &scope.actor,
+        scope.project.settings.sla.as_ref(),
+        scope.request,
+        Seen::Public,
+        change,
+        |_, _| vec![],
+    )
+    .await?;
     Ok((viewer, request))
 }
 
@@ -127,8 +145,16 @@ pub async fn release(app: &App, caller: &Caller, key: &str) -> Result<Viewed, Ap
             r.reporter_id = owner.clone();
         }
     };
-    let request =
-        update_request(app, &scope.actor, scope.request, Seen::AgentsOnly, unhold, || vec![history.clone()]).await?;
+    let request = update_request(
+        app,
+        &scope.actor,
+        scope.project.settings.sla.as_ref(),
+        scope.request,
+        Seen::AgentsOnly,
+        unhold,
+        || vec![history.clone()],
+    )
+    .await?;
     Ok((Viewer::Agent, request))
 }
 
@@ -180,7 +206,7 @@ pub(crate) async fn add_helpdesk_note(app: &App, key: &str, body: String, event:
         r.note_count += 1;
         r.noted_at = Some(now);
     };
-    match update_request(app, &actor, request, Seen::AgentsOnly, count, || vec![write.clone()]).await {
+    match update_request(app, &actor, None, request, Seen::AgentsOnly, count, || vec![write.clone()]).await {
         // A twin delivery wrote it first.
         Err(ApiError::Conflict { code: "idempotency_in_progress", .. }) => Ok(()),
         other => other.map(|_| ()),

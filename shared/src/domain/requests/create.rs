@@ -126,7 +126,7 @@ pub async fn create_request(
         loop {
             budget.next().await?;
             let seq = allocated.unwrap_or(project.last_seq + 1);
-            let request = Request {
+            let mut request = Request {
                 key: format!("{}-{seq}", project.key),
                 project: project.key.clone(),
                 id: request_id.clone(),
@@ -156,7 +156,9 @@ pub async fn create_request(
                 created_at: now,
                 updated_at: now,
                 version: 1,
+                sla: None,
             };
+            crate::domain::sla::advance(None, &mut request, project.settings.sla.as_ref(), now);
             let mut writes = vec![];
             if allocated.is_none() {
                 let counter = Project { last_seq: seq, version: project.version + 1, ..project.clone() };

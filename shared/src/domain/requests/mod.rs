@@ -189,6 +189,7 @@ pub(crate) enum Seen {
 pub(crate) async fn update_request(
     app: &App,
     actor: &Actor,
+    sla: Option<&crate::model::SlaSettings>,
     request: Request,
     seen: Seen,
     change: impl Fn(&mut Request),
@@ -198,7 +199,7 @@ pub(crate) async fn update_request(
         change(r);
         Ok(())
     };
-    try_update_request(app, actor, request, seen, change, |_, _| extra()).await
+    try_update_request(app, actor, sla, request, seen, change, |_, _| extra()).await
 }
 
 /// `update_request` with a change that may refuse the request as it finds it (on a reread
@@ -208,6 +209,7 @@ pub(crate) async fn update_request(
 pub(crate) async fn try_update_request(
     app: &App,
     actor: &Actor,
+    sla: Option<&crate::model::SlaSettings>,
     mut request: Request,
     seen: Seen,
     change: impl Fn(&mut Request) -> Result<(), ApiError>,
@@ -221,6 +223,18 @@ pub(crate) async fn try_update_request(
         budget.next().await?;
         let mut next = request.clone();
         change(&mut next)?;
+        if crate::domain::sla::clocks::moved(&request, &next) {
+            let read;
+            let sla = match sla {
+                Some(settings) => Some(settings),
+                // A caller without the project moved a clock: its settings are read.
+                None => {
+                    read = load_sla(app, &request.project).await?;
+                    read.as_ref()
+                }
+            };
+            crate::domain::sla::advance(Some(&request), &mut next, sla, app.now());
+        }
         next.version = request.version + 1;
         if seen == Seen::Public {
             next.updated_at = app.now();
@@ -269,6 +283,14 @@ pub(crate) async fn try_update_request(
 }
 
 /// The write that replaces `before` with `next` when no one changed it meanwhile.
+/// A project's service-level settings, for a change whose caller did not read the project.
+async fn load_sla(app: &App, project: &str) -> Result<Option<crate::model::SlaSettings>, ApiError> {
+    Ok(match app.store.get(&crate::items::project_key(project)).await? {
+        Some(Record::Project(p)) => p.settings.sla,
+        _ => None,
+    })
+}
+
 pub(crate) fn replace_request(before: &Request, next: Request) -> Write {
     let keys = Record::Request(before.clone()).index_keys();
     Write::Put {

@@ -78,7 +78,7 @@ async fn unassign_all(app: &App, actor: &Actor, project: &str, agent_id: &str) -
                     }
                     Ok(())
                 };
-                try_update_request(app, actor, request, Seen::AgentsOnly, unassign, |_, _| vec![history.clone()])
+                try_update_request(app, actor, None, request, Seen::AgentsOnly, unassign, |_, _| vec![history.clone()])
                     .await?;
                 done.push(key);
             }

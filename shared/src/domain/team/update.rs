@@ -129,9 +129,15 @@ pub async fn update_request_fields(
         Seen::AgentsOnly
     };
     let now = app.now();
-    let changed = try_update_request(app, &scope.actor, scope.request.clone(), seen, apply, |before, after| {
-        history(before, after, &user, now)
-    })
+    let changed = try_update_request(
+        app,
+        &scope.actor,
+        scope.project.settings.sla.as_ref(),
+        scope.request.clone(),
+        seen,
+        apply,
+        |before, after| history(before, after, &user, now),
+    )
     .await;
     match changed {
         Ok(request) => Ok((Viewer::Agent, request)),
