@@ -41,6 +41,23 @@ fn nullable_string(max: usize) -> Value {
 }
 
 /// A JSON object body: these properties, these required, nothing else.
+/// `sla` of `PATCH /projects/{key}`: a calendar and targets per priority (null: none).
+fn sla_settings() -> Value {
+    let hours = json!({"type": "array", "items": {"type": "string", "pattern": "^([01][0-9]|2[0-4]):[0-5][0-9]$", "maxLength": 5}, "minItems": 2, "maxItems": 2});
+    let duration = json!({"type": ["string", "null"], "pattern": "^[0-9]{1,7}[mh]$", "maxLength": 8});
+    let targets = json!({"type": "object", "additionalProperties": false,
+        "properties": {"first_reply": duration, "next_reply": duration, "resolution": duration}});
+    let days: serde_json::Map<String, Value> =
+        ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].iter().map(|d| (d.to_string(), hours.clone())).collect();
+    let priorities: serde_json::Map<String, Value> =
+        ["low", "normal", "high", "urgent"].iter().map(|p| (p.to_string(), targets.clone())).collect();
+    json!({"type": ["object", "null"], "additionalProperties": false, "required": ["timezone", "hours"],
+           "properties": {"timezone": {"type": "string", "minLength": 1, "maxLength": 64},
+                          "hours": {"type": "object", "additionalProperties": false, "properties": days},
+                          "holidays": {"type": "array", "maxItems": 400, "items": {"type": "string", "format": "date", "maxLength": 10}},
+                          "targets": {"type": "object", "additionalProperties": false, "properties": priorities}}})
+}
+
 fn object(properties: Value, required: &[&str]) -> Value {
     json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false})
 }
@@ -204,6 +221,7 @@ fn operations() -> Vec<Op> {
                        "participant_cap": {"type": ["integer", "null"], "minimum": 1, "maximum": 100},
                        "notify_per_hour": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000},
                        "intake": {"enum": ["anyone", "customers", null]},
+                       "sla": sla_settings(),
                        "assignment": {"type": ["object", "null"], "additionalProperties": false,
                                       "properties": {"mode": {"enum": ["manual", "round_robin", "least_open"]},
                                                      "cap": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000}}}}),

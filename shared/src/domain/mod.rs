@@ -39,3 +39,11 @@ pub mod team;
 
 /// A body as the channel read it: the value, or why it could not be read.
 pub type Input<T> = Result<T, crate::error::ApiError>;
+
+/// For `Option<Option<T>>` fields of a PATCH: a field given (even as null) is `Some`; absent
+/// stays `None` by `#[serde(default)]`.
+pub(crate) fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}

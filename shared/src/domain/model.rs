@@ -133,7 +133,7 @@ pub struct SlaSettings {
     /// An IANA time zone name.
     pub timezone: String,
     /// `mon`..`sun` -> `["09:00", "17:00"]`; a day not named is closed.
-    pub hours: BTreeMap<String, [String; 2]>,
+    pub hours: BTreeMap<String, Vec<String>>,
     /// `YYYY-MM-DD` dates in the time zone: closed all day.
     #[serde(default)]
     pub holidays: Vec<String>,

@@ -57,6 +57,9 @@ pub struct ProjectPatch {
     pub assignment: Option<AssignmentSettings>,
     /// Who may raise requests.
     pub intake: Option<crate::model::Intake>,
+    /// Service-level targets (replaced whole; null: none).
+    #[serde(default, deserialize_with = "crate::domain::present")]
+    pub sla: Option<Option<crate::model::SlaSettings>>,
 }
 
 /// The highest per-agent cap of automatic assignment.
@@ -184,6 +187,9 @@ pub async fn update_project(
             return Err(ApiError::invalid("invalid_field", format!("notify_per_hour must be 1-{MAX_NOTIFY_PER_HOUR}")));
         }
     }
+    if let Some(Some(sla)) = &patch.sla {
+        crate::domain::sla::calendar_of(sla)?;
+    }
     if let Some(cap) = patch.assignment.as_ref().and_then(|a| a.cap) {
         if !(1..=MAX_ASSIGNMENT_CAP).contains(&cap) {
             return Err(ApiError::invalid("invalid_field", format!("assignment.cap must be 1-{MAX_ASSIGNMENT_CAP}")));
@@ -212,6 +218,9 @@ pub async fn update_project(
         s.participant_cap = patch.participant_cap.unwrap_or(s.participant_cap);
         s.notify_per_hour = patch.notify_per_hour.unwrap_or(s.notify_per_hour);
         s.intake = patch.intake.unwrap_or(s.intake);
+        if let Some(sla) = &patch.sla {
+            s.sla = sla.clone();
+        }
         if let Some(assignment) = &patch.assignment {
             s.assignment = assignment.clone();
         }

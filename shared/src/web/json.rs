@@ -39,8 +39,22 @@ pub fn request_json(viewer: Viewer, r: &Request) -> Value {
         body["assignee"] = json!(r.assignee);
         // Every change moves it, internal notes too: agents only.
         body["version"] = json!(r.version);
+        body["sla"] = sla_json(r.sla.as_ref());
     }
     body
+}
+
+/// A request's clocks as agents read them: per target, when it is due (while it runs), met
+/// and breached.
+pub fn sla_json(sla: Option<&crate::model::RequestSla>) -> Value {
+    let Some(sla) = sla else { return Value::Null };
+    let clock = |c: &Option<crate::model::SlaClock>| {
+        c.as_ref().map(|c| {
+            json!({"due_at": c.due_at.map(rfc3339), "met_at": c.met_at.map(rfc3339), "breached_at": c.breached_at.map(rfc3339),
+                   "paused": c.due_at.is_none() && c.met_at.is_none()})
+        })
+    };
+    json!({"first_reply": clock(&sla.first_reply), "next_reply": clock(&sla.next_reply), "resolution": clock(&sla.resolution)})
 }
 
 /// A project's agents as the team item keeps them.
@@ -127,6 +141,7 @@ pub fn project_json(p: &Project) -> Value {
         "notify_per_hour": p.settings.notify_per_hour,
         "assignment": p.settings.assignment,
         "intake": p.settings.intake,
+        "sla": p.settings.sla,
         "created_at": rfc3339(p.created_at),
     })
 }

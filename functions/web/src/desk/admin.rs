@@ -301,6 +301,8 @@ fn settings_patch(form: &Form) -> Result<ProjectPatch, ApiError> {
         } else {
             helpdesk::model::Intake::Anyone
         }),
+        // Kept: service levels have no form on this page yet (PATCH /projects/{key} sets them).
+        sla: None,
     })
 }
 

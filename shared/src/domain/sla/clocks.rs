@@ -106,3 +106,178 @@ impl Step<'_> {
         Some(c)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{EmailAddress, Priority, SlaTargets};
+    use std::collections::BTreeMap;
+
+    const H: i64 = 3600;
+
+    /// Mon 2 March 2026, 09:00 in Berlin.
+    const MONDAY_9: i64 = 1_772_438_400;
+
+    fn settings() -> SlaSettings {
+        let day = || vec!["09:00".to_string(), "17:00".to_string()];
+        let targets = |f: &str, n: &str, r: &str| SlaTargets {
+            first_reply: Some(f.into()),
+            next_reply: Some(n.into()),
+            resolution: Some(r.into()),
+        };
+        SlaSettings {
+            timezone: "Europe/Berlin".into(),
+            hours: ["mon", "tue", "wed", "thu", "fri"].iter().map(|d| (d.to_string(), day())).collect(),
+            holidays: vec![],
+            targets: BTreeMap::from([
+                (Priority::Normal, targets("4h", "8h", "16h")),
+                (Priority::Urgent, targets("1h", "2h", "4h")),
+            ]),
+        }
+    }
+
+    fn opened(at: i64) -> Request {
+        let mut r = Request {
+            key: "HD-1".into(),
+            project: "HD".into(),
+            id: "01J".into(),
+            summary: "s".into(),
+            description: String::new(),
+            form: None,
+            fields: BTreeMap::new(),
+            status: RequestStatus::Open,
+            priority: Priority::Normal,
+            assignee: None,
+            reporter_id: "U1".into(),
+            reporter_email: EmailAddress::stored("ann@example.com"),
+            organization: None,
+            participants: vec![],
+            participant_ids: vec![],
+            comment_count: 0,
+            note_count: 0,
+            noted_at: None,
+            held: false,
+            public_link_generation: 0,
+            first_response_at: None,
+            customer_spoke_last: true,
+            tags: vec![],
+            recent_public: vec![],
+            assigned_by: None,
+            status_by: None,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+            sla: None,
+        };
+        advance(None, &mut r, Some(&settings()), at);
+        r
+    }
+
+    /// The request after `change` at `at`.
+    fn then(before: &Request, at: i64, change: impl FnOnce(&mut Request)) -> Request {
+        let mut after = before.clone();
+        change(&mut after);
+        advance(Some(before), &mut after, Some(&settings()), at);
+        after
+    }
+
+    fn sla(r: &Request) -> &RequestSla {
+        r.sla.as_ref().expect("clocks")
+    }
+
+    fn agent_reply(r: &mut Request, at: i64) {
+        r.first_response_at.get_or_insert(at);
+        r.customer_spoke_last = false;
+    }
+
+    #[test]
+    fn first_reply_in_time_and_met_exactly_at_the_due_second() {
+        let r = opened(MONDAY_9);
+        let first = sla(&r).first_reply.clone().unwrap();
+        assert_eq!(first.due_at, Some(MONDAY_9 + 4 * H));
+        assert_eq!(sla(&r).resolution.as_ref().unwrap().due_at, Some(MONDAY_9 + 16 * H + 16 * H), "two working days");
+        assert!(sla(&r).next_reply.is_none(), "no next reply before the first");
+        let due = MONDAY_9 + 4 * H;
+        let answered = then(&r, due, |r| agent_reply(r, due));
+        let first = sla(&answered).first_reply.clone().unwrap();
+        assert_eq!((first.met_at, first.breached_at, first.due_at), (Some(due), None, None));
+        let late = then(&r, due + 1, |r| agent_reply(r, due + 1));
+        let first = sla(&late).first_reply.clone().unwrap();
+        assert_eq!((first.met_at, first.breached_at), (Some(due + 1), Some(due)), "met a second late: breached too");
+    }
+
+    #[test]
+    fn pending_pauses_next_reply_and_resolution_but_not_first_reply() {
+        let r = opened(MONDAY_9);
+        // An hour in, the agent asks a question and sets it pending without a public reply.
+        let pending = then(&r, MONDAY_9 + H, |r| r.status = RequestStatus::Pending);
+        assert_eq!(sla(&pending).first_reply.as_ref().unwrap().due_at, Some(MONDAY_9 + 4 * H), "still runs");
+        let resolution = sla(&pending).resolution.clone().unwrap();
+        assert_eq!((resolution.used, resolution.due_at, resolution.running_since), (H, None, None));
+        // The customer answers the next day at 10: open again, resolution resumes with 15h left.
+        let tuesday_10 = MONDAY_9 + 25 * H;
+        let back = then(&pending, tuesday_10, |r| r.status = RequestStatus::Open);
+        let resolution = sla(&back).resolution.clone().unwrap();
+        assert_eq!(resolution.due_at, Some(MONDAY_9 + 2 * 24 * H + 8 * H), "Tue 7h + Wed 8h = 15h: Wed 17:00");
+    }
+
+    #[test]
+    fn next_reply_runs_from_the_customers_words_to_the_teams_answer() {
+        let r = opened(MONDAY_9);
+        let answered = then(&r, MONDAY_9 + H, |r| agent_reply(r, MONDAY_9 + H));
+        assert!(sla(&answered).next_reply.is_none());
+        let asked = then(&answered, MONDAY_9 + 2 * H, |r| r.customer_spoke_last = true);
+        let next = sla(&asked).next_reply.clone().unwrap();
+        assert_eq!(next.due_at, Some(MONDAY_9 + 2 * H + 6 * H + 16 * H + 2 * H), "8h: Mon 11-17 and Tue 9-11");
+        let again = then(&asked, MONDAY_9 + 3 * H, |r| agent_reply(r, MONDAY_9 + 3 * H));
+        let next = sla(&again).next_reply.clone().unwrap();
+        assert_eq!((next.met_at, next.due_at), (Some(MONDAY_9 + 3 * H), None));
+        // A new question starts a new cycle.
+        let asked = then(&again, MONDAY_9 + 4 * H, |r| r.customer_spoke_last = true);
+        let next = sla(&asked).next_reply.clone().unwrap();
+        assert_eq!((next.met_at, next.used, next.running_since), (None, 0, Some(MONDAY_9 + 4 * H)));
+    }
+
+    #[test]
+    fn a_priority_change_moves_the_due_times_and_a_reopened_request_resumes() {
+        let r = opened(MONDAY_9);
+        let urgent = then(&r, MONDAY_9 + 30 * 60, |r| r.priority = Priority::Urgent);
+        assert_eq!(sla(&urgent).first_reply.as_ref().unwrap().due_at, Some(MONDAY_9 + H));
+        assert_eq!(sla(&urgent).resolution.as_ref().unwrap().due_at, Some(MONDAY_9 + 4 * H));
+        let low = then(&urgent, MONDAY_9 + 40 * 60, |r| r.priority = Priority::Low);
+        assert_eq!(low.sla, None, "no targets for low: no clocks");
+        // Closed after 2 working hours, reopened a day later: the closed time does not count.
+        let closed = then(&r, MONDAY_9 + 2 * H, |r| r.status = RequestStatus::Closed);
+        let resolution = sla(&closed).resolution.clone().unwrap();
+        assert_eq!((resolution.met_at, resolution.used), (Some(MONDAY_9 + 2 * H), 2 * H));
+        let reopened = then(&closed, MONDAY_9 + 24 * H, |r| r.status = RequestStatus::Open);
+        let resolution = sla(&reopened).resolution.clone().unwrap();
+        assert_eq!(resolution.met_at, None);
+        assert_eq!(resolution.due_at, Some(MONDAY_9 + 24 * H + 8 * H + 16 * H + 6 * H), "14h left from Tue 9:00");
+    }
+
+    #[test]
+    fn a_clock_that_ran_out_is_breached_at_its_due_time_and_held_requests_have_none() {
+        let r = opened(MONDAY_9);
+        let due = MONDAY_9 + 4 * H;
+        let mut tagged = r.clone();
+        tagged.tags.push("printer".into());
+        assert!(!moved(&r, &tagged), "a tag moves no clock");
+        // The next change after the due time records the breach; the clock still runs.
+        let pending = then(&r, due + H, |r| r.status = RequestStatus::Pending);
+        let first = sla(&pending).first_reply.clone().unwrap();
+        assert_eq!((first.breached_at, first.running_since), (Some(due), Some(due + H)));
+        let replied = then(&pending, due + 2 * H, |r| agent_reply(r, due + 2 * H));
+        let first = sla(&replied).first_reply.clone().unwrap();
+        assert_eq!((first.breached_at, first.met_at), (Some(due), Some(due + 2 * H)));
+        let mut held = opened(MONDAY_9);
+        held.held = true;
+        advance(None, &mut held, Some(&settings()), MONDAY_9);
+        assert_eq!(held.sla, None);
+        let released = then(&held, MONDAY_9 + H, |r| r.held = false);
+        assert_eq!(sla(&released).first_reply.as_ref().unwrap().due_at, Some(MONDAY_9 + 5 * H), "from release");
+        let mut none = opened(MONDAY_9);
+        advance(None, &mut none, None, MONDAY_9);
+        assert_eq!(none.sla, None, "no settings, no clocks");
+    }
+}

@@ -54,11 +54,14 @@ pub fn calendar_of(settings: &SlaSettings) -> Result<Calendar, ApiError> {
     let zone = TimeZone::get(&settings.timezone)
         .map_err(|_| invalid(format!("{:?} is not an IANA time zone such as Europe/Berlin", settings.timezone)))?;
     let mut week = [None; 7];
-    for (day, [open, close]) in &settings.hours {
+    for (day, times) in &settings.hours {
         let index = DAYS
             .iter()
             .position(|d| d == day)
             .ok_or_else(|| invalid(format!("{day:?} is not a day: use mon to sun")))?;
+        let [open, close] = times.as_slice() else {
+            return Err(invalid(format!("hours of {day}: give an opening and a closing time, [\"09:00\", \"17:00\"]")));
+        };
         let (Some(from), Some(to)) = (minutes(open), minutes(close)) else {
             return Err(invalid(format!("hours of {day}: times are HH:MM, 00:00 to 24:00")));
         };
@@ -114,7 +117,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     pub(crate) fn settings() -> SlaSettings {
-        let day = || ["09:00".to_string(), "17:00".to_string()];
+        let day = || vec!["09:00".to_string(), "17:00".to_string()];
         SlaSettings {
             timezone: "Europe/Berlin".into(),
             hours: ["mon", "tue", "wed", "thu", "fri"].iter().map(|d| (d.to_string(), day())).collect(),
@@ -139,19 +142,20 @@ mod tests {
             calendar_of(&s).unwrap_err().public_message()
         };
         assert!(wrong(|s| s.timezone = "Mars/Olympus".into()).contains("IANA"));
-        assert!(wrong(|s| s.hours = BTreeMap::from([("mon".into(), ["17:00".into(), "09:00".into()])]))
+        assert!(wrong(|s| s.hours = BTreeMap::from([("mon".into(), vec!["17:00".into(), "09:00".into()])]))
             .contains("not before"));
-        assert!(wrong(|s| s.hours = BTreeMap::from([("monday".into(), ["09:00".into(), "17:00".into()])]))
+        assert!(wrong(|s| s.hours = BTreeMap::from([("monday".into(), vec!["09:00".into(), "17:00".into()])]))
             .contains("not a day"));
-        assert!(
-            wrong(|s| s.hours = BTreeMap::from([("mon".into(), ["9:00".into(), "24:01".into()])])).contains("HH:MM")
-        );
+        assert!(wrong(|s| s.hours = BTreeMap::from([("mon".into(), vec!["9:00".into(), "24:01".into()])]))
+            .contains("HH:MM"));
         assert!(wrong(|s| s.hours.clear()).contains("at least one"));
         assert!(wrong(|s| s.holidays = vec!["2026-02-30".into()]).contains("not a date"));
         assert!(wrong(|s| s.targets.get_mut(&Priority::Normal).unwrap().first_reply = Some("2d".into()))
             .contains("duration"));
         let mut midnight = settings();
-        midnight.hours.insert("sat".into(), ["18:00".into(), "24:00".into()]);
+        midnight.hours.insert("sat".into(), vec!["18:00".into(), "24:00".into()]);
+        let one_time = SlaSettings { hours: BTreeMap::from([("mon".into(), vec!["09:00".into()])]), ..settings() };
+        assert!(calendar_of(&one_time).unwrap_err().public_message().contains("opening and a closing"));
         assert!(calendar_of(&midnight).is_ok(), "hours may end at 24:00");
     }
 

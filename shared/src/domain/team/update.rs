@@ -12,21 +12,16 @@ use crate::items::request_key;
 use crate::model::{Assignee, Priority, ProjectTeam, Record, Request, RequestStatus, User};
 use crate::store::Write;
 use crate::App;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 /// `PATCH /requests/{key}`: each field absent keeps its value; `assignee: null` unassigns.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RequestPatch {
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::domain::present")]
     pub assignee: Option<Option<String>>,
     pub priority: Option<Priority>,
     pub status: Option<RequestStatus>,
-}
-
-/// A field given (even as null) is `Some`; absent stays `None` by `default`.
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
 }
 
 /// Who `raw` names as the assignee: `me`, or the address of an agent on the project's team.
