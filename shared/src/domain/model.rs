@@ -163,6 +163,9 @@ pub struct RequestSla {
     pub next_reply: Option<SlaClock>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution: Option<SlaClock>,
+    /// When the scheduler next has work on this request (its `SlaAlarm` item's time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarm_at: Option<Timestamp>,
 }
 
 /// One target's clock. It counts business seconds while it runs; pending pauses it.
@@ -183,6 +186,27 @@ pub struct SlaClock {
     /// When it ran out unmet (the due time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub breached_at: Option<Timestamp>,
+    /// When three quarters of it will have run, while it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warn_at: Option<Timestamp>,
+    /// When the scheduler warned of it (once per clock run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warned_at: Option<Timestamp>,
+}
+
+/// The scheduler's work item: a request whose clock warns or runs out at `at`. Kept in
+/// hourly partitions (`ALARM#<hour>`), written and removed with the request's own change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlaAlarm {
+    pub request_key: String,
+    pub at: Timestamp,
+}
+
+/// How far the scheduler has worked: every alarm in an hour before `done_before_hour` is done.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SchedulerCursor {
+    pub done_before_hour: i64,
+    pub version: u64,
 }
 
 /// Who may raise requests in a project.
@@ -941,4 +965,6 @@ pub enum Record {
     Notified(Notified),
     EmailVerification(EmailVerification),
     Attachment(Attachment),
+    SlaAlarm(SlaAlarm),
+    SchedulerCursor(SchedulerCursor),
 }

@@ -18,8 +18,9 @@ use crate::text::{check_text, new_ulid};
 use crate::App;
 use serde::Deserialize;
 
-/// Requests closed per transaction (two items each, under the 100-item limit).
-const CLOSE_BATCH: usize = 40;
+/// Requests closed per transaction: up to three items each (the request, its audit entry,
+/// its service-level alarm) and the team loads they release, under the 100-item limit.
+const CLOSE_BATCH: usize = 25;
 /// Sessions deleted per transaction.
 const SESSION_BATCH: usize = 90;
 
@@ -338,7 +339,8 @@ async fn close_batch(
             sla: None,
             ..r.clone()
         };
-        [
+        let alarms = crate::domain::sla::alarm_writes(Some(r), &closed);
+        let mut writes = vec![
             crate::domain::requests::replace_request(r, closed),
             audit(
                 &target.id,
@@ -349,7 +351,9 @@ async fn close_batch(
                 Some(r.key.clone()),
                 now,
             ),
-        ]
+        ];
+        writes.extend(alarms);
+        writes
     };
     // Closed requests leave their agents' loads, in the same transaction.
     let mut writes: Vec<Write> = batch.iter().flat_map(writes_for).collect();

@@ -130,6 +130,19 @@ pub fn signing_keys_key() -> ItemKey {
     ItemKey::new(SIGNING_KEYS_PK.to_string(), "SIGNKEYS")
 }
 
+/// Scheduler alarms by the hour they fall in (UTC), sorted by time.
+pub fn alarm_partition(hour: i64) -> String {
+    format!("ALARM#{hour}")
+}
+
+pub fn alarm_key(at: i64, request_key: &str) -> ItemKey {
+    ItemKey { pk: alarm_partition(at.div_euclid(3600)), sk: format!("{at:012}#{request_key}") }
+}
+
+pub fn scheduler_cursor_key() -> ItemKey {
+    ItemKey::new("SCHEDULER#sla".to_string(), "SCHEDULER")
+}
+
 pub fn link_lock_key(token_hash: &str) -> ItemKey {
     ItemKey::new(format!("LINKLOCK#{token_hash}"), "LINKLOCK")
 }
@@ -302,6 +315,9 @@ impl Record {
             Record::OrgMember(m) => with(org_member_key(&m.org_id, &m.user_id)),
             Record::SigningKeys(_) => with(signing_keys_key()),
             Record::LinkLock(l) => IndexKeys { ttl: Some(l.expires_at), ..with(link_lock_key(&l.token_hash)) },
+            // A week after its time: the request's next change removes it anyway.
+            Record::SlaAlarm(a) => IndexKeys { ttl: Some(a.at + 7 * 24 * 3600), ..with(alarm_key(a.at, &a.request_key)) },
+            Record::SchedulerCursor(_) => with(scheduler_cursor_key()),
             Record::ProjectForms(f) => with(project_forms_key(&f.project)),
             Record::ProjectMacros(m) => with(project_macros_key(&m.project)),
             Record::ProjectTeam(t) => with(project_team_key(&t.project)),
@@ -336,6 +352,7 @@ impl Record {
             Record::ProjectForms(f) => Some(f.version),
             Record::ProjectMacros(m) => Some(m.version),
             Record::ProjectTeam(t) => Some(t.version),
+            Record::SchedulerCursor(c) => Some(c.version),
             _ => None,
         }
     }

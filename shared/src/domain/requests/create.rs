@@ -168,6 +168,7 @@ pub async fn create_request(
                 });
             }
             writes.push(Write::Put { record: Record::Request(request.clone()), condition: Condition::NotExists });
+            writes.extend(crate::domain::sla::alarm_writes(None, &request));
             let idem_at = idem.as_ref().map(|i| {
                 writes.push(i.write(&request.key, None, now));
                 writes.len() - 1

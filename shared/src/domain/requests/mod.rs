@@ -240,6 +240,7 @@ pub(crate) async fn try_update_request(
             next.updated_at = app.now();
         }
         let mut writes = vec![replace_request(&request, next.clone())];
+        writes.extend(crate::domain::sla::alarm_writes(Some(&request), &next));
         let mut loads_at = None;
         if crate::domain::team::moves_load(&request, &next) {
             let current = match team.take() {

@@ -56,8 +56,26 @@ pub fn advance(before: Option<&Request>, after: &mut Request, settings: Option<&
     };
     let closed = (after.status == RequestStatus::Closed).then_some(now);
     let resolution = step.clock(old.resolution, resolution, open, closed);
-    let sla = RequestSla { first_reply, next_reply, resolution };
+    let mut sla = RequestSla { first_reply, next_reply, resolution, alarm_at: None };
+    sla.alarm_at = next_alarm(&sla).map(|at| at.max(now));
     after.sla = (sla != RequestSla::default()).then_some(sla);
+}
+
+/// The scheduler's next work on these clocks: a warning not yet given, or a running clock
+/// running out. (Written no earlier than the change itself, so no hour already worked is
+/// written to.)
+pub fn next_alarm(sla: &RequestSla) -> Option<i64> {
+    [&sla.first_reply, &sla.next_reply, &sla.resolution]
+        .into_iter()
+        .flatten()
+        .filter(|c| c.running_since.is_some())
+        .flat_map(|c| {
+            let warn = c.warn_at.filter(|_| c.warned_at.is_none());
+            let due = c.due_at.filter(|_| c.breached_at.is_none());
+            [warn, due]
+        })
+        .flatten()
+        .min()
 }
 
 struct Step<'a> {
@@ -78,9 +96,12 @@ impl Step<'_> {
             due_at: None,
             met_at: None,
             breached_at: None,
+            warn_at: None,
+            warned_at: None,
         });
         c.target = target;
         let was_due = c.due_at.take();
+        c.warn_at = None;
         if let Some(since) = c.running_since.take() {
             c.used += self.calendar.between(since, now);
         }
@@ -99,6 +120,9 @@ impl Step<'_> {
                 c.met_at = None;
                 c.running_since = Some(now);
                 c.due_at = Some(self.calendar.add(now, (target - c.used).max(0)));
+                if c.warned_at.is_none() {
+                    c.warn_at = Some(self.calendar.add(now, (target * 3 / 4 - c.used).max(0)));
+                }
             }
             // Paused, or stopped unmet: it keeps what it counted.
             None => {}

@@ -6,7 +6,9 @@ pub mod calendar;
 pub mod clocks;
 
 use crate::error::ApiError;
-use crate::model::{Priority, SlaSettings};
+use crate::items::alarm_key;
+use crate::model::{Priority, Record, Request, SlaAlarm, SlaSettings};
+use crate::store::{Condition, Write};
 use calendar::{Calendar, DAY_MINUTES};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -102,6 +104,25 @@ pub fn calendar_of(settings: &SlaSettings) -> Result<Calendar, ApiError> {
         }
     }
     Ok(Calendar::new(zone, week, holidays))
+}
+
+/// The writes that keep a request's scheduler alarm in step with its clocks, in the change's
+/// own transaction: the old alarm goes, the new one comes.
+pub fn alarm_writes(before: Option<&Request>, after: &Request) -> Vec<Write> {
+    let old = before.and_then(|r| r.sla.as_ref()).and_then(|s| s.alarm_at);
+    let new = after.sla.as_ref().and_then(|s| s.alarm_at);
+    if old == new {
+        return vec![];
+    }
+    let mut writes = vec![];
+    if let Some(at) = old {
+        writes.push(Write::Delete { key: alarm_key(at, &after.key), condition: Condition::None });
+    }
+    if let Some(at) = new {
+        let alarm = SlaAlarm { request_key: after.key.clone(), at };
+        writes.push(Write::Put { record: Record::SlaAlarm(alarm), condition: Condition::None });
+    }
+    writes
 }
 
 /// The targets for a priority, in business seconds: first reply, next reply, resolution.
