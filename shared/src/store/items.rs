@@ -316,7 +316,9 @@ impl Record {
             Record::SigningKeys(_) => with(signing_keys_key()),
             Record::LinkLock(l) => IndexKeys { ttl: Some(l.expires_at), ..with(link_lock_key(&l.token_hash)) },
             // A week after its time: the request's next change removes it anyway.
-            Record::SlaAlarm(a) => IndexKeys { ttl: Some(a.at + 7 * 24 * 3600), ..with(alarm_key(a.at, &a.request_key)) },
+            Record::SlaAlarm(a) => {
+                IndexKeys { ttl: Some(a.at + 7 * 24 * 3600), ..with(alarm_key(a.at, &a.request_key)) }
+            }
             Record::SchedulerCursor(_) => with(scheduler_cursor_key()),
             Record::ProjectForms(f) => with(project_forms_key(&f.project)),
             Record::ProjectMacros(m) => with(project_macros_key(&m.project)),

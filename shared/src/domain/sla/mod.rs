@@ -4,6 +4,7 @@
 
 pub mod calendar;
 pub mod clocks;
+pub mod scheduler;
 
 use crate::error::ApiError;
 use crate::items::alarm_key;
