@@ -17,6 +17,7 @@ use crate::items::{notified_key, project_key, request_key, user_key};
 use crate::mime::outgoing::OutgoingMail;
 use crate::model::{Comment, Notified, NotifyLevel, Project, ProjectTeam, Record, Request, RequestStatus, User};
 use crate::store::{Condition, Counter, StoreError, Write};
+use crate::text::rfc3339;
 use crate::App;
 
 /// How long a sent notification is remembered (stream records live 24 hours).
@@ -31,6 +32,31 @@ pub enum Event {
     StatusChanged(Request),
     /// Given to an agent by someone else (or by automatic assignment): that agent hears.
     Assigned(Request),
+    /// A service-level clock is three quarters run (the scheduler marked it): the team hears.
+    SlaWarning(Request, &'static str),
+    /// A service-level clock ran out unmet (the scheduler marked it): the team hears.
+    SlaBreach(Request, &'static str),
+}
+
+/// The clocks whose warning or breach this change marked: a breach recorded because a late
+/// reply met the clock is news to nobody.
+fn clock_events(before: &Request, after: &Request) -> Vec<Event> {
+    let (Some(old), Some(new)) = (before.sla.as_ref(), after.sla.as_ref()) else { return vec![] };
+    let pairs = [
+        ("first_reply", &old.first_reply, &new.first_reply),
+        ("next_reply", &old.next_reply, &new.next_reply),
+        ("resolution", &old.resolution, &new.resolution),
+    ];
+    let mut events = vec![];
+    for (name, old, new) in pairs {
+        let (Some(old), Some(new)) = (old, new) else { continue };
+        if old.breached_at.is_none() && new.breached_at.is_some() && new.met_at.is_none() {
+            events.push(Event::SlaBreach(after.clone(), name));
+        } else if old.warned_at.is_none() && new.warned_at.is_some() && new.breached_at.is_none() {
+            events.push(Event::SlaWarning(after.clone(), name));
+        }
+    }
+    events
 }
 
 impl Event {
@@ -66,6 +92,9 @@ impl Event {
             if moved && !r.held && r.assigned_by.is_some() {
                 events.push(Event::Assigned(r.clone()));
             }
+            if !r.held {
+                events.extend(clock_events(before, r));
+            }
         }
         events
     }
@@ -77,12 +106,15 @@ impl Event {
             Event::Commented(c) => format!("comment.{}", c.id),
             Event::StatusChanged(r) => format!("status.{}.{}", r.key, r.version),
             Event::Assigned(r) => format!("assigned.{}.{}", r.key, r.version),
+            Event::SlaWarning(r, target) => format!("slawarn.{}.{target}.{}", r.key, clock_of(r, target).0),
+            Event::SlaBreach(r, target) => format!("slabreach.{}.{target}.{}", r.key, clock_of(r, target).0),
         }
     }
 
     fn request_key(&self) -> &str {
         match self {
             Event::Opened(r) | Event::StatusChanged(r) | Event::Assigned(r) => &r.key,
+            Event::SlaWarning(r, _) | Event::SlaBreach(r, _) => &r.key,
             Event::Commented(c) => &c.request_key,
         }
     }
@@ -93,8 +125,21 @@ impl Event {
             Event::Commented(c) => Some(&c.author_id),
             Event::StatusChanged(r) => r.status_by.as_deref(),
             Event::Assigned(r) => r.assigned_by.as_deref(),
+            Event::SlaWarning(..) | Event::SlaBreach(..) => None,
         }
     }
+}
+
+/// A clock's due time (the run it belongs to: a next-reply clock runs again) and its
+/// target's name for people.
+fn clock_of(request: &Request, target: &str) -> (i64, &'static str) {
+    let sla = request.sla.as_ref();
+    let (clock, label) = match target {
+        "first_reply" => (sla.and_then(|s| s.first_reply.as_ref()), "First reply"),
+        "next_reply" => (sla.and_then(|s| s.next_reply.as_ref()), "Next reply"),
+        _ => (sla.and_then(|s| s.resolution.as_ref()), "Resolution"),
+    };
+    (clock.and_then(|c| c.due_at.or(c.breached_at)).unwrap_or_default(), label)
 }
 
 /// What happened for one recipient.
@@ -200,7 +245,7 @@ enum Audience {
 fn customers(event: &Event, request: &Request) -> Vec<String> {
     let parties = match event {
         Event::Opened(opened) => opened,
-        Event::Assigned(_) => return vec![],
+        Event::Assigned(_) | Event::SlaWarning(..) | Event::SlaBreach(..) => return vec![],
         _ => request,
     };
     let mut ids = vec![parties.reporter_id.clone()];
@@ -216,6 +261,7 @@ fn agents(event: &Event, request: &Request, team: Option<&ProjectTeam>, by_agent
     let owner = match event {
         // As it was opened (an agent who took it since is not told it is new).
         Event::Assigned(r) | Event::Opened(r) => r.assignee.as_ref(),
+        Event::SlaWarning(r, _) | Event::SlaBreach(r, _) => r.assignee.as_ref(),
         Event::Commented(_) if !by_agent => request.assignee.as_ref(),
         _ => return vec![],
     };
@@ -315,6 +361,14 @@ async fn compose(
             RequestStatus::Open | RequestStatus::Pending => format!("{author} reopened {}.", request.key),
         },
         Event::Assigned(_) => format!("{author} assigned {} to you.\n\n{}", request.key, request.description),
+        Event::SlaWarning(r, target) => {
+            let (due, label) = clock_of(r, target);
+            format!("{label} on {} is due at {} (three quarters of its target have passed).", request.key, rfc3339(due))
+        }
+        Event::SlaBreach(r, target) => {
+            let (due, label) = clock_of(r, target);
+            format!("{label} on {} was due at {} and is overdue.", request.key, rfc3339(due))
+        }
     };
     let what = match (audience, event) {
         (Audience::Agent, Event::Opened(_)) => format!("{author} opened {}:\n\n{}", request.key, request.description),

@@ -154,26 +154,17 @@ pub fn mark(request: &mut Request, now: i64) -> (Vec<&'static str>, Vec<&'static
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Priority, SlaSettings, SlaTargets};
     use crate::testing::Desk;
-    use std::collections::BTreeMap;
 
     const H: i64 = 3600;
 
     async fn desk_with_sla() -> Desk {
         let desk = Desk::new().await;
         desk.project("HD").await;
-        let day = || vec!["00:00".to_string(), "24:00".to_string()];
-        let sla = SlaSettings {
-            timezone: "UTC".into(),
-            hours: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].iter().map(|d| (d.to_string(), day())).collect(),
-            holidays: vec![],
-            targets: BTreeMap::from([(
-                Priority::Normal,
-                SlaTargets { first_reply: Some("4h".into()), next_reply: None, resolution: Some("8h".into()) },
-            )]),
+        let patch = crate::projects::ProjectPatch {
+            sla: Some(Some(super::tests_support::sla_settings())),
+            ..Default::default()
         };
-        let patch = crate::projects::ProjectPatch { sla: Some(Some(sla)), ..Default::default() };
         crate::projects::update_project(&desk.app, &desk.admin, "HD", Ok(patch)).await.unwrap();
         desk
     }
@@ -230,5 +221,64 @@ mod tests {
         assert_eq!(fired(&run_late.breaches), [("HD-1", "first_reply")]);
         assert!(run_late.hours > 24, "it read every hour since the last run");
         assert!(run(app, start + 49 * H).await.unwrap().breaches.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod events {
+    use super::tests_support::*;
+    use crate::domain::notify::Event;
+
+    /// What the notifier makes of the scheduler's marks: one event per clock, and none for a
+    /// breach that a late reply recorded (the agent who replied knows).
+    #[tokio::test]
+    async fn marks_become_one_event_each() {
+        let (before, now) = overdue_request().await;
+        let mut after = before.clone();
+        let (warnings, breaches) = super::mark(&mut after, now);
+        assert_eq!((warnings, breaches), (vec![], vec!["first_reply"]));
+        let old = crate::model::Record::Request(before.clone());
+        let new = crate::model::Record::Request(after.clone());
+        let events = Event::all(Some(&old), Some(&new));
+        assert!(matches!(events.as_slice(), [Event::SlaBreach(r, "first_reply")] if r.key == after.key), "{events:?}");
+        // The same request met late by a reply: breached, met, and no event.
+        let mut replied = before.clone();
+        replied.first_response_at = Some(now);
+        replied.customer_spoke_last = false;
+        crate::domain::sla::advance(Some(&before), &mut replied, Some(&sla_settings()), now);
+        assert!(replied.sla.as_ref().unwrap().first_reply.as_ref().unwrap().breached_at.is_some());
+        let late = crate::model::Record::Request(replied);
+        assert!(Event::all(Some(&old), Some(&late)).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod tests_support {
+    use crate::model::{Priority, Request, SlaSettings, SlaTargets};
+    use std::collections::BTreeMap;
+
+    pub fn sla_settings() -> SlaSettings {
+        let day = || vec!["00:00".to_string(), "24:00".to_string()];
+        SlaSettings {
+            timezone: "UTC".into(),
+            hours: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].iter().map(|d| (d.to_string(), day())).collect(),
+            holidays: vec![],
+            targets: BTreeMap::from([(
+                Priority::Normal,
+                SlaTargets { first_reply: Some("4h".into()), next_reply: None, resolution: Some("8h".into()) },
+            )]),
+        }
+    }
+
+    /// A request raised with the settings above, and a time five hours later.
+    pub async fn overdue_request() -> (Request, i64) {
+        let desk = crate::testing::Desk::new().await;
+        desk.project("HD").await;
+        let patch = crate::projects::ProjectPatch { sla: Some(Some(sla_settings())), ..Default::default() };
+        crate::projects::update_project(&desk.app, &desk.admin, "HD", Ok(patch)).await.unwrap();
+        let ann = desk.sign_in("ann@example.com").await;
+        let request = desk.raise(&ann, "HD", "one").await;
+        let now = desk.app.now() + 5 * 3600;
+        (request, now)
     }
 }
