@@ -101,6 +101,11 @@ pub fn rfc3339(ts: Timestamp) -> String {
         .unwrap_or_default()
 }
 
+/// An RFC 3339 date and time as epoch seconds; None when it is not one.
+pub fn parse_rfc3339(text: &str) -> Option<Timestamp> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok().map(|t| t.unix_timestamp())
+}
+
 /// Opaque page cursor: URL-safe base64 of the last item's keys.
 pub fn encode_cursor(parts: &[&str]) -> String {
     let json = serde_json::to_vec(parts).unwrap_or_default();

@@ -233,3 +233,16 @@ async fn a_function_with_a_bad_environment_reports_an_init_error() {
         assert!(!function.logs().contains("panicked"), "{}", function.logs());
     }
 }
+
+/// The scheduler binary takes EventBridge's scheduled event (any content) and answers what
+/// its run did; a second run for the same time does nothing more.
+#[tokio::test]
+async fn the_scheduler_answers_its_scheduled_event() {
+    let h = Harness::start().await;
+    let mut scheduler = start(&h, "scheduler").await;
+    let Answer::Response(first) = scheduler.invoke(&filled("scheduled", &[])).await else { panic!("no answer") };
+    assert_eq!((first["alarms"].as_u64(), first["breaches"].as_array().map(Vec::len)), (Some(0), Some(0)), "{first}");
+    assert!(first["hours"].as_u64().unwrap() > 24, "a new deployment's first run looks back: {first}");
+    let Answer::Response(again) = scheduler.invoke(&filled("scheduled", &[])).await else { panic!("no answer") };
+    assert!(again["hours"].as_u64().unwrap() <= 2, "then it starts where it stopped: {again}");
+}

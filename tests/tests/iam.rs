@@ -175,6 +175,18 @@ async fn every_function_policy_allows_exactly_what_it_calls() {
     let agent_path = format!("/projects/HD/agents/{agent_id}");
     ok(h.call("PUT", &agent_path, Some(&admin), Some(json!({"notify": "all"}))).await.status);
     ok(h.call("DELETE", &agent_path, Some(&admin), None).await.status);
+    // scheduler: two requests on a project with service levels, run past their first-reply
+    // targets (the cursor is made on the first run, moved on the next hour's).
+    let sla = json!({"timezone": "UTC", "hours": {"mon": ["00:00", "24:00"], "tue": ["00:00", "24:00"],
+        "wed": ["00:00", "24:00"], "thu": ["00:00", "24:00"], "fri": ["00:00", "24:00"], "sat": ["00:00", "24:00"],
+        "sun": ["00:00", "24:00"]}, "targets": {"normal": {"first_reply": "1h"}}});
+    ok(h.call("PATCH", "/projects/HD", Some(&admin), Some(json!({"sla": sla}))).await.status);
+    for summary in ["clock 1", "clock 2"] {
+        ok(h.call("POST", "/projects/HD/requests", Some(&bob), Some(json!({"summary": summary}))).await.status);
+    }
+    let later = helpdesk::text::rfc3339(h.app.now() + 3 * 3600);
+    let run = h.call_raw("POST", "/_local/scheduler", None, Some(json!({"time": later}).to_string()), &[]).await;
+    assert_eq!(run.body["breaches"].as_array().map(Vec::len), Some(2), "{run:?}");
     // auth: logout
     ok(h.call("DELETE", "/auth/session", Some(&bob), None).await.status);
 

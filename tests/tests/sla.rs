@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 fn seconds(rfc3339: &Value) -> i64 {
     let text = rfc3339.as_str().unwrap_or_else(|| panic!("a time: {rfc3339}"));
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).unwrap().unix_timestamp()
+    helpdesk::text::parse_rfc3339(text).expect("RFC 3339")
 }
 
 fn all_week() -> Value {
@@ -67,4 +67,67 @@ async fn clocks_follow_the_request_and_only_agents_see_them() {
     h.ok("PATCH", "/projects/HD", Some(&admin), Some(json!({"sla": null}))).await;
     let plain = h.ok("POST", "/projects/HD/requests", Some(&admin), Some(json!({"summary": "Later"}))).await.body;
     assert!(plain["sla"].is_null(), "{plain}");
+}
+
+/// `POST /_local/scheduler` as of a time, then the stream to the notifier: a warning, then a
+/// breach, each emailed once to the agents who asked for everything (the request has no
+/// assignee), even when the scheduler runs twice for the same time; a met target never
+/// breaches.
+#[tokio::test]
+async fn the_scheduler_warns_then_reports_a_breach_each_once() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    let admin_email = h.email("admin");
+    let sla = json!({"timezone": "UTC", "hours": all_week(),
+                     "targets": {"normal": {"first_reply": "4h"}}});
+    h.ok("PATCH", "/projects/HD", Some(&admin), Some(json!({"sla": sla}))).await;
+    let team = h.ok("GET", "/projects/HD/agents", Some(&admin), None).await.body;
+    let id = team["items"][0]["id"].as_str().unwrap().to_string();
+    h.ok("PUT", &format!("/projects/HD/agents/{id}"), Some(&admin), Some(json!({"notify": "all"}))).await;
+    let ann = h.sign_in(&h.email("ann")).await;
+    let late = h.ok("POST", "/projects/HD/requests", Some(&ann), Some(json!({"summary": "Late"}))).await.body;
+    let met = h.ok("POST", "/projects/HD/requests", Some(&ann), Some(json!({"summary": "Met"}))).await.body;
+    let (late, met) = (late["key"].as_str().unwrap().to_string(), met["key"].as_str().unwrap().to_string());
+    h.run_stream().await;
+    let created = seconds(&h.ok("GET", &format!("/requests/{late}"), Some(&admin), None).await.body["created_at"]);
+    let run = |at: i64| {
+        let body = json!({"time": helpdesk::text::rfc3339(at)}).to_string();
+        let h = &h;
+        async move {
+            let answer = h.call_raw("POST", "/_local/scheduler", None, Some(body), &[]).await;
+            assert_eq!(answer.status, 200, "{answer:?}");
+            answer.body
+        }
+    };
+    let mails_before = h.raw_mail_to(&admin_email).await.len();
+    let warned = run(created + 3 * 3600 + 60).await;
+    assert_eq!(warned["warnings"].as_array().unwrap().len(), 2, "{warned}");
+    assert!(run(created + 3 * 3600 + 60).await["warnings"].as_array().unwrap().is_empty(), "twice: nothing more");
+    h.ok("POST", &format!("/requests/{met}/comments"), Some(&admin), Some(json!({"body": "On it"}))).await;
+    let breached = run(created + 5 * 3600).await;
+    assert_eq!(breached["breaches"], json!([{"request": late, "target": "first_reply"}]), "{breached}");
+    assert!(run(created + 5 * 3600).await["breaches"].as_array().unwrap().is_empty());
+    h.run_stream().await;
+    h.run_stream().await;
+    let mails: Vec<String> = h
+        .raw_mail_to(&admin_email)
+        .await
+        .iter()
+        .skip(mails_before)
+        .map(|raw| {
+            let mail = mail_parser::MessageParser::default().parse(raw.as_bytes()).expect("a message");
+            format!("{}\n{}", mail.subject().unwrap_or(""), mail.body_text(0).unwrap_or_default())
+        })
+        .collect();
+    let warnings = mails.iter().filter(|m| m.contains("three quarters")).count();
+    let breaches: Vec<&String> = mails.iter().filter(|m| m.contains("is overdue")).collect();
+    assert_eq!((warnings, breaches.len()), (2, 1), "{mails:#?}");
+    assert!(breaches[0].contains(&late), "{}", breaches[0]);
+    let read = h.ok("GET", &format!("/requests/{met}"), Some(&admin), None).await.body;
+    assert!(
+        read["sla"]["first_reply"]["breached_at"].is_null() && !read["sla"]["first_reply"]["met_at"].is_null(),
+        "{read}"
+    );
+    let bad = h.call_raw("POST", "/_local/scheduler", None, Some(r#"{"time": "yesterday"}"#.into()), &[]).await;
+    assert_eq!((bad.status, bad.code()), (422, "invalid_time"));
 }

@@ -84,6 +84,9 @@ async fn serve_one(
     if let (Some(local), true) = (local, req.method() == hyper::Method::POST && req.uri().path() == local_mail::ROUTE) {
         return inbound_email(app, local, req).await;
     }
+    if local.is_some() && req.method() == hyper::Method::POST && req.uri().path() == SCHEDULER_ROUTE {
+        return scheduler(app, req).await;
+    }
     if req.method() == hyper::Method::GET && req.uri().path() == "/openapi.json" {
         // Local only (not in the template): the API's own description.
         let body = Bytes::from(crate::openapi::document().to_string());
@@ -107,6 +110,38 @@ async fn inbound_email(app: &App, local: &LocalMail, req: hyper::Request<Incomin
     };
     let (status, body) = match answer {
         Ok(outcome) => (200, local_mail::outcome_json(&outcome)),
+        Err(e) => (e.status(), serde_json::json!({"error": {"code": e.code(), "message": e.public_message()}})),
+    };
+    hyper::Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap()
+}
+
+/// Local only: runs the scheduler as of `{"time": "<RFC 3339>"}` (now when absent) and
+/// answers what it did.
+pub const SCHEDULER_ROUTE: &str = "/_local/scheduler";
+
+async fn scheduler(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct RunAt {
+        time: Option<String>,
+    }
+    let body = Limited::new(req.into_body(), 64 * 1024).collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let time = match serde_json::from_slice::<RunAt>(if body.is_empty() { b"{}" } else { &body }) {
+        Ok(RunAt { time: None }) => Ok(app.now()),
+        Ok(RunAt { time: Some(text) }) => helpdesk::text::parse_rfc3339(&text)
+            .ok_or_else(|| ApiError::invalid("invalid_time", "time is an RFC 3339 date and time")),
+        Err(_) => Err(ApiError::bad_request("invalid_body", "the body is {\"time\": \"<RFC 3339>\"}")),
+    };
+    let answer = match time {
+        Ok(now) => FUNCTION.scope("scheduler", helpdesk_scheduler::handle(app, now)).await,
+        Err(e) => Err(e),
+    };
+    let (status, body) = match answer {
+        Ok(run) => (200, run),
         Err(e) => (e.status(), serde_json::json!({"error": {"code": e.code(), "message": e.public_message()}})),
     };
     hyper::Response::builder()

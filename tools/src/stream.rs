@@ -135,3 +135,15 @@ pub async fn run_notifier(app: App, mut poller: StreamPoller) {
         }
     }
 }
+
+/// The local run's scheduler: every 30 s at the real time, as EventBridge runs the function
+/// every few minutes in AWS.
+pub async fn run_scheduler(app: App) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        let run = crate::gateway::FUNCTION.scope("scheduler", helpdesk_scheduler::handle(&app, app.now())).await;
+        if let Err(e) = run {
+            tracing::warn!(error = %e, "the scheduler's run failed");
+        }
+    }
+}

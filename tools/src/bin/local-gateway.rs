@@ -1,12 +1,12 @@
 //! Serves every route of the template on one port (PORT, default 3000), against the DynamoDB,
 //! S3 and SES endpoints of the environment (`scripts/local.sh` starts DynamoDB Local and moto),
-//! with the local-only `POST /_local/inbound-email` and the stream poller that feeds the
-//! notifier.
+//! with the local-only `POST /_local/inbound-email` and `POST /_local/scheduler`, the stream
+//! poller that feeds the notifier, and the scheduler every 30 s.
 
 use helpdesk::{App, Config};
 use helpdesk_inbound::MailBucket;
 use helpdesk_tools::local_mail::LocalMail;
-use helpdesk_tools::stream::{run_notifier, StreamPoller};
+use helpdesk_tools::stream::{run_notifier, run_scheduler, StreamPoller};
 use helpdesk_tools::{gateway, local};
 
 #[tokio::main]
@@ -26,6 +26,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     local::seed_demo(&app).await?;
     let poller = StreamPoller::new(&sdk, &config.table_name).await?;
     tokio::spawn(run_notifier(app.clone(), poller));
+    tokio::spawn(run_scheduler(app.clone()));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     eprintln!(
         "helpdesk listening on http://127.0.0.1:{port} (demo project {}, admin {})",
