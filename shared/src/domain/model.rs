@@ -447,6 +447,17 @@ impl Assignee {
 }
 
 impl Request {
+    /// The nearest due time of its running service-level clocks (overdue ones included).
+    pub fn nearest_due(&self) -> Option<Timestamp> {
+        let sla = self.sla.as_ref()?;
+        [&sla.first_reply, &sla.next_reply, &sla.resolution]
+            .into_iter()
+            .flatten()
+            .filter(|c| c.running_since.is_some())
+            .filter_map(|c| c.due_at)
+            .min()
+    }
+
     /// Records a public reply for the SLA stage: by an agent or by the customer side.
     /// Whether someone other than `reader` wrote publicly after version `seen`.
     pub fn written_since(&self, seen: u64, reader: &str) -> bool {

@@ -130,6 +130,11 @@ pub fn signing_keys_key() -> ItemKey {
     ItemKey::new(SIGNING_KEYS_PK.to_string(), "SIGNKEYS")
 }
 
+/// A project's requests with a running clock, by their nearest due time.
+pub fn due_partition(project: &str) -> String {
+    format!("DUE#{project}")
+}
+
 /// Scheduler alarms by the hour they fall in (UTC), sorted by time.
 pub fn alarm_partition(hour: i64) -> String {
     format!("ALARM#{hour}")
@@ -211,6 +216,7 @@ pub struct IndexKeys {
     pub pk: String,
     pub sk: String,
     pub gsi1: Option<(String, String)>,
+    pub gsi2: Option<(String, String)>,
     pub gsi3: Option<(String, String)>,
     pub gsi4: Option<(String, String)>,
     pub gsi5: Option<(String, String)>,
@@ -226,6 +232,7 @@ impl IndexKeys {
         let pair = match index {
             Index::Table => return Some((&self.pk, &self.sk)),
             Index::Gsi1 => &self.gsi1,
+            Index::Gsi2 => &self.gsi2,
             Index::Gsi3 => &self.gsi3,
             Index::Gsi4 => &self.gsi4,
             Index::Gsi5 => &self.gsi5,
@@ -235,9 +242,9 @@ impl IndexKeys {
     pub fn gsi_count(&self) -> usize {
         self.gsis().iter().filter(|(_, g)| g.is_some()).count()
     }
-    fn gsis(&self) -> [(crate::table::Gsi, &Option<(String, String)>); 4] {
-        use crate::table::{GSI1, GSI3, GSI4, GSI5};
-        [(GSI1, &self.gsi1), (GSI3, &self.gsi3), (GSI4, &self.gsi4), (GSI5, &self.gsi5)]
+    fn gsis(&self) -> [(crate::table::Gsi, &Option<(String, String)>); 5] {
+        use crate::table::{GSI1, GSI2, GSI3, GSI4, GSI5};
+        [(GSI1, &self.gsi1), (GSI2, &self.gsi2), (GSI3, &self.gsi3), (GSI4, &self.gsi4), (GSI5, &self.gsi5)]
     }
     /// Index writes (per KB of the item) DynamoDB makes when an item with these keys replaces
     /// one with `before` (None: a new item): a key that appears or goes is one write, a key
@@ -285,6 +292,10 @@ impl Record {
                     (queue_status_partition(&r.project, r.status), r.id.clone())
                 }),
                 gsi4: r.organization.as_ref().map(|o| (org_requests_partition(o), r.id.clone())),
+                gsi2: r
+                    .nearest_due()
+                    .filter(|_| !r.held && r.status.is_active())
+                    .map(|due| (due_partition(&r.project), format!("{due:012}#{}", r.id))),
                 gsi5: (!r.held).then(|| {
                     let owner = r.assignee.as_ref().map(|a| a.id.as_str());
                     (owner_partition(&r.project, owner, r.status), r.id.clone())
@@ -378,7 +389,7 @@ impl Record {
 /// DynamoDB item mapping (serde_dynamo): the record's fields, its `type` tag, and the keys.
 pub mod dynamo {
     use super::*;
-    use crate::table::{GSI1, GSI3, GSI4, GSI5, PK, SK, TTL_ATTRIBUTE};
+    use crate::table::{GSI1, GSI2, GSI3, GSI4, GSI5, PK, SK, TTL_ATTRIBUTE};
     use aws_sdk_dynamodb::types::AttributeValue;
     use std::collections::HashMap;
 
@@ -395,7 +406,9 @@ pub mod dynamo {
         let mut item: Item = serde_dynamo::to_item(record).expect("records always serialise");
         let keys = record.index_keys();
         item.extend(key_item(&keys.primary()));
-        for (gsi, pair) in [(GSI1, &keys.gsi1), (GSI3, &keys.gsi3), (GSI4, &keys.gsi4), (GSI5, &keys.gsi5)] {
+        for (gsi, pair) in
+            [(GSI1, &keys.gsi1), (GSI2, &keys.gsi2), (GSI3, &keys.gsi3), (GSI4, &keys.gsi4), (GSI5, &keys.gsi5)]
+        {
             if let Some((p, s)) = pair {
                 item.insert(gsi.pk.to_string(), AttributeValue::S(p.clone()));
                 item.insert(gsi.sk.to_string(), AttributeValue::S(s.clone()));

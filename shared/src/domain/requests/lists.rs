@@ -27,6 +27,10 @@ fn page_size(raw: Option<&str>) -> Result<usize, ApiError> {
 fn decode_list_cursor(raw: &str) -> Result<String, ApiError> {
     match decode_cursor(raw)?.as_slice() {
         [ulid] if ulid.len() == 26 && ulid.chars().all(|c| c.is_ascii_alphanumeric()) => Ok(ulid.clone()),
+        // The due index's sort key: `<due, 12 digits>#<ULID>`.
+        [due] if due.len() == 39 && due.as_bytes()[12] == b'#' && due[..12].bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(due.clone())
+        }
         _ => Err(ApiError::bad_request("invalid_cursor", "the cursor is not valid for this list")),
     }
 }
@@ -295,6 +299,7 @@ struct QueueOptions {
     tag: Option<String>,
     owner: Option<Owner>,
     priority: Option<Priority>,
+    by_due: bool,
     limit: usize,
     after: Option<String>,
 }
@@ -321,10 +326,20 @@ fn queue_options(options: &ListOptions) -> Result<QueueOptions, ApiError> {
                 .ok_or_else(|| ApiError::bad_request("invalid_priority", "priority is low, normal, high or urgent"))
         })
         .transpose()?;
-    if options.sort.as_deref().is_some_and(|s| s != "created") {
-        return Err(ApiError::bad_request("invalid_sort", "sort is created (newest first)"));
-    }
+    let by_due = match options.sort.as_deref() {
+        None | Some("created") => false,
+        Some("due") => true,
+        Some(_) => {
+            return Err(ApiError::bad_request("invalid_sort", "sort is created (newest first) or due (nearest first)"))
+        }
+    };
     let held = options.status.as_deref() == Some("held");
+    if by_due && (held || tag.is_some() || options.organization.is_some()) {
+        return Err(ApiError::bad_request(
+            "invalid_sort",
+            "sort=due orders the requests with a running clock; filter them by status, assignee or priority",
+        ));
+    }
     if held && (tag.is_some() || owner.is_some()) {
         return Err(ApiError::bad_request("invalid_status", "held requests have no tag or assignee filter"));
     }
@@ -333,6 +348,7 @@ fn queue_options(options: &ListOptions) -> Result<QueueOptions, ApiError> {
         tag,
         owner,
         priority,
+        by_due,
         limit: page_size(options.limit.as_deref())?,
         after: options.cursor.as_deref().map(decode_list_cursor).transpose()?,
     })
@@ -357,7 +373,7 @@ pub async fn queue_with_project(
             return Err(bad);
         }
     };
-    let QueueOptions { status, tag, owner, priority, limit, after } = checked;
+    let QueueOptions { status, tag, owner, priority, by_due, limit, after } = checked;
     let org = options.organization.as_deref();
     let statuses = match status {
         Some(s) => vec![s],
@@ -387,6 +403,7 @@ pub async fn queue_with_project(
         }
     };
     let source = |owner: Option<Option<String>>| match (&tag, org, owner) {
+        _ if by_due => Source::Due(crate::items::due_partition(project)),
         _ if wants_held => Source::Index(Index::Gsi3, vec![crate::items::held_partition(project)], None),
         (Some(tag), _, _) => Source::Tag(crate::items::tagged_partition(project, tag), status),
         (None, Some(org), _) => Source::Index(Index::Gsi4, vec![crate::items::org_requests_partition(org)], status),
@@ -424,6 +441,7 @@ pub async fn queue_with_project(
                 Source::Tag(pk, status) => {
                     Ok(vec![read_linked(app, pk, status, after, limit, |r: &Request| keep(&owner, r)).await?])
                 }
+                Source::Due(pk) => Ok(vec![read_due(app, pk, after, limit, |r: &Request| keep(&owner, r)).await?]),
             }
         }
     };
@@ -446,8 +464,41 @@ pub async fn queue_with_project(
     if org.is_some() && !records.iter().any(|r| matches!(r, Record::Organization(o) if o.project == project.key)) {
         return Err(ApiError::NotFound("organization"));
     }
-    let page = merge_runs(&actor.user, runs?, limit);
+    let page = match by_due {
+        // One partition, already in due order: its own cursor.
+        true => {
+            let (items, next) = runs?.pop().unwrap_or_default();
+            let items = items.into_iter().map(|r| (viewer(&actor.user, &r), r)).collect();
+            RequestPage { items, next_cursor: next.map(|n| encode_cursor(&[&n])) }
+        }
+        false => merge_runs(&actor.user, runs?, limit),
+    };
     Ok((project, page))
+}
+
+/// A project's requests by nearest due time (oldest first in the due index), after `after`.
+async fn read_due(
+    app: &App,
+    pk: String,
+    mut after: Option<String>,
+    limit: usize,
+    keep: impl Fn(&Request) -> bool,
+) -> Result<Run, ApiError> {
+    let mut items = Vec::new();
+    for _ in 0..10 {
+        let query = Query { after: after.take(), ..Query::partition(Index::Gsi2, pk.clone(), limit - items.len()) };
+        let page = app.store.query(&query).await?;
+        items.extend(page.records.into_iter().filter_map(|r| match r {
+            // The index may trail a change by a moment: the request read through decides.
+            Record::Request(r) if r.nearest_due().is_some() && keep(&r) => Some(r),
+            _ => None,
+        }));
+        after = page.last_sort_key;
+        if after.is_none() || items.len() >= limit {
+            break;
+        }
+    }
+    Ok((items, after))
 }
 
 /// Where a queue page comes from: index partitions (merged), or a tag's links; each with the
@@ -455,4 +506,6 @@ pub async fn queue_with_project(
 enum Source {
     Index(Index, Vec<String>, Option<RequestStatus>),
     Tag(String, Option<RequestStatus>),
+    /// The due index of a project (`sort=due`).
+    Due(String),
 }
