@@ -167,3 +167,29 @@ async fn the_queue_sorts_by_nearest_due() {
     let customer = h.call("GET", "/projects/HD/requests?sort=due", Some(&ann), None).await;
     assert_eq!(customer.status, 403);
 }
+
+/// The console shows the clocks: a due badge in the queue (and the nearest-due order), and
+/// the request's clocks on its page; the customer's portal shows none of it.
+#[tokio::test]
+async fn the_console_shows_due_badges_and_the_requests_clocks() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    let sla = json!({"timezone": "UTC", "hours": all_week(), "targets": {"normal": {"first_reply": "4h", "resolution": "40h"}}});
+    h.ok("PATCH", "/projects/HD", Some(&admin), Some(json!({"sla": sla}))).await;
+    let ann = h.sign_in(&h.email("ann")).await;
+    let made = h.ok("POST", "/projects/HD/requests", Some(&ann), Some(json!({"summary": "Printer"}))).await.body;
+    let key = made["key"].as_str().unwrap().to_string();
+    let cookie = format!("hd_session={admin}");
+    let queue = h.page("GET", "/desk/projects/HD?status=open&sort=due", &cookie, None).await;
+    assert_eq!(queue.status, 200, "{}", queue.text);
+    // Read in the second it was raised, or the next: 4 h left, or 3 h and some minutes.
+    let due_in = |text: &str, hours: [&str; 2]| hours.iter().any(|h| text.contains(&format!("due in {h} h")));
+    assert!(queue.text.contains(r#"<span class="badge" title="#) && due_in(&queue.text, ["4", "3"]), "{}", queue.text);
+    assert!(queue.text.contains(r#"aria-current="page">Nearest due</a>"#));
+    let page = h.page("GET", &format!("/desk/requests/{key}"), &cookie, None).await;
+    assert!(page.text.contains("<dt>First reply</dt><dd>due in "), "{}", page.text);
+    assert!(due_in(&page.text, ["4", "3"]) && due_in(&page.text, ["40", "39"]), "{}", page.text);
+    let portal = h.page("GET", &format!("/portal/requests/{key}"), &format!("hd_session={ann}"), None).await;
+    assert_eq!(portal.status, 200);
+    assert!(!portal.text.contains("due in") && !portal.text.contains("First reply"), "{}", portal.text);
+}

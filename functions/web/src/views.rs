@@ -42,6 +42,21 @@ pub fn when(ts: i64) -> String {
     }
 }
 
+/// A due time relative to now, for the console's badges: "due in 20 min", "overdue by 1 h"
+/// (and whether it is overdue).
+pub fn due_label(due: i64, now: i64) -> (String, bool) {
+    let span = |seconds: i64| match seconds {
+        s if s < 3600 => format!("{} min", (s / 60).max(1)),
+        s if s < 2 * 86400 => format!("{} h", s / 3600),
+        s => format!("{} d", s / 86400),
+    };
+    if due >= now {
+        (format!("due in {}", span(due - now)), false)
+    } else {
+        (format!("overdue by {}", span(now - due)), true)
+    }
+}
+
 #[derive(Clone)]
 pub struct CommentView {
     pub id: String,

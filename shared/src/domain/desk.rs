@@ -85,6 +85,8 @@ pub struct DeskRequest {
     pub team: ProjectTeam,
     /// Other agents who opened it in the last two minutes (names, else addresses).
     pub viewers: Vec<String>,
+    /// When it was read: its clocks are shown relative to this.
+    pub now: i64,
 }
 
 /// How long an agent counts as looking at a request after opening it.
@@ -122,6 +124,7 @@ pub async fn request_page(app: &App, caller: &Caller, key: &str) -> Result<DeskR
         None => crate::domain::team::load_team(app, &project.key).await?,
     };
     Ok(DeskRequest {
+        now,
         viewers,
         team,
         macros: macros_of(&project.key, &records),

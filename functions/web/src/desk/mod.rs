@@ -165,6 +165,8 @@ struct QueueFilters {
     priority: String,
     tag: String,
     organization: String,
+    /// `due`: nearest due first; empty: newest first.
+    sort: String,
 }
 
 /// A queue page's address: its tab, filters and page.
@@ -176,6 +178,7 @@ fn queue_href(key: &str, f: &QueueFilters, cursor: Option<&str>) -> String {
         ("priority", f.priority.as_str()),
         ("tag", f.tag.as_str()),
         ("organization", f.organization.as_str()),
+        ("sort", f.sort.as_str()),
         ("cursor", cursor.unwrap_or("")),
     ];
     for (name, value) in pairs {
@@ -195,6 +198,7 @@ async fn queue(app: &App, req: &Request, v: &Visitor, caller: &Caller, key: &str
         priority: param("priority"),
         tag: param("tag"),
         organization: param("organization"),
+        sort: param("sort"),
     };
     if f.status == "held" {
         // Held requests wait outside every owner's queue.
@@ -207,10 +211,12 @@ async fn queue(app: &App, req: &Request, v: &Visitor, caller: &Caller, key: &str
         organization: some(&f.organization),
         assignee: some(&f.assignee),
         priority: some(&f.priority),
+        sort: some(&f.sort),
         cursor: http::query_param(req, "cursor"),
         ..ListOptions::default()
     };
     let shown = desk::queue(app, caller, key, &options).await?;
+    let now = app.now();
     let org_name = |id: &str| shown.organizations.iter().find(|o| o.id == id).map(|o| o.name.clone());
     let rows = shown
         .page
@@ -227,6 +233,10 @@ async fn queue(app: &App, req: &Request, v: &Visitor, caller: &Caller, key: &str
             updated: crate::views::when(r.updated_at),
             waiting_on_us: r.customer_spoke_last && r.status == RequestStatus::Open,
             tags: r.tags.clone(),
+            due: r.nearest_due().filter(|_| r.status.is_active() && !r.held).map(|due| {
+                let (label, overdue) = crate::views::due_label(due, now);
+                (label, overdue, crate::views::when(due))
+            }),
         })
         .collect();
     let statuses =
@@ -252,8 +262,22 @@ async fn queue(app: &App, req: &Request, v: &Visitor, caller: &Caller, key: &str
             Tab { label: label.into(), href: queue_href(key, &to, None), current: f.assignee == value }
         })
         .collect();
+    // Nearest due orders the requests with a running clock: no tag or organization filter.
+    let sorts = [("Newest", ""), ("Nearest due", "due")]
+        .into_iter()
+        .map(|(label, value)| {
+            let to = if value == "due" {
+                QueueFilters { sort: value.into(), tag: String::new(), organization: String::new(), ..f.clone() }
+            } else {
+                QueueFilters { sort: value.into(), ..f.clone() }
+            };
+            Tab { label: label.into(), href: queue_href(key, &to, None), current: f.sort == value }
+        })
+        .collect();
     let page = views::QueuePage {
         chrome: desk_chrome(v, format!("{} queue", shown.project.name)),
+        sorts,
+        sort: f.sort.clone(),
         project_key: shown.project.key.clone(),
         project_name: shown.project.name.clone(),
         section: "queue",

@@ -41,12 +41,17 @@ pub struct QueueRow {
     /// The customer side wrote the last public word: the request waits on the team.
     pub waiting_on_us: bool,
     pub tags: Vec<String>,
+    /// The nearest due time of its running clocks: ("due in 20 min", overdue, exact time).
+    pub due: Option<(String, bool, String)>,
 }
 
 #[derive(Template)]
 #[template(path = "desk/queue.html")]
 pub struct QueuePage {
     pub chrome: Chrome,
+    /// Newest first, or nearest due first.
+    pub sorts: Vec<Tab>,
+    pub sort: String,
     pub project_key: String,
     pub project_name: String,
     /// Which of the project's pages this is (its navigation marks it).
@@ -196,6 +201,8 @@ pub struct SectionError {
 #[template(path = "desk/request.html")]
 pub struct RequestPage {
     pub chrome: Chrome,
+    /// Its service-level clocks: (target, how it stands, overdue or breached).
+    pub clocks: Vec<(&'static str, String, bool)>,
     pub key: String,
     pub summary: String,
     pub description: String,
@@ -291,6 +298,7 @@ impl RequestPage {
         };
         RequestPage {
             chrome,
+            clocks: clocks(r, shown.now),
             key: r.key.clone(),
             summary: r.summary.clone(),
             description: r.description.clone(),
@@ -438,4 +446,31 @@ pub struct SuspendPage {
     pub request: String,
     pub reason: String,
     pub error: Option<String>,
+}
+
+/// A request's clocks as the console shows them: what each target's clock says now.
+fn clocks(r: &helpdesk::model::Request, now: i64) -> Vec<(&'static str, String, bool)> {
+    let Some(sla) = &r.sla else { return vec![] };
+    let named = [("First reply", &sla.first_reply), ("Next reply", &sla.next_reply), ("Resolution", &sla.resolution)];
+    named
+        .into_iter()
+        .filter_map(|(name, clock)| {
+            let c = clock.as_ref()?;
+            let breached = c.breached_at.map(|at| format!("breached at {}", when(at)));
+            let shown = match (c.met_at, c.due_at) {
+                (Some(met), _) => (format!("met at {}", when(met)), c.breached_at.is_some()),
+                (None, Some(due)) => {
+                    let (label, overdue) = crate::views::due_label(due, now);
+                    (format!("{label} ({})", when(due)), overdue)
+                }
+                (None, None) if r.status.is_active() => ("paused while waiting on the customer".to_string(), false),
+                (None, None) => ("stopped".to_string(), false),
+            };
+            let text = match breached {
+                Some(b) if c.met_at.is_some() => format!("{}, {b}", shown.0),
+                _ => shown.0,
+            };
+            Some((name, text, shown.1))
+        })
+        .collect()
 }
