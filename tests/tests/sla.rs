@@ -193,3 +193,49 @@ async fn the_console_shows_due_badges_and_the_requests_clocks() {
     assert_eq!(portal.status, 200);
     assert!(!portal.text.contains("due in") && !portal.text.contains("First reply"), "{}", portal.text);
 }
+
+/// The settings page's service-level form: the same settings as the API, refused in place
+/// with the typed values kept, then saved and shown back; off again with one box.
+#[tokio::test]
+async fn the_settings_page_sets_service_levels() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    let cookie = format!("hd_session={admin}");
+    let page = h.page("GET", "/desk/projects/HD/settings", &cookie, None).await;
+    assert!(page.text.contains("Service levels") && page.text.contains(r#"name="mon.open""#), "{}", page.text);
+    let csrf = page.csrf();
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("sla_on", "true"),
+        ("timezone", "Europe/Atlantis"),
+        ("mon.open", "09:00"),
+        ("mon.close", "17:00"),
+        ("fri.open", "09:00"),
+        ("fri.close", "13:00"),
+        ("holidays", "2026-12-25\n2026-12-26"),
+        ("urgent.first_reply", "30m"),
+        ("normal.resolution", "16h"),
+    ];
+    let refused = h.page("POST", "/desk/projects/HD/sla", &cookie, Some(&form)).await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(refused.text.contains("IANA time zone") && refused.text.contains(r#"value="Europe/Atlantis""#));
+    form[2] = ("timezone", "Europe/Berlin");
+    let saved = h.page("POST", "/desk/projects/HD/sla", &cookie, Some(&form)).await;
+    assert_eq!(saved.status, 303, "{}", saved.text);
+    let project = h.ok("GET", "/projects/HD", Some(&admin), None).await.body;
+    assert_eq!(project["sla"]["timezone"], "Europe/Berlin");
+    assert_eq!(project["sla"]["hours"], json!({"mon": ["09:00", "17:00"], "fri": ["09:00", "13:00"]}));
+    assert_eq!(project["sla"]["holidays"], json!(["2026-12-25", "2026-12-26"]));
+    assert_eq!(project["sla"]["targets"], json!({"urgent": {"first_reply": "30m"}, "normal": {"resolution": "16h"}}));
+    let shown = h.page("GET", "/desk/projects/HD/settings", &cookie, None).await;
+    assert!(
+        shown.text.contains(
+            r#"name="fri.close" type="text" inputmode="numeric" maxlength="5" placeholder="17:00" value="13:00""#
+        ),
+        "{}",
+        shown.text
+    );
+    let off = h.page("POST", "/desk/projects/HD/sla", &cookie, Some(&[("csrf", csrf.as_str())])).await;
+    assert_eq!(off.status, 303);
+    assert!(h.ok("GET", "/projects/HD", Some(&admin), None).await.body["sla"].is_null());
+}

@@ -96,6 +96,7 @@ pub async fn settings_page(
         macro_actions: String::new(),
         notice: None,
         error: None,
+        sla: super::sla::shown(s.sla.as_ref()),
     };
     adjust(&mut page);
     Ok(Reply::html(status, render(&page)?))
@@ -320,6 +321,10 @@ pub async fn project_action(
             let saved = projects::update_project(app, caller, key, settings_patch(form)).await;
             ("settings", saved.map(|_| format!("/desk/projects/{key}/settings?done=settings")))
         }
+        "sla" => {
+            let saved = projects::update_project(app, caller, key, Ok(super::sla::patch(form))).await;
+            ("settings", saved.map(|_| format!("/desk/projects/{key}/settings?done=sla#sla")))
+        }
         "form" => {
             let id = Some(form.get("id")).filter(|id| !id.is_empty());
             let input = http::parse_json_bytes::<FormInput>(form.get("json").as_bytes());
@@ -375,6 +380,7 @@ pub async fn project_action(
         p.error = error;
         match action {
             "form" => p.form_json = typed_form,
+            "sla" => p.sla = super::sla::typed(form),
             "macro" => (p.macro_name, p.macro_actions) = (macro_name, macro_actions),
             _ => {}
         }
@@ -389,6 +395,7 @@ fn action_section(action: &str) -> &'static str {
         "agent" => "agent",
         "organization" => "organization",
         "customer" => "customer",
+        "sla" => "sla",
         _ => "settings",
     }
 }

@@ -43,6 +43,17 @@ pub struct SettingsPage {
     pub macro_actions: String,
     pub notice: Option<String>,
     pub error: Option<SectionError>,
+    pub sla: SlaForm,
+}
+
+/// The service-level form: on or off, time zone, hours per day (day, label, open, close),
+/// holidays one per line, targets per priority (priority, label, first, next, resolution).
+pub struct SlaForm {
+    pub on: bool,
+    pub timezone: String,
+    pub days: Vec<(String, String, String, String)>,
+    pub holidays: String,
+    pub targets: Vec<(String, String, String, String, String)>,
 }
 
 impl SettingsPage {

@@ -4,6 +4,7 @@
 
 mod admin;
 mod admin_views;
+mod sla;
 mod views;
 
 use crate::pages::{chrome, field_error, nonce};
@@ -134,6 +135,7 @@ pub(super) fn done_message(done: &str) -> Option<&'static str> {
         "unsuspend" => "The suspension is lifted; requests it closed stay closed.",
         "note" => "Note added.",
         "settings" => "Settings saved.",
+        "sla" => "Service levels saved.",
         "form-saved" => "The form is saved.",
         "macro-added" => "The macro is added.",
         "agent" => "The agent is added.",
