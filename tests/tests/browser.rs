@@ -361,6 +361,26 @@ async fn an_admin_sets_up_a_project_and_its_blocklist_in_the_console() {
     let project = h.ok("GET", "/projects/HD", Some(&token), None).await.body;
     assert_eq!((project["org_sharing"].clone(), project["notify_per_hour"].clone()), (json!(true), json!(12)));
 
+    // Service levels: a round-the-clock week so the clocks read the same whenever this runs.
+    b.toggle("input[name=sla_on]").await;
+    for day in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] {
+        b.fill(&format!("input[name='{day}.open']"), "00:00").await;
+        b.fill(&format!("input[name='{day}.close']"), "24:00").await;
+    }
+    b.fill("input[name='normal.first_reply']", "4h").await;
+    b.fill("input[name='normal.resolution']", "40h").await;
+    b.click("form[action$='/sla'] button").await;
+    assert!(b.text().await.contains("Service levels saved."), "{}", b.text().await);
+    b.shot("sla-settings").await;
+    let key = raise(&h, &token, "Printer smokes").await;
+    b.goto(&format!("{}/desk/projects/HD?status=open&sort=due", h.base)).await;
+    assert!(b.text().await.contains("due in"), "{}", b.text().await);
+    b.shot("queue-nearest-due").await;
+    b.goto(&format!("{}/desk/requests/{key}", h.base)).await;
+    assert!(b.text().await.contains("First reply"));
+    b.shot("request-clocks").await;
+
+    b.goto(&format!("{}/desk/projects/HD/settings", h.base)).await;
     b.click_link("Customers and organizations").await;
     b.fill("#org-name", "Acme").await;
     b.click("form[action$='/organization'] button").await;
