@@ -228,7 +228,7 @@ pub struct AssignmentSettings {
     #[serde(default)]
     pub mode: AssignmentMode,
     /// Most open or pending requests an agent gets automatically; None: no limit.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::whole")]
     pub cap: Option<u32>,
 }
 

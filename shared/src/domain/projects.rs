@@ -38,6 +38,7 @@ pub struct PortalPatch {
     pub private: Option<bool>,
     pub public: Option<bool>,
     /// Days a public link stays valid.
+    #[serde(default, deserialize_with = "crate::domain::whole")]
     pub link_days: Option<u32>,
 }
 
@@ -50,8 +51,10 @@ pub struct ProjectPatch {
     pub support_address: Option<String>,
     pub org_sharing: Option<bool>,
     pub portal: Option<PortalPatch>,
+    #[serde(default, deserialize_with = "crate::domain::whole")]
     pub participant_cap: Option<u32>,
     /// Notifications one address may get from the project in an hour.
+    #[serde(default, deserialize_with = "crate::domain::whole")]
     pub notify_per_hour: Option<u32>,
     /// Automatic assignment of new requests (replaced whole).
     pub assignment: Option<AssignmentSettings>,

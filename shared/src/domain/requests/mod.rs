@@ -66,7 +66,7 @@ pub struct NewComment {
     pub internal: bool,
     /// The request version the writer saw: when someone else wrote publicly since, the
     /// comment is refused (409 `stale_view`) so they read it first. Absent: no check.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::whole")]
     pub seen_version: Option<u64>,
 }
 
