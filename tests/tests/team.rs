@@ -297,7 +297,8 @@ async fn mine_and_unassigned_queues_page_over_120_requests_with_filters() {
     for (query, code) in [
         ("assignee=someone", "invalid_assignee"),
         ("priority=soon", "invalid_priority"),
-        ("sort=due", "invalid_sort"),
+        ("sort=updated", "invalid_sort"),
+        ("sort=due&tag=x", "invalid_sort"),
         ("status=held&assignee=me", "invalid_status"),
     ] {
         let bad = t.h.call("GET", &format!("/projects/HD/requests?{query}"), Some(&t.gus), None).await;
