@@ -445,4 +445,30 @@ mod tests {
         assert!(!parsed.names(app, "01OTHERUSER").await.unwrap());
         assert_eq!(PublicLink::parse(&format!("{}\nextra", parsed.payload())), None);
     }
+
+    /// The address typed on a link must be its recipient's: the one the request names them
+    /// by, their account's primary, or a verified secondary; never another party's address.
+    #[tokio::test]
+    async fn a_link_takes_only_its_recipients_own_addresses() {
+        let (desk, agent, ann, key) = desk_with_request().await;
+        let app = &desk.app;
+        desk.sign_in("bob@example.com").await;
+        let share = crate::participants::ShareInput { emails: vec!["bob@example.com".into()] };
+        let (request, _) = crate::participants::share(app, &agent, &key, Ok(share)).await.unwrap();
+        let email = |raw: &str| EmailAddress::parse(raw).unwrap();
+        let mut ann = crate::auth::me(app, &ann).await.unwrap();
+        assert!(sent_to(&ann, &request, &email("ann@example.com")));
+        assert!(!sent_to(&ann, &request, &email("bob@example.com")), "another party's address");
+        ann.secondary_emails = vec![
+            crate::model::SecondaryEmail { email: email("ann.home@example.org"), verified: true, added_at: 0 },
+            crate::model::SecondaryEmail { email: email("ann.new@example.org"), verified: false, added_at: 0 },
+        ];
+        assert!(sent_to(&ann, &request, &email("ann.home@example.org")), "a verified secondary address");
+        assert!(!sent_to(&ann, &request, &email("ann.new@example.org")), "a pending one");
+        assert!(!sent_to(&ann, &request, &email("eve@example.com")));
+        // An account whose primary is no longer the address the request names: both count.
+        let moved = User { email: email("ann@new.example"), ..ann };
+        assert!(sent_to(&moved, &request, &email("ann@example.com")), "the request's address");
+        assert!(sent_to(&moved, &request, &email("ann@new.example")), "the account's primary");
+    }
 }
