@@ -380,7 +380,8 @@ mod tests {
         // in the same second for the same recipient is the same token, and that one is locked.)
         app.clock.advance(1);
         let token = mint(app, &agent, &key, Ok(MintInput::default())).await.unwrap().remove(0).token;
-        app.clock.advance(30 * DAY - 1);
+        // Thirty days of 86 400 seconds, written out: a wrong `DAY` cannot agree with itself.
+        app.clock.advance(30 * 86_400 - 1);
         let early = open(app, &token).await;
         assert!(early.is_ok(), "a second before it expires: {:?}", early.err());
         app.clock.advance(1);
@@ -444,6 +445,30 @@ mod tests {
         assert!(parsed.names(app, &ann.id).await.unwrap());
         assert!(!parsed.names(app, "01OTHERUSER").await.unwrap());
         assert_eq!(PublicLink::parse(&format!("{}\nextra", parsed.payload())), None);
+    }
+
+    #[tokio::test]
+    async fn a_lock_stops_every_reader_but_the_reply_that_proved_the_address() {
+        let (desk, agent, _, key) = desk_with_request().await;
+        let app = &desk.app;
+        let token = mint(app, &agent, &key, Ok(MintInput::default())).await.unwrap().remove(0).token;
+        // A parallel wrong guess locks the link while a right one is being answered.
+        lock(app, &open(app, &token).await.unwrap()).await.unwrap();
+        assert_eq!(open(app, &token).await.unwrap_err(), ApiError::NotFound("page"));
+        assert!(load(app, &token, Lock::Passed).await.is_ok(), "the answer to the reply still shows");
+    }
+
+    #[tokio::test]
+    async fn a_mint_names_1_to_100_addresses() {
+        let (desk, agent, _, key) = desk_with_request().await;
+        let app = &desk.app;
+        let mint_to = |count: usize| MintInput { emails: Some(vec!["ann@example.com".to_string(); count]) };
+        for count in [0, 101] {
+            let refused = mint(app, &agent, &key, Ok(mint_to(count))).await.unwrap_err();
+            assert_eq!(refused.code(), "invalid_field", "{count} addresses");
+        }
+        // The same party named 100 times: one link.
+        assert_eq!(mint(app, &agent, &key, Ok(mint_to(100))).await.unwrap().len(), 1);
     }
 
     /// The address typed on a link must be its recipient's: the one the request names them

@@ -289,6 +289,23 @@ mod tests {
         }
     }
 
+    /// The length bound holds for tokens this deployment signed too: `MAX_TOKEN_LEN` verifies,
+    /// longer does not.
+    #[tokio::test]
+    async fn a_token_of_the_longest_length_verifies_and_a_longer_one_does_not() {
+        let (app, _, _) = memory_app();
+        // Under key k10 a token can be exactly 1024 long: `k10.`, 976 of payload, `.`, 43.
+        for _ in 0..9 {
+            rotate(&app).await.unwrap();
+        }
+        let longest = sign(&app, "p", &"x".repeat(732)).await.unwrap();
+        assert_eq!(longest.len(), MAX_TOKEN_LEN);
+        assert!(verify(&app, "p", &longest).await.unwrap().is_some());
+        let longer = sign(&app, "p", &"x".repeat(733)).await.unwrap();
+        assert!(longer.len() > MAX_TOKEN_LEN);
+        assert_eq!(verify(&app, "p", &longer).await.unwrap(), None);
+    }
+
     #[tokio::test]
     async fn keys_are_made_once_and_shared_by_every_process() {
         let (app, _, _) = memory_app();
