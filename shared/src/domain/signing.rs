@@ -266,6 +266,33 @@ mod tests {
         let altered = String::from_utf8(altered).unwrap();
         assert!(!verify_short(&app, "reply", &kid, &altered, "HD-1\nU1").await.unwrap());
         assert!(!verify_short(&app, "reply", &kid, &tag[..15], "HD-1\nU1").await.unwrap());
+        // Two characters swapped: differences that cancel out in an XOR still refuse.
+        let mut swapped = tag.clone().into_bytes();
+        let other = (1..16).find(|&i| swapped[i] != swapped[0]).expect("a tag of one repeated character");
+        swapped.swap(0, other);
+        let swapped = String::from_utf8(swapped).unwrap();
+        assert!(!verify_short(&app, "reply", &kid, &swapped, "HD-1\nU1").await.unwrap());
+    }
+
+    /// A key id longer than any of ours is refused before the keys are read: a made-up one
+    /// cannot spend the reread that a real new key needs.
+    #[tokio::test]
+    async fn an_overlong_key_id_spends_no_reread() {
+        let (app, _, _) = memory_app();
+        sign_short(&app, "reply", "m").await.unwrap();
+        let warm = App { signing_keys: Default::default(), ..app.clone() };
+        verify_short(&warm, "reply", "k1", &"a".repeat(16), "m").await.unwrap();
+        let age = |app: &App| {
+            let mut cache = app.signing_keys.write().unwrap();
+            let (keys, _) = cache.clone().unwrap();
+            *cache = Some((keys, std::time::Instant::now().checked_sub(RELOAD_AT_MOST_EVERY).unwrap()));
+        };
+        age(&warm);
+        assert!(!verify_short(&warm, "reply", "k1234567890123456", &"a".repeat(16), "m").await.unwrap());
+        rotate(&app).await.unwrap();
+        let (kid, tag) = sign_short(&app, "reply", "m").await.unwrap();
+        assert_eq!(kid, "k2");
+        assert!(verify_short(&warm, "reply", &kid, &tag, "m").await.unwrap(), "the reread was still there to spend");
     }
 
     #[tokio::test]
