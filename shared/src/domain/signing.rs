@@ -274,25 +274,38 @@ mod tests {
         assert!(!verify_short(&app, "reply", &kid, &swapped, "HD-1\nU1").await.unwrap());
     }
 
-    /// A key id longer than any of ours is refused before the keys are read: a made-up one
-    /// cannot spend the reread that a real new key needs.
+    /// Each change of the keys moves their version: a change made from keys read before a
+    /// rotation (another process's) cannot overwrite it.
     #[tokio::test]
-    async fn an_overlong_key_id_spends_no_reread() {
+    async fn a_change_from_keys_read_before_a_rotation_cannot_overwrite_it() {
         let (app, _, _) = memory_app();
-        sign_short(&app, "reply", "m").await.unwrap();
-        let warm = App { signing_keys: Default::default(), ..app.clone() };
-        verify_short(&warm, "reply", "k1", &"a".repeat(16), "m").await.unwrap();
-        let age = |app: &App| {
-            let mut cache = app.signing_keys.write().unwrap();
-            let (keys, _) = cache.clone().unwrap();
-            *cache = Some((keys, std::time::Instant::now().checked_sub(RELOAD_AT_MOST_EVERY).unwrap()));
-        };
-        age(&warm);
-        assert!(!verify_short(&warm, "reply", "k1234567890123456", &"a".repeat(16), "m").await.unwrap());
+        let before = load_or_create(&app).await.unwrap();
         rotate(&app).await.unwrap();
-        let (kid, tag) = sign_short(&app, "reply", "m").await.unwrap();
-        assert_eq!(kid, "k2");
-        assert!(verify_short(&warm, "reply", &kid, &tag, "m").await.unwrap(), "the reread was still there to spend");
+        let stale = SigningKeys { version: before.version + 1, ..before.clone() };
+        let put = Write::Put { record: Record::SigningKeys(stale), condition: Condition::VersionIs(before.version) };
+        assert!(app.store.transact(vec![put]).await.is_err());
+        assert_eq!(read_keys(&app).await.unwrap().unwrap().current, "k2");
+    }
+
+    /// A key id that cannot name a newer key (longer than any of ours, or a second spelling
+    /// of the newest) is refused without reading the keys: a made-up one cannot spend the
+    /// reread that a real new key needs.
+    #[tokio::test]
+    async fn a_key_id_that_names_no_newer_key_spends_no_reread() {
+        for made_up in ["k1234567890123456", "k01"] {
+            let (app, _, _) = memory_app();
+            sign_short(&app, "reply", "m").await.unwrap();
+            let warm = App { signing_keys: Default::default(), ..app.clone() };
+            verify_short(&warm, "reply", "k1", &"a".repeat(16), "m").await.unwrap();
+            let mut cache = warm.signing_keys.read().unwrap().clone().unwrap();
+            cache.1 = std::time::Instant::now().checked_sub(RELOAD_AT_MOST_EVERY).unwrap();
+            *warm.signing_keys.write().unwrap() = Some(cache);
+            assert!(!verify_short(&warm, "reply", made_up, &"a".repeat(16), "m").await.unwrap());
+            rotate(&app).await.unwrap();
+            let (kid, tag) = sign_short(&app, "reply", "m").await.unwrap();
+            assert_eq!(kid, "k2");
+            assert!(verify_short(&warm, "reply", &kid, &tag, "m").await.unwrap(), "{made_up} spent the reread");
+        }
     }
 
     #[tokio::test]

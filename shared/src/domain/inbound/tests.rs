@@ -226,6 +226,7 @@ async fn a_from_that_ses_could_not_authenticate_acts_as_nobody() {
     let request = thread.request.unwrap();
     assert!(request.held && request.participants.is_empty());
     assert_eq!(request.reporter_id, crate::domain::requests::HELPDESK_AUTHOR, "in nobody's account while held");
+    assert_eq!(request.reporter_email.as_str(), "agent@example.com", "but under the address it came from");
     assert!(thread.comments[0].internal && thread.comments[0].body.contains("could not authenticate"));
     let new = EmailAddress::parse("new@example.org").unwrap();
     assert_eq!(find_user_by_email(&desk.app, &new).await.unwrap(), None);
