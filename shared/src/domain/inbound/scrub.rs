@@ -290,6 +290,39 @@ mod tests {
         );
     }
 
+    /// `reply.…@<support domain>` goes signed or not (an old or cut-short address still names
+    /// a request), after whatever ends the word's start (`mailto:`).
+    #[test]
+    fn unsigned_reply_addresses_of_the_support_domain_go_too() {
+        let (app, _, _) = crate::testing::memory_app();
+        for text in ["reply.x@desk.example", "mailto:reply.x@desk.example", "REPLY.Old@Desk.Example"] {
+            assert_eq!(quoted(&app, text), "Still broken.\n> Open it: [address removed]\n> Thanks", "{text}");
+        }
+    }
+
+    /// With long names (support domain, public URL), the shortest secret is a bare reply
+    /// address's local part: 29 characters, not skipped as too short.
+    #[test]
+    fn the_shortest_reply_local_part_is_found_whatever_the_deployments_names() {
+        let (mut app, _, _) = crate::testing::memory_app();
+        app.config.support_domain = "support.a-rather-long-company-name.example".into();
+        app.config.public_base_url = "https://helpdesk.a-rather-long-company-name.example".into();
+        let local = format!("reply.k1.a.0.{}", "a".repeat(SHORT_TAG_CHARS));
+        assert_eq!(local.len(), 29);
+        assert_eq!(quoted(&app, &local), "Still broken.\n> Open it: [address removed]\n> Thanks");
+    }
+
+    /// Decodings stack `MAX_DEPTH` deep, the cost bound of a crafted word: a token whose dots
+    /// are percent-encoded four times over is found; five is past what real mail does.
+    #[tokio::test]
+    async fn decodings_stack_four_deep_and_no_deeper() {
+        let (app, token, _) = signed().await;
+        for (layers, found) in [(1, true), (4, true), (5, false)] {
+            let word = token.replace('.', &format!("%{}2E", "25".repeat(layers - 1)));
+            assert_eq!(quoted(&app, &word).contains("[link removed]"), found, "{layers} layers: {word}");
+        }
+    }
+
     #[test]
     fn ordinary_text_stays() {
         let (app, _, _) = crate::testing::memory_app();
