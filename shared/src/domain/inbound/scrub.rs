@@ -332,6 +332,8 @@ mod tests {
             "https://127.0.0.1:3000/requests/HD-1 and http://127.0.0.1:3000/p/ and HTTP://127.0.0.1:3000/",
             "reply.k1.hd-1 is no address, k1.abc.def no token, nor k8s.io",
             "k1.SEQtMQ.aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8 (too short a signature)",
+            "disk1.backup.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U (a key id is not the end of a word)",
+            "k.backup.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U (nor without its digits)",
             "commit 3f2a9c1e0b7d4a6f8e2c1b0a9d8e7f6a5b4c3d2e",
             "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
             "https://protect-eu.mimecast.com/s/AbCdEfGhIjKl?domain=example.org",
