@@ -334,6 +334,7 @@ mod tests {
             "k1.SEQtMQ.aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8 (too short a signature)",
             "disk1.backup.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U (a key id is not the end of a word)",
             "k.backup.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U (nor without its digits)",
+            "k1..dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U (nor with no payload)",
             "commit 3f2a9c1e0b7d4a6f8e2c1b0a9d8e7f6a5b4c3d2e",
             "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
             "https://protect-eu.mimecast.com/s/AbCdEfGhIjKl?domain=example.org",
