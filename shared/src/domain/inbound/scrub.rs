@@ -247,6 +247,7 @@ mod tests {
             // Percent-encoded twice, HTML references, base64 (Sophos).
             format!("http%253A%252F%252F127.0.0.1%253A3000%252Fp%252F{}", token.replace('.', "%252E")),
             format!("http&#58;//127.0.0.1:3000/p/{entities}"),
+            token.replace('.', "&period;"),
             format!("https://eu-central-1.protection.sophos.com?d=desk.example&u={sophos}&i=NjE&t=abc&h=1"),
             // Another scheme case, another name of the host, no URL at all.
             format!("HTTP://LOCALHOST:3000/p/{token}"),
@@ -300,6 +301,21 @@ mod tests {
         }
     }
 
+    /// Each field of a reply address's local part may be as long as its longest value: a key
+    /// number of 10 digits, a request key of 32 characters, an expiry day of 4.
+    #[test]
+    fn reply_local_parts_with_their_longest_fields_are_found() {
+        let (app, _, _) = crate::testing::memory_app();
+        let tag = "a".repeat(SHORT_TAG_CHARS);
+        for local in [
+            format!("reply.k1234567890.hd-1.g3z.{tag}"),
+            format!("reply.k1.{}.g3z.{tag}", "h".repeat(32)),
+            format!("reply.k1.hd-1.zzzz.{tag}"),
+        ] {
+            assert_eq!(quoted(&app, &local), "Still broken.\n> Open it: [address removed]\n> Thanks", "{local}");
+        }
+    }
+
     /// With long names (support domain, public URL), the shortest secret is a bare reply
     /// address's local part: 29 characters, not skipped as too short.
     #[test]
@@ -335,6 +351,8 @@ mod tests {
             "disk1.backup.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U (a key id is not the end of a word)",
             "k.backup.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U (nor without its digits)",
             "k1..dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U (nor with no payload)",
+            "reply.k.hd-1.g3z.abcdefghijklmnop (a reply key id has digits too)",
+            "/v3/__a*b__;Lg!! (a word that starts with a gateway's marker)",
             "commit 3f2a9c1e0b7d4a6f8e2c1b0a9d8e7f6a5b4c3d2e",
             "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
             "https://protect-eu.mimecast.com/s/AbCdEfGhIjKl?domain=example.org",

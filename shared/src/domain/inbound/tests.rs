@@ -408,3 +408,22 @@ async fn a_custom_support_address_copied_on_a_mail_never_becomes_a_participant()
     assert_eq!(thread.request.unwrap().participants, vec![EmailAddress::parse("bob@example.com").unwrap()]);
     assert!(thread.comments.is_empty(), "nothing skipped: {:?}", thread.comments);
 }
+
+/// A Message-ID threads replies for `MESSAGE_REF_DAYS`, to the second.
+#[tokio::test]
+async fn a_message_id_threads_replies_until_its_reference_expires() {
+    let desk = desk().await;
+    let (key, header) = answered(&desk).await;
+    desk.app.clock.advance(MESSAGE_REF_DAYS * 24 * 3600 - 1);
+    let reply = mail("ann@example.com", "hd@desk.example", &header, "Still there?");
+    assert_eq!(
+        receive(&desk.app, delivery("ses-2", "hd@desk.example", &reply)).await.unwrap(),
+        Outcome::Appended { request: key }
+    );
+    desk.app.clock.advance(1);
+    let late = mail("ann@example.com", "hd@desk.example", &header, "Hello again");
+    assert_eq!(
+        receive(&desk.app, delivery("ses-3", "hd@desk.example", &late)).await.unwrap(),
+        Outcome::Created { request: "HD-2".into() }
+    );
+}
