@@ -431,3 +431,23 @@ async fn a_message_id_threads_replies_until_its_reference_expires() {
         Outcome::Created { request: "HD-2".into() }
     );
 }
+
+/// Received mail never names a Message-ID of the helpdesk's own shape (in its support domain)
+/// nor one without a domain: only other ids are remembered for threading.
+#[tokio::test]
+async fn received_mail_keeps_no_message_id_of_the_helpdesks_shape() {
+    let desk = desk().await;
+    let ids = ["<x1@desk.example>", "<x2@mail.desk.example>", "<x3>", "<x4@client.example>"];
+    for (n, id) in ids.iter().enumerate() {
+        let raw =
+            format!("From: ann@example.com\r\nTo: hd@desk.example\r\nSubject: x\r\nMessage-ID: {id}\r\n\r\nHi\r\n");
+        receive(&desk.app, delivery(&format!("ses-{n}"), "hd@desk.example", raw.as_bytes())).await.unwrap();
+    }
+    let mut kept = vec![];
+    for id in ids {
+        if desk.app.store.get(&crate::items::message_ref_key(&message_key(id))).await.unwrap().is_some() {
+            kept.push(id);
+        }
+    }
+    assert_eq!(kept, ["<x4@client.example>"]);
+}
