@@ -256,6 +256,7 @@ mod tests {
             format!("http&#58;//127.0.0.1:3000/p/{entities}"),
             token.replace('.', "&period;"),
             format!("https://eu-central-1.protection.sophos.com?d=desk.example&u={sophos}&i=NjE&t=abc&h=1"),
+            format!("https://eu-central-1.protection.sophos.com?d=desk.example&u={}", sophos.trim_end_matches('=')),
             // Another scheme case, another name of the host, no URL at all.
             format!("HTTP://LOCALHOST:3000/p/{token}"),
             format!("«{token}»"),
@@ -321,6 +322,18 @@ mod tests {
         ] {
             assert_eq!(quoted(&app, &local), "Still broken.\n> Open it: [address removed]\n> Thanks", "{local}");
         }
+    }
+
+    /// Query values of 20 characters and more are read as base64: under a short support domain
+    /// a 20-character value can hold a reply address.
+    #[test]
+    fn a_base64_query_value_of_20_characters_is_decoded() {
+        let (mut app, _, _) = crate::testing::memory_app();
+        app.config.support_domain = "d.io".into();
+        let value = STANDARD.encode("reply.abcd@d.io");
+        assert_eq!(value.len(), 20);
+        let text = format!("https://eu-central-1.protection.sophos.com?u={value}");
+        assert_eq!(quoted(&app, &text), "Still broken.\n> Open it: [address removed]\n> Thanks");
     }
 
     /// With long names (support domain, public URL), the shortest secret is a bare reply

@@ -140,3 +140,28 @@ async fn a_failed_send_is_retried_and_sent_once() {
     assert!(again.iter().all(|n| matches!(n, Notice::AlreadySent { .. })), "{again:?}");
     assert_eq!(sent_to(&s.desk).len(), 2);
 }
+
+/// A request opened is an event unless held; a held request's changes are none (its release
+/// is the one that counts).
+#[tokio::test]
+async fn a_request_opened_is_an_event_and_a_held_ones_changes_are_not() {
+    let s = scene().await;
+    let opened = Record::Request(s.request.clone());
+    assert_eq!(Event::of(None, Some(&opened)), Some(Event::Opened(s.request.clone())));
+    let held = Request { held: true, ..s.request.clone() };
+    let held_closed = Request { status: RequestStatus::Closed, ..held.clone() };
+    assert_eq!(Event::of(Some(&Record::Request(held)), Some(&Record::Request(held_closed))), None);
+}
+
+/// A sent notification is remembered for a week: a replay days later sends nothing.
+#[tokio::test]
+async fn a_replay_within_the_week_sends_nothing() {
+    let s = scene().await;
+    let reply = comment(&s.desk, &s.agent, &s.request.key, "Turn it off", false).await;
+    let event = Event::of(None, Some(&Record::Comment(reply))).unwrap();
+    notify(&s.desk.app, &event).await.unwrap();
+    s.desk.app.clock.advance(7 * 24 * 3600 - 1);
+    let again = notify(&s.desk.app, &event).await.unwrap();
+    assert!(again.iter().all(|n| matches!(n, Notice::AlreadySent { .. })), "{again:?}");
+    assert_eq!(sent_to(&s.desk).len(), 2);
+}
