@@ -296,6 +296,34 @@ mod tests {
         assert_eq!(outbox.sent().len(), MAGIC_LINK_LIMIT as usize + 1);
     }
 
+    /// The lifetimes, written out: a link lasts 15 minutes, a session 30 days, and five links
+    /// per address are sent in each 15-minute window.
+    #[tokio::test]
+    async fn links_last_15_minutes_sessions_30_days_and_the_limit_a_15_minute_window() {
+        let (app, outbox, _) = memory_app();
+        request_magic_link(&app, "ann@example.com").await.unwrap();
+        app.clock.advance(15 * 60 - 1);
+        let (bearer, _, _) = create_session(&app, &token_from(&outbox.sent()[0].text)).await.unwrap();
+        app.clock.advance(30 * 24 * 3600 - 1);
+        assert!(me(&app, &session(&bearer)).await.is_ok(), "a session's last second");
+        // To the last second of one 15-minute window: limited; the next window: sent.
+        let window_end = (app.now() / 900 + 1) * 900;
+        for _ in 0..MAGIC_LINK_LIMIT {
+            request_magic_link(&app, "bob@example.com").await.unwrap();
+        }
+        app.clock.advance(window_end - 1 - app.now());
+        assert_eq!(request_magic_link(&app, "bob@example.com").await.unwrap(), LinkOutcome::RateLimited);
+        app.clock.advance(1);
+        assert_eq!(request_magic_link(&app, "bob@example.com").await.unwrap(), LinkOutcome::Sent);
+    }
+
+    #[test]
+    fn each_outcome_has_its_log_name() {
+        use LinkOutcome::*;
+        let names: Vec<_> = [Sent, RateLimited, Refused, MailFailed].into_iter().map(LinkOutcome::as_str).collect();
+        assert_eq!(names, ["sent", "rate_limited", "refused", "mail_failed"]);
+    }
+
     #[tokio::test]
     async fn forged_tokens_are_refused() {
         let (app, outbox, _) = memory_app();

@@ -165,3 +165,36 @@ async fn a_replay_within_the_week_sends_nothing() {
     assert!(again.iter().all(|n| matches!(n, Notice::AlreadySent { .. })), "{again:?}");
     assert_eq!(sent_to(&s.desk).len(), 2);
 }
+
+/// An assignment is an event when it gives the request to an agent, by someone else, while
+/// it is not held; a status change and an assignment at once are both.
+#[tokio::test]
+async fn an_assignment_by_someone_else_is_an_event_of_its_own() {
+    let s = scene().await;
+    let agent = |id: &str| crate::model::Assignee {
+        id: id.into(),
+        email: crate::domain::email::EmailAddress::parse(&format!("{id}@example.com")).unwrap(),
+        name: None,
+    };
+    let request = |assignee: Option<&str>, by: Option<&str>| Request {
+        assignee: assignee.map(agent),
+        assigned_by: by.map(str::to_string),
+        ..s.request.clone()
+    };
+    let all = |before: &Request, after: &Request| {
+        Event::all(Some(&Record::Request(before.clone())), Some(&Record::Request(after.clone())))
+    };
+    let unassigned = request(None, None);
+    let given = request(Some("a1"), Some("lead"));
+    assert_eq!(all(&unassigned, &given), [Event::Assigned(given.clone())]);
+    assert_eq!(all(&unassigned, &request(Some("a1"), None)), [], "taken by the agent themselves");
+    assert_eq!(all(&given, &request(Some("a1"), Some("lead"))), [], "the same agent still");
+    assert_eq!(all(&given, &request(None, Some("lead"))), [], "unassigned");
+    let held = |r: Request| Request { held: true, ..r };
+    assert_eq!(all(&held(unassigned.clone()), &held(given.clone())), [], "held");
+    let closed_and_given = Request { status: RequestStatus::Closed, ..given.clone() };
+    assert_eq!(
+        all(&unassigned, &closed_and_given),
+        [Event::StatusChanged(closed_and_given.clone()), Event::Assigned(closed_and_given.clone())]
+    );
+}
