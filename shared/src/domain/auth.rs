@@ -317,6 +317,59 @@ mod tests {
         assert_eq!(request_magic_link(&app, "bob@example.com").await.unwrap(), LinkOutcome::Sent);
     }
 
+    /// The in-memory store, keeping every counter it is asked to bump.
+    struct Counted {
+        inner: std::sync::Arc<dyn crate::store::Store>,
+        bumped: std::sync::Mutex<Vec<Counter>>,
+    }
+
+    #[async_trait::async_trait]
+    impl crate::store::Store for Counted {
+        async fn get_many(&self, keys: &[crate::items::ItemKey]) -> Result<Vec<Record>, StoreError> {
+            self.inner.get_many(keys).await
+        }
+        async fn query(&self, query: &crate::store::Query) -> Result<crate::store::Page, StoreError> {
+            self.inner.query(query).await
+        }
+        async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+            self.inner.transact(writes).await
+        }
+        async fn put_all(&self, records: Vec<Record>) -> Result<(), StoreError> {
+            self.inner.put_all(records).await
+        }
+        async fn bump(&self, counter: &Counter) -> Result<bool, StoreError> {
+            self.bumped.lock().unwrap().push(counter.clone());
+            self.inner.bump(counter).await
+        }
+        async fn unbump(&self, counter: &Counter) -> Result<(), StoreError> {
+            self.inner.unbump(counter).await
+        }
+        async fn next_request_number(&self, project: &str) -> Result<u64, StoreError> {
+            self.inner.next_request_number(project).await
+        }
+        async fn change_load(
+            &self,
+            project: &str,
+            agent: &str,
+            change: crate::store::LoadChange<'_>,
+        ) -> Result<bool, StoreError> {
+            self.inner.change_load(project, agent, change).await
+        }
+    }
+
+    /// A sign-in counter is kept (its TTL in DynamoDB) to the end of its 15-minute window: not
+    /// less, or the table could drop it and forget the count within the window.
+    #[tokio::test]
+    async fn a_sign_in_counter_lives_to_the_end_of_its_window() {
+        let (mut app, _, _) = memory_app();
+        let counted = std::sync::Arc::new(Counted { inner: app.store.clone(), bumped: Default::default() });
+        app.store = counted.clone();
+        request_magic_link(&app, "ann@example.com").await.unwrap();
+        let window_end = (app.now() / 900 + 1) * 900;
+        let bumped = counted.bumped.lock().unwrap().clone();
+        assert_eq!(bumped.iter().map(|c| c.expires_at).collect::<Vec<_>>(), [window_end]);
+    }
+
     #[test]
     fn each_outcome_has_its_log_name() {
         use LinkOutcome::*;
