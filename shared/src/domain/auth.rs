@@ -370,6 +370,24 @@ mod tests {
         assert_eq!(bumped.iter().map(|c| c.expires_at).collect::<Vec<_>>(), [window_end]);
     }
 
+    /// The confirm page's address: the link's while it works, for a token of up to 200
+    /// characters as sent (surrounding spaces included); nothing otherwise.
+    #[tokio::test]
+    async fn a_link_names_its_address_while_it_works() {
+        let (app, outbox, _) = memory_app();
+        request_magic_link(&app, "ann@example.com").await.unwrap();
+        let token = token_from(&outbox.sent()[0].text);
+        let ann = Some(EmailAddress::parse("ann@example.com").unwrap());
+        let padded = |len: usize| format!("{token}{}", " ".repeat(len - token.len()));
+        assert_eq!(magic_link_address(&app, &padded(200)).await.unwrap(), ann);
+        assert_eq!(magic_link_address(&app, &padded(201)).await.unwrap(), None);
+        assert_eq!(magic_link_address(&app, "unknown").await.unwrap(), None);
+        app.clock.advance(MAGIC_LINK_TTL_SECS - 1);
+        assert_eq!(magic_link_address(&app, &token).await.unwrap(), ann);
+        app.clock.advance(1);
+        assert_eq!(magic_link_address(&app, &token).await.unwrap(), None);
+    }
+
     #[test]
     fn each_outcome_has_its_log_name() {
         use LinkOutcome::*;

@@ -198,3 +198,47 @@ async fn an_assignment_by_someone_else_is_an_event_of_its_own() {
         [Event::StatusChanged(closed_and_given.clone()), Event::Assigned(closed_and_given.clone())]
     );
 }
+
+/// Agents hear by their `notify` choice: of a new unassigned request when they asked for all
+/// activity; of an assignment made by someone else, and of a customer's reply on what is
+/// theirs. No customer hears of an assignment; an agent's own reply tells no agent.
+#[tokio::test]
+async fn agents_hear_of_what_is_theirs_by_their_choice() {
+    let s = scene().await;
+    let app = &s.desk.app;
+    let lead = s.desk.staff("lead@example.com", "HD", ProjectRole::Agent).await;
+    let (agent, lead_id) =
+        (crate::auth::me(app, &s.agent).await.unwrap(), crate::auth::me(app, &lead).await.unwrap().id);
+    let all = crate::domain::team::AgentPatch { notify: Some(NotifyLevel::All), ..Default::default() };
+    crate::domain::team::update_agent(app, &lead, "HD", &lead_id, Ok(all)).await.unwrap();
+    let sent = |notices: Vec<Notice>| -> Vec<String> {
+        notices.into_iter().map(|n| if let Notice::Sent { to } = n { to } else { panic!("{n:?}") }).collect()
+    };
+    assert_eq!(
+        sent(notify(app, &Event::Opened(s.request.clone())).await.unwrap()),
+        ["bob@example.com", "lead@example.com"]
+    );
+
+    let assignee = crate::model::Assignee { id: agent.id.clone(), email: agent.email.clone(), name: None };
+    let assigned = Request { assignee: Some(assignee), assigned_by: Some(lead_id.clone()), ..s.request.clone() };
+    assert_eq!(sent(notify(app, &Event::Assigned(assigned.clone())).await.unwrap()), ["agent@example.com"]);
+
+    let stored = Write::Put { record: Record::Request(assigned), condition: Condition::None };
+    app.store.transact(vec![stored]).await.unwrap();
+    let from_ann = comment(&s.desk, &s.ann, &s.request.key, "Still broken", false).await;
+    let event = Event::of(None, Some(&Record::Comment(from_ann))).unwrap();
+    assert_eq!(sent(notify(app, &event).await.unwrap()), ["bob@example.com", "agent@example.com"]);
+    let from_lead = comment(&s.desk, &lead, &s.request.key, "On it", false).await;
+    let event = Event::of(None, Some(&Record::Comment(from_lead))).unwrap();
+    assert_eq!(sent(notify(app, &event).await.unwrap()), ["ann@example.com", "bob@example.com"]);
+}
+
+/// A new request mails those it was opened with: a participant added since hears of the
+/// sharing itself, not of the opening.
+#[tokio::test]
+async fn an_opening_mails_only_those_it_was_opened_with() {
+    let s = scene().await;
+    let as_opened = Request { participants: vec![], participant_ids: vec![], ..s.request.clone() };
+    assert_eq!(notify(&s.desk.app, &Event::Opened(as_opened)).await.unwrap(), []);
+    assert!(sent_to(&s.desk).is_empty());
+}
