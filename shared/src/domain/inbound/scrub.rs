@@ -236,7 +236,8 @@ mod tests {
         let v2 = token.replace('-', "-2D").replace('_', "-5F");
         let (v3, v3_sent_aside) = (token.replace('.', "*"), STANDARD.encode(".."));
         let (payload, tag) = token.strip_prefix("k1.").unwrap().split_once('.').unwrap();
-        let v3_run = format!("k**A{payload}*{tag}");
+        let v3_run = format!("k**B{}*{tag}", &payload[1..]);
+        let v3_run_aside = STANDARD.encode(format!("1.{}.", &payload[..1]));
         let entities = token.replace('.', "&#x2E;").replace('k', "&#107;");
         let sophos = STANDARD.encode(format!("https://desk.example/p/{token}"));
         let wrapped = [
@@ -246,11 +247,8 @@ mod tests {
             // Proofpoint v2 (`-XX`, `_` for `/`) and v3 (`*` for characters sent aside).
             format!("https://urldefense.proofpoint.com/v2/url?u=http-3A__localhost-3A3000_p_{v2}&d=DwMFaQ&c=x_y&e="),
             format!("https://urldefense.com/v3/__http://localhost:3000/p/{v3}__;{v3_sent_aside}!!ABC!xyz$"),
-            // v3 with a run: `**A` stands for the next two characters sent aside (`1.`).
-            format!(
-                "https://urldefense.com/v3/__http://localhost:3000/p/{v3_run}__;{}!!ABC!xyz$",
-                STANDARD.encode("1..")
-            ),
+            // v3 with a run: `**B` stands for the next three characters sent aside.
+            format!("https://urldefense.com/v3/__http://localhost:3000/p/{v3_run}__;{v3_run_aside}!!ABC!xyz$"),
             // Percent-encoded twice, HTML references, base64 (Sophos).
             format!("http%253A%252F%252F127.0.0.1%253A3000%252Fp%252F{}", token.replace('.', "%252E")),
             format!("http&#58;//127.0.0.1:3000/p/{entities}"),
@@ -372,7 +370,7 @@ mod tests {
             "k.backup.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U (nor without its digits)",
             "k1..dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U (nor with no payload)",
             "reply.k.hd-1.g3z.abcdefghijklmnop (a reply key id has digits too)",
-            "/v3/__a*b__;Lg!! (a word that starts with a gateway's marker)",
+            "/v3/__https://a*b__;Lg!! (a word that starts with a gateway's marker)",
             "commit 3f2a9c1e0b7d4a6f8e2c1b0a9d8e7f6a5b4c3d2e",
             "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
             "https://protect-eu.mimecast.com/s/AbCdEfGhIjKl?domain=example.org",
