@@ -235,9 +235,6 @@ mod tests {
         let safelinks = "https://eur01.safelinks.protection.outlook.com/?url=";
         let v2 = token.replace('-', "-2D").replace('_', "-5F");
         let (v3, v3_sent_aside) = (token.replace('.', "*"), STANDARD.encode(".."));
-        let (payload, tag) = token.strip_prefix("k1.").unwrap().split_once('.').unwrap();
-        let v3_run = format!("k**B{}*{tag}", &payload[1..]);
-        let v3_run_aside = STANDARD.encode(format!("1.{}.", &payload[..1]));
         let entities = token.replace('.', "&#x2E;").replace('k', "&#107;");
         let sophos = STANDARD.encode(format!("https://desk.example/p/{token}"));
         let wrapped = [
@@ -247,8 +244,11 @@ mod tests {
             // Proofpoint v2 (`-XX`, `_` for `/`) and v3 (`*` for characters sent aside).
             format!("https://urldefense.proofpoint.com/v2/url?u=http-3A__localhost-3A3000_p_{v2}&d=DwMFaQ&c=x_y&e="),
             format!("https://urldefense.com/v3/__http://localhost:3000/p/{v3}__;{v3_sent_aside}!!ABC!xyz$"),
-            // v3 with a run: `**B` stands for the next three characters sent aside.
-            format!("https://urldefense.com/v3/__http://localhost:3000/p/{v3_run}__;{v3_run_aside}!!ABC!xyz$"),
+            // v3 with a run: `**B` stands for the next three characters sent aside (`://`).
+            format!(
+                "https://urldefense.com/v3/__http**Blocalhost:3000/p/{v3}__;{}!!ABC!xyz$",
+                STANDARD.encode("://..")
+            ),
             // Percent-encoded twice, HTML references, base64 (Sophos).
             format!("http%253A%252F%252F127.0.0.1%253A3000%252Fp%252F{}", token.replace('.', "%252E")),
             format!("http&#58;//127.0.0.1:3000/p/{entities}"),
