@@ -317,10 +317,19 @@ mod tests {
         assert_eq!(request_magic_link(&app, "bob@example.com").await.unwrap(), LinkOutcome::Sent);
     }
 
-    /// The in-memory store, keeping every counter it is asked to bump.
+    /// The in-memory store, keeping every counter it is asked to bump and making `meanwhile`
+    /// (what a twin request did) just before the first transaction.
     struct Counted {
         inner: std::sync::Arc<dyn crate::store::Store>,
         bumped: std::sync::Mutex<Vec<Counter>>,
+        meanwhile: std::sync::Mutex<Option<Vec<Write>>>,
+    }
+
+    fn counted(app: &mut App, meanwhile: Option<Vec<Write>>) -> std::sync::Arc<Counted> {
+        let store = Counted { inner: app.store.clone(), bumped: Default::default(), meanwhile: meanwhile.into() };
+        let store = std::sync::Arc::new(store);
+        app.store = store.clone();
+        store
     }
 
     #[async_trait::async_trait]
@@ -332,6 +341,10 @@ mod tests {
             self.inner.query(query).await
         }
         async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+            let meanwhile = self.meanwhile.lock().unwrap().take();
+            if let Some(meanwhile) = meanwhile {
+                self.inner.transact(meanwhile).await?;
+            }
             self.inner.transact(writes).await
         }
         async fn put_all(&self, records: Vec<Record>) -> Result<(), StoreError> {
@@ -362,8 +375,7 @@ mod tests {
     #[tokio::test]
     async fn a_sign_in_counter_lives_to_the_end_of_its_window() {
         let (mut app, _, _) = memory_app();
-        let counted = std::sync::Arc::new(Counted { inner: app.store.clone(), bumped: Default::default() });
-        app.store = counted.clone();
+        let counted = counted(&mut app, None);
         request_magic_link(&app, "ann@example.com").await.unwrap();
         let window_end = (app.now() / 900 + 1) * 900;
         let bumped = counted.bumped.lock().unwrap().clone();
@@ -386,6 +398,32 @@ mod tests {
         assert_eq!(magic_link_address(&app, &token).await.unwrap(), ann);
         app.clock.advance(1);
         assert_eq!(magic_link_address(&app, &token).await.unwrap(), None);
+    }
+
+    /// A link another request consumed between the read and the write signs nobody in; an
+    /// account another request made meanwhile is the one signed in.
+    #[tokio::test]
+    async fn a_sign_in_loses_to_a_twin_that_used_the_link_and_joins_one_that_made_the_account() {
+        let (mut app, outbox, _) = memory_app();
+        request_magic_link(&app, "ann@example.com").await.unwrap();
+        request_magic_link(&app, "bob@example.com").await.unwrap();
+        let (anns, bobs) = (token_from(&outbox.sent()[0].text), token_from(&outbox.sent()[1].text));
+        let used = Write::Delete { key: magic_link_key(&sha256_hex(&anns)), condition: Condition::None };
+        counted(&mut app, Some(vec![used]));
+        assert_eq!(create_session(&app, &anns).await.unwrap_err(), ApiError::Unauthorized);
+        let twin = new_user(&EmailAddress::parse("bob@example.com").unwrap(), app.now());
+        counted(&mut app, Some(new_account_writes(&twin).to_vec()));
+        let (_, _, bob) = create_session(&app, &bobs).await.unwrap();
+        assert_eq!(bob.id, twin.id);
+    }
+
+    #[tokio::test]
+    async fn a_session_ends_at_logout() {
+        let (app, outbox, _) = memory_app();
+        request_magic_link(&app, "ann@example.com").await.unwrap();
+        let (bearer, _, _) = create_session(&app, &token_from(&outbox.sent()[0].text)).await.unwrap();
+        logout(&app, &session(&bearer)).await.unwrap();
+        assert_eq!(me(&app, &session(&bearer)).await.unwrap_err(), ApiError::Unauthorized);
     }
 
     #[test]

@@ -30,6 +30,12 @@ async fn comment(desk: &Desk, who: &Caller, key: &str, body: &str, internal: boo
     add_comment(&desk.app, who, key, Ok(input), Ok(None)).await.unwrap().0
 }
 
+/// The text of the last mail sent.
+fn last_text(desk: &Desk) -> String {
+    let (_, raw) = desk.outbox.sent_raw().pop().unwrap();
+    mail_parser::MessageParser::default().parse(&raw).unwrap().body_text(0).unwrap().replace("\r\n", "\n")
+}
+
 fn sent_to(desk: &Desk) -> Vec<String> {
     desk.outbox.sent_raw().into_iter().map(|(to, _)| to).collect()
 }
@@ -160,10 +166,34 @@ async fn a_replay_within_the_week_sends_nothing() {
     let reply = comment(&s.desk, &s.agent, &s.request.key, "Turn it off", false).await;
     let event = Event::of(None, Some(&Record::Comment(reply))).unwrap();
     notify(&s.desk.app, &event).await.unwrap();
+    // Remembered for the week, and no longer (the item's TTL).
+    let ann = s.request.reporter_id.clone();
+    let Some(Record::Notified(claim)) = s.desk.app.store.get(&notified_key(&event.id(), &ann)).await.unwrap() else {
+        panic!("no claim")
+    };
+    assert_eq!(claim.expires_at, s.desk.app.now() + 7 * 24 * 3600);
     s.desk.app.clock.advance(7 * 24 * 3600 - 1);
     let again = notify(&s.desk.app, &event).await.unwrap();
     assert!(again.iter().all(|n| matches!(n, Notice::AlreadySent { .. })), "{again:?}");
     assert_eq!(sent_to(&s.desk).len(), 2);
+}
+
+/// The mail's reply address lasts as long as its public link (30 days by default), and the
+/// id SES gave the mail threads replies as the Message-ID SES writes in its place.
+#[tokio::test]
+async fn a_notifications_reply_address_lasts_its_links_days_and_its_ses_id_threads() {
+    let s = scene().await;
+    let reply = comment(&s.desk, &s.agent, &s.request.key, "Turn it off", false).await;
+    notify(&s.desk.app, &Event::of(None, Some(&Record::Comment(reply))).unwrap()).await.unwrap();
+    let ses_ref =
+        crate::items::message_ref_key(&crate::domain::inbound::message_key("<outbox-1@eu-west-1.amazonses.com>"));
+    assert!(s.desk.app.store.get(&ses_ref).await.unwrap().is_some(), "the id SES gave the first mail");
+    let (_, raw) = &s.desk.outbox.sent_raw()[0];
+    let mail = mail_parser::MessageParser::default().parse(raw).unwrap();
+    let reply_to = mail.reply_to().and_then(|a| a.first()).and_then(|a| a.address()).unwrap().to_string();
+    let token = crate::domain::reply_address::parse(&reply_to, "desk.example").unwrap();
+    s.desk.app.clock.advance(30 * 24 * 3600 - 1);
+    assert!(token.grants(&s.desk.app, &s.request.reporter_id, &s.request).await.unwrap());
 }
 
 /// An assignment is an event when it gives the request to an agent, by someone else, while
@@ -218,10 +248,13 @@ async fn agents_hear_of_what_is_theirs_by_their_choice() {
         sent(notify(app, &Event::Opened(s.request.clone())).await.unwrap()),
         ["bob@example.com", "lead@example.com"]
     );
+    // The team reads who did it and is not told the request was shared with them.
+    assert!(last_text(&s.desk).starts_with("ann@example.com opened HD-1:\n\n"), "{}", last_text(&s.desk));
 
     let assignee = crate::model::Assignee { id: agent.id.clone(), email: agent.email.clone(), name: None };
     let assigned = Request { assignee: Some(assignee), assigned_by: Some(lead_id.clone()), ..s.request.clone() };
     assert_eq!(sent(notify(app, &Event::Assigned(assigned.clone())).await.unwrap()), ["agent@example.com"]);
+    assert!(last_text(&s.desk).starts_with("lead@example.com assigned HD-1 to you."), "{}", last_text(&s.desk));
 
     let stored = Write::Put { record: Record::Request(assigned), condition: Condition::None };
     app.store.transact(vec![stored]).await.unwrap();
@@ -241,4 +274,21 @@ async fn an_opening_mails_only_those_it_was_opened_with() {
     let as_opened = Request { participants: vec![], participant_ids: vec![], ..s.request.clone() };
     assert_eq!(notify(&s.desk.app, &Event::Opened(as_opened)).await.unwrap(), []);
     assert!(sent_to(&s.desk).is_empty());
+}
+
+/// Customers read an agent as the team, under the agent's display name when they gave one.
+#[tokio::test]
+async fn customers_read_a_named_agent_as_that_name_of_the_team() {
+    let s = scene().await;
+    let agent = crate::auth::me(&s.desk.app, &s.agent).await.unwrap();
+    let named = User { name: Some("Gil".into()), version: agent.version + 1, ..agent };
+    s.desk
+        .app
+        .store
+        .transact(vec![Write::Put { record: Record::User(named), condition: Condition::None }])
+        .await
+        .unwrap();
+    let reply = comment(&s.desk, &s.agent, &s.request.key, "Turn it off", false).await;
+    notify(&s.desk.app, &Event::of(None, Some(&Record::Comment(reply))).unwrap()).await.unwrap();
+    assert!(last_text(&s.desk).starts_with("Gil (HD support) wrote on HD-1:"), "{}", last_text(&s.desk));
 }
