@@ -316,6 +316,57 @@ mod tests {
     }
 
     #[test]
+    fn a_customers_only_project_takes_requests_from_its_agents_customers_and_members() {
+        let project = |intake| Project {
+            key: "HD".into(),
+            name: "Help".into(),
+            support_address: EmailAddress::parse("hd@desk.example").unwrap(),
+            settings: crate::model::ProjectSettings { intake, ..Default::default() },
+            last_seq: 0,
+            created_at: 0,
+            version: 1,
+        };
+        let (open, closed) = (project(Intake::Anyone), project(Intake::Customers));
+        let stranger = user("s", &[], false);
+        assert!(may_raise(&stranger, &open, false));
+        assert!(!may_raise(&stranger, &closed, false));
+        assert!(may_raise(&stranger, &closed, true), "a known customer");
+        assert!(may_raise(&user("g", &[("HD", ProjectRole::Agent)], false), &closed, false));
+        assert!(
+            !may_raise(&user("g", &[("OT", ProjectRole::Agent)], false), &closed, false),
+            "another project's agent"
+        );
+        let member_of = |project: &str| {
+            let mut u = user("m", &[], false);
+            u.organizations.insert("org1".into(), project.into());
+            u
+        };
+        assert!(may_raise(&member_of("HD"), &closed, false));
+        assert!(!may_raise(&member_of("OT"), &closed, false), "a member of another project's organization");
+    }
+
+    #[test]
+    fn support_addresses_the_helpdesk_or_another_project_needs_are_reserved() {
+        let claim = |project: &str, raw: &str, mail_from: Option<&str>| {
+            let from = mail_from.map(|f| EmailAddress::parse(f).unwrap());
+            may_claim_support_address(project, &EmailAddress::parse(raw).unwrap(), from.as_ref(), "desk.example")
+        };
+        assert!(claim("HD", "help-desk@desk.example", None).is_ok());
+        assert!(claim("HD", "hd@desk.example", None).is_ok(), "its own default address");
+        assert!(claim("OT", "hd@partner.example", None).is_ok(), "a project-key shape outside the domain");
+        for (project, raw, mail_from) in [
+            ("HD", "desk-mail@desk.example", Some("desk-mail@desk.example")),
+            ("HD", "postmaster@partner.example", None),
+            ("HD", "reply.k1.x@partner.example", None),
+            ("OT", "hd@desk.example", None),
+            ("OT", "hd2@desk.example", None),
+        ] {
+            let refused = claim(project, raw, mail_from).unwrap_err();
+            assert_eq!(refused.code(), "reserved_address", "{raw} for {project}");
+        }
+    }
+
+    #[test]
     fn managed_domains_need_an_app_admin() {
         let managed = ManagedDomains { domains: vec!["syr.edu".into()], updated_at: 0 };
         let inside = EmailAddress::parse("x@mail.syr.edu").unwrap();

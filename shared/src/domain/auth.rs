@@ -296,6 +296,143 @@ mod tests {
         assert_eq!(outbox.sent().len(), MAGIC_LINK_LIMIT as usize + 1);
     }
 
+    /// The lifetimes, written out: a link lasts 15 minutes, a session 30 days, and five links
+    /// per address are sent in each 15-minute window.
+    #[tokio::test]
+    async fn links_last_15_minutes_sessions_30_days_and_the_limit_a_15_minute_window() {
+        let (app, outbox, _) = memory_app();
+        request_magic_link(&app, "ann@example.com").await.unwrap();
+        app.clock.advance(15 * 60 - 1);
+        let (bearer, _, _) = create_session(&app, &token_from(&outbox.sent()[0].text)).await.unwrap();
+        app.clock.advance(30 * 24 * 3600 - 1);
+        assert!(me(&app, &session(&bearer)).await.is_ok(), "a session's last second");
+        // To the last second of one 15-minute window: limited; the next window: sent.
+        let window_end = (app.now() / 900 + 1) * 900;
+        for _ in 0..MAGIC_LINK_LIMIT {
+            request_magic_link(&app, "bob@example.com").await.unwrap();
+        }
+        app.clock.advance(window_end - 1 - app.now());
+        assert_eq!(request_magic_link(&app, "bob@example.com").await.unwrap(), LinkOutcome::RateLimited);
+        app.clock.advance(1);
+        assert_eq!(request_magic_link(&app, "bob@example.com").await.unwrap(), LinkOutcome::Sent);
+    }
+
+    /// The in-memory store, keeping every counter it is asked to bump and making `meanwhile`
+    /// (what a twin request did) just before the first transaction.
+    struct Counted {
+        inner: std::sync::Arc<dyn crate::store::Store>,
+        bumped: std::sync::Mutex<Vec<Counter>>,
+        meanwhile: std::sync::Mutex<Option<Vec<Write>>>,
+    }
+
+    fn counted(app: &mut App, meanwhile: Option<Vec<Write>>) -> std::sync::Arc<Counted> {
+        let store = Counted { inner: app.store.clone(), bumped: Default::default(), meanwhile: meanwhile.into() };
+        let store = std::sync::Arc::new(store);
+        app.store = store.clone();
+        store
+    }
+
+    #[async_trait::async_trait]
+    impl crate::store::Store for Counted {
+        async fn get_many(&self, keys: &[crate::items::ItemKey]) -> Result<Vec<Record>, StoreError> {
+            self.inner.get_many(keys).await
+        }
+        async fn query(&self, query: &crate::store::Query) -> Result<crate::store::Page, StoreError> {
+            self.inner.query(query).await
+        }
+        async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+            let meanwhile = self.meanwhile.lock().unwrap().take();
+            if let Some(meanwhile) = meanwhile {
+                self.inner.transact(meanwhile).await?;
+            }
+            self.inner.transact(writes).await
+        }
+        async fn put_all(&self, records: Vec<Record>) -> Result<(), StoreError> {
+            self.inner.put_all(records).await
+        }
+        async fn bump(&self, counter: &Counter) -> Result<bool, StoreError> {
+            self.bumped.lock().unwrap().push(counter.clone());
+            self.inner.bump(counter).await
+        }
+        async fn unbump(&self, counter: &Counter) -> Result<(), StoreError> {
+            self.inner.unbump(counter).await
+        }
+        async fn next_request_number(&self, project: &str) -> Result<u64, StoreError> {
+            self.inner.next_request_number(project).await
+        }
+        async fn change_load(
+            &self,
+            project: &str,
+            agent: &str,
+            change: crate::store::LoadChange<'_>,
+        ) -> Result<bool, StoreError> {
+            self.inner.change_load(project, agent, change).await
+        }
+    }
+
+    /// A sign-in counter is kept (its TTL in DynamoDB) to the end of its 15-minute window: not
+    /// less, or the table could drop it and forget the count within the window.
+    #[tokio::test]
+    async fn a_sign_in_counter_lives_to_the_end_of_its_window() {
+        let (mut app, _, _) = memory_app();
+        let counted = counted(&mut app, None);
+        request_magic_link(&app, "ann@example.com").await.unwrap();
+        let window_end = (app.now() / 900 + 1) * 900;
+        let bumped = counted.bumped.lock().unwrap().clone();
+        assert_eq!(bumped.iter().map(|c| c.expires_at).collect::<Vec<_>>(), [window_end]);
+    }
+
+    /// The confirm page's address: the link's while it works, for a token of up to 200
+    /// characters as sent (surrounding spaces included); nothing otherwise.
+    #[tokio::test]
+    async fn a_link_names_its_address_while_it_works() {
+        let (app, outbox, _) = memory_app();
+        request_magic_link(&app, "ann@example.com").await.unwrap();
+        let token = token_from(&outbox.sent()[0].text);
+        let ann = Some(EmailAddress::parse("ann@example.com").unwrap());
+        let padded = |len: usize| format!("{token}{}", " ".repeat(len - token.len()));
+        assert_eq!(magic_link_address(&app, &padded(200)).await.unwrap(), ann);
+        assert_eq!(magic_link_address(&app, &padded(201)).await.unwrap(), None);
+        assert_eq!(magic_link_address(&app, "unknown").await.unwrap(), None);
+        app.clock.advance(MAGIC_LINK_TTL_SECS - 1);
+        assert_eq!(magic_link_address(&app, &token).await.unwrap(), ann);
+        app.clock.advance(1);
+        assert_eq!(magic_link_address(&app, &token).await.unwrap(), None);
+    }
+
+    /// A link another request consumed between the read and the write signs nobody in; an
+    /// account another request made meanwhile is the one signed in.
+    #[tokio::test]
+    async fn a_sign_in_loses_to_a_twin_that_used_the_link_and_joins_one_that_made_the_account() {
+        let (mut app, outbox, _) = memory_app();
+        request_magic_link(&app, "ann@example.com").await.unwrap();
+        request_magic_link(&app, "bob@example.com").await.unwrap();
+        let (anns, bobs) = (token_from(&outbox.sent()[0].text), token_from(&outbox.sent()[1].text));
+        let used = Write::Delete { key: magic_link_key(&sha256_hex(&anns)), condition: Condition::None };
+        counted(&mut app, Some(vec![used]));
+        assert_eq!(create_session(&app, &anns).await.unwrap_err(), ApiError::Unauthorized);
+        let twin = new_user(&EmailAddress::parse("bob@example.com").unwrap(), app.now());
+        counted(&mut app, Some(new_account_writes(&twin).to_vec()));
+        let (_, _, bob) = create_session(&app, &bobs).await.unwrap();
+        assert_eq!(bob.id, twin.id);
+    }
+
+    #[tokio::test]
+    async fn a_session_ends_at_logout() {
+        let (app, outbox, _) = memory_app();
+        request_magic_link(&app, "ann@example.com").await.unwrap();
+        let (bearer, _, _) = create_session(&app, &token_from(&outbox.sent()[0].text)).await.unwrap();
+        logout(&app, &session(&bearer)).await.unwrap();
+        assert_eq!(me(&app, &session(&bearer)).await.unwrap_err(), ApiError::Unauthorized);
+    }
+
+    #[test]
+    fn each_outcome_has_its_log_name() {
+        use LinkOutcome::*;
+        let names: Vec<_> = [Sent, RateLimited, Refused, MailFailed].into_iter().map(LinkOutcome::as_str).collect();
+        assert_eq!(names, ["sent", "rate_limited", "refused", "mail_failed"]);
+    }
+
     #[tokio::test]
     async fn forged_tokens_are_refused() {
         let (app, outbox, _) = memory_app();

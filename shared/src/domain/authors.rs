@@ -165,6 +165,26 @@ mod tests {
         assert_eq!(PublicAuthor::of(&comments[0], &ann_id, "Help").label(), "Help support");
     }
 
+    #[test]
+    fn a_history_actor_is_shown_like_a_comments_author() {
+        let entry = |role| HistoryEntry {
+            request_key: "HD-1".into(),
+            id: "h1".into(),
+            actor_id: "u1".into(),
+            actor_email: crate::domain::email::EmailAddress::stored("gil@example.com"),
+            action: "closed".into(),
+            emails: vec![],
+            detail: None,
+            at: 0,
+            actor_role: role,
+        };
+        use AuthorRole::*;
+        assert_eq!(shown_actor(&entry(Some(Team)), Viewer::Agent, "Help"), "gil@example.com");
+        assert_eq!(shown_actor(&entry(Some(Team)), Viewer::Customer, "Help"), "Help support");
+        assert_eq!(shown_actor(&entry(Some(Customer)), Viewer::Customer, "Help"), "gil@example.com");
+        assert_eq!(shown_actor(&entry(None), Viewer::Customer, "Help"), OTHER);
+    }
+
     fn shown_for_agent(c: &Comment) -> String {
         shown(c, Viewer::Agent, "Help")
     }

@@ -389,7 +389,8 @@ mod tests {
         // in the same second for the same recipient is the same token, and that one is locked.)
         app.clock.advance(1);
         let token = mint(app, &agent, &key, Ok(MintInput::default())).await.unwrap().remove(0).token;
-        app.clock.advance(30 * DAY - 1);
+        // Thirty days of 86 400 seconds, written out: a wrong `DAY` cannot agree with itself.
+        app.clock.advance(30 * 86_400 - 1);
         let early = open(app, &token).await;
         assert!(early.is_ok(), "a second before it expires: {:?}", early.err());
         app.clock.advance(1);
@@ -453,5 +454,55 @@ mod tests {
         assert!(parsed.names(app, &ann.id).await.unwrap());
         assert!(!parsed.names(app, "01OTHERUSER").await.unwrap());
         assert_eq!(PublicLink::parse(&format!("{}\nextra", parsed.payload())), None);
+    }
+
+    #[tokio::test]
+    async fn a_lock_stops_every_reader_but_the_reply_that_proved_the_address() {
+        let (desk, agent, _, key) = desk_with_request().await;
+        let app = &desk.app;
+        let token = mint(app, &agent, &key, Ok(MintInput::default())).await.unwrap().remove(0).token;
+        // A parallel wrong guess locks the link while a right one is being answered.
+        lock(app, &open(app, &token).await.unwrap()).await.unwrap();
+        assert_eq!(open(app, &token).await.unwrap_err(), ApiError::NotFound("page"));
+        assert!(load(app, &token, Lock::Passed).await.is_ok(), "the answer to the reply still shows");
+    }
+
+    #[tokio::test]
+    async fn a_mint_names_1_to_100_addresses() {
+        let (desk, agent, _, key) = desk_with_request().await;
+        let app = &desk.app;
+        let mint_to = |count: usize| MintInput { emails: Some(vec!["ann@example.com".to_string(); count]) };
+        for count in [0, 101] {
+            let refused = mint(app, &agent, &key, Ok(mint_to(count))).await.unwrap_err();
+            assert_eq!(refused.code(), "invalid_field", "{count} addresses");
+        }
+        // The same party named 100 times: one link.
+        assert_eq!(mint(app, &agent, &key, Ok(mint_to(100))).await.unwrap().len(), 1);
+    }
+
+    /// The address typed on a link must be its recipient's: the one the request names them
+    /// by, their account's primary, or a verified secondary; never another party's address.
+    #[tokio::test]
+    async fn a_link_takes_only_its_recipients_own_addresses() {
+        let (desk, agent, ann, key) = desk_with_request().await;
+        let app = &desk.app;
+        desk.sign_in("bob@example.com").await;
+        let share = crate::participants::ShareInput { emails: vec!["bob@example.com".into()] };
+        let (request, _) = crate::participants::share(app, &agent, &key, Ok(share)).await.unwrap();
+        let email = |raw: &str| EmailAddress::parse(raw).unwrap();
+        let mut ann = crate::auth::me(app, &ann).await.unwrap();
+        assert!(sent_to(&ann, &request, &email("ann@example.com")));
+        assert!(!sent_to(&ann, &request, &email("bob@example.com")), "another party's address");
+        ann.secondary_emails = vec![
+            crate::model::SecondaryEmail { email: email("ann.home@example.org"), verified: true, added_at: 0 },
+            crate::model::SecondaryEmail { email: email("ann.new@example.org"), verified: false, added_at: 0 },
+        ];
+        assert!(sent_to(&ann, &request, &email("ann.home@example.org")), "a verified secondary address");
+        assert!(!sent_to(&ann, &request, &email("ann.new@example.org")), "a pending one");
+        assert!(!sent_to(&ann, &request, &email("eve@example.com")));
+        // An account whose primary is no longer the address the request names: both count.
+        let moved = User { email: email("ann@new.example"), ..ann };
+        assert!(sent_to(&moved, &request, &email("ann@example.com")), "the request's address");
+        assert!(sent_to(&moved, &request, &email("ann@new.example")), "the account's primary");
     }
 }

@@ -128,6 +128,35 @@ mod tests {
         }
     }
 
+    /// An address lasts to the last second of the (UTC) day its expiry falls in. The day is
+    /// written out here, not taken from `DAY`, so a wrong `DAY` cannot agree with itself.
+    #[tokio::test]
+    async fn a_reply_address_lasts_to_the_end_of_its_expiry_day_and_no_longer() {
+        const A_DAY: i64 = 86_400;
+        let desk = Desk::new().await;
+        desk.project("HD").await;
+        let ann = desk.sign_in("ann@example.com").await;
+        let request = desk.raise(&ann, "HD", "Printer").await;
+        let expires_at = (desk.app.now() / A_DAY + 3) * A_DAY + A_DAY / 2;
+        let address = reply_address(&desk.app, &request, &request.reporter_id, expires_at).await.unwrap();
+        let token = parse(&address, "desk.example").unwrap();
+        let end_of_day = (expires_at / A_DAY + 1) * A_DAY;
+        desk.app.clock.advance(end_of_day - 1 - desk.app.now());
+        assert!(token.grants(&desk.app, &request.reporter_id, &request).await.unwrap(), "its day's last second");
+        desk.app.clock.advance(1);
+        assert!(!token.grants(&desk.app, &request.reporter_id, &request).await.unwrap(), "the next day");
+    }
+
+    #[test]
+    fn a_local_part_of_64_characters_is_read_and_a_longer_one_is_not() {
+        // `reply.k1.` + request key + `.g3z.` + 16 signature characters: 30 + the key.
+        let address =
+            |key_len: usize| format!("reply.k1.hd-{}.g3z.{}@desk.example", "1".repeat(key_len - 3), "a".repeat(16));
+        assert_eq!(address(34).split('@').next().unwrap().len(), 64);
+        assert!(parse(&address(34), "desk.example").is_some());
+        assert_eq!(parse(&address(35), "desk.example"), None);
+    }
+
     #[test]
     fn base36_days() {
         assert_eq!(to_base36(0), "0");

@@ -266,6 +266,46 @@ mod tests {
         let altered = String::from_utf8(altered).unwrap();
         assert!(!verify_short(&app, "reply", &kid, &altered, "HD-1\nU1").await.unwrap());
         assert!(!verify_short(&app, "reply", &kid, &tag[..15], "HD-1\nU1").await.unwrap());
+        // Two characters swapped: differences that cancel out in an XOR still refuse.
+        let mut swapped = tag.clone().into_bytes();
+        let other = (1..16).find(|&i| swapped[i] != swapped[0]).expect("a tag of one repeated character");
+        swapped.swap(0, other);
+        let swapped = String::from_utf8(swapped).unwrap();
+        assert!(!verify_short(&app, "reply", &kid, &swapped, "HD-1\nU1").await.unwrap());
+    }
+
+    /// Each change of the keys moves their version: a change made from keys read before a
+    /// rotation (another process's) cannot overwrite it.
+    #[tokio::test]
+    async fn a_change_from_keys_read_before_a_rotation_cannot_overwrite_it() {
+        let (app, _, _) = memory_app();
+        let before = load_or_create(&app).await.unwrap();
+        rotate(&app).await.unwrap();
+        let stale = SigningKeys { version: before.version + 1, ..before.clone() };
+        let put = Write::Put { record: Record::SigningKeys(stale), condition: Condition::VersionIs(before.version) };
+        assert!(app.store.transact(vec![put]).await.is_err());
+        assert_eq!(read_keys(&app).await.unwrap().unwrap().current, "k2");
+    }
+
+    /// A key id that cannot name a newer key (longer than any of ours, or a second spelling
+    /// of the newest) is refused without reading the keys: a made-up one cannot spend the
+    /// reread that a real new key needs.
+    #[tokio::test]
+    async fn a_key_id_that_names_no_newer_key_spends_no_reread() {
+        for made_up in ["k1234567890123456", "k01"] {
+            let (app, _, _) = memory_app();
+            sign_short(&app, "reply", "m").await.unwrap();
+            let warm = App { signing_keys: Default::default(), ..app.clone() };
+            verify_short(&warm, "reply", "k1", &"a".repeat(16), "m").await.unwrap();
+            let mut cache = warm.signing_keys.read().unwrap().clone().unwrap();
+            cache.1 = std::time::Instant::now().checked_sub(RELOAD_AT_MOST_EVERY).unwrap();
+            *warm.signing_keys.write().unwrap() = Some(cache);
+            assert!(!verify_short(&warm, "reply", made_up, &"a".repeat(16), "m").await.unwrap());
+            rotate(&app).await.unwrap();
+            let (kid, tag) = sign_short(&app, "reply", "m").await.unwrap();
+            assert_eq!(kid, "k2");
+            assert!(verify_short(&warm, "reply", &kid, &tag, "m").await.unwrap(), "{made_up} spent the reread");
+        }
     }
 
     #[tokio::test]
@@ -287,6 +327,23 @@ mod tests {
         ] {
             assert_eq!(verify(&app, "public-link", &bad).await.unwrap(), None, "{bad}");
         }
+    }
+
+    /// The length bound holds for tokens this deployment signed too: `MAX_TOKEN_LEN` verifies,
+    /// longer does not.
+    #[tokio::test]
+    async fn a_token_of_the_longest_length_verifies_and_a_longer_one_does_not() {
+        let (app, _, _) = memory_app();
+        // Under key k10 a token can be exactly 1024 long: `k10.`, 976 of payload, `.`, 43.
+        for _ in 0..9 {
+            rotate(&app).await.unwrap();
+        }
+        let longest = sign(&app, "p", &"x".repeat(732)).await.unwrap();
+        assert_eq!(longest.len(), MAX_TOKEN_LEN);
+        assert!(verify(&app, "p", &longest).await.unwrap().is_some());
+        let longer = sign(&app, "p", &"x".repeat(733)).await.unwrap();
+        assert!(longer.len() > MAX_TOKEN_LEN);
+        assert_eq!(verify(&app, "p", &longer).await.unwrap(), None);
     }
 
     #[tokio::test]

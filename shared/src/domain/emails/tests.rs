@@ -77,3 +77,59 @@ async fn limits_and_rules_hold() {
     let user = add_email(&desk.app, &ann, add("a0@example.org")).await.unwrap();
     assert_eq!(user.secondary_emails.len(), MAX_SECONDARY_EMAILS);
 }
+
+#[tokio::test]
+async fn a_verification_token_works_until_its_expiry_second() {
+    let desk = Desk::new().await;
+    let ann = desk.sign_in("ann@example.com").await;
+    for address in ["a1@example.org", "a2@example.org"] {
+        add_email(&desk.app, &ann, add(address)).await.unwrap();
+    }
+    let (early, late) = (token_in(&desk, "a1@example.org"), token_in(&desk, "a2@example.org"));
+    // A day, written out.
+    desk.app.clock.advance(24 * 3600 - 1);
+    verify_email(&desk.app, &ann, Ok(VerifyEmail { token: early })).await.unwrap();
+    desk.app.clock.advance(1);
+    let expired = verify_email(&desk.app, &ann, Ok(VerifyEmail { token: late })).await.unwrap_err();
+    assert_eq!(expired.code(), "invalid_token");
+}
+
+/// Two accounts asked for the same address before either proved it: the second proof finds
+/// it taken.
+#[tokio::test]
+async fn an_address_proved_by_one_account_cannot_be_proved_by_another() {
+    let desk = Desk::new().await;
+    let ann = desk.sign_in("ann@example.com").await;
+    let bob = desk.sign_in("bob@example.com").await;
+    add_email(&desk.app, &ann, add("shared@example.org")).await.unwrap();
+    let anns = token_in(&desk, "shared@example.org");
+    add_email(&desk.app, &bob, add("shared@example.org")).await.unwrap();
+    let bobs = token_in(&desk, "shared@example.org");
+    verify_email(&desk.app, &ann, Ok(VerifyEmail { token: anns })).await.unwrap();
+    let taken = verify_email(&desk.app, &bob, Ok(VerifyEmail { token: bobs })).await.unwrap_err();
+    assert_eq!(taken.code(), "email_taken");
+}
+
+/// A change made from a copy of the user read before another change is redone on the user as
+/// it is now (and moves its version), unless the account was suspended meanwhile.
+#[tokio::test]
+async fn a_change_from_a_stale_user_is_redone_on_the_current_one_unless_suspended() {
+    let desk = Desk::new().await;
+    let ann = desk.sign_in("ann@example.com").await;
+    let stale = crate::auth::me(&desk.app, &ann).await.unwrap();
+    let put = |user: User| Write::Put { record: Record::User(user), condition: Condition::None };
+    let named = User { name: Some("Ann".into()), version: stale.version + 1, ..stale.clone() };
+    desk.app.store.transact(vec![put(named)]).await.unwrap();
+    let pending =
+        SecondaryEmail { email: EmailAddress::parse("a1@example.org").unwrap(), verified: false, added_at: 0 };
+    let add_pending = |u: &mut User| u.secondary_emails.push(pending.clone());
+    let changed = change_user(&desk.app, stale.clone(), add_pending, Vec::new).await.unwrap();
+    assert_eq!(
+        (changed.name.as_deref(), changed.secondary_emails.len(), changed.version),
+        (Some("Ann"), 1, stale.version + 2)
+    );
+    let suspended = User { suspended: true, version: changed.version + 1, ..changed.clone() };
+    desk.app.store.transact(vec![put(suspended)]).await.unwrap();
+    let refused = change_user(&desk.app, changed, add_pending, Vec::new).await.unwrap_err();
+    assert_eq!(refused, ApiError::Unauthorized);
+}

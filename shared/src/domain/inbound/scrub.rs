@@ -244,10 +244,17 @@ mod tests {
             // Proofpoint v2 (`-XX`, `_` for `/`) and v3 (`*` for characters sent aside).
             format!("https://urldefense.proofpoint.com/v2/url?u=http-3A__localhost-3A3000_p_{v2}&d=DwMFaQ&c=x_y&e="),
             format!("https://urldefense.com/v3/__http://localhost:3000/p/{v3}__;{v3_sent_aside}!!ABC!xyz$"),
+            // v3 with a run: `**B` stands for the next three characters sent aside (`://`).
+            format!(
+                "https://urldefense.com/v3/__http**Blocalhost:3000/p/{v3}__;{}!!ABC!xyz$",
+                STANDARD.encode("://..")
+            ),
             // Percent-encoded twice, HTML references, base64 (Sophos).
             format!("http%253A%252F%252F127.0.0.1%253A3000%252Fp%252F{}", token.replace('.', "%252E")),
             format!("http&#58;//127.0.0.1:3000/p/{entities}"),
+            token.replace('.', "&period;"),
             format!("https://eu-central-1.protection.sophos.com?d=desk.example&u={sophos}&i=NjE&t=abc&h=1"),
+            format!("https://eu-central-1.protection.sophos.com?d=desk.example&u={}", sophos.trim_end_matches('=')),
             // Another scheme case, another name of the host, no URL at all.
             format!("HTTP://LOCALHOST:3000/p/{token}"),
             format!("«{token}»"),
@@ -290,6 +297,66 @@ mod tests {
         );
     }
 
+    /// `reply.…@<support domain>` goes signed or not (an old or cut-short address still names
+    /// a request), after whatever ends the word's start (`mailto:`).
+    #[test]
+    fn unsigned_reply_addresses_of_the_support_domain_go_too() {
+        let (app, _, _) = crate::testing::memory_app();
+        for text in ["reply.x@desk.example", "mailto:reply.x@desk.example", "REPLY.Old@Desk.Example"] {
+            assert_eq!(quoted(&app, text), "Still broken.\n> Open it: [address removed]\n> Thanks", "{text}");
+        }
+    }
+
+    /// Each field of a reply address's local part may be as long as its longest value: a key
+    /// number of 10 digits, a request key of 32 characters, an expiry day of 4.
+    #[test]
+    fn reply_local_parts_with_their_longest_fields_are_found() {
+        let (app, _, _) = crate::testing::memory_app();
+        let tag = "a".repeat(SHORT_TAG_CHARS);
+        for local in [
+            format!("reply.k1234567890.hd-1.g3z.{tag}"),
+            format!("reply.k1.{}.g3z.{tag}", "h".repeat(32)),
+            format!("reply.k1.hd-1.zzzz.{tag}"),
+        ] {
+            assert_eq!(quoted(&app, &local), "Still broken.\n> Open it: [address removed]\n> Thanks", "{local}");
+        }
+    }
+
+    /// Query values of 20 characters and more are read as base64: under a short support domain
+    /// a 20-character value can hold a reply address.
+    #[test]
+    fn a_base64_query_value_of_20_characters_is_decoded() {
+        let (mut app, _, _) = crate::testing::memory_app();
+        app.config.support_domain = "d.io".into();
+        let value = STANDARD.encode("reply.abcd@d.io");
+        assert_eq!(value.len(), 20);
+        let text = format!("https://eu-central-1.protection.sophos.com?u={value}");
+        assert_eq!(quoted(&app, &text), "Still broken.\n> Open it: [address removed]\n> Thanks");
+    }
+
+    /// With long names (support domain, public URL), the shortest secret is a bare reply
+    /// address's local part: 29 characters, not skipped as too short.
+    #[test]
+    fn the_shortest_reply_local_part_is_found_whatever_the_deployments_names() {
+        let (mut app, _, _) = crate::testing::memory_app();
+        app.config.support_domain = "support.a-rather-long-company-name.example".into();
+        app.config.public_base_url = "https://helpdesk.a-rather-long-company-name.example".into();
+        let local = format!("reply.k1.a.0.{}", "a".repeat(SHORT_TAG_CHARS));
+        assert_eq!(local.len(), 29);
+        assert_eq!(quoted(&app, &local), "Still broken.\n> Open it: [address removed]\n> Thanks");
+    }
+
+    /// Decodings stack `MAX_DEPTH` deep, the cost bound of a crafted word: a token whose dots
+    /// are percent-encoded four times over is found; five is past what real mail does.
+    #[tokio::test]
+    async fn decodings_stack_four_deep_and_no_deeper() {
+        let (app, token, _) = signed().await;
+        for (layers, found) in [(1, true), (4, true), (5, false)] {
+            let word = token.replace('.', &format!("%{}2E", "25".repeat(layers - 1)));
+            assert_eq!(quoted(&app, &word).contains("[link removed]"), found, "{layers} layers: {word}");
+        }
+    }
+
     #[test]
     fn ordinary_text_stays() {
         let (app, _, _) = crate::testing::memory_app();
@@ -299,6 +366,11 @@ mod tests {
             "https://127.0.0.1:3000/requests/HD-1 and http://127.0.0.1:3000/p/ and HTTP://127.0.0.1:3000/",
             "reply.k1.hd-1 is no address, k1.abc.def no token, nor k8s.io",
             "k1.SEQtMQ.aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8 (too short a signature)",
+            "disk1.backup.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U (a key id is not the end of a word)",
+            "k.backup.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U (nor without its digits)",
+            "k1..dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U (nor with no payload)",
+            "reply.k.hd-1.g3z.abcdefghijklmnop (a reply key id has digits too)",
+            "/v3/__https://a*b__;Lg!! (a word that starts with a gateway's marker)",
             "commit 3f2a9c1e0b7d4a6f8e2c1b0a9d8e7f6a5b4c3d2e",
             "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
             "https://protect-eu.mimecast.com/s/AbCdEfGhIjKl?domain=example.org",

@@ -114,11 +114,12 @@ async fn verdicts_and_machines_open_nothing() {
         receive(&desk.app, delivery("ses-2", "hd@desk.example", &auto)).await.unwrap(),
         dropped("auto_submitted")
     );
-    let ours = mail("helpdesk@desk.example", "hd@desk.example", "", "Loop");
-    assert_eq!(
-        receive(&desk.app, delivery("ses-3", "hd@desk.example", &ours)).await.unwrap(),
-        dropped("from_helpdesk")
-    );
+    // The helpdesk's From address, and any other address of its support domain.
+    for from in ["helpdesk@desk.example", "someone@desk.example"] {
+        let ours = mail(from, "hd@desk.example", "", "Loop");
+        let outcome = receive(&desk.app, delivery("ses-3", "hd@desk.example", &ours)).await.unwrap();
+        assert_eq!(outcome, dropped("from_helpdesk"), "{from}");
+    }
     assert_eq!(receive(&desk.app, delivery("ses-4", "hd@desk.example", b"")).await.unwrap(), dropped("unparseable"));
     let nobody = b"To: hd@desk.example\r\nSubject: hi\r\n\r\nhello";
     assert_eq!(receive(&desk.app, delivery("ses-5", "hd@desk.example", nobody)).await.unwrap(), dropped("no_sender"));
@@ -225,6 +226,7 @@ async fn a_from_that_ses_could_not_authenticate_acts_as_nobody() {
     let request = thread.request.unwrap();
     assert!(request.held && request.participants.is_empty());
     assert_eq!(request.reporter_id, crate::domain::requests::HELPDESK_AUTHOR, "in nobody's account while held");
+    assert_eq!(request.reporter_email.as_str(), "agent@example.com", "but under the address it came from");
     assert!(thread.comments[0].internal && thread.comments[0].body.contains("could not authenticate"));
     let new = EmailAddress::parse("new@example.org").unwrap();
     assert_eq!(find_user_by_email(&desk.app, &new).await.unwrap(), None);
@@ -309,8 +311,143 @@ async fn a_copy_of_a_message_under_a_new_ses_id_is_a_duplicate_for_seven_days() 
     let forged = format!("From: eve@example.com\r\nTo: hd@desk.example\r\nSubject: x\r\n{id_line}\r\n\r\nHi\r\n");
     let eve = receive(&desk.app, delivery("ses-4", "hd@desk.example", forged.as_bytes())).await.unwrap();
     assert_eq!(eve, Outcome::Created { request: "HD-2".into() });
-    // After the window, the same id opens a new request.
-    desk.app.clock.advance(threads::DUPLICATE_WINDOW_DAYS * 24 * 3600 + 1);
+    // On the window's last second a copy is still one; a second later, the same id opens a
+    // new request.
+    desk.app.clock.advance(threads::DUPLICATE_WINDOW_DAYS * 24 * 3600);
+    let last = receive(&desk.app, delivery("ses-6", "hd@desk.example", &raw)).await.unwrap();
+    assert_eq!(last, Outcome::Duplicate { request: "HD-1".into() });
+    desk.app.clock.advance(1);
     let late = receive(&desk.app, delivery("ses-5", "hd@desk.example", &raw)).await.unwrap();
     assert_eq!(late, Outcome::Created { request: "HD-3".into() });
+}
+
+/// A reply sent to two of the helpdesk's addresses arrives twice under two SES ids: it is one
+/// comment, the copy a duplicate.
+#[tokio::test]
+async fn a_copy_of_a_reply_under_a_new_ses_id_is_a_duplicate_not_a_second_comment() {
+    let desk = desk().await;
+    let first = mail("ann@example.com", "hd@desk.example", "", "It smokes");
+    let key = key_of(&receive(&desk.app, delivery("ses-1", "hd@desk.example", &first)).await.unwrap());
+    let first_id = incoming::parse(&first, None).unwrap().message_id.unwrap();
+    let reply = mail("ann@example.com", "hd@desk.example", &format!("In-Reply-To: <{first_id}>\r\n"), "More smoke");
+    let appended = receive(&desk.app, delivery("ses-2", "hd@desk.example", &reply)).await.unwrap();
+    assert_eq!(appended, Outcome::Appended { request: key.clone() });
+    let copy = receive(&desk.app, delivery("ses-3", "hd@desk.example", &reply)).await.unwrap();
+    assert_eq!(copy, Outcome::Duplicate { request: key.clone() });
+    assert_eq!(read_thread(&desk.app, &key).await.unwrap().comments.len(), 1);
+}
+
+/// Ann's first mail, opened as a request: its key and a header that answers it.
+async fn answered(desk: &Desk) -> (String, String) {
+    let first = mail("ann@example.com", "hd@desk.example", "", "It smokes");
+    let key = key_of(&receive(&desk.app, delivery("ses-1", "hd@desk.example", &first)).await.unwrap());
+    let first_id = incoming::parse(&first, None).unwrap().message_id.unwrap();
+    (key, format!("In-Reply-To: <{first_id}>\r\n"))
+}
+
+/// Mail from a verified secondary address is its account's, under the rules that match that
+/// address itself.
+#[tokio::test]
+async fn a_reply_from_a_secondary_address_answers_to_the_rules_of_that_address() {
+    let desk = desk().await;
+    let ann = desk.sign_in("ann@example.com").await;
+    for address in ["ann.home@example.org", "ann.work@example.org"] {
+        let input = crate::domain::emails::NewEmail { email: address.into() };
+        crate::domain::emails::add_email(&desk.app, &ann, Ok(input)).await.unwrap();
+        let sent = desk.outbox.sent().into_iter().rev().find(|m| m.to == address).unwrap();
+        let token = sent.text.split("\n\n").nth(2).unwrap().trim().to_string();
+        let input = crate::domain::emails::VerifyEmail { token };
+        crate::domain::emails::verify_email(&desk.app, &ann, Ok(input)).await.unwrap();
+    }
+    let rule = crate::rules::RuleInput { rule: "reject:ann.work@example.org".into() };
+    crate::rules::add_rule(&desk.app, &desk.admin, None, Ok(rule)).await.unwrap();
+    let (key, header) = answered(&desk).await;
+    let home = mail("ann.home@example.org", "hd@desk.example", &header, "From home");
+    let outcome = receive(&desk.app, delivery("ses-2", "hd@desk.example", &home)).await.unwrap();
+    assert_eq!(outcome, Outcome::Appended { request: key.clone() });
+    let work = mail("ann.work@example.org", "hd@desk.example", &header, "From work");
+    assert_eq!(receive(&desk.app, delivery("ses-3", "hd@desk.example", &work)).await.unwrap(), dropped("blocked"));
+    let bodies: Vec<_> = read_thread(&desk.app, &key).await.unwrap().comments.into_iter().map(|c| c.body).collect();
+    assert_eq!(bodies, ["From home"]);
+}
+
+#[tokio::test]
+async fn an_agents_mail_that_starts_with_note_is_an_internal_note_and_a_customers_is_not() {
+    let desk = desk().await;
+    desk.staff("agent@example.com", "HD", crate::model::ProjectRole::Agent).await;
+    let (key, header) = answered(&desk).await;
+    let note = mail("agent@example.com", "hd@desk.example", &header, "#note\nCustomer is rude");
+    assert_eq!(
+        receive(&desk.app, delivery("ses-2", "hd@desk.example", &note)).await.unwrap(),
+        Outcome::Appended { request: key.clone() }
+    );
+    let reply = mail("ann@example.com", "hd@desk.example", &header, "#NOTE\nMe too");
+    assert_eq!(
+        receive(&desk.app, delivery("ses-3", "hd@desk.example", &reply)).await.unwrap(),
+        Outcome::Appended { request: key.clone() }
+    );
+    let comments = read_thread(&desk.app, &key).await.unwrap().comments;
+    let seen: Vec<_> = comments.iter().map(|c| (c.body.as_str(), c.internal)).collect();
+    assert_eq!(seen, [("Customer is rude", true), ("#NOTE\nMe too", false)]);
+}
+
+/// A project's support address outside the support domain, copied on a mail to another
+/// project, is still the helpdesk's own: never a participant, never a skipped one.
+#[tokio::test]
+async fn a_custom_support_address_copied_on_a_mail_never_becomes_a_participant() {
+    let desk = desk().await;
+    let other = crate::projects::NewProject {
+        key: "OT".into(),
+        name: "Other".into(),
+        support_address: Some("help@partner.example".into()),
+    };
+    crate::projects::create_project(&desk.app, &desk.admin, Ok(other)).await.unwrap();
+    desk.sign_in("bob@example.com").await;
+    let raw = mail("ann@example.com", "hd@desk.example", "Cc: bob@example.com, help@partner.example\r\n", "It smokes");
+    assert_eq!(
+        receive(&desk.app, delivery("ses-1", "hd@desk.example", &raw)).await.unwrap(),
+        Outcome::Created { request: "HD-1".into() }
+    );
+    let thread = read_thread(&desk.app, "HD-1").await.unwrap();
+    assert_eq!(thread.request.unwrap().participants, vec![EmailAddress::parse("bob@example.com").unwrap()]);
+    assert!(thread.comments.is_empty(), "nothing skipped: {:?}", thread.comments);
+}
+
+/// A Message-ID threads replies for `MESSAGE_REF_DAYS`, to the second.
+#[tokio::test]
+async fn a_message_id_threads_replies_until_its_reference_expires() {
+    let desk = desk().await;
+    let (key, header) = answered(&desk).await;
+    desk.app.clock.advance(MESSAGE_REF_DAYS * 24 * 3600 - 1);
+    let reply = mail("ann@example.com", "hd@desk.example", &header, "Still there?");
+    assert_eq!(
+        receive(&desk.app, delivery("ses-2", "hd@desk.example", &reply)).await.unwrap(),
+        Outcome::Appended { request: key }
+    );
+    desk.app.clock.advance(1);
+    let late = mail("ann@example.com", "hd@desk.example", &header, "Hello again");
+    assert_eq!(
+        receive(&desk.app, delivery("ses-3", "hd@desk.example", &late)).await.unwrap(),
+        Outcome::Created { request: "HD-2".into() }
+    );
+}
+
+/// Received mail never names a Message-ID of the helpdesk's own shape (in its support domain)
+/// nor one without a domain: only other ids are remembered for threading.
+#[tokio::test]
+async fn received_mail_keeps_no_message_id_of_the_helpdesks_shape() {
+    let desk = desk().await;
+    let ids = ["<x1@desk.example>", "<x2@mail.desk.example>", "<x3>", "<x4@client.example>"];
+    for (n, id) in ids.iter().enumerate() {
+        let raw =
+            format!("From: ann@example.com\r\nTo: hd@desk.example\r\nSubject: x\r\nMessage-ID: {id}\r\n\r\nHi\r\n");
+        receive(&desk.app, delivery(&format!("ses-{n}"), "hd@desk.example", raw.as_bytes())).await.unwrap();
+    }
+    let mut kept = vec![];
+    for id in ids {
+        if desk.app.store.get(&crate::items::message_ref_key(&message_key(id))).await.unwrap().is_some() {
+            kept.push(id);
+        }
+    }
+    assert_eq!(kept, ["<x4@client.example>"]);
 }
