@@ -134,7 +134,7 @@ impl Step<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{EmailAddress, Priority, SlaTargets};
+    use crate::model::{Priority, SlaTargets};
     use std::collections::BTreeMap;
 
     const H: i64 = 3600;
@@ -161,38 +161,7 @@ mod tests {
     }
 
     fn opened(at: i64) -> Request {
-        let mut r = Request {
-            key: "HD-1".into(),
-            project: "HD".into(),
-            id: "01J".into(),
-            summary: "s".into(),
-            description: String::new(),
-            form: None,
-            fields: BTreeMap::new(),
-            status: RequestStatus::Open,
-            priority: Priority::Normal,
-            assignee: None,
-            reporter_id: "U1".into(),
-            reporter_email: EmailAddress::stored("ann@example.com"),
-            organization: None,
-            participants: vec![],
-            participant_ids: vec![],
-            comment_count: 0,
-            note_count: 0,
-            noted_at: None,
-            held: false,
-            public_link_generation: 0,
-            first_response_at: None,
-            customer_spoke_last: true,
-            tags: vec![],
-            recent_public: vec![],
-            assigned_by: None,
-            status_by: None,
-            created_at: at,
-            updated_at: at,
-            version: 1,
-            sla: None,
-        };
+        let mut r = crate::testing::open_request("HD-1", "U1", at);
         advance(None, &mut r, Some(&settings()), at);
         r
     }
