@@ -112,5 +112,7 @@ pub fn open_request(key: &str, reporter_id: &str, created_at: i64) -> crate::mod
         updated_at: created_at,
         version: 1,
         sla: None,
+        channel: None,
+        automated_version: None,
     }
 }

@@ -364,8 +364,8 @@ impl Harness {
     }
 
     /// Reads what the table's stream has gathered since the last call, as one Lambda event,
-    /// and hands it to the notifier as the event source mapping would. Returns the event (to
-    /// deliver it again) and the notifier's answer.
+    /// and hands it to the automations and the notifier as their event source mappings would.
+    /// Returns the event (to deliver it again) and the notifier's answer.
     pub async fn run_stream(&self) -> (aws_lambda_events::dynamodb::Event, Value) {
         let mut poller = self.stream.lock().await;
         if poller.is_none() {
@@ -378,14 +378,27 @@ impl Harness {
         self.run_stream_event(event).await
     }
 
-    /// Hands `event` to the notifier (again).
+    /// Hands `event` to the automations and then the notifier (again).
     pub async fn run_stream_event(
         &self,
         event: aws_lambda_events::dynamodb::Event,
     ) -> (aws_lambda_events::dynamodb::Event, Value) {
-        let handled = helpdesk_notifier::handle(&self.app, event.clone());
-        let answer = helpdesk_tools::gateway::FUNCTION.scope("notifier", handled).await;
+        use helpdesk_tools::stream::Consumer;
+        let automations = Consumer::Automations.handle(&self.app, event.clone()).await;
+        assert_eq!(automations["batchItemFailures"], serde_json::json!([]), "automations failed");
+        let answer = Consumer::Notifier.handle(&self.app, event.clone()).await;
         (event, answer)
+    }
+
+    /// Runs the stream until it is quiet: what automations write is delivered too.
+    pub async fn settle_stream(&self) {
+        for _ in 0..5 {
+            let (event, _) = self.run_stream().await;
+            if event.records.is_empty() {
+                return;
+            }
+        }
+        panic!("the stream did not settle in 5 rounds");
     }
 
     /// The ids moto's SES gave the raw messages sent to `to`, oldest first.

@@ -177,6 +177,45 @@ fn macro_action() -> Value {
     ]})
 }
 
+/// A rule of `POST /projects/{key}/automations` and `PUT .../automations/{id}`.
+fn automation_body() -> Value {
+    let action = |kind: &str, fields: Value, required: &[&str]| {
+        let mut properties = fields.as_object().cloned().unwrap_or_default();
+        let mut all = vec!["type".to_string()];
+        all.extend(required.iter().map(|r| r.to_string()));
+        properties.insert("type".into(), json!({"const": kind}));
+        json!({"type": "object", "properties": properties, "required": all, "additionalProperties": false})
+    };
+    let mail = || text(4000, true, true);
+    let actions = json!({"oneOf": [
+        action("assign", json!({"agent": email_string(), "auto": {"type": "boolean"}}), &[]),
+        action("set_priority", json!({"priority": {"enum": ["low", "normal", "high", "urgent"]}}), &["priority"]),
+        action("add_tag", json!({"tag": string(50)}), &["tag"]),
+        action("remove_tag", json!({"tag": string(50)}), &["tag"]),
+        action("set_status", json!({"status": {"enum": ["open", "pending", "closed"]}}), &["status"]),
+        action("add_internal_note", json!({"body": text(MAX_COMMENT, true, true)}), &["body"]),
+        action("send_acknowledgement", json!({"body": mail()}), &["body"]),
+        action("send_reminder", json!({"body": mail()}), &["body"]),
+        action("webhook", json!({"id": text(64, false, true)}), &["id"]),
+    ]});
+    let condition = object(
+        json!({"field": {"enum": ["form", "priority", "status", "tag", "organization", "channel", "requester_domain", "text", "assignee"]},
+               "op": {"enum": ["is", "is_not", "contains"]},
+               "value": text(200, false, true)}),
+        &["field", "op", "value"],
+    );
+    object(
+        json!({"name": text(100, false, true),
+               "enabled": {"type": "boolean"},
+               "on": {"enum": ["request.created", "comment.customer", "comment.agent", "status.changed", "sla.warning", "sla.breach", "time"]},
+               "status": {"enum": ["open", "pending", null]},
+               "idle": {"type": ["string", "null"], "pattern": "^[0-9]{1,4}[dh]$", "maxLength": 5},
+               "conditions": {"type": "array", "maxItems": 10, "items": condition},
+               "actions": {"type": "array", "minItems": 1, "maxItems": 10, "items": actions}}),
+        &["name", "on", "actions"],
+    )
+}
+
 fn request_ref() -> Value {
     json!({"$ref": "#/components/schemas/Request"})
 }
@@ -374,6 +413,15 @@ fn operations() -> Vec<Op> {
             .ok(201, open_object(&["id", "actions"])),
         op("POST", "/requests/{key}/macros/{id}", "Apply a macro in one transaction (agents; Idempotency-Key honoured)")
             .ok(200, request_ref()),
+        op("GET", "/projects/{key}/automations", "A project's automations, each with when it last fired (agents)")
+            .ok(200, open_object(&["items"])),
+        op("POST", "/projects/{key}/automations", "Add an automation (project admin)")
+            .body(automation_body())
+            .ok(201, open_object(&["id", "on", "actions"])),
+        op("PUT", "/projects/{key}/automations/{id}", "Replace an automation whole, keeping its id (project admin)")
+            .body(automation_body())
+            .ok(200, open_object(&["id", "on", "actions"])),
+        op("DELETE", "/projects/{key}/automations/{id}", "Remove an automation (project admin)").ok(204, Value::Null),
         op("DELETE", "/blocklist", "Remove a rule (admins, in their scope)")
             .query(rule_scope())
             .body(object(json!({"rule": {"type": "string", "maxLength": MAX_RULE_LEN, "pattern": rule_pattern()}}), &["rule"]))
@@ -495,6 +543,8 @@ mod tests {
             ("PUT", "/projects/{key}/forms/{id}", parses::<forms::FormInput>),
             ("PUT", "/requests/{key}/form", parses::<forms::MoveInput>),
             ("POST", "/projects/{key}/macros", parses::<macros::MacroInput>),
+            ("POST", "/projects/{key}/automations", parses::<automations::manage::AutomationInput>),
+            ("PUT", "/projects/{key}/automations/{id}", parses::<automations::manage::AutomationInput>),
         ];
         let doc = document();
         let mut with_body = 0;

@@ -1,6 +1,6 @@
-//! The local stand-in for Lambda's DynamoDB event source mapping: reads the table's stream
-//! from DynamoDB Local and hands each batch to the notifier, retrying from the first failed
-//! record as Lambda does with ReportBatchItemFailures.
+//! The local stand-in for Lambda's DynamoDB event source mappings: reads the table's stream
+//! from DynamoDB Local and hands each batch to a consumer (the notifier, the automations),
+//! retrying from the first failed record as Lambda does with ReportBatchItemFailures.
 
 use aws_lambda_events::dynamodb::Event;
 use aws_sdk_dynamodbstreams::types::{Record as StreamRecord, ShardIteratorType};
@@ -104,9 +104,36 @@ impl StreamPoller {
     }
 }
 
-/// Feeds the notifier until the task is dropped: a failed record is retried (with the ones
-/// after it) a second later, as the event source mapping would.
-pub async fn run_notifier(app: App, mut poller: StreamPoller) {
+/// A function the table's stream feeds, each with its own event source mapping in AWS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consumer {
+    Notifier,
+    Automations,
+}
+
+impl Consumer {
+    pub fn name(self) -> &'static str {
+        match self {
+            Consumer::Notifier => "notifier",
+            Consumer::Automations => "automations",
+        }
+    }
+
+    /// Hands one batch to the function, as its event source mapping would.
+    pub async fn handle(self, app: &App, event: Event) -> serde_json::Value {
+        let answer = async {
+            match self {
+                Consumer::Notifier => helpdesk_notifier::handle(app, event).await,
+                Consumer::Automations => helpdesk_automations::handle(app, event).await,
+            }
+        };
+        crate::gateway::FUNCTION.scope(self.name(), answer).await
+    }
+}
+
+/// Feeds `consumer` from its own poller until the task is dropped: a failed record is retried
+/// (with the ones after it) a second later, as the event source mapping would.
+pub async fn run_consumer(app: App, mut poller: StreamPoller, consumer: Consumer) {
     let mut pending: Option<Event> = None;
     loop {
         let event = match pending.take() {
@@ -114,7 +141,7 @@ pub async fn run_notifier(app: App, mut poller: StreamPoller) {
             None => match poller.poll().await {
                 Ok(event) => event,
                 Err(e) => {
-                    tracing::warn!(error = %e, "reading the stream failed");
+                    tracing::warn!(error = %e, consumer = consumer.name(), "reading the stream failed");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                     continue;
                 }
@@ -124,7 +151,7 @@ pub async fn run_notifier(app: App, mut poller: StreamPoller) {
             tokio::time::sleep(Duration::from_millis(250)).await;
             continue;
         }
-        let answer = crate::gateway::FUNCTION.scope("notifier", helpdesk_notifier::handle(&app, event.clone())).await;
+        let answer = consumer.handle(&app, event.clone()).await;
         let failed = answer["batchItemFailures"][0]["itemIdentifier"].as_str().map(str::to_string);
         if let Some(from) = failed {
             let mut retry = event;

@@ -1,12 +1,13 @@
 //! Intake function: projects, agents and requests (raise, read, reply, close, lists).
 
 use helpdesk::domain::access::Viewer;
-use helpdesk::domain::{attachments, forms, macros, tags, team};
+use helpdesk::domain::{attachments, automations, forms, macros, tags, team};
 use helpdesk::http::{self, Reply, ReplyBody};
 use helpdesk::model::RequestStatus;
 use helpdesk::requests::{self, ListOptions};
 use helpdesk::web::json::{
-    comment_json, detail_json, forms_json, page_json, project_json, request_json, team_json, team_member_json,
+    automations_json, comment_json, detail_json, forms_json, page_json, project_json, request_json, team_json,
+    team_member_json,
 };
 use helpdesk::{projects, routes, ApiError, App};
 use lambda_http::{Body, Request, Response};
@@ -169,6 +170,23 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
                 macros::apply_macro(app, &caller, key, params.get("id"), idempotency).await?;
             let reply = Reply::ok(request_json(viewer, &request));
             Ok(if replayed { reply.with_outcome("replayed") } else { reply })
+        }
+        ("GET", "/projects/{key}/automations") => {
+            let list = automations::manage::list_automations(app, &caller, key).await?;
+            Ok(Reply::ok(automations_json(&list)))
+        }
+        ("POST", "/projects/{key}/automations") => {
+            let made = automations::manage::add_automation(app, &caller, key, http::parse_json(req)).await?;
+            Ok(Reply::created(serde_json::to_value(&made).unwrap_or_default()))
+        }
+        ("PUT", "/projects/{key}/automations/{id}") => {
+            let id = params.get("id");
+            let saved = automations::manage::update_automation(app, &caller, key, id, http::parse_json(req)).await?;
+            Ok(Reply::ok(serde_json::to_value(&saved).unwrap_or_default()))
+        }
+        ("DELETE", "/projects/{key}/automations/{id}") => {
+            automations::manage::delete_automation(app, &caller, key, params.get("id")).await?;
+            Ok(Reply::no_content())
         }
         ("POST", "/requests/{key}/release") => {
             let (viewer, request) = requests::release(app, &caller, key).await?;

@@ -4,19 +4,15 @@
 
 use aws_lambda_events::dynamodb::{Event, EventRecord};
 use helpdesk::domain::notify::{notify, Event as MailEvent, Notice};
-use helpdesk::items::dynamo::from_item;
-use helpdesk::model::Record;
+use helpdesk::items::dynamo::request_stream_images;
 use helpdesk::App;
 use serde_json::{json, Value};
-
-/// Only request partitions (requests and their comments) can mean mail. Everything else,
-/// the signing keys above all, is never even decoded.
-const REQUEST_PARTITION: &str = "REQ#";
 
 pub async fn handle(app: &App, event: Event) -> Value {
     let mut failures = vec![];
     for record in &event.records {
-        let Some((old, new)) = decode(record) else { continue };
+        // Only request partitions can mean mail.
+        let Some((old, new)) = request_stream_images(record) else { continue };
         for mail_event in MailEvent::all(old.as_ref(), new.as_ref()) {
             if !notified(app, record, &mail_event, &mut failures).await {
                 break;
@@ -52,29 +48,4 @@ async fn notified(app: &App, record: &EventRecord, mail_event: &MailEvent, failu
             false
         }
     }
-}
-
-/// The old and new images of a request-partition record, as domain records.
-fn decode(record: &EventRecord) -> Option<(Option<Record>, Option<Record>)> {
-    let pk = record.change.keys.get("pk").and_then(|v| match v {
-        serde_dynamo::AttributeValue::S(s) => Some(s.as_str()),
-        _ => None,
-    })?;
-    if !pk.starts_with(REQUEST_PARTITION) {
-        return None;
-    }
-    let image = |item: &serde_dynamo::Item| -> Option<Record> {
-        if item.is_empty() {
-            return None;
-        }
-        let map: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> = item.clone().into();
-        match from_item(map) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                tracing::warn!(error = %e, "undecodable stream image skipped");
-                None
-            }
-        }
-    };
-    Some((image(&record.change.old_image), image(&record.change.new_image)))
 }

@@ -163,7 +163,7 @@ async fn post(
                 description: filled.description.clone(),
                 form: form_id.map(str::to_string),
                 fields: filled.values.clone(),
-                channel: Default::default(),
+                channel: requests::Channel::Portal,
             };
             match requests::create_request(app, caller, project, Ok(input), nonce(form)).await {
                 Ok(((_, request), _)) => Ok(Reply::see_other(format!("/portal/requests/{}", request.key))),

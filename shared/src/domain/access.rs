@@ -99,8 +99,16 @@ pub fn may_read_history(viewer: Viewer, entry: &HistoryEntry) -> bool {
 
 /// History entries that record agents' own work (a release from hold, revoking links,
 /// triage by tag and form).
-const AGENT_ONLY_HISTORY: [&str; 7] =
-    ["released", "public_links_revoked", "tag_added", "tag_removed", "form_changed", "macro_applied", "assigned"];
+const AGENT_ONLY_HISTORY: [&str; 8] = [
+    "released",
+    "public_links_revoked",
+    "tag_added",
+    "tag_removed",
+    "form_changed",
+    "macro_applied",
+    "assigned",
+    "automation",
+];
 
 pub fn require_internal_allowed(viewer: Viewer) -> Result<(), ApiError> {
     match viewer {

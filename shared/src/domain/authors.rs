@@ -4,6 +4,7 @@
 //! role, so no customer can write under the team's name.
 
 use crate::domain::access::{is_agent, Viewer};
+use crate::domain::automations::AUTOMATION_AUTHOR;
 use crate::domain::requests::HELPDESK_AUTHOR;
 use crate::error::ApiError;
 use crate::items::user_key;
@@ -61,7 +62,7 @@ impl PublicAuthor {
 
 /// What `user` is on a request of `project` when they write or act there.
 pub fn role_of(user: &User, project: &str) -> AuthorRole {
-    if user.id == HELPDESK_AUTHOR || is_agent(user, project) {
+    if user.id == HELPDESK_AUTHOR || user.id == AUTOMATION_AUTHOR || is_agent(user, project) {
         AuthorRole::Team
     } else {
         AuthorRole::Customer

@@ -9,6 +9,7 @@ pub mod access;
 pub mod attachments;
 pub mod auth;
 pub mod authors;
+pub mod automations;
 pub mod blocklist;
 pub mod caller;
 pub mod desk;

@@ -575,6 +575,13 @@ pub struct Request {
     /// Service-level clocks, when the project had targets for its priority (agents only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla: Option<RequestSla>,
+    /// How it came in: `email`, `portal` or `api` (None: before this was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// The version automations wrote, when they wrote the latest one: what they change never
+    /// triggers automations again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub automated_version: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -939,6 +946,11 @@ pub struct Attachment {
     pub created_at: Timestamp,
 }
 
+pub use crate::domain::automations::records::{
+    AutoMail, AutoMailKind, AutomationFired, AutomationRun, TimeRuleProjects,
+};
+pub use crate::domain::automations::rules::ProjectAutomations;
+
 /// Every kind of record the table holds.
 // A request is the largest record and the most read one: boxing it would put an allocation
 // and a pointer chase on every list for a few hundred bytes of stack per record.
@@ -978,4 +990,9 @@ pub enum Record {
     Attachment(Attachment),
     SlaAlarm(SlaAlarm),
     SchedulerCursor(SchedulerCursor),
+    ProjectAutomations(ProjectAutomations),
+    AutomationRun(AutomationRun),
+    AutomationFired(AutomationFired),
+    AutoMail(AutoMail),
+    TimeRuleProjects(TimeRuleProjects),
 }

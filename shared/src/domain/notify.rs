@@ -15,7 +15,9 @@ use crate::domain::reply_address::reply_address;
 use crate::error::ApiError;
 use crate::items::{notified_key, project_key, request_key, user_key};
 use crate::mime::outgoing::OutgoingMail;
-use crate::model::{Comment, Notified, NotifyLevel, Project, ProjectTeam, Record, Request, RequestStatus, User};
+use crate::model::{
+    AutoMail, Comment, Notified, NotifyLevel, Project, ProjectTeam, Record, Request, RequestStatus, User,
+};
 use crate::store::{Condition, Counter, StoreError, Write};
 use crate::text::rfc3339;
 use crate::App;
@@ -36,27 +38,37 @@ pub enum Event {
     SlaWarning(Request, &'static str),
     /// A service-level clock ran out unmet (the scheduler marked it): the team hears.
     SlaBreach(Request, &'static str),
+    /// An automation's acknowledgement or reminder: the requester hears.
+    Mailed(AutoMail),
 }
 
-/// The clocks whose warning or breach this change marked: a breach recorded because a late
-/// reply met the clock is news to nobody.
-fn clock_events(before: &Request, after: &Request) -> Vec<Event> {
+/// The clocks whose warning or breach this change marked, as (warning?, target, due time):
+/// a breach recorded because a late reply met the clock is news to nobody.
+pub(crate) fn clock_marks(before: &Request, after: &Request) -> Vec<(bool, &'static str, i64)> {
     let (Some(old), Some(new)) = (before.sla.as_ref(), after.sla.as_ref()) else { return vec![] };
     let pairs = [
         ("first_reply", &old.first_reply, &new.first_reply),
         ("next_reply", &old.next_reply, &new.next_reply),
         ("resolution", &old.resolution, &new.resolution),
     ];
-    let mut events = vec![];
+    let mut marks = vec![];
     for (name, old, new) in pairs {
         let (Some(old), Some(new)) = (old, new) else { continue };
         if old.breached_at.is_none() && new.breached_at.is_some() && new.met_at.is_none() {
-            events.push(Event::SlaBreach(after.clone(), name));
+            marks.push((false, name, clock_of(after, name).0));
         } else if old.warned_at.is_none() && new.warned_at.is_some() && new.breached_at.is_none() {
-            events.push(Event::SlaWarning(after.clone(), name));
+            marks.push((true, name, clock_of(after, name).0));
         }
     }
-    events
+    marks
+}
+
+fn clock_events(before: &Request, after: &Request) -> Vec<Event> {
+    let event = |(warning, name, _)| match warning {
+        true => Event::SlaWarning(after.clone(), name),
+        false => Event::SlaBreach(after.clone(), name),
+    };
+    clock_marks(before, after).into_iter().map(event).collect()
 }
 
 impl Event {
@@ -77,6 +89,7 @@ impl Event {
                 }
             }
             (None, Some(Record::Comment(c))) if !c.internal => Some(Event::Commented(c.clone())),
+            (None, Some(Record::AutoMail(m))) => Some(Event::Mailed(m.clone())),
             _ => None,
         }
     }
@@ -108,6 +121,7 @@ impl Event {
             Event::Assigned(r) => format!("assigned.{}.{}", r.key, r.version),
             Event::SlaWarning(r, target) => format!("slawarn.{}.{target}.{}", r.key, clock_of(r, target).0),
             Event::SlaBreach(r, target) => format!("slabreach.{}.{target}.{}", r.key, clock_of(r, target).0),
+            Event::Mailed(m) => format!("automail.{}.{}", m.request_key, m.id),
         }
     }
 
@@ -116,6 +130,7 @@ impl Event {
             Event::Opened(r) | Event::StatusChanged(r) | Event::Assigned(r) => &r.key,
             Event::SlaWarning(r, _) | Event::SlaBreach(r, _) => &r.key,
             Event::Commented(c) => &c.request_key,
+            Event::Mailed(m) => &m.request_key,
         }
     }
 
@@ -125,7 +140,7 @@ impl Event {
             Event::Commented(c) => Some(&c.author_id),
             Event::StatusChanged(r) => r.status_by.as_deref(),
             Event::Assigned(r) => r.assigned_by.as_deref(),
-            Event::SlaWarning(..) | Event::SlaBreach(..) => None,
+            Event::SlaWarning(..) | Event::SlaBreach(..) | Event::Mailed(_) => None,
         }
     }
 }
@@ -246,6 +261,8 @@ fn customers(event: &Event, request: &Request) -> Vec<String> {
     let parties = match event {
         Event::Opened(opened) => opened,
         Event::Assigned(_) | Event::SlaWarning(..) | Event::SlaBreach(..) => return vec![],
+        // Written to the requester alone, as a reply to what they sent.
+        Event::Mailed(_) => return vec![request.reporter_id.clone()],
         _ => request,
     };
     let mut ids = vec![parties.reporter_id.clone()];
@@ -369,6 +386,7 @@ async fn compose(
             let (due, label) = clock_of(r, target);
             format!("{label} on {} was due at {} and is overdue.", request.key, rfc3339(due))
         }
+        Event::Mailed(m) => m.body.clone(),
     };
     let what = match (audience, event) {
         (Audience::Agent, Event::Opened(_)) => format!("{author} opened {}:\n\n{}", request.key, request.description),

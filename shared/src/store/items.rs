@@ -39,8 +39,10 @@ pub fn request_key(request: &str) -> ItemKey {
     ItemKey::new(format!("REQ#{request}"), "META")
 }
 pub fn request_partition(request: &str) -> String {
-    format!("REQ#{request}")
+    format!("{REQUEST_PARTITION_PREFIX}{request}")
 }
+/// What every request partition's key starts with (the stream consumers' filter).
+pub const REQUEST_PARTITION_PREFIX: &str = "REQ#";
 pub fn comment_key(request: &str, comment_id: &str) -> ItemKey {
     ItemKey::new(request_partition(request), &format!("{COMMENT_PREFIX}{comment_id}"))
 }
@@ -64,6 +66,25 @@ pub fn tagged_partition(project: &str, tag: &str) -> String {
 
 pub fn project_macros_key(project: &str) -> ItemKey {
     ItemKey::new(format!("PROJECT#{project}"), "MACROS")
+}
+
+pub fn project_automations_key(project: &str) -> ItemKey {
+    ItemKey::new(format!("PROJECT#{project}"), "AUTOMATIONS")
+}
+/// When a rule last fired: one item per rule, beside the project's.
+pub fn automation_fired_key(project: &str, rule: &str) -> ItemKey {
+    ItemKey::new(format!("PROJECT#{project}"), &format!("AUTOFIRED#{rule}"))
+}
+/// A rule fired on one event of one request.
+pub fn automation_run_key(request: &str, rule: &str, event: &str) -> ItemKey {
+    ItemKey::new(format!("AUTORUN#{request}"), &format!("{rule}#{event}"))
+}
+/// An automation's email, in the request's partition so the notifier's stream filter sees it.
+pub fn auto_mail_key(request: &str, id: &str) -> ItemKey {
+    ItemKey::new(request_partition(request), &format!("MAIL#{id}"))
+}
+pub fn time_rule_projects_key() -> ItemKey {
+    ItemKey::new("APP#automations".to_string(), "TIMERULES")
 }
 
 pub fn project_team_key(project: &str) -> ItemKey {
@@ -333,6 +354,13 @@ impl Record {
             Record::SchedulerCursor(_) => with(scheduler_cursor_key()),
             Record::ProjectForms(f) => with(project_forms_key(&f.project)),
             Record::ProjectMacros(m) => with(project_macros_key(&m.project)),
+            Record::ProjectAutomations(a) => with(project_automations_key(&a.project)),
+            Record::AutomationRun(r) => {
+                IndexKeys { ttl: Some(r.expires_at), ..with(automation_run_key(&r.request_key, &r.rule, &r.event)) }
+            }
+            Record::AutomationFired(f) => with(automation_fired_key(&f.project, &f.rule)),
+            Record::AutoMail(m) => with(auto_mail_key(&m.request_key, &m.id)),
+            Record::TimeRuleProjects(_) => with(time_rule_projects_key()),
             Record::ProjectTeam(t) => with(project_team_key(&t.project)),
             Record::Viewing(v) => {
                 IndexKeys { ttl: Some(v.expires_at), ..with(viewing_key(&v.request_key, &v.user_id)) }
@@ -364,6 +392,8 @@ impl Record {
             Record::SigningKeys(k) => Some(k.version),
             Record::ProjectForms(f) => Some(f.version),
             Record::ProjectMacros(m) => Some(m.version),
+            Record::ProjectAutomations(a) => Some(a.version),
+            Record::TimeRuleProjects(t) => Some(t.version),
             Record::ProjectTeam(t) => Some(t.version),
             Record::SchedulerCursor(c) => Some(c.version),
             _ => None,
@@ -379,6 +409,7 @@ impl Record {
             Record::LinkLock(l) => Some(l.expires_at),
             Record::MessageRef(m) => Some(m.expires_at),
             Record::Notified(n) => Some(n.expires_at),
+            Record::AutomationRun(r) => Some(r.expires_at),
             Record::Viewing(v) => Some(v.expires_at),
             Record::EmailVerification(v) => Some(v.expires_at),
             _ => None,
@@ -425,6 +456,35 @@ pub mod dynamo {
             item.remove(name);
         }
         serde_dynamo::from_item(item).map_err(|e| e.to_string())
+    }
+
+    /// The old and new images of a stream record of a request partition (requests, their
+    /// comments, automations' emails), as records; None for every other partition, the
+    /// signing keys above all, which are never even decoded.
+    pub fn request_stream_images(
+        record: &aws_lambda_events::dynamodb::EventRecord,
+    ) -> Option<(Option<Record>, Option<Record>)> {
+        let pk = match record.change.keys.get(PK) {
+            Some(serde_dynamo::AttributeValue::S(s)) => s.as_str(),
+            _ => return None,
+        };
+        if !pk.starts_with(REQUEST_PARTITION_PREFIX) {
+            return None;
+        }
+        let image = |item: &serde_dynamo::Item| -> Option<Record> {
+            if item.is_empty() {
+                return None;
+            }
+            let map: Item = item.clone().into();
+            match from_item(map) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    tracing::warn!(error = %e, "undecodable stream image skipped");
+                    None
+                }
+            }
+        };
+        Some((image(&record.change.old_image), image(&record.change.new_image)))
     }
 
     /// DynamoDB's size of an item (attribute names plus values), for capacity estimates.

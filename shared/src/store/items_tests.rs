@@ -44,6 +44,8 @@ fn sample_request() -> Request {
         updated_at: 1_700_000_000,
         version: 1,
         sla: None,
+        channel: None,
+        automated_version: None,
     }
 }
 
@@ -520,4 +522,40 @@ fn comment_item_is_exactly_this() {
     ]);
     assert_eq!(item, expected);
     assert_eq!(from_item(item).unwrap(), Record::Comment(comment));
+}
+
+/// Automations' items: the rules beside the project, a run claim per (request, rule, event)
+/// that expires, a fired mark per rule, an email in the request's partition (the notifier's
+/// stream filter sees it), and the scheduler's list of projects with time rules.
+#[test]
+fn automation_items_are_exactly_these() {
+    use crate::model::{AutoMail, AutoMailKind, AutomationFired, AutomationRun, ProjectAutomations, TimeRuleProjects};
+    let keys = |record: Record| {
+        let item = to_item(&record);
+        let ttl = item.get("ttl").cloned();
+        assert_eq!(from_item(item.clone()).unwrap(), record);
+        (item["pk"].clone(), item["sk"].clone(), ttl, record.version())
+    };
+    let rules = ProjectAutomations::initial("HD");
+    assert_eq!(keys(Record::ProjectAutomations(rules)), (s("PROJECT#HD"), s("AUTOMATIONS"), None, Some(0)));
+    let run =
+        AutomationRun { request_key: "HD-4".into(), rule: "r1".into(), event: "created".into(), at: 5, expires_at: 9 };
+    assert_eq!(keys(Record::AutomationRun(run)), (s("AUTORUN#HD-4"), s("r1#created"), Some(n(9)), None));
+    let fired =
+        AutomationFired { project: "HD".into(), rule: "r1".into(), at: 5, request_key: "HD-4".into(), skipped: vec![] };
+    let item = to_item(&Record::AutomationFired(fired.clone()));
+    assert!(!item.contains_key("skipped"), "nothing skipped, no attribute");
+    assert_eq!(keys(Record::AutomationFired(fired)), (s("PROJECT#HD"), s("AUTOFIRED#r1"), None, None));
+    let mail = AutoMail {
+        request_key: "HD-4".into(),
+        id: "abc".into(),
+        kind: AutoMailKind::Acknowledgement,
+        body: "Thanks".into(),
+        rule: "r1".into(),
+        created_at: 5,
+    };
+    assert_eq!(to_item(&Record::AutoMail(mail.clone()))["kind"], s("acknowledgement"));
+    assert_eq!(keys(Record::AutoMail(mail)), (s("REQ#HD-4"), s("MAIL#abc"), None, None));
+    let projects = TimeRuleProjects { projects: ["HD".to_string()].into(), version: 2 };
+    assert_eq!(keys(Record::TimeRuleProjects(projects)), (s("APP#automations"), s("TIMERULES"), None, Some(2)));
 }

@@ -98,6 +98,24 @@ pub fn forms_json(forms: &crate::model::ProjectForms) -> Value {
     json!({"project": forms.project, "default_form": forms.default_form, "items": forms.forms})
 }
 
+/// A project's rules, each with when it last fired (and what it could not do then).
+pub fn automations_json(list: &crate::domain::automations::manage::RuleList) -> Value {
+    let items: Vec<Value> = list
+        .automations
+        .rules
+        .iter()
+        .map(|rule| {
+            let mut item = serde_json::to_value(rule).unwrap_or_default();
+            let fired = list
+                .last_fired(&rule.id)
+                .map(|f| json!({"at": crate::text::rfc3339(f.at), "request": f.request_key, "skipped": f.skipped}));
+            item["last_fired"] = fired.unwrap_or(Value::Null);
+            item
+        })
+        .collect();
+    json!({"project": list.automations.project, "items": items})
+}
+
 pub fn page_json(page: &RequestPage) -> Value {
     let items: Vec<Value> = page.items.iter().map(|(viewer, r)| request_json(*viewer, r)).collect();
     json!({"items": items, "next_cursor": page.next_cursor})

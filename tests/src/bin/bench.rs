@@ -584,6 +584,8 @@ async fn scheduler_costs(h: &Harness, admin: &str) {
                 updated_at: start,
                 version: 1,
                 sla: None,
+                channel: None,
+                automated_version: None,
             };
             sla::advance(None, &mut request, policy.as_ref(), start);
             let alarm = request.sla.as_ref().and_then(|s| s.alarm_at).expect("an alarm");

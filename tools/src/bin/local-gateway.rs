@@ -1,12 +1,12 @@
 //! Serves every route of the template on one port (PORT, default 3000), against the DynamoDB,
 //! S3 and SES endpoints of the environment (`scripts/local.sh` starts DynamoDB Local and moto),
 //! with the local-only `POST /_local/inbound-email` and `POST /_local/scheduler`, the stream
-//! poller that feeds the notifier, and the scheduler every 30 s.
+//! pollers that feed the notifier and the automations, and the scheduler every 30 s.
 
 use helpdesk::{App, Config};
 use helpdesk_inbound::MailBucket;
 use helpdesk_tools::local_mail::LocalMail;
-use helpdesk_tools::stream::{run_notifier, run_scheduler, StreamPoller};
+use helpdesk_tools::stream::{run_consumer, run_scheduler, Consumer, StreamPoller};
 use helpdesk_tools::{gateway, local};
 
 #[tokio::main]
@@ -24,8 +24,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     config.files_bucket.get_or_insert_with(|| local_mail.mail.bucket.clone());
     let app = App::connect_with(&sdk, config.clone(), true).await.with_s3_files(&sdk);
     local::seed_demo(&app).await?;
-    let poller = StreamPoller::new(&sdk, &config.table_name).await?;
-    tokio::spawn(run_notifier(app.clone(), poller));
+    // Each stream consumer reads the stream on its own, as each event source mapping does.
+    for consumer in [Consumer::Notifier, Consumer::Automations] {
+        let poller = StreamPoller::new(&sdk, &config.table_name).await?;
+        tokio::spawn(run_consumer(app.clone(), poller, consumer));
+    }
     tokio::spawn(run_scheduler(app.clone()));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     eprintln!(

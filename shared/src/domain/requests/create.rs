@@ -69,7 +69,7 @@ pub async fn create_request(
     // A project that takes requests from its customers only: refused on the pages and the
     // API; by email, held for an agent (the sender may be a customer-to-be).
     let outsider = !may_raise(&actor.user, &project, known_customer);
-    if outsider && input.as_ref().map_or(true, |i| i.channel == Channel::Api) {
+    if outsider && input.as_ref().map_or(true, |i| i.channel.is_typed()) {
         return Err(ApiError::Refused {
             code: "customers_only",
             message: format!(
@@ -83,10 +83,10 @@ pub async fn create_request(
     // The request's form and its values, checked against the project's forms.
     let forms = forms_of(&project.key, &records);
     // Email names no form: it takes the project's default, public or not.
-    let any_form = is_agent(&actor.user, &project.key) || input.channel != Channel::Api;
+    let any_form = is_agent(&actor.user, &project.key) || !input.channel.is_typed();
     let form = choose_form(&forms, input.form.as_deref(), any_form)?;
     let fields = match input.channel {
-        Channel::Api => check_fields(form, &input.fields)?,
+        Channel::Api | Channel::Portal => check_fields(form, &input.fields)?,
         Channel::Email | Channel::EmailHeldForReview => check_fields_may_lack(form, &input.fields)?,
     };
     let now = app.now();
@@ -157,6 +157,8 @@ pub async fn create_request(
                 updated_at: now,
                 version: 1,
                 sla: None,
+                channel: Some(input.channel.as_str().to_string()),
+                automated_version: None,
             };
             crate::domain::sla::advance(None, &mut request, project.settings.sla.as_ref(), now);
             let mut writes = vec![];

@@ -52,10 +52,27 @@ pub struct NewRequest {
 pub enum Channel {
     #[default]
     Api,
+    /// The customer portal's or the console's form: the API's rules.
+    Portal,
     Email,
     /// Mail from someone who has no account and may not get one by mail (a managed domain):
     /// kept as a held request under the helpdesk's own name for an agent, never lost.
     EmailHeldForReview,
+}
+
+impl Channel {
+    /// Typed by a person on a form or through the API: every field of the form is asked for.
+    pub fn is_typed(self) -> bool {
+        matches!(self, Channel::Api | Channel::Portal)
+    }
+    /// As the request keeps it (automations' `channel` condition).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Api => "api",
+            Channel::Portal => "portal",
+            Channel::Email | Channel::EmailHeldForReview => "email",
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -2,7 +2,8 @@
 //! 30 s): the alarms due by `now`, found by Query in their hourly partitions, each turned into
 //! a warning (75% of a target used) or a breach on its request, written with the request's
 //! version so a change made meanwhile wins. The notifier emails from the request's change, once
-//! per event, so a run repeated for the same time changes and sends nothing more.
+//! per event, so a run repeated for the same time changes and sends nothing more. The first
+//! run of each hour also fires the automations' time rules (`automations::timer`).
 
 use super::clocks::next_alarm;
 use crate::domain::requests::replace_request;
@@ -30,6 +31,8 @@ pub struct Run {
     pub breaches: Vec<Fired>,
     /// Requests another change wrote first: their new alarm is found next time.
     pub skipped: usize,
+    /// Time rules fired (swept once an hour, when the run starts a new hour).
+    pub automations: Vec<crate::domain::automations::Fired>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -84,6 +87,8 @@ pub async fn run(app: &App, now: i64) -> Result<Run, ApiError> {
     report.breaches.sort();
     // Every alarm of the hours before this one is done: the next run starts here.
     if cursor.as_ref().is_none_or(|c| c.done_before_hour < hour) {
+        // A failed sweep leaves the cursor where it was: the next run sweeps again.
+        report.automations = crate::domain::automations::timer::sweep(app, now).await?;
         let version = cursor.as_ref().map_or(0, |c| c.version);
         let next = SchedulerCursor { done_before_hour: hour, version: version + 1 };
         let condition = if cursor.is_some() { Condition::VersionIs(version) } else { Condition::NotExists };

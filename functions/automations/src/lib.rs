@@ -1,0 +1,41 @@
+//! Automations function: the table's stream, as Lambda's event source mapping delivers it;
+//! each event a record means runs the project's matching rules (`domain::automations`).
+//! Failures are reported per record (ReportBatchItemFailures): Lambda retries from the first
+//! failed record, and rules that fired already do not fire again (their run claims).
+
+use aws_lambda_events::dynamodb::Event;
+use helpdesk::domain::automations::{events_of, on_event};
+use helpdesk::items::dynamo::request_stream_images;
+use helpdesk::App;
+use serde_json::{json, Value};
+
+pub async fn handle(app: &App, event: Event) -> Value {
+    for record in &event.records {
+        let Some((old, new)) = request_stream_images(record) else { continue };
+        for auto_event in events_of(old.as_ref(), new.as_ref()) {
+            match on_event(app, &auto_event).await {
+                Ok(fired) => {
+                    for f in fired {
+                        tracing::info!(
+                            function = "automations",
+                            event_id = %record.event_id,
+                            request = %f.request,
+                            rule = %f.rule,
+                            event = %f.event,
+                            skipped = f.skipped.len(),
+                            outcome = "fired",
+                            "automation"
+                        );
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(function = "automations", event_id = %record.event_id, error = %e, "automation failed");
+                    // Lambda retries from here; later records would be retried anyway.
+                    let id = record.change.sequence_number.clone().unwrap_or_else(|| record.event_id.clone());
+                    return json!({ "batchItemFailures": [{ "itemIdentifier": id }] });
+                }
+            }
+        }
+    }
+    json!({ "batchItemFailures": [] })
+}
