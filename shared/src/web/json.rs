@@ -40,6 +40,7 @@ pub fn request_json(viewer: Viewer, r: &Request) -> Value {
         // Every change moves it, internal notes too: agents only.
         body["version"] = json!(r.version);
         body["sla"] = sla_json(r.sla.as_ref());
+        body["channel"] = json!(r.channel);
     }
     body
 }
