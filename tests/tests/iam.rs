@@ -175,6 +175,42 @@ async fn every_function_policy_allows_exactly_what_it_calls() {
     let agent_path = format!("/projects/HD/agents/{agent_id}");
     ok(h.call("PUT", &agent_path, Some(&admin), Some(json!({"notify": "all"}))).await.status);
     ok(h.call("DELETE", &agent_path, Some(&admin), None).await.status);
+    // automations: rules (intake) fired from the stream (the automations function): an
+    // assignment moves a load on the team, tags come and go, a note and an email are written;
+    // time rules fire in the scheduler's hourly sweep (a Query of the pending queue).
+    let rules = [
+        json!({"name": "route", "on": "request.created",
+               "conditions": [{"field": "text", "op": "contains", "value": "automate"}],
+               "actions": [{"type": "assign", "auto": true}, {"type": "add_tag", "tag": "auto"},
+                           {"type": "add_internal_note", "body": "routed"},
+                           {"type": "send_acknowledgement", "body": "thanks"}]}),
+        json!({"name": "answered", "on": "comment.customer", "conditions": [{"field": "tag", "op": "is", "value": "auto"}],
+               "actions": [{"type": "remove_tag", "tag": "auto"}]}),
+        json!({"name": "idle", "on": "time", "status": "pending", "idle": "1h",
+               "actions": [{"type": "remove_tag", "tag": "idle"}, {"type": "set_status", "status": "closed"}]}),
+    ];
+    for rule in rules {
+        ok(h.call("POST", "/projects/HD/automations", Some(&admin), Some(rule)).await.status);
+    }
+    let no_cap = json!({"assignment": {"mode": "manual", "cap": null}});
+    ok(h.call("PATCH", "/projects/HD", Some(&admin), Some(no_cap)).await.status);
+    let listed = h.ok("GET", "/projects/HD/automations", Some(&admin), None).await.body;
+    let first = listed["items"][0]["id"].as_str().unwrap().to_string();
+    ok(h.call("DELETE", &format!("/projects/HD/automations/{first}"), Some(&admin), None).await.status);
+    let automated = h.ok("POST", "/projects/HD/requests", Some(&bob), Some(json!({"summary": "automate me"}))).await;
+    let automated = automated.body["key"].as_str().unwrap().to_string();
+    h.run_stream().await;
+    ok(h.call("POST", &format!("/requests/{automated}/comments"), Some(&bob), Some(json!({"body": "more"})))
+        .await
+        .status);
+    ok(h.call("PUT", &format!("/requests/{automated}/tags/idle"), Some(&admin), None).await.status);
+    ok(h.call("PATCH", &format!("/requests/{automated}"), Some(&admin), Some(json!({"status": "pending"})))
+        .await
+        .status);
+    h.run_stream().await;
+    let routed = h.ok("GET", &format!("/requests/{automated}"), Some(&admin), None).await.body;
+    let fired = h.ok("GET", "/projects/HD/automations", Some(&admin), None).await.body;
+    assert!(routed["tags"] == json!(["idle"]) && !routed["assignee"].is_null(), "{routed} {fired}");
     // scheduler: two requests on a project with service levels, run past their first-reply
     // targets (the cursor is made on the first run, moved on the next hour's).
     let sla = json!({"timezone": "UTC", "hours": {"mon": ["00:00", "24:00"], "tue": ["00:00", "24:00"],
@@ -187,6 +223,9 @@ async fn every_function_policy_allows_exactly_what_it_calls() {
     let later = helpdesk::text::rfc3339(h.app.now() + 3 * 3600);
     let run = h.call_raw("POST", "/_local/scheduler", None, Some(json!({"time": later}).to_string()), &[]).await;
     assert_eq!(run.body["breaches"].as_array().map(Vec::len), Some(2), "{run:?}");
+    // The same run swept the time rules: the tour's pending request was idle.
+    assert_eq!(run.body["automations"].as_array().map(Vec::len), Some(1), "{run:?}");
+    assert_eq!(h.ok("GET", &format!("/requests/{automated}"), Some(&admin), None).await.body["status"], "closed");
     // auth: logout
     ok(h.call("DELETE", "/auth/session", Some(&bob), None).await.status);
 
