@@ -203,6 +203,21 @@ async fn the_mail_functions_answer_their_events() {
     let mail = h.raw_mail_to(&ann).await;
     assert_eq!(mail.len(), 1, "one email for the reply, none for the note, none twice");
     assert!(mail[0].contains("Turn it off and on again.") && !mail[0].contains("rude"));
+
+    // The automations function takes the same batch: the agent's reply (not the note) fires a
+    // rule, once however often the batch comes.
+    let rule = json!({"name": "Answered", "on": "comment.agent", "actions": [{"type": "add_tag", "tag": "answered"}]});
+    h.ok("POST", "/projects/HD/automations", Some(&admin), Some(rule)).await;
+    let mut automations = start(&h, "automations").await;
+    for _ in 0..2 {
+        let answer = automations.invoke(&filled("stream-comments", &fill)).await;
+        assert_eq!(answer, Answer::Response(json!({"batchItemFailures": []})));
+    }
+    let request = h.ok("GET", "/requests/HD-1", Some(&admin), None).await.body;
+    assert_eq!(request["tags"], json!(["answered"]));
+    let fired = request["history"].as_array().unwrap().iter().filter(|e| e["action"] == "automation").count();
+    assert_eq!(fired, 1, "{request}");
+    assert!(automations.logs().contains("\"outcome\":\"fired\""), "{}", automations.logs());
 }
 
 /// A function whose environment is missing or wrong says so through the Runtime API's
