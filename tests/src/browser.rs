@@ -89,6 +89,12 @@ impl Browser {
         field.send_keys(text).await.unwrap();
     }
 
+    /// Chooses the option with `value` in a `<select>`.
+    pub async fn choose(&self, css: &str, value: &str) {
+        let field = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+        field.select_by_value(value).await.unwrap_or_else(|e| panic!("{css} = {value}: {e}"));
+    }
+
     /// Clicks something that loads a new page, and waits until it has.
     pub async fn click(&self, css: &str) {
         self.navigate_by(Locator::Css(css)).await;

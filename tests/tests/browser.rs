@@ -484,3 +484,74 @@ async fn two_agents_on_one_request_see_each_other_and_the_reply_that_came_betwee
     first.close().await;
     second.close().await;
 }
+
+/// An admin writes an automation with the console's editor (no script), sees it fire on the
+/// next request, switches one of the initial rules on, and removes a rule.
+#[tokio::test]
+async fn an_admin_automates_routing_in_the_console() {
+    let h = Harness::start().await;
+    let token = h.admin_with_project("HD").await;
+    let admin = h.call("GET", "/me", Some(&token), None).await.body["email"].as_str().unwrap().to_string();
+    let b = Browser::start("automations").await;
+    sign_in_in(&b, &h, &admin).await;
+    b.goto(&format!("{}/desk/projects/HD", h.base)).await;
+    b.click_link("Automations").await;
+    let text = b.text().await;
+    assert!(text.contains("Acknowledge new requests") && text.contains("Never"), "{text}");
+    b.fill("#rule-name", "Invoices to billing").await;
+    b.choose("select[name='condition.field.0']", "text").await;
+    b.choose("select[name='condition.op.0']", "contains").await;
+    b.fill("input[name='condition.value.0']", "invoice").await;
+    b.choose("select[name='action.type.0']", "add_tag").await;
+    b.fill("textarea[name='action.value.0']", "billing").await;
+    b.choose("select[name='action.type.1']", "set_priority").await;
+    b.fill("textarea[name='action.value.1']", "asap").await;
+    b.click("form[action$='/automation'] button").await;
+    // A wrong value is named, and what was typed stays.
+    let text = b.text().await;
+    assert!(text.contains("action 2: priority is low, normal, high or urgent"), "{text}");
+    b.shot("automation-refused").await;
+    b.client.execute("document.getElementById('editor').scrollIntoView()", vec![]).await.unwrap();
+    b.shot("automation-editor").await;
+    b.fill("textarea[name='action.value.1']", "high").await;
+    b.click("form[action$='/automation'] button").await;
+    let text = b.text().await;
+    assert!(text.contains("The automation is saved.") && text.contains("Invoices to billing"), "{text}");
+    assert!(text.contains("text contains \u{201c}invoice\u{201d}"), "{text}");
+
+    let key = raise(&h, &token, "Wrong invoice total").await;
+    h.settle_stream().await;
+    let request = h.ok("GET", &format!("/requests/{key}"), Some(&token), None).await.body;
+    assert_eq!((request["tags"].clone(), request["priority"].clone()), (json!(["billing"]), json!("high")));
+    b.goto(&format!("{}/desk/projects/HD/automations", h.base)).await;
+    assert!(b.text().await.contains(&format!("on {key}")), "the list says when it fired");
+    b.click("form[action$='/automation-on'] button").await;
+    assert!(b.text().await.contains("The automation is on."));
+    b.shot("automations").await;
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.shot("automations-phone").await;
+    b.client.set_window_size(1280, 1000).await.unwrap();
+    let rules = h.ok("GET", "/projects/HD/automations", Some(&token), None).await.body;
+    assert_eq!(rules["items"][0]["enabled"], true, "the acknowledgement is on");
+
+    // Editing keeps the rule's id; removing takes it off the list.
+    let id = rules["items"][3]["id"].as_str().unwrap().to_string();
+    b.click(&format!("a[href$='edit={id}#editor']")).await;
+    assert_eq!(
+        b.client.find(fantoccini::Locator::Css("#rule-name")).await.unwrap().prop("value").await.unwrap().as_deref(),
+        Some("Invoices to billing")
+    );
+    b.fill("#rule-name", "Invoices").await;
+    b.click("form[action$='/automation'] button").await;
+    assert!(b.text().await.contains("Invoices"));
+    let rules = h.ok("GET", "/projects/HD/automations", Some(&token), None).await.body;
+    assert_eq!(rules["items"].as_array().unwrap().len(), 4);
+    assert_eq!(rules["items"][3]["id"], id.as_str());
+    b.click(&format!("form[action$='/automation-delete']:has(input[value='{id}']) button")).await;
+    assert!(b.text().await.contains("The automation is removed."));
+    assert_eq!(
+        h.ok("GET", "/projects/HD/automations", Some(&token), None).await.body["items"].as_array().unwrap().len(),
+        3
+    );
+    b.close().await;
+}

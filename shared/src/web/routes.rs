@@ -123,6 +123,7 @@ pub const ROUTES: &[RouteSpec] = &[
     page("POST", "/desk/requests/{key}/{action}"),
     page("GET", "/desk/projects/{key}/settings"),
     page("GET", "/desk/projects/{key}/people"),
+    page("GET", "/desk/projects/{key}/automations"),
     page("POST", "/desk/projects/{key}/{action}"),
     page("GET", "/desk/organizations/{id}"),
     page("POST", "/desk/organizations/{id}/{action}"),

@@ -4,6 +4,7 @@
 
 mod admin;
 mod admin_views;
+mod automations;
 mod sla;
 mod views;
 
@@ -77,6 +78,11 @@ pub async fn get(app: &App, req: &Request, v: &Visitor, path: &str, params: &Par
             let notice = query("done").and_then(|d| done_message(&d)).map(str::to_string);
             user_page(app, v, &caller, params.get("id"), 200, |p| p.notice = notice).await
         }
+        "/desk/projects/{key}/automations" => {
+            let notice = query("done").and_then(|d| done_message(&d)).map(str::to_string);
+            let edit = query("edit");
+            automations::page(app, v, &caller, params.get("key"), edit.as_deref(), 200, |p| p.notice = notice).await
+        }
         "/desk/projects/{key}/settings" | "/desk/projects/{key}/people" => {
             admin::get(app, req, v, &caller, path, params.get("key")).await
         }
@@ -106,6 +112,9 @@ pub async fn post(
             request_action(app, v, caller, params.get("key"), params.get("action"), form).await
         }
         "/desk/users/{id}/{action}" => user_action(app, v, caller, params.get("id"), params.get("action"), form).await,
+        "/desk/projects/{key}/{action}" if params.get("action").starts_with("automation") => {
+            automations::action(app, v, caller, params.get("key"), params.get("action"), form).await
+        }
         "/desk/projects/{key}/{action}" => {
             admin::project_action(app, v, caller, params.get("key"), params.get("action"), form).await
         }
@@ -145,6 +154,10 @@ pub(super) fn done_message(done: &str) -> Option<&'static str> {
         "remove-member" => "Member removed.",
         "rule-add" => "The rule is added.",
         "rule-remove" => "The rule is removed.",
+        "automation-saved" => "The automation is saved.",
+        "automation-on" => "The automation is on.",
+        "automation-off" => "The automation is off.",
+        "automation-delete" => "The automation is removed.",
         _ => return None,
     })
 }

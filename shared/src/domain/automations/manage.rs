@@ -58,6 +58,9 @@ impl AutomationInput {
 pub struct RuleList {
     pub automations: ProjectAutomations,
     pub fired: Vec<AutomationFired>,
+    pub project_name: String,
+    /// Whether the reader may change them.
+    pub admin: bool,
 }
 
 impl RuleList {
@@ -76,7 +79,8 @@ pub async fn list_automations(app: &App, caller: &Caller, project: &str) -> Resu
         Record::AutomationFired(f) => Some(f),
         _ => None,
     });
-    Ok(RuleList { automations, fired: fired.collect() })
+    let admin = crate::domain::access::is_project_admin(&actor.user, &p.key);
+    Ok(RuleList { automations, fired: fired.collect(), project_name: p.name.clone(), admin })
 }
 
 /// Adds a rule (project admins).
