@@ -367,15 +367,19 @@ impl Harness {
     /// and hands it to the automations and the notifier as their event source mappings would.
     /// Returns the event (to deliver it again) and the notifier's answer.
     pub async fn run_stream(&self) -> (aws_lambda_events::dynamodb::Event, Value) {
+        let event = self.poll_stream().await;
+        self.run_stream_event(event).await
+    }
+
+    /// What the table's stream has gathered since the last poll, as one Lambda event.
+    pub async fn poll_stream(&self) -> aws_lambda_events::dynamodb::Event {
         let mut poller = self.stream.lock().await;
         if poller.is_none() {
             let sdk = sdk_config(&required_env("HELPDESK_TEST_DYNAMODB")).await;
             *poller =
                 Some(helpdesk_tools::stream::StreamPoller::new(&sdk, &self.table).await.expect("the table's stream"));
         }
-        let event = poller.as_mut().unwrap().poll().await.expect("stream records");
-        drop(poller);
-        self.run_stream_event(event).await
+        poller.as_mut().unwrap().poll().await.expect("stream records")
     }
 
     /// Hands `event` to the automations and then the notifier (again).

@@ -10,6 +10,9 @@ use serde_json::json;
 use std::path::PathBuf;
 use std::time::Instant;
 
+#[path = "bench_parts/automations.rs"]
+mod automations;
+
 const ITERATIONS: usize = 200;
 const WARMUP: usize = 20;
 
@@ -409,6 +412,7 @@ async fn main() {
     println!("overhead ms: mean time per call not spent waiting on DynamoDB: gateway, handler, JSON, loopback HTTP.");
 
     scheduler_costs(&h, &admin).await;
+    automations::automation_costs(&h, &admin).await;
 
     // A ticket's whole life, 50 times over, priced per 1,000 tickets.
     let customers = vec![customer.clone(), colleague_tokens[0].clone(), colleague_tokens[1].clone()];
@@ -485,6 +489,8 @@ async fn main() {
         ("web", "portal-page"),
         ("inbound", "ses-receipt"),
         ("notifier", "stream-comments"),
+        ("automations", "stream-comments"),
+        ("scheduler", "scheduled"),
         ("hello-lambda", "me"),
     ];
     println!(
@@ -649,7 +655,8 @@ async fn scheduler_costs(h: &Harness, admin: &str) {
     let runs = 30.0 * 24.0 * 12.0;
     let lambda = runs * helpdesk_tests::cost::LAMBDA_PER_MILLION / 1e6
         + runs * (quiet_ms / 1000.0) * 0.125 * helpdesk_tests::cost::LAMBDA_PER_GB_SECOND;
-    let reads = runs * 2.0 * helpdesk_tests::cost::READ_UNIT_PER_MILLION / 1e6;
+    // Plus, once an hour, the GetItem of the projects with time rules (none: nothing more).
+    let reads = (runs * 2.0 + 30.0 * 24.0) * helpdesk_tests::cost::READ_UNIT_PER_MILLION / 1e6;
     let cursor = 30.0 * 24.0 * helpdesk_tests::cost::WRITE_UNIT_PER_MILLION / 1e6;
     println!(
         "At rest, rate(5 minutes): {runs:.0} runs a month: Lambda ${lambda:.4}, reads ${reads:.4}, cursor writes ${cursor:.4}: ${:.4} a month",
