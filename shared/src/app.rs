@@ -26,6 +26,12 @@ pub struct Config {
 #[error("configuration: {0}")]
 pub struct ConfigError(String);
 
+impl ConfigError {
+    pub fn new(message: impl Into<String>) -> ConfigError {
+        ConfigError(message.into())
+    }
+}
+
 impl Config {
     /// Whether the helpdesk is served over HTTPS (every deployment; the local run is not).
     pub fn https(&self) -> bool {
@@ -113,15 +119,38 @@ pub struct App {
     pub clock: Clock,
     /// The signing keys, read from the table on first use and kept a few minutes.
     pub signing_keys: Arc<std::sync::RwLock<Option<(crate::model::SigningKeys, std::time::Instant)>>>,
+    /// Starts the webhook sender on a delivery without waiting for it (the functions that
+    /// create or retry deliveries have one; None elsewhere).
+    pub webhook_sender: Option<Arc<dyn Invoke>>,
+}
+
+/// Hands work to another function without waiting for it: Lambda's asynchronous invoke in
+/// AWS, the handler spawned in the local run.
+#[async_trait::async_trait]
+pub trait Invoke: Send + Sync {
+    async fn invoke(&self, payload: serde_json::Value) -> Result<(), String>;
 }
 
 impl App {
     pub fn new(store: Arc<dyn Store>, mailer: Arc<dyn Mailer>, config: Config) -> Self {
-        App { store, mailer, files: Arc::new(NoFiles), config, clock: Clock::System, signing_keys: Default::default() }
+        App {
+            store,
+            mailer,
+            files: Arc::new(NoFiles),
+            config,
+            clock: Clock::System,
+            signing_keys: Default::default(),
+            webhook_sender: None,
+        }
     }
 
     pub fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// This app, handing webhook deliveries to `sender`.
+    pub fn with_webhook_sender(self, sender: Arc<dyn Invoke>) -> Self {
+        App { webhook_sender: Some(sender), ..self }
     }
 
     /// The AWS SDK config: region and credentials from the usual chain, endpoints from

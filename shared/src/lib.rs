@@ -7,6 +7,7 @@ pub mod app;
 pub mod domain;
 pub mod error;
 pub mod files;
+pub mod invoke;
 pub mod mailer;
 pub mod mime;
 pub mod store;

@@ -27,6 +27,8 @@ pub struct Harness {
     stream: tokio::sync::Mutex<Option<helpdesk_tools::stream::StreamPoller>>,
     http: reqwest::Client,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// Webhook deliveries handed to the sender, waiting for `run_webhooks`.
+    webhooks: Arc<tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<Value>>>,
 }
 
 impl Drop for Harness {
@@ -167,7 +169,8 @@ impl Harness {
         ddb_conf.set_retry_config(Some(App::retry_config()));
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(ddb_conf.build()), table.clone());
         let mailer = helpdesk::mailer::SesMailer::new(ses, config.mail_from.clone());
-        let mut app = App::new(Arc::new(store.clone()), Arc::new(mailer), config);
+        let (sender, deliveries) = helpdesk_tools::invoke::queued_sender();
+        let mut app = App::new(Arc::new(store.clone()), Arc::new(mailer), config).with_webhook_sender(sender);
         let moto_sdk = sdk_config(&moto).await;
         let files_bucket = app.config.files_bucket.clone().unwrap_or_default();
         app.files =
@@ -179,7 +182,20 @@ impl Harness {
         local_mail.ensure_bucket().await.expect("inbound bucket in moto");
         let server = tokio::spawn(helpdesk_tools::gateway::serve(app.clone(), Some(local_mail.clone()), listener));
         let stream = Default::default();
-        Harness { base, app, store, table, suffix, moto, local_mail, stream, http: reqwest::Client::new(), server }
+        let webhooks = Arc::new(tokio::sync::Mutex::new(deliveries));
+        Harness {
+            base,
+            app,
+            store,
+            table,
+            suffix,
+            moto,
+            local_mail,
+            stream,
+            http: reqwest::Client::new(),
+            server,
+            webhooks,
+        }
     }
 
     /// An address unique to this test, so parallel tests never read each other's mail.
@@ -392,6 +408,18 @@ impl Harness {
         assert_eq!(automations["batchItemFailures"], serde_json::json!([]), "automations failed");
         let answer = Consumer::Notifier.handle(&self.app, event.clone()).await;
         (event, answer)
+    }
+
+    /// Hands every webhook delivery queued so far to the sender's handler (as Lambda runs the
+    /// asynchronous invocations), one after the other; returns its answers.
+    pub async fn run_webhooks(&self) -> Vec<Value> {
+        let poster = helpdesk_webhooks::poster::HttpPoster::new(true);
+        let mut queue = self.webhooks.lock().await;
+        let mut answers = vec![];
+        while let Ok(payload) = queue.try_recv() {
+            answers.push(helpdesk_tools::invoke::send(&self.app, &poster, payload).await);
+        }
+        answers
     }
 
     /// Runs the stream until it is quiet: what automations write is delivered too.

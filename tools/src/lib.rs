@@ -2,6 +2,7 @@
 //! that serves every route with the Lambda handlers, and the demo seed.
 
 pub mod gateway;
+pub mod invoke;
 pub mod local;
 pub mod local_mail;
 pub mod openapi;

@@ -422,6 +422,19 @@ fn operations() -> Vec<Op> {
             .body(automation_body())
             .ok(200, open_object(&["id", "on", "actions"])),
         op("DELETE", "/projects/{key}/automations/{id}", "Remove an automation (project admin)").ok(204, Value::Null),
+        op("GET", "/projects/{key}/webhooks", "A project's webhook targets, without their secrets (project admin)")
+            .ok(200, open_object(&["items"])),
+        op("POST", "/projects/{key}/webhooks", "Add a webhook target; its signing secret is answered this once (project admin)")
+            .body(object(
+                json!({"url": {"type": "string", "minLength": 9, "maxLength": 2000, "pattern": "^https://[^\\s@/?#]+([/?#]\\S*)?$"},
+                       "events": {"type": "array", "minItems": 1, "maxItems": 6, "items": {"enum": ["request.created", "comment.customer", "comment.agent", "status.changed", "sla.warning", "sla.breach"]}},
+                       "format": {"enum": ["json", "slack"]}}),
+                &["url", "events"],
+            ))
+            .ok(201, open_object(&["id", "url", "events", "secret"])),
+        op("DELETE", "/projects/{key}/webhooks/{id}", "Remove a webhook target and its secret (project admin)").ok(204, Value::Null),
+        op("GET", "/projects/{key}/webhooks/{id}/deliveries", "A target's newest deliveries and their attempts (project admin)")
+            .ok(200, open_object(&["items"])),
         op("DELETE", "/blocklist", "Remove a rule (admins, in their scope)")
             .query(rule_scope())
             .body(object(json!({"rule": {"type": "string", "maxLength": MAX_RULE_LEN, "pattern": rule_pattern()}}), &["rule"]))
@@ -545,6 +558,7 @@ mod tests {
             ("POST", "/projects/{key}/macros", parses::<macros::MacroInput>),
             ("POST", "/projects/{key}/automations", parses::<automations::manage::AutomationInput>),
             ("PUT", "/projects/{key}/automations/{id}", parses::<automations::manage::AutomationInput>),
+            ("POST", "/projects/{key}/webhooks", parses::<webhooks::targets::TargetInput>),
         ];
         let doc = document();
         let mut with_body = 0;

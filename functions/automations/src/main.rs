@@ -12,8 +12,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     steps.mark("config");
     let sdk = App::aws_config().await;
     steps.mark("sdk_config");
+    let sender = helpdesk::app::or_init_error(helpdesk::invoke::LambdaInvoker::from_env(&sdk)).await?;
     let (app, warm_up) = App::from_sdk(&sdk, config, false);
-    let app: &'static App = Box::leak(Box::new(app));
+    // It hands webhook deliveries to the sender function.
+    let app: &'static App = Box::leak(Box::new(app.with_webhook_sender(std::sync::Arc::new(sender))));
     steps.mark("clients");
     warm_up.await;
     steps.mark("warm_up");

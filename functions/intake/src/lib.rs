@@ -1,13 +1,13 @@
 //! Intake function: projects, agents and requests (raise, read, reply, close, lists).
 
 use helpdesk::domain::access::Viewer;
-use helpdesk::domain::{attachments, automations, forms, macros, tags, team};
+use helpdesk::domain::{attachments, automations, forms, macros, tags, team, webhooks};
 use helpdesk::http::{self, Reply, ReplyBody};
 use helpdesk::model::RequestStatus;
 use helpdesk::requests::{self, ListOptions};
 use helpdesk::web::json::{
-    automations_json, comment_json, detail_json, forms_json, page_json, project_json, request_json, team_json,
-    team_member_json,
+    automations_json, comment_json, deliveries_json, detail_json, forms_json, page_json, project_json, request_json,
+    team_json, team_member_json,
 };
 use helpdesk::{projects, routes, ApiError, App};
 use lambda_http::{Body, Request, Response};
@@ -187,6 +187,25 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
         ("DELETE", "/projects/{key}/automations/{id}") => {
             automations::manage::delete_automation(app, &caller, key, params.get("id")).await?;
             Ok(Reply::no_content())
+        }
+        ("GET", "/projects/{key}/webhooks") => {
+            let targets = webhooks::targets::list_targets(app, &caller, key).await?;
+            Ok(Reply::ok(json!({"project": targets.project, "items": targets.targets})))
+        }
+        ("POST", "/projects/{key}/webhooks") => {
+            let (target, secret) = webhooks::targets::add_target(app, &caller, key, http::parse_json(req)).await?;
+            let mut body = serde_json::to_value(&target).unwrap_or_default();
+            // Shown this once: only the sender function reads it afterwards.
+            body["secret"] = json!(secret);
+            Ok(Reply::created(body))
+        }
+        ("DELETE", "/projects/{key}/webhooks/{id}") => {
+            webhooks::targets::delete_target(app, &caller, key, params.get("id")).await?;
+            Ok(Reply::no_content())
+        }
+        ("GET", "/projects/{key}/webhooks/{id}/deliveries") => {
+            let deliveries = webhooks::targets::list_deliveries(app, &caller, key, params.get("id")).await?;
+            Ok(Reply::ok(deliveries_json(&deliveries)))
         }
         ("POST", "/requests/{key}/release") => {
             let (viewer, request) = requests::release(app, &caller, key).await?;

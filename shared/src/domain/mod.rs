@@ -37,6 +37,7 @@ pub mod signing;
 pub mod sla;
 pub mod tags;
 pub mod team;
+pub mod webhooks;
 
 /// A body as the channel read it: the value, or why it could not be read.
 pub type Input<T> = Result<T, crate::error::ApiError>;

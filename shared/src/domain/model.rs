@@ -950,6 +950,10 @@ pub use crate::domain::automations::records::{
     AutoMail, AutoMailKind, AutomationFired, AutomationRun, TimeRuleProjects,
 };
 pub use crate::domain::automations::rules::ProjectAutomations;
+pub use crate::domain::webhooks::records::{
+    AdminNotice, DeliveryAttempt, DeliveryState, ProjectWebhooks, WebhookDelivery, WebhookFormat, WebhookRetry,
+    WebhookSecret, WebhookTarget,
+};
 
 /// Every kind of record the table holds.
 // A request is the largest record and the most read one: boxing it would put an allocation
@@ -995,4 +999,9 @@ pub enum Record {
     AutomationFired(AutomationFired),
     AutoMail(AutoMail),
     TimeRuleProjects(TimeRuleProjects),
+    ProjectWebhooks(ProjectWebhooks),
+    WebhookSecret(WebhookSecret),
+    WebhookDelivery(WebhookDelivery),
+    WebhookRetry(WebhookRetry),
+    AdminNotice(AdminNotice),
 }

@@ -165,6 +165,30 @@ pub fn alarm_key(at: i64, request_key: &str) -> ItemKey {
     ItemKey { pk: alarm_partition(at.div_euclid(3600)), sk: format!("{at:012}#{request_key}") }
 }
 
+/// A webhook delivery's next try, among the scheduler's alarms of its hour.
+pub fn webhook_retry_key(at: i64, target: &str, delivery: &str) -> ItemKey {
+    ItemKey { pk: alarm_partition(at.div_euclid(3600)), sk: format!("{at:012}#WH#{target}#{delivery}") }
+}
+pub fn project_webhooks_key(project: &str) -> ItemKey {
+    ItemKey::new(format!("PROJECT#{project}"), "WEBHOOKS")
+}
+/// What every webhook secret's partition key starts with: only the sender may read these.
+pub const WEBHOOK_SECRET_PREFIX: &str = "WHSECRET#";
+pub fn webhook_secret_key(target: &str) -> ItemKey {
+    ItemKey::new(format!("{WEBHOOK_SECRET_PREFIX}{target}"), "SECRET")
+}
+pub fn webhook_deliveries_partition(target: &str) -> String {
+    format!("WEBHOOK#{target}")
+}
+pub fn webhook_delivery_key(target: &str, id: &str) -> ItemKey {
+    ItemKey::new(webhook_deliveries_partition(target), &format!("D#{id}"))
+}
+/// What the project's admins are told by email: the notifier's stream filter lets it through.
+pub const ADMIN_NOTICE_PREFIX: &str = "NOTICE#";
+pub fn admin_notice_key(project: &str, id: &str) -> ItemKey {
+    ItemKey::new(format!("{ADMIN_NOTICE_PREFIX}{project}"), id)
+}
+
 pub fn scheduler_cursor_key() -> ItemKey {
     ItemKey::new("SCHEDULER#sla".to_string(), "SCHEDULER")
 }
@@ -361,6 +385,16 @@ impl Record {
             Record::AutomationFired(f) => with(automation_fired_key(&f.project, &f.rule)),
             Record::AutoMail(m) => with(auto_mail_key(&m.request_key, &m.id)),
             Record::TimeRuleProjects(_) => with(time_rule_projects_key()),
+            Record::ProjectWebhooks(w) => with(project_webhooks_key(&w.project)),
+            Record::WebhookSecret(w) => with(webhook_secret_key(&w.target)),
+            Record::WebhookDelivery(d) => with(webhook_delivery_key(&d.target, &d.id)),
+            // A week after its time, as a service-level alarm.
+            Record::WebhookRetry(r) => {
+                IndexKeys { ttl: Some(r.at + 7 * 24 * 3600), ..with(webhook_retry_key(r.at, &r.target, &r.delivery)) }
+            }
+            Record::AdminNotice(n) => {
+                IndexKeys { ttl: Some(n.created_at + 30 * 24 * 3600), ..with(admin_notice_key(&n.project, &n.id)) }
+            }
             Record::ProjectTeam(t) => with(project_team_key(&t.project)),
             Record::Viewing(v) => {
                 IndexKeys { ttl: Some(v.expires_at), ..with(viewing_key(&v.request_key, &v.user_id)) }
@@ -394,6 +428,8 @@ impl Record {
             Record::ProjectMacros(m) => Some(m.version),
             Record::ProjectAutomations(a) => Some(a.version),
             Record::TimeRuleProjects(t) => Some(t.version),
+            Record::ProjectWebhooks(w) => Some(w.version),
+            Record::WebhookDelivery(d) => Some(d.version),
             Record::ProjectTeam(t) => Some(t.version),
             Record::SchedulerCursor(c) => Some(c.version),
             _ => None,

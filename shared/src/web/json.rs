@@ -117,6 +117,23 @@ pub fn automations_json(list: &crate::domain::automations::manage::RuleList) -> 
     json!({"project": list.automations.project, "items": items})
 }
 
+/// A webhook target's deliveries, newest first, each with its attempts.
+pub fn deliveries_json(deliveries: &[crate::model::WebhookDelivery]) -> Value {
+    let items: Vec<Value> = deliveries
+        .iter()
+        .map(|d| {
+            let attempts: Vec<Value> = d
+                .attempts
+                .iter()
+                .map(|a| json!({"at": rfc3339(a.at), "status": a.status, "error": a.error, "ms": a.ms}))
+                .collect();
+            json!({"id": d.id, "event": d.event, "request": d.request_key, "state": d.state,
+                   "created_at": rfc3339(d.created_at), "next_attempt_at": d.next_at.map(rfc3339), "attempts": attempts})
+        })
+        .collect();
+    json!({"items": items})
+}
+
 pub fn page_json(page: &RequestPage) -> Value {
     let items: Vec<Value> = page.items.iter().map(|(viewer, r)| request_json(*viewer, r)).collect();
     json!({"items": items, "next_cursor": page.next_cursor})

@@ -8,11 +8,13 @@ use super::rules::{Automation, AutomationAction, ProjectAutomations};
 use crate::domain::caller::Actor;
 use crate::domain::requests::{history_write, try_update_request, Seen};
 use crate::domain::tags::{apply_tag, tag_change};
+use crate::domain::webhooks::deliveries::{body, hand_on, new_delivery};
+use crate::domain::webhooks::targets::webhooks_of;
 use crate::error::ApiError;
-use crate::items::{automation_run_key, project_automations_key, project_key, request_key};
+use crate::items::{automation_run_key, project_automations_key, project_key, project_webhooks_key, request_key};
 use crate::model::{
     Assignee, AssignmentMode, AuthorRole, AutoMail, AutoMailKind, AutomationFired, AutomationRun, Comment, Project,
-    ProjectTeam, Record, Request, User,
+    ProjectTeam, ProjectWebhooks, Record, Request, User,
 };
 use crate::store::{Condition, StoreError, Write};
 use crate::App;
@@ -47,40 +49,53 @@ pub(crate) fn automation_user(app: &App) -> User {
     User { id: AUTOMATION_AUTHOR.to_string(), name: Some("Automation".into()), ..helpdesk }
 }
 
-/// Runs the rules an event from the table's stream triggers. One BatchGet reads the rules and
-/// the request as it is now; nothing more when no rule matches.
+/// Runs the rules an event from the table's stream triggers, and makes the deliveries of the
+/// webhook targets that asked for it. One BatchGet reads the rules, the targets and the request
+/// as it is now; nothing more when no rule matches and no target asked.
 pub async fn on_event(app: &App, event: &AutoEvent) -> Result<Vec<Fired>, ApiError> {
     let project = crate::items::project_of(&event.request_key).ok_or(ApiError::NotFound("request"))?;
-    let records = app.store.get_many(&[project_automations_key(project), request_key(&event.request_key)]).await?;
+    let keys = [project_automations_key(project), project_webhooks_key(project), request_key(&event.request_key)];
+    let records = app.store.get_many(&keys).await?;
     let rules = automations_of(project, &records);
+    let webhooks = webhooks_of(project, &records);
     let request = records.into_iter().find_map(|r| match r {
         Record::Request(r) => Some(r),
         _ => None,
     });
     match request {
-        Some(request) if !request.held => fire_matching(app, &rules, request, event).await,
+        Some(request) if !request.held => fire_matching(app, &rules, &webhooks, request, event).await,
         _ => Ok(vec![]),
     }
 }
 
-/// Fires each matching rule not yet fired for this event, in the rules' order: each sees what
-/// the ones before it did.
+/// The claim id of a target's delivery of an event (beside the rules' ids in `AUTORUN#`).
+fn webhook_claim(target: &str) -> String {
+    format!("webhook.{target}")
+}
+
+/// Fires each matching rule not yet fired for this event, in the rules' order (each sees what
+/// the ones before it did), then makes the subscribed targets' deliveries.
 pub(crate) async fn fire_matching(
     app: &App,
     rules: &ProjectAutomations,
+    webhooks: &ProjectWebhooks,
     mut request: Request,
     event: &AutoEvent,
 ) -> Result<Vec<Fired>, ApiError> {
     let matching: Vec<&Automation> = rules.rules.iter().filter(|r| matches(r, &request, event)).collect();
-    if matching.is_empty() {
+    let subscribed: Vec<_> =
+        webhooks.targets.iter().filter(|t| t.enabled && t.events.contains(&event.trigger)).collect();
+    if matching.is_empty() && subscribed.is_empty() {
         return Ok(vec![]);
     }
-    let claims: Vec<_> = matching.iter().map(|r| automation_run_key(&request.key, &r.id, &event.id)).collect();
+    let mut claims: Vec<_> = matching.iter().map(|r| automation_run_key(&request.key, &r.id, &event.id)).collect();
+    claims.extend(subscribed.iter().map(|t| automation_run_key(&request.key, &webhook_claim(&t.id), &event.id)));
     let done = app.store.get_many(&claims).await?;
-    let mut context = Context { app, team: None, project: None, actor: automation_user(app) };
+    let claimed = |id: &str| done.iter().any(|r| matches!(r, Record::AutomationRun(run) if run.rule == id));
+    let mut context = Context { app, team: None, project: None, actor: automation_user(app), webhooks, handed: vec![] };
     let mut fired = vec![];
     for rule in matching {
-        if done.iter().any(|r| matches!(r, Record::AutomationRun(run) if run.rule == rule.id)) {
+        if claimed(&rule.id) {
             continue;
         }
         if let Some((after, skipped)) = context.fire(rule, &request, event).await? {
@@ -88,6 +103,32 @@ pub(crate) async fn fire_matching(
             request = after;
         }
     }
+    for target in subscribed {
+        let claim_id = webhook_claim(&target.id);
+        if claimed(&claim_id) {
+            continue;
+        }
+        let now = app.now();
+        let id = crate::text::new_ulid();
+        let text =
+            body(target.format, event.trigger, &request, event.comment.as_ref(), &id, &app.config.public_base_url, now);
+        let claim = AutomationRun {
+            request_key: request.key.clone(),
+            rule: claim_id,
+            event: event.id.clone(),
+            at: now,
+            expires_at: now + RUN_TTL_SECS,
+        };
+        let mut writes = vec![Write::Put { record: Record::AutomationRun(claim), condition: Condition::NotExists }];
+        writes.extend(new_delivery(&request.project, &target.id, &request.key, event.trigger, text, &id, now));
+        match app.store.transact(writes).await {
+            Ok(()) => context.handed.push((request.project.clone(), target.id.clone(), id)),
+            // A twin delivery of the record made it first.
+            Err(StoreError::ConditionFailed { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    hand_on(app, &context.handed).await;
     Ok(fired)
 }
 
@@ -97,6 +138,9 @@ struct Context<'a> {
     team: Option<Option<ProjectTeam>>,
     project: Option<Option<Project>>,
     actor: User,
+    webhooks: &'a ProjectWebhooks,
+    /// Deliveries made, for the sender: (project, target, delivery).
+    handed: Vec<(String, String, String)>,
 }
 
 /// A rule's actions applied to a request: the request as it ends up, the other writes, and
@@ -105,6 +149,8 @@ struct Planned {
     request: Request,
     writes: Vec<Write>,
     skipped: Vec<String>,
+    /// Deliveries its `webhook` actions made: (project, target, delivery).
+    deliveries: Vec<(String, String, String)>,
 }
 
 impl Context<'_> {
@@ -131,7 +177,9 @@ impl Context<'_> {
         let ids: Vec<String> = (0..rule.actions.len()).map(|_| crate::text::new_ulid()).collect();
         let team = self.team.clone().flatten();
         let project = self.project.clone().flatten();
-        let plan = |r: &Request| plan(r, rule, &ids, &seed, team.as_ref(), project.as_ref(), &self.actor, now);
+        let base_url = self.app.config.public_base_url.as_str();
+        let setting = Setting { team: team.as_ref(), project: project.as_ref(), webhooks: self.webhooks, base_url };
+        let plan = |r: &Request| plan(r, rule, event, &ids, &seed, &setting, &self.actor, now);
         let first = plan(request);
         let claim = AutomationRun {
             request_key: request.key.clone(),
@@ -159,7 +207,10 @@ impl Context<'_> {
             let mut writes = bookkeeping(request, &first.skipped);
             writes.extend(first.writes);
             return match self.app.store.transact(writes).await {
-                Ok(()) => Ok(Some((request.clone(), first.skipped))),
+                Ok(()) => {
+                    self.handed.extend(first.deliveries);
+                    Ok(Some((request.clone(), first.skipped)))
+                }
                 Err(StoreError::ConditionFailed { .. }) => Ok(None),
                 Err(e) => Err(e.into()),
             };
@@ -179,7 +230,11 @@ impl Context<'_> {
             writes
         };
         match try_update_request(self.app, &actor, None, request.clone(), seen, change, extra).await {
-            Ok(after) => Ok(Some((after, first.skipped))),
+            Ok(after) => {
+                // The deliveries of the attempt that committed (their ids do not change).
+                self.handed.extend(first.deliveries);
+                Ok(Some((after, first.skipped)))
+            }
             // The claim was there: a twin delivery fired it.
             Err(ApiError::Conflict { code: "idempotency_in_progress", .. }) => Ok(None),
             Err(e) => Err(e),
@@ -187,22 +242,32 @@ impl Context<'_> {
     }
 }
 
+/// What a rule's actions may need besides the request.
+struct Setting<'a> {
+    team: Option<&'a ProjectTeam>,
+    project: Option<&'a Project>,
+    webhooks: &'a ProjectWebhooks,
+    base_url: &'a str,
+}
+
 /// Applies a rule's actions to a request. Pure, so each retry recomputes it from the request
-/// it finds. `ids` gives each action its comment id; `seed` names the event's emails.
+/// it finds. `ids` gives each action its comment or delivery id; `seed` names the emails.
 #[allow(clippy::too_many_arguments)]
 fn plan(
     request: &Request,
     rule: &Automation,
+    event: &AutoEvent,
     ids: &[String],
     seed: &str,
-    team: Option<&ProjectTeam>,
-    project: Option<&Project>,
+    setting: &Setting,
     actor: &User,
     now: i64,
 ) -> Planned {
+    let (team, project) = (setting.team, setting.project);
     let mut next = request.clone();
     let mut writes: Vec<Write> = vec![];
     let mut skipped = vec![];
+    let mut deliveries = vec![];
     for (i, action) in rule.actions.iter().enumerate() {
         let mut skip = |why: String| skipped.push(format!("{}: {why}", action.name()));
         match action {
@@ -264,10 +329,36 @@ fn plan(
                 };
                 writes.push(Write::Put { record: Record::AutoMail(mail), condition: Condition::NotExists });
             }
-            AutomationAction::Webhook { id } => skip(format!("no webhook {id:?} on this project")),
+            AutomationAction::Webhook { id } => {
+                match setting.webhooks.targets.iter().find(|t| &t.id == id && t.enabled) {
+                    Some(target) => {
+                        let delivery = &ids[i];
+                        let text = body(
+                            target.format,
+                            event.trigger,
+                            &next,
+                            event.comment.as_ref(),
+                            delivery,
+                            setting.base_url,
+                            now,
+                        );
+                        writes.extend(new_delivery(
+                            &request.project,
+                            id,
+                            &request.key,
+                            event.trigger,
+                            text,
+                            delivery,
+                            now,
+                        ));
+                        deliveries.push((request.project.clone(), id.clone(), delivery.clone()));
+                    }
+                    None => skip(format!("no webhook {id:?} is on")),
+                }
+            }
         }
     }
-    Planned { request: next, writes, skipped }
+    Planned { request: next, writes, skipped, deliveries }
 }
 
 /// The agent an `assign` action names: by address, or (`auto`) the least loaded available

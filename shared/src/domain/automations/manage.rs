@@ -9,7 +9,7 @@ use crate::domain::caller::{load_project, Caller};
 use crate::domain::retry::Budget;
 use crate::domain::Input;
 use crate::error::ApiError;
-use crate::items::{automation_fired_key, project_automations_key, time_rule_projects_key};
+use crate::items::{automation_fired_key, project_automations_key, project_webhooks_key, time_rule_projects_key};
 use crate::model::{AutomationFired, Record, RequestStatus, TimeRuleProjects};
 use crate::store::{Condition, StoreError, Write};
 use crate::App;
@@ -149,18 +149,20 @@ async fn save(
     let mut budget = Budget::default();
     loop {
         budget.next().await?;
-        let keys = [project_automations_key(project), time_rule_projects_key()];
+        let keys = [project_automations_key(project), time_rule_projects_key(), project_webhooks_key(project)];
         let (actor, p, records) = load_project(app, caller, project, &keys).await?;
         require_project_admin(&actor.user, &p.key)?;
         let rule = check_rule(input.clone()?.into_rule(id.clone()))?;
-        if let Some((i, AutomationAction::Webhook { id })) =
-            rule.actions.iter().enumerate().find(|(_, a)| matches!(a, AutomationAction::Webhook { .. }))
-        {
-            // Webhook targets come with their own routes; until one exists, none can be named.
-            return Err(ApiError::invalid(
-                "invalid_automation",
-                format!("action {} (webhook): no webhook {id:?} on this project", i + 1),
-            ));
+        let targets = crate::domain::webhooks::targets::webhooks_of(&p.key, &records);
+        for (i, action) in rule.actions.iter().enumerate() {
+            if let AutomationAction::Webhook { id } = action {
+                if !targets.targets.iter().any(|t| &t.id == id) {
+                    return Err(ApiError::invalid(
+                        "invalid_automation",
+                        format!("action {} (webhook): no webhook {id:?} on this project", i + 1),
+                    ));
+                }
+            }
         }
         let current = automations_of(&p.key, &records);
         let mut next = current.clone();

@@ -7,7 +7,7 @@ use super::engine::{automations_of, fire_matching, Fired};
 use super::events::AutoEvent;
 use super::rules::{idle_seconds, ProjectAutomations, Trigger};
 use crate::error::ApiError;
-use crate::items::{project_automations_key, queue_status_partition, time_rule_projects_key};
+use crate::items::{project_automations_key, project_webhooks_key, queue_status_partition, time_rule_projects_key};
 use crate::model::{Record, RequestStatus};
 use crate::store::Query;
 use crate::table::Index;
@@ -22,8 +22,9 @@ pub async fn sweep(app: &App, now: i64) -> Result<Vec<Fired>, ApiError> {
     };
     let mut fired = vec![];
     for project in &list.projects {
-        let records = app.store.get_many(&[project_automations_key(project)]).await?;
+        let records = app.store.get_many(&[project_automations_key(project), project_webhooks_key(project)]).await?;
         let rules = automations_of(project, &records);
+        let webhooks = crate::domain::webhooks::targets::webhooks_of(project, &records);
         let mut statuses: Vec<RequestStatus> = rules.time_rules().filter_map(|r| r.status).collect();
         statuses.sort_by_key(|s| s.as_str());
         statuses.dedup();
@@ -52,7 +53,7 @@ pub async fn sweep(app: &App, now: i64) -> Result<Vec<Fired>, ApiError> {
                         comment: None,
                     };
                     let due = ProjectAutomations { rules: due, ..rules.clone() };
-                    fired.extend(fire_matching(app, &due, request, &event).await?);
+                    fired.extend(fire_matching(app, &due, &webhooks, request, &event).await?);
                 }
                 match page.last_sort_key {
                     Some(last) => after = Some(last),

@@ -33,6 +33,8 @@ pub struct Run {
     pub skipped: usize,
     /// Time rules fired (swept once an hour, when the run starts a new hour).
     pub automations: Vec<crate::domain::automations::Fired>,
+    /// Webhook deliveries handed to the sender again.
+    pub webhook_retries: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -51,6 +53,7 @@ pub async fn run(app: &App, now: i64) -> Result<Run, ApiError> {
     let from = cursor.as_ref().map_or(hour - FIRST_LOOK_BACK_HOURS, |c| c.done_before_hour.min(hour));
     let mut report = Run::default();
     let mut keys = BTreeSet::new();
+    let mut retries = vec![];
     for partition in from..=hour {
         report.hours += 1;
         let mut after = None;
@@ -60,13 +63,22 @@ pub async fn run(app: &App, now: i64) -> Result<Run, ApiError> {
             let page = app.store.query(&query).await?;
             let mut past_now = false;
             for record in page.records {
-                if let Record::SlaAlarm(alarm) = record {
-                    if alarm.at > now {
-                        past_now = true;
-                        break;
+                let at = match &record {
+                    Record::SlaAlarm(alarm) => alarm.at,
+                    Record::WebhookRetry(retry) => retry.at,
+                    _ => continue,
+                };
+                if at > now {
+                    past_now = true;
+                    break;
+                }
+                match record {
+                    Record::SlaAlarm(alarm) => {
+                        report.alarms += 1;
+                        keys.insert(alarm.request_key);
                     }
-                    report.alarms += 1;
-                    keys.insert(alarm.request_key);
+                    Record::WebhookRetry(r) => retries.push((r.project, r.target, r.delivery)),
+                    _ => {}
                 }
             }
             match page.last_sort_key {
@@ -82,6 +94,9 @@ pub async fn run(app: &App, now: i64) -> Result<Run, ApiError> {
             fire(app, request, now, &mut report).await?;
         }
     }
+    // Webhook deliveries due again go to the sender, which moves or removes their alarms.
+    report.webhook_retries = retries.len();
+    crate::domain::webhooks::deliveries::hand_on(app, &retries).await;
     // In request order, whatever order the reads came back in.
     report.warnings.sort();
     report.breaches.sort();

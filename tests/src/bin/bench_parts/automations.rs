@@ -21,7 +21,8 @@ pub async fn automation_costs(h: &Harness, admin: &str) {
         "conditions": [{"field": "text", "op": "contains", "value": "printer"}],
         "actions": [{"type": "set_priority", "priority": "high"}, {"type": "add_tag", "tag": "printer"},
                     {"type": "add_internal_note", "body": "Routed"}]});
-    let answered = json!({"name": "answered", "on": "comment.customer", "actions": [{"type": "add_tag", "tag": "answered"}]});
+    let answered =
+        json!({"name": "answered", "on": "comment.customer", "actions": [{"type": "add_tag", "tag": "answered"}]});
     let cases: [(&str, Option<serde_json::Value>, bool); 5] = [
         ("request.created, no rule on (the initial three, off)", None, false),
         ("request.created, one rule that only emails", Some(ack), false),
