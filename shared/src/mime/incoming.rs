@@ -19,6 +19,8 @@ pub struct IncomingMail {
     pub from: Option<String>,
     /// Where `from` was found: only `From:` as written is what SES's DMARC verdict checked.
     pub sender_source: SenderSource,
+    /// The `Return-Path:` address an MTA recorded (empty for `<>`), when there is one.
+    pub return_path: Option<String>,
     /// Mailboxes in `From:` (more than one: nobody can say who wrote it).
     pub senders: usize,
     pub to: Vec<String>,
@@ -82,6 +84,7 @@ fn read(message: &Message, raw: &[u8], envelope_from: Option<&str>) -> IncomingM
         message_id: message.message_id().filter(|id| usable_id(id)).map(str::to_string),
         references,
         senders: message.from().map_or(0, |a| a.iter().count()),
+        return_path: message.header_raw("Return-Path").map(|r| r.trim().trim_matches(['<', '>']).trim().to_string()),
         from,
         sender_source,
         to: addresses(message.to()),
