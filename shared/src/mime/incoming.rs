@@ -83,7 +83,7 @@ fn read(message: &Message, raw: &[u8], envelope_from: Option<&str>) -> IncomingM
     IncomingMail {
         message_id: message.message_id().filter(|id| usable_id(id)).map(str::to_string),
         references,
-        senders: message.from().map_or(0, |a| a.iter().count()),
+        senders: senders(message),
         return_path: message.header_raw("Return-Path").map(|r| r.trim().trim_matches(['<', '>']).trim().to_string()),
         from,
         sender_source,
@@ -94,6 +94,13 @@ fn read(message: &Message, raw: &[u8], envelope_from: Option<&str>) -> IncomingM
         automated: machine::verdict(&facts),
         attachments: parts::files(raw, message),
     }
+}
+
+/// Mailboxes in `From:`, counting an entry written as two bare addresses (`a@x b@y`, which
+/// no repair may choose between) as two.
+fn senders(message: &Message) -> usize {
+    let written = |address: &str| address.split_whitespace().filter(|w| w.contains('@')).count().max(1);
+    message.from().map_or(0, |a| a.iter().map(|x| x.address().map_or(1, written)).sum())
 }
 
 /// A Message-ID worth remembering: short and without spaces (a sender may write anything).
@@ -161,6 +168,12 @@ mod tests {
         assert!(!mail.references.iter().any(|r| r.len() > 250 || r.contains(' ')), "{:?}", mail.references);
         let two = PLAIN.replace("From: Ann <ann@example.com>", "From: ann@example.com, eve@example.com");
         assert_eq!(parse(two.as_bytes(), None).unwrap().senders, 2);
+        let bare = PLAIN.replace("From: Ann <ann@example.com>", "From: ann@example.com eve@example.com");
+        assert_eq!(parse(bare.as_bytes(), None).unwrap().senders, 2);
+        let named = PLAIN.replace("From: Ann <ann@example.com>", "From: Ann Example ann@example.com");
+        let named = parse(named.as_bytes(), None).unwrap();
+        assert_eq!((named.senders, named.from.as_deref()), (1, Some("ann@example.com")));
+        assert_eq!(named.sender_source, SenderSource::RepairedFrom);
     }
 
     #[test]
@@ -171,6 +184,8 @@ mod tests {
             ("Precedence: bulk\r\n", "precedence"),
             ("X-Autoreply: yes\r\n", "autoreply_header"),
             ("Return-Path: <>\r\n", "empty_return_path"),
+            ("X-Apple-Action: VACATION\r\n", "apple_vacation"),
+            ("X-Failed-Recipients: gone@example.org\r\n", "failed_recipients"),
         ] {
             assert_eq!(parse(with(extra).as_bytes(), None).unwrap().automated, Some(reason), "{extra}");
         }
@@ -178,5 +193,22 @@ mod tests {
         assert_eq!(parse(PLAIN.as_bytes(), Some("<>")).unwrap().automated, Some("empty_return_path"));
         let daemon = PLAIN.replace("Ann <ann@example.com>", "MAILER-DAEMON@mx.example.com");
         assert_eq!(parse(daemon.as_bytes(), None).unwrap().automated, Some("mailer_daemon"));
+        // A daemon without a domain names nobody to answer, but is still a daemon.
+        let bare = PLAIN.replace("Ann <ann@example.com>", "Mail Delivery Subsystem <MAILER-DAEMON>");
+        assert_eq!(parse(bare.as_bytes(), Some("<>")).unwrap().automated, Some("mailer_daemon"));
+        // A delivery-status part inside multipart/mixed, and a subject with the words of one.
+        let mixed = "From: relay@mx.example.net\r\nSubject: Delivery Status Notification (Failure)\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nFailed.\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nAction: failed\r\n--b--\r\n";
+        assert_eq!(parse(mixed.as_bytes(), None).unwrap().automated, Some("delivery_status_part"));
+        let subject_only =
+            "From: relay@mx.example.net\r\nSubject: Delivery Status Notification (Failure)\r\n\r\nFailed.\r\n";
+        assert_eq!(parse(subject_only.as_bytes(), None).unwrap().automated, Some("bounce_subject"));
+        // The subject with a mail client and a quote of what it answers: a person.
+        let person = format!(
+            "User-Agent: Mutt/2.2\r\nSubject: Out of office: how do I turn it off?\r\n{}",
+            PLAIN
+                .replace("Subject: =?iso-8859-1?q?Caf=E9?= broken\r\n", "")
+                .replace("Hello", "How?\r\n> Your request was updated")
+        );
+        assert_eq!(parse(person.as_bytes(), None).unwrap().automated, None);
     }
 }
