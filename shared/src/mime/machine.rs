@@ -8,10 +8,10 @@
 //! - a `Decisive` rule alone makes the message machine mail (a header or a part that only
 //!   software writes, an empty envelope sender, a daemon's or a notification service's address);
 //! - otherwise the `Points` of the machine rules that match are added up, and so are those of
-//!   the human signals (`HUMAN`: it answers a message, it quotes one, a mail client wrote it).
-//!   The message is machine mail when the machine points reach 2 and are more than the human
-//!   ones. A subject alone is worth 2, so it drops a message with nothing human about it, but
-//!   never a reply from a mail client or a reply that quotes what it answers.
+//!   the human signals (`HUMAN`: it answers a message or opens a conversation, it quotes one, a
+//!   mail client wrote it). The message is machine mail when the machine points reach 2 and are
+//!   more than the human ones. A subject alone is worth 2, so it drops a message with nothing
+//!   human about it, but never one from a mail client or one that quotes what it answers.
 
 /// What a header's value (trimmed, lower case) must be.
 #[derive(Debug, Clone, Copy)]
@@ -51,6 +51,8 @@ pub enum Test {
     EmptyReturnPath,
     /// In-Reply-To or References.
     Replying,
+    /// Neither In-Reply-To nor References.
+    Opening,
     /// A quoted line (`>`) or an attribution line (`... wrote:`).
     Quoting,
 }
@@ -75,19 +77,22 @@ const fn rule(name: &'static str, test: Test, weight: Weight) -> Rule {
 use Test::*;
 use Weight::{Decisive, Points};
 
+/// What mail servers write when they return a message (formulaic, unlike a person telling the
+/// helpdesk their mail bounced).
 const DELIVERY_WORDING: &[&str] = &[
-    "could not be delivered",
-    "couldn't be delivered",
-    "was not delivered",
-    "delivery has failed",
+    "could not be delivered to one or more recipients",
+    "could not be delivered to:",
+    "your message couldn't be delivered",
     "delivery to the following recipient",
-    "undeliverable",
-    "permanent error",
-    "permanent fatal error",
+    "delivery has failed to these recipients",
+    "this is the mail system at host",
+    "this message was created automatically by mail delivery software",
+    "permanent fatal errors",
     "user unknown",
-    "no such user",
+    "recipient address rejected",
     "mailbox unavailable",
-    "address rejected",
+    "mailbox is full",
+    "550 5.1.1",
 ];
 
 /// Machine mail, in the order a reason is named: the first decisive rule that matches, else
@@ -214,18 +219,27 @@ pub const RULES: &[Rule] = &[
         ]),
         Points(1),
     ),
+    // What an absent person's auto-reply says of them (not "out of office" as a noun: people
+    // write in about their out-of-office rules).
     rule(
         "vacation_wording",
         TextContains(&[
-            "out of the office",
-            "out of office",
-            "on vacation",
-            "on holiday",
-            "on annual leave",
-            "away from the office",
+            "i am out of the office",
+            "i'm out of the office",
+            "i’m out of the office",
+            "i will be out of the office",
+            "i am currently out of the office",
+            "i am away from the office",
+            "i am on vacation",
+            "i'm on vacation",
+            "i am on holiday",
+            "i am on annual leave",
+            "will not return until",
             "limited access to email",
+            "limited access to e-mail",
             "this is an automatic reply",
             "this is an automated reply",
+            "this is an automated response",
         ]),
         Points(1),
     ),
@@ -234,6 +248,9 @@ pub const RULES: &[Rule] = &[
 /// What speaks for a person having written it.
 pub const HUMAN: &[Rule] = &[
     rule("replying", Replying, Points(1)),
+    // Auto-responders answer a message (RFC 3834 has them say which): one that answers nothing
+    // is as likely a person's as a reply is.
+    rule("first_message", Opening, Points(1)),
     rule("quoting", Quoting, Points(1)),
     rule("mail_client", Header(&["user-agent", "x-mailer"], Value::Any), Points(1)),
 ];
@@ -265,6 +282,8 @@ impl Test {
         let any = |list: &[&str], pred: &dyn Fn(&str) -> bool| list.iter().any(|w| pred(w));
         let locals = || facts.senders.iter().map(|s| s.rsplit_once('@').map_or(s.as_str(), |(l, _)| l));
         let domains = || facts.senders.iter().filter_map(|s| s.rsplit_once('@').map(|(_, d)| d));
+        // Phrases match across the line breaks a server folds its text at.
+        let flat = || facts.text.split_whitespace().collect::<Vec<_>>().join(" ");
         match *self {
             Header(names, value) => facts.headers.iter().any(|(name, v)| {
                 names.contains(&name.as_str())
@@ -284,15 +303,15 @@ impl Test {
             MessageType(list) => list.contains(&facts.content_type.as_str()),
             PartType(list) => facts.part_types.iter().any(|t| list.contains(&t.as_str())),
             EnclosedWith(types, phrases) => {
-                facts.part_types.iter().any(|t| types.contains(&t.as_str()))
-                    && any(phrases, &|w| facts.text.contains(w))
+                facts.part_types.iter().any(|t| types.contains(&t.as_str())) && any(phrases, &|w| flat().contains(w))
             }
-            TextContains(list) => any(list, &|w| facts.text.contains(w)),
+            TextContains(list) => any(list, &|w| flat().contains(w)),
             TextFields(fields, least) => {
                 fields.iter().filter(|f| facts.text.lines().any(|l| l.trim_start().starts_with(*f))).count() >= least
             }
             EmptyReturnPath => facts.empty_return_path,
             Replying => facts.replying,
+            Opening => !facts.replying,
             Quoting => facts.text.lines().any(|l| {
                 let l = l.trim();
                 l.starts_with('>')

@@ -66,7 +66,7 @@ examples! {
     };
     delivery_status_fields => |f| f.text = "reporting-mta: dns; mx.example.net\nfinal-recipient: rfc822; gone@example.org\naction: failed".into();
     bounce_notification => |f| f.text = "{\"notificationtype\":\"bounce\",\"bounce\":{}}".into();
-    delivery_wording => |f| f.text = "sorry, that was undeliverable".into();
+    delivery_wording => |f| f.text = "<gone@example.org>: host mx.example.org said: 550\n 5.1.1 user unknown".into();
     challenge_subject => |f| f.subject = "please verify you are human".into();
     challenge_wording => |f| f.text = "i use a challenge-response filter.".into();
     vacation_wording => |f| f.text = "i am on vacation until monday.".into();
@@ -75,10 +75,24 @@ examples! {
     mail_client => |f| header(f, "user-agent", "thunderbird/128.0");
 }
 
+/// Every message either answers one or opens a conversation: one human point either way.
+#[test]
+fn first_message() {
+    let rule = HUMAN.iter().find(|r| r.name == "first_message").unwrap();
+    let mut reply = person();
+    reply.replying = true;
+    assert!(!rule.test.matches(&reply) && rule.test.matches(&person()));
+    let mut subject = person();
+    subject.subject = "auto-reply: not working since the update".into();
+    assert_eq!(verdict(&subject), Some("autoreply_subject"), "nothing else human about it");
+    header(&mut subject, "x-mailer", "microsoft outlook 16.0");
+    assert_eq!(verdict(&subject), None, "a person asking about their auto-reply");
+}
+
 #[test]
 fn every_rule_has_an_example_and_a_unique_name() {
     for rule in RULES.iter().chain(HUMAN) {
-        assert!(EXAMPLES.contains(&rule.name), "{} has no example", rule.name);
+        assert!(EXAMPLES.contains(&rule.name) || rule.name == "first_message", "{} has no example", rule.name);
         assert_eq!(RULES.iter().chain(HUMAN).filter(|r| r.name == rule.name).count(), 1, "{}", rule.name);
     }
     assert_eq!(verdict(&person()), None);
@@ -119,6 +133,12 @@ fn weighted_signals_add_up_against_the_human_ones() {
     back.replying = true;
     back.text = "i was on vacation last week; it still smokes.".into();
     assert_eq!(verdict(&back), None);
+    // A person telling the helpdesk their mail bounced, from their mail client, is heard.
+    let mut told = person();
+    told.subject = "mail delivery failed when writing to sales".into();
+    told.text = "my message to sales could not be delivered, it came back twice.".into();
+    header(&mut told, "x-mailer", "apple mail (2.3776)");
+    assert_eq!(verdict(&told), None);
     // Without a delivery report, a server's notice is still known by its name and words.
     let mut notice = person();
     notice.sender_names = vec!["mail delivery subsystem".into()];

@@ -55,6 +55,15 @@ async fn machine_mail_opens_nothing_but_a_person_whose_subject_looks_automatic_i
     let last = request["comments"].as_array().unwrap().iter().rev().find(|c| c["internal"] == false).unwrap();
     assert_eq!(last["author"], d.ann.as_str());
     assert_eq!(last["body"], "I switched my auto reply off, sorry about that. The printer is still smoking.");
+    // A new question about auto-replies, from Outlook: a request like any other.
+    let question = format!(
+        "From: Ann Example <{}>\r\nTo: {}\r\nSubject: Auto-reply: not working since the update\r\nMessage-ID: <q-{}@mail.example.com>\r\nX-Mailer: Microsoft Outlook 16.0\r\n\r\nMy out of office rule no longer sends anything.\r\n",
+        d.ann,
+        d.support,
+        ulid::Ulid::new()
+    );
+    let asked = created(&d.deliver(question.into_bytes(), "").await);
+    assert_eq!(d.request(&asked).await["summary"], "Auto-reply: not working since the update");
 }
 
 /// One messy message and the request a person reading it would describe.
