@@ -3,7 +3,7 @@
 //! these are the bytes it would read as UTF-8 and turn into U+FFFD.
 
 use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
-use encoding_rs::{Encoding, UTF_8};
+use encoding_rs::{Encoding, ISO_2022_JP, UTF_8};
 use mail_parser::{Encoding as Transfer, Message, MessagePart, MimeHeaders};
 
 /// The message without what comes before its first header: lines of spaces (or empty ones) and
@@ -58,26 +58,35 @@ fn strictly(encoding: &'static Encoding, bytes: &[u8]) -> Option<String> {
     encoding.decode_without_bom_handling_and_without_replacement(bytes).map(|s| s.into_owned())
 }
 
-/// The message with every header block that is not UTF-8 rewritten as UTF-8 (mail-parser
-/// reads raw header bytes as UTF-8, as RFC 6532 says, and would replace the rest), decoded in
-/// the charset the message declares for its body, else the one chardetng detects; None when
-/// every header block is UTF-8 already.
+/// A header line mail-parser would misread: raw 8-bit bytes that are not UTF-8, or raw
+/// ISO-2022-JP (7-bit, but escape sequences rather than RFC 2047 words).
+fn misread(line: &[u8]) -> bool {
+    std::str::from_utf8(line).is_err() || jis(line)
+}
+
+fn jis(line: &[u8]) -> bool {
+    line.windows(2).any(|w| w == b"\x1b$")
+}
+
+/// The message with every header block that has misread lines rewritten as UTF-8 (mail-parser
+/// reads raw header bytes as UTF-8, as RFC 6532 says, and would replace the rest): 8-bit lines
+/// decoded in the charset the message declares for its body, else the one chardetng detects,
+/// ISO-2022-JP lines as ISO-2022-JP. None when there is nothing to rewrite.
 pub(super) fn utf8_headers(raw: &[u8], message: &Message) -> Option<Vec<u8>> {
+    let lines = |(start, end): (usize, usize)| raw[start..end].split_inclusive(|&c| c == b'\n');
     let mut blocks: Vec<(usize, usize)> = message
         .parts
         .iter()
         .map(|p| (p.raw_header_offset() as usize, p.raw_body_offset() as usize))
-        .filter(|&(start, end)| start < end && end <= raw.len() && std::str::from_utf8(&raw[start..end]).is_err())
+        .filter(|&(start, end)| start < end && end <= raw.len() && lines((start, end)).any(misread))
         .collect();
     if blocks.is_empty() {
         return None;
     }
     blocks.sort_unstable();
     blocks.dedup();
-    let legacy_lines = |block: &(usize, usize)| {
-        raw[block.0..block.1].split_inclusive(|&c| c == b'\n').filter(|l| std::str::from_utf8(l).is_err())
-    };
-    let sample: Vec<u8> = blocks.iter().flat_map(legacy_lines).flatten().copied().collect();
+    let sample: Vec<u8> =
+        blocks.iter().flat_map(|b| lines(*b)).filter(|l| std::str::from_utf8(l).is_err()).flatten().copied().collect();
     let encoding = declared(message)
         .filter(|e| *e != UTF_8 && e.is_ascii_compatible() && strictly(e, &sample).is_some())
         .unwrap_or_else(|| detect(&sample));
@@ -88,10 +97,13 @@ pub(super) fn utf8_headers(raw: &[u8], message: &Message) -> Option<Vec<u8>> {
             continue;
         }
         out.extend_from_slice(&raw[done..start]);
-        for line in raw[start..end].split_inclusive(|&c| c == b'\n') {
-            match std::str::from_utf8(line) {
-                Ok(_) => out.extend_from_slice(line),
-                Err(_) => out.extend_from_slice(encoding.decode_without_bom_handling(line).0.as_bytes()),
+        for line in lines((start, end)) {
+            if std::str::from_utf8(line).is_err() {
+                out.extend_from_slice(encoding.decode_without_bom_handling(line).0.as_bytes());
+            } else if let Some(text) = jis(line).then(|| strictly(ISO_2022_JP, line)).flatten() {
+                out.extend_from_slice(text.as_bytes());
+            } else {
+                out.extend_from_slice(line);
             }
         }
         done = end;
@@ -162,6 +174,16 @@ mod tests {
         // A declared UTF-8 body says nothing of raw Latin-1 headers: detected too.
         let wrong = b"From: ann@example.com\r\nSubject: Re\xe7u le re\xe7u\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhi\r\n";
         assert_eq!(subject(wrong), "Reçu le reçu");
+    }
+
+    #[test]
+    fn raw_iso_2022_jp_headers_are_decoded() {
+        // 印刷 ("printing") in JIS escapes, written raw instead of as an RFC 2047 word.
+        let raw = b"From: ann@example.com\r\nSubject: \x1b$B0u:~\x1b(B error\r\n\r\nhi\r\n";
+        assert_eq!(subject(raw), "印刷 error");
+        // An escape that is not ISO-2022-JP is left as it came.
+        let odd = b"From: ann@example.com\r\nSubject: \x1b$Z odd\r\n\r\nhi\r\n";
+        assert_eq!(subject(odd), "\u{1b}$Z odd");
     }
 
     #[test]

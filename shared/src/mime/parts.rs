@@ -55,8 +55,23 @@ impl Text {
 /// The message's text: HTML converted; in `multipart/alternative` the plain part unless it is
 /// blank (then the richest part that is not); in `multipart/related` its root; elsewhere every
 /// text part in order, separated by a blank line.
+///
+/// A message whose only text is an inline part with a file name (`body.txt`) shows that text,
+/// as a mail client does, besides listing it as a file.
 pub(super) fn body_text(raw: &[u8], message: &Message) -> String {
-    text_of(raw, message, 0, 0).map(|t| t.text).unwrap_or_default()
+    let text = text_of(raw, message, 0, 0).map(|t| t.text).unwrap_or_default();
+    if !text.trim().is_empty() {
+        return text;
+    }
+    let inline_named = |part: &&MessagePart| {
+        matches!(mime_type(part).as_str(), "text/plain" | "text/html")
+            && !part.content_disposition().is_some_and(|d| d.is_attachment())
+    };
+    match message.parts.iter().find(inline_named) {
+        Some(part) if part.is_text_html() => mail_parser::decoders::html::html_to_text(&part_text(raw, part)),
+        Some(part) => part_text(raw, part),
+        None => text,
+    }
 }
 
 fn text_of(raw: &[u8], message: &Message, id: usize, depth: usize) -> Option<Text> {
@@ -313,6 +328,11 @@ mod tests {
         assert_eq!(files.len(), 1);
         assert_eq!((files[0].0.as_str(), files[0].1.as_str()), ("log.txt", "text/plain"));
         assert_eq!(files[0].2.trim(), "error 42");
+        // When it is the only text there is, it is the text too.
+        let only = message("--b\r\nContent-Type: text/plain; name=\"body.txt\"\r\n\r\nThe only words.\r\n--b\r\nContent-Type: image/png\r\n\r\nPNG\r\n");
+        let (text, files) = read(&only);
+        assert_eq!(text.trim(), "The only words.");
+        assert_eq!(files.iter().map(|f| f.0.as_str()).collect::<Vec<_>>(), ["body.txt", "attachment.png"]);
     }
 
     #[test]
