@@ -123,12 +123,13 @@ fn facts(
     let mut senders: Vec<String> = from.iter().filter_map(|a| a.address()).map(lower).collect();
     senders.extend(message.sender().into_iter().flat_map(|a| a.iter()).filter_map(|a| a.address()).map(lower));
     senders.extend(sender.map(lower));
-    senders.extend(envelope_from.map(|e| lower(e.trim().trim_matches(['<', '>']))).filter(|e| !e.is_empty()));
+    let envelope = envelope_from.map(|e| lower(e.trim().trim_matches(['<', '>']))).unwrap_or_default();
     let return_path = message.header_raw("Return-Path").map(|r| r.trim_matches(['<', '>', ' ', '\r', '\n', '\t']));
     let empty_envelope = envelope_from.is_some_and(|f| f.trim().trim_matches(['<', '>']).trim().is_empty());
     machine::Facts {
         headers,
         senders,
+        envelope,
         sender_names: from.iter().filter_map(|a| a.name()).map(lower).collect(),
         subject: lower(subject),
         content_type: message.parts.first().map(parts::mime_type).unwrap_or_default(),

@@ -28,11 +28,12 @@ pub enum Value {
 pub enum Test {
     /// One of these headers (lower-case names), with a value that passes.
     Header(&'static [&'static str], Value),
-    /// A sender's local part (From, Sender, the envelope) is one of these.
+    /// A sender's local part (From, Sender, or the envelope sender) is one of these.
     SenderLocal(&'static [&'static str]),
-    /// A sender's local part starts with one of these.
+    /// A local part of From or Sender starts with one of these (never the envelope sender's:
+    /// mail sent through a bulk provider has `bounces+...@` there, whoever wrote it).
     SenderLocalStarts(&'static [&'static str]),
-    /// A sender's domain is one of these, or below one.
+    /// A domain of From or Sender is one of these, or below one.
     SenderDomain(&'static [&'static str]),
     /// The From display name contains one of these.
     SenderName(&'static [&'static str]),
@@ -260,8 +261,10 @@ pub const HUMAN: &[Rule] = &[
 pub struct Facts {
     /// The message's own headers: (name, value), both trimmed and lower case.
     pub headers: Vec<(String, String)>,
-    /// Addresses of From, Sender and the envelope.
+    /// Addresses of From and Sender (and the sender read elsewhere when neither names one).
     pub senders: Vec<String>,
+    /// The envelope sender (`MAIL FROM`), empty when none is known.
+    pub envelope: String,
     /// Display names of From.
     pub sender_names: Vec<String>,
     pub subject: String,
@@ -280,7 +283,8 @@ pub const TEXT_SAMPLE: usize = 16 * 1024;
 impl Test {
     pub fn matches(&self, facts: &Facts) -> bool {
         let any = |list: &[&str], pred: &dyn Fn(&str) -> bool| list.iter().any(|w| pred(w));
-        let locals = || facts.senders.iter().map(|s| s.rsplit_once('@').map_or(s.as_str(), |(l, _)| l));
+        let local = |s: &'_ str| s.rsplit_once('@').map_or(s, |(l, _)| l).to_string();
+        let locals = || facts.senders.iter().map(|s| local(s));
         let domains = || facts.senders.iter().filter_map(|s| s.rsplit_once('@').map(|(_, d)| d));
         // Phrases match across the line breaks a server folds its text at.
         let flat = || facts.text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -294,7 +298,10 @@ impl Test {
                         Value::OneOf(list) => list.contains(&v.as_str()),
                     }
             }),
-            SenderLocal(list) => locals().any(|l| list.contains(&l)),
+            SenderLocal(list) => {
+                let envelope = (!facts.envelope.is_empty()).then(|| local(&facts.envelope));
+                locals().chain(envelope).any(|l| list.contains(&l.as_str()))
+            }
             SenderLocalStarts(list) => locals().any(|l| any(list, &|w| l.starts_with(w))),
             SenderDomain(list) => domains().any(|d| any(list, &|w| d == w || d.ends_with(&format!(".{w}")))),
             SenderName(list) => facts.sender_names.iter().any(|n| any(list, &|w| n.contains(w))),

@@ -5,6 +5,7 @@ fn person() -> Facts {
     Facts {
         headers: vec![("from".into(), "ann <ann@example.com>".into()), ("subject".into(), "printer on fire".into())],
         senders: vec!["ann@example.com".into()],
+        envelope: "ann@example.com".into(),
         sender_names: vec!["ann".into()],
         subject: "printer on fire".into(),
         content_type: "text/plain".into(),
@@ -51,7 +52,7 @@ examples! {
     delivery_report => |f| f.content_type = "multipart/report".into();
     delivery_status_part => |f| f.part_types.push("message/delivery-status".into());
     failed_recipients => |f| header(f, "x-failed-recipients", "gone@example.org");
-    mailer_daemon => |f| f.senders = vec!["mailer-daemon".into()];
+    mailer_daemon => |f| f.envelope = "mailer-daemon@mx.example.net".into();
     empty_return_path => |f| f.empty_return_path = true;
     notification_service => |f| f.senders = vec!["no-reply@sns.amazonaws.com".into()];
     challenge_service => |f| f.senders.push("notification@boxbe.com".into());
@@ -96,6 +97,18 @@ fn every_rule_has_an_example_and_a_unique_name() {
         assert_eq!(RULES.iter().chain(HUMAN).filter(|r| r.name == rule.name).count(), 1, "{}", rule.name);
     }
     assert_eq!(verdict(&person()), None);
+}
+
+#[test]
+fn a_bulk_providers_envelope_sender_says_nothing_of_who_wrote() {
+    let mut relayed = person();
+    relayed.envelope = "bounces+4711-ann=example.com@em123.sendgrid.example".into();
+    assert_eq!(verdict(&relayed), None);
+    relayed.envelope = "no-reply@crm.example".into();
+    assert_eq!(verdict(&relayed), None);
+    // A daemon is one wherever it is named.
+    relayed.senders = vec!["mailer-daemon@mx.example.net".into()];
+    assert_eq!(verdict(&relayed), Some("mailer_daemon"));
 }
 
 #[test]
