@@ -519,3 +519,6 @@ async fn a_secondary_address_belongs_to_one_account_and_its_token_to_one_user() 
     let anonymous = d.h.call("POST", "/me/emails", None, Some(json!({"email": "x@example.org"}))).await;
     assert_eq!(anonymous.status, 401);
 }
+
+#[path = "email/real_mail.rs"]
+mod real_mail;

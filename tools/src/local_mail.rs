@@ -34,8 +34,15 @@ impl LocalMail {
     }
 
     /// Stores `raw` as SES's S3 action would and invokes the inbound function. `query` may set
-    /// verdicts (`spam`, `virus`, `spf`, `dkim`, `dmarc`: PASS by default) and `message_id`
-    /// (the SES message id, to deliver one message twice).
+    /// verdicts (`spam`, `virus`, `spf`, `dkim`, `dmarc`: PASS by default), `message_id`
+    /// (the SES message id, to deliver one message twice) and `envelope_from` (the envelope
+    /// sender, `MAIL FROM`; empty for a bounce's `<>`).
+    ///
+    /// Without `envelope_from`, the envelope sender passed on is what an MTA would have
+    /// recorded: the message's `Return-Path`, else the sender it names (`From:`, repaired when
+    /// slightly broken, else `Sender:`, else `Reply-To:`); when it names nobody at all, the
+    /// record has no envelope sender (`source` absent) and the message is dropped as
+    /// `no_sender` rather than taken for a bounce.
     pub async fn receive(&self, app: &App, raw: Vec<u8>, query: &str) -> Result<Outcome, ApiError> {
         let params: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
         let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.to_uppercase());
@@ -45,6 +52,12 @@ impl LocalMail {
             .map(|(_, v)| v.clone())
             .unwrap_or_else(|| ulid::Ulid::new().to_string().to_lowercase());
         let parsed = helpdesk::mime::incoming::parse(&raw, None).unwrap_or_default();
+        let envelope_from = params
+            .iter()
+            .find(|(k, _)| k == "envelope_from")
+            .map(|(_, v)| v.clone())
+            .or_else(|| parsed.return_path.clone())
+            .or_else(|| parsed.from.clone());
         // SES hands the function the recipients its rule matched: the support domain's.
         let recipients: Vec<String> = parsed
             .to
@@ -66,7 +79,7 @@ impl LocalMail {
         let event = receipt_event(
             &id,
             &recipients,
-            parsed.from.as_deref().unwrap_or(""),
+            envelope_from.as_deref(),
             [verdict("spam"), verdict("virus"), verdict("spf"), verdict("dkim"), verdict("dmarc")],
         );
         let inbound = Inbound { app: app.clone(), s3: self.s3.clone(), mail: self.mail.clone() };
@@ -76,8 +89,9 @@ impl LocalMail {
     }
 }
 
-/// A receipt record as SES's Lambda action sends it (see `events/ses-receipt.json`).
-pub fn receipt_event(id: &str, recipients: &[String], from: &str, verdicts: [String; 5]) -> SimpleEmailEvent {
+/// A receipt record as SES's Lambda action sends it (see `events/ses-receipt.json`); `from` is
+/// the envelope sender (absent when None).
+pub fn receipt_event(id: &str, recipients: &[String], from: Option<&str>, verdicts: [String; 5]) -> SimpleEmailEvent {
     let [spam, virus, spf, dkim, dmarc] = verdicts;
     let now = "2026-11-23T12:00:00.000Z";
     let event: Value = json!({
@@ -92,7 +106,7 @@ pub fn receipt_event(id: &str, recipients: &[String], from: &str, verdicts: [Str
                     "destination": recipients,
                     "headersTruncated": false,
                     "headers": [],
-                    "commonHeaders": { "returnPath": from, "from": [from], "to": recipients, "messageId": id }
+                    "commonHeaders": { "returnPath": from, "from": from.into_iter().collect::<Vec<_>>(), "to": recipients, "messageId": id }
                 },
                 "receipt": {
                     "timestamp": now,

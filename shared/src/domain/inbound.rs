@@ -143,11 +143,14 @@ pub async fn receive(app: &App, delivery: Delivery<'_>) -> Result<Outcome, ApiEr
         // Not scanned clean: the text is kept, the files are not.
         mail.attachments.clear();
     }
+    // DMARC checked the `From:` as written; a sender read anywhere else (a repaired `From:`,
+    // `Sender:`, `Reply-To:`, the envelope) is nobody SES vouched for.
+    let authenticated = delivery.verdicts.authenticated() && mail.sender_source.is_from_header();
     let message = Received {
         delivery: &delivery,
         mail,
         sender,
-        authenticated: delivery.verdicts.authenticated(),
+        authenticated,
         idempotency: IdempotencyKey::from_message_id(delivery.ses_message_id),
     };
     let (account, earlier) = tokio::try_join!(

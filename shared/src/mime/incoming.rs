@@ -1,7 +1,11 @@
-//! Reading a received message (mail-parser): who wrote it, to whom, the text, the thread it
-//! answers, and whether a machine sent it.
+//! Reading a received message (mail-parser): who wrote it, to whom, the text, the files, the
+//! thread it answers, and whether a machine sent it. Real mail is messier than the standards:
+//! lines of spaces before the headers, raw 8-bit headers in legacy charsets, broken `From:`
+//! addresses, and files without names are all read as a person would read them.
 
-use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders};
+use super::{charset, machine, parts, sender};
+use mail_parser::{Address, HeaderValue, Message, MessageParser};
+pub use sender::SenderSource;
 
 /// What the helpdesk needs of a received message, in plain types.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -10,15 +14,21 @@ pub struct IncomingMail {
     pub message_id: Option<String>,
     /// In-Reply-To, then References newest first, without angle brackets.
     pub references: Vec<String>,
+    /// The sender: `From:` (repaired when slightly broken), else `Sender:`, `Reply-To:`, then
+    /// the envelope sender.
     pub from: Option<String>,
+    /// Where `from` was found: only `From:` as written is what SES's DMARC verdict checked.
+    pub sender_source: SenderSource,
+    /// The `Return-Path:` address an MTA recorded (empty for `<>`), when there is one.
+    pub return_path: Option<String>,
     /// Mailboxes in `From:` (more than one: nobody can say who wrote it).
     pub senders: usize,
     pub to: Vec<String>,
     pub cc: Vec<String>,
     pub subject: String,
-    /// The text body; HTML-only mail is converted to text.
+    /// Every text part in order; HTML converted to text where it is the richer alternative.
     pub text: String,
-    /// Why a machine sent it (auto-reply, bounce, list), when one did.
+    /// Why a machine sent it (the name of a rule in `machine::RULES`), when one did.
     pub automated: Option<&'static str>,
     pub attachments: Vec<IncomingAttachment>,
 }
@@ -31,28 +41,22 @@ pub struct IncomingAttachment {
     pub bytes: Vec<u8>,
 }
 
-fn attachments(message: &mail_parser::Message) -> Vec<IncomingAttachment> {
-    message
-        .attachments()
-        .map(|part| {
-            let content_type = part
-                .content_type()
-                .map(|ct| match ct.subtype() {
-                    Some(sub) => format!("{}/{}", ct.ctype(), sub),
-                    None => ct.ctype().to_string(),
-                })
-                .unwrap_or_else(|| "application/octet-stream".into())
-                .to_ascii_lowercase();
-            let name = part.attachment_name().map(str::to_string).unwrap_or_else(|| "attachment".into());
-            IncomingAttachment { name, content_type, bytes: part.contents().to_vec() }
-        })
-        .collect()
-}
-
 /// Parses raw RFC 822 bytes; None when nothing message-like is there. Never panics on
 /// malformed or truncated input (mail-parser reads what it can).
 pub fn parse(raw: &[u8], envelope_from: Option<&str>) -> Option<IncomingMail> {
-    let message = MessageParser::default().parse(raw)?;
+    let raw = charset::skip_preamble(raw);
+    let first = MessageParser::default().parse(raw)?;
+    match charset::utf8_headers(raw, &first) {
+        Some(fixed) => {
+            drop(first);
+            let message = MessageParser::default().parse(&fixed)?;
+            Some(read(&message, &fixed, envelope_from))
+        }
+        None => Some(read(&first, raw, envelope_from)),
+    }
+}
+
+fn read(message: &Message, raw: &[u8], envelope_from: Option<&str>) -> IncomingMail {
     let ids = |value: &HeaderValue| -> Vec<String> {
         match value {
             HeaderValue::Text(t) => vec![t.to_string()],
@@ -66,24 +70,37 @@ pub fn parse(raw: &[u8], envelope_from: Option<&str>) -> Option<IncomingMail> {
     references.extend(older);
     references.retain(|r| !r.is_empty());
     references.dedup();
+    let replying = !references.is_empty();
+    references.retain(|r| usable_id(r));
     let addresses = |a: Option<&Address>| -> Vec<String> {
         a.map(|a| a.iter().filter_map(|x| x.address()).map(str::to_string).collect()).unwrap_or_default()
     };
-    let automated = automated(&message, envelope_from);
-    references.retain(|r| usable_id(r));
-    let from = addresses(message.from());
-    Some(IncomingMail {
+    let text = parts::body_text(raw, message);
+    let sender = sender::sender(message, envelope_from);
+    let subject = message.subject().unwrap_or_default().to_string();
+    let facts = facts(message, sender.as_ref().map(|(s, _)| s.as_str()), envelope_from, &subject, &text, replying);
+    let (from, sender_source) = sender.map_or((None, SenderSource::default()), |(s, source)| (Some(s), source));
+    IncomingMail {
         message_id: message.message_id().filter(|id| usable_id(id)).map(str::to_string),
         references,
-        senders: from.len(),
-        from: from.into_iter().next(),
+        senders: senders(message),
+        return_path: message.header_raw("Return-Path").map(|r| r.trim().trim_matches(['<', '>']).trim().to_string()),
+        from,
+        sender_source,
         to: addresses(message.to()),
         cc: addresses(message.cc()),
-        subject: message.subject().unwrap_or_default().to_string(),
-        text: message.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
-        automated,
-        attachments: attachments(&message),
-    })
+        subject,
+        text,
+        automated: machine::verdict(&facts),
+        attachments: parts::files(raw, message),
+    }
+}
+
+/// Mailboxes in `From:`, counting an entry written as two bare addresses (`a@x b@y`, which
+/// no repair may choose between) as two.
+fn senders(message: &Message) -> usize {
+    let written = |address: &str| address.split_whitespace().filter(|w| w.contains('@')).count().max(1);
+    message.from().map_or(0, |a| a.iter().map(|x| x.address().map_or(1, written)).sum())
 }
 
 /// A Message-ID worth remembering: short and without spaces (a sender may write anything).
@@ -91,36 +108,36 @@ fn usable_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 250 && !id.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-/// RFC 3834 and the usual marks of machine mail. An auto-reply answered would answer back.
-fn automated(message: &mail_parser::Message, envelope_from: Option<&str>) -> Option<&'static str> {
-    let header = |name: &str| message.header_raw(name).map(|v| v.trim().to_ascii_lowercase());
-    if header("Auto-Submitted").is_some_and(|v| !v.is_empty() && v != "no") {
-        return Some("auto_submitted");
+/// What the machine-mail rules look at.
+fn facts(
+    message: &Message,
+    sender: Option<&str>,
+    envelope_from: Option<&str>,
+    subject: &str,
+    text: &str,
+    replying: bool,
+) -> machine::Facts {
+    let lower = |s: &str| s.trim().to_lowercase();
+    let headers = message.headers_raw().map(|(name, value)| (lower(name), lower(value))).collect();
+    let from = message.from().map(|a| a.iter().collect::<Vec<_>>()).unwrap_or_default();
+    let mut senders: Vec<String> = from.iter().filter_map(|a| a.address()).map(lower).collect();
+    senders.extend(message.sender().into_iter().flat_map(|a| a.iter()).filter_map(|a| a.address()).map(lower));
+    senders.extend(sender.map(lower));
+    let envelope = envelope_from.map(|e| lower(e.trim().trim_matches(['<', '>']))).unwrap_or_default();
+    let return_path = message.header_raw("Return-Path").map(|r| r.trim_matches(['<', '>', ' ', '\r', '\n', '\t']));
+    let empty_envelope = envelope_from.is_some_and(|f| f.trim().trim_matches(['<', '>']).trim().is_empty());
+    machine::Facts {
+        headers,
+        senders,
+        envelope,
+        sender_names: from.iter().filter_map(|a| a.name()).map(lower).collect(),
+        subject: lower(subject),
+        content_type: message.parts.first().map(parts::mime_type).unwrap_or_default(),
+        part_types: message.parts.iter().map(parts::mime_type).collect(),
+        text: lower(&text.chars().take(machine::TEXT_SAMPLE).collect::<String>()),
+        empty_return_path: empty_envelope || return_path.is_some_and(str::is_empty),
+        replying,
     }
-    if header("Precedence").is_some_and(|v| matches!(v.as_str(), "bulk" | "junk" | "list" | "auto_reply")) {
-        return Some("precedence");
-    }
-    if header("X-Autoreply").is_some() || header("X-Autorespond").is_some() {
-        return Some("autoreply_header");
-    }
-    if message.content_type().is_some_and(|ct| {
-        ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
-    }) {
-        return Some("delivery_report");
-    }
-    let sender = message.from().and_then(|a| a.first()).and_then(|a| a.address()).unwrap_or_default();
-    let local = sender.rsplit_once('@').map(|(l, _)| l).unwrap_or(sender).to_ascii_lowercase();
-    if matches!(local.as_str(), "mailer-daemon" | "postmaster") {
-        return Some("mailer_daemon");
-    }
-    // An empty envelope sender (`MAIL FROM:<>`) or Return-Path marks bounces and notices.
-    let return_path = header("Return-Path");
-    if envelope_from.is_some_and(|f| f.trim().trim_matches(['<', '>']).is_empty())
-        || return_path.is_some_and(|r| r.trim_matches(['<', '>', ' ']).is_empty())
-    {
-        return Some("empty_return_path");
-    }
-    None
 }
 
 #[cfg(test)]
@@ -152,6 +169,12 @@ mod tests {
         assert!(!mail.references.iter().any(|r| r.len() > 250 || r.contains(' ')), "{:?}", mail.references);
         let two = PLAIN.replace("From: Ann <ann@example.com>", "From: ann@example.com, eve@example.com");
         assert_eq!(parse(two.as_bytes(), None).unwrap().senders, 2);
+        let bare = PLAIN.replace("From: Ann <ann@example.com>", "From: ann@example.com eve@example.com");
+        assert_eq!(parse(bare.as_bytes(), None).unwrap().senders, 2);
+        let named = PLAIN.replace("From: Ann <ann@example.com>", "From: Ann Example ann@example.com");
+        let named = parse(named.as_bytes(), None).unwrap();
+        assert_eq!((named.senders, named.from.as_deref()), (1, Some("ann@example.com")));
+        assert_eq!(named.sender_source, SenderSource::RepairedFrom);
     }
 
     #[test]
@@ -162,6 +185,8 @@ mod tests {
             ("Precedence: bulk\r\n", "precedence"),
             ("X-Autoreply: yes\r\n", "autoreply_header"),
             ("Return-Path: <>\r\n", "empty_return_path"),
+            ("X-Apple-Action: VACATION\r\n", "apple_vacation"),
+            ("X-Failed-Recipients: gone@example.org\r\n", "failed_recipients"),
         ] {
             assert_eq!(parse(with(extra).as_bytes(), None).unwrap().automated, Some(reason), "{extra}");
         }
@@ -169,5 +194,22 @@ mod tests {
         assert_eq!(parse(PLAIN.as_bytes(), Some("<>")).unwrap().automated, Some("empty_return_path"));
         let daemon = PLAIN.replace("Ann <ann@example.com>", "MAILER-DAEMON@mx.example.com");
         assert_eq!(parse(daemon.as_bytes(), None).unwrap().automated, Some("mailer_daemon"));
+        // A daemon without a domain names nobody to answer, but is still a daemon.
+        let bare = PLAIN.replace("Ann <ann@example.com>", "Mail Delivery Subsystem <MAILER-DAEMON>");
+        assert_eq!(parse(bare.as_bytes(), Some("<>")).unwrap().automated, Some("mailer_daemon"));
+        // A delivery-status part inside multipart/mixed, and a subject with the words of one.
+        let mixed = "From: relay@mx.example.net\r\nSubject: Delivery Status Notification (Failure)\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nFailed.\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nAction: failed\r\n--b--\r\n";
+        assert_eq!(parse(mixed.as_bytes(), None).unwrap().automated, Some("delivery_status_part"));
+        let subject_only =
+            "From: relay@mx.example.net\r\nSubject: Delivery Status Notification (Failure)\r\n\r\nFailed.\r\n";
+        assert_eq!(parse(subject_only.as_bytes(), None).unwrap().automated, Some("bounce_subject"));
+        // The subject with a mail client and a quote of what it answers: a person.
+        let person = format!(
+            "User-Agent: Mutt/2.2\r\nSubject: Out of office: how do I turn it off?\r\n{}",
+            PLAIN
+                .replace("Subject: =?iso-8859-1?q?Caf=E9?= broken\r\n", "")
+                .replace("Hello", "How?\r\n> Your request was updated")
+        );
+        assert_eq!(parse(person.as_bytes(), None).unwrap().automated, None);
     }
 }

@@ -122,8 +122,33 @@ async fn verdicts_and_machines_open_nothing() {
     }
     assert_eq!(receive(&desk.app, delivery("ses-4", "hd@desk.example", b"")).await.unwrap(), dropped("unparseable"));
     let nobody = b"To: hd@desk.example\r\nSubject: hi\r\n\r\nhello";
-    assert_eq!(receive(&desk.app, delivery("ses-5", "hd@desk.example", nobody)).await.unwrap(), dropped("no_sender"));
+    // No header names a sender and neither does the envelope.
+    let unnamed = Delivery { envelope_from: None, ..delivery("ses-5", "hd@desk.example", nobody) };
+    assert_eq!(receive(&desk.app, unnamed).await.unwrap(), dropped("no_sender"));
     assert!(desk.app.store.get(&crate::items::request_key("HD-1")).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn without_a_from_the_sender_is_read_from_sender_reply_to_or_the_envelope_and_is_not_authenticated() {
+    let desk = desk().await;
+    desk.sign_in("ann@example.com").await;
+    // The envelope sender SES reports, when no header names one: a request of theirs.
+    let nobody = b"To: hd@desk.example\r\nSubject: No from\r\nMessage-ID: <nf1@x>\r\n\r\nhello";
+    let outcome = receive(&desk.app, delivery("ses-1", "hd@desk.example", nobody)).await.unwrap();
+    let thread = read_thread(&desk.app, &key_of(&outcome)).await.unwrap();
+    assert_eq!(thread.request.unwrap().reporter_email.as_str(), "someone@example.com");
+    // Ann has an account: mail naming her in Reply-To only (no From for DMARC to check) is
+    // held for an agent, as any mail SES could not authenticate as hers.
+    let reply_to =
+        b"Reply-To: Ann <ann@example.com>\r\nTo: hd@desk.example\r\nSubject: Mine?\r\nMessage-ID: <nf2@x>\r\n\r\nhello";
+    let outcome = receive(&desk.app, delivery("ses-2", "hd@desk.example", reply_to)).await.unwrap();
+    let request = read_thread(&desk.app, &key_of(&outcome)).await.unwrap().request.unwrap();
+    assert_eq!((request.reporter_email.as_str(), request.held), ("ann@example.com", true));
+    // Her own From, exactly as written and DMARC PASS, is hers.
+    let from = mail("Ann <ann@example.com>", "hd@desk.example", "", "hello");
+    let outcome = receive(&desk.app, delivery("ses-3", "hd@desk.example", &from)).await.unwrap();
+    let request = read_thread(&desk.app, &key_of(&outcome)).await.unwrap().request.unwrap();
+    assert_eq!((request.reporter_email.as_str(), request.held), ("ann@example.com", false));
 }
 
 #[tokio::test]
