@@ -6,6 +6,7 @@ pub mod browser;
 pub mod cost;
 pub mod events;
 pub mod fault;
+pub mod receiver;
 pub mod recording;
 pub mod runtime;
 
@@ -122,6 +123,9 @@ impl Harness {
         h.app.store = Arc::new(recording::RecordingStore { inner: h.app.store.clone(), observed: observed.clone() });
         h.app.mailer = Arc::new(recording::RecordingMailer { inner: h.app.mailer.clone(), observed: observed.clone() });
         h.app.files = Arc::new(recording::RecordingFiles { inner: h.app.files.clone(), observed: observed.clone() });
+        if let Some(inner) = h.app.webhook_sender.clone() {
+            h.app.webhook_sender = Some(Arc::new(recording::RecordingInvoke { inner, observed: observed.clone() }));
+        }
         h.server.abort();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         h.base = format!("http://{}", listener.local_addr().unwrap());
@@ -315,6 +319,9 @@ impl Harness {
                 "PublicBaseUrl" => Some(config.public_base_url.clone()),
                 "SupportDomain" => Some(config.support_domain.clone()),
                 "MailBucket" => Some(self.local_mail.mail.bucket.clone()),
+                // Locally there is no Lambda to invoke: a name that reaches nothing (tests never
+                // make deliveries through the binaries).
+                "WebhooksFunction" => Some("webhooks".into()),
                 _ => None,
             })
             .into_iter()

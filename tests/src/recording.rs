@@ -121,3 +121,17 @@ impl FileStore for RecordingFiles {
         self.inner.download_url(key, filename, expires_in).await
     }
 }
+
+/// The webhook sender's asynchronous invoke: `lambda:InvokeFunction`.
+pub struct RecordingInvoke {
+    pub inner: Arc<dyn helpdesk::app::Invoke>,
+    pub observed: Observed,
+}
+
+#[async_trait]
+impl helpdesk::app::Invoke for RecordingInvoke {
+    async fn invoke(&self, payload: serde_json::Value) -> Result<(), String> {
+        note(&self.observed, "lambda:InvokeFunction");
+        self.inner.invoke(payload).await
+    }
+}

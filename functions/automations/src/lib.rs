@@ -5,13 +5,14 @@
 
 use aws_lambda_events::dynamodb::Event;
 use helpdesk::domain::automations::{events_of, on_event};
-use helpdesk::items::dynamo::request_stream_images;
+use helpdesk::items::dynamo::stream_images;
+use helpdesk::items::REQUEST_PARTITION_PREFIX;
 use helpdesk::App;
 use serde_json::{json, Value};
 
 pub async fn handle(app: &App, event: Event) -> Value {
     for record in &event.records {
-        let Some((old, new)) = request_stream_images(record) else { continue };
+        let Some((old, new)) = stream_images(record, &[REQUEST_PARTITION_PREFIX]) else { continue };
         for auto_event in events_of(old.as_ref(), new.as_ref()) {
             match on_event(app, &auto_event).await {
                 Ok(fired) => {

@@ -7,7 +7,7 @@ use helpdesk::model::RequestStatus;
 use helpdesk::requests::{self, ListOptions};
 use helpdesk::web::json::{
     automations_json, comment_json, deliveries_json, detail_json, forms_json, page_json, project_json, request_json,
-    team_json, team_member_json,
+    team_json, team_member_json, webhook_json,
 };
 use helpdesk::{projects, routes, ApiError, App};
 use lambda_http::{Body, Request, Response};
@@ -190,11 +190,12 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
         }
         ("GET", "/projects/{key}/webhooks") => {
             let targets = webhooks::targets::list_targets(app, &caller, key).await?;
-            Ok(Reply::ok(json!({"project": targets.project, "items": targets.targets})))
+            let items: Vec<_> = targets.targets.iter().map(webhook_json).collect();
+            Ok(Reply::ok(json!({"project": targets.project, "items": items})))
         }
         ("POST", "/projects/{key}/webhooks") => {
             let (target, secret) = webhooks::targets::add_target(app, &caller, key, http::parse_json(req)).await?;
-            let mut body = serde_json::to_value(&target).unwrap_or_default();
+            let mut body = webhook_json(&target);
             // Shown this once: only the sender function reads it afterwards.
             body["secret"] = json!(secret);
             Ok(Reply::created(body))

@@ -4,15 +4,27 @@
 
 use aws_lambda_events::dynamodb::{Event, EventRecord};
 use helpdesk::domain::notify::{notify, Event as MailEvent, Notice};
-use helpdesk::items::dynamo::request_stream_images;
+use helpdesk::items::dynamo::stream_images;
+use helpdesk::items::{ADMIN_NOTICE_PREFIX, REQUEST_PARTITION_PREFIX};
+use helpdesk::model::Record;
 use helpdesk::App;
 use serde_json::{json, Value};
 
 pub async fn handle(app: &App, event: Event) -> Value {
     let mut failures = vec![];
     for record in &event.records {
-        // Only request partitions can mean mail.
-        let Some((old, new)) = request_stream_images(record) else { continue };
+        // Only request partitions and the admins' notices can mean mail.
+        let prefixes = [REQUEST_PARTITION_PREFIX, ADMIN_NOTICE_PREFIX];
+        let Some((old, new)) = stream_images(record, &prefixes) else { continue };
+        if let (None, Some(Record::AdminNotice(notice))) = (&old, &new) {
+            if let Err(e) = helpdesk::domain::notify::notify_admins(app, notice).await {
+                tracing::error!(function = "notifier", event_id = %record.event_id, error = %e, "notice failed");
+                let id = record.change.sequence_number.clone().unwrap_or_else(|| record.event_id.clone());
+                failures.push(json!({ "itemIdentifier": id }));
+                break;
+            }
+            continue;
+        }
         for mail_event in MailEvent::all(old.as_ref(), new.as_ref()) {
             if !notified(app, record, &mail_event, &mut failures).await {
                 break;

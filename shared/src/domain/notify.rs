@@ -410,5 +410,8 @@ async fn compose(
     })
 }
 
+mod admins;
+pub use admins::notify_admins;
+
 #[cfg(test)]
 mod tests;

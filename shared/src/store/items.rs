@@ -494,17 +494,19 @@ pub mod dynamo {
         serde_dynamo::from_item(item).map_err(|e| e.to_string())
     }
 
-    /// The old and new images of a stream record of a request partition (requests, their
-    /// comments, automations' emails), as records; None for every other partition, the
-    /// signing keys above all, which are never even decoded.
-    pub fn request_stream_images(
+    /// The old and new images of a stream record whose partition key starts with one of
+    /// `prefixes` (request partitions: requests, comments, automations' emails; admins'
+    /// notices), as records; None for every other partition, the signing keys above all,
+    /// which are never even decoded.
+    pub fn stream_images(
         record: &aws_lambda_events::dynamodb::EventRecord,
+        prefixes: &[&str],
     ) -> Option<(Option<Record>, Option<Record>)> {
         let pk = match record.change.keys.get(PK) {
             Some(serde_dynamo::AttributeValue::S(s)) => s.as_str(),
             _ => return None,
         };
-        if !pk.starts_with(REQUEST_PARTITION_PREFIX) {
+        if !prefixes.iter().any(|p| pk.starts_with(p)) {
             return None;
         }
         let image = |item: &serde_dynamo::Item| -> Option<Record> {

@@ -117,6 +117,13 @@ pub fn automations_json(list: &crate::domain::automations::manage::RuleList) -> 
     json!({"project": list.automations.project, "items": items})
 }
 
+/// A webhook target as its admins see it (never its secret), times in RFC 3339.
+pub fn webhook_json(t: &crate::model::WebhookTarget) -> Value {
+    json!({"id": t.id, "url": t.url, "events": t.events, "format": t.format, "enabled": t.enabled,
+           "failing_since": t.failing_since.map(rfc3339), "disabled_at": t.disabled_at.map(rfc3339),
+           "created_at": rfc3339(t.created_at)})
+}
+
 /// A webhook target's deliveries, newest first, each with its attempts.
 pub fn deliveries_json(deliveries: &[crate::model::WebhookDelivery]) -> Value {
     let items: Vec<Value> = deliveries
