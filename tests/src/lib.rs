@@ -417,6 +417,12 @@ impl Harness {
         (event, answer)
     }
 
+    /// Takes the webhook invocations queued so far, unsent (to hand them to the binary).
+    pub async fn take_webhooks(&self) -> Vec<Value> {
+        let mut queue = self.webhooks.lock().await;
+        std::iter::from_fn(|| queue.try_recv().ok()).collect()
+    }
+
     /// Hands every webhook delivery queued so far to the sender's handler (as Lambda runs the
     /// asynchronous invocations), one after the other; returns its answers.
     pub async fn run_webhooks(&self) -> Vec<Value> {

@@ -261,3 +261,27 @@ async fn the_scheduler_answers_its_scheduled_event() {
     let Answer::Response(again) = scheduler.invoke(&filled("scheduled", &[])).await else { panic!("no answer") };
     assert!(again["hours"].as_u64().unwrap() <= 2, "then it starts where it stopped: {again}");
 }
+
+/// The webhook sender binary takes the asynchronous invocation's payload (events/
+/// webhook-delivery.json), posts the delivery signed, and answers what it did; the same
+/// invocation again finds nothing to do.
+#[tokio::test]
+async fn the_webhook_sender_answers_its_invocation() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    let receiver = helpdesk_tests::receiver::Receiver::start(&[200]).await;
+    let hook = json!({"url": receiver.url, "events": ["request.created"]});
+    h.ok("POST", "/projects/HD/webhooks", Some(&admin), Some(hook)).await;
+    h.ok("POST", "/projects/HD/requests", Some(&admin), Some(json!({"summary": "Hook me"}))).await;
+    h.run_stream().await;
+    let invocation = h.take_webhooks().await.pop().expect("a delivery handed to the sender");
+    let fill = |name: &str| invocation[name].as_str().unwrap().to_string();
+    let (project, target, delivery) = (fill("project"), fill("target"), fill("delivery"));
+    let event =
+        filled("webhook-delivery", &[("__PROJECT__", &project), ("__TARGET__", &target), ("__DELIVERY__", &delivery)]);
+    let mut sender = start(&h, "webhooks").await;
+    assert_eq!(sender.invoke(&event).await, Answer::Response(json!({"outcome": "delivered", "detail": 200})));
+    assert_eq!(sender.invoke(&event).await, Answer::Response(json!({"outcome": "nothing", "detail": null})));
+    assert_eq!(receiver.received().len(), 1);
+    assert!(receiver.received()[0].header("helpdesk-signature").starts_with("t="));
+}

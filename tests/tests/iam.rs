@@ -211,6 +211,16 @@ async fn every_function_policy_allows_exactly_what_it_calls() {
     let routed = h.ok("GET", &format!("/requests/{automated}"), Some(&admin), None).await.body;
     let fired = h.ok("GET", "/projects/HD/automations", Some(&admin), None).await.body;
     assert!(routed["tags"] == json!(["idle"]) && !routed["assignee"].is_null(), "{routed} {fired}");
+    // webhooks: a target (intake), a delivery made from the stream and handed to the sender
+    // (automations: an invoke), a failed attempt (the sender), its retry (the scheduler, below).
+    let receiver = helpdesk_tests::receiver::Receiver::start(&[500, 200]).await;
+    let hook = json!({"url": receiver.url, "events": ["request.created"]});
+    let target =
+        h.ok("POST", "/projects/HD/webhooks", Some(&admin), Some(hook)).await.body["id"].as_str().unwrap().to_string();
+    ok(h.call("GET", "/projects/HD/webhooks", Some(&admin), None).await.status);
+    ok(h.call("POST", "/projects/HD/requests", Some(&bob), Some(json!({"summary": "hooked"}))).await.status);
+    h.run_stream().await;
+    assert_eq!(h.run_webhooks().await[0]["outcome"], "retry");
     // scheduler: two requests on a project with service levels, run past their first-reply
     // targets (the cursor is made on the first run, moved on the next hour's).
     let sla = json!({"timezone": "UTC", "hours": {"mon": ["00:00", "24:00"], "tue": ["00:00", "24:00"],
@@ -223,6 +233,10 @@ async fn every_function_policy_allows_exactly_what_it_calls() {
     let later = helpdesk::text::rfc3339(h.app.now() + 3 * 3600);
     let run = h.call_raw("POST", "/_local/scheduler", None, Some(json!({"time": later}).to_string()), &[]).await;
     assert_eq!(run.body["breaches"].as_array().map(Vec::len), Some(2), "{run:?}");
+    assert_eq!(run.body["webhook_retries"], 1, "{run:?}");
+    assert_eq!(h.run_webhooks().await[0]["outcome"], "delivered");
+    ok(h.call("GET", &format!("/projects/HD/webhooks/{target}/deliveries"), Some(&admin), None).await.status);
+    ok(h.call("DELETE", &format!("/projects/HD/webhooks/{target}"), Some(&admin), None).await.status);
     // The same run swept the time rules: the tour's pending request was idle.
     assert_eq!(run.body["automations"].as_array().map(Vec::len), Some(1), "{run:?}");
     assert_eq!(h.ok("GET", &format!("/requests/{automated}"), Some(&admin), None).await.body["status"], "closed");

@@ -188,7 +188,7 @@ fn automation_body() -> Value {
     };
     let mail = || text(4000, true, true);
     let actions = json!({"oneOf": [
-        action("assign", json!({"agent": email_string(), "auto": {"type": "boolean"}}), &[]),
+        action("assign", json!({"agent": nullable_email(), "auto": {"type": "boolean"}}), &[]),
         action("set_priority", json!({"priority": {"enum": ["low", "normal", "high", "urgent"]}}), &["priority"]),
         action("add_tag", json!({"tag": string(50)}), &["tag"]),
         action("remove_tag", json!({"tag": string(50)}), &["tag"]),

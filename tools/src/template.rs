@@ -154,6 +154,27 @@ pub fn denied_partition(template: &Value, pk: &str) -> BTreeSet<String> {
     out
 }
 
+/// Functions whose policy denies reading (GetItem, BatchGetItem, Query) the items whose
+/// partition key matches `pattern` (an IAM `StringLike` pattern such as `WHSECRET#*`).
+pub fn denied_reads(template: &Value, pattern: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for resource in resources(template).values() {
+        let statements = resource["Properties"]["Policies"].as_sequence().into_iter().flatten();
+        let denies = statements.flat_map(|p| p["Statement"].as_sequence().into_iter().flatten()).any(|s| {
+            let actions: BTreeSet<String> = s["Action"].as_sequence().into_iter().flatten().map(str_of).collect();
+            s["Effect"].as_str() == Some("Deny")
+                && ["GetItem", "BatchGetItem", "Query"].iter().all(|a| actions.contains(&format!("dynamodb:{a}")))
+                && s["Condition"]["ForAnyValue:StringLike"]["dynamodb:LeadingKeys"]
+                    .as_sequence()
+                    .is_some_and(|keys| keys.iter().any(|k| k.as_str() == Some(pattern)))
+        });
+        if denies {
+            out.insert(str_of(&resource["Metadata"]["BuildProperties"]["Binary"]));
+        }
+    }
+    out
+}
+
 /// Binaries (functions) the template builds.
 pub fn binaries(template: &Value) -> Vec<String> {
     resources(template)
@@ -306,6 +327,15 @@ mod tests {
             assert!(others.remove(signer), "{signer} is a function of the template");
         }
         assert_eq!(denied_partition(&template, helpdesk::items::SIGNING_KEYS_PK), others);
+    }
+
+    #[test]
+    fn only_the_webhook_sender_reads_webhook_secrets() {
+        let template = load();
+        let mut others: BTreeSet<String> = binaries(&template).into_iter().collect();
+        assert!(others.remove("webhooks"), "the sender is a function of the template");
+        let pattern = format!("{}*", helpdesk::items::WEBHOOK_SECRET_PREFIX);
+        assert_eq!(denied_reads(&template, &pattern), others);
     }
 
     #[test]

@@ -490,6 +490,7 @@ async fn main() {
         ("inbound", "ses-receipt"),
         ("notifier", "stream-comments"),
         ("automations", "stream-comments"),
+        ("webhooks", "webhook-delivery"),
         ("scheduler", "scheduled"),
         ("hello-lambda", "me"),
     ];
