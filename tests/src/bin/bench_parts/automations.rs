@@ -78,4 +78,40 @@ pub async fn automation_costs(h: &Harness, admin: &str) {
         );
     }
     println!("Added to the create and the reply themselves: 0 round trips, 0 write units (rules run from the stream).");
+    webhook_latency(h, admin).await;
+}
+
+/// From a request's create (its answer) to the webhook target's receipt: the stream read, the
+/// automations function making the delivery, the sender posting it. Locally the stream is
+/// polled at once; in AWS the event source mapping adds its batching window (1 s here).
+async fn webhook_latency(h: &Harness, admin: &str) {
+    use helpdesk_tools::stream::Consumer;
+    let receiver = helpdesk_tests::receiver::Receiver::start(&[200]).await;
+    let hook = json!({"url": receiver.url, "events": ["request.created"]});
+    let made = h.call("POST", "/projects/AUTO/webhooks", Some(admin), Some(hook)).await;
+    assert_eq!(made.status, 201, "{made:?}");
+    while !h.poll_stream().await.records.is_empty() {}
+    let mut samples = vec![];
+    for n in 0..EVENTS {
+        let body = json!({"summary": format!("hook {n}")});
+        let made = h.call("POST", "/projects/AUTO/requests", Some(admin), Some(body)).await;
+        assert_eq!(made.status, 201);
+        let started = Instant::now();
+        loop {
+            let event = h.poll_stream().await;
+            Consumer::Automations.handle(&h.app, event).await;
+            if !h.run_webhooks().await.is_empty() {
+                break;
+            }
+        }
+        samples.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    assert_eq!(receiver.received().len(), EVENTS);
+    samples.sort_by(f64::total_cmp);
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "Webhook delivery from the event ({EVENTS} requests; stream read, delivery made, posted to a target on loopback): p50 {:.1} ms, p99 {:.1} ms",
+        at(0.5),
+        at(0.99)
+    );
 }
