@@ -420,7 +420,7 @@ async fn main() {
     let template = helpdesk_tools::template::load();
     println!(
         "\nCost of 1,000 tickets (each: one create, five replies (three by an agent), ten reads, one close; \
-         the notifier on each stream record; measured on {} tickets here, durations as measured \
+         the automations and the notifier on each stream record; measured on {} tickets here, durations as measured \
          through the local gateway, us-east-1 list prices):",
         usage.tickets
     );
