@@ -275,6 +275,36 @@ async fn init_http(sends_mail: bool, files: bool) -> Result<App, lambda_http::Er
     Ok(app)
 }
 
+/// The set-up of a function fed by events rather than HTTP (the stream, a schedule, an
+/// asynchronous invoke), once per cold start: config read and validated, SDK clients made and
+/// warmed (SES when it `sends_mail`; the webhook sender's invoker when it `hands_on_webhooks`,
+/// named by `WEBHOOK_SENDER`), each step timed and logged. A bad environment is reported to
+/// the Runtime API as an init error.
+pub async fn init_event_function(
+    sends_mail: bool,
+    hands_on_webhooks: bool,
+) -> Result<&'static App, lambda_http::Error> {
+    let mut steps = InitSteps::start();
+    let config = or_init_error(Config::from_env()).await?;
+    steps.mark("config");
+    let sdk = App::aws_config().await;
+    steps.mark("sdk_config");
+    let sender = match hands_on_webhooks {
+        true => Some(or_init_error(crate::invoke::LambdaInvoker::from_env(&sdk)).await?),
+        false => None,
+    };
+    let (mut app, warm_up) = App::from_sdk(&sdk, config, sends_mail);
+    if let Some(sender) = sender {
+        app = app.with_webhook_sender(Arc::new(sender));
+    }
+    let app: &'static App = Box::leak(Box::new(app));
+    steps.mark("clients");
+    warm_up.await;
+    steps.mark("warm_up");
+    steps.log();
+    Ok(app)
+}
+
 /// How long each init step took, logged once as an `init` line: where a cold start's time
 /// goes after `main` starts (tracing set up first, so it can log).
 pub struct InitSteps {

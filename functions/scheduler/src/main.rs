@@ -1,23 +1,11 @@
-//! The scheduler function: set up once (config, DynamoDB client), then one run per invocation.
+//! The scheduler function: set up once (config, DynamoDB client, the webhook sender's
+//! invoker), then one run per invocation.
 
-use helpdesk::{App, Config};
 use lambda_runtime::{service_fn, LambdaEvent};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    let mut steps = helpdesk::app::InitSteps::start();
-    let config = helpdesk::app::or_init_error(Config::from_env()).await?;
-    steps.mark("config");
-    let sdk = App::aws_config().await;
-    steps.mark("sdk_config");
-    let sender = helpdesk::app::or_init_error(helpdesk::invoke::LambdaInvoker::from_env(&sdk)).await?;
-    let (app, warm_up) = App::from_sdk(&sdk, config, false);
-    // It hands webhook deliveries to the sender function.
-    let app: &'static App = Box::leak(Box::new(app.with_webhook_sender(std::sync::Arc::new(sender))));
-    steps.mark("clients");
-    warm_up.await;
-    steps.mark("warm_up");
-    steps.log();
+    let app = helpdesk::app::init_event_function(false, true).await?;
     lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| async move {
         // An error makes Lambda invoke again: the run picks up where this one stopped.
         helpdesk_scheduler::handle(app, app.now()).await.map_err(|e| lambda_runtime::Error::from(e.to_string()))
