@@ -134,39 +134,29 @@ pub fn policies(template: &Value) -> std::collections::BTreeMap<String, (BTreeSe
 
 /// Functions whose policy denies every read and write of the items under partition key `pk`.
 pub fn denied_partition(template: &Value, pk: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for resource in resources(template).values() {
-        let statements = resource["Properties"]["Policies"].as_sequence().into_iter().flatten();
-        let denies = statements.flat_map(|p| p["Statement"].as_sequence().into_iter().flatten()).any(|s| {
-            let actions: BTreeSet<String> = s["Action"].as_sequence().into_iter().flatten().map(str_of).collect();
-            s["Effect"].as_str() == Some("Deny")
-                && ["GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"]
-                    .iter()
-                    .all(|a| actions.contains(&format!("dynamodb:{a}")))
-                && s["Condition"]["ForAnyValue:StringEquals"]["dynamodb:LeadingKeys"]
-                    .as_sequence()
-                    .is_some_and(|keys| keys.iter().any(|k| k.as_str() == Some(pk)))
-        });
-        if denies {
-            out.insert(str_of(&resource["Metadata"]["BuildProperties"]["Binary"]));
-        }
-    }
-    out
+    let every = ["GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"];
+    denying(template, &every, "ForAnyValue:StringEquals", pk)
 }
 
 /// Functions whose policy denies reading (GetItem, BatchGetItem, Query) the items whose
 /// partition key matches `pattern` (an IAM `StringLike` pattern such as `WHSECRET#*`).
 pub fn denied_reads(template: &Value, pattern: &str) -> BTreeSet<String> {
+    denying(template, &["GetItem", "BatchGetItem", "Query"], "ForAnyValue:StringLike", pattern)
+}
+
+/// Functions with a Deny statement of at least `actions` (DynamoDB's) on the partition keys
+/// that `operator` matches with `key`.
+fn denying(template: &Value, actions: &[&str], operator: &str, key: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for resource in resources(template).values() {
         let statements = resource["Properties"]["Policies"].as_sequence().into_iter().flatten();
         let denies = statements.flat_map(|p| p["Statement"].as_sequence().into_iter().flatten()).any(|s| {
-            let actions: BTreeSet<String> = s["Action"].as_sequence().into_iter().flatten().map(str_of).collect();
+            let listed: BTreeSet<String> = s["Action"].as_sequence().into_iter().flatten().map(str_of).collect();
             s["Effect"].as_str() == Some("Deny")
-                && ["GetItem", "BatchGetItem", "Query"].iter().all(|a| actions.contains(&format!("dynamodb:{a}")))
-                && s["Condition"]["ForAnyValue:StringLike"]["dynamodb:LeadingKeys"]
+                && actions.iter().all(|a| listed.contains(&format!("dynamodb:{a}")))
+                && s["Condition"][operator]["dynamodb:LeadingKeys"]
                     .as_sequence()
-                    .is_some_and(|keys| keys.iter().any(|k| k.as_str() == Some(pattern)))
+                    .is_some_and(|keys| keys.iter().any(|k| k.as_str() == Some(key)))
         });
         if denies {
             out.insert(str_of(&resource["Metadata"]["BuildProperties"]["Binary"]));
