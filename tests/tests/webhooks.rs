@@ -130,7 +130,12 @@ async fn a_failing_target_is_retried_with_backoff_until_it_answers() {
     assert_eq!(h.run_webhooks().await[0]["outcome"], "retry");
     let second = deliveries(&h, &admin, &target).await.remove(0);
     assert_eq!(wait(&second), 120, "the wait doubles: {second}");
+    // A hand-off that never reaches the sender (a failed invoke) is found again: the scheduler
+    // moved the alarm on before handing it over.
     assert_eq!(run_scheduler(&h, start + 300).await["webhook_retries"], 1);
+    assert_eq!(h.take_webhooks().await.len(), 1, "handed on, then lost");
+    assert_eq!(run_scheduler(&h, start + 300).await["webhook_retries"], 0, "the moved alarm is not due yet");
+    assert_eq!(run_scheduler(&h, start + 700).await["webhook_retries"], 1, "found again");
     assert_eq!(h.run_webhooks().await[0]["outcome"], "delivered");
     let done = deliveries(&h, &admin, &target).await.remove(0);
     let statuses: Vec<_> = done["attempts"].as_array().unwrap().iter().map(|a| a["status"].clone()).collect();
@@ -189,6 +194,7 @@ async fn a_target_failing_for_a_day_is_switched_off_and_the_admins_told() {
         panic!()
     };
     hooks.targets[0].failing_since = Some(h.app.now() - 24 * 3600 - 60);
+    hooks.targets[0].last_failed_at = Some(h.app.now() - 60);
     hooks.version += 1;
     h.app.store.put_all(vec![helpdesk::model::Record::ProjectWebhooks(hooks)]).await.unwrap();
     let ann = h.sign_in(&h.email("ann")).await;

@@ -1,4 +1,5 @@
-//! Webhook sender function: invoked asynchronously with `{project, target, delivery}` (by the
+//! Webhook sender function: invoked asynchronously with `{project, target, delivery, alarm_at}`
+//! (`alarm_at`: the alarm standing for the hand-off, removed or moved here) (by the
 //! automations function for a new delivery, by the scheduler for a retry), it posts the
 //! delivery, signed, and records the attempt (`domain::webhooks::deliveries::deliver`). It
 //! reads and writes its deliveries, its targets and their secrets, nothing else.
@@ -19,7 +20,8 @@ pub async fn handle(app: &App, poster: &dyn Post, payload: Value) -> Result<Valu
         );
         return Ok(json!({"outcome": "malformed"}));
     };
-    let sent = deliver(app, poster, &project, &target, &delivery).await?;
+    let alarm_at = payload["alarm_at"].as_i64();
+    let sent = deliver(app, poster, &project, &target, &delivery, alarm_at).await?;
     let (outcome, detail) = match &sent {
         Sent::Delivered(status) => ("delivered", json!(status)),
         Sent::Failed(Some(at)) => ("retry", json!(helpdesk::text::rfc3339(*at))),

@@ -8,7 +8,7 @@ use super::rules::{Automation, AutomationAction, ProjectAutomations};
 use crate::domain::caller::Actor;
 use crate::domain::requests::{history_write, try_update_request, Seen};
 use crate::domain::tags::{apply_tag, tag_change};
-use crate::domain::webhooks::deliveries::{body, hand_on, new_delivery};
+use crate::domain::webhooks::deliveries::{body, hand_on, new_delivery, Handed};
 use crate::domain::webhooks::targets::webhooks_of;
 use crate::error::ApiError;
 use crate::items::{automation_run_key, project_automations_key, project_key, project_webhooks_key, request_key};
@@ -120,9 +120,10 @@ pub(crate) async fn fire_matching(
             expires_at: now + RUN_TTL_SECS,
         };
         let mut writes = vec![Write::Put { record: Record::AutomationRun(claim), condition: Condition::NotExists }];
-        writes.extend(new_delivery(&request.project, &target.id, &request.key, event.trigger, text, &id, now));
+        let (made, handed) = new_delivery(&request.project, &target.id, &request.key, event.trigger, text, &id, now);
+        writes.extend(made);
         match app.store.transact(writes).await {
-            Ok(()) => context.handed.push((request.project.clone(), target.id.clone(), id)),
+            Ok(()) => context.handed.push(handed),
             // A twin delivery of the record made it first.
             Err(StoreError::ConditionFailed { .. }) => {}
             Err(e) => return Err(e.into()),
@@ -139,8 +140,8 @@ struct Context<'a> {
     project: Option<Option<Project>>,
     actor: User,
     webhooks: &'a ProjectWebhooks,
-    /// Deliveries made, for the sender: (project, target, delivery).
-    handed: Vec<(String, String, String)>,
+    /// Deliveries made, for the sender.
+    handed: Vec<Handed>,
 }
 
 /// A rule's actions applied to a request: the request as it ends up, the other writes, and
@@ -149,8 +150,8 @@ struct Planned {
     request: Request,
     writes: Vec<Write>,
     skipped: Vec<String>,
-    /// Deliveries its `webhook` actions made: (project, target, delivery).
-    deliveries: Vec<(String, String, String)>,
+    /// Deliveries its `webhook` actions made.
+    deliveries: Vec<Handed>,
 }
 
 impl Context<'_> {
@@ -342,16 +343,10 @@ fn plan(
                             setting.base_url,
                             now,
                         );
-                        writes.extend(new_delivery(
-                            &request.project,
-                            id,
-                            &request.key,
-                            event.trigger,
-                            text,
-                            delivery,
-                            now,
-                        ));
-                        deliveries.push((request.project.clone(), id.clone(), delivery.clone()));
+                        let (made, handed) =
+                            new_delivery(&request.project, id, &request.key, event.trigger, text, delivery, now);
+                        writes.extend(made);
+                        deliveries.push(handed);
                     }
                     None => skip(format!("no webhook {id:?} is on")),
                 }

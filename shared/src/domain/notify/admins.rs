@@ -31,7 +31,13 @@ pub async fn notify_admins(app: &App, notice: &AdminNotice) -> Result<Vec<String
             subject: format!("[{}] {}", notice.project, notice.subject),
             text: format!("{}\n\n-- \n{}/desk/projects/{}\n", notice.body, app.config.public_base_url, notice.project),
         };
-        app.mailer.send(email).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+        if let Err(e) = app.mailer.send(email).await {
+            // Not sent: give the claim up (expired at once) so the retry sends it.
+            let released = Notified { event: event.clone(), user_id: id.clone(), expires_at: app.now() - 1 };
+            let write = Write::Put { record: Record::Notified(released), condition: Condition::None };
+            app.store.transact(vec![write]).await?;
+            return Err(ApiError::Internal(e.to_string()));
+        }
         sent.push(member.email.to_string());
     }
     Ok(sent)

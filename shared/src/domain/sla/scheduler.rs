@@ -77,7 +77,7 @@ pub async fn run(app: &App, now: i64) -> Result<Run, ApiError> {
                         report.alarms += 1;
                         keys.insert(alarm.request_key);
                     }
-                    Record::WebhookRetry(r) => retries.push((r.project, r.target, r.delivery)),
+                    Record::WebhookRetry(r) => retries.push(r),
                     _ => {}
                 }
             }
@@ -94,9 +94,14 @@ pub async fn run(app: &App, now: i64) -> Result<Run, ApiError> {
             fire(app, request, now, &mut report).await?;
         }
     }
-    // Webhook deliveries due again go to the sender, which moves or removes their alarms.
+    // Webhook deliveries due again go to the sender, each alarm moved on first (a lease: a
+    // failed hand-off or sender run is found again); the sender removes or moves it.
     report.webhook_retries = retries.len();
-    crate::domain::webhooks::deliveries::hand_on(app, &retries).await;
+    let mut handed = vec![];
+    for retry in &retries {
+        handed.push(crate::domain::webhooks::deliveries::rearm(app, retry, now).await?);
+    }
+    crate::domain::webhooks::deliveries::hand_on(app, &handed).await;
     // In request order, whatever order the reads came back in.
     report.warnings.sort();
     report.breaches.sort();

@@ -66,7 +66,8 @@ pub fn body(
     }
 }
 
-/// The writes that make a delivery of `body` to `target`, with the safety-net alarm.
+/// The writes that make a delivery of `body` to `target`, with the safety-net alarm, and the
+/// delivery as it is handed on.
 pub(crate) fn new_delivery(
     project: &str,
     target: &str,
@@ -75,7 +76,7 @@ pub(crate) fn new_delivery(
     body: String,
     id: &str,
     now: i64,
-) -> Vec<Write> {
+) -> (Vec<Write>, Handed) {
     let next_at = now + FIRST_TRY_GRACE_SECS;
     let delivery = WebhookDelivery {
         target: target.into(),
@@ -91,17 +92,47 @@ pub(crate) fn new_delivery(
         version: 1,
     };
     let retry = WebhookRetry { project: project.into(), target: target.into(), delivery: id.into(), at: next_at };
-    vec![
+    let handed = Handed { project: project.into(), target: target.into(), delivery: id.into(), alarm_at: next_at };
+    let writes = vec![
         Write::Put { record: Record::WebhookDelivery(delivery), condition: Condition::NotExists },
         Write::Put { record: Record::WebhookRetry(retry), condition: Condition::None },
-    ]
+    ];
+    (writes, handed)
 }
 
-/// Hands deliveries to the sender; a failure to hand one on leaves it to the scheduler.
-pub async fn hand_on(app: &App, deliveries: &[(String, String, String)]) {
+/// The scheduler's lease on a retry due: its alarm moves a few minutes on before the delivery
+/// is handed to the sender, so a hand-off or a sender run that fails is found again.
+pub async fn rearm(app: &App, due: &WebhookRetry, now: i64) -> Result<Handed, ApiError> {
+    let at = now + FIRST_TRY_GRACE_SECS;
+    let moved = WebhookRetry { at, ..due.clone() };
+    let writes = vec![
+        Write::Delete { key: webhook_retry_key(due.at, &due.target, &due.delivery), condition: Condition::None },
+        Write::Put { record: Record::WebhookRetry(moved), condition: Condition::None },
+    ];
+    app.store.transact(writes).await?;
+    Ok(Handed {
+        project: due.project.clone(),
+        target: due.target.clone(),
+        delivery: due.delivery.clone(),
+        alarm_at: at,
+    })
+}
+
+/// A delivery handed to the sender, with the alarm that stands for it meanwhile: if the
+/// hand-off or the sender fails, the scheduler finds that alarm and hands it on again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handed {
+    pub project: String,
+    pub target: String,
+    pub delivery: String,
+    pub alarm_at: i64,
+}
+
+/// Hands deliveries to the sender; a failure to hand one on leaves it to its alarm.
+pub async fn hand_on(app: &App, deliveries: &[Handed]) {
     let Some(sender) = &app.webhook_sender else { return };
-    for (project, target, delivery) in deliveries {
-        let payload = json!({"project": project, "target": target, "delivery": delivery});
+    for Handed { project, target, delivery, alarm_at } in deliveries {
+        let payload = json!({"project": project, "target": target, "delivery": delivery, "alarm_at": alarm_at});
         if let Err(e) = sender.invoke(payload).await {
             tracing::warn!(error = %e, delivery = %delivery, "handing a delivery to the sender failed: the scheduler retries it");
         }
@@ -163,15 +194,22 @@ pub fn after_attempt(delivery: &WebhookDelivery, posted: &Posted, now: i64) -> W
     next
 }
 
-/// The target after an attempt: failing since the first failure, switched off after 24 hours
-/// of them, well again after a success. None when nothing changes.
+/// The target after an attempt: failing since the first failure of a spell, switched off after
+/// 24 hours of it, well again after a success. A failure longer after the last one than any
+/// retry waits starts a new spell: one blip days after an outage does not switch it off.
+/// None when nothing changes.
 pub fn target_after(target: &WebhookTarget, ok: bool, now: i64) -> Option<WebhookTarget> {
     let mut next = target.clone();
     if ok {
         next.failing_since = None;
+        next.last_failed_at = None;
     } else {
-        let since = *next.failing_since.get_or_insert(now);
-        if now - since >= GIVE_UP_SECS {
+        let spell_over = next.last_failed_at.is_none_or(|last| now - last > MAX_BACKOFF_SECS + FIRST_TRY_GRACE_SECS);
+        if spell_over {
+            next.failing_since = Some(now);
+        }
+        next.last_failed_at = Some(now);
+        if next.failing_since.is_some_and(|since| now - since >= GIVE_UP_SECS) {
             next.enabled = false;
             next.disabled_at = Some(now);
         }
@@ -191,7 +229,15 @@ pub enum Sent {
 
 /// The sender's work for one delivery: post it (signed) and record the attempt, the next
 /// try's alarm and the target's health, in one transaction.
-pub async fn deliver(app: &App, poster: &dyn Post, project: &str, target_id: &str, id: &str) -> Result<Sent, ApiError> {
+/// `alarm_at`: the alarm that stood for this hand-off (moved or removed here).
+pub async fn deliver(
+    app: &App,
+    poster: &dyn Post,
+    project: &str,
+    target_id: &str,
+    id: &str,
+    alarm_at: Option<i64>,
+) -> Result<Sent, ApiError> {
     let keys = [webhook_delivery_key(target_id, id), webhook_secret_key(target_id), project_webhooks_key(project)];
     let records = app.store.get_many(&keys).await?;
     let mut delivery = None;
@@ -204,6 +250,11 @@ pub async fn deliver(app: &App, poster: &dyn Post, project: &str, target_id: &st
         }
     }
     let Some(delivery) = delivery.filter(|d| d.state == DeliveryState::Pending && d.project == project) else {
+        // Done already (a twin hand-off): its leftover alarm goes.
+        if let Some(at) = alarm_at {
+            let key = webhook_retry_key(at, target_id, id);
+            app.store.transact(vec![Write::Delete { key, condition: Condition::None }]).await?;
+        }
         return Ok(Sent::Nothing);
     };
     let webhooks = webhooks_of(project, &records);
@@ -214,7 +265,7 @@ pub async fn deliver(app: &App, poster: &dyn Post, project: &str, target_id: &st
         ended.state = DeliveryState::Failed;
         ended.next_at = None;
         ended.version += 1;
-        finish(app, &delivery, ended, None).await?;
+        finish(app, &delivery, ended, None, alarm_at).await?;
         return Ok(Sent::Nothing);
     };
     let now = app.now();
@@ -238,7 +289,7 @@ pub async fn deliver(app: &App, poster: &dyn Post, project: &str, target_id: &st
         (p, DeliveryState::Delivered) => Sent::Delivered(p.status.unwrap_or_default()),
         _ => Sent::Failed(next.next_at),
     };
-    finish(app, &delivery, next, health).await?;
+    finish(app, &delivery, next, health, alarm_at).await?;
     Ok(sent)
 }
 
@@ -250,16 +301,22 @@ async fn finish(
     before: &WebhookDelivery,
     after: WebhookDelivery,
     health: Option<(Write, WebhookTarget)>,
+    alarm_at: Option<i64>,
 ) -> Result<(), ApiError> {
     let mut writes = vec![Write::Put {
         record: Record::WebhookDelivery(after.clone()),
         condition: Condition::VersionIs(before.version),
     }];
-    if let Some(at) = before.next_at.filter(|at| Some(*at) != after.next_at) {
+    // The delivery's own alarm and the one that stood for this hand-off, unless still wanted.
+    let mut stale: Vec<i64> =
+        [before.next_at, alarm_at].into_iter().flatten().filter(|at| Some(*at) != after.next_at).collect();
+    stale.sort_unstable();
+    stale.dedup();
+    for at in stale {
         writes
             .push(Write::Delete { key: webhook_retry_key(at, &before.target, &before.id), condition: Condition::None });
     }
-    if let Some(at) = after.next_at.filter(|at| Some(*at) != before.next_at) {
+    if let Some(at) = after.next_at.filter(|at| Some(*at) != before.next_at && Some(*at) != alarm_at) {
         let retry = WebhookRetry {
             project: after.project.clone(),
             target: after.target.clone(),
@@ -348,15 +405,27 @@ mod tests {
             format: WebhookFormat::Json,
             enabled: true,
             failing_since: None,
+            last_failed_at: None,
             disabled_at: None,
             created_at: 0,
         };
         let failing = target_after(&target, false, 100).unwrap();
         assert_eq!((failing.failing_since, failing.enabled), (Some(100), true));
-        assert_eq!(target_after(&failing, false, 200), None, "still failing: nothing new");
-        let off = target_after(&failing, false, 100 + GIVE_UP_SECS).unwrap();
-        assert_eq!((off.enabled, off.disabled_at), (false, Some(100 + GIVE_UP_SECS)));
-        assert_eq!(target_after(&failing, true, 300).unwrap().failing_since, None);
+        let again = target_after(&failing, false, 200).unwrap();
+        assert_eq!((again.failing_since, again.last_failed_at), (Some(100), Some(200)), "the same spell");
+        // Failing all day, each retry within the longest wait of the last: switched off.
+        let mut t = failing.clone();
+        let mut now = 100;
+        while t.enabled {
+            now += MAX_BACKOFF_SECS;
+            t = target_after(&t, false, now).unwrap();
+        }
+        assert_eq!((t.disabled_at, now - 100 >= GIVE_UP_SECS), (Some(now), true));
+        // One blip long after the last failure starts a new spell instead.
+        let blip = target_after(&failing, false, 100 + 2 * GIVE_UP_SECS).unwrap();
+        assert_eq!((blip.enabled, blip.failing_since), (true, Some(100 + 2 * GIVE_UP_SECS)));
+        let healed = target_after(&failing, true, 300).unwrap();
+        assert_eq!((healed.failing_since, healed.last_failed_at), (None, None));
         assert_eq!(target_after(&target, true, 300), None);
     }
 }

@@ -27,6 +27,9 @@ pub struct WebhookTarget {
     /// Since when every attempt failed (None: the last one succeeded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing_since: Option<Timestamp>,
+    /// The last failed attempt: a failure long after it starts a new spell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failed_at: Option<Timestamp>,
     /// When 24 hours of failures switched it off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_at: Option<Timestamp>,

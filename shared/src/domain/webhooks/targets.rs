@@ -96,6 +96,7 @@ pub async fn add_target(
             format: input.format,
             enabled: true,
             failing_since: None,
+            last_failed_at: None,
             disabled_at: None,
             created_at: app.now(),
         };
