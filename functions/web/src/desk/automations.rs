@@ -4,7 +4,7 @@
 //! `automations::manage`, so the page checks nothing the API does not.
 
 use super::{desk_chrome, in_place};
-use crate::views::{render, when, Chrome};
+use crate::views::{render, Chrome};
 use crate::visitor::{Form, Visitor};
 use askama::Template;
 use helpdesk::caller::Caller;
@@ -121,8 +121,7 @@ fn action_value(action: &AutomationAction) -> (String, String) {
 fn row(rule: &Automation, list: &RuleList) -> RuleRow {
     let mut when = label(&EVENTS, rule.on.as_str());
     if let (Some(status), Some(idle)) = (rule.status, &rule.idle) {
-        when = format!("{} for {idle} since the last public reply", status.as_str());
-        when = format!("It has been {when}");
+        when = format!("It has been {} for {idle} since the last public reply", status.as_str());
     }
     let conditions: Vec<String> = rule
         .conditions
@@ -153,13 +152,9 @@ fn row(rule: &Automation, list: &RuleList) -> RuleRow {
         enabled: rule.enabled,
         when,
         does: does.join("; "),
-        last_fired: fired.map(|f| format!("{} on {}", when_text(f.at), f.request_key)),
+        last_fired: fired.map(|f| format!("{} on {}", crate::views::when(f.at), f.request_key)),
         skipped: fired.map(|f| f.skipped.join("; ")).unwrap_or_default(),
     }
-}
-
-fn when_text(at: i64) -> String {
-    when(at)
 }
 
 /// At most `max` characters, cut at a word and marked as cut.
