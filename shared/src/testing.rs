@@ -114,5 +114,6 @@ pub fn open_request(key: &str, reporter_id: &str, created_at: i64) -> crate::mod
         sla: None,
         channel: None,
         automated_version: None,
+        csat: None,
     }
 }

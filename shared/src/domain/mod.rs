@@ -28,6 +28,7 @@ pub mod portal;
 pub mod projects;
 pub mod public_links;
 pub mod reply_address;
+pub mod reports;
 pub mod requests;
 pub mod retry;
 pub mod rules;

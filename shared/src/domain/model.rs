@@ -124,6 +124,9 @@ pub struct ProjectSettings {
     /// Service-level targets in business hours; None: no clock.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla: Option<SlaSettings>,
+    /// Whether the close email asks the requester for a rating.
+    #[serde(default = "default_true")]
+    pub csat: bool,
 }
 
 /// A project's service levels, as the admin wrote them (checked by `sla::calendar_of`).
@@ -250,6 +253,10 @@ fn default_notify_per_hour() -> u32 {
     DEFAULT_NOTIFY_PER_HOUR
 }
 
+fn default_true() -> bool {
+    true
+}
+
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }
@@ -272,6 +279,7 @@ impl Default for ProjectSettings {
             assignment: AssignmentSettings::default(),
             intake: Intake::Anyone,
             sla: None,
+            csat: true,
         }
     }
 }
@@ -582,6 +590,9 @@ pub struct Request {
     /// triggers automations again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub automated_version: Option<u64>,
+    /// The requester's satisfaction rating (agents only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csat: Option<Csat>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -955,6 +966,8 @@ pub use crate::domain::webhooks::records::{
     WebhookSecret, WebhookTarget,
 };
 
+pub use crate::domain::reports::records::{Csat, Rating, StatsCounts, StatsLedger};
+
 /// Every kind of record the table holds.
 // A request is the largest record and the most read one: boxing it would put an allocation
 // and a pointer chase on every list for a few hundred bytes of stack per record.
@@ -1004,4 +1017,6 @@ pub enum Record {
     WebhookDelivery(WebhookDelivery),
     WebhookRetry(WebhookRetry),
     AdminNotice(AdminNotice),
+    StatsLedger(StatsLedger),
+    StatsCounts(StatsCounts),
 }

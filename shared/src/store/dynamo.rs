@@ -182,6 +182,45 @@ fn transaction_units(item: &Item, indexes: usize) -> f64 {
     2.0 * kb + kb * indexes as f64
 }
 
+/// A `Write::AddCounts`: the record's identity SET (so an item the ADD creates reads back as a
+/// record), each count ADDed.
+fn counts_update(
+    table: &str,
+    counts: &crate::model::StatsCounts,
+) -> Result<aws_sdk_dynamodb::types::Update, StoreError> {
+    let key = crate::items::stats_counts_key(&counts.project, &counts.scope, &counts.day);
+    let mut names = HashMap::from([
+        ("#type".to_string(), "type".to_string()),
+        ("#project".to_string(), "project".to_string()),
+        ("#scope".to_string(), "scope".to_string()),
+        ("#day".to_string(), "day".to_string()),
+    ]);
+    let mut values = HashMap::from([
+        (":type".to_string(), s("StatsCounts")),
+        (":project".to_string(), s(&counts.project)),
+        (":scope".to_string(), s(&counts.scope)),
+        (":day".to_string(), s(&counts.day)),
+    ]);
+    let mut adds = vec![];
+    for (i, (name, delta)) in counts.counts.iter().enumerate() {
+        names.insert(format!("#c{i}"), name.clone());
+        values.insert(format!(":c{i}"), n(delta));
+        adds.push(format!("#c{i} :c{i}"));
+    }
+    let mut expression = "SET #type = :type, #project = :project, #scope = :scope, #day = :day".to_string();
+    if !adds.is_empty() {
+        expression.push_str(&format!(" ADD {}", adds.join(", ")));
+    }
+    aws_sdk_dynamodb::types::Update::builder()
+        .table_name(table)
+        .set_key(Some(key_item(&key)))
+        .update_expression(expression)
+        .set_expression_attribute_names(Some(names))
+        .set_expression_attribute_values(Some(values))
+        .build()
+        .map_err(|e| StoreError::Other(e.to_string()))
+}
+
 /// The team item's update for a `Write::MoveLoads`: ADD and DELETE of one-id string sets on
 /// each agent's `requests`, the version up by one, every agent on the team.
 fn load_update(
@@ -390,7 +429,7 @@ impl DynamoStore {
                     Err(e) => Err(classify(e)),
                 }
             }
-            Write::Check { .. } | Write::MoveLoads { .. } => {
+            Write::Check { .. } | Write::MoveLoads { .. } | Write::AddCounts { .. } => {
                 return Err(StoreError::Other("only a Put or a Delete is written alone".into()))
             }
         };
@@ -571,6 +610,10 @@ impl DynamoStore {
                     units += 2.0;
                     let update = load_update(&self.table, project, add, remove)?;
                     TransactWriteItem::builder().update(update).build()
+                }
+                Write::AddCounts { counts } => {
+                    units += 2.0;
+                    TransactWriteItem::builder().update(counts_update(&self.table, counts)?).build()
                 }
                 Write::Check { key, condition } => {
                     units += 2.0;

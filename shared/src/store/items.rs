@@ -87,6 +87,22 @@ pub fn time_rule_projects_key() -> ItemKey {
     ItemKey::new("APP#automations".to_string(), "TIMERULES")
 }
 
+/// A project's report counts: `<scope>#<day>` (scope `ALL` or `A#<agent>`).
+pub fn stats_partition(project: &str) -> String {
+    format!("STATS#{project}")
+}
+pub fn stats_counts_key(project: &str, scope: &str, day: &str) -> ItemKey {
+    ItemKey::new(stats_partition(project), &format!("{scope}#{day}"))
+}
+/// What reports counted of each request of a project (outside the request partitions: the
+/// stream consumers never see their own bookkeeping).
+pub fn stats_ledger_partition(project: &str) -> String {
+    format!("STATSREQ#{project}")
+}
+pub fn stats_ledger_key(project: &str, request: &str) -> ItemKey {
+    ItemKey::new(stats_ledger_partition(project), request)
+}
+
 pub fn project_team_key(project: &str) -> ItemKey {
     ItemKey::new(format!("PROJECT#{project}"), "TEAM")
 }
@@ -396,6 +412,8 @@ impl Record {
                 IndexKeys { ttl: Some(n.created_at + 30 * 24 * 3600), ..with(admin_notice_key(&n.project, &n.id)) }
             }
             Record::ProjectTeam(t) => with(project_team_key(&t.project)),
+            Record::StatsLedger(l) => with(stats_ledger_key(&l.project, &l.request_key)),
+            Record::StatsCounts(c) => with(stats_counts_key(&c.project, &c.scope, &c.day)),
             Record::Viewing(v) => {
                 IndexKeys { ttl: Some(v.expires_at), ..with(viewing_key(&v.request_key, &v.user_id)) }
             }
@@ -431,6 +449,7 @@ impl Record {
             Record::ProjectWebhooks(w) => Some(w.version),
             Record::WebhookDelivery(d) => Some(d.version),
             Record::ProjectTeam(t) => Some(t.version),
+            Record::StatsLedger(l) => Some(l.version),
             Record::SchedulerCursor(c) => Some(c.version),
             _ => None,
         }

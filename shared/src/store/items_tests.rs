@@ -46,6 +46,7 @@ fn sample_request() -> Request {
         sla: None,
         channel: None,
         automated_version: None,
+        csat: None,
     }
 }
 
@@ -558,4 +559,33 @@ fn automation_items_are_exactly_these() {
     assert_eq!(keys(Record::AutoMail(mail)), (s("REQ#HD-4"), s("MAIL#abc"), None, None));
     let projects = TimeRuleProjects { projects: ["HD".to_string()].into(), version: 2 };
     assert_eq!(keys(Record::TimeRuleProjects(projects)), (s("APP#automations"), s("TIMERULES"), None, Some(2)));
+}
+
+#[test]
+fn stats_counts_item_holds_each_count_as_its_own_number() {
+    let counts = StatsCounts {
+        project: "HD".into(),
+        scope: "ALL".into(),
+        day: "2026-03-01".into(),
+        counts: [("created".to_string(), 3), ("fr12".to_string(), 1), ("backlog".to_string(), -2)].into(),
+    };
+    let item = to_item(&Record::StatsCounts(counts.clone()));
+    let expected: Item = HashMap::from([
+        ("pk".into(), s("STATS#HD")),
+        ("sk".into(), s("ALL#2026-03-01")),
+        ("type".into(), s("StatsCounts")),
+        ("project".into(), s("HD")),
+        ("scope".into(), s("ALL")),
+        ("day".into(), s("2026-03-01")),
+        ("created".into(), n(3)),
+        ("fr12".into(), n(1)),
+        ("backlog".into(), n(-2)),
+    ]);
+    assert_eq!(item, expected);
+    assert_eq!(from_item(item).unwrap(), Record::StatsCounts(counts));
+    let ledger =
+        StatsLedger { project: "HD".into(), request_key: "HD-7".into(), version: 4, view: None, events: vec![] };
+    let item = to_item(&Record::StatsLedger(ledger.clone()));
+    assert_eq!((item["pk"].clone(), item["sk"].clone()), (s("STATSREQ#HD"), s("HD-7")));
+    assert_eq!(from_item(item).unwrap(), Record::StatsLedger(ledger));
 }

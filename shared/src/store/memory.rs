@@ -100,6 +100,7 @@ impl Store for MemoryStore {
                 Write::Put { record, condition } => (record.key(), condition),
                 Write::Delete { key, condition } | Write::Check { key, condition } => (key.clone(), condition),
                 Write::MoveLoads { .. } => (write.key(), &Condition::Exists),
+                Write::AddCounts { .. } => (write.key(), &Condition::None),
             };
             let current = items.get(&key);
             let on_team =
@@ -127,6 +128,17 @@ impl Store for MemoryStore {
                     items.remove(&key);
                 }
                 Write::Check { .. } => {}
+                Write::AddCounts { counts } => {
+                    let key = crate::items::stats_counts_key(&counts.project, &counts.scope, &counts.day);
+                    let entry = items.entry(key).or_insert_with(|| {
+                        Record::StatsCounts(crate::model::StatsCounts { counts: Default::default(), ..counts.clone() })
+                    });
+                    if let Record::StatsCounts(held) = entry {
+                        for (name, delta) in counts.counts {
+                            *held.counts.entry(name).or_default() += delta;
+                        }
+                    }
+                }
                 Write::MoveLoads { project, add, remove } => {
                     if let Some(Record::ProjectTeam(team)) = items.get_mut(&crate::items::project_team_key(&project)) {
                         for (agent, request) in remove {

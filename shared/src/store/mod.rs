@@ -87,6 +87,11 @@ pub enum Write {
         add: Vec<(String, String)>,
         remove: Vec<(String, String)>,
     },
+    /// Adds each of `counts.counts` to the item's count of that name (a missing item or count
+    /// starts at zero): one UpdateItem ADD, so concurrent adds never lose one.
+    AddCounts {
+        counts: crate::model::StatsCounts,
+    },
 }
 
 impl Write {
@@ -96,6 +101,7 @@ impl Write {
             Write::Put { record, .. } => record.key(),
             Write::Delete { key, .. } | Write::Check { key, .. } => key.clone(),
             Write::MoveLoads { project, .. } => crate::items::project_team_key(project),
+            Write::AddCounts { counts } => crate::items::stats_counts_key(&counts.project, &counts.scope, &counts.day),
         }
     }
 }

@@ -593,6 +593,7 @@ async fn scheduler_costs(h: &Harness, admin: &str) {
                 sla: None,
                 channel: None,
                 automated_version: None,
+                csat: None,
             };
             sla::advance(None, &mut request, policy.as_ref(), start);
             let alarm = request.sla.as_ref().and_then(|s| s.alarm_at).expect("an alarm");

@@ -159,6 +159,7 @@ pub async fn create_request(
                 sla: None,
                 channel: Some(input.channel.as_str().to_string()),
                 automated_version: None,
+                csat: None,
             };
             crate::domain::sla::advance(None, &mut request, project.settings.sla.as_ref(), now);
             let mut writes = vec![];

@@ -1,0 +1,140 @@
+//! `helpdesk-admin rebuild-stats KEY`: the aggregates again from the table. First every request
+//! whose ledger is behind it (made before reports were kept, or a change the stream lost) is
+//! counted up to its current state the way the stream counts a change, on the same condition;
+//! then every count of the project is summed again from the ledgers and written whole.
+//! Changes counted from the stream between those two steps are lost to the written counts:
+//! run it when the desk is quiet, or twice.
+
+use super::apply::{clock_of, count_change, ledger_writes};
+use super::counts::tally;
+use super::events::view_of;
+use super::records::{StatsCounts, StatsLedger};
+use crate::error::ApiError;
+use crate::items::{held_partition, project_key, queue_status_partition, stats_ledger_partition, stats_partition};
+use crate::model::{Record, Request, RequestStatus};
+use crate::store::{Condition, Query, StoreError, Write};
+use crate::table::Index;
+use crate::App;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What a rebuild did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rebuilt {
+    pub requests: usize,
+    /// Requests whose ledger was behind them and was counted up.
+    pub caught_up: usize,
+    /// Count items written, and removed (no longer counted).
+    pub written: usize,
+    pub removed: usize,
+}
+
+/// Every record of one partition (of the table or an index), oldest first.
+async fn all_of(app: &App, index: Index, pk: String) -> Result<Vec<Record>, ApiError> {
+    let mut records = vec![];
+    let mut after = None;
+    loop {
+        let query = Query { after, ..Query::partition(index, pk.clone(), 1000) };
+        let page = app.store.query(&query).await?;
+        records.extend(page.records);
+        match page.last_sort_key {
+            Some(last) => after = Some(last),
+            None => return Ok(records),
+        }
+    }
+}
+
+/// Rebuilds project `key`'s counts; `progress(done, total)` after each request.
+pub async fn rebuild_stats(app: &App, key: &str, mut progress: impl FnMut(usize, usize)) -> Result<Rebuilt, ApiError> {
+    let project = match app.store.get(&project_key(key)).await? {
+        Some(Record::Project(p)) => p,
+        _ => return Err(ApiError::NotFound("project")),
+    };
+    let mut requests: Vec<Request> = vec![];
+    let mut partitions: Vec<String> = [RequestStatus::Open, RequestStatus::Pending, RequestStatus::Closed]
+        .map(|s| queue_status_partition(key, s))
+        .into();
+    partitions.push(held_partition(key));
+    for pk in partitions {
+        requests.extend(all_of(app, Index::Gsi3, pk).await?.into_iter().filter_map(|r| match r {
+            Record::Request(r) => Some(r),
+            _ => None,
+        }));
+    }
+    let ledgers: BTreeMap<String, StatsLedger> = all_of(app, Index::Table, stats_ledger_partition(key))
+        .await?
+        .into_iter()
+        .filter_map(|r| match r {
+            Record::StatsLedger(l) => Some((l.request_key.clone(), l)),
+            _ => None,
+        })
+        .collect();
+    let (zone, calendar) = clock_of(Some(&project));
+    let mut done = Rebuilt { requests: requests.len(), ..Default::default() };
+    let gone: Vec<&StatsLedger> = {
+        let present: BTreeSet<&str> = requests.iter().map(|r| r.key.as_str()).collect();
+        ledgers.values().filter(|l| l.view.is_some() && !present.contains(l.request_key.as_str())).collect()
+    };
+    let total = requests.len() + gone.len();
+    for (i, request) in requests.iter().enumerate() {
+        let ledger = ledgers.get(&request.key).cloned();
+        let at = request.updated_at;
+        if let Some(writes) = ledger_writes(
+            key,
+            &request.key,
+            ledger,
+            Some(view_of(request)),
+            request.version,
+            at,
+            &zone,
+            calendar.as_ref(),
+        ) {
+            match app.store.transact(writes).await {
+                Ok(()) => done.caught_up += 1,
+                // The stream moved it meanwhile: count it the way the stream does.
+                Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => {
+                    done.caught_up += usize::from(count_change(app, &request.key, Some(request), at).await?);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        progress(i + 1, total);
+    }
+    for (i, ledger) in gone.iter().enumerate() {
+        done.caught_up += usize::from(count_change(app, &ledger.request_key, None, app.now()).await?);
+        progress(requests.len() + i + 1, total);
+    }
+    // Every count again, from the ledgers as they are now.
+    let events: Vec<_> = all_of(app, Index::Table, stats_ledger_partition(key))
+        .await?
+        .into_iter()
+        .filter_map(|r| match r {
+            Record::StatsLedger(l) => Some(l.events),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let counts = tally(key, &events, &zone);
+    let fresh: BTreeSet<(String, String)> = counts.iter().map(|c| (c.scope.clone(), c.day.clone())).collect();
+    let stale: Vec<StatsCounts> = all_of(app, Index::Table, stats_partition(key))
+        .await?
+        .into_iter()
+        .filter_map(|r| match r {
+            Record::StatsCounts(c) if !fresh.contains(&(c.scope.clone(), c.day.clone())) => Some(c),
+            _ => None,
+        })
+        .collect();
+    done.written = counts.len();
+    done.removed = stale.len();
+    app.store.put_all(counts.into_iter().map(Record::StatsCounts).collect()).await?;
+    for chunk in stale.chunks(25) {
+        let deletes = chunk
+            .iter()
+            .map(|c| Write::Delete {
+                key: crate::items::stats_counts_key(key, &c.scope, &c.day),
+                condition: Condition::None,
+            })
+            .collect();
+        app.store.transact(deletes).await?;
+    }
+    Ok(done)
+}
