@@ -63,7 +63,7 @@ pub async fn count_change(app: &App, key: &str, after: Option<&Request>, at: Tim
 }
 
 /// The writes that move a request's ledger from what it holds to `view` at `version`, and add
-/// the events between to the counts; None when there is nothing to write.
+/// the events between to the counts; None when there is nothing to count.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn ledger_writes(
     project: &str,
@@ -83,6 +83,11 @@ pub(super) fn ledger_writes(
         return None;
     }
     let events = events_between(before, view.as_ref(), at, calendar);
+    // A change that counts nothing (open and pending, an assignee of a closed request) leaves
+    // the ledger as it is: what differs then never makes an event later either.
+    if events.is_empty() && ledger.is_some() {
+        return None;
+    }
     let condition = ledger.as_ref().map_or(Condition::NotExists, |l| Condition::VersionIs(l.version));
     let mut next = ledger.unwrap_or_else(|| StatsLedger {
         project: project.to_string(),

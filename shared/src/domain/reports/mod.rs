@@ -13,3 +13,6 @@ pub mod report;
 pub use apply::count_change;
 pub use rebuild::rebuild_stats;
 pub use report::{project_report, Report, ReportQuery};
+
+#[cfg(test)]
+mod tests;
