@@ -1,18 +1,39 @@
 //! Automations function: the table's stream, as Lambda's event source mapping delivers it;
-//! each event a record means runs the project's matching rules (`domain::automations`).
+//! each event a record means runs the project's matching rules (`domain::automations`), and
+//! each change of a request is counted for reports (`domain::reports`): the stream's second
+//! consumer does both, as a table's stream serves two readers well.
 //! Failures are reported per record (ReportBatchItemFailures): Lambda retries from the first
-//! failed record, and rules that fired already do not fire again (their run claims).
+//! failed record; rules that fired already do not fire again (their run claims), and changes
+//! counted already are not counted again (their ledgers).
 
 use aws_lambda_events::dynamodb::Event;
 use helpdesk::domain::automations::{events_of, on_event};
+use helpdesk::domain::reports::count_change;
 use helpdesk::items::dynamo::stream_images;
 use helpdesk::items::REQUEST_PARTITION_PREFIX;
+use helpdesk::model::Record;
 use helpdesk::App;
 use serde_json::{json, Value};
 
 pub async fn handle(app: &App, event: Event) -> Value {
     for record in &event.records {
         let Some((old, new)) = stream_images(record, &[REQUEST_PARTITION_PREFIX]) else { continue };
+        let failed = || {
+            let id = record.change.sequence_number.clone().unwrap_or_else(|| record.event_id.clone());
+            json!({ "batchItemFailures": [{ "itemIdentifier": id }] })
+        };
+        if let (Some(Record::Request(r)), _) | (None, Some(Record::Request(r))) = (&new, &old) {
+            let after = match &new {
+                Some(Record::Request(after)) => Some(after),
+                _ => None,
+            };
+            let stamped = record.change.approximate_creation_date_time.timestamp();
+            let at = if stamped > 0 { stamped } else { app.now() };
+            if let Err(e) = count_change(app, &r.key, after, at).await {
+                tracing::error!(function = "automations", event_id = %record.event_id, error = %e, "counting for reports failed");
+                return failed();
+            }
+        }
         for auto_event in events_of(old.as_ref(), new.as_ref()) {
             match on_event(app, &auto_event).await {
                 Ok(fired) => {
@@ -32,8 +53,7 @@ pub async fn handle(app: &App, event: Event) -> Value {
                 Err(e) => {
                     tracing::error!(function = "automations", event_id = %record.event_id, error = %e, "automation failed");
                     // Lambda retries from here; later records would be retried anyway.
-                    let id = record.change.sequence_number.clone().unwrap_or_else(|| record.event_id.clone());
-                    return json!({ "batchItemFailures": [{ "itemIdentifier": id }] });
+                    return failed();
                 }
             }
         }

@@ -1,7 +1,7 @@
 //! Intake function: projects, agents and requests (raise, read, reply, close, lists).
 
 use helpdesk::domain::access::Viewer;
-use helpdesk::domain::{attachments, automations, forms, macros, tags, team, webhooks};
+use helpdesk::domain::{attachments, automations, forms, macros, reports, tags, team, webhooks};
 use helpdesk::http::{self, Reply, ReplyBody};
 use helpdesk::model::RequestStatus;
 use helpdesk::requests::{self, ListOptions};
@@ -9,6 +9,7 @@ use helpdesk::web::json::{
     automations_json, comment_json, deliveries_json, detail_json, forms_json, page_json, project_json, request_json,
     team_json, team_member_json, webhook_json,
 };
+use helpdesk::web::reports::{report_csv, report_json};
 use helpdesk::{projects, routes, ApiError, App};
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -170,6 +171,23 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
                 macros::apply_macro(app, &caller, key, params.get("id"), idempotency).await?;
             let reply = Reply::ok(request_json(viewer, &request));
             Ok(if replayed { reply.with_outcome("replayed") } else { reply })
+        }
+        ("GET", "/projects/{key}/reports") => {
+            let query = reports::ReportQuery {
+                from: http::query_param(req, "from"),
+                to: http::query_param(req, "to"),
+                by: http::query_value(req, "by"),
+                assignee: http::query_value(req, "assignee"),
+            };
+            let report = reports::project_report(app, &caller, key, &query).await?;
+            if http::accepts_csv(req) {
+                let name =
+                    format!("attachment; filename=\"{}-report-{}-{}.csv\"", report.project, report.from, report.to);
+                Ok(Reply::new(200, ReplyBody::Text("text/csv; charset=utf-8", report_csv(&report)))
+                    .with_header("content-disposition", name))
+            } else {
+                Ok(Reply::ok(report_json(&report)))
+            }
         }
         ("GET", "/projects/{key}/automations") => {
             let list = automations::manage::list_automations(app, &caller, key).await?;

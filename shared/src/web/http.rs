@@ -156,6 +156,16 @@ pub fn idempotency_key(req: &Request) -> Result<Option<IdempotencyKey>, ApiError
     IdempotencyKey::from_header(req.headers().get("idempotency-key").map(|v| v.as_bytes()))
 }
 
+/// Whether the client asked for CSV (`Accept: text/csv`) rather than JSON.
+pub fn accepts_csv(req: &Request) -> bool {
+    req.headers()
+        .get_all(http::header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|kind| kind.split(';').next().is_some_and(|k| k.trim().eq_ignore_ascii_case("text/csv")))
+}
+
 /// A query-string parameter, decoded; empty values count as absent.
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
     query_value(req, name).filter(|v| !v.is_empty())

@@ -2,4 +2,5 @@
 
 pub mod http;
 pub mod json;
+pub mod reports;
 pub mod routes;

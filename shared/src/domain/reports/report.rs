@@ -27,7 +27,7 @@ pub struct ReportQuery {
     pub from: Option<String>,
     pub to: Option<String>,
     pub by: Option<String>,
-    /// An agent's id, `me` or `none` (unassigned).
+    /// An agent's address, `me` or `none` (unassigned).
     pub assignee: Option<String>,
 }
 
@@ -70,7 +70,7 @@ pub struct Report {
     pub from: String,
     pub to: String,
     pub by: Period,
-    /// The agent it is narrowed to (`none`: unassigned).
+    /// The agent's id it is narrowed to (`none`: unassigned).
     pub assignee: Option<String>,
     pub time_zone: String,
     /// Whether the project keeps service-level clocks.
@@ -95,8 +95,32 @@ pub async fn project_report(
     project: &str,
     query: &ReportQuery,
 ) -> Result<Report, ApiError> {
-    let (actor, p, _) = load_project(app, caller, project, &[]).await?;
+    // An agent named by address is found with the caller, in the same read.
+    let named = match query.assignee.as_deref() {
+        None | Some("me") | Some("none") => Ok(None),
+        Some(raw) => crate::domain::email::EmailAddress::parse(raw)
+            .map(Some)
+            .map_err(|_| bad("assignee is me, none or an agent's address")),
+    };
+    let extra: Vec<_> = named.iter().flatten().map(crate::items::email_key).collect();
+    let (actor, p, records) = load_project(app, caller, project, &extra).await?;
     require_agent(&actor.user, &p.key)?;
+    let named = named?;
+    let assignee = match (query.assignee.as_deref(), &named) {
+        (None, _) => None,
+        (Some("me"), _) => Some(actor.user.id.clone()),
+        (_, Some(email)) => Some(
+            records
+                .iter()
+                .find_map(|r| match r {
+                    Record::EmailOwner(o) if o.email == *email => Some(o.user_id.clone()),
+                    _ => None,
+                })
+                // Nobody has that address: nothing was ever assigned to them.
+                .unwrap_or_else(|| format!("unknown:{email}")),
+        ),
+        (Some(_), None) => Some(crate::items::UNASSIGNED.to_string()),
+    };
     let (zone, _) = clock_of(Some(&p));
     let today =
         jiff::Timestamp::from_second(app.now()).unwrap_or(jiff::Timestamp::UNIX_EPOCH).to_zoned(zone.clone()).date();
@@ -116,14 +140,6 @@ pub async fn project_report(
         None | Some("day") => Period::Day,
         Some("week") => Period::Week,
         Some(_) => return Err(bad("by is day or week")),
-    };
-    let assignee = match query.assignee.as_deref() {
-        None => None,
-        Some("me") => Some(actor.user.id.clone()),
-        Some(a) if a == crate::items::UNASSIGNED || (a.len() <= 64 && a.chars().all(|c| c.is_ascii_alphanumeric())) => {
-            Some(a.to_string())
-        }
-        Some(_) => return Err(bad("assignee is an agent's id, me or none")),
     };
     let scope = assignee.as_deref().map_or(ALL_SCOPE.to_string(), |a| agent_scope(Some(a)));
     let days = read_days(app, &p.key, &scope, from).await?;
