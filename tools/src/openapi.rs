@@ -260,6 +260,7 @@ fn operations() -> Vec<Op> {
                        "participant_cap": {"type": ["integer", "null"], "minimum": 1, "maximum": 100},
                        "notify_per_hour": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000},
                        "intake": {"enum": ["anyone", "customers", null]},
+                       "csat": {"type": ["boolean", "null"]},
                        "sla": sla_settings(),
                        "assignment": {"type": ["object", "null"], "additionalProperties": false,
                                       "properties": {"mode": {"enum": ["manual", "round_robin", "least_open"]},

@@ -2,6 +2,7 @@
 //! JSON routes that mint and revoke public links. Pages only translate: a form or query in,
 //! one domain call, a template out. Errors are HTML pages with the API's status codes.
 
+mod csat;
 mod desk;
 mod pages;
 mod views;
@@ -57,7 +58,8 @@ async fn answer(app: &App, req: Request) -> Response<Body> {
     // Unmatched (the `$default` route): a page for browsers, JSON for everyone else.
     let unmatched_json = matched.is_err() && !accepts_html(&req);
     let api = matched.as_ref().is_ok_and(|(spec, _)| spec.kind == Kind::Api);
-    let json = api || unmatched_json || (wants_json(&req) && req.uri().path().starts_with("/p/"));
+    let path = req.uri().path();
+    let json = api || unmatched_json || (wants_json(&req) && (path.starts_with("/p/") || path.starts_with("/csat/")));
     let result = match matched {
         Ok((spec, params)) if api => pages::api(app, &req, spec, &params).await,
         Ok((spec, params)) if json => pages::public_json(app, &req, spec, &params).await,

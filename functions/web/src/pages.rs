@@ -90,6 +90,7 @@ pub async fn page(app: &App, req: &Request, v: &Visitor, spec: &RouteSpec, param
         "/portal/requests/{key}" => {
             request_page(app, v, &caller, params.get("key"), |_| {}).await.map(|p| Reply::html(200, p))
         }
+        "/csat/{token}" => crate::csat::page(app, req, v, params.get("token")).await,
         "/p/{token}" => {
             let notice = match query(req, "done").as_deref() {
                 Some("replied") => Some("Your reply was sent.".to_string()),
@@ -124,6 +125,7 @@ async fn post(
         portal::new_request_project(app, caller, form.get("project")).await?;
     }
     match path {
+        "/csat/{token}" => crate::csat::post(app, v, params.get("token"), form).await,
         "/login" => match auth::request_magic_link(app, form.get("email")).await {
             Ok(outcome) => {
                 let sent =
@@ -458,6 +460,7 @@ pub async fn public_json(app: &App, req: &Request, spec: &RouteSpec, params: &Pa
         body: String,
     }
     match (spec.method, spec.path) {
+        (method, "/csat/{token}") => crate::csat::json(app, req, method, token).await,
         ("GET", "/p/{token}") => Ok(Reply::ok(public_page_json(&public_links::open(app, token).await?))),
         ("POST", "/p/{token}/close") => {
             public_links::close(app, token).await?;

@@ -12,6 +12,7 @@ pub mod authors;
 pub mod automations;
 pub mod blocklist;
 pub mod caller;
+pub mod csat;
 pub mod desk;
 pub mod email;
 pub mod emails;

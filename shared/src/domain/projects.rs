@@ -63,6 +63,8 @@ pub struct ProjectPatch {
     /// Service-level targets (replaced whole; null: none).
     #[serde(default, deserialize_with = "crate::domain::present")]
     pub sla: Option<Option<crate::model::SlaSettings>>,
+    /// Whether the close email asks for a rating.
+    pub csat: Option<bool>,
 }
 
 /// The highest per-agent cap of automatic assignment.
@@ -221,6 +223,7 @@ pub async fn update_project(
         s.participant_cap = patch.participant_cap.unwrap_or(s.participant_cap);
         s.notify_per_hour = patch.notify_per_hour.unwrap_or(s.notify_per_hour);
         s.intake = patch.intake.unwrap_or(s.intake);
+        s.csat = patch.csat.unwrap_or(s.csat);
         if let Some(sla) = &patch.sla {
             s.sla = sla.clone();
         }

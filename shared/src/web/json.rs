@@ -41,6 +41,9 @@ pub fn request_json(viewer: Viewer, r: &Request) -> Value {
         body["version"] = json!(r.version);
         body["sla"] = sla_json(r.sla.as_ref());
         body["channel"] = json!(r.channel);
+        body["csat"] = json!(r.csat.as_ref().map(|c| json!({
+            "rating": c.rating.as_str(), "reason": c.reason, "comment": c.comment, "at": rfc3339(c.at),
+        })));
     }
     body
 }
@@ -185,6 +188,7 @@ pub fn project_json(p: &Project) -> Value {
         "assignment": p.settings.assignment,
         "intake": p.settings.intake,
         "sla": p.settings.sla,
+        "csat": p.settings.csat,
         "created_at": rfc3339(p.created_at),
     })
 }

@@ -139,6 +139,8 @@ pub const ROUTES: &[RouteSpec] = &[
     page("GET", "/desk/users/{id}"),
     page("GET", "/desk/users/{id}/suspend"),
     page("POST", "/desk/users/{id}/{action}"),
+    page("GET", "/csat/{token}"),
+    page("POST", "/csat/{token}"),
     page("GET", "/p/{token}"),
     page("GET", "/p/{token}/attachments/{id}"),
     page("POST", "/p/{token}/close"),

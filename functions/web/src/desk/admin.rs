@@ -62,6 +62,7 @@ pub async fn settings_page(
         link_days: s.public_link_days,
         participant_cap: s.participant_cap,
         notify_per_hour: s.notify_per_hour,
+        csat: s.csat,
         forms: shown
             .forms
             .forms
@@ -296,6 +297,7 @@ fn settings_patch(form: &Form) -> Result<ProjectPatch, ApiError> {
         }),
         participant_cap: Some(number(form, "participant_cap")?),
         notify_per_hour: Some(number(form, "notify_per_hour")?),
+        csat: Some(checked("csat")),
         assignment: None,
         intake: Some(if checked("customers_only") {
             helpdesk::model::Intake::Customers

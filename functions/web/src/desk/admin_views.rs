@@ -33,6 +33,7 @@ pub struct SettingsPage {
     pub link_days: u32,
     pub participant_cap: u32,
     pub notify_per_hour: u32,
+    pub csat: bool,
     pub forms: Vec<FormRow>,
     /// The form being edited (empty: a new one) and its JSON.
     pub form_id: String,
