@@ -403,6 +403,7 @@ async fn request_page(
     page.files = shown.detail.attachments.iter().map(views::FileView::from).collect();
     page.form_name = shown.form_name.clone();
     page.fields = shown.fields.clone();
+    page.rating_url = shown.rating_token.as_ref().map(|t| format!("/csat/{t}"));
     adjust(&mut page);
     render(&page)
 }
@@ -439,6 +440,7 @@ async fn public_page(
             .collect(),
         nonce: text::new_secret(),
         notice: None,
+        rating_url: shown.rating_token.as_ref().map(|t| format!("/csat/{t}")),
         email_value: String::new(),
         email_error: None,
         body_value: String::new(),

@@ -286,6 +286,8 @@ pub struct RequestPage {
     pub files: Vec<FileView>,
     pub participants: Vec<String>,
     pub can_change: bool,
+    /// Where the rating of a closed request is given (`/csat/<token>`), when offered.
+    pub rating_url: Option<String>,
     pub nonce: String,
     pub reply_body: String,
     pub reply_error: Option<String>,
@@ -318,6 +320,7 @@ impl RequestPage {
             files: vec![],
             participants: r.participants.iter().map(|e| e.to_string()).collect(),
             can_change,
+            rating_url: None,
             nonce: helpdesk::text::new_secret(),
             reply_body: String::new(),
             reply_error: None,
@@ -343,6 +346,8 @@ pub struct PublicPage {
     pub files: Vec<FileView>,
     pub nonce: String,
     pub notice: Option<String>,
+    /// Where the rating of a closed request is given, when offered.
+    pub rating_url: Option<String>,
     pub email_value: String,
     pub email_error: Option<String>,
     pub body_value: String,

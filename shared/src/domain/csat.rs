@@ -32,6 +32,20 @@ pub async fn rating_token(app: &App, request: &str, user_id: &str, issued_at: i6
     signing::sign(app, PURPOSE, &format!("{request}\n{user_id}\n{issued_at}")).await
 }
 
+/// The rating link token a customer's page of a request offers: only for a closed request of
+/// a project that asks for ratings, to a customer who may see it.
+pub async fn offer(app: &App, viewer: &User, request: &Request, project: &Project) -> Result<Option<String>, ApiError> {
+    let offered = request.status == RequestStatus::Closed
+        && project.settings.csat
+        && !viewer.suspended
+        && !is_agent(viewer, &project.key)
+        && can_view(viewer, request, project.settings.org_sharing);
+    if !offered {
+        return Ok(None);
+    }
+    rating_token(app, &request.key, &viewer.id, app.now()).await.map(Some)
+}
+
 /// The page of a rating link: whose request, what they chose before.
 #[derive(Debug, Clone)]
 pub struct RatingPage {

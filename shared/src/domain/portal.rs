@@ -81,6 +81,8 @@ pub struct PortalRequest {
     /// no longer has keeps its value, labelled by its key.
     pub form_name: Option<String>,
     pub fields: Vec<(String, String)>,
+    /// The token of the rating link the page offers (a closed request, to a customer).
+    pub rating_token: Option<String>,
 }
 
 /// A request as the portal shows it: as the API does, and only in projects whose private
@@ -105,7 +107,8 @@ pub async fn request_page(app: &App, caller: &Caller, key: &str) -> Result<Porta
             fields.push((label.unwrap_or_else(|| format!("{key} (no longer on the form)")), value.clone()));
         }
     }
-    Ok(PortalRequest { detail, project, may_change, form_name, fields })
+    let rating_token = crate::domain::csat::offer(app, &user, &detail.request, &project).await?;
+    Ok(PortalRequest { detail, project, may_change, form_name, fields, rating_token })
 }
 
 /// The portal's forms act only where its pages show: a customer's change of a request in a

@@ -183,6 +183,8 @@ pub struct PublicPage {
     pub detail: RequestDetail,
     recipient: User,
     token_hash: String,
+    /// The token of the rating link the page offers (a closed request).
+    pub rating_token: Option<String>,
 }
 
 impl PublicPage {
@@ -234,7 +236,8 @@ async fn load(app: &App, token: &str, lock: Lock) -> Result<PublicPage, ApiError
     }
     let mut detail = thread.seen_by(Viewer::Customer, request, &project.name);
     crate::domain::authors::settle_roles(app, &project.key, &mut detail.comments, &mut detail.history).await?;
-    Ok(PublicPage { link, project, detail, recipient: user, token_hash })
+    let rating_token = crate::domain::csat::offer(app, &user, &detail.request, &project).await?;
+    Ok(PublicPage { link, project, detail, recipient: user, token_hash, rating_token })
 }
 
 /// Closes the request of a public link, as its recipient.

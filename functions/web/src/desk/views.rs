@@ -203,6 +203,8 @@ pub struct RequestPage {
     pub chrome: Chrome,
     /// Its service-level clocks: (target, how it stands, overdue or breached).
     pub clocks: Vec<(&'static str, String, bool)>,
+    /// The requester's rating: "Good", or "Bad: It took too long", with its comment and time.
+    pub rating: Option<(String, Option<String>, String)>,
     pub key: String,
     pub summary: String,
     pub description: String,
@@ -299,6 +301,7 @@ impl RequestPage {
         RequestPage {
             chrome,
             clocks: clocks(r, shown.now),
+            rating: r.csat.as_ref().map(rating),
             key: r.key.clone(),
             summary: r.summary.clone(),
             description: r.description.clone(),
@@ -473,4 +476,15 @@ fn clocks(r: &helpdesk::model::Request, now: i64) -> Vec<(&'static str, String, 
             Some((name, text, shown.1))
         })
         .collect()
+}
+
+/// A rating as agents read it: the choice with its reason, the comment, when.
+fn rating(c: &helpdesk::model::Csat) -> (String, Option<String>, String) {
+    let reason = c.reason.as_deref().and_then(|r| helpdesk::domain::csat::REASONS.iter().find(|(key, _)| *key == r));
+    let choice = match (c.rating, reason) {
+        (helpdesk::model::Rating::Good, _) => "Good".to_string(),
+        (helpdesk::model::Rating::Bad, Some((_, label))) => format!("Bad: {label}"),
+        (helpdesk::model::Rating::Bad, None) => "Bad".to_string(),
+    };
+    (choice, c.comment.clone(), when(c.at))
 }
