@@ -5,6 +5,8 @@
 mod admin;
 mod admin_views;
 mod automations;
+mod charts;
+mod reports;
 mod sla;
 mod views;
 
@@ -78,6 +80,7 @@ pub async fn get(app: &App, req: &Request, v: &Visitor, path: &str, params: &Par
             let notice = query("done").and_then(|d| done_message(&d)).map(str::to_string);
             user_page(app, v, &caller, params.get("id"), 200, |p| p.notice = notice).await
         }
+        "/desk/projects/{key}/reports" => reports::page(app, req, v, &caller, params.get("key")).await,
         "/desk/projects/{key}/automations" => {
             let notice = query("done").and_then(|d| done_message(&d)).map(str::to_string);
             let edit = query("edit");
