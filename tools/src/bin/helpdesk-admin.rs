@@ -5,6 +5,7 @@
 //!   helpdesk-admin retire-signing-key <id>   stop accepting links signed with an old key
 //!   helpdesk-admin index-owners KEY          put project KEY's requests written before the
 //!                                            owner index (Mine / Unassigned) into it
+//!   helpdesk-admin rebuild-stats KEY         count project KEY's reports again from its requests
 //!   helpdesk-admin inbound FILE.eml [QUERY]  drop a raw message into the local helpdesk, as SES
 //!                                            would (QUERY: e.g. spam=FAIL); prints what happened
 //! Uses the usual AWS credential chain and TABLE_NAME, MAIL_FROM, PUBLIC_BASE_URL (`inbound`
@@ -45,8 +46,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let rewritten = helpdesk::domain::team::index_owners(&app, key).await?;
             println!("{rewritten} requests of {key} are in the owner index");
         }
+        ["rebuild-stats", key] => {
+            let app = App::connect(config, false).await;
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} requests ({eta} left)")?
+                    .progress_chars("=> "),
+            );
+            bar.set_message(format!("counting {key}"));
+            let rebuilt = helpdesk::domain::reports::rebuild_stats(&app, key, |done, total| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            })
+            .await?;
+            bar.finish();
+            println!(
+                "{} requests of {key}: {} counted up to date; {} count items written, {} removed",
+                rebuilt.requests, rebuilt.caught_up, rebuilt.written, rebuilt.removed
+            );
+        }
         _ => {
-            eprintln!("usage: helpdesk-admin bootstrap-admin <email> | create-table | rotate-signing-key | retire-signing-key <id> | index-owners KEY | inbound FILE.eml [QUERY]");
+            eprintln!("usage: helpdesk-admin bootstrap-admin <email> | create-table | rotate-signing-key | retire-signing-key <id> | index-owners KEY | rebuild-stats KEY | inbound FILE.eml [QUERY]");
             std::process::exit(2);
         }
     }
