@@ -51,7 +51,7 @@ impl Store for RecordingStore {
                     Write::Put { .. } => "dynamodb:PutItem",
                     Write::Delete { .. } => "dynamodb:DeleteItem",
                     Write::Check { .. } => "dynamodb:ConditionCheckItem",
-                    Write::MoveLoads { .. } => "dynamodb:UpdateItem",
+                    Write::MoveLoads { .. } | Write::AddCounts { .. } => "dynamodb:UpdateItem",
                 },
             );
         }
