@@ -115,7 +115,16 @@ async fn every_function_policy_allows_exactly_what_it_calls() {
     let removed = [("csrf", csrf.as_str()), ("email", bob_email.as_str())];
     ok(h.page("POST", &format!("{page}/participants/remove"), &carol, Some(&removed)).await.status);
     ok(h.page("POST", &format!("{page}/close"), &carol, Some(&[("csrf", &csrf)])).await.status);
-    ok(h.page("GET", &page, &carol, None).await.status);
+    // ratings (web): the closed request's page offers one; the link's page, then its form.
+    let shown = h.page("GET", &page, &carol, None).await;
+    let rate = shown.text.split("href=\"/csat/").nth(1).and_then(|r| r.split('?').next()).expect("a rating link");
+    let rating_page = h.page("GET", &format!("/csat/{rate}"), &carol, None).await;
+    let rated = [("csrf", rating_page.csrf()), ("rating", "good".to_string())];
+    let rated: Vec<(&str, &str)> = rated.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    ok(h.page("POST", &format!("/csat/{rate}"), &carol, Some(&rated)).await.status);
+    // reports: the API (intake) and the console's page (web).
+    ok(h.call("GET", "/projects/HD/reports", Some(&admin), None).await.status);
+    ok(h.page("GET", "/desk/projects/HD/reports", &format!("hd_session={admin}"), None).await.status);
     let key = page.rsplit('/').next().unwrap().to_string();
     let minted = h.call("POST", &format!("/requests/{key}/public-links"), Some(&admin), None).await;
     let link = minted.body["items"][0]["url"].as_str().unwrap().strip_prefix(&h.base).unwrap().to_string();
