@@ -555,3 +555,107 @@ async fn an_admin_automates_routing_in_the_console() {
     );
     b.close().await;
 }
+
+/// A rating link of the newest close email to `email`, as the customer clicks it.
+async fn rating_link(h: &Harness, email: &str) -> String {
+    let parser = mail_parser::MessageParser::default();
+    let raw = h.raw_mail_to(email).await.pop().expect("the close email");
+    let text = parser.parse(raw.as_bytes()).unwrap().body_text(0).unwrap_or_default().to_string();
+    let line = text.lines().find(|l| l.starts_with("Bad: ")).expect("a Bad link");
+    line.trim_start_matches("Bad: ").to_string()
+}
+
+#[tokio::test]
+async fn a_customer_rates_by_the_close_email_and_a_lead_reads_the_reports() {
+    use helpdesk::model::{Assignee, Record, RequestStatus};
+    let h = Harness::start().await;
+    let token = h.admin_with_project("HD").await;
+    let me = h.call("GET", "/me", Some(&token), None).await.body;
+    let admin = me["email"].as_str().unwrap().to_string();
+    // Two weeks of history before today, counted as the stream counts each change: a few
+    // requests a day, answered within minutes to hours, most closed the same day.
+    let (now, hour) = (h.app.now(), 3600);
+    let lead = Assignee {
+        id: me["id"].as_str().unwrap().to_string(),
+        email: helpdesk::model::EmailAddress::parse(&admin).unwrap(),
+        name: None,
+    };
+    for day in 0..14_i64 {
+        for i in 0..(day % 4 + 1) {
+            let created = now - (14 - day) * 86_400 + i * hour;
+            let key = format!("HD-{}", 100 + day * 10 + i);
+            let mut request = helpdesk::requests::open_request(&key, "someone", created);
+            request.assignee = (i % 2 == 0).then(|| lead.clone());
+            helpdesk::domain::reports::count_change(&h.app, &key, Some(&request), created).await.unwrap();
+            request.version = 2;
+            request.first_response_at = Some(created + (i + 1) * (day + 1) * 600);
+            if (day + i) % 3 != 0 {
+                request.version = 3;
+                request.status = RequestStatus::Closed;
+            }
+            let at = created + (i + 2) * hour;
+            helpdesk::domain::reports::count_change(&h.app, &key, Some(&request), at).await.unwrap();
+            helpdesk::store::Store::put_all(&h.store, vec![Record::Request(request)]).await.unwrap();
+        }
+    }
+
+    // Today: a customer's request, answered and closed by the team; she rates it from the mail.
+    let ann_email = h.email("ann");
+    let ann = h.sign_in(&ann_email).await;
+    let key = raise(&h, &ann, "Printer jammed again").await;
+    h.ok("POST", &format!("/requests/{key}/comments"), Some(&token), Some(json!({"body": "Fixed the tray."}))).await;
+    h.ok("POST", &format!("/requests/{key}/close"), Some(&token), None).await;
+    h.settle_stream().await;
+    let b = Browser::start("reports").await;
+    b.goto(&rating_link(&h, &ann_email).await).await;
+    let text = b.text().await;
+    assert!(text.contains("How did we do?") && text.contains(&key), "{text}");
+    b.choose("#reason", "too_slow").await;
+    b.fill("#comment", "Took two days to hear back.").await;
+    b.shot("rating").await;
+    b.click("form[action^='/csat/'] button").await;
+    let text = b.text().await;
+    assert!(text.contains(&format!("Thank you: your rating of {key} was saved.")), "{text}");
+    assert!(text.contains("Your rating: bad"), "{text}");
+    let kept = b.client.find(fantoccini::Locator::Css("#comment")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(kept.as_deref(), Some("Took two days to hear back."), "the saved rating shows as saved");
+    b.shot("rating-saved").await;
+    h.settle_stream().await;
+
+    // The lead reads the reports: cards, charts with their numbers, the table.
+    sign_in_in(&b, &h, &admin).await;
+    b.goto(&format!("{}/desk/projects/HD", h.base)).await;
+    b.click_link("Reports").await;
+    let text = b.text().await;
+    for expected in [
+        "Created and closed",
+        "Backlog (open and pending",
+        "Time to first reply",
+        "Satisfaction",
+        "rated good (0 of 1)",
+    ] {
+        assert!(text.contains(expected), "{expected}: {text}");
+    }
+    let report = h.ok("GET", "/projects/HD/reports", Some(&token), None).await.body;
+    let created = report["total"]["created"].as_i64().unwrap();
+    assert_eq!(created, (0..14).map(|d| d % 4 + 1).sum::<i64>() + 1);
+    assert!(text.contains(&format!("Created\n{created}\nrequests")), "the card says the total: {text}");
+    b.shot("reports").await;
+    b.client.execute("document.getElementById('replies-title').scrollIntoView()", vec![]).await.unwrap();
+    b.shot("reports-table").await;
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.shot("reports-phone").await;
+    b.client.execute("document.querySelector('.cards').scrollIntoView()", vec![]).await.unwrap();
+    b.shot("reports-phone-cards").await;
+    b.client.execute("document.getElementById('flow-title').scrollIntoView()", vec![]).await.unwrap();
+    b.shot("reports-phone-chart").await;
+    b.client.set_window_size(1280, 1000).await.unwrap();
+    b.choose("#by", "week").await;
+    b.click("form.report-range button").await;
+    assert!(b.text().await.contains("Week from"));
+    b.shot("reports-weekly").await;
+    // The agent's view of the request shows the rating.
+    b.goto(&format!("{}/desk/requests/{key}", h.base)).await;
+    assert!(b.text().await.contains("Bad: It took too long"));
+    b.close().await;
+}

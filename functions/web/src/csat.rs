@@ -63,16 +63,20 @@ fn view(
     }
 }
 
+/// The rater's saved rating as the form shows it, `chosen` (when given) instead of its choice.
+fn saved(page: &RatingPage, chosen: String) -> Filled {
+    Filled {
+        chosen,
+        reason: page.current.as_ref().and_then(|c| c.reason.clone()).unwrap_or_default(),
+        comment: page.current.as_ref().and_then(|c| c.comment.clone()).unwrap_or_default(),
+    }
+}
+
 /// `GET /csat/{token}?rating=good|bad`: the link's choice, preselected.
 pub async fn page(app: &App, req: &Request, v: &Visitor, token: &str) -> Result<Reply, ApiError> {
     let page = csat::open(app, token).await?;
     let chosen = http::query_param(req, "rating").filter(|r| r == "good" || r == "bad").unwrap_or_default();
-    let filled = Filled {
-        chosen,
-        reason: page.current.as_ref().and_then(|c| c.reason.clone()).unwrap_or_default(),
-        comment: page.current.as_ref().and_then(|c| c.comment.clone()).unwrap_or_default(),
-    };
-    Ok(Reply::html(200, render(&view(v, token, &page, filled, None, None))?))
+    Ok(Reply::html(200, render(&view(v, token, &page, saved(&page, chosen), None, None))?))
 }
 
 /// `POST /csat/{token}` from the page: saved, or the page again with what was wrong.
@@ -85,8 +89,7 @@ pub async fn post(app: &App, v: &Visitor, token: &str, form: &Form) -> Result<Re
     match csat::rate(app, token, Ok(input)).await {
         Ok(page) => {
             let notice = format!("Thank you: your rating of {} was saved.", page.request.key);
-            let filled = Filled::default();
-            Ok(Reply::html(200, render(&view(v, token, &page, filled, Some(notice), None))?))
+            Ok(Reply::html(200, render(&view(v, token, &page, saved(&page, String::new()), Some(notice), None))?))
         }
         Err(err) => match field_error(&err) {
             Some(message) => {

@@ -9,8 +9,10 @@ const PLOT_H: f64 = 160.0;
 const TOP: f64 = 18.0;
 const BOTTOM: f64 = 30.0;
 const LEFT: f64 = 8.0;
-/// Width given to each period.
-const SLOT: f64 = 36.0;
+/// Width given to each period: a few periods (weeks) get wide bars, many stay readable.
+fn slot(periods: usize) -> f64 {
+    (960.0 / periods.max(1) as f64).clamp(36.0, 96.0)
+}
 
 pub struct Rect {
     pub x: String,
@@ -62,27 +64,30 @@ fn scale(max: i64) -> f64 {
 }
 
 fn ticks(labels: &[String]) -> Vec<Tick> {
+    let slot = slot(labels.len());
     labels
         .iter()
         .enumerate()
-        .map(|(i, text)| Tick { x: f(LEFT + SLOT * (i as f64 + 0.5)), y: f(TOP + PLOT_H + 16.0), text: text.clone() })
+        .map(|(i, text)| Tick { x: f(LEFT + slot * (i as f64 + 0.5)), y: f(TOP + PLOT_H + 16.0), text: text.clone() })
         .collect()
 }
 
 fn frame(periods: usize) -> (String, String, String) {
-    (f(LEFT * 2.0 + SLOT * periods.max(1) as f64), f(TOP + PLOT_H + BOTTOM), f(TOP + PLOT_H))
+    (f(LEFT * 2.0 + slot(periods) * periods.max(1) as f64), f(TOP + PLOT_H + BOTTOM), f(TOP + PLOT_H))
 }
 
 /// Two bars per period (the series side by side, in the legend's order).
 pub fn paired_bars(labels: &[String], series: [(&'static str, &[i64]); 2]) -> Chart {
     let max = series.iter().flat_map(|(_, values)| values.iter().copied()).max().unwrap_or(0);
     let k = scale(max);
-    let bar_w = SLOT / 2.0 - 4.0;
+    let slot = slot(labels.len());
+    let bar_w = (slot / 2.0 - 4.0).min(28.0);
+    let inset = (slot - 2.0 * bar_w - 2.0) / 2.0;
     let mut bars = vec![];
     for (s, (class, values)) in series.iter().enumerate() {
         for (i, value) in values.iter().enumerate() {
             let h = *value as f64 * k;
-            let x = LEFT + SLOT * i as f64 + 3.0 + s as f64 * (bar_w + 2.0);
+            let x = LEFT + slot * i as f64 + inset + s as f64 * (bar_w + 2.0);
             let y = TOP + PLOT_H - h;
             bars.push(Rect {
                 x: f(x),
@@ -103,12 +108,13 @@ pub fn paired_bars(labels: &[String], series: [(&'static str, &[i64]); 2]) -> Ch
 /// A line through one value per period, each point labelled.
 pub fn line(labels: &[String], values: &[i64]) -> Chart {
     let k = scale(values.iter().copied().max().unwrap_or(0));
+    let slot = slot(labels.len());
     let points: Vec<Point> = values
         .iter()
         .enumerate()
         .map(|(i, v)| {
             let y = TOP + PLOT_H - (*v).max(0) as f64 * k;
-            Point { x: f(LEFT + SLOT * (i as f64 + 0.5)), y: f(y), label: v.to_string(), label_y: f(y - 6.0) }
+            Point { x: f(LEFT + slot * (i as f64 + 0.5)), y: f(y), label: v.to_string(), label_y: f(y - 6.0) }
         })
         .collect();
     let line = points.iter().map(|p| format!("{},{}", p.x, p.y)).collect::<Vec<_>>().join(" ");
@@ -169,6 +175,6 @@ mod tests {
         assert_eq!(chart.ticks.iter().map(|t| t.text.as_str()).collect::<Vec<_>>(), ["12-01", "12-02"]);
         // Nothing to draw draws flat bars, not a division by zero.
         let empty = line(&labels, &[0, 0]);
-        assert_eq!(empty.line, "26.0,178.0 62.0,178.0");
+        assert_eq!(empty.line, "56.0,178.0 152.0,178.0");
     }
 }

@@ -100,16 +100,13 @@ fn reply_bins(row: &PeriodRow) -> Vec<(String, i64)> {
     bins.iter().zip(counts).map(|((label, _), n)| (label.to_string(), n)).collect()
 }
 
-fn label(report: &Report, start: &str) -> String {
-    let short = start.get(5..).unwrap_or(start).to_string();
-    match report.by {
-        Period::Day => short,
-        Period::Week => format!("w {short}"),
-    }
+/// `12-03`: the period's first day (the legend says whether periods are days or weeks).
+fn label(start: &str) -> String {
+    start.get(5..).unwrap_or(start).to_string()
 }
 
 fn page_of(v: &Visitor, report: &Report, query: &ReportQuery) -> ReportsPage {
-    let labels: Vec<String> = report.periods.iter().map(|p| label(report, &p.start)).collect();
+    let labels: Vec<String> = report.periods.iter().map(|p| label(&p.start)).collect();
     let created: Vec<i64> = report.periods.iter().map(|p| p.created).collect();
     let closed: Vec<i64> = report.periods.iter().map(|p| p.closed).collect();
     let backlog: Vec<i64> = report.periods.iter().map(|p| p.backlog).collect();
@@ -122,9 +119,15 @@ fn page_of(v: &Visitor, report: &Report, query: &ReportQuery) -> ReportsPage {
         ("Resolution", duration(t.resolution.median), format!("median; 90% within {}", duration(t.resolution.p90))),
     ];
     if report.has_sla {
-        cards.push(("Service levels", sla_text(t), "targets met".to_string()));
+        let (met, breached) = t.sla.iter().fold((0, 0), |(m, b), (met, breached)| (m + met, b + breached));
+        cards.push((
+            "Service levels",
+            share(met, met + breached),
+            format!("targets met ({met} of {})", met + breached),
+        ));
     }
-    cards.push(("Satisfaction", csat_text(t), "rated good".to_string()));
+    let (good, bad) = t.csat;
+    cards.push(("Satisfaction", share(good, good + bad), format!("rated good ({good} of {})", good + bad)));
     let mut csv = format!("/desk/projects/{}/reports?format=csv&from={}&to={}", report.project, report.from, report.to);
     if report.by == Period::Week {
         csv.push_str("&by=week");

@@ -327,3 +327,44 @@ fn parse_status(raw: Option<&str>) -> Result<Option<RequestStatus>, ApiError> {
 
 #[cfg(test)]
 mod tests;
+
+/// An open request as the store keeps one, with nothing set but its keys, reporter and time:
+/// for tests and the benchmark that write requests directly.
+pub fn open_request(key: &str, reporter_id: &str, created_at: i64) -> crate::model::Request {
+    let project = key.rsplit_once('-').map_or(key, |(p, _)| p);
+    crate::model::Request {
+        key: key.into(),
+        project: project.into(),
+        id: ulid::Ulid::new().to_string(),
+        summary: format!("{key} summary"),
+        description: String::new(),
+        form: None,
+        fields: Default::default(),
+        status: crate::model::RequestStatus::Open,
+        priority: Default::default(),
+        assignee: None,
+        reporter_id: reporter_id.into(),
+        reporter_email: crate::model::EmailAddress::stored("reporter@example.com"),
+        organization: None,
+        participants: vec![],
+        participant_ids: vec![],
+        comment_count: 0,
+        note_count: 0,
+        noted_at: None,
+        held: false,
+        public_link_generation: 0,
+        first_response_at: None,
+        customer_spoke_last: true,
+        tags: vec![],
+        recent_public: vec![],
+        assigned_by: None,
+        status_by: None,
+        created_at,
+        updated_at: created_at,
+        version: 1,
+        sla: None,
+        channel: None,
+        automated_version: None,
+        csat: None,
+    }
+}
