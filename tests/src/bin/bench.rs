@@ -12,6 +12,8 @@ use std::time::Instant;
 
 #[path = "bench_parts/automations.rs"]
 mod automations;
+#[path = "bench_parts/reports.rs"]
+mod reports;
 
 const ITERATIONS: usize = 200;
 const WARMUP: usize = 20;
@@ -413,6 +415,7 @@ async fn main() {
 
     scheduler_costs(&h, &admin).await;
     automations::automation_costs(&h, &admin).await;
+    reports::report_costs(&h, &admin).await;
 
     // A ticket's whole life, 50 times over, priced per 1,000 tickets.
     let customers = vec![customer.clone(), colleague_tokens[0].clone(), colleague_tokens[1].clone()];
