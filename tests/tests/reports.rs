@@ -119,9 +119,16 @@ async fn a_rating_given_through_the_close_email_counts_and_only_its_holder_gives
     let ann_email = h.email("ann");
     let ann = h.sign_in(&ann_email).await;
     let key = raise(&h, &ann, "Printer jammed").await;
+    // A colleague she shares it with is told of the close, and is not asked to rate it.
+    let carol_email = h.email("carol");
+    let carol = h.sign_in(&carol_email).await;
+    h.ok("POST", &format!("/requests/{key}/participants"), Some(&ann), Some(json!({"emails": [carol_email]}))).await;
     h.settle_stream().await;
     set_status(&h, &admin, &key, "closed").await;
     h.settle_stream().await;
+    let carol_mail = h.raw_mail_to(&carol_email).await;
+    assert!(carol_mail.iter().any(|m| m.contains("closed")), "carol was told");
+    assert!(carol_mail.iter().all(|m| !m.contains("/csat/")), "one rating per request: the requester's");
     let good = rating_link(&h, &ann_email).await;
     assert!(good.starts_with("/csat/") && good.ends_with("?rating=good"), "{good}");
     let path = good.trim_end_matches("?rating=good").to_string();
@@ -188,6 +195,14 @@ async fn a_rating_given_through_the_close_email_counts_and_only_its_holder_gives
     let bob_id = h.ok("GET", "/me", Some(&bob), None).await.body["id"].as_str().unwrap().to_string();
     let bobs = helpdesk::domain::csat::rating_token(&h.app, &key, &bob_id, h.app.now()).await.unwrap();
     assert_eq!(h.call_raw("GET", &format!("/csat/{bobs}"), None, None, &json_headers).await.status, 404);
+
+    // The colleague's own token: she sees the request but does not rate it (she cannot
+    // replace the requester's rating).
+    let carol_id = h.ok("GET", "/me", Some(&carol), None).await.body["id"].as_str().unwrap().to_string();
+    let carols = helpdesk::domain::csat::rating_token(&h.app, &key, &carol_id, h.app.now()).await.unwrap();
+    let refused = h.call_raw("POST", &format!("/csat/{carols}"), None, Some(json!({"rating": "good"}).to_string()), &json_headers).await;
+    assert_eq!(refused.status, 404);
+    assert_eq!(agent_view(&h, &admin, &key).await["csat"]["rating"], "bad");
 
     // Reopened: no rating until it is closed again.
     set_status(&h, &ann, &key, "open").await;

@@ -415,8 +415,8 @@ fn operations() -> Vec<Op> {
         op("POST", "/requests/{key}/macros/{id}", "Apply a macro in one transaction (agents; Idempotency-Key honoured)")
             .ok(200, request_ref()),
         op("GET", "/projects/{key}/reports", "A project's counts per day or week: created, closed, reopened, backlog, reply and resolution times, service levels, ratings (agents; Accept: text/csv for CSV)")
-            .query(query_param("from", json!({"type": "string", "format": "date"}), false))
-            .query(query_param("to", json!({"type": "string", "format": "date"}), false))
+            .query(query_param("from", json!({"type": "string", "format": "date", "maxLength": 10}), false))
+            .query(query_param("to", json!({"type": "string", "format": "date", "maxLength": 10}), false))
             .query(query_param("by", json!({"enum": ["day", "week"]}), false))
             .query(query_param("assignee", json!({"anyOf": [{"enum": ["me", "none"]}, email_string()]}), false))
             .ok(200, open_object(&["periods", "total"])),

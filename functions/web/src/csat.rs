@@ -65,9 +65,11 @@ fn view(
 
 /// The rater's saved rating as the form shows it, `chosen` (when given) instead of its choice.
 fn saved(page: &RatingPage, chosen: String) -> Filled {
+    // A link to "good" after a bad rating: its reason would not go with the choice.
+    let reason = page.current.as_ref().and_then(|c| c.reason.clone()).filter(|_| chosen != "good");
     Filled {
         chosen,
-        reason: page.current.as_ref().and_then(|c| c.reason.clone()).unwrap_or_default(),
+        reason: reason.unwrap_or_default(),
         comment: page.current.as_ref().and_then(|c| c.comment.clone()).unwrap_or_default(),
     }
 }
@@ -81,9 +83,11 @@ pub async fn page(app: &App, req: &Request, v: &Visitor, token: &str) -> Result<
 
 /// `POST /csat/{token}` from the page: saved, or the page again with what was wrong.
 pub async fn post(app: &App, v: &Visitor, token: &str, form: &Form) -> Result<Reply, ApiError> {
+    // The reason list stays on the page whatever is chosen: with "good" it is not sent on.
+    let good = form.get("rating") == "good";
     let input = RatingInput {
         rating: form.get("rating").to_string(),
-        reason: Some(form.get("reason").to_string()),
+        reason: (!good).then(|| form.get("reason").to_string()),
         comment: Some(form.get("comment").to_string()),
     };
     match csat::rate(app, token, Ok(input)).await {

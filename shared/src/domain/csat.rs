@@ -1,12 +1,14 @@
-//! Satisfaction ratings: the close email carries links signed for its recipient and request;
-//! whoever holds one may rate that request, without signing in, for `RATING_DAYS` after the
-//! link was made. Opening the link records nothing (mail scanners open links); posting does.
+//! Satisfaction ratings: the close email to a request's requester (its reporter) carries links
+//! signed for them and the request; whoever holds one may rate that request, without signing
+//! in, for `RATING_DAYS` after the link was made, and change it for `RATING_DAYS` after the
+//! first rating. Opening the link records nothing (mail scanners open links); posting does.
+//! One rating per request, the requester's: a colleague who also sees it cannot replace it.
 //! The rating sits on the request for its agents (`Request.csat`), counted in reports.
 
 use crate::domain::access::{can_view, is_agent};
 use crate::domain::caller::{resolve, Caller};
 use crate::domain::reports::records::{Csat, Rating};
-use crate::domain::requests::{update_request, Seen};
+use crate::domain::requests::{try_update_request, Seen};
 use crate::domain::{signing, Input};
 use crate::error::ApiError;
 use crate::items::{project_key, project_of, request_key, user_key};
@@ -32,18 +34,35 @@ pub async fn rating_token(app: &App, request: &str, user_id: &str, issued_at: i6
     signing::sign(app, PURPOSE, &format!("{request}\n{user_id}\n{issued_at}")).await
 }
 
-/// The rating link token a customer's page of a request offers: only for a closed request of
-/// a project that asks for ratings, to a customer who may see it.
-pub async fn offer(app: &App, viewer: &User, request: &Request, project: &Project) -> Result<Option<String>, ApiError> {
-    let offered = request.status == RequestStatus::Closed
+const WINDOW: i64 = RATING_DAYS * 86_400;
+
+/// Whether `user` is who rates `request`: its requester, still able to see it, not an agent.
+pub fn rates(user: &User, request: &Request, project: &Project) -> bool {
+    user.id == request.reporter_id
+        && !user.suspended
         && project.settings.csat
-        && !viewer.suspended
-        && !is_agent(viewer, &project.key)
-        && can_view(viewer, request, project.settings.org_sharing);
+        && !is_agent(user, &project.key)
+        && can_view(user, request, project.settings.org_sharing)
+}
+
+/// Whether the request's rating can still be given or changed at `now` (its first rating
+/// opened a window of its own).
+fn still_open(request: &Request, now: i64) -> bool {
+    request.csat.as_ref().is_none_or(|c| now <= c.first_at + WINDOW)
+}
+
+/// The rating link token the requester's page of a request offers: a closed request, closed
+/// (its last public change) within the window.
+pub async fn offer(app: &App, viewer: &User, request: &Request, project: &Project) -> Result<Option<String>, ApiError> {
+    let now = app.now();
+    let offered = request.status == RequestStatus::Closed
+        && rates(viewer, request, project)
+        && now <= request.updated_at + WINDOW
+        && still_open(request, now);
     if !offered {
         return Ok(None);
     }
-    rating_token(app, &request.key, &viewer.id, app.now()).await.map(Some)
+    rating_token(app, &request.key, &viewer.id, now).await.map(Some)
 }
 
 /// The page of a rating link: whose request, what they chose before.
@@ -52,7 +71,7 @@ pub struct RatingPage {
     pub request: Request,
     pub project: Project,
     pub rater: User,
-    /// This rater's rating, if the request's rating is theirs.
+    /// The rating given so far.
     pub current: Option<Csat>,
     /// Until when the rating can change.
     pub open_until: i64,
@@ -69,12 +88,14 @@ pub async fn open(app: &App, token: &str) -> Result<RatingPage, ApiError> {
         return Err(not_found);
     };
     let (Some(project), Ok(issued)) = (project_of(key), issued.parse::<i64>()) else { return Err(not_found) };
-    let open_until = issued + RATING_DAYS * 86_400;
-    if app.now() > open_until {
-        return Err(ApiError::Refused {
-            code: "rating_link_expired",
-            message: format!("a rating can be given or changed for {RATING_DAYS} days after the request was closed"),
-        });
+    let expired = || {
+        ApiError::Refused {
+        code: "rating_link_expired",
+        message: format!("a rating can be given for {RATING_DAYS} days after the request was closed, and changed for {RATING_DAYS} days after"),
+    }
+    };
+    if app.now() > issued + WINDOW {
+        return Err(expired());
     }
     let records = app.store.get_many(&[request_key(key), user_key(user_id), project_key(project)]).await?;
     let (mut request, mut rater, mut settings) = (None, None, None);
@@ -87,15 +108,15 @@ pub async fn open(app: &App, token: &str) -> Result<RatingPage, ApiError> {
         }
     }
     let (Some(request), Some(rater), Some(project)) = (request, rater, settings) else { return Err(not_found) };
-    // A recipient who left the request, an agent, or a project that stopped asking.
-    if rater.suspended
-        || !project.settings.csat
-        || is_agent(&rater, &project.key)
-        || !can_view(&rater, &request, project.settings.org_sharing)
-    {
+    // Not the requester (any more), an agent, or a project that stopped asking.
+    if !rates(&rater, &request, &project) {
         return Err(not_found);
     }
-    let current = request.csat.clone().filter(|c| c.by == rater.id);
+    if !still_open(&request, app.now()) {
+        return Err(expired());
+    }
+    let open_until = request.csat.as_ref().map_or(issued, |c| c.first_at) + WINDOW;
+    let current = request.csat.clone();
     Ok(RatingPage { request, project, rater, current, open_until })
 }
 
@@ -133,16 +154,17 @@ fn checked(input: RatingInput) -> Result<(Rating, Option<String>, Option<String>
 pub async fn rate(app: &App, token: &str, input: Input<RatingInput>) -> Result<RatingPage, ApiError> {
     let page = open(app, token).await?;
     let (rating, reason, comment) = checked(input?)?;
-    if page.request.status != RequestStatus::Closed {
-        return Err(ApiError::Conflict {
-            code: "request_not_closed",
-            message: "the request was reopened: it can be rated once it is closed again".into(),
-        });
-    }
     let (actor, _) = resolve(app, &Caller::Sender(Box::new(page.rater.clone())), &[]).await?;
     let now = app.now();
     let rater = page.rater.id.clone();
+    // Checked on the request as each attempt finds it (it may have been reopened meanwhile).
     let set = |r: &mut Request| {
+        if r.status != RequestStatus::Closed {
+            return Err(ApiError::Conflict {
+                code: "request_not_closed",
+                message: "the request was reopened: it can be rated once it is closed again".into(),
+            });
+        }
         let first_at = r.csat.as_ref().map_or(now, |c| c.first_at);
         r.csat = Some(Csat {
             rating,
@@ -152,9 +174,11 @@ pub async fn rate(app: &App, token: &str, input: Input<RatingInput>) -> Result<R
             at: now,
             first_at,
         });
+        Ok(())
     };
     // Agents only see it: customers' `updated_at` does not move.
-    let request = update_request(app, &actor, None, page.request.clone(), Seen::AgentsOnly, set, Vec::new).await?;
+    let request =
+        try_update_request(app, &actor, None, page.request.clone(), Seen::AgentsOnly, set, |_, _| vec![]).await?;
     let current = request.csat.clone();
     Ok(RatingPage { request, current, ..page })
 }

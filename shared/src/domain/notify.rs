@@ -390,7 +390,9 @@ async fn compose(
     };
     let what = match (audience, event) {
         (Audience::Agent, Event::Opened(_)) => format!("{author} opened {}:\n\n{}", request.key, request.description),
-        (Audience::Customer, Event::StatusChanged(r)) if r.status == RequestStatus::Closed && project.settings.csat => {
+        (Audience::Customer, Event::StatusChanged(r))
+            if r.status == RequestStatus::Closed && crate::domain::csat::rates(user, r, project) =>
+        {
             let token = crate::domain::csat::rating_token(app, &request.key, &user.id, app.now()).await?;
             let rate = format!("{}/csat/{token}", app.config.public_base_url);
             format!("{what}\n\nHow did we do? One click rates it:\nGood: {rate}?rating=good\nBad: {rate}?rating=bad")

@@ -141,6 +141,9 @@ pub fn page_caller(req: &Request, config: &crate::Config) -> Caller {
 
 /// The path as logged: public-link tokens are secrets and stay out of logs.
 fn logged_path(path: &str) -> &str {
+    if path.starts_with("/csat/") {
+        return "/csat/{token}";
+    }
     match path.strip_prefix("/p/") {
         Some(rest) => match rest.split_once('/') {
             Some((_, "close")) => "/p/{token}/close",
@@ -328,6 +331,7 @@ mod tests {
         assert_eq!(page_caller(&host, &deployed), Caller::Session("mine".into()));
         assert_eq!(logged_path("/p/k1.abc.def/reply"), "/p/{token}/reply");
         assert_eq!(logged_path("/p/k1.abc.def"), "/p/{token}");
+        assert_eq!(logged_path("/csat/k1.abc.def"), "/csat/{token}", "a rating link is a credential too");
         let anonymous = http::Request::builder().uri("https://x/").body(Body::Empty).unwrap();
         assert_eq!(caller(&anonymous, &local), Caller::Anonymous);
     }

@@ -65,7 +65,7 @@ pub async fn count_change(app: &App, key: &str, after: Option<&Request>, at: Tim
 /// The writes that move a request's ledger from what it holds to `view` at `version`, and add
 /// the events between to the counts; None when there is nothing to count.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn ledger_writes(
+fn ledger_writes(
     project: &str,
     key: &str,
     ledger: Option<StatsLedger>,

@@ -5,14 +5,15 @@
 //! Changes counted from the stream between those two steps are lost to the written counts:
 //! run it when the desk is quiet, or twice.
 
-use super::apply::{clock_of, count_change, ledger_writes};
+use super::apply::{clock_of, count_change};
 use super::counts::tally;
-use super::events::view_of;
 use super::records::{StatsCounts, StatsLedger};
 use crate::error::ApiError;
-use crate::items::{held_partition, project_key, queue_status_partition, stats_ledger_partition, stats_partition};
+use crate::items::{
+    held_partition, project_key, queue_status_partition, request_key, stats_ledger_partition, stats_partition,
+};
 use crate::model::{Record, Request, RequestStatus};
-use crate::store::{Condition, Query, StoreError, Write};
+use crate::store::{Condition, Query, Write};
 use crate::table::Index;
 use crate::App;
 use std::collections::{BTreeMap, BTreeSet};
@@ -68,7 +69,7 @@ pub async fn rebuild_stats(app: &App, key: &str, mut progress: impl FnMut(usize,
             _ => None,
         })
         .collect();
-    let (zone, calendar) = clock_of(Some(&project));
+    let (zone, _) = clock_of(Some(&project));
     let mut done = Rebuilt { requests: requests.len(), ..Default::default() };
     let gone: Vec<&StatsLedger> = {
         let present: BTreeSet<&str> = requests.iter().map(|r| r.key.as_str()).collect();
@@ -76,31 +77,23 @@ pub async fn rebuild_stats(app: &App, key: &str, mut progress: impl FnMut(usize,
     };
     let total = requests.len() + gone.len();
     for (i, request) in requests.iter().enumerate() {
-        let ledger = ledgers.get(&request.key).cloned();
-        let at = request.updated_at;
-        if let Some(writes) = ledger_writes(
-            key,
-            &request.key,
-            ledger,
-            Some(view_of(request)),
-            request.version,
-            at,
-            &zone,
-            calendar.as_ref(),
-        ) {
-            match app.store.transact(writes).await {
-                Ok(()) => done.caught_up += 1,
-                // The stream moved it meanwhile: count it the way the stream does.
-                Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => {
-                    done.caught_up += usize::from(count_change(app, &request.key, Some(request), at).await?);
-                }
-                Err(e) => return Err(e.into()),
-            }
+        // Behind its request (or none yet): counted as the stream counts a change, which reads
+        // the ledger as it is now (the stream may have moved it since the list was read) and
+        // counts nothing when it is at this version or later.
+        let behind = ledgers.get(&request.key).is_none_or(|l| l.version < request.version);
+        if behind {
+            done.caught_up += usize::from(count_change(app, &request.key, Some(request), request.updated_at).await?);
         }
         progress(i + 1, total);
     }
     for (i, ledger) in gone.iter().enumerate() {
-        done.caught_up += usize::from(count_change(app, &ledger.request_key, None, app.now()).await?);
+        // Not in any list read: deleted, or it moved between the lists while they were read.
+        let current = match app.store.get(&request_key(&ledger.request_key)).await? {
+            Some(Record::Request(r)) => Some(r),
+            _ => None,
+        };
+        let at = current.as_ref().map_or(app.now(), |r| r.updated_at);
+        done.caught_up += usize::from(count_change(app, &ledger.request_key, current.as_ref(), at).await?);
         progress(requests.len() + i + 1, total);
     }
     // Every count again, from the ledgers as they are now.

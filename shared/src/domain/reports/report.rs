@@ -142,7 +142,10 @@ pub async fn project_report(
         Some(_) => return Err(bad("by is day or week")),
     };
     let scope = assignee.as_deref().map_or(ALL_SCOPE.to_string(), |a| agent_scope(Some(a)));
-    let days = read_days(app, &p.key, &scope, from).await?;
+    // At most one item per day from `from` to today, and the totals: a page that size reads
+    // little of the scope before it when the days are sparse.
+    let span = today.since(from).map_or(0, |s| i64::from(s.get_days()).max(0));
+    let days = read_days(app, &p.key, &scope, from, (span + 2).min(400) as usize).await?;
     let (periods, total) = build(&days, from, to, by);
     Ok(Report {
         project: p.key.clone(),
@@ -159,7 +162,13 @@ pub async fn project_report(
 }
 
 /// The scope's running totals and every day from `from` on, newest first.
-async fn read_days(app: &App, project: &str, scope: &str, from: Date) -> Result<Vec<StatsCounts>, ApiError> {
+async fn read_days(
+    app: &App,
+    project: &str,
+    scope: &str,
+    from: Date,
+    page: usize,
+) -> Result<Vec<StatsCounts>, ApiError> {
     let prefix = format!("{scope}#");
     let first = format!("{prefix}{from}");
     let mut after = Some(format!("{}~", stats_counts_key(project, scope, TOTAL_DAY).sk));
@@ -169,7 +178,7 @@ async fn read_days(app: &App, project: &str, scope: &str, from: Date) -> Result<
             index: Index::Table,
             pk: stats_partition(project),
             newest_first: true,
-            limit: 400,
+            limit: page,
             after: after.take(),
             status: None,
         };
