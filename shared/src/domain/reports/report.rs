@@ -142,10 +142,11 @@ pub async fn project_report(
         Some(_) => return Err(bad("by is day or week")),
     };
     let scope = assignee.as_deref().map_or(ALL_SCOPE.to_string(), |a| agent_scope(Some(a)));
-    // At most one item per day from `from` to today, and the totals: a page that size reads
-    // little of the scope before it when the days are sparse.
+    // At most one item per day from `from` to today, and the totals: a page one larger than
+    // that ends in the scope before (or the partition's end), so one Query reads it all, and
+    // little of the scope before when the days are sparse.
     let span = today.since(from).map_or(0, |s| i64::from(s.get_days()).max(0));
-    let days = read_days(app, &p.key, &scope, from, (span + 2).min(400) as usize).await?;
+    let days = read_days(app, &p.key, &scope, from, (span + 3).min(400) as usize).await?;
     let (periods, total) = build(&days, from, to, by);
     Ok(Report {
         project: p.key.clone(),
