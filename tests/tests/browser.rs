@@ -659,3 +659,28 @@ async fn a_customer_rates_by_the_close_email_and_a_lead_reads_the_reports() {
     assert!(b.text().await.contains("Bad: It took too long"));
     b.close().await;
 }
+
+#[tokio::test]
+async fn a_customer_reply_in_the_portal_reopens_a_closed_request() {
+    let h = Harness::start().await;
+    let token = h.admin_with_project("HD").await;
+    let ann_email = h.email("ann");
+    let ann = h.sign_in(&ann_email).await;
+    let key = raise(&h, &ann, "Scanner offline").await;
+    h.ok("POST", &format!("/requests/{key}/close"), Some(&token), None).await;
+    let b = Browser::start("reopen").await;
+    sign_in_in(&b, &h, &ann_email).await;
+    b.goto(&format!("{}/portal/requests/{key}", h.base)).await;
+    let text = b.text().await.to_lowercase();
+    assert!(text.contains("closed") && text.contains("reopen request"), "{text}");
+    b.shot("closed").await;
+    b.fill("#reply", "It went offline again this morning.").await;
+    b.click("form[action$='/comments'] button").await;
+    let text = b.text().await;
+    assert!(text.contains("It went offline again this morning."), "{text}");
+    assert!(text.to_lowercase().contains("close request"), "open again: its page offers Close: {text}");
+    b.shot("reopened").await;
+    let request = h.ok("GET", &format!("/requests/{key}"), Some(&token), None).await.body;
+    assert_eq!(request["status"], "open");
+    b.close().await;
+}

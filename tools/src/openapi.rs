@@ -261,6 +261,7 @@ fn operations() -> Vec<Op> {
                        "notify_per_hour": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000},
                        "intake": {"enum": ["anyone", "customers", null]},
                        "csat": {"type": ["boolean", "null"]},
+                       "reopen_days": {"type": ["integer", "null"], "minimum": 0, "maximum": 365},
                        "sla": sla_settings(),
                        "assignment": {"type": ["object", "null"], "additionalProperties": false,
                                       "properties": {"mode": {"enum": ["manual", "round_robin", "least_open"]},

@@ -95,6 +95,7 @@ pub async fn page(app: &App, req: &Request, v: &Visitor, spec: &RouteSpec, param
             let notice = match query(req, "done").as_deref() {
                 Some("replied") => Some("Your reply was sent.".to_string()),
                 Some("closed") => Some("The request is closed.".to_string()),
+                Some("reopened") => Some("The request is open again.".to_string()),
                 _ => None,
             };
             public_page(app, v, params.get("token"), |p| p.notice = notice).await.map(|p| Reply::html(200, p))
@@ -220,10 +221,14 @@ async fn post(
             participants::unshare(app, caller, key, form.get("email")).await?;
             Ok(Reply::see_other(back))
         }
-        "/p/{token}/close" => {
+        "/p/{token}/close" | "/p/{token}/reopen" => {
             let token = params.get("token");
-            public_links::close(app, token).await?;
-            Ok(Reply::see_other(format!("/p/{token}?done=closed")))
+            let (status, done) = match path {
+                "/p/{token}/close" => (RequestStatus::Closed, "closed"),
+                _ => (RequestStatus::Open, "reopened"),
+            };
+            public_links::set_status(app, token, status).await?;
+            Ok(Reply::see_other(format!("/p/{token}?done={done}")))
         }
         "/p/{token}/reply" => {
             let token = params.get("token");
@@ -464,8 +469,9 @@ pub async fn public_json(app: &App, req: &Request, spec: &RouteSpec, params: &Pa
     match (spec.method, spec.path) {
         (method, "/csat/{token}") => crate::csat::json(app, req, method, token).await,
         ("GET", "/p/{token}") => Ok(Reply::ok(public_page_json(&public_links::open(app, token).await?))),
-        ("POST", "/p/{token}/close") => {
-            public_links::close(app, token).await?;
+        ("POST", "/p/{token}/close") | ("POST", "/p/{token}/reopen") => {
+            let status = if spec.path.ends_with("/close") { RequestStatus::Closed } else { RequestStatus::Open };
+            public_links::set_status(app, token, status).await?;
             Ok(Reply::ok(public_page_json(&public_links::open(app, token).await?)))
         }
         ("POST", "/p/{token}/reply") => {

@@ -127,7 +127,7 @@ fn plan(
                     next.noted_at = Some(now);
                 } else {
                     next.comment_count += 1;
-                    next.record_public_reply(true, now);
+                    next.record_public_reply(true, now, "", 0);
                 }
                 writes.push(Write::Put { record: Record::Comment(comment), condition: Condition::NotExists });
             }

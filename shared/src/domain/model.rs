@@ -127,6 +127,10 @@ pub struct ProjectSettings {
     /// Whether the close email asks the requester for a rating.
     #[serde(default = "default_true")]
     pub csat: bool,
+    /// Days after a close in which a customer's reply (any channel) reopens the request;
+    /// 0: a reply never reopens it.
+    #[serde(default = "default_reopen_days")]
+    pub reopen_days: u32,
 }
 
 /// A project's service levels, as the admin wrote them (checked by `sla::calendar_of`).
@@ -253,6 +257,12 @@ fn default_notify_per_hour() -> u32 {
     DEFAULT_NOTIFY_PER_HOUR
 }
 
+pub const DEFAULT_REOPEN_DAYS: u32 = 14;
+
+fn default_reopen_days() -> u32 {
+    DEFAULT_REOPEN_DAYS
+}
+
 fn default_true() -> bool {
     true
 }
@@ -280,6 +290,7 @@ impl Default for ProjectSettings {
             intake: Intake::Anyone,
             sla: None,
             csat: true,
+            reopen_days: DEFAULT_REOPEN_DAYS,
         }
     }
 }
@@ -483,13 +494,25 @@ impl Request {
     }
 
     /// A customer-side reply also answers what a pending request waits for: it is open again.
-    pub fn record_public_reply(&mut self, by_agent: bool, at: Timestamp) {
+    /// On a request closed within `reopen_days` it reopens it (by `author`, whom the notifier
+    /// then does not tell of their own reopening); an older close stays closed.
+    pub fn record_public_reply(&mut self, by_agent: bool, at: Timestamp, author: &str, reopen_days: u32) {
         if by_agent {
             self.first_response_at.get_or_insert(at);
         } else if self.status == RequestStatus::Pending {
             self.status = RequestStatus::Open;
+        } else if self.status == RequestStatus::Closed && self.reopens_on_reply(at, reopen_days) {
+            self.status = RequestStatus::Open;
+            self.status_by = Some(author.to_string());
         }
         self.customer_spoke_last = !by_agent;
+    }
+
+    /// Whether a customer's reply at `at` reopens this closed request. One closed before its
+    /// close time was kept counts from its last public change.
+    pub fn reopens_on_reply(&self, at: Timestamp, reopen_days: u32) -> bool {
+        let closed = self.closed_at.unwrap_or(self.updated_at);
+        reopen_days > 0 && at <= closed + i64::from(reopen_days) * 86_400
     }
 }
 
@@ -593,6 +616,10 @@ pub struct Request {
     /// The requester's satisfaction rating (agents only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub csat: Option<Csat>,
+    /// When it was last closed: a customer's reply within the project's `reopen_days` of it
+    /// opens it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -333,6 +333,7 @@ async fn close_batch(
         let closed = Request {
             status: RequestStatus::Closed,
             status_by: None,
+            closed_at: Some(now),
             version: r.version + 1,
             updated_at: now,
             // Closed as abuse: its service-level clocks end with it, unmet and unbreached.

@@ -43,6 +43,7 @@ pub struct PortalPatch {
 }
 
 pub const MAX_PUBLIC_LINK_DAYS: u32 = 365;
+pub const MAX_REOPEN_DAYS: u32 = 365;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,6 +66,9 @@ pub struct ProjectPatch {
     pub sla: Option<Option<crate::model::SlaSettings>>,
     /// Whether the close email asks for a rating.
     pub csat: Option<bool>,
+    /// Days after a close in which a customer's reply reopens a request (0: never).
+    #[serde(default, deserialize_with = "crate::domain::whole")]
+    pub reopen_days: Option<u32>,
 }
 
 /// The highest per-agent cap of automatic assignment.
@@ -192,6 +196,9 @@ pub async fn update_project(
             return Err(ApiError::invalid("invalid_field", format!("notify_per_hour must be 1-{MAX_NOTIFY_PER_HOUR}")));
         }
     }
+    if patch.reopen_days.is_some_and(|d| d > MAX_REOPEN_DAYS) {
+        return Err(ApiError::invalid("invalid_field", format!("reopen_days must be 0-{MAX_REOPEN_DAYS}")));
+    }
     if let Some(Some(sla)) = &patch.sla {
         crate::domain::sla::calendar_of(sla)?;
     }
@@ -224,6 +231,7 @@ pub async fn update_project(
         s.notify_per_hour = patch.notify_per_hour.unwrap_or(s.notify_per_hour);
         s.intake = patch.intake.unwrap_or(s.intake);
         s.csat = patch.csat.unwrap_or(s.csat);
+        s.reopen_days = patch.reopen_days.unwrap_or(s.reopen_days);
         if let Some(sla) = &patch.sla {
             s.sla = sla.clone();
         }

@@ -240,11 +240,11 @@ async fn load(app: &App, token: &str, lock: Lock) -> Result<PublicPage, ApiError
     Ok(PublicPage { link, project, detail, recipient: user, token_hash, rating_token })
 }
 
-/// Closes the request of a public link, as its recipient.
-pub async fn close(app: &App, token: &str) -> Result<Request, ApiError> {
+/// Closes or reopens the request of a public link, as its recipient.
+pub async fn set_status(app: &App, token: &str, status: RequestStatus) -> Result<Request, ApiError> {
     let page = open(app, token).await?;
     let caller = Caller::Sender(Box::new(page.recipient));
-    Ok(requests::set_status(app, &caller, &page.link.request, RequestStatus::Closed).await?.1)
+    Ok(requests::set_status(app, &caller, &page.link.request, status).await?.1)
 }
 
 /// Replies through a public link once the holder typed the address it was sent to, and

@@ -47,6 +47,7 @@ fn sample_request() -> Request {
         channel: None,
         automated_version: None,
         csat: None,
+        closed_at: None,
     }
 }
 

@@ -147,6 +147,7 @@ fn logged_path(path: &str) -> &str {
     match path.strip_prefix("/p/") {
         Some(rest) => match rest.split_once('/') {
             Some((_, "close")) => "/p/{token}/close",
+            Some((_, "reopen")) => "/p/{token}/reopen",
             Some((_, "reply")) => "/p/{token}/reply",
             _ => "/p/{token}",
         },

@@ -189,6 +189,7 @@ pub fn project_json(p: &Project) -> Value {
         "intake": p.settings.intake,
         "sla": p.settings.sla,
         "csat": p.settings.csat,
+        "reopen_days": p.settings.reopen_days,
         "created_at": rfc3339(p.created_at),
     })
 }

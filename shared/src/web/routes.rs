@@ -144,6 +144,7 @@ pub const ROUTES: &[RouteSpec] = &[
     page("GET", "/p/{token}"),
     page("GET", "/p/{token}/attachments/{id}"),
     page("POST", "/p/{token}/close"),
+    page("POST", "/p/{token}/reopen"),
     page("POST", "/p/{token}/reply"),
 ];
 

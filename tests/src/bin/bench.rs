@@ -597,6 +597,7 @@ async fn scheduler_costs(h: &Harness, admin: &str) {
                 channel: None,
                 automated_version: None,
                 csat: None,
+                closed_at: None,
             };
             sla::advance(None, &mut request, policy.as_ref(), start);
             let alarm = request.sla.as_ref().and_then(|s| s.alarm_at).expect("an alarm");

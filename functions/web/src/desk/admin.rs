@@ -63,6 +63,7 @@ pub async fn settings_page(
         participant_cap: s.participant_cap,
         notify_per_hour: s.notify_per_hour,
         csat: s.csat,
+        reopen_days: s.reopen_days,
         forms: shown
             .forms
             .forms
@@ -298,6 +299,7 @@ fn settings_patch(form: &Form) -> Result<ProjectPatch, ApiError> {
         participant_cap: Some(number(form, "participant_cap")?),
         notify_per_hour: Some(number(form, "notify_per_hour")?),
         csat: Some(checked("csat")),
+        reopen_days: Some(number(form, "reopen_days")?),
         assignment: None,
         intake: Some(if checked("customers_only") {
             helpdesk::model::Intake::Customers

@@ -34,6 +34,7 @@ pub struct SettingsPage {
     pub participant_cap: u32,
     pub notify_per_hour: u32,
     pub csat: bool,
+    pub reopen_days: u32,
     pub forms: Vec<FormRow>,
     /// The form being edited (empty: a new one) and its JSON.
     pub form_id: String,

@@ -63,6 +63,7 @@ pub async fn add_comment(
     let mut writes = vec![Write::Put { record: Record::Comment(comment.clone()), condition: Condition::NotExists }];
     writes.extend(idem.map(|i| i.write(&scope.request.key, Some(&comment.id), now)));
     let (seen, internal) = if comment.internal { (Seen::AgentsOnly, true) } else { (Seen::Public, false) };
+    let reopen_days = scope.project.settings.reopen_days;
     let count = |r: &mut Request| {
         check_seen(r, input.seen_version, &user.id)?;
         if internal {
@@ -70,7 +71,7 @@ pub async fn add_comment(
             r.noted_at = Some(now);
         } else {
             r.comment_count += 1;
-            r.record_public_reply(by_agent, now);
+            r.record_public_reply(by_agent, now, &user.id, reopen_days);
             r.mark_public(&user.id);
         }
         Ok(())

@@ -160,6 +160,7 @@ pub async fn create_request(
                 channel: Some(input.channel.as_str().to_string()),
                 automated_version: None,
                 csat: None,
+                closed_at: None,
             };
             crate::domain::sla::advance(None, &mut request, project.settings.sla.as_ref(), now);
             let mut writes = vec![];

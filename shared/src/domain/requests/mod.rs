@@ -253,6 +253,9 @@ pub(crate) async fn try_update_request(
             crate::domain::sla::advance(Some(&request), &mut next, sla, app.now());
         }
         next.version = request.version + 1;
+        if next.status == RequestStatus::Closed && request.status != RequestStatus::Closed {
+            next.closed_at = Some(app.now());
+        }
         if seen == Seen::Public {
             next.updated_at = app.now();
         }
@@ -366,5 +369,6 @@ pub fn open_request(key: &str, reporter_id: &str, created_at: i64) -> crate::mod
         channel: None,
         automated_version: None,
         csat: None,
+        closed_at: None,
     }
 }
