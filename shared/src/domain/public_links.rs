@@ -362,7 +362,7 @@ mod tests {
         for bad in ["", "nobody"] {
             assert_eq!(reply(app, token, bad, Ok("x".into()), Ok(None)).await.unwrap_err().code(), "invalid_email");
         }
-        assert_eq!(close(app, token).await.unwrap().status, RequestStatus::Closed);
+        assert_eq!(set_status(app, token, RequestStatus::Closed).await.unwrap().status, RequestStatus::Closed);
     }
 
     #[tokio::test]
