@@ -148,6 +148,18 @@ pub fn visible(
     }
 }
 
+/// The account id of `email` among records read with the caller (an `EMAIL#` item); for an
+/// address nobody has, an id no item is filed under.
+pub fn account_of(records: &[Record], email: &EmailAddress) -> String {
+    records
+        .iter()
+        .find_map(|r| match r {
+            Record::EmailOwner(o) if o.email == *email => Some(o.user_id.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| format!("unknown:{email}"))
+}
+
 /// A project with its caller and the route's extra records, in one round trip.
 pub async fn load_project(
     app: &App,

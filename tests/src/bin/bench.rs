@@ -563,42 +563,12 @@ async fn scheduler_costs(h: &Harness, admin: &str) {
     let write_requests = |from: usize, to: usize| {
         let mut records = vec![];
         for n in from..to {
-            let mut request = helpdesk::model::Request {
-                key: format!("SLA-{}", n + 1),
-                project: "SLA".into(),
-                id: ulid::Ulid::new().to_string(),
-                summary: format!("open {n}"),
-                description: String::new(),
-                form: None,
-                fields: Default::default(),
-                status: helpdesk::model::RequestStatus::Open,
-                priority: if n < 100 { helpdesk::model::Priority::Normal } else { helpdesk::model::Priority::Low },
-                assignee: None,
-                reporter_id: "bench".into(),
-                reporter_email: helpdesk::model::EmailAddress::stored("bench@example.com"),
-                organization: None,
-                participants: vec![],
-                participant_ids: vec![],
-                comment_count: 0,
-                note_count: 0,
-                noted_at: None,
-                held: false,
-                public_link_generation: 0,
-                first_response_at: None,
-                customer_spoke_last: true,
-                tags: vec![],
-                recent_public: vec![],
-                assigned_by: None,
-                status_by: None,
-                created_at: start,
-                updated_at: start,
-                version: 1,
-                sla: None,
-                channel: None,
-                automated_version: None,
-                csat: None,
-                closed_at: None,
-            };
+            let mut request = helpdesk::requests::open_request(&format!("SLA-{}", n + 1), "bench", start);
+            request.summary = format!("open {n}");
+            request.reporter_email = helpdesk::model::EmailAddress::stored("bench@example.com");
+            if n >= 100 {
+                request.priority = helpdesk::model::Priority::Low;
+            }
             sla::advance(None, &mut request, policy.as_ref(), start);
             let alarm = request.sla.as_ref().and_then(|s| s.alarm_at).expect("an alarm");
             records.push(Record::SlaAlarm(helpdesk::model::SlaAlarm { request_key: request.key.clone(), at: alarm }));

@@ -109,16 +109,8 @@ pub async fn project_report(
     let assignee = match (query.assignee.as_deref(), &named) {
         (None, _) => None,
         (Some("me"), _) => Some(actor.user.id.clone()),
-        (_, Some(email)) => Some(
-            records
-                .iter()
-                .find_map(|r| match r {
-                    Record::EmailOwner(o) if o.email == *email => Some(o.user_id.clone()),
-                    _ => None,
-                })
-                // Nobody has that address: nothing was ever assigned to them.
-                .unwrap_or_else(|| format!("unknown:{email}")),
-        ),
+        // Nobody has that address: nothing was ever assigned to them.
+        (_, Some(email)) => Some(crate::domain::caller::account_of(&records, email)),
         (Some(_), None) => Some(crate::items::UNASSIGNED.to_string()),
     };
     let (zone, _) = clock_of(Some(&p));

@@ -390,16 +390,8 @@ pub async fn queue_with_project(
             None => None,
             Some(Owner::Me) => Some(Some(claimed.clone())),
             Some(Owner::Unassigned) => Some(None),
-            Some(Owner::Agent(email)) => Some(Some(
-                records
-                    .iter()
-                    .find_map(|r| match r {
-                        Record::EmailOwner(o) if o.email == *email => Some(o.user_id.clone()),
-                        _ => None,
-                    })
-                    // Nobody has that address: a partition nothing is in.
-                    .unwrap_or_else(|| format!("unknown:{email}")),
-            )),
+            // Nobody has that address: a partition nothing is in.
+            Some(Owner::Agent(email)) => Some(Some(crate::domain::caller::account_of(records, email))),
         }
     };
     let source = |owner: Option<Option<String>>| match (&tag, org, owner) {
