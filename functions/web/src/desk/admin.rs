@@ -299,7 +299,11 @@ fn settings_patch(form: &Form) -> Result<ProjectPatch, ApiError> {
         participant_cap: Some(number(form, "participant_cap")?),
         notify_per_hour: Some(number(form, "notify_per_hour")?),
         csat: Some(checked("csat")),
-        reopen_days: Some(number(form, "reopen_days")?),
+        // Absent (a page from before the field): kept as it is.
+        reopen_days: match form.get("reopen_days").trim() {
+            "" => None,
+            _ => Some(number(form, "reopen_days")?),
+        },
         assignment: None,
         intake: Some(if checked("customers_only") {
             helpdesk::model::Intake::Customers
