@@ -10,6 +10,7 @@ pub mod files;
 pub mod invoke;
 pub mod mailer;
 pub mod mime;
+pub mod search;
 pub mod store;
 #[cfg(test)]
 pub mod testing;

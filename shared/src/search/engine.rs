@@ -1,0 +1,179 @@
+//! The index on local disk: a commit's files cached under one root, a read-only snapshot
+//! per commit opened over hard links to them, and the writer that turns a commit plus
+//! changed requests into the next commit. Blocking (tantivy's files); callers run it on the
+//! blocking pool.
+
+use super::schema::{document, fields_of, register, schema, Fields, RequestText};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use tantivy::directory::MmapDirectory;
+use tantivy::schema::Term;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy};
+
+/// A commit of the index: its version, tantivy's `meta.json`, and the segment files it names.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Commit {
+    pub version: u64,
+    pub meta: String,
+    pub files: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("search index files: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("search index: {0}")]
+    Other(String),
+}
+
+impl From<tantivy::directory::error::OpenDirectoryError> for EngineError {
+    fn from(e: tantivy::directory::error::OpenDirectoryError) -> Self {
+        EngineError::Other(e.to_string())
+    }
+}
+
+/// The writer's memory budget: tantivy's floor per thread is 15 MB.
+const WRITER_HEAP: usize = 32_000_000;
+const META: &str = "meta.json";
+
+/// One local root: `files/` (every segment file fetched or written, immutable), `v<N>/` (a
+/// commit's view: hard links plus its meta.json) and `writer/`.
+#[derive(Debug, Clone)]
+pub struct LocalIndex {
+    root: PathBuf,
+}
+
+/// A commit opened for searching.
+pub struct Snapshot {
+    pub version: u64,
+    pub reader: IndexReader,
+    pub fields: Fields,
+}
+
+impl LocalIndex {
+    pub fn new(root: PathBuf) -> LocalIndex {
+        LocalIndex { root }
+    }
+
+    pub fn cached(&self, name: &str) -> PathBuf {
+        self.root.join("files").join(name)
+    }
+
+    /// The files of `commit` not cached yet (to fetch before opening it).
+    pub fn missing(&self, commit: &Commit) -> Vec<String> {
+        commit.files.iter().filter(|f| !self.cached(f).exists()).cloned().collect()
+    }
+
+    /// Keeps a fetched file (written aside, then renamed: a reader never sees half a file).
+    pub fn keep(&self, name: &str, bytes: &[u8]) -> Result<(), EngineError> {
+        let path = self.cached(name);
+        std::fs::create_dir_all(path.parent().expect("files/ has a parent"))?;
+        let aside = path.with_extension(format!("part{}", std::process::id()));
+        std::fs::write(&aside, bytes)?;
+        std::fs::rename(aside, path)?;
+        Ok(())
+    }
+
+    /// A directory holding exactly `commit` (links to cached files and its meta.json).
+    fn lay_out(&self, dir: &Path, commit: &Commit) -> Result<(), EngineError> {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir)?;
+        }
+        std::fs::create_dir_all(dir)?;
+        for name in &commit.files {
+            std::fs::hard_link(self.cached(name), dir.join(name))?;
+        }
+        if !commit.meta.is_empty() {
+            std::fs::write(dir.join(META), &commit.meta)?;
+        }
+        Ok(())
+    }
+
+    /// Opens `commit` for searching (every file cached already). Version 0 is the empty index.
+    pub fn open(&self, commit: &Commit) -> Result<Snapshot, EngineError> {
+        let dir = self.root.join(format!("v{}", commit.version));
+        let index = if commit.meta.is_empty() {
+            Index::create_in_ram(schema().0)
+        } else {
+            self.lay_out(&dir, commit)?;
+            Index::open(MmapDirectory::open(&dir)?)?
+        };
+        register(&index);
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(Snapshot { version: commit.version, reader, fields: fields_of(&index)? })
+    }
+
+    /// Forgets views other than `keep`, and cached files none of them names.
+    pub fn prune(&self, keep: &[&Commit]) -> Result<(), EngineError> {
+        let versions: BTreeSet<String> = keep.iter().map(|c| format!("v{}", c.version)).collect();
+        let names: BTreeSet<&String> = keep.iter().flat_map(|c| &c.files).collect();
+        for entry in std::fs::read_dir(&self.root)?.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.starts_with('v') && !versions.contains(&name) {
+                std::fs::remove_dir_all(entry.path())?;
+            }
+        }
+        if let Ok(files) = std::fs::read_dir(self.root.join("files")) {
+            for entry in files.flatten() {
+                if !names.contains(&entry.file_name().to_string_lossy().to_string()) {
+                    std::fs::remove_file(entry.path())?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The commit after `base` (None: the empty index): each changed request's document
+    /// replaced (deleted when None), segments merged as tantivy's merge policy asks. Returns
+    /// the new commit (version `base + 1`) and which of its files are new.
+    pub fn write(
+        &self,
+        base: &Commit,
+        changes: &[(String, Option<RequestText>)],
+    ) -> Result<(Commit, Vec<String>), EngineError> {
+        let dir = self.root.join("writer");
+        let index = if base.meta.is_empty() {
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir)?;
+            }
+            std::fs::create_dir_all(&dir)?;
+            Index::create_in_dir(&dir, schema().0)?
+        } else {
+            self.lay_out(&dir, base)?;
+            Index::open(MmapDirectory::open(&dir)?)?
+        };
+        register(&index);
+        let fields = fields_of(&index)?;
+        let mut writer: IndexWriter = index.writer_with_num_threads(1, WRITER_HEAP)?;
+        for (key, text) in changes {
+            writer.delete_term(Term::from_field_text(fields.key, key));
+            if let Some(text) = text {
+                writer.add_document(document(&fields, text))?;
+            }
+        }
+        writer.commit()?;
+        writer.wait_merging_threads()?;
+        let meta = std::fs::read_to_string(dir.join(META))?;
+        let metas = index.load_metas()?;
+        let mut files: Vec<String> = metas
+            .list_segment_files()
+            .into_iter()
+            .filter(|p| dir.join(p).exists())
+            .map(|p| p.to_string_lossy().to_string())
+            .collect();
+        files.sort();
+        let mut new = vec![];
+        for name in &files {
+            if !base.files.contains(name) {
+                if !self.cached(name).exists() {
+                    std::fs::create_dir_all(self.root.join("files"))?;
+                    std::fs::hard_link(dir.join(name), self.cached(name))?;
+                }
+                new.push(name.clone());
+            }
+        }
+        Ok((Commit { version: base.version + 1, meta, files }, new))
+    }
+}

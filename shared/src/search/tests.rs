@@ -1,0 +1,104 @@
+use super::engine::Commit;
+use super::find::{Scope, Sort};
+use super::query::parse;
+use super::schema::RequestText;
+use super::{MemoryIndexFiles, SearchIndex};
+use std::sync::Arc;
+
+fn request(key: &str, public: &[&str], internal: &[&str]) -> RequestText {
+    RequestText {
+        key: key.into(),
+        project: "HD".into(),
+        statuses: vec!["open".into()],
+        priority: "normal".into(),
+        requester_email: "ann@acme.test".into(),
+        parties: vec!["ann".into()],
+        created_at: 1_767_225_600,
+        updated_at: 1_767_225_600,
+        public: public.iter().map(|s| s.to_string()).collect(),
+        internal: internal.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+fn index() -> (SearchIndex, tempdir::Dir) {
+    let dir = tempdir::Dir::new();
+    (SearchIndex::new(Arc::new(MemoryIndexFiles::default()), dir.0.clone()), dir)
+}
+
+mod tempdir {
+    pub struct Dir(pub std::path::PathBuf);
+    impl Dir {
+        pub fn new() -> Dir {
+            let path = std::env::temp_dir().join(format!("helpdesk-search-test-{}", ulid::Ulid::new()));
+            Dir(path)
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+async fn keys(index: &SearchIndex, commit: &Commit, scope: &Scope, q: &str) -> Vec<String> {
+    let snapshot = index.snapshot(commit).await.unwrap();
+    let found = snapshot.find(scope, &parse(q).unwrap(), Sort::Relevance, 0, 50).unwrap();
+    let mut keys: Vec<String> = found.hits.into_iter().map(|h| h.key).collect();
+    keys.sort();
+    keys
+}
+
+#[tokio::test]
+async fn words_stems_phrases_prefixes_and_cjk_are_found() {
+    let (index, _dir) = index();
+    let changes = vec![
+        (
+            "HD-1".to_string(),
+            Some(request("HD-1", &["The printer is jammed", "Paper jam again"], &["vendor invoice 4471"])),
+        ),
+        ("HD-2".to_string(), Some(request("HD-2", &["打印机坏了", "Invoice question"], &[]))),
+    ];
+    let commit = index.write(&Commit::default(), changes).await.unwrap();
+    assert_eq!(commit.version, 1);
+    let agent = Scope::Agent { project: "HD".into(), me: "bob".into() };
+    let customer = Scope::Customer { me: "ann".into(), organizations: vec![] };
+    assert_eq!(keys(&index, &commit, &agent, "printers").await, ["HD-1"]);
+    assert_eq!(keys(&index, &commit, &agent, "\"paper jam\"").await, ["HD-1"]);
+    assert!(keys(&index, &commit, &agent, "\"jam paper\"").await.is_empty());
+    assert_eq!(keys(&index, &commit, &agent, "print*").await, ["HD-1"]);
+    assert_eq!(keys(&index, &commit, &agent, "打印机").await, ["HD-2"]);
+    assert_eq!(keys(&index, &commit, &agent, "invoice").await, ["HD-1", "HD-2"]);
+    // The internal note's words: the agent finds them, the customer never.
+    assert_eq!(keys(&index, &commit, &agent, "4471").await, ["HD-1"]);
+    assert!(keys(&index, &commit, &customer, "4471").await.is_empty());
+    assert_eq!(keys(&index, &commit, &customer, "invoice").await, ["HD-2"]);
+
+    // A second commit replaces HD-1's document and removes HD-2.
+    let next = index
+        .write(&commit, vec![("HD-1".into(), Some(request("HD-1", &["All fixed"], &[]))), ("HD-2".into(), None)])
+        .await
+        .unwrap();
+    assert_eq!(next.version, 2);
+    assert!(keys(&index, &next, &agent, "printer").await.is_empty());
+    assert_eq!(keys(&index, &next, &agent, "fixed").await, ["HD-1"]);
+    // The earlier commit still reads as it was (a cursor's snapshot).
+    assert_eq!(keys(&index, &commit, &agent, "printer").await, ["HD-1"]);
+}
+
+#[tokio::test]
+async fn snippets_mark_the_words_found_in_text_the_reader_may_see() {
+    let (index, _dir) = index();
+    let commit = index
+        .write(
+            &Commit::default(),
+            vec![("HD-1".into(), Some(request("HD-1", &["A <b>printer</b> jam"], &["printer secret"])))],
+        )
+        .await
+        .unwrap();
+    let snapshot = index.snapshot(&commit).await.unwrap();
+    let customer = Scope::Customer { me: "ann".into(), organizations: vec![] };
+    let found = snapshot.find(&customer, &parse("printer").unwrap(), Sort::Updated, 0, 10).unwrap();
+    assert_eq!(found.total, 1);
+    assert_eq!(found.hits[0].snippet, "A &lt;b&gt;<mark>printer</mark>&lt;/b&gt; jam");
+}
