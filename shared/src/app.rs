@@ -122,6 +122,11 @@ pub struct App {
     /// Starts the webhook sender on a delivery without waiting for it (the functions that
     /// create or retry deliveries have one; None elsewhere).
     pub webhook_sender: Option<Arc<dyn Invoke>>,
+    /// Hands changed requests to the search indexer without waiting (the automations
+    /// function has one; None elsewhere).
+    pub indexer: Option<Arc<dyn Invoke>>,
+    /// The search index, for the functions that search or write it.
+    pub search: Option<Arc<crate::search::SearchIndex>>,
 }
 
 /// Hands work to another function without waiting for it: Lambda's asynchronous invoke in
@@ -141,11 +146,33 @@ impl App {
             clock: Clock::System,
             signing_keys: Default::default(),
             webhook_sender: None,
+            indexer: None,
+            search: None,
         }
     }
 
     pub fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// This app, handing changed requests to the search indexer.
+    pub fn with_indexer(self, indexer: Arc<dyn Invoke>) -> Self {
+        App { indexer: Some(indexer), ..self }
+    }
+
+    /// This app, searching (and able to write) the index whose files are in `bucket`.
+    pub fn with_search_in(self, s3: aws_sdk_s3::Client, bucket: &str) -> Self {
+        let files = Arc::new(crate::search::S3IndexFiles::new(s3, bucket.to_string()));
+        let root = crate::search::SearchIndex::root_for(&self.config.table_name);
+        App { search: Some(Arc::new(crate::search::SearchIndex::new(files, root))), ..self }
+    }
+
+    /// The search index in the configured bucket (`FILES_BUCKET`, under `search/`).
+    pub fn with_search(self, sdk: &aws_config::SdkConfig) -> Self {
+        match self.config.files_bucket.clone() {
+            Some(bucket) => self.with_search_in(Self::s3_client(sdk), &bucket),
+            None => self,
+        }
     }
 
     /// This app, handing webhook deliveries to `sender`.
@@ -249,7 +276,8 @@ where
     serve_http(init_http(sends_mail, false).await?, handle).await
 }
 
-/// `run_http` for the functions that hand out attachments (presigned S3 URLs).
+/// `run_http` for the functions that hand out attachments (presigned S3 URLs) and search
+/// (the index lives in the same bucket).
 pub async fn run_http_with_files<F, Fut>(sends_mail: bool, handle: F) -> Result<(), lambda_http::Error>
 where
     F: Fn(&'static App, lambda_http::Request) -> Fut,
@@ -266,7 +294,7 @@ async fn init_http(sends_mail: bool, files: bool) -> Result<App, lambda_http::Er
     steps.mark("sdk_config");
     let (mut app, warm_up) = App::from_sdk(&sdk, config, sends_mail);
     if files {
-        app = app.with_s3_files(&sdk);
+        app = app.with_s3_files(&sdk).with_search(&sdk);
     }
     steps.mark("clients");
     warm_up.await;
@@ -284,18 +312,43 @@ pub async fn init_event_function(
     sends_mail: bool,
     hands_on_webhooks: bool,
 ) -> Result<&'static App, lambda_http::Error> {
+    init_event_function_with(sends_mail, hands_on_webhooks, false).await
+}
+
+/// The search indexer's set-up: an event function that writes the index in `FILES_BUCKET`.
+pub async fn init_indexer() -> Result<&'static App, lambda_http::Error> {
+    init_event_function_with(false, false, true).await
+}
+
+async fn init_event_function_with(
+    sends_mail: bool,
+    hands_on_webhooks: bool,
+    writes_search: bool,
+) -> Result<&'static App, lambda_http::Error> {
     let mut steps = InitSteps::start();
     let config = or_init_error(Config::from_env()).await?;
+    if writes_search && config.files_bucket.is_none() {
+        or_init_error(Err(ConfigError::new("FILES_BUCKET must be set: the search index lives there"))).await?;
+    }
     steps.mark("config");
     let sdk = App::aws_config().await;
     steps.mark("sdk_config");
     let sender = match hands_on_webhooks {
-        true => Some(or_init_error(crate::invoke::LambdaInvoker::from_env(&sdk)).await?),
+        true => Some(or_init_error(crate::invoke::LambdaInvoker::from_env(&sdk, "WEBHOOK_SENDER")).await?),
         false => None,
     };
+    // A function given `SEARCH_INDEXER` hands the requests it sees change to the indexer.
+    let indexer = std::env::var("SEARCH_INDEXER").ok().filter(|v| !v.trim().is_empty());
     let (mut app, warm_up) = App::from_sdk(&sdk, config, sends_mail);
     if let Some(sender) = sender {
         app = app.with_webhook_sender(Arc::new(sender));
+    }
+    if indexer.is_some() {
+        let invoker = or_init_error(crate::invoke::LambdaInvoker::from_env(&sdk, "SEARCH_INDEXER")).await?;
+        app = app.with_indexer(Arc::new(invoker));
+    }
+    if writes_search {
+        app = app.with_search(&sdk);
     }
     let app: &'static App = Box::leak(Box::new(app));
     steps.mark("clients");

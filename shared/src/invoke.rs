@@ -1,5 +1,6 @@
-//! Lambda's asynchronous invoke, for the functions that hand webhook deliveries to the sender
-//! (the automations function and the scheduler). The invocation is queued by Lambda; the
+//! Lambda's asynchronous invoke, for the functions that hand work to another: webhook
+//! deliveries to the sender (the automations function and the scheduler), changed requests to
+//! the search indexer (the automations function). The invocation is queued by Lambda; the
 //! caller waits only for that.
 
 use crate::app::{ConfigError, Invoke};
@@ -12,12 +13,13 @@ pub struct LambdaInvoker {
 }
 
 impl LambdaInvoker {
-    /// The sender named by `WEBHOOK_SENDER` (its function name or ARN), read once at cold start.
-    pub fn from_env(sdk: &aws_config::SdkConfig) -> Result<LambdaInvoker, ConfigError> {
-        let function = std::env::var("WEBHOOK_SENDER")
+    /// The function named by the environment variable `variable` (its name or ARN), read once
+    /// at cold start.
+    pub fn from_env(sdk: &aws_config::SdkConfig, variable: &str) -> Result<LambdaInvoker, ConfigError> {
+        let function = std::env::var(variable)
             .ok()
             .filter(|f| !f.trim().is_empty())
-            .ok_or_else(|| ConfigError::new("WEBHOOK_SENDER must be set"))?;
+            .ok_or_else(|| ConfigError::new(format!("{variable} must be set")))?;
         Ok(LambdaInvoker { client: aws_sdk_lambda::Client::new(sdk), function })
     }
 }

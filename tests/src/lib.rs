@@ -30,6 +30,8 @@ pub struct Harness {
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     /// Webhook deliveries handed to the sender, waiting for `run_webhooks`.
     webhooks: Arc<tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<Value>>>,
+    /// Changed requests handed to the search indexer, waiting for `run_indexer`.
+    index_queue: Arc<tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<Value>>>,
 }
 
 impl Drop for Harness {
@@ -174,11 +176,17 @@ impl Harness {
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(ddb_conf.build()), table.clone());
         let mailer = helpdesk::mailer::SesMailer::new(ses, config.mail_from.clone());
         let (sender, deliveries) = helpdesk_tools::invoke::queued_sender();
-        let mut app = App::new(Arc::new(store.clone()), Arc::new(mailer), config).with_webhook_sender(sender);
+        let (indexer, index_queue) = helpdesk_tools::invoke::queued_sender();
         let moto_sdk = sdk_config(&moto).await;
-        let files_bucket = app.config.files_bucket.clone().unwrap_or_default();
-        app.files =
-            Arc::new(helpdesk::files::S3Files::new(helpdesk_tools::local::path_style_s3(&moto_sdk), files_bucket));
+        let files_bucket = config.files_bucket.clone().unwrap_or_default();
+        let mut app = App::new(Arc::new(store.clone()), Arc::new(mailer), config)
+            .with_webhook_sender(sender)
+            .with_indexer(indexer)
+            .with_search_in(helpdesk_tools::local::path_style_s3(&moto_sdk), &files_bucket);
+        app.files = Arc::new(helpdesk::files::S3Files::new(
+            helpdesk_tools::local::path_style_s3(&moto_sdk),
+            files_bucket.clone(),
+        ));
         let local_mail = helpdesk_tools::local_mail::LocalMail {
             s3: helpdesk_tools::local::path_style_s3(&moto_sdk),
             mail: helpdesk_inbound::MailBucket { bucket: format!("inbound-{suffix}"), prefix: "inbound/".into() },
@@ -187,6 +195,7 @@ impl Harness {
         let server = tokio::spawn(helpdesk_tools::gateway::serve(app.clone(), Some(local_mail.clone()), listener));
         let stream = Default::default();
         let webhooks = Arc::new(tokio::sync::Mutex::new(deliveries));
+        let index_queue = Arc::new(tokio::sync::Mutex::new(index_queue));
         Harness {
             base,
             app,
@@ -199,6 +208,7 @@ impl Harness {
             http: reqwest::Client::new(),
             server,
             webhooks,
+            index_queue,
         }
     }
 
@@ -433,6 +443,29 @@ impl Harness {
             answers.push(helpdesk_tools::invoke::send(&self.app, &poster, payload).await);
         }
         answers
+    }
+
+    /// Takes the indexer invocations queued so far, unrun (to hand them to it again).
+    pub async fn take_index_invocations(&self) -> Vec<Value> {
+        let mut queue = self.index_queue.lock().await;
+        std::iter::from_fn(|| queue.try_recv().ok()).collect()
+    }
+
+    /// Hands every indexer invocation queued so far to the indexer's handler, one after the
+    /// other (as its reserved concurrency of one makes Lambda do); returns its answers.
+    pub async fn run_indexer(&self) -> Vec<Value> {
+        let mut answers = vec![];
+        for payload in self.take_index_invocations().await {
+            answers.push(helpdesk_tools::invoke::index(&self.app, payload).await);
+        }
+        answers
+    }
+
+    /// Runs the stream until it is quiet, then the indexer: every change so far searchable.
+    pub async fn settle_search(&self) {
+        self.settle_stream().await;
+        let answers = self.run_indexer().await;
+        assert!(answers.iter().all(|a| a.get("error").is_none()), "the indexer failed: {answers:?}");
     }
 
     /// Runs the stream until it is quiet: what automations write is delivered too.

@@ -1,7 +1,9 @@
 //! Automations function: the table's stream, as Lambda's event source mapping delivers it;
-//! each event a record means runs the project's matching rules (`domain::automations`), and
-//! each change of a request is counted for reports (`domain::reports`): the stream's second
-//! consumer does both, as a table's stream serves two readers well.
+//! each event a record means runs the project's matching rules (`domain::automations`), each
+//! change of a request is counted for reports (`domain::reports`), and the requests the batch
+//! touched are handed to the search indexer (one asynchronous invoke per batch). The stream's
+//! second consumer does all three: a table's stream serves two readers well, and a third
+//! would be throttled.
 //! Failures are reported per record (ReportBatchItemFailures): Lambda retries from the first
 //! failed record; rules that fired already do not fire again (their run claims), and changes
 //! counted already are not counted again (their ledgers).
@@ -9,13 +11,14 @@
 use aws_lambda_events::dynamodb::Event;
 use helpdesk::domain::automations::{events_of, on_event};
 use helpdesk::domain::reports::count_change;
-use helpdesk::items::dynamo::stream_images;
+use helpdesk::items::dynamo::{stream_images, stream_request_key};
 use helpdesk::items::REQUEST_PARTITION_PREFIX;
 use helpdesk::model::Record;
 use helpdesk::App;
 use serde_json::{json, Value};
 
 pub async fn handle(app: &App, event: Event) -> Value {
+    let changed = changed_requests(&event);
     for record in &event.records {
         let Some((old, new)) = stream_images(record, &[REQUEST_PARTITION_PREFIX]) else { continue };
         let failed = || {
@@ -58,5 +61,24 @@ pub async fn handle(app: &App, event: Event) -> Value {
             }
         }
     }
+    if let (Some(indexer), false) = (&app.indexer, changed.is_empty()) {
+        // The indexer reads each request as it is when it runs: handing it a key twice, or
+        // late, changes nothing. If the hand-off fails, the whole batch comes again.
+        if let Err(e) = indexer.invoke(json!({ "requests": changed })).await {
+            tracing::error!(function = "automations", error = %e, "handing changes to the search indexer failed");
+            let first =
+                event.records.first().map(|r| r.change.sequence_number.clone().unwrap_or_else(|| r.event_id.clone()));
+            return json!({ "batchItemFailures": [{ "itemIdentifier": first }] });
+        }
+    }
     json!({ "batchItemFailures": [] })
+}
+
+/// The keys of the requests whose partition the batch wrote (the request, its comments,
+/// files, tags, participants), each once.
+fn changed_requests(event: &Event) -> Vec<String> {
+    let mut keys: Vec<String> = event.records.iter().filter_map(stream_request_key).collect();
+    keys.sort();
+    keys.dedup();
+    keys
 }

@@ -1,13 +1,13 @@
 //! Intake function: projects, agents and requests (raise, read, reply, close, lists).
 
 use helpdesk::domain::access::Viewer;
-use helpdesk::domain::{attachments, automations, forms, macros, reports, tags, team, webhooks};
+use helpdesk::domain::{attachments, automations, forms, macros, reports, search, tags, team, webhooks};
 use helpdesk::http::{self, Reply, ReplyBody};
 use helpdesk::model::RequestStatus;
 use helpdesk::requests::{self, ListOptions};
 use helpdesk::web::json::{
     automations_json, comment_json, deliveries_json, detail_json, forms_json, page_json, project_json, request_json,
-    team_json, team_member_json, webhook_json,
+    search_json, team_json, team_member_json, webhook_json,
 };
 use helpdesk::web::reports::{report_csv, report_json};
 use helpdesk::{projects, routes, ApiError, App};
@@ -34,6 +34,16 @@ fn list_options(req: &Request) -> ListOptions {
         assignee: http::query_value(req, "assignee"),
         priority: http::query_value(req, "priority"),
         sort: http::query_value(req, "sort"),
+    }
+}
+
+/// A search's query: `q`, `sort`, `cursor`, `limit`.
+fn search_options(req: &Request) -> search::SearchOptions {
+    search::SearchOptions {
+        q: http::query_param(req, "q"),
+        sort: http::query_value(req, "sort"),
+        cursor: http::query_param(req, "cursor"),
+        limit: http::query_value(req, "limit"),
     }
 }
 
@@ -96,6 +106,12 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
         }
         ("GET", "/projects/{key}/requests") => {
             Ok(Reply::ok(page_json(&requests::list_queue(app, &caller, key, &list_options(req)).await?)))
+        }
+        ("GET", "/projects/{key}/search") => {
+            Ok(Reply::ok(search_json(&search::search_project(app, &caller, key, &search_options(req)).await?)))
+        }
+        ("GET", "/requests/search") => {
+            Ok(Reply::ok(search_json(&search::search_customer(app, &caller, &search_options(req)).await?)))
         }
         ("GET", "/requests") => {
             Ok(Reply::ok(page_json(&requests::list_for_customer(app, &caller, &list_options(req)).await?)))

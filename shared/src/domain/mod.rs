@@ -35,6 +35,7 @@ pub mod retry;
 pub mod rules;
 #[cfg(test)]
 mod rules_tests;
+pub mod search;
 pub mod signing;
 pub mod sla;
 pub mod tags;

@@ -994,6 +994,7 @@ pub use crate::domain::webhooks::records::{
 };
 
 pub use crate::domain::reports::records::{Csat, Rating, StatsCounts, StatsLedger};
+pub use crate::domain::search::records::{DroppedFile, SearchPointer};
 
 /// Every kind of record the table holds.
 // A request is the largest record and the most read one: boxing it would put an allocation
@@ -1046,4 +1047,5 @@ pub enum Record {
     AdminNotice(AdminNotice),
     StatsLedger(StatsLedger),
     StatsCounts(StatsCounts),
+    SearchPointer(SearchPointer),
 }

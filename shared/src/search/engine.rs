@@ -10,9 +10,12 @@ use tantivy::directory::MmapDirectory;
 use tantivy::schema::Term;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy};
 
-/// A commit of the index: its version, tantivy's `meta.json`, and the segment files it names.
+/// A commit of the index: its id (unique, even between two writers racing for the same
+/// version), its version, tantivy's `meta.json`, and the segment files it names. The default
+/// is the empty index.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Commit {
+    pub id: String,
     pub version: u64,
     pub meta: String,
     pub files: Vec<String>,
@@ -24,6 +27,9 @@ pub enum EngineError {
     Index(#[from] tantivy::TantivyError),
     #[error("search index files: {0}")]
     Io(#[from] std::io::Error),
+    /// A file the bucket does not have (a commit past its grace period).
+    #[error("search index file {0} is gone")]
+    Missing(String),
     #[error("search index: {0}")]
     Other(String),
 }
@@ -37,6 +43,22 @@ impl From<tantivy::directory::error::OpenDirectoryError> for EngineError {
 /// The writer's memory budget: tantivy's floor per thread is 15 MB.
 const WRITER_HEAP: usize = 32_000_000;
 const META: &str = "meta.json";
+
+/// `meta.json` as kept in the pointer: the schema (most of it, and always the code's own)
+/// left out.
+fn without_schema(meta: &str) -> Result<String, EngineError> {
+    let mut value: serde_json::Value = serde_json::from_str(meta).map_err(|e| EngineError::Other(e.to_string()))?;
+    if let Some(map) = value.as_object_mut() {
+        map.remove("schema");
+    }
+    Ok(value.to_string())
+}
+
+fn with_schema(meta: &str) -> Result<String, EngineError> {
+    let mut value: serde_json::Value = serde_json::from_str(meta).map_err(|e| EngineError::Other(e.to_string()))?;
+    value["schema"] = serde_json::to_value(schema().0).map_err(|e| EngineError::Other(e.to_string()))?;
+    Ok(value.to_string())
+}
 
 /// One local root: `files/` (every segment file fetched or written, immutable), `v<N>/` (a
 /// commit's view: hard links plus its meta.json) and `writer/`.
@@ -86,14 +108,14 @@ impl LocalIndex {
             std::fs::hard_link(self.cached(name), dir.join(name))?;
         }
         if !commit.meta.is_empty() {
-            std::fs::write(dir.join(META), &commit.meta)?;
+            std::fs::write(dir.join(META), with_schema(&commit.meta)?)?;
         }
         Ok(())
     }
 
     /// Opens `commit` for searching (every file cached already). Version 0 is the empty index.
     pub fn open(&self, commit: &Commit) -> Result<Snapshot, EngineError> {
-        let dir = self.root.join(format!("v{}", commit.version));
+        let dir = self.root.join(format!("v{}", commit.id));
         let index = if commit.meta.is_empty() {
             Index::create_in_ram(schema().0)
         } else {
@@ -107,7 +129,7 @@ impl LocalIndex {
 
     /// Forgets views other than `keep`, and cached files none of them names.
     pub fn prune(&self, keep: &[&Commit]) -> Result<(), EngineError> {
-        let versions: BTreeSet<String> = keep.iter().map(|c| format!("v{}", c.version)).collect();
+        let versions: BTreeSet<String> = keep.iter().map(|c| format!("v{}", c.id)).collect();
         let names: BTreeSet<&String> = keep.iter().flat_map(|c| &c.files).collect();
         for entry in std::fs::read_dir(&self.root)?.flatten() {
             let name = entry.file_name().to_string_lossy().to_string();
@@ -155,7 +177,7 @@ impl LocalIndex {
         }
         writer.commit()?;
         writer.wait_merging_threads()?;
-        let meta = std::fs::read_to_string(dir.join(META))?;
+        let meta = without_schema(&std::fs::read_to_string(dir.join(META))?)?;
         let metas = index.load_metas()?;
         let mut files: Vec<String> = metas
             .list_segment_files()
@@ -174,6 +196,7 @@ impl LocalIndex {
                 new.push(name.clone());
             }
         }
-        Ok((Commit { version: base.version + 1, meta, files }, new))
+        let id = crate::text::new_ulid();
+        Ok((Commit { id, version: base.version + 1, meta, files }, new))
     }
 }

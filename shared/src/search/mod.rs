@@ -102,7 +102,7 @@ pub struct MemoryIndexFiles {
 #[async_trait]
 impl IndexFiles for MemoryIndexFiles {
     async fn get(&self, name: &str) -> Result<Vec<u8>, EngineError> {
-        self.files.lock().unwrap().get(name).cloned().ok_or_else(|| EngineError::Other(format!("no file {name}")))
+        self.files.lock().unwrap().get(name).cloned().ok_or_else(|| EngineError::Missing(name.to_string()))
     }
     async fn put(&self, name: &str, bytes: Vec<u8>) -> Result<(), EngineError> {
         self.files.lock().unwrap().insert(name.to_string(), bytes);
@@ -162,7 +162,7 @@ impl SearchIndex {
 
     /// `commit` opened for searching: from the open ones, or its new files fetched first.
     pub async fn snapshot(&self, commit: &Commit) -> Result<Arc<Snapshot>, EngineError> {
-        if let Some((_, open)) = self.snapshots.lock().unwrap().iter().find(|(c, _)| c.version == commit.version) {
+        if let Some((_, open)) = self.snapshots.lock().unwrap().iter().find(|(c, _)| c.id == commit.id) {
             return Ok(open.clone());
         }
         self.fetch(commit).await?;
@@ -171,7 +171,7 @@ impl SearchIndex {
             Arc::new(tokio::task::spawn_blocking(move || local.open(&wanted)).await.map_err(blocking_failed)??);
         let kept: Vec<Commit> = {
             let mut open = self.snapshots.lock().unwrap();
-            open.retain(|(c, _)| c.version != commit.version);
+            open.retain(|(c, _)| c.id != commit.id);
             open.push((commit.clone(), snapshot.clone()));
             open.sort_by_key(|(c, _)| std::cmp::Reverse(c.version));
             open.truncate(SNAPSHOTS_KEPT);

@@ -205,6 +205,10 @@ pub fn admin_notice_key(project: &str, id: &str) -> ItemKey {
     ItemKey::new(format!("{ADMIN_NOTICE_PREFIX}{project}"), id)
 }
 
+pub fn search_pointer_key() -> ItemKey {
+    ItemKey::new("SEARCH#index".to_string(), "POINTER")
+}
+
 pub fn scheduler_cursor_key() -> ItemKey {
     ItemKey::new("SCHEDULER#sla".to_string(), "SCHEDULER")
 }
@@ -392,6 +396,7 @@ impl Record {
                 IndexKeys { ttl: Some(a.at + 7 * 24 * 3600), ..with(alarm_key(a.at, &a.request_key)) }
             }
             Record::SchedulerCursor(_) => with(scheduler_cursor_key()),
+            Record::SearchPointer(_) => with(search_pointer_key()),
             Record::ProjectForms(f) => with(project_forms_key(&f.project)),
             Record::ProjectMacros(m) => with(project_macros_key(&m.project)),
             Record::ProjectAutomations(a) => with(project_automations_key(&a.project)),
@@ -451,6 +456,7 @@ impl Record {
             Record::ProjectTeam(t) => Some(t.version),
             Record::StatsLedger(l) => Some(l.version),
             Record::SchedulerCursor(c) => Some(c.version),
+            Record::SearchPointer(p) => Some(p.version),
             _ => None,
         }
     }
@@ -542,6 +548,15 @@ pub mod dynamo {
             }
         };
         Some((image(&record.change.old_image), image(&record.change.new_image)))
+    }
+
+    /// The key of the request whose partition a stream record wrote (its request, comments,
+    /// files, tags or participants); None for every other partition.
+    pub fn stream_request_key(record: &aws_lambda_events::dynamodb::EventRecord) -> Option<String> {
+        match record.change.keys.get(PK) {
+            Some(serde_dynamo::AttributeValue::S(pk)) => pk.strip_prefix(REQUEST_PARTITION_PREFIX).map(str::to_string),
+            _ => None,
+        }
     }
 
     /// DynamoDB's size of an item (attribute names plus values), for capacity estimates.

@@ -144,6 +144,21 @@ pub fn deliveries_json(deliveries: &[crate::model::WebhookDelivery]) -> Value {
     json!({"items": items})
 }
 
+/// Search results: each request as its reader may see it, with `snippet` (HTML-escaped text,
+/// the matched words in `<mark>`), the next page's cursor and how many match in all.
+pub fn search_json(page: &crate::domain::search::SearchPage) -> Value {
+    let items: Vec<Value> = page
+        .items
+        .iter()
+        .map(|(viewer, r, snippet)| {
+            let mut item = request_json(*viewer, r);
+            item["snippet"] = json!(snippet);
+            item
+        })
+        .collect();
+    json!({"items": items, "next_cursor": page.next_cursor, "total": page.total})
+}
+
 pub fn page_json(page: &RequestPage) -> Value {
     let items: Vec<Value> = page.items.iter().map(|(viewer, r)| request_json(*viewer, r)).collect();
     json!({"items": items, "next_cursor": page.next_cursor})

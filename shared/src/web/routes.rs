@@ -58,6 +58,8 @@ pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/projects/{key}/requests", INTAKE),
     route("GET", "/projects/{key}/requests", INTAKE),
     route("GET", "/requests", INTAKE),
+    // Before `/requests/{key}`: the first route that matches answers.
+    route("GET", "/requests/search", INTAKE),
     route("GET", "/requests/{key}", INTAKE),
     route("PATCH", "/requests/{key}", INTAKE),
     route("GET", "/requests/{key}/attachments/{id}", INTAKE),
@@ -90,6 +92,7 @@ pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/projects/{key}/macros", INTAKE),
     route("POST", "/requests/{key}/macros/{id}", INTAKE),
     route("GET", "/projects/{key}/reports", INTAKE),
+    route("GET", "/projects/{key}/search", INTAKE),
     route("GET", "/projects/{key}/automations", INTAKE),
     route("POST", "/projects/{key}/automations", INTAKE),
     route("PUT", "/projects/{key}/automations/{id}", INTAKE),

@@ -1,8 +1,8 @@
 //! Serves every route of the template on one port (PORT, default 3000), against the DynamoDB,
 //! S3 and SES endpoints of the environment (`scripts/local.sh` starts DynamoDB Local and moto),
 //! with the local-only `POST /_local/inbound-email` and `POST /_local/scheduler`, the stream
-//! pollers that feed the notifier and the automations, the webhook sender, and the scheduler
-//! every 30 s.
+//! pollers that feed the notifier and the automations, the webhook sender, the search indexer
+//! (fed by the automations, as in AWS), and the scheduler every 30 s.
 
 use helpdesk::{App, Config};
 use helpdesk_inbound::MailBucket;
@@ -24,7 +24,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Locally, attachments share the mail bucket, as in the template.
     config.files_bucket.get_or_insert_with(|| local_mail.mail.bucket.clone());
     let (sender, deliveries) = helpdesk_tools::invoke::queued_sender();
-    let app = App::connect_with(&sdk, config.clone(), true).await.with_s3_files(&sdk).with_webhook_sender(sender);
+    let (indexer, changes) = helpdesk_tools::invoke::queued_sender();
+    let app = App::connect_with(&sdk, config.clone(), true)
+        .await
+        .with_s3_files(&sdk)
+        .with_search_in(local::path_style_s3(&sdk), config.files_bucket.as_deref().unwrap_or_default())
+        .with_webhook_sender(sender)
+        .with_indexer(indexer);
     local::seed_demo(&app).await?;
     // Each stream consumer reads the stream on its own, as each event source mapping does.
     for consumer in [Consumer::Notifier, Consumer::Automations] {
@@ -33,6 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     tokio::spawn(run_scheduler(app.clone()));
     tokio::spawn(helpdesk_tools::invoke::run_sender(app.clone(), deliveries));
+    tokio::spawn(helpdesk_tools::invoke::run_indexer(app.clone(), changes));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     eprintln!(
         "helpdesk listening on http://127.0.0.1:{port} (demo project {}, admin {})",

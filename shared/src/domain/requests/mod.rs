@@ -10,8 +10,8 @@ pub use change::{add_comment, release, set_status, set_status_seen, HELPDESK_AUT
 pub(crate) use change::{add_helpdesk_note, helpdesk_user};
 pub use create::create_request;
 pub use lists::{list_for_customer, list_queue, queue_with_project};
-pub(crate) use read::read_thread;
 pub use read::{get_request, get_request_and_project, get_request_with};
+pub(crate) use read::{read_thread, Thread};
 
 use crate::domain::access::Viewer;
 use crate::domain::blocklist::{Commit, Guard};

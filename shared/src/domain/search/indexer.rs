@@ -1,0 +1,137 @@
+//! The indexer's work: the changed requests read again from the table, their documents
+//! replaced in a new commit, the commit's new files uploaded, then the pointer swapped by a
+//! version-checked put. Reading the requests at run time (not trusting the stream's images)
+//! makes a replayed or reordered batch harmless; losing the pointer race (another indexer
+//! committed first) means starting again from its commit, so nothing is lost.
+
+use super::records::{DroppedFile, SearchPointer};
+use super::text::request_text;
+use crate::domain::requests::read_thread;
+use crate::error::ApiError;
+use crate::items::search_pointer_key;
+use crate::model::Record;
+use crate::search::engine::{Commit, EngineError};
+use crate::search::SearchIndex;
+use crate::store::{Condition, Write};
+use crate::App;
+
+/// How long a file no commit names stays in the bucket: searchers paging through an older
+/// commit (cursors live an hour) still find it.
+pub const GRACE_SECONDS: i64 = 2 * 3600;
+/// Lost races to retry before giving up (the invocation is retried then).
+const ATTEMPTS: usize = 5;
+/// Every this many commits, files nothing names (uploads of a writer that lost the race)
+/// are looked for and deleted.
+const SWEEP_EVERY: u64 = 64;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Indexed {
+    pub version: u64,
+    pub requests: usize,
+    /// Lost races before the commit landed.
+    pub retries: usize,
+}
+
+pub(crate) fn engine_error(e: EngineError) -> ApiError {
+    ApiError::Internal(e.to_string())
+}
+
+pub(crate) fn search_of(app: &App) -> Result<&SearchIndex, ApiError> {
+    app.search.as_deref().ok_or_else(|| ApiError::Internal("this function has no search index".into()))
+}
+
+/// The name of a commit's description in the bucket.
+pub(crate) fn commit_file(id: &str) -> String {
+    format!("commits/{id}.json")
+}
+
+pub(crate) async fn read_pointer(app: &App) -> Result<Option<SearchPointer>, ApiError> {
+    Ok(match app.store.get(&search_pointer_key()).await? {
+        Some(Record::SearchPointer(p)) => Some(p),
+        _ => None,
+    })
+}
+
+/// Indexes the requests `keys` name as they are now (a key whose request is gone leaves the
+/// index). Safe to run twice, in any order, and concurrently.
+pub async fn index_requests(app: &App, keys: &[String]) -> Result<Indexed, ApiError> {
+    let search = search_of(app)?;
+    let mut keys = keys.to_vec();
+    keys.sort();
+    keys.dedup();
+    for retries in 0..ATTEMPTS {
+        let reads = futures::future::try_join_all(keys.iter().map(|k| read_thread(app, k)));
+        let (pointer, threads) = tokio::try_join!(read_pointer(app), reads)?;
+        let changes = keys.iter().cloned().zip(threads.iter().map(request_text)).collect();
+        let base = pointer.as_ref().map(SearchPointer::commit).unwrap_or_default();
+        let commit = search.write(&base, changes).await.map_err(engine_error)?;
+        if swap(app, search, pointer, &base, commit).await? {
+            return Ok(Indexed { version: base.version + 1, requests: keys.len(), retries });
+        }
+        tracing::info!(version = base.version, "another indexer committed first: indexing again from its commit");
+    }
+    Err(ApiError::StorageUnavailable)
+}
+
+/// Describes `commit` in the bucket, then points the index at it unless another writer moved
+/// the pointer since `base` (false then). Files older commits dropped past the grace period
+/// are deleted after the swap.
+async fn swap(
+    app: &App,
+    search: &SearchIndex,
+    pointer: Option<SearchPointer>,
+    base: &Commit,
+    commit: Commit,
+) -> Result<bool, ApiError> {
+    let now = app.now();
+    let description = serde_json::to_vec(&commit).map_err(|e| ApiError::Internal(e.to_string()))?;
+    search.files.put(&commit_file(&commit.id), description).await.map_err(engine_error)?;
+    let mut dropped = pointer.map(|p| p.dropped).unwrap_or_default();
+    let gone = base.files.iter().filter(|f| !commit.files.contains(f)).cloned();
+    let old_description = (!base.id.is_empty()).then(|| commit_file(&base.id));
+    dropped.extend(gone.chain(old_description).map(|name| DroppedFile { name, at: now }));
+    let (expired, kept): (Vec<DroppedFile>, Vec<DroppedFile>) =
+        dropped.into_iter().partition(|d| d.at + GRACE_SECONDS <= now);
+    let next = SearchPointer {
+        id: commit.id.clone(),
+        version: commit.version,
+        meta: commit.meta.clone(),
+        files: commit.files.clone(),
+        dropped: kept,
+        committed_at: now,
+    };
+    let condition = if base.version == 0 { Condition::NotExists } else { Condition::VersionIs(base.version) };
+    match app.store.transact(vec![Write::Put { record: Record::SearchPointer(next.clone()), condition }]).await {
+        Ok(()) => {}
+        Err(e) if e.failed_at(0) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    }
+    for file in expired {
+        if let Err(e) = search.files.delete(&file.name).await {
+            tracing::warn!(file = %file.name, error = %e, "an expired index file was not deleted: the next sweep will");
+        }
+    }
+    if next.version % SWEEP_EVERY == 0 {
+        if let Err(e) = sweep(search, &next, now).await {
+            tracing::warn!(error = %e, "the index files' sweep failed");
+        }
+    }
+    Ok(true)
+}
+
+/// Deletes files older than the grace period that the pointer neither names nor lists as
+/// dropped: uploads of writers that lost the race, and anything a failed delete left.
+pub(crate) async fn sweep(search: &SearchIndex, pointer: &SearchPointer, now: i64) -> Result<usize, EngineError> {
+    let current = commit_file(&pointer.id);
+    let named = |name: &str| {
+        name == current || pointer.files.iter().any(|f| f == name) || pointer.dropped.iter().any(|d| d.name == name)
+    };
+    let mut deleted = 0;
+    for (name, written) in search.files.list().await? {
+        if !named(&name) && written + GRACE_SECONDS <= now {
+            search.files.delete(&name).await?;
+            deleted += 1;
+        }
+    }
+    Ok(deleted)
+}
