@@ -52,6 +52,33 @@ impl Drop for Harness {
         if !matches!(deleted, Ok(Some(_))) {
             eprintln!("test table {} was not deleted", self.table);
         }
+        // The search index's local files, and those of any other environment the test made.
+        let _ = std::fs::remove_dir_all(self.search_root(""));
+        for other in ["cold", "race"] {
+            let _ = std::fs::remove_dir_all(self.search_root(other));
+        }
+    }
+}
+
+impl Harness {
+    /// The local directory of the test's search index (`other` empty), or of another Lambda
+    /// environment's copy of it.
+    pub fn search_root(&self, other: &str) -> std::path::PathBuf {
+        let root = helpdesk::search::SearchIndex::root_for(&self.table);
+        if other.is_empty() {
+            root
+        } else {
+            root.with_file_name(format!("{}-{other}", self.table))
+        }
+    }
+
+    /// This harness's app as another Lambda environment has it: the same table and bucket,
+    /// its own local copy of the search index.
+    pub fn other_environment(&self, name: &str) -> App {
+        let mut app = self.app.clone();
+        let files = self.app.search.as_ref().expect("the harness searches").files.clone();
+        app.search = Some(Arc::new(helpdesk::search::SearchIndex::new(files, self.search_root(name))));
+        app
     }
 }
 
@@ -127,6 +154,15 @@ impl Harness {
         h.app.files = Arc::new(recording::RecordingFiles { inner: h.app.files.clone(), observed: observed.clone() });
         if let Some(inner) = h.app.webhook_sender.clone() {
             h.app.webhook_sender = Some(Arc::new(recording::RecordingInvoke { inner, observed: observed.clone() }));
+        }
+        if let Some(inner) = h.app.indexer.clone() {
+            h.app.indexer = Some(Arc::new(recording::RecordingInvoke { inner, observed: observed.clone() }));
+        }
+        if let Some(search) = h.app.search.clone() {
+            let files =
+                Arc::new(recording::RecordingIndexFiles { inner: search.files.clone(), observed: observed.clone() });
+            let root = helpdesk::search::SearchIndex::root_for(&h.table);
+            h.app.search = Some(Arc::new(helpdesk::search::SearchIndex::new(files, root)));
         }
         h.server.abort();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

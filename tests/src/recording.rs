@@ -135,3 +135,29 @@ impl helpdesk::app::Invoke for RecordingInvoke {
         self.inner.invoke(payload).await
     }
 }
+
+/// The search index's files in the bucket: each call as the S3 action it is.
+pub struct RecordingIndexFiles {
+    pub inner: Arc<dyn helpdesk::search::IndexFiles>,
+    pub observed: Observed,
+}
+
+#[async_trait]
+impl helpdesk::search::IndexFiles for RecordingIndexFiles {
+    async fn get(&self, name: &str) -> Result<Vec<u8>, helpdesk::search::engine::EngineError> {
+        note(&self.observed, "s3:GetObject");
+        self.inner.get(name).await
+    }
+    async fn put(&self, name: &str, bytes: Vec<u8>) -> Result<(), helpdesk::search::engine::EngineError> {
+        note(&self.observed, "s3:PutObject");
+        self.inner.put(name, bytes).await
+    }
+    async fn delete(&self, name: &str) -> Result<(), helpdesk::search::engine::EngineError> {
+        note(&self.observed, "s3:DeleteObject");
+        self.inner.delete(name).await
+    }
+    async fn list(&self) -> Result<Vec<(String, i64)>, helpdesk::search::engine::EngineError> {
+        note(&self.observed, "s3:ListBucket");
+        self.inner.list().await
+    }
+}

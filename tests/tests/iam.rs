@@ -249,6 +249,20 @@ async fn every_function_policy_allows_exactly_what_it_calls() {
     // The same run swept the time rules: the tour's pending request was idle.
     assert_eq!(run.body["automations"].as_array().map(Vec::len), Some(1), "{run:?}");
     assert_eq!(h.ok("GET", &format!("/requests/{automated}"), Some(&admin), None).await.body["status"], "closed");
+    // search: the automations handed each batch's changed requests to the indexer; it reads
+    // them and the pointer, commits files and swaps the pointer, and (as every 64th commit
+    // does, here three hours on) deletes what no commit names; agents and customers search.
+    h.settle_search().await;
+    // A new environment's indexer fetches the commit's files before writing the next one.
+    let cold = h.other_environment("cold");
+    let answer = helpdesk_tools::invoke::index(&cold, json!({"requests": ["HD-1"]})).await;
+    assert!(answer.get("error").is_none(), "{answer}");
+    let gc = helpdesk_tools::gateway::FUNCTION
+        .scope("indexer", helpdesk::domain::search::collect_garbage(&h.app, h.app.now() + 3 * 3600));
+    assert!(gc.await.unwrap() > 0, "the indexer's garbage collection found nothing to delete");
+    ok(h.call("GET", "/projects/HD/search?q=tour", Some(&admin), None).await.status);
+    let searcher = h.sign_in(&h.email("searcher")).await;
+    ok(h.call("GET", "/requests/search?q=tour", Some(&searcher), None).await.status);
     // auth: logout
     ok(h.call("DELETE", "/auth/session", Some(&bob), None).await.status);
 

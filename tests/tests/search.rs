@@ -235,13 +235,7 @@ async fn replayed_and_racing_indexer_invocations_lose_nothing_and_duplicate_noth
     assert_eq!((found["total"].as_u64(), keys_of(&found)), (Some(2), sorted([&a, &b])));
 
     // Two indexers, each with its own local files (two Lambda environments), at once.
-    let other = {
-        let mut app = h.app.clone();
-        let files = h.app.search.as_ref().unwrap().files.clone();
-        let root = std::env::temp_dir().join(format!("helpdesk-search-race-{}", h.suffix));
-        app.search = Some(std::sync::Arc::new(helpdesk::search::SearchIndex::new(files, root)));
-        app
-    };
+    let other = h.other_environment("race");
     let (mut keys, mut retries) = (vec![], 0);
     for n in 0..4 {
         let (x, y) = (

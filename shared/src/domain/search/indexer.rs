@@ -106,23 +106,43 @@ async fn swap(
         Err(e) if e.failed_at(0) => return Ok(false),
         Err(e) => return Err(e.into()),
     }
-    for file in expired {
-        if let Err(e) = search.files.delete(&file.name).await {
-            tracing::warn!(file = %file.name, error = %e, "an expired index file was not deleted: the next sweep will");
-        }
-    }
-    if next.version % SWEEP_EVERY == 0 {
-        if let Err(e) = sweep(search, &next, now).await {
-            tracing::warn!(error = %e, "the index files' sweep failed");
-        }
+    let expired: Vec<String> = expired.into_iter().map(|d| d.name).collect();
+    if let Err(e) = delete_unneeded(search, &next, &expired, next.version % SWEEP_EVERY == 0, now).await {
+        tracing::warn!(error = %e, "index files were not deleted: a later commit's sweep will");
     }
     Ok(true)
 }
 
+/// The indexer's clean-up as of `now`, outside a commit: the files the pointer lists as
+/// dropped past the grace period, and everything nothing names (see `sweep`). Returns how
+/// many files went.
+pub async fn collect_garbage(app: &App, now: i64) -> Result<usize, ApiError> {
+    let search = search_of(app)?;
+    let Some(pointer) = read_pointer(app).await? else { return Ok(0) };
+    let expired: Vec<String> =
+        pointer.dropped.iter().filter(|d| d.at + GRACE_SECONDS <= now).map(|d| d.name.clone()).collect();
+    delete_unneeded(search, &pointer, &expired, true, now).await.map_err(engine_error)
+}
+
+async fn delete_unneeded(
+    search: &SearchIndex,
+    pointer: &SearchPointer,
+    expired: &[String],
+    sweep_too: bool,
+    now: i64,
+) -> Result<usize, EngineError> {
+    for name in expired {
+        search.files.delete(name).await?;
+    }
+    let swept = if sweep_too { sweep(search, pointer, now).await? } else { 0 };
+    Ok(expired.len() + swept)
+}
+
 /// Deletes files older than the grace period that the pointer neither names nor lists as
 /// dropped: uploads of writers that lost the race, and anything a failed delete left.
-pub(crate) async fn sweep(search: &SearchIndex, pointer: &SearchPointer, now: i64) -> Result<usize, EngineError> {
+async fn sweep(search: &SearchIndex, pointer: &SearchPointer, now: i64) -> Result<usize, EngineError> {
     let current = commit_file(&pointer.id);
+    // Dropped files wait for their own grace period (from when they were dropped).
     let named = |name: &str| {
         name == current || pointer.files.iter().any(|f| f == name) || pointer.dropped.iter().any(|d| d.name == name)
     };

@@ -8,4 +8,4 @@ pub mod records;
 mod text;
 
 pub use find::{search_customer, search_project, SearchOptions, SearchPage};
-pub use indexer::{index_requests, Indexed};
+pub use indexer::{collect_garbage, index_requests, Indexed};
