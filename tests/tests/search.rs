@@ -75,23 +75,23 @@ async fn agents_find_words_stems_phrases_prefixes_cjk_and_filters_customers_thei
     h.settle_search().await;
 
     // Words, stems, phrases, prefixes, CJK.
-    assert_eq!(agent_finds(&h, &agent, "printers").await, [printer.clone()]);
-    assert_eq!(agent_finds(&h, &agent, "jam").await, [printer.clone()], "jammed and jamming stem to jam");
-    assert_eq!(agent_finds(&h, &agent, "\"paper tray\"").await, [printer.clone()]);
+    assert_eq!(agent_finds(&h, &agent, "printers").await, one(&printer));
+    assert_eq!(agent_finds(&h, &agent, "jam").await, one(&printer), "jammed and jamming stem to jam");
+    assert_eq!(agent_finds(&h, &agent, "\"paper tray\"").await, one(&printer));
     assert!(agent_finds(&h, &agent, "\"tray paper\"").await.is_empty());
-    assert_eq!(agent_finds(&h, &agent, "invoi*").await, [invoice.clone()]);
-    assert_eq!(agent_finds(&h, &agent, "打印机").await, [cjk.clone()]);
-    assert_eq!(agent_finds(&h, &agent, "floor printer").await, [printer.clone()], "all words must match");
+    assert_eq!(agent_finds(&h, &agent, "invoi*").await, one(&invoice));
+    assert_eq!(agent_finds(&h, &agent, "打印机").await, one(&cjk));
+    assert_eq!(agent_finds(&h, &agent, "floor printer").await, one(&printer), "all words must match");
     assert!(agent_finds(&h, &agent, "floor invoice").await.is_empty());
     // The agent finds an internal note's words, and requesters by address.
-    assert_eq!(agent_finds(&h, &agent, "zebrafish").await, [invoice.clone()]);
+    assert_eq!(agent_finds(&h, &agent, "zebrafish").await, one(&invoice));
     assert_eq!(agent_finds(&h, &agent, &ann_email).await, sorted([&printer, &invoice]));
     // Filters.
-    assert_eq!(agent_finds(&h, &agent, "tag:billing").await, [invoice.clone()]);
-    assert_eq!(agent_finds(&h, &agent, "status:closed").await, [cjk.clone()]);
-    assert_eq!(agent_finds(&h, &agent, "status:open priority:urgent").await, [printer.clone()]);
-    assert_eq!(agent_finds(&h, &agent, "assignee:me").await, [printer.clone()]);
-    assert_eq!(agent_finds(&h, &agent, &format!("assignee:{agent_email}")).await, [printer.clone()]);
+    assert_eq!(agent_finds(&h, &agent, "tag:billing").await, one(&invoice));
+    assert_eq!(agent_finds(&h, &agent, "status:closed").await, one(&cjk));
+    assert_eq!(agent_finds(&h, &agent, "status:open priority:urgent").await, one(&printer));
+    assert_eq!(agent_finds(&h, &agent, "assignee:me").await, one(&printer));
+    assert_eq!(agent_finds(&h, &agent, &format!("assignee:{agent_email}")).await, one(&printer));
     assert_eq!(agent_finds(&h, &agent, "assignee:none").await, sorted([&invoice, &cjk]));
     assert_eq!(agent_finds(&h, &agent, &format!("requester:{ann_email}")).await, sorted([&printer, &invoice]));
     assert_eq!(agent_finds(&h, &agent, "created>2000-01-01").await.len(), 3);
@@ -111,13 +111,13 @@ async fn agents_find_words_stems_phrases_prefixes_cjk_and_filters_customers_thei
 
     // The customer: public text of their own requests, never a note's word, not even a count.
     let mine = customer_finds(&h, &ann, "invoice").await;
-    assert_eq!(keys_of(&mine), [invoice.clone()]);
+    assert_eq!(keys_of(&mine), one(&invoice));
     assert!(mine["items"][0].get("assignee").is_none(), "customers see no assignee: {mine}");
     let note = customer_finds(&h, &ann, "zebrafish").await;
     assert_eq!((keys_of(&note).len(), &note["total"]), (0, &json!(0)), "{note}");
     let others = customer_finds(&h, &ann, "打印机").await;
     assert_eq!((keys_of(&others).len(), &others["total"]), (0, &json!(0)), "another customer's request: {others}");
-    assert_eq!(keys_of(&customer_finds(&h, &cat, "打印机").await), [cjk.clone()]);
+    assert_eq!(keys_of(&customer_finds(&h, &cat, "打印机").await), one(&cjk));
     // Requester addresses are agents' search terms only.
     assert_eq!(customer_finds(&h, &cat, &ann_email).await["total"], 0);
 
@@ -134,6 +134,10 @@ async fn agents_find_words_stems_phrases_prefixes_cjk_and_filters_customers_thei
     assert_eq!(bad_sort.body["error"]["code"], "invalid_sort");
     let forged = h.call("GET", "/projects/HD/search?cursor=bm9wZQ", Some(&agent), None).await;
     assert_eq!(forged.body["error"]["code"], "invalid_cursor");
+}
+
+fn one(key: &str) -> Vec<String> {
+    vec![key.to_string()]
 }
 
 fn sorted<'a>(keys: impl IntoIterator<Item = &'a String>) -> Vec<String> {
@@ -153,7 +157,7 @@ async fn a_customer_finds_an_organizations_request_only_while_it_is_shared_with_
     // A member's request is the organization's from the start.
     let cats = raise(&h, &cat, "Projector flickers", "In room B").await;
     h.settle_search().await;
-    assert_eq!(keys_of(&customer_finds(&h, &ann, "projector").await), [cats.clone()]);
+    assert_eq!(keys_of(&customer_finds(&h, &ann, "projector").await), one(&cats));
 
     h.ok("DELETE", &format!("/requests/{cats}/organization"), Some(&agent), None).await;
     h.settle_search().await;
@@ -162,12 +166,12 @@ async fn a_customer_finds_an_organizations_request_only_while_it_is_shared_with_
 
     h.ok("PUT", &format!("/requests/{cats}/organization"), Some(&agent), Some(json!({"organization_id": org}))).await;
     h.settle_search().await;
-    assert_eq!(keys_of(&customer_finds(&h, &ann, "projector").await), [cats.clone()]);
+    assert_eq!(keys_of(&customer_finds(&h, &ann, "projector").await), one(&cats));
     // Sharing off in the project: not even counted.
     h.ok("PATCH", "/projects/HD", Some(&admin), Some(json!({"org_sharing": false}))).await;
     let off = customer_finds(&h, &ann, "projector").await;
     assert_eq!((keys_of(&off).len(), &off["total"]), (0, &json!(0)), "{off}");
-    assert_eq!(keys_of(&customer_finds(&h, &cat, "projector").await), [cats.clone()], "the reporter still does");
+    assert_eq!(keys_of(&customer_finds(&h, &cat, "projector").await), one(&cats), "the reporter still does");
 }
 
 #[tokio::test]

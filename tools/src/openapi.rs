@@ -230,6 +230,11 @@ fn operations() -> Vec<Op> {
             false,
         ))
     };
+    let search_params = |o: Op| {
+        o.query(query_param("q", json!({"type": "string", "maxLength": 500}), false))
+            .query(query_param("cursor", json!({"type": "string", "maxLength": 200}), false))
+            .query(query_param("limit", json!({"type": "integer", "minimum": 1, "maximum": 50}), false))
+    };
     let participants = json!({"type": "object", "required": ["request", "items"]});
     vec![
         op("POST", "/auth/magic-link", "Email a single-use sign-in link (always 202)").public().body(email()).ok(202, open_object(&["status"])),
@@ -304,6 +309,8 @@ fn operations() -> Vec<Op> {
             .query(query_param("organization", json!({"type": "string", "maxLength": 64}), false))
             .query(status_filter(&["open", "pending", "closed"]))
             .ok(200, page()),
+        search_params(op("GET", "/requests/search", "Search what the customer may see, by its public text (never internal notes)"))
+            .ok(200, open_object(&["items", "next_cursor", "total"])),
         op("GET", "/requests/{key}", "A request with its comments and history").ok(200, request_ref()),
         op("PATCH", "/requests/{key}", "Assign, prioritise, set pending: several at once (agents; If-Match: 412 stale_request)")
             .query(json!({"name": "If-Match", "in": "header", "required": false,
@@ -421,6 +428,9 @@ fn operations() -> Vec<Op> {
             .query(query_param("by", json!({"enum": ["day", "week"]}), false))
             .query(query_param("assignee", json!({"anyOf": [{"enum": ["me", "none"]}, email_string()]}), false))
             .ok(200, open_object(&["periods", "total"])),
+        search_params(op("GET", "/projects/{key}/search", "Search a project's requests: words, \"phrases\", prefix*, status: priority: assignee: tag: org: requester: form: created>/< updated>/< (agents)"))
+            .query(query_param("sort", json!({"enum": ["relevance", "updated"]}), false))
+            .ok(200, open_object(&["items", "next_cursor", "total"])),
         op("GET", "/projects/{key}/automations", "A project's automations, each with when it last fired (agents)")
             .ok(200, open_object(&["items"])),
         op("POST", "/projects/{key}/automations", "Add an automation (project admin)")

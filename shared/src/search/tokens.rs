@@ -89,8 +89,8 @@ fn split(text: &str) -> Vec<Token> {
             if j == i {
                 push(from, end_of(i));
             }
-            for k in i..j {
-                push(chars[k].0, end_of(k + 1));
+            for (k, (offset, _)) in chars.iter().enumerate().take(j).skip(i) {
+                push(*offset, end_of(k + 1));
             }
             i = j + 1;
         } else {

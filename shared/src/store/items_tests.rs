@@ -590,3 +590,32 @@ fn stats_counts_item_holds_each_count_as_its_own_number() {
     assert_eq!((item["pk"].clone(), item["sk"].clone()), (s("STATSREQ#HD"), s("HD-7")));
     assert_eq!(from_item(item).unwrap(), Record::StatsLedger(ledger));
 }
+
+#[test]
+fn the_search_pointer_item_is_exact() {
+    use crate::model::{DroppedFile, SearchPointer};
+    let pointer = SearchPointer {
+        id: "01JSEARCH".into(),
+        version: 3,
+        meta: "{}".into(),
+        files: vec!["a.idx".into()],
+        dropped: vec![DroppedFile { name: "b.idx".into(), at: 10 }],
+        committed_at: 12,
+    };
+    let item = to_item(&Record::SearchPointer(pointer.clone()));
+    let s = |v: &str| AV::S(v.into());
+    let n = |v: i64| AV::N(v.to_string());
+    let expected = HashMap::from([
+        ("pk".into(), s("SEARCH#index")),
+        ("sk".into(), s("POINTER")),
+        ("type".into(), s("SearchPointer")),
+        ("id".into(), s("01JSEARCH")),
+        ("version".into(), n(3)),
+        ("meta".into(), s("{}")),
+        ("files".into(), AV::L(vec![s("a.idx")])),
+        ("dropped".into(), AV::L(vec![AV::M(HashMap::from([("name".into(), s("b.idx")), ("at".into(), n(10))]))])),
+        ("committed_at".into(), n(12)),
+    ]);
+    assert_eq!(item, expected);
+    assert_eq!(from_item(item).unwrap(), Record::SearchPointer(pointer));
+}

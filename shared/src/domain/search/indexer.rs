@@ -107,7 +107,7 @@ async fn swap(
         Err(e) => return Err(e.into()),
     }
     let expired: Vec<String> = expired.into_iter().map(|d| d.name).collect();
-    if let Err(e) = delete_unneeded(search, &next, &expired, next.version % SWEEP_EVERY == 0, now).await {
+    if let Err(e) = delete_unneeded(search, &next, &expired, next.version.is_multiple_of(SWEEP_EVERY), now).await {
         tracing::warn!(error = %e, "index files were not deleted: a later commit's sweep will");
     }
     Ok(true)
