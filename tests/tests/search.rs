@@ -273,3 +273,31 @@ async fn replayed_and_racing_indexer_invocations_lose_nothing_and_duplicate_noth
     helpdesk::domain::search::index_requests(&h.app, std::slice::from_ref(&a)).await.unwrap();
     assert!(!agent_finds(&h, &agent, "kettle leaks").await.contains(&a));
 }
+
+#[tokio::test]
+async fn reindex_rebuilds_a_project_from_the_table() {
+    let Desk { h, agent, ann, .. } = desk().await;
+    let a = raise(&h, &ann, "Toaster smokes", "").await;
+    let b = raise(&h, &ann, "Toaster sparks", "").await;
+    // The stream never ran: nothing is indexed yet.
+    assert!(agent_finds(&h, &agent, "toaster").await.is_empty());
+    let client = aws_sdk_dynamodb::Client::new(
+        &helpdesk_tests::sdk_config(&std::env::var("HELPDESK_TEST_DYNAMODB").unwrap()).await,
+    );
+    let projects = helpdesk_tools::local::project_keys(&client, &h.table).await.unwrap();
+    assert_eq!(projects, ["HD"]);
+    let mut seen = vec![];
+    let done = helpdesk::domain::search::reindex(&h.app, "HD", |n, total| seen.push((n, total))).await.unwrap();
+    assert_eq!((done.requests, done.removed, done.commits), (2, 0, 1));
+    assert_eq!(seen, [(2, 2)]);
+    assert_eq!(agent_finds(&h, &agent, "toaster").await, sorted([&a, &b]));
+    // A request gone from the table leaves the index with the next rebuild.
+    let delete = helpdesk::store::Write::Delete {
+        key: helpdesk::items::request_key(&b),
+        condition: helpdesk::store::Condition::None,
+    };
+    h.store.transact(vec![delete]).await.unwrap();
+    let done = helpdesk::domain::search::reindex(&h.app, "HD", |_, _| {}).await.unwrap();
+    assert_eq!((done.requests, done.removed), (1, 1));
+    assert_eq!(agent_finds(&h, &agent, "toaster").await, one(&a));
+}

@@ -44,3 +44,28 @@ pub async fn verify_sender(client: &aws_sdk_sesv2::Client, mail_from: &str) -> R
 pub fn path_style_s3(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build())
 }
+
+/// The key of every project in `table`: a Scan of the project items (`PROJECT#<key>/META`),
+/// for admin commands that walk every project. Never on a request's path.
+pub async fn project_keys(client: &aws_sdk_dynamodb::Client, table: &str) -> Result<Vec<String>, String> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let mut keys = vec![];
+    let mut pages = client
+        .scan()
+        .table_name(table)
+        .filter_expression("begins_with(pk, :p) AND sk = :meta")
+        .expression_attribute_values(":p", AttributeValue::S("PROJECT#".into()))
+        .expression_attribute_values(":meta", AttributeValue::S("META".into()))
+        .projection_expression("pk")
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        for item in page.map_err(|e| format!("{e:?}"))?.items() {
+            if let Some(AttributeValue::S(pk)) = item.get("pk") {
+                keys.extend(pk.strip_prefix("PROJECT#").map(str::to_string));
+            }
+        }
+    }
+    keys.sort();
+    Ok(keys)
+}

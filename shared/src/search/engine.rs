@@ -131,7 +131,8 @@ impl LocalIndex {
     pub fn prune(&self, keep: &[&Commit]) -> Result<(), EngineError> {
         let versions: BTreeSet<String> = keep.iter().map(|c| format!("v{}", c.id)).collect();
         let names: BTreeSet<&String> = keep.iter().flat_map(|c| &c.files).collect();
-        for entry in std::fs::read_dir(&self.root)?.flatten() {
+        let Ok(entries) = std::fs::read_dir(&self.root) else { return Ok(()) };
+        for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().to_string();
             if name.starts_with('v') && !versions.contains(&name) {
                 std::fs::remove_dir_all(entry.path())?;

@@ -215,3 +215,20 @@ fn html_escape(text: &str) -> String {
     }
     out
 }
+
+impl Snapshot {
+    /// The keys of every document of `project` (what a rebuild compares with the table).
+    pub fn keys_in_project(&self, project: &str) -> Result<Vec<String>, EngineError> {
+        let searcher = self.reader.searcher();
+        let query = term_query(self.fields.project, project);
+        let addresses = searcher.search(&*query, &tantivy::collector::DocSetCollector)?;
+        let mut keys = Vec::with_capacity(addresses.len());
+        for address in addresses {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            if let Some(key) = doc.get_first(self.fields.key).and_then(|v| v.as_str()) {
+                keys.push(key.to_string());
+            }
+        }
+        Ok(keys)
+    }
+}

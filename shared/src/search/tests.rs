@@ -102,3 +102,14 @@ async fn snippets_mark_the_words_found_in_text_the_reader_may_see() {
     assert_eq!(found.total, 1);
     assert_eq!(found.hits[0].snippet, "A &lt;b&gt;<mark>printer</mark>&lt;/b&gt; jam");
 }
+
+#[tokio::test]
+async fn the_empty_index_finds_nothing() {
+    let (index, _dir) = index();
+    let snapshot = index.snapshot(&Commit::default()).await.unwrap();
+    let agent = Scope::Agent { project: "HD".into(), me: "bob".into() };
+    for sort in [Sort::Relevance, Sort::Updated] {
+        let found = snapshot.find(&agent, &parse("toaster").unwrap(), sort, 0, 10).unwrap();
+        assert_eq!((found.total, found.hits.len()), (0, 0));
+    }
+}

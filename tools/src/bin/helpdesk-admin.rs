@@ -6,6 +6,8 @@
 //!   helpdesk-admin index-owners KEY          put project KEY's requests written before the
 //!                                            owner index (Mine / Unassigned) into it
 //!   helpdesk-admin rebuild-stats KEY         count project KEY's reports again from its requests
+//!   helpdesk-admin reindex [KEY]             rebuild the search index of project KEY (or of every
+//!                                            project) from the table (needs FILES_BUCKET)
 //!   helpdesk-admin inbound FILE.eml [QUERY]  drop a raw message into the local helpdesk, as SES
 //!                                            would (QUERY: e.g. spam=FAIL); prints what happened
 //! Uses the usual AWS credential chain and TABLE_NAME, MAIL_FROM, PUBLIC_BASE_URL (`inbound`
@@ -65,8 +67,41 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 rebuilt.requests, rebuilt.caught_up, rebuilt.written, rebuilt.removed
             );
         }
+        ["reindex", rest @ ..] if rest.len() <= 1 => {
+            let sdk = App::aws_config().await;
+            if config.files_bucket.is_none() {
+                return Err("FILES_BUCKET must name the bucket the search index lives in".into());
+            }
+            let app = App::connect_with(&sdk, config.clone(), false).await.with_search(&sdk);
+            let projects = match rest.first() {
+                Some(key) => vec![key.to_string()],
+                // Every project: an admin's one-off Scan of the project items, never a request's.
+                None => {
+                    helpdesk_tools::local::project_keys(&aws_sdk_dynamodb::Client::new(&sdk), &config.table_name)
+                        .await?
+                }
+            };
+            for key in projects {
+                let bar = indicatif::ProgressBar::new(0);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} requests ({eta} left)")?
+                        .progress_chars("=> "),
+                );
+                bar.set_message(format!("indexing {key}"));
+                let done = helpdesk::domain::search::reindex(&app, &key, |done, total| {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                })
+                .await?;
+                bar.finish();
+                println!(
+                    "{key}: {} requests indexed, {} gone ones removed, in {} commits",
+                    done.requests, done.removed, done.commits
+                );
+            }
+        }
         _ => {
-            eprintln!("usage: helpdesk-admin bootstrap-admin <email> | create-table | rotate-signing-key | retire-signing-key <id> | index-owners KEY | rebuild-stats KEY | inbound FILE.eml [QUERY]");
+            eprintln!("usage: helpdesk-admin bootstrap-admin <email> | create-table | rotate-signing-key | retire-signing-key <id> | index-owners KEY | rebuild-stats KEY | reindex [KEY] | inbound FILE.eml [QUERY]");
             std::process::exit(2);
         }
     }

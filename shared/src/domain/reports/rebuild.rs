@@ -8,12 +8,11 @@
 use super::apply::{clock_of, count_change};
 use super::counts::tally;
 use super::records::{StatsCounts, StatsLedger};
+use crate::domain::requests::{every_record, every_request};
 use crate::error::ApiError;
-use crate::items::{
-    held_partition, project_key, queue_status_partition, request_key, stats_ledger_partition, stats_partition,
-};
-use crate::model::{Record, Request, RequestStatus};
-use crate::store::{Condition, Query, Write};
+use crate::items::{project_key, request_key, stats_ledger_partition, stats_partition};
+use crate::model::{Record, Request};
+use crate::store::{Condition, Write};
 use crate::table::Index;
 use crate::App;
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,39 +28,14 @@ pub struct Rebuilt {
     pub removed: usize,
 }
 
-/// Every record of one partition (of the table or an index), oldest first.
-async fn all_of(app: &App, index: Index, pk: String) -> Result<Vec<Record>, ApiError> {
-    let mut records = vec![];
-    let mut after = None;
-    loop {
-        let query = Query { after, ..Query::partition(index, pk.clone(), 1000) };
-        let page = app.store.query(&query).await?;
-        records.extend(page.records);
-        match page.last_sort_key {
-            Some(last) => after = Some(last),
-            None => return Ok(records),
-        }
-    }
-}
-
 /// Rebuilds project `key`'s counts; `progress(done, total)` after each request.
 pub async fn rebuild_stats(app: &App, key: &str, mut progress: impl FnMut(usize, usize)) -> Result<Rebuilt, ApiError> {
     let project = match app.store.get(&project_key(key)).await? {
         Some(Record::Project(p)) => p,
         _ => return Err(ApiError::NotFound("project")),
     };
-    let mut requests: Vec<Request> = vec![];
-    let mut partitions: Vec<String> = [RequestStatus::Open, RequestStatus::Pending, RequestStatus::Closed]
-        .map(|s| queue_status_partition(key, s))
-        .into();
-    partitions.push(held_partition(key));
-    for pk in partitions {
-        requests.extend(all_of(app, Index::Gsi3, pk).await?.into_iter().filter_map(|r| match r {
-            Record::Request(r) => Some(r),
-            _ => None,
-        }));
-    }
-    let ledgers: BTreeMap<String, StatsLedger> = all_of(app, Index::Table, stats_ledger_partition(key))
+    let requests: Vec<Request> = every_request(app, key).await?;
+    let ledgers: BTreeMap<String, StatsLedger> = every_record(app, Index::Table, stats_ledger_partition(key))
         .await?
         .into_iter()
         .filter_map(|r| match r {
@@ -97,7 +71,7 @@ pub async fn rebuild_stats(app: &App, key: &str, mut progress: impl FnMut(usize,
         progress(requests.len() + i + 1, total);
     }
     // Every count again, from the ledgers as they are now.
-    let events: Vec<_> = all_of(app, Index::Table, stats_ledger_partition(key))
+    let events: Vec<_> = every_record(app, Index::Table, stats_ledger_partition(key))
         .await?
         .into_iter()
         .filter_map(|r| match r {
@@ -108,7 +82,7 @@ pub async fn rebuild_stats(app: &App, key: &str, mut progress: impl FnMut(usize,
         .collect();
     let counts = tally(key, &events, &zone);
     let fresh: BTreeSet<(String, String)> = counts.iter().map(|c| (c.scope.clone(), c.day.clone())).collect();
-    let stale: Vec<StatsCounts> = all_of(app, Index::Table, stats_partition(key))
+    let stale: Vec<StatsCounts> = every_record(app, Index::Table, stats_partition(key))
         .await?
         .into_iter()
         .filter_map(|r| match r {

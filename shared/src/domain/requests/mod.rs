@@ -1,11 +1,13 @@
 //! Requests (tickets): raise (`create`), read (`read`), reply, close, reopen and release
 //! (`change`), and the lists that find them (`lists`).
 
+mod all;
 mod change;
 mod create;
 mod lists;
 mod read;
 
+pub(crate) use all::{every_record, every_request};
 pub use change::{add_comment, release, set_status, set_status_seen, HELPDESK_AUTHOR};
 pub(crate) use change::{add_helpdesk_note, helpdesk_user};
 pub use create::create_request;
