@@ -684,3 +684,67 @@ async fn a_customer_reply_in_the_portal_reopens_a_closed_request() {
     assert_eq!(request["status"], "open");
     b.close().await;
 }
+
+#[tokio::test]
+async fn a_customer_and_an_agent_search_from_the_header_box() {
+    let h = Harness::start().await;
+    let token = h.admin_with_project("HD").await;
+    let admin = h.call("GET", "/me", Some(&token), None).await.body["email"].as_str().unwrap().to_string();
+    let ann_email = h.email("ann");
+    let ann = h.sign_in(&ann_email).await;
+    let printer = raise(&h, &ann, "Printer jammed on the third floor").await;
+    raise(&h, &ann, "Invoice 2291 was billed twice").await;
+    h.ok(
+        "POST",
+        &format!("/requests/{printer}/comments"),
+        Some(&token),
+        Some(json!({"body": "Try the paper tray; the printers there jam when the tray is loose."})),
+    )
+    .await;
+    let note = json!({"body": "Vendor ticket zebrafish-77 opened.", "internal": true});
+    h.ok("POST", &format!("/requests/{printer}/comments"), Some(&token), Some(note)).await;
+    h.settle_search().await;
+
+    // The customer searches from the portal's header.
+    let b = Browser::start("search").await;
+    sign_in_in(&b, &h, &ann_email).await;
+    b.fill("header form.search input[name=q]", "printers tray").await;
+    b.press_enter().await;
+    assert!(b.path().await.starts_with("/portal/search?q=printers+tray"), "{}", b.path().await);
+    let text = b.text().await;
+    assert!(text.contains("1 request matches.") && text.contains(&format!("{printer}: Printer jammed")), "{text}");
+    let marked =
+        b.client.find(fantoccini::Locator::Css("ul.results .snippet mark")).await.unwrap().text().await.unwrap();
+    assert!(["printers", "tray"].contains(&marked.as_str()), "{marked}");
+    b.shot("search-portal").await;
+    // An internal note's words find nothing for her.
+    b.fill("#q", "zebrafish").await;
+    b.click("form.search-page button").await;
+    assert!(b.text().await.contains("No requests match."));
+    // A bad filter is explained in place.
+    b.goto(&format!("{}/portal/search?q=status%3Alost", h.base)).await;
+    assert!(b.text().await.contains("status is open, pending, closed or held"));
+    b.shot("search-portal-error").await;
+
+    // The agent searches the project from its console pages: notes too, by best match or latest change.
+    sign_in_in(&b, &h, &admin).await;
+    b.goto(&format!("{}/desk/projects/HD", h.base)).await;
+    b.fill("header form.search input[name=q]", "zebrafish").await;
+    b.press_enter().await;
+    let text = b.text().await;
+    assert!(text.contains("1 request matches.") && text.contains(&printer), "{text}");
+    let marked =
+        b.client.find(fantoccini::Locator::Css("ul.results .snippet mark")).await.unwrap().text().await.unwrap();
+    assert_eq!(marked, "zebrafish");
+    b.shot("search-desk").await;
+    b.fill("#q", "status:open").await;
+    b.choose("#sort", "updated").await;
+    b.click("form.search-page button").await;
+    assert!(b.text().await.contains("2 requests match."));
+    b.shot("search-desk-filter").await;
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.shot("search-desk-phone").await;
+    b.click_link(&format!("{printer}: Printer jammed on the third floor")).await;
+    assert_eq!(b.path().await, format!("/desk/requests/{printer}"));
+    b.close().await;
+}

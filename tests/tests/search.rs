@@ -118,8 +118,13 @@ async fn agents_find_words_stems_phrases_prefixes_cjk_and_filters_customers_thei
     let others = customer_finds(&h, &ann, "打印机").await;
     assert_eq!((keys_of(&others).len(), &others["total"]), (0, &json!(0)), "another customer's request: {others}");
     assert_eq!(keys_of(&customer_finds(&h, &cat, "打印机").await), one(&cjk));
-    // Requester addresses are agents' search terms only.
+    // Requester addresses are agents' search terms only, and so are agents' own filters.
     assert_eq!(customer_finds(&h, &cat, &ann_email).await["total"], 0);
+    for q in ["tag:billing", "status:held", "assignee:me", "assignee:none", &format!("requester:{ann_email}")] {
+        let refused = h.call("GET", &format!("/requests/search?{}", query(q)), Some(&ann), None).await;
+        assert_eq!((refused.status, refused.body["error"]["code"].as_str()), (400, Some("invalid_query")), "{q}");
+    }
+    assert_eq!(keys_of(&customer_finds(&h, &ann, "status:open invoice").await), one(&invoice));
 
     // Refusals: who, then what.
     assert_eq!(h.call("GET", "/projects/HD/search?q=invoice", Some(&ann), None).await.status, 403);

@@ -5,6 +5,7 @@
 mod csat;
 mod desk;
 mod pages;
+mod search;
 mod views;
 mod visitor;
 

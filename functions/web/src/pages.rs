@@ -26,6 +26,8 @@ pub(crate) fn chrome(v: &Visitor, title: impl Into<String>, site: Option<&str>) 
         signed_in: v.session.is_some(),
         csrf: v.csrf(),
         desk: false,
+        search: v.search_action.clone(),
+        search_q: String::new(),
     }
 }
 
@@ -82,6 +84,7 @@ pub async fn page(app: &App, req: &Request, v: &Visitor, spec: &RouteSpec, param
             None => login_page(v, 200, String::new(), None, None),
         },
         "/portal" => portal_home(app, req, v, &caller).await,
+        "/portal/search" => crate::search::portal_page(app, req, v, &caller).await,
         "/portal/new" => {
             let project = query(req, "project").unwrap_or_default();
             let form = query(req, "form");

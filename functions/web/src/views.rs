@@ -31,6 +31,10 @@ pub struct Chrome {
     pub csrf: String,
     /// The console (`/desk`, wider) or the customers' pages (`/portal`).
     pub desk: bool,
+    /// Where the header's search box sends its words (None: no box on this page).
+    pub search: Option<String>,
+    /// The words searched, on a results page.
+    pub search_q: String,
 }
 
 /// `2026-11-23 15:04 UTC`.

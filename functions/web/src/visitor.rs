@@ -48,6 +48,21 @@ pub struct Visitor {
     session_cookie: &'static str,
     anon_cookie: &'static str,
     secure: bool,
+    /// Where the page sits: the header's search box searches this page's project, or the
+    /// customer's requests.
+    pub search_action: Option<String>,
+}
+
+/// The search a page's header offers: a console page of a project (or of one of its
+/// requests) searches that project; every portal page searches the customer's requests.
+fn search_action(path: &str) -> Option<String> {
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["desk", "projects", key, ..] => Some(format!("/desk/projects/{key}/search")),
+        ["desk", "requests", key, ..] => helpdesk::items::project_of(key).map(|p| format!("/desk/projects/{p}/search")),
+        ["portal", ..] => Some("/portal/search".to_string()),
+        _ => None,
+    }
 }
 
 /// What CSRF tokens are signed for.
@@ -71,7 +86,8 @@ impl Visitor {
         // cannot compute the token that goes with it.
         let (key_id, tag) = signing::sign_short(app, CSRF, &secret).await?;
         let csrf = format!("{key_id}.{tag}");
-        Ok(Visitor { session, csrf, new_anon, session_cookie, anon_cookie, secure: config.https() })
+        let search_action = session.as_ref().and_then(|_| search_action(req.uri().path()));
+        Ok(Visitor { session, csrf, new_anon, session_cookie, anon_cookie, secure: config.https(), search_action })
     }
 
     /// The token every form that changes something carries: bound to this session (or

@@ -131,6 +131,19 @@ pub fn may_use_public_link(link: &PublicLink, user: &User, request: &Request, pr
         && is_party(user, request)
 }
 
+/// What a customer's search may filter by: what customers see of a request (its status but
+/// not a hold, priority, organization, form, dates). Never agents' own data (assignee, tags,
+/// a hold), nor other customers' addresses (requester).
+pub fn customer_may_filter(filter: &crate::search::query::Filter) -> bool {
+    use crate::search::query::{Filter, Keyword};
+    match filter {
+        Filter::Is(Keyword::Status, status) => status != "held",
+        Filter::Is(Keyword::Priority | Keyword::Org | Keyword::Form, _) => true,
+        Filter::Is(Keyword::Assignee | Keyword::Tag | Keyword::Requester, _) | Filter::AssigneeMe => false,
+        Filter::After(..) | Filter::Before(..) => true,
+    }
+}
+
 /// Who may raise a request in `project`: anyone, unless its intake is customers only; then
 /// its agents, its customers (`known_customer`: added by an agent or shared in) and members
 /// of its organizations.

@@ -29,7 +29,7 @@ use helpdesk::{organizations, ApiError, App};
 use lambda_http::Request;
 use views::{ChecklistView, LinkView, QueueRow, SectionError};
 
-pub(super) fn desk_chrome(v: &Visitor, title: impl Into<String>) -> crate::views::Chrome {
+pub(crate) fn desk_chrome(v: &Visitor, title: impl Into<String>) -> crate::views::Chrome {
     crate::views::Chrome { desk: true, ..chrome(v, title, None) }
 }
 
@@ -81,6 +81,7 @@ pub async fn get(app: &App, req: &Request, v: &Visitor, path: &str, params: &Par
             user_page(app, v, &caller, params.get("id"), 200, |p| p.notice = notice).await
         }
         "/desk/projects/{key}/reports" => reports::page(app, req, v, &caller, params.get("key")).await,
+        "/desk/projects/{key}/search" => crate::search::desk_page(app, req, v, &caller, params.get("key")).await,
         "/desk/projects/{key}/automations" => {
             let notice = query("done").and_then(|d| done_message(&d)).map(str::to_string);
             let edit = query("edit");

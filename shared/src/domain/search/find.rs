@@ -5,7 +5,7 @@
 
 use super::indexer::{commit_file, engine_error, search_of};
 use super::records::SearchPointer;
-use crate::domain::access::{can_view, require_agent, Viewer};
+use crate::domain::access::{can_view, customer_may_filter, require_agent, Viewer};
 use crate::domain::caller::{load_project, resolve, Caller};
 use crate::error::ApiError;
 use crate::items::{project_key, project_of, request_key, search_pointer_key};
@@ -32,6 +32,8 @@ pub struct SearchOptions {
 /// A page of results: each request as its reader may see it, with its snippet.
 #[derive(Debug)]
 pub struct SearchPage {
+    /// The project searched (key, name), for agents.
+    pub project: Option<(String, String)>,
     pub items: Vec<(Viewer, Request, String)>,
     pub next_cursor: Option<String>,
     pub total: usize,
@@ -179,13 +181,16 @@ pub async fn search_project(
     let (found, _) = load_hits(app, &hits).await?;
     let items =
         found.into_iter().filter(|(r, _)| r.project == project.key).map(|(r, s)| (Viewer::Agent, r, s)).collect();
-    Ok(SearchPage { items, next_cursor, total })
+    Ok(SearchPage { project: Some((project.key, project.name)), items, next_cursor, total })
 }
 
 /// `GET /requests/search`: a customer searches what they may see, by its public text.
 pub async fn search_customer(app: &App, caller: &Caller, options: &SearchOptions) -> Result<SearchPage, ApiError> {
     let (actor, records) = resolve(app, caller, &[search_pointer_key()]).await?;
     let checked = check(options)?;
+    if !checked.parsed.filters.iter().all(customer_may_filter) {
+        return Err(bad("you can filter by status (open, pending, closed), priority, org, form and dates"));
+    }
     let user = &actor.user;
     // Only organizations whose project shares with them: the index then narrows to what the
     // policy allows, so not even the total counts a request the customer may not see.
@@ -217,5 +222,5 @@ pub async fn search_customer(app: &App, caller: &Caller, options: &SearchOptions
         // Whoever searches here reads as a customer, an agent too.
         .map(|(r, s)| (Viewer::Customer, r, s))
         .collect();
-    Ok(SearchPage { items, next_cursor, total })
+    Ok(SearchPage { project: None, items, next_cursor, total })
 }
