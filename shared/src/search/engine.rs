@@ -11,14 +11,67 @@ use tantivy::schema::Term;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy};
 
 /// A commit of the index: its id (unique, even between two writers racing for the same
-/// version), its version, tantivy's `meta.json`, and the segment files it names. The default
-/// is the empty index.
+/// version), its version, tantivy's `meta.json` (without the schema), the segment files it
+/// names, and the packs that hold them. The default is the empty index.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Commit {
     pub id: String,
     pub version: u64,
     pub meta: String,
     pub files: Vec<String>,
+    pub packs: Vec<PackRef>,
+}
+
+/// A pack (one bucket object, named by the commit that wrote it) and which of its files the
+/// commit still uses.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PackRef {
+    pub id: String,
+    pub files: Vec<String>,
+}
+
+/// What a pack starts with: the commit that wrote it, and where each of its files lies in
+/// the bytes after the header.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PackHeader {
+    pub commit: Commit,
+    pub contents: Vec<(String, u64, u64)>,
+}
+
+/// A pack's bytes: the header's length (8 bytes, little-endian), the header (JSON), then each
+/// file's bytes one after the other. One object per commit: one PUT, whatever the number of
+/// segment files it made.
+pub fn encode_pack(commit: &Commit, files: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut offset = 0;
+    let contents = files
+        .iter()
+        .map(|(name, bytes)| {
+            let entry = (name.clone(), offset, bytes.len() as u64);
+            offset += bytes.len() as u64;
+            entry
+        })
+        .collect();
+    let header = serde_json::to_vec(&PackHeader { commit: commit.clone(), contents }).expect("a header serialises");
+    let mut out = Vec::with_capacity(8 + header.len() + offset as usize);
+    out.extend((header.len() as u64).to_le_bytes());
+    out.extend(header);
+    for (_, bytes) in files {
+        out.extend(bytes);
+    }
+    out
+}
+
+/// A pack's header and its files (None for a pack that is not one).
+pub fn decode_pack(bytes: &[u8]) -> Option<(PackHeader, Vec<(String, &[u8])>)> {
+    let length = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?) as usize;
+    let header: PackHeader = serde_json::from_slice(bytes.get(8..8usize.checked_add(length)?)?).ok()?;
+    let data = &bytes[8 + length..];
+    let files = header
+        .contents
+        .iter()
+        .map(|(name, offset, len)| Some((name.clone(), data.get(*offset as usize..(*offset + *len) as usize)?)))
+        .collect::<Option<Vec<_>>>()?;
+    Some((header, files))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,9 +136,10 @@ impl LocalIndex {
         self.root.join("files").join(name)
     }
 
-    /// The files of `commit` not cached yet (to fetch before opening it).
+    /// The packs holding files of `commit` not cached yet (to fetch before opening it).
     pub fn missing(&self, commit: &Commit) -> Vec<String> {
-        commit.files.iter().filter(|f| !self.cached(f).exists()).cloned().collect()
+        let missing = |p: &&PackRef| p.files.iter().any(|f| !self.cached(f).exists());
+        commit.packs.iter().filter(missing).map(|p| p.id.clone()).collect()
     }
 
     /// Keeps a fetched file (written aside, then renamed: a reader never sees half a file).
@@ -197,7 +251,18 @@ impl LocalIndex {
                 new.push(name.clone());
             }
         }
+        // The packs still used, with the files still used in each, then this commit's own.
         let id = crate::text::new_ulid();
-        Ok((Commit { id, version: base.version + 1, meta, files }, new))
+        let mut packs: Vec<PackRef> = base
+            .packs
+            .iter()
+            .map(|p| PackRef {
+                id: p.id.clone(),
+                files: p.files.iter().filter(|f| files.contains(f)).cloned().collect(),
+            })
+            .filter(|p| !p.files.is_empty())
+            .collect();
+        packs.push(PackRef { id: id.clone(), files: new.clone() });
+        Ok((Commit { id, version: base.version + 1, meta, files, packs }, new))
     }
 }

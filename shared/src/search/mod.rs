@@ -1,7 +1,8 @@
-//! Full-text search with tantivy. The index's segment files live in the stack's bucket under
-//! `search/` (immutable: every name is new), and which files make the index now is a commit
-//! pointer in the table, swapped by a version-checked write (`domain::search`). Searching
-//! functions keep files in `/tmp` and fetch only those a newer commit adds.
+//! Full-text search with tantivy. Each commit of the index writes one pack to the stack's
+//! bucket (`search/packs/<commit id>`: the commit's description and the segment files it
+//! made; immutable, every name new), and which commit is the index now is a pointer in the
+//! table, swapped by a version-checked write (`domain::search`). Searching functions keep
+//! files in `/tmp` and fetch only the packs a newer commit adds.
 
 pub mod engine;
 pub mod find;
@@ -10,7 +11,7 @@ pub mod schema;
 pub mod tokens;
 
 use async_trait::async_trait;
-use engine::{Commit, EngineError, LocalIndex, Snapshot};
+use engine::{decode_pack, encode_pack, Commit, EngineError, LocalIndex, Snapshot};
 use schema::RequestText;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -120,12 +121,25 @@ impl IndexFiles for MemoryIndexFiles {
 /// Snapshots kept open per process: the newest, and a few older ones that cursors of
 /// recent searches still page through.
 const SNAPSHOTS_KEPT: usize = 4;
+/// Commit descriptions remembered per process.
+const DESCRIPTIONS_KEPT: usize = 16;
+
+/// The bucket object (under `search/`) of the pack commit `id` wrote.
+pub fn pack_name(id: &str) -> String {
+    format!("packs/{id}")
+}
+
+/// The commit id of a pack's object name.
+pub fn pack_id(name: &str) -> Option<&str> {
+    name.strip_prefix("packs/")
+}
 
 /// A function's view of the index: the remote files, the local cache, open snapshots.
 pub struct SearchIndex {
     pub files: Arc<dyn IndexFiles>,
     local: LocalIndex,
     snapshots: Mutex<Vec<(Commit, Arc<Snapshot>)>>,
+    descriptions: Mutex<Vec<Commit>>,
     /// One write at a time per process (they share the local writer directory).
     writing: tokio::sync::Mutex<()>,
 }
@@ -141,6 +155,7 @@ impl SearchIndex {
             files,
             local: LocalIndex::new(root),
             snapshots: Mutex::new(vec![]),
+            descriptions: Mutex::new(vec![]),
             writing: tokio::sync::Mutex::new(()),
         }
     }
@@ -151,13 +166,44 @@ impl SearchIndex {
         std::env::temp_dir().join("helpdesk-search").join(safe)
     }
 
+    /// Fetches pack `id`: its files kept, its commit's description remembered and returned.
+    async fn fetch_pack(&self, id: &str) -> Result<Commit, EngineError> {
+        let bytes = self.files.get(&pack_name(id)).await?;
+        let (header, files) = decode_pack(&bytes).ok_or_else(|| EngineError::Other(format!("pack {id} is damaged")))?;
+        for (name, content) in files {
+            if !self.local.cached(&name).exists() {
+                self.local.keep(&name, content)?;
+            }
+        }
+        self.remember(&header.commit);
+        Ok(header.commit)
+    }
+
+    fn remember(&self, commit: &Commit) {
+        let mut known = self.descriptions.lock().unwrap();
+        if !known.iter().any(|c| c.id == commit.id) {
+            known.push(commit.clone());
+            if known.len() > DESCRIPTIONS_KEPT {
+                known.remove(0);
+            }
+        }
+    }
+
+    /// The commit `id` names (its pack's header): remembered, or fetched with its files.
+    /// The empty id is the empty index; a pack the bucket no longer has is `Missing`.
+    pub async fn describe(&self, id: &str) -> Result<Commit, EngineError> {
+        if id.is_empty() {
+            return Ok(Commit::default());
+        }
+        if let Some(known) = self.descriptions.lock().unwrap().iter().find(|c| c.id == id) {
+            return Ok(known.clone());
+        }
+        self.fetch_pack(id).await
+    }
+
     async fn fetch(&self, commit: &Commit) -> Result<(), EngineError> {
         let missing = self.local.missing(commit);
-        let fetched = futures::future::try_join_all(missing.iter().map(|name| async move {
-            let bytes = self.files.get(name).await?;
-            self.local.keep(name, &bytes)
-        }));
-        fetched.await.map(|_| ())
+        futures::future::try_join_all(missing.iter().map(|id| self.fetch_pack(id))).await.map(|_| ())
     }
 
     /// `commit` opened for searching: from the open ones, or its new files fetched first.
@@ -185,8 +231,8 @@ impl SearchIndex {
         Ok(snapshot)
     }
 
-    /// The commit after `base` with `changes` applied, its new files uploaded (not yet
-    /// named by any pointer: the caller swaps the pointer).
+    /// The commit after `base` with `changes` applied, its pack uploaded (not yet named by
+    /// any pointer: the caller swaps the pointer).
     pub async fn write(
         &self,
         base: &Commit,
@@ -197,11 +243,13 @@ impl SearchIndex {
         let (local, base) = (self.local.clone(), base.clone());
         let (commit, new) =
             tokio::task::spawn_blocking(move || local.write(&base, &changes)).await.map_err(blocking_failed)??;
-        let uploads = new.iter().map(|name| async move {
-            let bytes = tokio::fs::read(self.local.cached(name)).await?;
-            self.files.put(name, bytes).await
-        });
-        futures::future::try_join_all(uploads).await?;
+        let mut contents = Vec::with_capacity(new.len());
+        for name in new {
+            let bytes = tokio::fs::read(self.local.cached(&name)).await?;
+            contents.push((name, bytes));
+        }
+        self.files.put(&pack_name(&commit.id), encode_pack(&commit, &contents)).await?;
+        self.remember(&commit);
         Ok(commit)
     }
 }

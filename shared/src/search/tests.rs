@@ -2,7 +2,7 @@ use super::engine::Commit;
 use super::find::{Scope, Sort};
 use super::query::parse;
 use super::schema::RequestText;
-use super::{MemoryIndexFiles, SearchIndex};
+use super::{IndexFiles, MemoryIndexFiles, SearchIndex};
 use std::sync::Arc;
 
 fn request(key: &str, public: &[&str], internal: &[&str]) -> RequestText {
@@ -112,4 +112,42 @@ async fn the_empty_index_finds_nothing() {
         let found = snapshot.find(&agent, &parse("toaster").unwrap(), sort, 0, 10).unwrap();
         assert_eq!((found.total, found.hits.len()), (0, 0));
     }
+}
+
+#[tokio::test]
+async fn each_commit_is_one_pack_that_a_cold_searcher_opens_from_its_id() {
+    let files = Arc::new(MemoryIndexFiles::default());
+    let (dir, cold_dir) = (tempdir::Dir::new(), tempdir::Dir::new());
+    let writer = SearchIndex::new(files.clone(), dir.0.clone());
+    let first = writer
+        .write(&Commit::default(), vec![("HD-1".into(), Some(request("HD-1", &["printer"], &[])))])
+        .await
+        .unwrap();
+    let second = writer.write(&first, vec![("HD-2".into(), Some(request("HD-2", &["scanner"], &[])))]).await.unwrap();
+    let mut objects: Vec<String> = files.list().await.unwrap().into_iter().map(|(name, _)| name).collect();
+    objects.sort();
+    assert_eq!(objects, [super::pack_name(&first.id), super::pack_name(&second.id)]);
+    assert_eq!(second.packs.iter().map(|p| p.id.clone()).collect::<Vec<_>>(), [first.id.clone(), second.id.clone()]);
+
+    let cold = SearchIndex::new(files.clone(), cold_dir.0.clone());
+    let described = cold.describe(&second.id).await.unwrap();
+    assert_eq!(described, second);
+    let agent = Scope::Agent { project: "HD".into(), me: "bob".into() };
+    assert_eq!(keys(&cold, &described, &agent, "printer").await, ["HD-1"]);
+    assert_eq!(keys(&cold, &described, &agent, "scanner").await, ["HD-2"]);
+    assert!(matches!(cold.describe("01GONE").await, Err(super::engine::EngineError::Missing(_))));
+}
+
+#[test]
+fn a_pack_reads_back_what_was_packed_and_a_damaged_one_is_refused() {
+    use super::engine::{decode_pack, encode_pack};
+    let commit =
+        Commit { id: "01A".into(), version: 1, meta: "{}".into(), files: vec!["a".into(), "b".into()], packs: vec![] };
+    let packed = encode_pack(&commit, &[("a".into(), b"alpha".to_vec()), ("b".into(), vec![])]);
+    let (header, files) = decode_pack(&packed).unwrap();
+    assert_eq!(header.commit, commit);
+    assert_eq!(files, [("a".to_string(), &b"alpha"[..]), ("b".to_string(), &b""[..])]);
+    assert!(decode_pack(&packed[..packed.len() - 1]).is_none());
+    assert!(decode_pack(b"short").is_none());
+    assert!(decode_pack(&u64::MAX.to_le_bytes()).is_none());
 }

@@ -597,9 +597,7 @@ fn the_search_pointer_item_is_exact() {
     let pointer = SearchPointer {
         id: "01JSEARCH".into(),
         version: 3,
-        meta: "{}".into(),
-        files: vec!["a.idx".into()],
-        dropped: vec![DroppedFile { name: "b.idx".into(), at: 10 }],
+        dropped: vec![DroppedFile { name: "packs/01JOLD".into(), at: 10 }],
         committed_at: 12,
     };
     let item = to_item(&Record::SearchPointer(pointer.clone()));
@@ -611,9 +609,10 @@ fn the_search_pointer_item_is_exact() {
         ("type".into(), s("SearchPointer")),
         ("id".into(), s("01JSEARCH")),
         ("version".into(), n(3)),
-        ("meta".into(), s("{}")),
-        ("files".into(), AV::L(vec![s("a.idx")])),
-        ("dropped".into(), AV::L(vec![AV::M(HashMap::from([("name".into(), s("b.idx")), ("at".into(), n(10))]))])),
+        (
+            "dropped".into(),
+            AV::L(vec![AV::M(HashMap::from([("name".into(), s("packs/01JOLD")), ("at".into(), n(10))]))]),
+        ),
         ("committed_at".into(), n(12)),
     ]);
     assert_eq!(item, expected);

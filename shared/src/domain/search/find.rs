@@ -3,7 +3,7 @@
 //! come in one read; the page's requests in a second, so what is shown (status, summary) is
 //! current and every hit passes `access::can_view` as it is now.
 
-use super::indexer::{commit_file, engine_error, search_of};
+use super::indexer::{engine_error, search_of};
 use super::records::SearchPointer;
 use crate::domain::access::{can_view, customer_may_filter, require_agent, Viewer};
 use crate::domain::caller::{load_project, resolve, Caller};
@@ -100,18 +100,18 @@ async fn commit_for(
     pointer: Option<SearchPointer>,
     cursor: &Option<(String, usize)>,
 ) -> Result<Commit, ApiError> {
-    let current = pointer.as_ref().map(SearchPointer::commit).unwrap_or_default();
-    let Some((id, _)) = cursor else { return Ok(current) };
-    if *id == current.id {
-        return Ok(current);
-    }
-    let expired = || ApiError::bad_request("cursor_expired", "this search is too old to page through: search again");
-    let bytes = match search_of(app)?.files.get(&commit_file(id)).await {
-        Ok(bytes) => bytes,
-        Err(EngineError::Missing(_)) => return Err(expired()),
-        Err(e) => return Err(engine_error(e)),
+    let id = match cursor {
+        Some((id, _)) => id.clone(),
+        None => pointer.map(|p| p.id).unwrap_or_default(),
     };
-    serde_json::from_slice(&bytes).map_err(|_| expired())
+    search_of(app)?.describe(&id).await.map_err(|e| match e {
+        EngineError::Missing(_) => expired(),
+        other => engine_error(other),
+    })
+}
+
+fn expired() -> ApiError {
+    ApiError::bad_request("cursor_expired", "this search is too old to page through: search again")
 }
 
 /// Runs `checked` over `commit` as `scope` asks; the keys found, in order, with snippets.

@@ -3,8 +3,7 @@
 //! so the stream's indexer may run meanwhile), and documents of the project that no request
 //! has any more leave the index.
 
-use super::indexer::{engine_error, index_requests, read_pointer, search_of};
-use super::records::SearchPointer;
+use super::indexer::{current_commit, engine_error, index_requests, read_pointer, search_of};
 use crate::domain::requests::every_request;
 use crate::error::ApiError;
 use crate::App;
@@ -25,13 +24,9 @@ pub struct Reindexed {
 pub async fn reindex(app: &App, project: &str, mut progress: impl FnMut(usize, usize)) -> Result<Reindexed, ApiError> {
     let search = search_of(app)?;
     let keys: Vec<String> = every_request(app, project).await?.into_iter().map(|r| r.key).collect();
-    let indexed: Vec<String> = match read_pointer(app).await? {
-        Some(pointer) => {
-            let snapshot = search.snapshot(&SearchPointer::commit(&pointer)).await.map_err(engine_error)?;
-            snapshot.keys_in_project(project).map_err(engine_error)?
-        }
-        None => vec![],
-    };
+    let commit = current_commit(search, read_pointer(app).await?.as_ref()).await?;
+    let snapshot = search.snapshot(&commit).await.map_err(engine_error)?;
+    let indexed = snapshot.keys_in_project(project).map_err(engine_error)?;
     let present: BTreeSet<&String> = keys.iter().collect();
     let gone: Vec<String> = indexed.into_iter().filter(|k| !present.contains(k)).collect();
     let mut done = Reindexed { requests: keys.len(), removed: gone.len(), commits: 0 };
