@@ -61,8 +61,11 @@ pub fn encode_pack(commit: &Commit, files: &[(String, Vec<u8>)]) -> Vec<u8> {
     out
 }
 
+/// A pack's files, each by name, as slices of the pack's bytes.
+pub type Packed<'a> = Vec<(String, &'a [u8])>;
+
 /// A pack's header and its files (None for a pack that is not one).
-pub fn decode_pack(bytes: &[u8]) -> Option<(PackHeader, Vec<(String, &[u8])>)> {
+pub fn decode_pack(bytes: &[u8]) -> Option<(PackHeader, Packed<'_>)> {
     let length = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?) as usize;
     let header: PackHeader = serde_json::from_slice(bytes.get(8..8usize.checked_add(length)?)?).ok()?;
     let data = &bytes[8 + length..];
