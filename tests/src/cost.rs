@@ -1,7 +1,8 @@
 //! The benchmark's cost of 1,000 tickets: a ticket's whole life played through the local
 //! gateway (one create, five replies, ten reads, one close), then the stream's functions (the
-//! automations, with a project's initial rules, and the notifier) on what the stream gathered;
-//! the capacity units, Lambda time and emails it took, priced at list prices.
+//! automations, with a project's initial rules, and the notifier) on what the stream gathered,
+//! and the search indexer on each changed request; the capacity units, Lambda time, bucket
+//! requests and emails it took, priced at list prices.
 
 use crate::Harness;
 use serde_json::json;
@@ -16,6 +17,8 @@ pub const LAMBDA_PER_GB_SECOND: f64 = 0.000_013_333_4;
 pub const WRITE_UNIT_PER_MILLION: f64 = 0.625;
 pub const READ_UNIT_PER_MILLION: f64 = 0.125;
 pub const EMAIL_PER_THOUSAND: f64 = 0.10;
+/// S3 Standard PUT (and LIST) requests.
+pub const S3_PUT_PER_THOUSAND: f64 = 0.005;
 
 /// What `tickets` tickets used.
 #[derive(Debug, Default)]
@@ -28,6 +31,8 @@ pub struct Usage {
     pub write_units: f64,
     pub read_units: f64,
     pub emails: f64,
+    /// Bucket writes: the search indexer's packs, one a commit.
+    pub s3_puts: f64,
 }
 
 /// Plays `tickets` ticket lives in `project` (whose notify limit must allow every email):
@@ -94,6 +99,18 @@ pub async fn play(h: &Harness, project: &str, agent: &str, customers: &[String],
         usage.invocations += request_records as f64;
         *usage.billed_ms.entry(consumer.name()).or_default() += (started.elapsed().as_secs_f64() * 1000.0).ceil();
     }
+    // The indexer: what the automations handed it, one commit per record (as one invocation
+    // each), each a pack PUT and a pointer write.
+    h.take_index_invocations().await;
+    let keys: Vec<String> = event.records.iter().filter_map(helpdesk::items::dynamo::stream_request_key).collect();
+    for key in keys {
+        let started = Instant::now();
+        let answer = helpdesk_tools::invoke::index(&h.app, json!({"requests": [key]})).await;
+        assert!(answer.get("error").is_none(), "the indexer: {answer}");
+        usage.invocations += 1.0;
+        usage.s3_puts += 1.0;
+        *usage.billed_ms.entry("indexer").or_default() += (started.elapsed().as_secs_f64() * 1000.0).ceil();
+    }
     let m = h.store.take_metrics();
     usage.write_units = m.transaction_units + m.write_units;
     usage.read_units = m.read_units;
@@ -135,6 +152,11 @@ impl Usage {
                 self.read_units * per_1000 * READ_UNIT_PER_MILLION / 1e6,
             ),
             ("SES", format!("{:.0} emails", self.emails * per_1000), self.emails * per_1000 * EMAIL_PER_THOUSAND / 1e3),
+            (
+                "S3",
+                format!("{:.0} PUTs (search packs)", self.s3_puts * per_1000),
+                self.s3_puts * per_1000 * S3_PUT_PER_THOUSAND / 1e3,
+            ),
         ];
         let total: f64 = rows.iter().map(|(_, _, usd)| usd).sum();
         let mut out = format!("  {:<16} {:<44} {:>9}\n", "service", "per 1,000 tickets", "USD");

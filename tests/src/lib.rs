@@ -54,7 +54,7 @@ impl Drop for Harness {
         }
         // The search index's local files, and those of any other environment the test made.
         let _ = std::fs::remove_dir_all(self.search_root(""));
-        for other in ["cold", "race"] {
+        for other in ["cold", "race", "bench"] {
             let _ = std::fs::remove_dir_all(self.search_root(other));
         }
     }

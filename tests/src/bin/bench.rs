@@ -14,6 +14,8 @@ use std::time::Instant;
 mod automations;
 #[path = "bench_parts/reports.rs"]
 mod reports;
+#[path = "bench_parts/search.rs"]
+mod search;
 
 const ITERATIONS: usize = 200;
 const WARMUP: usize = 20;
@@ -416,6 +418,7 @@ async fn main() {
     scheduler_costs(&h, &admin).await;
     automations::automation_costs(&h, &admin).await;
     reports::report_costs(&h, &admin).await;
+    search::search_costs(&h, &admin).await;
 
     // A ticket's whole life, 50 times over, priced per 1,000 tickets.
     let customers = vec![customer.clone(), colleague_tokens[0].clone(), colleague_tokens[1].clone()];
