@@ -32,6 +32,9 @@ pub struct Harness {
     webhooks: Arc<tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<Value>>>,
     /// Changed requests handed to the search indexer, waiting for `run_indexer`.
     index_queue: Arc<tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<Value>>>,
+    /// Stands in for Lambda's Invoke API for the functions' binaries (202 to every call):
+    /// what the automations binary hands the indexer lands here.
+    pub lambda: receiver::Receiver,
 }
 
 impl Drop for Harness {
@@ -232,6 +235,7 @@ impl Harness {
         let stream = Default::default();
         let webhooks = Arc::new(tokio::sync::Mutex::new(deliveries));
         let index_queue = Arc::new(tokio::sync::Mutex::new(index_queue));
+        let lambda = receiver::Receiver::start(&[202]).await;
         Harness {
             base,
             app,
@@ -245,6 +249,7 @@ impl Harness {
             server,
             webhooks,
             index_queue,
+            lambda,
         }
     }
 
@@ -368,6 +373,7 @@ impl Harness {
                 // Locally there is no Lambda to invoke: a name that reaches nothing (tests never
                 // make deliveries through the binaries).
                 "WebhooksFunction" => Some("webhooks".into()),
+                "IndexerFunction" => Some("indexer".into()),
                 _ => None,
             })
             .into_iter()
@@ -377,6 +383,7 @@ impl Harness {
             ("AWS_ENDPOINT_URL_DYNAMODB", ddb.as_str()),
             ("AWS_ENDPOINT_URL_S3", self.moto.as_str()),
             ("AWS_ENDPOINT_URL_SESV2", self.moto.as_str()),
+            ("AWS_ENDPOINT_URL_LAMBDA", self.lambda.url.trim_end_matches("/hook")),
             ("AWS_REGION", "us-east-1"),
             ("AWS_ACCESS_KEY_ID", "local"),
             ("AWS_SECRET_ACCESS_KEY", "local"),

@@ -6,7 +6,7 @@
 use helpdesk_tests::events::filled;
 use helpdesk_tests::runtime::{Answer, Function};
 use helpdesk_tests::Harness;
-use serde_json::json;
+use serde_json::{json, Value};
 
 async fn start(h: &Harness, binary: &str) -> Function {
     Function::start(binary, &h.function_env(binary)).await
@@ -213,6 +213,11 @@ async fn the_mail_functions_answer_their_events() {
         let answer = automations.invoke(&filled("stream-comments", &fill)).await;
         assert_eq!(answer, Answer::Response(json!({"batchItemFailures": []})));
     }
+    // Each batch's changed requests went to the indexer, an asynchronous invoke.
+    let handed: Vec<_> =
+        h.lambda.received().into_iter().filter(|r| r.header("x-amz-invocation-type") == "Event").collect();
+    assert_eq!(handed.len(), 2, "one hand-off per batch");
+    assert_eq!(serde_json::from_str::<Value>(&handed[0].body).unwrap(), json!({"requests": ["HD-1"]}));
     let request = h.ok("GET", "/requests/HD-1", Some(&admin), None).await.body;
     assert_eq!(request["tags"], json!(["answered"]));
     let fired = request["history"].as_array().unwrap().iter().filter(|e| e["action"] == "automation").count();
@@ -284,4 +289,26 @@ async fn the_webhook_sender_answers_its_invocation() {
     assert_eq!(sender.invoke(&event).await, Answer::Response(json!({"outcome": "nothing", "detail": null})));
     assert_eq!(receiver.received().len(), 1);
     assert!(receiver.received()[0].header("helpdesk-signature").starts_with("t="));
+}
+
+/// The indexer binary takes the automations' hand-off (events/index-requests.json), commits
+/// the request's document (a pack in the bucket, the pointer in the table) and answers the
+/// version; the same invocation again commits again and finds the request once.
+#[tokio::test]
+async fn the_indexer_answers_its_invocation() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    let body = json!({"summary": "Kettle descaling", "description": "Limescale everywhere"});
+    h.ok("POST", "/projects/HD/requests", Some(&admin), Some(body)).await;
+    let mut indexer = start(&h, "indexer").await;
+    for version in [1, 2] {
+        let answer = indexer.invoke(&filled("index-requests", &[("__REQUEST__", "HD-1")])).await;
+        assert_eq!(answer, Answer::Response(json!({"version": version, "requests": 1, "retries": 0})));
+    }
+    let found = h.ok("GET", "/projects/HD/search?q=limescale", Some(&admin), None).await.body;
+    assert_eq!((found["total"].as_u64(), found["items"][0]["key"].as_str()), (Some(1), Some("HD-1")));
+    assert!(indexer.logs().contains("\"function\":\"indexer\""), "{}", indexer.logs());
+    // Not the automations' hand-off: an error Lambda retries, then drops to the failed-events queue.
+    let answer = indexer.invoke(r#"{"requests": ["not a key"]}"#).await;
+    assert!(matches!(answer, Answer::Error(_)), "{answer:?}");
 }
