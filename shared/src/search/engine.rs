@@ -149,7 +149,7 @@ impl LocalIndex {
     pub fn keep(&self, name: &str, bytes: &[u8]) -> Result<(), EngineError> {
         let path = self.cached(name);
         std::fs::create_dir_all(path.parent().expect("files/ has a parent"))?;
-        let aside = path.with_extension(format!("part{}", std::process::id()));
+        let aside = path.with_extension(format!("part-{}", crate::text::new_ulid()));
         std::fs::write(&aside, bytes)?;
         std::fs::rename(aside, path)?;
         Ok(())

@@ -140,8 +140,12 @@ pub struct SearchIndex {
     local: LocalIndex,
     snapshots: Mutex<Vec<(Commit, Arc<Snapshot>)>>,
     descriptions: Mutex<Vec<Commit>>,
+    /// The newest commit this process wrote: the next write most likely starts from it.
+    last_written: Mutex<Option<Commit>>,
     /// One write at a time per process (they share the local writer directory).
     writing: tokio::sync::Mutex<()>,
+    /// One snapshot opened at a time per process (each lays out its commit's directory).
+    opening: tokio::sync::Mutex<()>,
 }
 
 fn blocking_failed(e: tokio::task::JoinError) -> EngineError {
@@ -156,7 +160,9 @@ impl SearchIndex {
             local: LocalIndex::new(root),
             snapshots: Mutex::new(vec![]),
             descriptions: Mutex::new(vec![]),
+            last_written: Mutex::new(None),
             writing: tokio::sync::Mutex::new(()),
+            opening: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -208,27 +214,42 @@ impl SearchIndex {
 
     /// `commit` opened for searching: from the open ones, or its new files fetched first.
     pub async fn snapshot(&self, commit: &Commit) -> Result<Arc<Snapshot>, EngineError> {
-        if let Some((_, open)) = self.snapshots.lock().unwrap().iter().find(|(c, _)| c.id == commit.id) {
-            return Ok(open.clone());
+        let open_already =
+            || self.snapshots.lock().unwrap().iter().find(|(c, _)| c.id == commit.id).map(|(_, s)| s.clone());
+        if let Some(open) = open_already() {
+            return Ok(open);
+        }
+        let _one_at_a_time = self.opening.lock().await;
+        if let Some(open) = open_already() {
+            return Ok(open);
         }
         self.fetch(commit).await?;
         let (local, wanted) = (self.local.clone(), commit.clone());
         let snapshot =
             Arc::new(tokio::task::spawn_blocking(move || local.open(&wanted)).await.map_err(blocking_failed)??);
-        let kept: Vec<Commit> = {
+        {
             let mut open = self.snapshots.lock().unwrap();
             open.retain(|(c, _)| c.id != commit.id);
             open.push((commit.clone(), snapshot.clone()));
             open.sort_by_key(|(c, _)| std::cmp::Reverse(c.version));
             open.truncate(SNAPSHOTS_KEPT);
-            open.iter().map(|(c, _)| c.clone()).collect()
-        };
-        let local = self.local.clone();
-        // Files no open snapshot names go; open ones stay mapped even if unlinked.
-        tokio::task::spawn_blocking(move || local.prune(&kept.iter().collect::<Vec<_>>()))
-            .await
-            .map_err(blocking_failed)??;
+        }
+        // Not while a write uses the files (the next open prunes).
+        if let Ok(_no_write) = self.writing.try_lock() {
+            self.prune().await?;
+        }
         Ok(snapshot)
+    }
+
+    /// Forgets local files that neither an open snapshot nor the last commit written uses
+    /// (open ones stay mapped even when unlinked). Called with no write under way.
+    async fn prune(&self) -> Result<(), EngineError> {
+        let mut keep: Vec<Commit> = self.snapshots.lock().unwrap().iter().map(|(c, _)| c.clone()).collect();
+        keep.extend(self.last_written.lock().unwrap().clone());
+        let local = self.local.clone();
+        tokio::task::spawn_blocking(move || local.prune(&keep.iter().collect::<Vec<_>>()))
+            .await
+            .map_err(blocking_failed)?
     }
 
     /// The commit after `base` with `changes` applied, its pack uploaded (not yet named by
@@ -250,6 +271,8 @@ impl SearchIndex {
         }
         self.files.put(&pack_name(&commit.id), encode_pack(&commit, &contents)).await?;
         self.remember(&commit);
+        *self.last_written.lock().unwrap() = Some(commit.clone());
+        self.prune().await?;
         Ok(commit)
     }
 }
