@@ -2,6 +2,8 @@
 //! requests to the indexer, which commits tantivy segments to the bucket and swaps the
 //! pointer in the table; agents and customers search through the intake routes.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use helpdesk::store::Store;
 use helpdesk_tests::Harness;
 use serde_json::{json, Value};
@@ -220,6 +222,15 @@ async fn pages_follow_one_commit_without_repeats_or_gaps_while_requests_change()
     assert_eq!(fresh["total"], 8);
     let closed = fresh["items"].as_array().unwrap().iter().find(|i| i["key"] == later.as_str()).unwrap();
     assert_eq!(closed["status"], "closed");
+    // A cursor whose offset was made up past the deepest page: refused, nothing ranked.
+    let first_cursor = first["next_cursor"].as_str().unwrap();
+    let mut parts: Vec<String> = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(first_cursor).unwrap()).unwrap();
+    parts[1] = "1000000000000".into();
+    let deep = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&parts).unwrap());
+    let refused = h
+        .call("GET", &format!("/projects/HD/search?q=widget&limit=3&sort=updated&cursor={deep}"), Some(&agent), None)
+        .await;
+    assert_eq!((refused.status, refused.body["error"]["code"].as_str()), (400, Some("invalid_cursor")));
     // A cursor continues its own search only.
     let other = h
         .call("GET", &format!("/projects/HD/search?q=broke&limit=3&sort=updated&cursor={cursor}"), Some(&agent), None)

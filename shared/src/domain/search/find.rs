@@ -19,6 +19,8 @@ use std::collections::HashMap;
 
 pub const DEFAULT_PAGE: usize = 20;
 pub const MAX_PAGE: usize = 50;
+/// How deep paging goes: the engine ranks offset + limit documents to answer a page.
+pub const MAX_OFFSET: usize = 10_000;
 
 /// The query string of a search, unchecked.
 #[derive(Debug, Default, Clone)]
@@ -77,7 +79,8 @@ fn check(options: &SearchOptions) -> Result<Checked, ApiError> {
             let invalid = || ApiError::bad_request("invalid_cursor", "the cursor is not valid for this search");
             match decode_cursor(raw)?.as_slice() {
                 [id, offset, print] if *print == fingerprint && id.len() == 26 => {
-                    Some((id.clone(), offset.parse::<usize>().map_err(|_| invalid())?))
+                    let offset = offset.parse::<usize>().ok().filter(|o| *o <= MAX_OFFSET).ok_or_else(invalid)?;
+                    Some((id.clone(), offset))
                 }
                 _ => return Err(invalid()),
             }
@@ -133,7 +136,8 @@ async fn run(
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(engine_error)?;
-    let next = (offset + limit < found.total)
+    // Past MAX_OFFSET there is no next page: narrow the search instead.
+    let next = (offset + limit < found.total && offset + limit <= MAX_OFFSET)
         .then(|| encode_cursor(&[&commit.id, &(offset + limit).to_string(), &checked.fingerprint]));
     Ok((found.hits.into_iter().map(|h| (h.key, h.snippet)).collect(), found.total, next))
 }
