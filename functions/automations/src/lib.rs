@@ -18,7 +18,25 @@ use helpdesk::App;
 use serde_json::{json, Value};
 
 pub async fn handle(app: &App, event: Event) -> Value {
+    let outcome = run_records(app, &event).await;
+    // Every batch's requests go to the indexer, even when a record failed (Lambda retries
+    // from that record, not the ones before it): the indexer reads each as it is now, so
+    // handing it a key twice, or early, changes nothing.
     let changed = changed_requests(&event);
+    if let (Some(indexer), false) = (&app.indexer, changed.is_empty()) {
+        if let Err(e) = indexer.invoke(json!({ "requests": changed })).await {
+            tracing::error!(function = "automations", error = %e, "handing changes to the search indexer failed");
+            let first =
+                event.records.first().map(|r| r.change.sequence_number.clone().unwrap_or_else(|| r.event_id.clone()));
+            return json!({ "batchItemFailures": [{ "itemIdentifier": first }] });
+        }
+    }
+    outcome
+}
+
+/// Rules and report counts for each record, in order; the first that fails stops the batch
+/// (reported as a partial failure from there).
+async fn run_records(app: &App, event: &Event) -> Value {
     for record in &event.records {
         let Some((old, new)) = stream_images(record, &[REQUEST_PARTITION_PREFIX]) else { continue };
         let failed = || {
@@ -59,16 +77,6 @@ pub async fn handle(app: &App, event: Event) -> Value {
                     return failed();
                 }
             }
-        }
-    }
-    if let (Some(indexer), false) = (&app.indexer, changed.is_empty()) {
-        // The indexer reads each request as it is when it runs: handing it a key twice, or
-        // late, changes nothing. If the hand-off fails, the whole batch comes again.
-        if let Err(e) = indexer.invoke(json!({ "requests": changed })).await {
-            tracing::error!(function = "automations", error = %e, "handing changes to the search indexer failed");
-            let first =
-                event.records.first().map(|r| r.change.sequence_number.clone().unwrap_or_else(|| r.event_id.clone()));
-            return json!({ "batchItemFailures": [{ "itemIdentifier": first }] });
         }
     }
     json!({ "batchItemFailures": [] })

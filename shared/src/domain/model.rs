@@ -994,7 +994,7 @@ pub use crate::domain::webhooks::records::{
 };
 
 pub use crate::domain::reports::records::{Csat, Rating, StatsCounts, StatsLedger};
-pub use crate::domain::search::records::{DroppedFile, SearchPointer};
+pub use crate::domain::search::records::SearchPointer;
 
 /// Every kind of record the table holds.
 // A request is the largest record and the most read one: boxing it would put an allocation

@@ -20,6 +20,16 @@ pub struct Commit {
     pub meta: String,
     pub files: Vec<String>,
     pub packs: Vec<PackRef>,
+    /// Packs no commit since uses, and since when: deleted once past the grace period, so
+    /// searchers paging through an older commit still find them.
+    #[serde(default)]
+    pub dropped: Vec<Dropped>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Dropped {
+    pub pack: String,
+    pub at: i64,
 }
 
 /// A pack (one bucket object, named by the commit that wrote it) and which of its files the
@@ -197,7 +207,9 @@ impl LocalIndex {
         }
         if let Ok(files) = std::fs::read_dir(self.root.join("files")) {
             for entry in files.flatten() {
-                if !names.contains(&entry.file_name().to_string_lossy().to_string()) {
+                let name = entry.file_name().to_string_lossy().to_string();
+                // A file being unpacked is not one yet.
+                if !names.contains(&name) && !name.contains(".part-") {
                     std::fs::remove_file(entry.path())?;
                 }
             }
@@ -266,6 +278,7 @@ impl LocalIndex {
             .filter(|p| !p.files.is_empty())
             .collect();
         packs.push(PackRef { id: id.clone(), files: new.clone() });
-        Ok((Commit { id, version: base.version + 1, meta, files, packs }, new))
+        let commit = Commit { id, version: base.version + 1, meta, files, packs, dropped: vec![] };
+        Ok((commit, new))
     }
 }

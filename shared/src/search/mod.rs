@@ -11,7 +11,7 @@ pub mod schema;
 pub mod tokens;
 
 use async_trait::async_trait;
-use engine::{decode_pack, encode_pack, Commit, EngineError, LocalIndex, Snapshot};
+use engine::{decode_pack, encode_pack, Commit, Dropped, EngineError, LocalIndex, Snapshot};
 use schema::RequestText;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -124,6 +124,18 @@ const SNAPSHOTS_KEPT: usize = 4;
 /// Commit descriptions remembered per process.
 const DESCRIPTIONS_KEPT: usize = 16;
 
+/// How long a pack no commit uses stays in the bucket after it was dropped: searchers paging
+/// through an older commit still find it (a cursor lasts at least this long).
+pub const GRACE_SECONDS: i64 = 15 * 60;
+
+/// A commit written, and the packs dropped past the grace period (to delete once the commit
+/// is the index: an older pointer may still name them until then).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    pub commit: Commit,
+    pub expired: Vec<String>,
+}
+
 /// The bucket object (under `search/`) of the pack commit `id` wrote.
 pub fn pack_name(id: &str) -> String {
     format!("packs/{id}")
@@ -195,6 +207,23 @@ impl SearchIndex {
         }
     }
 
+    /// Forgets what a write made when its commit lost the race for the pointer: another
+    /// writer's commit may name a file the same (tantivy's delete files are named by segment
+    /// and operation count), and it is theirs that must be read.
+    pub async fn discard(&self, written: &Written) {
+        let _no_write = self.writing.lock().await;
+        let _no_open = self.opening.lock().await;
+        let commit = &written.commit;
+        for name in commit.packs.iter().filter(|p| p.id == commit.id).flat_map(|p| &p.files) {
+            let _ = std::fs::remove_file(self.local.cached(name));
+        }
+        self.descriptions.lock().unwrap().retain(|c| c.id != commit.id);
+        let mut last = self.last_written.lock().unwrap();
+        if last.as_ref().is_some_and(|c| c.id == commit.id) {
+            *last = None;
+        }
+    }
+
     /// The commit `id` names (its pack's header): remembered, or fetched with its files.
     /// The empty id is the empty index; a pack the bucket no longer has is `Missing`.
     pub async fn describe(&self, id: &str) -> Result<Commit, EngineError> {
@@ -214,8 +243,14 @@ impl SearchIndex {
 
     /// `commit` opened for searching: from the open ones, or its new files fetched first.
     pub async fn snapshot(&self, commit: &Commit) -> Result<Arc<Snapshot>, EngineError> {
-        let open_already =
-            || self.snapshots.lock().unwrap().iter().find(|(c, _)| c.id == commit.id).map(|(_, s)| s.clone());
+        // The most recently used snapshot last: a cursor's older commit stays open while paged.
+        let open_already = || {
+            let mut open = self.snapshots.lock().unwrap();
+            let at = open.iter().position(|(c, _)| c.id == commit.id)?;
+            let used = open.remove(at);
+            open.push(used.clone());
+            Some(used.1)
+        };
         if let Some(open) = open_already() {
             return Ok(open);
         }
@@ -231,19 +266,20 @@ impl SearchIndex {
             let mut open = self.snapshots.lock().unwrap();
             open.retain(|(c, _)| c.id != commit.id);
             open.push((commit.clone(), snapshot.clone()));
-            open.sort_by_key(|(c, _)| std::cmp::Reverse(c.version));
-            open.truncate(SNAPSHOTS_KEPT);
+            let extra = open.len().saturating_sub(SNAPSHOTS_KEPT);
+            open.drain(..extra);
         }
         // Not while a write uses the files (the next open prunes).
         if let Ok(_no_write) = self.writing.try_lock() {
-            self.prune().await?;
+            self.prune_files().await?;
         }
         Ok(snapshot)
     }
 
     /// Forgets local files that neither an open snapshot nor the last commit written uses
-    /// (open ones stay mapped even when unlinked). Called with no write under way.
-    async fn prune(&self) -> Result<(), EngineError> {
+    /// (open ones stay mapped even when unlinked). Called with no write and no open under way
+    /// (the caller holds one lock, this takes the other).
+    async fn prune_files(&self) -> Result<(), EngineError> {
         let mut keep: Vec<Commit> = self.snapshots.lock().unwrap().iter().map(|(c, _)| c.clone()).collect();
         keep.extend(self.last_written.lock().unwrap().clone());
         let local = self.local.clone();
@@ -252,18 +288,28 @@ impl SearchIndex {
             .map_err(blocking_failed)?
     }
 
-    /// The commit after `base` with `changes` applied, its pack uploaded (not yet named by
-    /// any pointer: the caller swaps the pointer).
+    /// The commit after `base` with `changes` applied as of `now`, its pack uploaded (not
+    /// yet named by any pointer: the caller swaps the pointer). It carries the packs dropped
+    /// within the grace period; those dropped before are returned to delete.
     pub async fn write(
         &self,
         base: &Commit,
         changes: Vec<(String, Option<RequestText>)>,
-    ) -> Result<Commit, EngineError> {
+        now: i64,
+    ) -> Result<Written, EngineError> {
         let _one_at_a_time = self.writing.lock().await;
         self.fetch(base).await?;
-        let (local, base) = (self.local.clone(), base.clone());
-        let (commit, new) =
-            tokio::task::spawn_blocking(move || local.write(&base, &changes)).await.map_err(blocking_failed)??;
+        let local = self.local.clone();
+        let (mut commit, new) = tokio::task::spawn_blocking({
+            let base = base.clone();
+            move || local.write(&base, &changes)
+        })
+        .await
+        .map_err(blocking_failed)??;
+        let gone = base.packs.iter().filter(|p| !commit.packs.iter().any(|q| q.id == p.id));
+        let dropped = base.dropped.iter().cloned().chain(gone.map(|p| Dropped { pack: p.id.clone(), at: now }));
+        let (expired, kept): (Vec<Dropped>, Vec<Dropped>) = dropped.partition(|d| d.at + GRACE_SECONDS <= now);
+        commit.dropped = kept;
         let mut contents = Vec::with_capacity(new.len());
         for name in new {
             let bytes = tokio::fs::read(self.local.cached(&name)).await?;
@@ -272,8 +318,11 @@ impl SearchIndex {
         self.files.put(&pack_name(&commit.id), encode_pack(&commit, &contents)).await?;
         self.remember(&commit);
         *self.last_written.lock().unwrap() = Some(commit.clone());
-        self.prune().await?;
-        Ok(commit)
+        {
+            let _no_open = self.opening.lock().await;
+            self.prune_files().await?;
+        }
+        Ok(Written { commit, expired: expired.into_iter().map(|d| pack_name(&d.pack)).collect() })
     }
 }
 

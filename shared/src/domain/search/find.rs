@@ -78,7 +78,7 @@ fn check(options: &SearchOptions) -> Result<Checked, ApiError> {
         Some(raw) => {
             let invalid = || ApiError::bad_request("invalid_cursor", "the cursor is not valid for this search");
             match decode_cursor(raw)?.as_slice() {
-                [id, offset, print] if *print == fingerprint && id.len() == 26 => {
+                [id, offset, print] if *print == fingerprint && ulid::Ulid::from_string(id).is_ok() => {
                     let offset = offset.parse::<usize>().ok().filter(|o| *o <= MAX_OFFSET).ok_or_else(invalid)?;
                     Some((id.clone(), offset))
                 }
@@ -107,8 +107,10 @@ async fn commit_for(
         Some((id, _)) => id.clone(),
         None => pointer.map(|p| p.id).unwrap_or_default(),
     };
+    let first_page = cursor.is_none();
     search_of(app)?.describe(&id).await.map_err(|e| match e {
-        EngineError::Missing(_) => expired(),
+        // The current commit's pack is never deleted: missing, it is a fault, not the caller's.
+        EngineError::Missing(_) if !first_page => expired(),
         other => engine_error(other),
     })
 }

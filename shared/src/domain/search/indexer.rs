@@ -4,22 +4,22 @@
 //! makes a replayed or reordered batch harmless; losing the pointer race (another indexer
 //! committed first) means starting again from its commit, so nothing is lost.
 
-use super::records::{DroppedFile, SearchPointer};
+use super::records::SearchPointer;
 use super::text::request_text;
 use crate::domain::requests::read_thread;
 use crate::error::ApiError;
 use crate::items::search_pointer_key;
 use crate::model::Record;
 use crate::search::engine::{Commit, EngineError};
-use crate::search::{pack_id, pack_name, SearchIndex};
+use crate::search::{pack_id, pack_name, SearchIndex, Written, GRACE_SECONDS};
 use crate::store::{Condition, Write};
 use crate::App;
+use futures::{StreamExt, TryStreamExt};
 
-/// How long a pack no commit uses stays in the bucket: searchers paging through an older
-/// commit still find it (a cursor lasts at least this long).
-pub const GRACE_SECONDS: i64 = 15 * 60;
 /// Lost races to retry before giving up (the invocation is retried then).
 const ATTEMPTS: usize = 5;
+/// Request partitions read at once.
+const READS_AT_ONCE: usize = 16;
 /// Every this many commits, packs nothing names (uploads of a writer that lost the race)
 /// are looked for and deleted.
 const SWEEP_EVERY: u64 = 64;
@@ -60,44 +60,38 @@ pub async fn index_requests(app: &App, keys: &[String]) -> Result<Indexed, ApiEr
     keys.sort();
     keys.dedup();
     for retries in 0..ATTEMPTS {
-        let reads = futures::future::try_join_all(keys.iter().map(|k| read_thread(app, k)));
-        let (pointer, threads) = tokio::try_join!(read_pointer(app), reads)?;
+        // The pointer before the requests: a request read after it is at least as new as
+        // the commit's copy, so a swap on that pointer never puts an older one back.
+        let pointer = read_pointer(app).await?;
+        let reads = keys.clone().into_iter().map(|key| async move { read_thread(app, &key).await });
+        let threads: Vec<_> = futures::stream::iter(reads).buffered(READS_AT_ONCE).try_collect().await?;
         let changes = keys.iter().cloned().zip(threads.iter().map(request_text)).collect();
         let base = current_commit(search, pointer.as_ref()).await?;
-        let commit = search.write(&base, changes).await.map_err(engine_error)?;
-        if swap(app, search, pointer, &base, commit).await? {
+        let written = search.write(&base, changes, app.now()).await.map_err(engine_error)?;
+        if swap(app, search, &base, written.clone()).await? {
             return Ok(Indexed { version: base.version + 1, requests: keys.len(), retries });
         }
+        search.discard(&written).await;
         tracing::info!(version = base.version, "another indexer committed first: indexing again from its commit");
     }
     Err(ApiError::StorageUnavailable)
 }
 
-/// Points the index at `commit` (its pack uploaded) unless another writer moved the pointer
-/// since `base` (false then). Packs dropped past the grace period are deleted after the swap.
-async fn swap(
-    app: &App,
-    search: &SearchIndex,
-    pointer: Option<SearchPointer>,
-    base: &Commit,
-    commit: Commit,
-) -> Result<bool, ApiError> {
+/// Points the index at the written commit (its pack uploaded) unless another writer moved
+/// the pointer since `base` (false then). Packs dropped past the grace period are deleted
+/// after the swap.
+async fn swap(app: &App, search: &SearchIndex, base: &Commit, written: Written) -> Result<bool, ApiError> {
+    let Written { commit, expired } = written;
     let now = app.now();
-    let mut dropped = pointer.map(|p| p.dropped).unwrap_or_default();
-    let gone = base.packs.iter().filter(|p| !commit.packs.iter().any(|q| q.id == p.id));
-    dropped.extend(gone.map(|p| DroppedFile { name: pack_name(&p.id), at: now }));
-    let (expired, kept): (Vec<DroppedFile>, Vec<DroppedFile>) =
-        dropped.into_iter().partition(|d| d.at + GRACE_SECONDS <= now);
-    let next = SearchPointer { id: commit.id.clone(), version: commit.version, dropped: kept, committed_at: now };
+    let next = SearchPointer { id: commit.id.clone(), version: commit.version, committed_at: now };
     let condition = if base.version == 0 { Condition::NotExists } else { Condition::VersionIs(base.version) };
     match app.store.transact(vec![Write::Put { record: Record::SearchPointer(next.clone()), condition }]).await {
         Ok(()) => {}
         Err(e) if e.failed_at(0) => return Ok(false),
         Err(e) => return Err(e.into()),
     }
-    let expired: Vec<String> = expired.into_iter().map(|d| d.name).collect();
     let sweep_too = next.version.is_multiple_of(SWEEP_EVERY);
-    if let Err(e) = delete_unneeded(search, &next, &commit, &expired, sweep_too, now).await {
+    if let Err(e) = delete_unneeded(search, &commit, &expired, sweep_too, now).await {
         tracing::warn!(error = %e, "index packs were not deleted: a later commit's sweep will");
     }
     Ok(true)
@@ -111,13 +105,12 @@ pub async fn collect_garbage(app: &App, now: i64) -> Result<usize, ApiError> {
     let Some(pointer) = read_pointer(app).await? else { return Ok(0) };
     let commit = current_commit(search, Some(&pointer)).await?;
     let expired: Vec<String> =
-        pointer.dropped.iter().filter(|d| d.at + GRACE_SECONDS <= now).map(|d| d.name.clone()).collect();
-    delete_unneeded(search, &pointer, &commit, &expired, true, now).await.map_err(engine_error)
+        commit.dropped.iter().filter(|d| d.at + GRACE_SECONDS <= now).map(|d| pack_name(&d.pack)).collect();
+    delete_unneeded(search, &commit, &expired, true, now).await.map_err(engine_error)
 }
 
 async fn delete_unneeded(
     search: &SearchIndex,
-    pointer: &SearchPointer,
     commit: &Commit,
     expired: &[String],
     sweep_too: bool,
@@ -126,17 +119,18 @@ async fn delete_unneeded(
     for name in expired {
         search.files.delete(name).await?;
     }
-    let swept = if sweep_too { sweep(search, pointer, commit, now).await? } else { 0 };
+    let swept = if sweep_too { sweep(search, commit, now).await? } else { 0 };
     Ok(expired.len() + swept)
 }
 
-/// Deletes packs older than the grace period that the current commit does not use and the
-/// pointer does not list as dropped (those wait for their own grace period): uploads of
-/// writers that lost the race, and anything a failed delete left.
-async fn sweep(search: &SearchIndex, pointer: &SearchPointer, commit: &Commit, now: i64) -> Result<usize, EngineError> {
+/// Deletes packs older than the grace period that the current commit neither uses nor lists
+/// as dropped (those wait for their own grace period): uploads of writers that lost the race,
+/// and anything a failed delete left.
+async fn sweep(search: &SearchIndex, commit: &Commit, now: i64) -> Result<usize, EngineError> {
     let used = |name: &str| {
-        pack_id(name).is_some_and(|id| commit.packs.iter().any(|p| p.id == id))
-            || pointer.dropped.iter().any(|d| d.name == name)
+        pack_id(name).is_some_and(|id| {
+            id == commit.id || commit.packs.iter().any(|p| p.id == id) || commit.dropped.iter().any(|d| d.pack == id)
+        })
     };
     let mut deleted = 0;
     for (name, written) in search.files.list().await? {

@@ -5,20 +5,10 @@
 use crate::model::Timestamp;
 use serde::{Deserialize, Serialize};
 
-/// A pack no commit uses any more (by its commit id), and since when: deleted from the
-/// bucket after a grace period, so searchers still paging through an older commit find it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DroppedFile {
-    pub name: String,
-    pub at: Timestamp,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchPointer {
     /// The commit's id: `search/packs/<id>` in the bucket holds its description.
     pub id: String,
     pub version: u64,
-    #[serde(default)]
-    pub dropped: Vec<DroppedFile>,
     pub committed_at: Timestamp,
 }

@@ -205,11 +205,11 @@ pub async fn search_costs(h: &Harness, admin: &str) {
     let started = Instant::now();
     for chunk in texts.chunks(PER_COMMIT) {
         let changes = chunk.iter().map(|t| (t.key.clone(), Some(t.clone()))).collect();
-        commit = index.write(&commit, changes).await.unwrap();
+        commit = index.write(&commit, changes, now).await.unwrap().commit;
     }
     let build_seconds = started.elapsed().as_secs_f64();
     let (build_puts, _, _) = counted.take();
-    let next = SearchPointer { id: commit.id.clone(), version: commit.version, dropped: vec![], committed_at: now };
+    let next = SearchPointer { id: commit.id.clone(), version: commit.version, committed_at: now };
     helpdesk::store::Store::put_all(&h.store, vec![Record::SearchPointer(next)]).await.unwrap();
     let size = dir_bytes(&root, &commit);
     println!(
