@@ -74,6 +74,11 @@ async fn agents_find_words_stems_phrases_prefixes_cjk_and_filters_customers_thei
     let triage = json!({"assignee": agent_email, "priority": "urgent"});
     h.ok("PATCH", &format!("/requests/{printer}"), Some(&agent), Some(triage)).await;
     h.ok("POST", &format!("/requests/{cjk}/close"), Some(&agent), None).await;
+    h.ok("PUT", &format!("/requests/{cjk}/form"), Some(&agent), Some(json!({"form": "support-ops"}))).await;
+    let org = h.ok("POST", "/projects/HD/organizations", Some(&agent), Some(json!({"name": "Acme"}))).await;
+    let org = org.body["id"].as_str().unwrap().to_string();
+    h.ok("PUT", &format!("/requests/{invoice}/organization"), Some(&agent), Some(json!({"organization_id": org})))
+        .await;
     h.settle_search().await;
 
     // Words, stems, phrases, prefixes, CJK.
@@ -96,6 +101,9 @@ async fn agents_find_words_stems_phrases_prefixes_cjk_and_filters_customers_thei
     assert_eq!(agent_finds(&h, &agent, &format!("assignee:{agent_email}")).await, one(&printer));
     assert_eq!(agent_finds(&h, &agent, "assignee:none").await, sorted([&invoice, &cjk]));
     assert_eq!(agent_finds(&h, &agent, &format!("requester:{ann_email}")).await, sorted([&printer, &invoice]));
+    assert_eq!(agent_finds(&h, &agent, "form:support-ops").await, one(&cjk));
+    assert_eq!(agent_finds(&h, &agent, "form:default").await, sorted([&printer, &invoice]));
+    assert_eq!(agent_finds(&h, &agent, &format!("org:{org}")).await, one(&invoice));
     assert_eq!(agent_finds(&h, &agent, "created>2000-01-01").await.len(), 3);
     assert!(agent_finds(&h, &agent, "created<2000-01-01 updated>2000-01-01").await.is_empty());
 

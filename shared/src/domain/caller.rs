@@ -182,6 +182,30 @@ pub async fn load_project(
     Ok((actor, project.ok_or(ApiError::NotFound("project"))?, rest))
 }
 
+/// The user's organizations (or only `only`) whose project shares requests with its
+/// organizations (seed 004): the projects read in one BatchGet.
+pub async fn sharing_organizations(app: &App, user: &User, only: Option<&str>) -> Result<Vec<String>, ApiError> {
+    let orgs: Vec<(&String, &String)> =
+        user.organizations.iter().filter(|(id, _)| only.is_none_or(|o| o == id.as_str())).collect();
+    if orgs.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut projects: Vec<_> = orgs.iter().map(|(_, p)| project_key(p)).collect();
+    projects.sort();
+    projects.dedup();
+    let sharing: Vec<String> = app
+        .store
+        .get_many(&projects)
+        .await?
+        .into_iter()
+        .filter_map(|r| match r {
+            Record::Project(p) if p.settings.org_sharing => Some(p.key),
+            _ => None,
+        })
+        .collect();
+    Ok(orgs.into_iter().filter(|(_, p)| sharing.contains(p)).map(|(org, _)| org.clone()).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

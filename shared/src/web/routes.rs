@@ -210,8 +210,12 @@ pub fn match_route(method: &str, path: &str) -> Result<(&'static RouteSpec, Para
 
 /// The methods a path answers, for a 405's `Allow` header: `GET, POST`.
 pub fn allowed_methods(path: &str) -> String {
-    let mut methods: Vec<&str> =
-        ROUTES.iter().filter(|r| match_path(r.path, path).is_some()).map(|r| r.method).collect();
+    // The most literal routes the path matches name it: `/requests/search` is a search, not a
+    // request whose key is `search`.
+    let matching: Vec<&RouteSpec> = ROUTES.iter().filter(|r| match_path(r.path, path).is_some()).collect();
+    let params = |r: &RouteSpec| r.path.matches('{').count();
+    let fewest = matching.iter().map(|r| params(r)).min().unwrap_or(0);
+    let mut methods: Vec<&str> = matching.into_iter().filter(|r| params(r) == fewest).map(|r| r.method).collect();
     methods.dedup();
     methods.join(", ")
 }
@@ -238,6 +242,7 @@ mod tests {
         assert_eq!(match_route("GET", "/nope").unwrap_err(), ApiError::RouteNotFound);
         assert_eq!(match_route("PUT", "/requests/HD-1").unwrap_err(), ApiError::MethodNotAllowed);
         assert_eq!(allowed_methods("/requests/HD-1"), "GET, PATCH");
+        assert_eq!(allowed_methods("/requests/search"), "GET");
         assert_eq!(allowed_methods("/blocklist"), "GET, POST, DELETE");
         assert_eq!(match_route("GET", "/requests//comments").unwrap_err(), ApiError::RouteNotFound);
         // An address parameter needs an @, so a literal path is not taken for one.

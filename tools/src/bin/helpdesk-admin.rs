@@ -50,12 +50,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         ["rebuild-stats", key] => {
             let app = App::connect(config, false).await;
-            let bar = indicatif::ProgressBar::new(0);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} requests ({eta} left)")?
-                    .progress_chars("=> "),
-            );
-            bar.set_message(format!("counting {key}"));
+            let bar = progress_bar(format!("counting {key}"))?;
             let rebuilt = helpdesk::domain::reports::rebuild_stats(&app, key, |done, total| {
                 bar.set_length(total as u64);
                 bar.set_position(done as u64);
@@ -82,12 +77,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
             };
             for key in projects {
-                let bar = indicatif::ProgressBar::new(0);
-                bar.set_style(
-                    indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} requests ({eta} left)")?
-                        .progress_chars("=> "),
-                );
-                bar.set_message(format!("indexing {key}"));
+                let bar = progress_bar(format!("indexing {key}"))?;
                 let done = helpdesk::domain::search::reindex(&app, &key, |done, total| {
                     bar.set_length(total as u64);
                     bar.set_position(done as u64);
@@ -106,6 +96,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
+}
+
+/// A bar over a project's requests, for the commands that walk them all.
+fn progress_bar(message: String) -> Result<indicatif::ProgressBar, Box<dyn std::error::Error>> {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} requests ({eta} left)")?
+            .progress_chars("=> "),
+    );
+    bar.set_message(message);
+    Ok(bar)
 }
 
 /// Posts a raw message to the local gateway's `/_local/inbound-email`.

@@ -5,7 +5,7 @@ use super::{parse_status, ListOptions, RequestPage, DEFAULT_PAGE, MAX_PAGE};
 use crate::domain::access::{require_agent, viewer};
 use crate::domain::caller::{load_project, resolve, Caller};
 use crate::error::ApiError;
-use crate::items::{project_key, request_key};
+use crate::items::request_key;
 use crate::model::{Priority, Project, Record, Request, RequestStatus, User};
 use crate::store::Query;
 use crate::table::Index;
@@ -251,25 +251,8 @@ async fn read_organizations(
     after: &Option<String>,
     limit: usize,
 ) -> Result<Vec<Run>, ApiError> {
-    let orgs: Vec<(&String, &String)> =
-        user.organizations.iter().filter(|(id, _)| only.is_none_or(|o| o == id.as_str())).collect();
-    if orgs.is_empty() {
-        return Ok(vec![]);
-    }
-    let mut project_keys: Vec<_> = orgs.iter().map(|(_, p)| project_key(p)).collect();
-    project_keys.sort();
-    project_keys.dedup();
-    let sharing: Vec<String> = app
-        .store
-        .get_many(&project_keys)
-        .await?
-        .into_iter()
-        .filter_map(|r| match r {
-            Record::Project(p) if p.settings.org_sharing => Some(p.key),
-            _ => None,
-        })
-        .collect();
-    let reads = orgs.into_iter().filter(|(_, p)| sharing.contains(p)).map(|(org, _)| {
+    let orgs = crate::domain::caller::sharing_organizations(app, user, only).await?;
+    let reads = orgs.iter().map(|org| {
         read_index(app, Index::Gsi4, crate::items::org_requests_partition(org), status, after.clone(), limit, |_| true)
     });
     futures::future::try_join_all(reads).await

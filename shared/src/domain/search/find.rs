@@ -6,7 +6,7 @@
 use super::indexer::{engine_error, search_of};
 use super::records::SearchPointer;
 use crate::domain::access::{can_view, customer_may_filter, require_agent, Viewer};
-use crate::domain::caller::{load_project, resolve, Caller};
+use crate::domain::caller::{load_project, resolve, sharing_organizations, Caller};
 use crate::error::ApiError;
 use crate::items::{project_key, project_of, request_key, search_pointer_key};
 use crate::model::{Record, Request};
@@ -200,24 +200,7 @@ pub async fn search_customer(app: &App, caller: &Caller, options: &SearchOptions
     let user = &actor.user;
     // Only organizations whose project shares with them: the index then narrows to what the
     // policy allows, so not even the total counts a request the customer may not see.
-    let mut org_projects: Vec<_> = user.organizations.values().map(|p| project_key(p)).collect();
-    org_projects.sort();
-    org_projects.dedup();
-    let sharing: Vec<String> = if org_projects.is_empty() {
-        vec![]
-    } else {
-        app.store
-            .get_many(&org_projects)
-            .await?
-            .into_iter()
-            .filter_map(|r| match r {
-                Record::Project(p) if p.settings.org_sharing => Some(p.key),
-                _ => None,
-            })
-            .collect()
-    };
-    let organizations =
-        user.organizations.iter().filter(|(_, p)| sharing.contains(p)).map(|(o, _)| o.clone()).collect();
+    let organizations = sharing_organizations(app, user, None).await?;
     let commit = commit_for(app, pointer_in(&records), &checked.cursor).await?;
     let scope = Scope::Customer { me: user.id.clone(), organizations };
     let (hits, total, next_cursor) = run(app, &commit, scope, &checked).await?;
