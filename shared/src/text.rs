@@ -127,6 +127,14 @@ pub fn new_ulid() -> String {
     generator.generate().unwrap_or_else(|_| ulid::Ulid::new()).to_string()
 }
 
+/// A ULID at `at_ms` whose random part derives from `event`: what a redelivered event (or a
+/// retried step) writes lands on the same item instead of beside it.
+pub fn derived_ulid(at_ms: u64, event: &str) -> String {
+    let digest = sha256_hex(event);
+    let random = u128::from_str_radix(&digest[..20], 16).unwrap_or_default();
+    ulid::Ulid::from_parts(at_ms, random).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

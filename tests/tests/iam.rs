@@ -60,6 +60,8 @@ async fn every_function_policy_allows_exactly_what_it_calls() {
         ("DELETE", &format!("/requests/HD-1/participants/{bob_email}"), &ann, None),
         ("POST", "/projects/HD/customers", &admin, Some(json!({"email": h.email("new")}))),
         ("POST", "/projects/HD/customers", &admin, Some(json!({"email": bob_email}))),
+        // a merge: copies in batches, the reporter shared on the target.
+        ("POST", "/requests/HD-3/merge", &admin, Some(json!({"into": "HD-4", "note": "same printer"}))),
     ] {
         let answer = h.call(method, path, Some(token), body).await;
         assert!(answer.status < 300, "{method} {path}: {answer:?}");

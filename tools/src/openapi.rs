@@ -6,7 +6,7 @@ use helpdesk::domain::blocklist::{rule_pattern, MAX_RULE_LEN};
 use helpdesk::domain::email::{email_core, email_pattern, MAX_EMAIL_LEN};
 use helpdesk::domain::participants::{managed_domain_pattern, MAX_DOMAIN_TEXT};
 use helpdesk::domain::projects::PROJECT_KEY_PATTERN;
-use helpdesk::domain::requests::{MAX_COMMENT, MAX_DESCRIPTION, MAX_SUMMARY, MAX_VERSION};
+use helpdesk::domain::requests::{MAX_COMMENT, MAX_DESCRIPTION, MAX_MERGE_NOTE, MAX_SUMMARY, MAX_VERSION};
 use helpdesk::text::text_pattern;
 use serde_json::{json, Map, Value};
 
@@ -376,6 +376,13 @@ fn operations() -> Vec<Op> {
             .query(query_param("email", email_string(), true))
             .ok(200, open_object(&["checks", "verdict", "reason"])),
         op("POST", "/requests/{key}/release", "Release a held request into the queue (agents)").ok(200, request_ref()),
+        op("POST", "/requests/{key}/merge", "Merge a duplicate into another request of the project (agents; safe to retry)")
+            .body(object(
+                json!({"into": {"type": "string", "minLength": 3, "maxLength": 32, "pattern": "^[A-Z][A-Z0-9]{1,9}-[0-9]{1,15}$"},
+                       "note": nullable_text(MAX_MERGE_NOTE, true)}),
+                &["into"],
+            ))
+            .ok(200, open_object(&["source", "target", "comments", "attachments", "skipped"])),
         op("POST", "/users/{id}/suspend", "Suspend, note, block, close requests, end sessions (admins)")
             .body(object(json!({"reason": text(2000, true, true), "request": nullable_string(64)}), &["reason"]))
             .ok(200, open_object(&["user_id", "suspended", "requests_closed", "sessions_ended"])),

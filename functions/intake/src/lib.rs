@@ -6,8 +6,8 @@ use helpdesk::http::{self, Reply, ReplyBody};
 use helpdesk::model::RequestStatus;
 use helpdesk::requests::{self, ListOptions};
 use helpdesk::web::json::{
-    automations_json, comment_json, deliveries_json, detail_json, forms_json, page_json, project_json, request_json,
-    search_json, team_json, team_member_json, webhook_json,
+    automations_json, comment_json, deliveries_json, detail_json, forms_json, merged_json, page_json, project_json,
+    request_json, search_json, team_json, team_member_json, webhook_json,
 };
 use helpdesk::web::reports::{report_csv, report_json};
 use helpdesk::{projects, routes, ApiError, App};
@@ -241,6 +241,10 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
         ("GET", "/projects/{key}/webhooks/{id}/deliveries") => {
             let deliveries = webhooks::targets::list_deliveries(app, &caller, key, params.get("id")).await?;
             Ok(Reply::ok(deliveries_json(&deliveries)))
+        }
+        ("POST", "/requests/{key}/merge") => {
+            let merged = requests::merge(app, &caller, key, http::parse_json(req), None).await?;
+            Ok(Reply::ok(merged_json(&merged)))
         }
         ("POST", "/requests/{key}/release") => {
             let (viewer, request) = requests::release(app, &caller, key).await?;

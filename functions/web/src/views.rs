@@ -70,6 +70,8 @@ pub struct CommentView {
     /// The quoted history below an emailed reply, folded on the page.
     pub quoted: Option<String>,
     pub internal: bool,
+    /// The request it was written on, when a merge brought it here.
+    pub merged_from: Option<String>,
 }
 
 impl From<&Comment> for CommentView {
@@ -82,6 +84,7 @@ impl From<&Comment> for CommentView {
             body: body.to_string(),
             quoted: quoted.map(str::to_string),
             internal: c.internal,
+            merged_from: c.merged_from.clone(),
         }
     }
 }
@@ -290,6 +293,8 @@ pub struct RequestPage {
     pub files: Vec<FileView>,
     pub participants: Vec<String>,
     pub can_change: bool,
+    /// The request it was merged into: the conversation goes on there.
+    pub merged_into: Option<String>,
     /// Where the rating of a closed request is given (`/csat/<token>`), when offered.
     pub rating_url: Option<String>,
     pub nonce: String,
@@ -324,6 +329,7 @@ impl RequestPage {
             files: vec![],
             participants: r.participants.iter().map(|e| e.to_string()).collect(),
             can_change,
+            merged_into: r.merged_into.clone(),
             rating_url: None,
             nonce: helpdesk::text::new_secret(),
             reply_body: String::new(),

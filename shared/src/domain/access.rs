@@ -129,6 +129,8 @@ pub fn may_use_public_link(link: &PublicLink, user: &User, request: &Request, pr
         && link.generation == request.public_link_generation
         && !user.suspended
         && is_party(user, request)
+        // A merged request's thread lives on elsewhere: its links show nothing.
+        && request.merged_into.is_none()
 }
 
 /// What a customer's search may filter by: what customers see of a request (its status but

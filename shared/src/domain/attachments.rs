@@ -47,9 +47,7 @@ pub async fn keep(
     }
     let mut kept = vec![];
     for (i, file) in files.iter().take(MAX_PER_MESSAGE).enumerate() {
-        let digest = crate::text::sha256_hex(&format!("{event}\n{i}"));
-        let random = u128::from_str_radix(&digest[..20], 16).unwrap_or_default();
-        let id = ulid::Ulid::from_parts((at.max(0) as u64) * 1000 + i as u64, random).to_string();
+        let id = crate::text::derived_ulid((at.max(0) as u64) * 1000 + i as u64, &format!("{event}\n{i}"));
         app.files.put(&attachment_file_key(request_key, &id), file.bytes.clone(), &file.content_type).await.map_err(
             |e| {
                 tracing::error!(error = %e, "storing an attachment failed");
@@ -64,6 +62,7 @@ pub async fn keep(
             size: file.bytes.len() as u64,
             comment_id: comment_id.map(str::to_string),
             created_at: at,
+            merged_from: None,
         });
     }
     if !kept.is_empty() {
@@ -95,7 +94,7 @@ pub async fn public_download_url(app: &App, token: &str, id: &str) -> Result<Str
 async fn signed_url(app: &App, attachment: Option<&Attachment>) -> Result<String, ApiError> {
     let attachment = attachment.ok_or(ApiError::NotFound("attachment"))?;
     app.files
-        .download_url(&attachment_file_key(&attachment.request_key, &attachment.id), &attachment.name, DOWNLOAD_URL_TTL)
+        .download_url(&attachment.file_key(), &attachment.name, DOWNLOAD_URL_TTL)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))
 }

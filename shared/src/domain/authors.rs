@@ -135,6 +135,7 @@ mod tests {
             created_at: 0,
             author_role: None,
             author_name: None,
+            merged_from: None,
         }
     }
 

@@ -43,6 +43,8 @@ pub fn rates(user: &User, request: &Request, project: &Project) -> bool {
         && project.settings.csat
         && !is_agent(user, &project.key)
         && can_view(user, request, project.settings.org_sharing)
+        // A merged request is rated where its conversation went.
+        && request.merged_into.is_none()
 }
 
 /// Whether the request's rating can still be given or changed at `now` (its first rating

@@ -18,11 +18,11 @@ use crate::domain::blocklist;
 use crate::domain::caller::Caller;
 use crate::domain::email::EmailAddress;
 use crate::domain::idempotency::IdempotencyKey;
-use crate::domain::participants::{share, ShareInput};
+use crate::domain::participants::share_where_allowed;
 use crate::domain::projects::managed_domains;
 use crate::domain::reply_address::{self, ReplyToken};
 use crate::domain::requests::{
-    add_comment, add_helpdesk_note, create_request, helpdesk_user, Channel, NewComment, NewRequest,
+    add_comment, add_helpdesk_note, create_request, follow_merges, helpdesk_user, Channel, NewComment, NewRequest,
 };
 use crate::domain::requests::{MAX_COMMENT, MAX_DESCRIPTION};
 use crate::error::ApiError;
@@ -195,13 +195,23 @@ async fn append(app: &App, user: &User, key: &str, message: &Received<'_>) -> Re
         _ => (text, false),
     };
     let input = NewComment { body, internal, seen_version: None };
-    match add_comment(app, &caller, key, Ok(input), Ok(Some(message.idempotency.clone()))).await {
+    let idempotency = Ok(Some(message.idempotency.clone()));
+    let mut key = key.to_string();
+    let comment = match add_comment(app, &caller, &key, Ok(input.clone()), idempotency.clone()).await {
+        // Merged since: the reply lands where the thread went, if the sender may write there.
+        Err(ApiError::Conflict { code: "request_merged", .. }) => {
+            key = follow_merges(app, &key).await?.key;
+            add_comment(app, &caller, &key, Ok(input), idempotency).await
+        }
+        other => other,
+    };
+    match comment {
         Ok((comment, _)) => {
             let event = format!("ses:{}", message.delivery.ses_message_id);
             let files = &message.mail.attachments;
-            attachments::keep(app, key, Some(&comment.id), files, &event, comment.created_at).await?;
-            threads::remember_message(app, &message.mail, key, message.delivery.ses_message_id).await?;
-            Ok(Some(Outcome::Appended { request: key.to_string() }))
+            attachments::keep(app, &key, Some(&comment.id), files, &event, comment.created_at).await?;
+            threads::remember_message(app, &message.mail, &key, message.delivery.ses_message_id).await?;
+            Ok(Some(Outcome::Appended { request: key }))
         }
         Err(ApiError::NotFound(_) | ApiError::Forbidden(_)) => Ok(None),
         Err(e) => refused(e).map(Some),
@@ -378,18 +388,7 @@ async fn add_participants(app: &App, caller: &Caller, key: &str, copied: Copied<
         let why = "not added: SES could not authenticate the sender's address";
         skipped.extend(others.iter().map(|e| format!("- {e}: {why}")));
     } else {
-        let all = ShareInput { emails: others.iter().map(|e| e.to_string()).collect() };
-        if share(app, caller, key, Ok(all)).await.is_ok() {
-            return Ok(());
-        }
-        for email in &others {
-            let one = ShareInput { emails: vec![email.to_string()] };
-            match share(app, caller, key, Ok(one)).await {
-                Ok(_) => {}
-                Err(e @ (ApiError::StorageUnavailable | ApiError::Internal(_))) => return Err(e),
-                Err(e) => skipped.push(format!("- {email}: {}", e.public_message())),
-            }
-        }
+        skipped = share_where_allowed(app, caller, key, &others).await?;
     }
     if !skipped.is_empty() {
         let body =

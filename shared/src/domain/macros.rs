@@ -121,6 +121,7 @@ fn plan(
                     created_at: now,
                     author_role: Some(AuthorRole::Team),
                     author_name: author.name.clone(),
+                    merged_from: None,
                 };
                 if internal {
                     next.note_count += 1;

@@ -620,6 +620,10 @@ pub struct Request {
     /// opens it again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<Timestamp>,
+    /// The request it was merged into (closed then): mail to it lands there, its public
+    /// links stop working, nobody writes on it any more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -639,6 +643,9 @@ pub struct Comment {
     /// The display name the author had when writing, if they gave one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author_name: Option<String>,
+    /// The request it was written on, when a merge brought it here (a copy, same id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_from: Option<String>,
 }
 
 /// What a comment's author was on its request: customers see the team as the team.
@@ -982,6 +989,17 @@ pub struct Attachment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment_id: Option<String>,
     pub created_at: Timestamp,
+    /// The request it came to, when a merge listed it here: its bytes stay filed under that
+    /// request (`Attachment::file_key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_from: Option<String>,
+}
+
+impl Attachment {
+    /// Where its bytes are in the files bucket: under the request it first came to.
+    pub fn file_key(&self) -> String {
+        crate::items::attachment_file_key(self.merged_from.as_deref().unwrap_or(&self.request_key), &self.id)
+    }
 }
 
 pub use crate::domain::automations::records::{

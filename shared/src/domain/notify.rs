@@ -88,7 +88,10 @@ impl Event {
                     None
                 }
             }
-            (None, Some(Record::Comment(c))) if !c.internal => Some(Event::Commented(c.clone())),
+            // A merge's copies were told of where they were written.
+            (None, Some(Record::Comment(c))) if !c.internal && c.merged_from.is_none() => {
+                Some(Event::Commented(c.clone()))
+            }
             (None, Some(Record::AutoMail(m))) => Some(Event::Mailed(m.clone())),
             _ => None,
         }
@@ -359,7 +362,7 @@ async fn compose(
 ) -> Result<OutgoingMail, ApiError> {
     let link = if audience == Audience::Agent {
         format!("{}/desk/requests/{}", app.config.public_base_url, request.key)
-    } else if project.settings.portal_public {
+    } else if project.settings.portal_public && request.merged_into.is_none() {
         let links = mint_for(app, request, project, vec![(user.id.clone(), user.email.clone())]).await?;
         let token = links.into_iter().next().map(|l| l.token).unwrap_or_default();
         format!("{}/p/{token}", app.config.public_base_url)
@@ -373,9 +376,13 @@ async fn compose(
             format!("{author} opened {} and shared it with you:\n\n{}", request.key, request.description)
         }
         Event::Commented(c) => format!("{author} wrote on {}:\n\n{}", request.key, c.body),
-        Event::StatusChanged(r) => match r.status {
-            RequestStatus::Closed => format!("{author} closed {}.", request.key),
-            RequestStatus::Open | RequestStatus::Pending => format!("{author} reopened {}.", request.key),
+        Event::StatusChanged(r) => match (r.status, &r.merged_into) {
+            (RequestStatus::Closed, Some(into)) => format!(
+                "{author} merged {} into {into}, about the same thing: the conversation goes on there, and replies to this email land there too.",
+                request.key
+            ),
+            (RequestStatus::Closed, None) => format!("{author} closed {}.", request.key),
+            (RequestStatus::Open | RequestStatus::Pending, _) => format!("{author} reopened {}.", request.key),
         },
         Event::Assigned(_) => format!("{author} assigned {} to you.\n\n{}", request.key, request.description),
         Event::SlaWarning(r, target) => {

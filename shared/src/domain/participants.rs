@@ -201,6 +201,33 @@ pub async fn share(
     }
 }
 
+/// Shares a request, as `caller`, with every address the sharing rules allow (the cap,
+/// managed domains, blocklist rules and suspensions): all at once when they all may, else one
+/// by one. Answers the addresses refused, each with why, for a note to the agents.
+pub(crate) async fn share_where_allowed(
+    app: &App,
+    caller: &Caller,
+    key: &str,
+    emails: &[EmailAddress],
+) -> Result<Vec<String>, ApiError> {
+    let mut skipped = vec![];
+    for chunk in emails.chunks(MAX_EMAILS_PER_CALL) {
+        let all = ShareInput { emails: chunk.iter().map(ToString::to_string).collect() };
+        if share(app, caller, key, Ok(all)).await.is_ok() {
+            continue;
+        }
+        for email in chunk {
+            let one = ShareInput { emails: vec![email.to_string()] };
+            match share(app, caller, key, Ok(one)).await {
+                Ok(_) => {}
+                Err(e @ (ApiError::StorageUnavailable | ApiError::Internal(_))) => return Err(e),
+                Err(e) => skipped.push(format!("- {email}: {}", e.public_message())),
+            }
+        }
+    }
+    Ok(skipped)
+}
+
 /// Stops sharing a request with an address: access ends at once. Removing someone who is not
 /// a participant changes nothing (safe to retry).
 pub async fn unshare(app: &App, caller: &Caller, key: &str, raw_email: &str) -> Result<(Request, u32), ApiError> {

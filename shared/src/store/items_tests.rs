@@ -48,6 +48,7 @@ fn sample_request() -> Request {
         automated_version: None,
         csat: None,
         closed_at: None,
+        merged_into: None,
     }
 }
 
@@ -506,6 +507,7 @@ fn comment_item_is_exactly_this() {
         created_at: 1_700_000_100,
         author_role: Some(AuthorRole::Team),
         author_name: Some("Gil".into()),
+        merged_from: None,
     };
     let item = to_item(&Record::Comment(comment.clone()));
     let expected: HashMap<String, AV> = HashMap::from([

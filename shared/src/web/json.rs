@@ -26,6 +26,7 @@ pub fn request_json(viewer: Viewer, r: &Request) -> Value {
         "organization": r.organization,
         "participants": r.participants,
         "comment_count": r.comment_count,
+        "merged_into": r.merged_into,
         "created_at": rfc3339(r.created_at),
         "updated_at": rfc3339(r.updated_at),
     });
@@ -78,6 +79,7 @@ pub fn comment_json(c: &Comment) -> Value {
         "author": c.author_email,
         "body": c.body,
         "internal": c.internal,
+        "merged_from": c.merged_from,
         "created_at": rfc3339(c.created_at),
     })
 }
@@ -89,7 +91,10 @@ pub fn public_page_json(page: &crate::domain::public_links::PublicPage) -> Value
         .detail
         .comments
         .iter()
-        .map(|c| json!({"id": c.id, "author": page.author(c).label(), "body": c.body, "created_at": rfc3339(c.created_at)}))
+        .map(|c| {
+            json!({"id": c.id, "author": page.author(c).label(), "body": c.body, "merged_from": c.merged_from,
+                   "created_at": rfc3339(c.created_at)})
+        })
         .collect();
     json!({
         "key": r.key, "summary": r.summary, "description": r.description, "status": r.status.as_str(),
@@ -159,6 +164,12 @@ pub fn search_json(page: &crate::domain::search::SearchPage) -> Value {
     json!({"items": items, "next_cursor": page.next_cursor, "total": page.total})
 }
 
+/// What a merge did: both requests as agents see them, what was copied, who was left out.
+pub fn merged_json(merged: &crate::requests::Merged) -> Value {
+    json!({"source": request_json(Viewer::Agent, &merged.source), "target": request_json(Viewer::Agent, &merged.target),
+           "comments": merged.comments, "attachments": merged.attachments, "skipped": merged.skipped})
+}
+
 pub fn page_json(page: &RequestPage) -> Value {
     let items: Vec<Value> = page.items.iter().map(|(viewer, r)| request_json(*viewer, r)).collect();
     json!({"items": items, "next_cursor": page.next_cursor})
@@ -180,7 +191,7 @@ pub fn detail_json(detail: &RequestDetail) -> Value {
         .iter()
         .map(|a| {
             json!({"id": a.id, "name": a.name, "type": a.content_type, "size": a.size, "comment_id": a.comment_id,
-                   "url": format!("/requests/{}/attachments/{}", a.request_key, a.id)})
+                   "merged_from": a.merged_from, "url": format!("/requests/{}/attachments/{}", a.request_key, a.id)})
         })
         .collect();
     body["history"] = detail

@@ -374,6 +374,7 @@ async fn main() {
                 created_at: 0,
                 author_role: Some(helpdesk::model::AuthorRole::Team),
                 author_name: None,
+                merged_from: None,
             };
             let app = h.app.clone();
             async move {

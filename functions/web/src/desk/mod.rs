@@ -6,6 +6,7 @@ mod admin;
 mod admin_views;
 mod automations;
 mod charts;
+mod merge;
 mod reports;
 mod sla;
 mod views;
@@ -93,6 +94,7 @@ pub async fn get(app: &App, req: &Request, v: &Visitor, path: &str, params: &Par
         "/desk/organizations/{id}" | "/desk/blocklist" | "/desk/blocklist/remove" => {
             admin::get(app, req, v, &caller, path, params.get("id")).await
         }
+        "/desk/requests/{key}/merge" => merge::page(app, v, &caller, params.get("key"), query("into")).await,
         "/desk/users/{id}/suspend" => {
             let request = query("request").unwrap_or_default();
             suspend_page(app, v, &caller, params.get("id"), 200, request, String::new(), None).await
@@ -112,6 +114,9 @@ pub async fn post(
     // Staff only, before anything changes: a customer's session gets 403 here.
     desk::require_staff(app, caller).await?;
     match path {
+        "/desk/requests/{key}/{action}" if params.get("action") == "merge" => {
+            merge::confirm(app, v, caller, params.get("key"), form).await
+        }
         "/desk/requests/{key}/{action}" => {
             request_action(app, v, caller, params.get("key"), params.get("action"), form).await
         }
@@ -136,6 +141,7 @@ pub(super) fn done_message(done: &str) -> Option<&'static str> {
         "close" => "The request is closed.",
         "reopen" => "The request is open again.",
         "release" => "Released: the request is in the queue, and its people are notified as usual.",
+        "merged" => "Merged: the other request is closed, and its public replies, files and people are here.",
         "triage" => "Saved.",
         "organization" => "The organization is updated.",
         "share" => "Shared.",

@@ -211,6 +211,8 @@ pub struct RequestPage {
     pub status: &'static str,
     pub is_open: bool,
     pub held: bool,
+    /// The request it was merged into: no replies here any more.
+    pub merged_into: Option<String>,
     pub project_key: String,
     pub project_name: String,
     pub reporter: String,
@@ -308,6 +310,7 @@ impl RequestPage {
             status: if r.held { "held" } else { r.status.as_str() },
             is_open: r.status.is_active(),
             held: r.held,
+            merged_into: r.merged_into.clone(),
             project_key: shown.project.key.clone(),
             project_name: shown.project.name.clone(),
             reporter: r.reporter_email.to_string(),

@@ -310,6 +310,7 @@ fn plan(
                     created_at: now,
                     author_role: Some(AuthorRole::Team),
                     author_name: Some(format!("Automation: {}", rule.name)),
+                    merged_from: None,
                 };
                 next.note_count += 1;
                 next.noted_at = Some(now);

@@ -52,7 +52,9 @@ pub fn events_of(old: Option<&Record>, new: Option<&Record>) -> Vec<AutoEvent> {
             }
             events
         }
-        (None, Some(Record::Comment(c))) if !c.internal && c.author_id != AUTOMATION_AUTHOR => {
+        (None, Some(Record::Comment(c)))
+            if !c.internal && c.author_id != AUTOMATION_AUTHOR && c.merged_from.is_none() =>
+        {
             let trigger = match c.author_role {
                 Some(AuthorRole::Team) => Trigger::CommentAgent,
                 Some(AuthorRole::Customer) | None => Trigger::CommentCustomer,
@@ -197,6 +199,7 @@ mod tests {
             created_at: 2_000,
             author_role: Some(role),
             author_name: None,
+            merged_from: None,
         };
         let of = |c: Comment| events_of(None, Some(&Record::Comment(c)));
         assert_eq!(of(comment(AuthorRole::Customer, false, "u1"))[0].trigger, Trigger::CommentCustomer);

@@ -59,12 +59,14 @@ pub async fn add_comment(
         created_at: now,
         author_role: Some(if by_agent { AuthorRole::Team } else { AuthorRole::Customer }),
         author_name: user.name.clone(),
+        merged_from: None,
     };
     let mut writes = vec![Write::Put { record: Record::Comment(comment.clone()), condition: Condition::NotExists }];
     writes.extend(idem.map(|i| i.write(&scope.request.key, Some(&comment.id), now)));
     let (seen, internal) = if comment.internal { (Seen::AgentsOnly, true) } else { (Seen::Public, false) };
     let reopen_days = scope.project.settings.reopen_days;
     let count = |r: &mut Request| {
+        super::refuse_merged(r)?;
         check_seen(r, input.seen_version, &user.id)?;
         if internal {
             r.note_count += 1;
@@ -113,6 +115,7 @@ pub async fn set_status_seen(
     }
     let by = scope.user().id.clone();
     let change = |r: &mut Request| {
+        super::refuse_merged(r)?;
         check_seen(r, seen, &by)?;
         r.status = status;
         r.status_by = Some(by.clone());
@@ -182,9 +185,7 @@ pub(crate) async fn add_helpdesk_note(app: &App, key: &str, body: String, event:
     let Some(Record::Request(request)) = app.store.get(&request_key(key)).await? else {
         return Err(ApiError::NotFound("request"));
     };
-    let digest = crate::text::sha256_hex(event);
-    let random = u128::from_str_radix(&digest[..20], 16).unwrap_or_default();
-    let id = ulid::Ulid::from_parts((request.created_at.max(0) as u64) * 1000 + 1, random).to_string();
+    let id = crate::text::derived_ulid((request.created_at.max(0) as u64) * 1000 + 1, event);
     if app.store.get(&comment_key(key, &id)).await?.is_some() {
         return Ok(());
     }
@@ -200,6 +201,7 @@ pub(crate) async fn add_helpdesk_note(app: &App, key: &str, body: String, event:
         created_at: now,
         author_role: Some(AuthorRole::Team),
         author_name: None,
+        merged_from: None,
     };
     let write = Write::Put { record: Record::Comment(comment), condition: Condition::NotExists };
     let actor = Actor { user: helpdesk, session_hash: None };

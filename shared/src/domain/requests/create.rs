@@ -161,6 +161,7 @@ pub async fn create_request(
                 automated_version: None,
                 csat: None,
                 closed_at: None,
+                merged_into: None,
             };
             crate::domain::sla::advance(None, &mut request, project.settings.sla.as_ref(), now);
             let mut writes = vec![];

@@ -5,6 +5,7 @@ mod all;
 mod change;
 mod create;
 mod lists;
+mod merge;
 mod read;
 
 pub(crate) use all::{every_record, every_request};
@@ -12,6 +13,8 @@ pub use change::{add_comment, release, set_status, set_status_seen, HELPDESK_AUT
 pub(crate) use change::{add_helpdesk_note, helpdesk_user};
 pub use create::create_request;
 pub use lists::{list_for_customer, list_queue, queue_with_project};
+pub(crate) use merge::{follow_merges, refuse_merged};
+pub use merge::{merge, merge_preview, MergeInput, MergeStep, Merged, MAX_MERGE_NOTE};
 pub use read::{get_request, get_request_and_project, get_request_with};
 pub(crate) use read::{read_thread, Thread};
 
@@ -77,7 +80,7 @@ impl Channel {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewComment {
     pub body: String,
@@ -179,19 +182,29 @@ pub(crate) fn history_write(
     detail: Option<String>,
     at: i64,
 ) -> Write {
-    Write::Put {
-        record: Record::HistoryEntry(HistoryEntry {
-            request_key: request.key.clone(),
-            id: crate::text::new_ulid(),
-            actor_id: actor.id.clone(),
-            actor_email: actor.email.clone(),
-            action: action.to_string(),
-            emails,
-            detail,
-            at,
-            actor_role: Some(crate::domain::authors::role_of(actor, &request.project)),
-        }),
-        condition: Condition::NotExists,
+    let entry = history_entry(request, actor, action, emails, detail, at);
+    Write::Put { record: Record::HistoryEntry(entry), condition: Condition::NotExists }
+}
+
+/// A history entry of a change of `request` by `actor`, under a new id.
+pub(crate) fn history_entry(
+    request: &Request,
+    actor: &User,
+    action: &str,
+    emails: Vec<crate::model::EmailAddress>,
+    detail: Option<String>,
+    at: i64,
+) -> HistoryEntry {
+    HistoryEntry {
+        request_key: request.key.clone(),
+        id: crate::text::new_ulid(),
+        actor_id: actor.id.clone(),
+        actor_email: actor.email.clone(),
+        action: action.to_string(),
+        emails,
+        detail,
+        at,
+        actor_role: Some(crate::domain::authors::role_of(actor, &request.project)),
     }
 }
 
@@ -372,5 +385,6 @@ pub fn open_request(key: &str, reporter_id: &str, created_at: i64) -> crate::mod
         automated_version: None,
         csat: None,
         closed_at: None,
+        merged_into: None,
     }
 }

@@ -4,9 +4,10 @@
 use crate::domain::requests::Thread;
 use crate::search::schema::RequestText;
 
-/// The request's document, or None when it is gone (deleted).
+/// The request's document, or None when it is gone (deleted, or merged into another, whose
+/// document holds its public thread).
 pub(crate) fn request_text(thread: &Thread) -> Option<RequestText> {
-    let request = thread.request.as_ref()?;
+    let request = thread.request.as_ref().filter(|r| r.merged_into.is_none())?;
     let mut public = vec![request.summary.clone(), request.description.clone()];
     public.extend(request.fields.values().filter(|v| !v.is_empty()).cloned());
     let mut internal = vec![];
