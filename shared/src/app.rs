@@ -252,7 +252,7 @@ impl App {
     /// hand out attachments call this, so the others do not carry the S3 client at all.
     pub fn with_s3_files(mut self, sdk: &aws_config::SdkConfig) -> Self {
         if let Some(bucket) = self.config.files_bucket.clone() {
-            self.files = Arc::new(S3Files::new(Self::s3_client(sdk), bucket));
+            self.files = Arc::new(S3Files::new(Self::s3_client(sdk), bucket, sdk.credentials_provider()));
         }
         self
     }

@@ -225,6 +225,7 @@ impl Harness {
         app.files = Arc::new(helpdesk::files::S3Files::new(
             helpdesk_tools::local::path_style_s3(&moto_sdk),
             files_bucket.clone(),
+            moto_sdk.credentials_provider(),
         ));
         let local_mail = helpdesk_tools::local_mail::LocalMail {
             s3: helpdesk_tools::local::path_style_s3(&moto_sdk),

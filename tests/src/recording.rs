@@ -2,7 +2,7 @@
 //! so a test can hold the template's IAM policies to exactly what the code calls.
 
 use async_trait::async_trait;
-use helpdesk::files::{FileError, FileStore};
+use helpdesk::files::{FileError, FileFacts, FileStore, PostPolicy, PresignedPost};
 use helpdesk::items::ItemKey;
 use helpdesk::mailer::{Email, MailError, Mailer};
 use helpdesk::model::Record;
@@ -103,7 +103,8 @@ impl Mailer for RecordingMailer {
 }
 
 /// Files: a put is `s3:PutObject`; a presigned download URL carries the signer's
-/// `s3:GetObject`, so handing one out counts as that.
+/// `s3:GetObject`, so handing one out counts as that, and a presigned POST its `s3:PutObject`.
+/// A HeadObject needs `s3:GetObject`; a copy reads one object and writes another.
 pub struct RecordingFiles {
     pub inner: Arc<dyn FileStore>,
     pub observed: Observed,
@@ -116,9 +117,36 @@ impl FileStore for RecordingFiles {
         self.inner.put(key, bytes, content_type).await
     }
 
-    async fn download_url(&self, key: &str, filename: &str, expires_in: Duration) -> Result<String, FileError> {
+    async fn download_url(
+        &self,
+        key: &str,
+        filename: &str,
+        content_type: &str,
+        expires_in: Duration,
+    ) -> Result<String, FileError> {
         note(&self.observed, "s3:GetObject");
-        self.inner.download_url(key, filename, expires_in).await
+        self.inner.download_url(key, filename, content_type, expires_in).await
+    }
+
+    async fn presigned_post(&self, policy: &PostPolicy<'_>, now: i64) -> Result<PresignedPost, FileError> {
+        note(&self.observed, "s3:PutObject");
+        self.inner.presigned_post(policy, now).await
+    }
+
+    async fn head(&self, key: &str) -> Result<Option<FileFacts>, FileError> {
+        note(&self.observed, "s3:GetObject");
+        self.inner.head(key).await
+    }
+
+    async fn copy(&self, from: &str, to: &str) -> Result<(), FileError> {
+        note(&self.observed, "s3:GetObject");
+        note(&self.observed, "s3:PutObject");
+        self.inner.copy(from, to).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), FileError> {
+        note(&self.observed, "s3:DeleteObject");
+        self.inner.delete(key).await
     }
 }
 

@@ -2,6 +2,7 @@
 //! `/openapi.json`. A test keeps its operations equal to the route table (and so to the
 //! template); schemathesis checks the API against it.
 
+use helpdesk::domain::attachments::uploads::{MAX_PER_COMMENT, MAX_TYPE, MAX_UPLOAD};
 use helpdesk::domain::blocklist::{rule_pattern, MAX_RULE_LEN};
 use helpdesk::domain::email::{email_core, email_pattern, MAX_EMAIL_LEN};
 use helpdesk::domain::participants::{managed_domain_pattern, MAX_DOMAIN_TEXT};
@@ -324,10 +325,19 @@ fn operations() -> Vec<Op> {
             .ok(200, request_ref()),
         op("GET", "/requests/{key}/attachments/{id}", "Download a file that came by email (303 to a URL valid 5 minutes)")
             .ok(303, Value::Null),
-        op("POST", "/requests/{key}/comments", "Reply (internal notes: agents only)")
+        op("POST", "/requests/{key}/attachments", "Upload a file: a presigned POST to the bucket (one key, type and size, 15 minutes); a comment then names its id")
+            .body(object(
+                json!({"name": text(255, false, true), "type": {"type": "string", "maxLength": MAX_TYPE, "pattern": "^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$"},
+                       "size": {"type": "integer", "minimum": 1, "maximum": MAX_UPLOAD}}),
+                &["name", "type", "size"],
+            ))
+            .ok(201, open_object(&["id", "url", "fields", "max_size", "expires_at"])),
+        op("POST", "/requests/{key}/comments", "Reply (internal notes: agents only); attachments names uploads (then the body may be empty, though this document asks for one)")
             .body(object(
                 json!({"body": text(MAX_COMMENT, true, true), "internal": {"type": "boolean"},
-                       "seen_version": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_VERSION}}),
+                       "seen_version": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_VERSION},
+                       "attachments": {"type": "array", "maxItems": MAX_PER_COMMENT, "uniqueItems": true,
+                                       "items": {"type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$"}}}),
                 &["body"],
             ))
             .ok(201, open_object(&["id", "author", "body", "internal"]))

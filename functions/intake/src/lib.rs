@@ -144,6 +144,14 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
             Ok(Reply::see_other(attachments::download_url(app, &caller, key, params.get("id")).await?)
                 .with_header("cache-control", "no-store"))
         }
+        // An upload straight to the bucket: a presigned POST for one file, named by a comment.
+        ("POST", "/requests/{key}/attachments") => {
+            let granted = attachments::uploads::grant(app, &caller, key, http::parse_json(req)).await?;
+            let fields: serde_json::Map<String, serde_json::Value> =
+                granted.post.fields.into_iter().map(|(k, v)| (k, json!(v))).collect();
+            Ok(Reply::created(json!({"id": granted.id, "url": granted.post.url, "fields": fields,
+                "max_size": granted.max_size, "expires_at": helpdesk::text::rfc3339(granted.expires_at)})))
+        }
         ("POST", "/requests/{key}/comments") => {
             let idempotency = http::idempotency_key(req);
             let (comment, replayed) =

@@ -3,6 +3,7 @@
 use crate::views::{self, render, Chrome, CommentView, Row, Tab};
 use crate::visitor::{Form, Visitor};
 use helpdesk::caller::Caller;
+use helpdesk::domain::attachments::uploads;
 use helpdesk::domain::idempotency::IdempotencyKey;
 use helpdesk::domain::public_links::{self, MintInput};
 use helpdesk::domain::{attachments, forms, portal};
@@ -52,7 +53,7 @@ pub async fn page(app: &App, req: &Request, v: &Visitor, spec: &RouteSpec, param
     // Pages take the session cookie on every method: their forms carry the CSRF token.
     let caller = http::page_caller(req, &app.config);
     if spec.method == "POST" {
-        let form = Form::parse(req)?;
+        let form = Form::parse(req).await?;
         v.check_csrf(&form)?;
         if spec.path.starts_with("/desk/") {
             return crate::desk::post(app, v, &caller, spec.path, params, &form).await;
@@ -181,8 +182,13 @@ async fn post(
             }
         }
         "/portal/requests/{key}/comments" => {
-            let input = NewComment { body: form.get("body").into(), internal: false, seen_version: None };
-            match requests::add_comment(app, caller, key, Ok(input), nonce(form)).await {
+            let made = async {
+                let attachments = uploads::stage(app, caller, key, form.files()).await?;
+                let input =
+                    NewComment { body: form.get("body").into(), internal: false, seen_version: None, attachments };
+                requests::add_comment(app, caller, key, Ok(input), nonce(form)).await
+            };
+            match made.await {
                 Ok((comment, _)) => Ok(Reply::see_other(format!("{back}#c-{}", comment.id))),
                 Err(err) => {
                     let Some(message) = field_error(&err) else { return Err(err) };
@@ -236,7 +242,7 @@ async fn post(
         "/p/{token}/reply" => {
             let token = params.get("token");
             let (email, body) = (form.get("email"), form.get("body"));
-            match public_links::reply(app, token, email, Ok(body.to_string()), nonce(form)).await {
+            match public_links::reply(app, token, email, Ok(body.to_string()), form.files(), nonce(form)).await {
                 Ok(_) => Ok(Reply::see_other(format!("/p/{token}?done=replied"))),
                 Err(err) => {
                     let wrong_email = err.code() == "wrong_email";
@@ -483,7 +489,7 @@ pub async fn public_json(app: &App, req: &Request, spec: &RouteSpec, params: &Pa
                 Ok(b) => (b.email, Ok(b.body)),
                 Err(e) => (String::new(), Err(e)),
             };
-            let page = public_links::reply(app, token, &email, body, http::idempotency_key(req)).await?;
+            let page = public_links::reply(app, token, &email, body, &[], http::idempotency_key(req)).await?;
             Ok(Reply::created(public_page_json(&page)))
         }
         _ => Err(ApiError::RouteNotFound),

@@ -1,6 +1,7 @@
 //! What every page shares: who the visitor is (session or anonymous cookie), the CSRF token
 //! bound to it, form bodies, cookies and security headers.
 
+use helpdesk::domain::attachments::uploads::FormFile;
 use helpdesk::domain::signing;
 use helpdesk::http::{self, Reply, MAX_BODY_BYTES};
 use helpdesk::text::new_secret;
@@ -14,15 +15,56 @@ pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; for
 frame-ancestors 'none'; base-uri 'none'";
 
 /// A urlencoded form body.
-pub struct Form(Vec<(String, String)>);
+#[derive(Debug)]
+pub struct Form(Vec<(String, String)>, Vec<FormFile>);
+
+/// The most a page's form may bring with its files: what API Gateway hands a Lambda function
+/// (6 MB a request, base64-encoded) leaves about this much (the pages say so).
+pub const MAX_FORM_FILES_BYTES: usize = 4 * 1024 * 1024;
 
 impl Form {
-    pub fn parse(req: &Request) -> Result<Form, ApiError> {
+    /// A form's fields, as `application/x-www-form-urlencoded` or (for forms with files)
+    /// `multipart/form-data`.
+    pub async fn parse(req: &Request) -> Result<Form, ApiError> {
         let bytes = http::body_bytes(req);
+        let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        if let Ok(boundary) = multer::parse_boundary(content_type) {
+            if bytes.len() > MAX_FORM_FILES_BYTES + MAX_BODY_BYTES {
+                return Err(ApiError::PayloadTooLarge(MAX_FORM_FILES_BYTES));
+            }
+            return Self::multipart(bytes.to_vec(), boundary).await;
+        }
         if bytes.len() > MAX_BODY_BYTES {
             return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES));
         }
-        Ok(Form(form_urlencoded::parse(bytes).into_owned().collect()))
+        Ok(Form(form_urlencoded::parse(bytes).into_owned().collect(), vec![]))
+    }
+
+    async fn multipart(body: Vec<u8>, boundary: String) -> Result<Form, ApiError> {
+        let bad = |e: multer::Error| ApiError::bad_request("invalid_form", format!("the form could not be read: {e}"));
+        let stream = futures::stream::once(async move { Ok::<_, std::convert::Infallible>(bytes::Bytes::from(body)) });
+        let mut parts = multer::Multipart::new(stream, boundary);
+        let (mut fields, mut files) = (vec![], vec![]);
+        while let Some(field) = parts.next_field().await.map_err(bad)? {
+            let name = field.name().unwrap_or_default().to_string();
+            match field.file_name().map(str::to_string) {
+                // A file input left empty still sends a part, nameless and empty.
+                Some(file_name) => {
+                    let content_type = field.content_type().map(|m| m.essence_str().to_string()).unwrap_or_default();
+                    let bytes = field.bytes().await.map_err(bad)?;
+                    if !file_name.is_empty() || !bytes.is_empty() {
+                        files.push(FormFile { name: file_name, content_type, bytes: bytes.to_vec() });
+                    }
+                }
+                None => fields.push((name, field.text().await.map_err(bad)?)),
+            }
+        }
+        Ok(Form(fields, files))
+    }
+
+    /// The files the form brought.
+    pub fn files(&self) -> &[FormFile] {
+        &self.1
     }
 
     /// The fields named `<prefix><key>`, by key.
@@ -174,12 +216,40 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn forms_come_urlencoded_or_as_multipart_with_their_files() {
+        let plain = Form::parse(&post("", "csrf=t&body=a+b%21")).await.unwrap();
+        assert_eq!((plain.get("csrf"), plain.get("body"), plain.files().len()), ("t", "a b!", 0));
+        let body = "--XyZ\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\nSee the shot\r\n\
+                    --XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"shot.png\"\r\nContent-Type: image/png\r\n\r\n\x01PNG\r\n\
+                    --XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\"\r\nContent-Type: application/octet-stream\r\n\r\n\r\n\
+                    --XyZ--\r\n";
+        let req = ::http::Request::builder()
+            .header("content-type", "multipart/form-data; boundary=XyZ")
+            .body(Body::Binary(body.as_bytes().to_vec()))
+            .unwrap();
+        let form = Form::parse(&req).await.unwrap();
+        assert_eq!(form.get("body"), "See the shot");
+        // The empty file input sends an empty, nameless part: no file.
+        assert_eq!(form.files().len(), 1);
+        let file = &form.files()[0];
+        assert_eq!(
+            (file.name.as_str(), file.content_type.as_str(), file.bytes.as_slice()),
+            ("shot.png", "image/png", &b"\x01PNG"[..])
+        );
+        let broken = ::http::Request::builder()
+            .header("content-type", "multipart/form-data; boundary=XyZ")
+            .body(Body::Binary(b"--XyZ\r\nnonsense".to_vec()))
+            .unwrap();
+        assert_eq!(Form::parse(&broken).await.unwrap_err().code(), "invalid_form");
+    }
+
+    #[tokio::test]
     async fn csrf_tokens_bind_to_the_session_and_nothing_else() {
         let app = app();
         let mine = Visitor::of(&app, &post("__Host-hd_session=U1.aaaa", "")).await.unwrap();
         let theirs = Visitor::of(&app, &post("__Host-hd_session=U2.bbbb", "")).await.unwrap();
         assert_ne!(mine.csrf(), theirs.csrf());
-        let form = |token: &str| Form::parse(&post("", &format!("csrf={token}&x=1"))).unwrap();
+        let form = |token: &str| Form(vec![("csrf".into(), token.into()), ("x".into(), "1".into())], vec![]);
         assert!(mine.check_csrf(&form(&mine.csrf())).is_ok());
         assert_eq!(mine.check_csrf(&form(&theirs.csrf())).unwrap_err().code(), "csrf_failed");
         assert_eq!(mine.check_csrf(&form("")).unwrap_err().code(), "csrf_failed");

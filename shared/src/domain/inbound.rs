@@ -194,7 +194,7 @@ async fn append(app: &App, user: &User, key: &str, message: &Received<'_>) -> Re
         Some(note) if project_of(key).is_some_and(|p| is_agent(user, p)) => (note, true),
         _ => (text, false),
     };
-    let input = NewComment { body, internal, seen_version: None };
+    let input = NewComment { body, internal, seen_version: None, attachments: vec![] };
     let idempotency = Ok(Some(message.idempotency.clone()));
     let mut key = key.to_string();
     let comment = match add_comment(app, &caller, &key, Ok(input.clone()), idempotency.clone()).await {

@@ -995,6 +995,24 @@ pub struct Attachment {
     pub merged_from: Option<String>,
 }
 
+/// A file a client may upload for a request (straight to the bucket, by a presigned POST,
+/// or through the web function): a comment that names it in time attaches it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Upload {
+    /// ULID: also the attachment's id once a comment names it.
+    pub id: String,
+    pub request_key: String,
+    pub uploader_id: String,
+    pub name: String,
+    pub content_type: String,
+    /// The most bytes the file may have (what the client said it has).
+    pub max_size: u64,
+    /// When the upload form stops working: a file written after it is refused.
+    pub post_until: Timestamp,
+    /// When the record goes (TTL); the bucket's lifecycle rule deletes unnamed files then too.
+    pub expires_at: Timestamp,
+}
+
 impl Attachment {
     /// Where its bytes are in the files bucket: under the request it first came to.
     pub fn file_key(&self) -> String {
@@ -1066,4 +1084,5 @@ pub enum Record {
     StatsLedger(StatsLedger),
     StatsCounts(StatsCounts),
     SearchPointer(SearchPointer),
+    Upload(Upload),
 }

@@ -81,7 +81,7 @@ async fn a_batch_that_changed_meanwhile_closes_what_is_still_open() {
     // then replied to; the second is closed by its reporter.
     requests::set_status(&desk.app, &ann, &first.key, RequestStatus::Closed).await.unwrap();
     requests::set_status(&desk.app, &ann, &first.key, RequestStatus::Open).await.unwrap();
-    let reply = NewComment { body: "still there".into(), internal: false, seen_version: None };
+    let reply = NewComment { body: "still there".into(), internal: false, seen_version: None, attachments: vec![] };
     requests::add_comment(&desk.app, &ann, &first.key, Ok(reply), Ok(None)).await.unwrap();
     requests::set_status(&desk.app, &ann, &second.key, RequestStatus::Closed).await.unwrap();
     let before = stored_request(desk.store.get(&crate::items::request_key(&first.key)).await.unwrap());

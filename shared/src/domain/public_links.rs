@@ -4,6 +4,7 @@
 //! whether one still works.
 
 use crate::domain::access::{may_use_public_link, require_agent, Viewer};
+use crate::domain::attachments::uploads;
 pub use crate::domain::authors::PublicAuthor;
 use crate::domain::caller::{load_request, Caller};
 use crate::domain::email::EmailAddress;
@@ -260,6 +261,7 @@ pub async fn reply(
     token: &str,
     typed_email: &str,
     body: Input<String>,
+    files: &[uploads::FormFile],
     idempotency: Input<Option<IdempotencyKey>>,
 ) -> Result<PublicPage, ApiError> {
     let page = open(app, token).await?;
@@ -295,7 +297,9 @@ pub async fn reply(
     }
     app.store.unbump(&guesses).await?;
     let caller = Caller::Sender(Box::new(page.recipient));
-    let comment = body.map(|body| NewComment { body, internal: false, seen_version: None });
+    // Files only once the address is proven: staged as the recipient's, named by the reply.
+    let attachments = uploads::stage(app, &caller, &page.link.request, files).await?;
+    let comment = body.map(|body| NewComment { body, internal: false, seen_version: None, attachments });
     requests::add_comment(app, &caller, &page.link.request, comment, idempotency).await?;
     load(app, token, Lock::Passed).await
 }
@@ -337,7 +341,7 @@ mod tests {
             app,
             &agent,
             &key,
-            Ok(NewComment { body: "note".into(), internal: true, seen_version: None }),
+            Ok(NewComment { body: "note".into(), internal: true, seen_version: None, attachments: vec![] }),
             Ok(None),
         )
         .await
@@ -349,10 +353,10 @@ mod tests {
         assert_eq!(page.detail.viewer, Viewer::Customer);
         assert!(page.detail.comments.is_empty(), "internal notes never show");
         assert_eq!(
-            reply(app, token, "eve@example.com", Ok("hi".into()), Ok(None)).await.unwrap_err().code(),
+            reply(app, token, "eve@example.com", Ok("hi".into()), &[], Ok(None)).await.unwrap_err().code(),
             "wrong_email"
         );
-        let answered = reply(app, token, " ANN@example.com", Ok("thanks".into()), Ok(None)).await.unwrap();
+        let answered = reply(app, token, " ANN@example.com", Ok("thanks".into()), &[], Ok(None)).await.unwrap();
         assert_eq!(answered.detail.comments[0].author_email.as_str(), "ann@example.com");
         let page = open(app, token).await.unwrap();
         assert_eq!(page.detail.comments, answered.detail.comments);
@@ -360,7 +364,10 @@ mod tests {
         assert_eq!(page.author(&page.detail.comments[0]), PublicAuthor::You);
         // Not an address: refused without counting toward the lock.
         for bad in ["", "nobody"] {
-            assert_eq!(reply(app, token, bad, Ok("x".into()), Ok(None)).await.unwrap_err().code(), "invalid_email");
+            assert_eq!(
+                reply(app, token, bad, Ok("x".into()), &[], Ok(None)).await.unwrap_err().code(),
+                "invalid_email"
+            );
         }
         assert_eq!(set_status(app, token, RequestStatus::Closed).await.unwrap().status, RequestStatus::Closed);
     }
@@ -382,7 +389,7 @@ mod tests {
         let token = mint(app, &agent, &key, Ok(MintInput::default())).await.unwrap().remove(0).token;
         for _ in 0..MAX_WRONG_EMAILS {
             assert_eq!(
-                reply(app, &token, "eve@example.com", Ok("x".into()), Ok(None)).await.unwrap_err().code(),
+                reply(app, &token, "eve@example.com", Ok("x".into()), &[], Ok(None)).await.unwrap_err().code(),
                 "wrong_email"
             );
         }

@@ -68,7 +68,7 @@ async fn a_customer_sees_through_the_requests_own_organization_only() {
     join(&desk, &desk.admin, &o1, "cy@example.com").await;
     assert!(requests::get_request(&desk.app, &cy, &request.key).await.is_ok());
     // Seeing it through the organization lets cy reply, not close or share it.
-    let reply = Ok(NewComment { body: "me too".into(), internal: false, seen_version: None });
+    let reply = Ok(NewComment { body: "me too".into(), internal: false, seen_version: None, attachments: vec![] });
     requests::add_comment(&desk.app, &cy, &request.key, reply, Ok(None)).await.unwrap();
     let closed = requests::set_status(&desk.app, &cy, &request.key, crate::model::RequestStatus::Closed).await;
     assert_eq!(closed.unwrap_err().code(), "forbidden");
@@ -161,7 +161,7 @@ async fn a_comments_key_is_bound_to_its_request() {
     desk.project("HD").await;
     let ann = desk.sign_in("ann@example.com").await;
     let (one, two) = (desk.raise(&ann, "HD", "one").await, desk.raise(&ann, "HD", "two").await);
-    let hi = || Ok(NewComment { body: "hi".into(), internal: false, seen_version: None });
+    let hi = || Ok(NewComment { body: "hi".into(), internal: false, seen_version: None, attachments: vec![] });
     requests::add_comment(&desk.app, &ann, &one.key, hi(), key("c")).await.unwrap();
     let err = requests::add_comment(&desk.app, &ann, &two.key, hi(), key("c")).await.unwrap_err();
     assert_eq!(err.code(), "idempotency_key_reused");

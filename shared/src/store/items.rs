@@ -226,6 +226,14 @@ pub fn notified_key(event: &str, user_id: &str) -> ItemKey {
 pub fn attachment_key(request: &str, attachment_id: &str) -> ItemKey {
     ItemKey { pk: request_partition(request), sk: format!("ATT#{attachment_id}") }
 }
+pub fn upload_key(upload_id: &str) -> ItemKey {
+    ItemKey::new(format!("UPLOAD#{upload_id}"), "UPLOAD")
+}
+/// Where an upload's bytes wait for a comment to name them (a lifecycle rule deletes them a
+/// day later).
+pub fn upload_file_key(request: &str, upload_id: &str) -> String {
+    format!("uploads/{request}/{upload_id}")
+}
 /// Where an attachment's bytes are kept in the files bucket.
 pub fn attachment_file_key(request: &str, attachment_id: &str) -> String {
     format!("attachments/{request}/{attachment_id}")
@@ -425,6 +433,7 @@ impl Record {
             Record::MessageRef(m) => IndexKeys { ttl: Some(m.expires_at), ..with(message_ref_key(&m.message_id)) },
             Record::Notified(n) => IndexKeys { ttl: Some(n.expires_at), ..with(notified_key(&n.event, &n.user_id)) },
             Record::Attachment(a) => with(attachment_key(&a.request_key, &a.id)),
+            Record::Upload(u) => IndexKeys { ttl: Some(u.expires_at), ..with(upload_key(&u.id)) },
             Record::EmailVerification(v) => {
                 IndexKeys { ttl: Some(v.expires_at), ..with(email_verification_key(&v.token_hash)) }
             }
@@ -473,6 +482,7 @@ impl Record {
             Record::AutomationRun(r) => Some(r.expires_at),
             Record::Viewing(v) => Some(v.expires_at),
             Record::EmailVerification(v) => Some(v.expires_at),
+            Record::Upload(u) => Some(u.expires_at),
             _ => None,
         }
     }

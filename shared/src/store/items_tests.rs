@@ -436,6 +436,16 @@ fn expiring_records_carry_ttl_and_versioned_ones_their_version() {
             expires_at: 44,
         }),
         Record::LinkLock(LinkLock { token_hash: "ll".into(), expires_at: 45 }),
+        Record::Upload(crate::model::Upload {
+            id: "01UP".into(),
+            request_key: "HD-1".into(),
+            uploader_id: "U1".into(),
+            name: "a.png".into(),
+            content_type: "image/png".into(),
+            max_size: 10,
+            post_until: 40,
+            expires_at: 46,
+        }),
     ];
     for (i, record) in expiring.iter().enumerate() {
         let at = 41 + i as i64;

@@ -63,6 +63,7 @@ pub const ROUTES: &[RouteSpec] = &[
     route("GET", "/requests/{key}", INTAKE),
     route("PATCH", "/requests/{key}", INTAKE),
     route("GET", "/requests/{key}/attachments/{id}", INTAKE),
+    route("POST", "/requests/{key}/attachments", INTAKE),
     route("POST", "/requests/{key}/comments", INTAKE),
     route("POST", "/requests/{key}/close", INTAKE),
     route("POST", "/requests/{key}/reopen", INTAKE),

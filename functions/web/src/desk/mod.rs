@@ -15,6 +15,7 @@ use crate::pages::{chrome, field_error, nonce};
 use crate::views::{render, Tab};
 use crate::visitor::{Form, Visitor};
 use helpdesk::caller::Caller;
+use helpdesk::domain::attachments::uploads;
 use helpdesk::domain::desk;
 use helpdesk::domain::forms::{self, MoveInput};
 use helpdesk::domain::public_links::{self, MintInput, MintedLink};
@@ -379,8 +380,14 @@ async fn request_action(
     let (section, result) = match action {
         "reply" => {
             let seen_version = form.get("seen_version").parse().ok();
-            let input = NewComment { body: field("body"), internal: form.get("internal") == "true", seen_version };
-            let made = requests::add_comment(app, caller, key, Ok(input), nonce(form)).await;
+            let internal = form.get("internal") == "true";
+            let made = match uploads::stage(app, caller, key, form.files()).await {
+                Ok(attachments) => {
+                    let input = NewComment { body: field("body"), internal, seen_version, attachments };
+                    requests::add_comment(app, caller, key, Ok(input), nonce(form)).await
+                }
+                Err(e) => Err(e),
+            };
             ("reply", made.map(|(c, _)| Done::To(format!("{back}#c-{}", c.id))))
         }
         "close" | "reopen" => {

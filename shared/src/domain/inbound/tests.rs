@@ -229,8 +229,9 @@ async fn attachments_are_kept_once_and_listed_with_their_message() {
         ("app.log", "text/plain", None)
     );
     let files = desk.app.files.clone();
-    let url =
-        files.download_url(&crate::items::attachment_file_key("HD-1", &file.id), "app.log", Default::default()).await;
+    let url = files
+        .download_url(&crate::items::attachment_file_key("HD-1", &file.id), "app.log", "text/plain", Default::default())
+        .await;
     assert!(url.unwrap().starts_with("memory://attachments/HD-1/"));
 }
 

@@ -2,6 +2,7 @@
 
 use super::{check_seen, history_write, try_update_request, update_request, NewComment, Seen, Viewed, MAX_COMMENT};
 use crate::domain::access::{require_agent, require_internal_allowed, require_party_or_agent, Viewer};
+use crate::domain::attachments::uploads;
 use crate::domain::caller::Actor;
 use crate::domain::caller::{load_request, Caller};
 use crate::domain::idempotency::{Idempotency, IdempotencyKey};
@@ -27,14 +28,18 @@ pub async fn add_comment(
     let user_id = caller.require_claim()?;
     let idem = match (&input, &idempotency) {
         (Ok(body), Ok(k)) => {
-            Idempotency::new(k.as_ref(), user_id, &format!("comment\n{key}\n{}\n{}", body.internal, body.body))
+            let files = body.attachments.join(",");
+            Idempotency::new(k.as_ref(), user_id, &format!("comment\n{key}\n{}\n{}\n{files}", body.internal, body.body))
         }
         _ => None,
     };
-    let extra: Vec<_> = idem.iter().map(Idempotency::record_key).collect();
+    let mut extra: Vec<_> = idem.iter().map(Idempotency::record_key).collect();
+    // The uploads it names come with the request, in the same round trip.
+    extra.extend(input.as_ref().ok().and_then(|b| uploads::keys(&b.attachments).ok()).unwrap_or_default());
     let scope = load_request(app, caller, key, &extra).await?;
     let (input, _) = (input?, idempotency?);
-    check_text("body", &input.body, MAX_COMMENT, true, true)?;
+    uploads::keys(&input.attachments)?;
+    check_text("body", &input.body, MAX_COMMENT, true, input.attachments.is_empty())?;
     super::check_version(input.seen_version)?;
     let now = app.now();
     if let Some(first) = idem.as_ref().map(|i| i.earlier(&scope.extra, now)).transpose()?.flatten() {
@@ -47,6 +52,7 @@ pub async fn add_comment(
     if input.internal {
         require_internal_allowed(scope.viewer())?;
     }
+    super::refuse_merged(&scope.request)?;
     let user = scope.user();
     let by_agent = scope.viewer() == Viewer::Agent;
     let comment = Comment {
@@ -63,6 +69,9 @@ pub async fn add_comment(
     };
     let mut writes = vec![Write::Put { record: Record::Comment(comment.clone()), condition: Condition::NotExists }];
     writes.extend(idem.map(|i| i.write(&scope.request.key, Some(&comment.id), now)));
+    let (files, file_writes) =
+        uploads::take(app, &scope.request.key, &user.id, &input.attachments, &scope.extra, &comment.id).await?;
+    writes.extend(file_writes);
     let (seen, internal) = if comment.internal { (Seen::AgentsOnly, true) } else { (Seen::Public, false) };
     let reopen_days = scope.project.settings.reopen_days;
     let count = |r: &mut Request| {
@@ -88,6 +97,7 @@ pub async fn add_comment(
         |_, _| writes.clone(),
     )
     .await?;
+    uploads::forget(app, &scope.request.key, &files).await;
     Ok((comment, false))
 }
 

@@ -90,6 +90,9 @@ pub struct NewComment {
     /// comment is refused (409 `stale_view`) so they read it first. Absent: no check.
     #[serde(default, deserialize_with = "crate::domain::whole")]
     pub seen_version: Option<u64>,
+    /// Uploads to attach (`POST /requests/{key}/attachments` ids): the body may be empty then.
+    #[serde(default)]
+    pub attachments: Vec<String>,
 }
 
 /// The largest request version a caller may name (JSON's exact integers): larger ones are

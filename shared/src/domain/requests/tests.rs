@@ -57,13 +57,13 @@ async fn keys_count_up_and_strangers_see_nothing() {
     assert_eq!((r1.key.as_str(), r2.key.as_str()), ("HD-1", "HD-2"));
     assert_eq!(get_request(&app, &s(&bob), "HD-1").await.unwrap_err(), ApiError::NotFound("request"));
     assert!(get_request(&app, &s(&agent), "HD-1").await.is_ok());
-    let note = NewComment { body: "secret".into(), internal: true, seen_version: None };
+    let note = NewComment { body: "secret".into(), internal: true, seen_version: None, attachments: vec![] };
     assert_eq!(add_comment(&app, &s(&ann), "HD-1", Ok(note), Ok(None)).await.unwrap_err().code(), "forbidden");
     add_comment(
         &app,
         &s(&agent),
         "HD-1",
-        Ok(NewComment { body: "internal".into(), internal: true, seen_version: None }),
+        Ok(NewComment { body: "internal".into(), internal: true, seen_version: None, attachments: vec![] }),
         Ok(None),
     )
     .await
@@ -72,7 +72,7 @@ async fn keys_count_up_and_strangers_see_nothing() {
         &app,
         &s(&agent),
         "HD-1",
-        Ok(NewComment { body: "public".into(), internal: false, seen_version: None }),
+        Ok(NewComment { body: "public".into(), internal: false, seen_version: None, attachments: vec![] }),
         Ok(None),
     )
     .await

@@ -213,7 +213,12 @@ mod tests {
         assert!(run(app, start + 3 * H).await.unwrap().warnings.is_empty(), "each warning once");
         // HD-2 is answered in time; HD-1 is not.
         let agent = desk.staff("agent@example.com", "HD", crate::model::ProjectRole::Agent).await;
-        let reply = crate::requests::NewComment { body: "On it".into(), internal: false, seen_version: None };
+        let reply = crate::requests::NewComment {
+            body: "On it".into(),
+            internal: false,
+            seen_version: None,
+            attachments: vec![],
+        };
         crate::requests::add_comment(app, &agent, "HD-2", Ok(reply), Ok(None)).await.unwrap();
         let late = run(app, start + 4 * H).await.unwrap();
         assert_eq!(fired(&late.breaches), [("HD-1", "first_reply")]);

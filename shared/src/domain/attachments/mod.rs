@@ -3,6 +3,8 @@
 //! through `load_request`), nobody else.
 
 use crate::domain::caller::{load_request, Caller};
+
+pub mod uploads;
 use crate::error::ApiError;
 use crate::items::{attachment_file_key, attachment_key};
 use crate::mime::incoming::IncomingAttachment;
@@ -19,7 +21,7 @@ const MAX_NAME: usize = 200;
 
 /// A file name as stored and offered: no path, no control or format characters (a
 /// right-to-left override would disguise `.exe` as `.pdf`), not too long.
-fn clean_name(raw: &str) -> String {
+pub(crate) fn clean_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
     let name: String =
         base.chars().filter(|c| !c.is_control() && !crate::text::is_format_char(*c)).take(MAX_NAME).collect();
@@ -94,7 +96,7 @@ pub async fn public_download_url(app: &App, token: &str, id: &str) -> Result<Str
 async fn signed_url(app: &App, attachment: Option<&Attachment>) -> Result<String, ApiError> {
     let attachment = attachment.ok_or(ApiError::NotFound("attachment"))?;
     app.files
-        .download_url(&attachment.file_key(), &attachment.name, DOWNLOAD_URL_TTL)
+        .download_url(&attachment.file_key(), &attachment.name, &attachment.content_type, DOWNLOAD_URL_TTL)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
