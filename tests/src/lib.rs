@@ -6,6 +6,7 @@ pub mod browser;
 pub mod cost;
 pub mod events;
 pub mod fault;
+pub mod forms;
 pub mod receiver;
 pub mod recording;
 pub mod runtime;

@@ -114,6 +114,20 @@ async fn every_function_policy_allows_exactly_what_it_calls() {
         let answer = h.page("POST", &format!("{page}{path}"), &carol, Some(&[("csrf", &csrf), field])).await;
         assert_eq!(answer.status, 303, "{path}: {}", answer.text);
     }
+    // files: a page's reply with a file (web stages it, the reply copies it to attachments/
+    // and deletes the waiting copy); an upload's form (intake signs it), the file straight to
+    // the bucket, a reply naming it (HeadObject, CopyObject, DeleteObject).
+    let fields = vec![("csrf".to_string(), csrf.clone()), ("body".to_string(), "a file".to_string())];
+    let form = helpdesk_tests::forms::multipart(&fields, ("a.txt", "text/plain", b"file"));
+    let (status, _) = helpdesk_tests::forms::post(&format!("{}{page}/comments", h.base), &carol, form).await;
+    assert_eq!(status, 303);
+    let key = page.rsplit('/').next().unwrap().to_string();
+    let upload = json!({"name": "b.txt", "type": "text/plain", "size": 4});
+    let granted =
+        h.ok("POST", &format!("/requests/{key}/attachments"), Some(&bearer_of(&carol)), Some(upload)).await.body;
+    helpdesk_tests::forms::send_upload(&granted, |f| f, ("b.txt", "text/plain", b"file")).await;
+    let named = json!({"body": "named", "attachments": [granted["id"]]});
+    ok(h.call("POST", &format!("/requests/{key}/comments"), Some(&bearer_of(&carol)), Some(named)).await.status);
     let removed = [("csrf", csrf.as_str()), ("email", bob_email.as_str())];
     ok(h.page("POST", &format!("{page}/participants/remove"), &carol, Some(&removed)).await.status);
     ok(h.page("POST", &format!("{page}/close"), &carol, Some(&[("csrf", &csrf)])).await.status);
@@ -127,7 +141,6 @@ async fn every_function_policy_allows_exactly_what_it_calls() {
     // reports: the API (intake) and the console's page (web).
     ok(h.call("GET", "/projects/HD/reports", Some(&admin), None).await.status);
     ok(h.page("GET", "/desk/projects/HD/reports", &format!("hd_session={admin}"), None).await.status);
-    let key = page.rsplit('/').next().unwrap().to_string();
     let minted = h.call("POST", &format!("/requests/{key}/public-links"), Some(&admin), None).await;
     let link = minted.body["items"][0]["url"].as_str().unwrap().strip_prefix(&h.base).unwrap().to_string();
     ok(h.page("GET", &link, "", None).await.status);
@@ -290,4 +303,9 @@ async fn every_function_policy_allows_exactly_what_it_calls() {
         assert!(unused.is_empty(), "{function}'s policy allows {unused:?}, which it never calls");
         assert_eq!(*indexes, needs_indexes, "{function}: index permission should be {needs_indexes}");
     }
+}
+
+/// The bearer token of a page session cookie (`hd_session=<token>`).
+fn bearer_of(cookie: &str) -> String {
+    cookie.trim_start_matches("hd_session=").to_string()
 }

@@ -11,27 +11,9 @@
 
 use helpdesk::items::upload_key;
 use helpdesk::model::Record;
+use helpdesk_tests::forms::{self, multipart, send_upload};
 use helpdesk_tests::{Answer, Harness};
 use serde_json::{json, Value};
-
-/// A multipart/form-data body: the fields, then the file last (as S3 wants it).
-fn multipart(fields: &[(String, String)], file: (&str, &str, &[u8])) -> (String, Vec<u8>) {
-    let boundary = format!("b{}", ulid::Ulid::new());
-    let mut body = vec![];
-    for (name, value) in fields {
-        body.extend(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
-        );
-    }
-    let (name, content_type, bytes) = file;
-    body.extend(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: {content_type}\r\n\r\n")
-            .as_bytes(),
-    );
-    body.extend(bytes);
-    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
 
 /// Asks for an upload and sends the file with its form (as a client would, straight to S3).
 async fn upload(h: &Harness, token: &str, key: &str, name: &str, content_type: &str, bytes: &[u8]) -> String {
@@ -53,16 +35,7 @@ async fn post_form(
     content_type: &str,
     bytes: &[u8],
 ) {
-    let fields: Vec<(String, String)> = granted["fields"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
-        .collect();
-    let (form_type, body) = multipart(&change(fields), (name, content_type, bytes));
-    let url = granted["url"].as_str().unwrap();
-    let sent = reqwest::Client::new().post(url).header("content-type", form_type).body(body).send().await.unwrap();
-    assert!(sent.status().is_success(), "{}: {}", sent.status(), sent.text().await.unwrap());
+    send_upload(granted, change, (name, content_type, bytes)).await
 }
 
 async fn reply(h: &Harness, token: &str, key: &str, body: &str, ids: &[&str]) -> Answer {
@@ -242,21 +215,9 @@ async fn the_pages_take_files_with_a_reply_without_script() {
                 cookies: String,
                 fields: Vec<(&'static str, String)>,
                 file: (&'static str, &'static str, &'static [u8])| {
-        let h = &h;
-        async move {
-            let fields: Vec<(String, String)> = fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-            let (form_type, body) = multipart(&fields, file);
-            let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-            let res = client
-                .post(format!("{}{path}", h.base))
-                .header("cookie", cookies)
-                .header("content-type", form_type)
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            (res.status().as_u16(), res.headers().get("location").map(|l| l.to_str().unwrap().to_string()))
-        }
+        let url = format!("{}{path}", h.base);
+        let fields: Vec<(String, String)> = fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        async move { forms::post(&url, &cookies, multipart(&fields, file)).await }
     };
 
     // The portal's reply form.
