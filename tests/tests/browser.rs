@@ -748,3 +748,66 @@ async fn a_customer_and_an_agent_search_from_the_header_box() {
     assert_eq!(b.path().await, format!("/desk/requests/{printer}"));
     b.close().await;
 }
+
+#[tokio::test]
+async fn a_customer_attaches_a_screenshot_and_the_agent_downloads_it_then_merges_a_duplicate() {
+    let h = Harness::start().await;
+    let token = h.admin_with_project("HD").await;
+    let admin = h.call("GET", "/me", Some(&token), None).await.body["email"].as_str().unwrap().to_string();
+    let ann_email = h.email("ann");
+    let ann = h.sign_in(&ann_email).await;
+    let key = raise(&h, &ann, "The dashboard shows an error").await;
+    let duplicate = raise(&h, &ann, "Dashboard error again").await;
+    h.ok("POST", &format!("/requests/{duplicate}/comments"), Some(&ann), Some(json!({"body": "Same red banner."})))
+        .await;
+
+    // The customer attaches a real screenshot to a reply in the portal.
+    let b = Browser::start("files").await;
+    sign_in_in(&b, &h, &ann_email).await;
+    b.goto(&format!("{}/portal/requests/{key}", h.base)).await;
+    let png = b.client.screenshot().await.unwrap();
+    let file = std::env::temp_dir().join(format!("screenshot-{}.png", ulid::Ulid::new()));
+    std::fs::write(&file, &png).unwrap();
+    b.fill("#reply", "Here is what I see.").await;
+    let input = b.client.find(fantoccini::Locator::Css("#files")).await.unwrap();
+    input.send_keys(file.to_str().unwrap()).await.unwrap();
+    b.shot("portal-choosing").await;
+    b.click("form[action$='/comments'] button").await;
+    let text = b.text().await;
+    assert!(
+        text.contains("Here is what I see.") && text.contains(file.file_name().unwrap().to_str().unwrap()),
+        "{text}"
+    );
+    b.shot("portal-attached").await;
+
+    // The agent sees it in the console and downloads it: the bytes she sent.
+    sign_in_in(&b, &h, &admin).await;
+    b.goto(&format!("{}/desk/requests/{key}", h.base)).await;
+    let link = b.client.find(fantoccini::Locator::Css("ul.files a[download]")).await.unwrap();
+    let href = link.attr("href").await.unwrap().expect("a download link");
+    b.shot("desk-file").await;
+    let answer = h.page("GET", &href, &format!("hd_session={token}"), None).await;
+    assert_eq!(answer.status, 303);
+    let got = reqwest::get(answer.header("location")).await.unwrap();
+    assert!(got.headers()["content-disposition"].to_str().unwrap().starts_with("attachment;"));
+    assert_eq!(got.bytes().await.unwrap().as_ref(), png.as_slice());
+    std::fs::remove_file(file).ok();
+
+    // The duplicate: named from its page, confirmed on a page that shows both, merged.
+    b.goto(&format!("{}/desk/requests/{duplicate}", h.base)).await;
+    b.fill("#merge-into", &key).await;
+    b.click("form[action$='/merge'] button").await;
+    let text = b.text().await;
+    assert!(text.contains(&format!("Merge {duplicate} into {key}?")), "{text}");
+    b.shot("merge-confirm").await;
+    b.client.set_window_size(390, 844).await.unwrap();
+    b.shot("merge-confirm-phone").await;
+    b.client.set_window_size(1280, 1000).await.unwrap();
+    b.fill("#note", "She wrote twice about the dashboard.").await;
+    b.click("form[method=post][action$='/merge'] button").await;
+    assert_eq!(b.path().await, format!("/desk/requests/{key}?done=merged"));
+    let text = b.text().await;
+    assert!(text.contains("Same red banner.") && text.contains(&format!("from {duplicate}")), "{text}");
+    b.shot("merged").await;
+    b.close().await;
+}

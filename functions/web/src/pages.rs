@@ -414,7 +414,8 @@ async fn request_page(
     let r = &shown.detail.request;
     let chrome = chrome(v, format!("{}: {}", r.key, r.summary), Some(&shown.project.name));
     let mut page = views::RequestPage::new(chrome, &shown.detail, shown.may_change);
-    page.files = shown.detail.attachments.iter().map(views::FileView::from).collect();
+    let files = shown.detail.attachments.iter().map(views::FileView::from).collect();
+    page.files = views::place_files(&mut page.comments, files);
     page.form_name = shown.form_name.clone();
     page.fields = shown.fields.clone();
     page.rating_url = shown.rating_token.as_ref().map(|t| format!("/csat/{t}"));
@@ -460,6 +461,7 @@ async fn public_page(
         body_value: String::new(),
         body_error: None,
     };
+    page.files = views::place_files(&mut page.comments, std::mem::take(&mut page.files));
     adjust(&mut page);
     // Signed-in or not, the public page never shows the account bar.
     page.chrome.signed_in = false;

@@ -72,6 +72,8 @@ pub struct CommentView {
     pub internal: bool,
     /// The request it was written on, when a merge brought it here.
     pub merged_from: Option<String>,
+    /// The files that came with it.
+    pub files: Vec<FileView>,
 }
 
 impl From<&Comment> for CommentView {
@@ -85,15 +87,31 @@ impl From<&Comment> for CommentView {
             quoted: quoted.map(str::to_string),
             internal: c.internal,
             merged_from: c.merged_from.clone(),
+            files: vec![],
         }
     }
 }
 
-/// A file that came by email, as a download link.
+/// A file of the request, as a download link.
+#[derive(Clone)]
 pub struct FileView {
     pub name: String,
     pub url: String,
     pub size: String,
+    /// The reply it came with (None: the first message).
+    pub comment_id: Option<String>,
+}
+
+/// Puts each file with the reply it came with; answers the rest (the first message's).
+pub fn place_files(comments: &mut [CommentView], files: Vec<FileView>) -> Vec<FileView> {
+    let mut rest = vec![];
+    for file in files {
+        match file.comment_id.as_ref().and_then(|id| comments.iter_mut().find(|c| &c.id == id)) {
+            Some(comment) => comment.files.push(file),
+            None => rest.push(file),
+        }
+    }
+    rest
 }
 
 impl From<&helpdesk::model::Attachment> for FileView {
@@ -103,7 +121,8 @@ impl From<&helpdesk::model::Attachment> for FileView {
             n if n < 1024 * 1024 => format!("{:.0} KB", n as f64 / 1024.0),
             n => format!("{:.1} MB", n as f64 / 1_048_576.0),
         };
-        FileView { name: a.name.clone(), url: format!("/requests/{}/attachments/{}", a.request_key, a.id), size }
+        let url = format!("/requests/{}/attachments/{}", a.request_key, a.id);
+        FileView { name: a.name.clone(), url, size, comment_id: a.comment_id.clone() }
     }
 }
 

@@ -300,7 +300,7 @@ impl RequestPage {
         let label = |key: &str| {
             form.and_then(|f| f.fields.iter().find(|x| x.key == key)).map(|x| x.label.clone()).unwrap_or(key.into())
         };
-        RequestPage {
+        let mut page = RequestPage {
             chrome,
             clocks: clocks(r, shown.now),
             rating: r.csat.as_ref().map(rating),
@@ -370,7 +370,9 @@ impl RequestPage {
             check_email: String::new(),
             checklist: None,
             minted: vec![],
-        }
+        };
+        page.files = crate::views::place_files(&mut page.comments, std::mem::take(&mut page.files));
+        page
     }
 
     /// After a refused move or save: form `form_id`'s fields filled with what was typed, the
