@@ -12,6 +12,8 @@ use std::time::Instant;
 
 #[path = "bench_parts/automations.rs"]
 mod automations;
+#[path = "bench_parts/merges.rs"]
+mod merges;
 #[path = "bench_parts/reports.rs"]
 mod reports;
 #[path = "bench_parts/search.rs"]
@@ -420,6 +422,7 @@ async fn main() {
     automations::automation_costs(&h, &admin).await;
     reports::report_costs(&h, &admin).await;
     search::search_costs(&h, &admin).await;
+    merges::merge_and_upload_costs(&h, &admin).await;
 
     // A ticket's whole life, 50 times over, priced per 1,000 tickets.
     let customers = vec![customer.clone(), colleague_tokens[0].clone(), colleague_tokens[1].clone()];
