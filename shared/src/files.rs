@@ -186,7 +186,9 @@ impl FileStore for S3Files {
                 content_type: out.content_type().unwrap_or("application/octet-stream").to_string(),
                 written_at: out.last_modified().map(|t| t.secs()).unwrap_or_default(),
             })),
+            // Without s3:ListBucket (which no function has), S3 answers a missing key with 403.
             Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 403) => Ok(None),
             Err(e) => Err(FileError(format!("{e:?}"))),
         }
     }

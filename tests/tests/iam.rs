@@ -138,6 +138,13 @@ async fn every_function_policy_allows_exactly_what_it_calls() {
     let rated = [("csrf", rating_page.csrf()), ("rating", "good".to_string())];
     let rated: Vec<(&str, &str)> = rated.iter().map(|(k, v)| (*k, v.as_str())).collect();
     ok(h.page("POST", &format!("/csat/{rate}"), &carol, Some(&rated)).await.status);
+    // merges from the console (web): the confirmation page, then the merge.
+    let desk = format!("hd_session={admin}");
+    let confirm = h.page("GET", "/desk/requests/HD-5/merge?into=HD-6", &desk, None).await;
+    assert_eq!(confirm.status, 200, "{}", confirm.text);
+    let merge = [("csrf", confirm.csrf()), ("into", "HD-6".to_string())];
+    let merge: Vec<(&str, &str)> = merge.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(h.page("POST", "/desk/requests/HD-5/merge", &desk, Some(&merge)).await.status, 303);
     // reports: the API (intake) and the console's page (web).
     ok(h.call("GET", "/projects/HD/reports", Some(&admin), None).await.status);
     ok(h.page("GET", "/desk/projects/HD/reports", &format!("hd_session={admin}"), None).await.status);

@@ -242,6 +242,35 @@ async fn merges_are_refused_where_they_make_no_sense_and_resume_after_a_crash() 
     assert_eq!((into_merged.status, into_merged.code()), (409, "target_merged"));
     let elsewhere = merge(&admin, &a, json!({"into": c})).await;
     assert_eq!((elsewhere.status, elsewhere.code()), (409, "already_merged"));
+    // A merged request stays closed, whatever path would change it.
+    let reopened = h.call("PATCH", &format!("/requests/{a}"), Some(&admin), Some(json!({"status": "open"}))).await;
+    assert_eq!((reopened.status, reopened.code()), (409, "request_merged"));
+
+    // Two agents merge a pair into each other at once: one wins, the other is told.
+    let (d, e) = (new("HD", "d2").await, new("HD", "e2").await);
+    let (one, two) = tokio::join!(merge(&admin, &d, json!({"into": e})), merge(&admin, &e, json!({"into": d})));
+    let mut statuses = [one.status, two.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{one:?} {two:?}");
+    let merged: Vec<_> = [&d, &e].iter().map(|k| k.to_string()).collect();
+    let mut still_open = 0;
+    for key in &merged {
+        let r = h.ok("GET", &format!("/requests/{key}"), Some(&admin), None).await.body;
+        still_open += usize::from(r["merged_into"].is_null());
+    }
+    assert_eq!(still_open, 1, "exactly one of them was merged");
+
+    // A held request (a suspend: rule matched its reporter) is released before it merges.
+    let rule = json!({"rule": format!("suspend:{}", h.email("mallory"))});
+    h.ok("POST", "/blocklist?project=HD", Some(&admin), Some(rule)).await;
+    let mallory = h.sign_in(&h.email("mallory")).await;
+    let held = h.ok("POST", "/projects/HD/requests", Some(&mallory), Some(json!({"summary": "held"}))).await;
+    let held = held.body["key"].as_str().unwrap().to_string();
+    let open = new("HD", "open one").await;
+    let refused = merge(&admin, &held, json!({"into": open})).await;
+    assert_eq!((refused.status, refused.code()), (409, "source_held"), "{refused:?}");
+    let refused = merge(&admin, &open, json!({"into": held})).await;
+    assert_eq!((refused.status, refused.code()), (409, "target_held"), "{refused:?}");
 }
 
 #[tokio::test]

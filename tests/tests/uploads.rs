@@ -224,15 +224,19 @@ async fn the_pages_take_files_with_a_reply_without_script() {
     let cookies = format!("hd_session={ann}");
     let page = h.page("GET", &format!("/portal/requests/{key}"), &cookies, None).await;
     assert!(page.text.contains("enctype=\"multipart/form-data\""), "{}", page.text);
-    let fields = vec![("csrf", page.csrf()), ("body", "The error screen".to_string())];
-    let sent = post(
-        format!("/portal/requests/{key}/comments"),
-        cookies.clone(),
-        fields,
-        ("error.png", "image/png", b"\x89PNG one"),
-    )
-    .await;
-    assert_eq!(sent.0, 303, "{sent:?}");
+    let nonce = page.text.split("name=\"nonce\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap();
+    let fields = vec![("csrf", page.csrf()), ("nonce", nonce.to_string()), ("body", "The error screen".to_string())];
+    // Sent twice (a double click, a retry): one reply, one file.
+    for _ in 0..2 {
+        let sent = post(
+            format!("/portal/requests/{key}/comments"),
+            cookies.clone(),
+            fields.clone(),
+            ("error.png", "image/png", b"\x89PNG one"),
+        )
+        .await;
+        assert_eq!(sent.0, 303, "{sent:?}");
+    }
     // The console's reply form: an internal note with a file (customers never see it).
     let desk = format!("hd_session={admin}");
     let page = h.page("GET", &format!("/desk/requests/{key}"), &desk, None).await;
@@ -256,6 +260,11 @@ async fn the_pages_take_files_with_a_reply_without_script() {
     let theirs = h.ok("GET", &format!("/requests/{key}"), Some(&ann), None).await.body;
     let names: Vec<_> = theirs["attachments"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
     assert_eq!(names, vec!["error.png", "phone.jpg"], "the note's file is the agents' alone");
+    assert_eq!(theirs["comment_count"], 2, "{theirs}");
+    // Nor does its download answer her, whoever told her its address.
+    let note_file = seen["attachments"][1]["url"].as_str().unwrap();
+    assert_eq!(h.page("GET", note_file, &format!("hd_session={ann}"), None).await.status, 404);
+    assert_eq!(h.page("GET", note_file, &desk, None).await.status, 303);
     // The console lists them for download.
     let page = h.page("GET", &format!("/desk/requests/{key}"), &desk, None).await;
     assert!(page.text.contains("download>error.png</a>"), "{}", page.text);

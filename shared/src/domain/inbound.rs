@@ -195,17 +195,14 @@ async fn append(app: &App, user: &User, key: &str, message: &Received<'_>) -> Re
         _ => (text, false),
     };
     let input = NewComment { body, internal, seen_version: None, attachments: vec![] };
-    let idempotency = Ok(Some(message.idempotency.clone()));
-    let mut key = key.to_string();
-    let comment = match add_comment(app, &caller, &key, Ok(input.clone()), idempotency.clone()).await {
-        // Merged since: the reply lands where the thread went, if the sender may write there.
-        Err(ApiError::Conflict { code: "request_merged", .. }) => {
-            key = follow_merges(app, &key).await?.key;
-            add_comment(app, &caller, &key, Ok(input), idempotency).await
-        }
-        other => other,
+    // Merged since: the reply lands where the thread went (if the sender may write there),
+    // the same on every delivery of the message.
+    let key = match follow_merges(app, key).await {
+        Ok(request) => request.key,
+        Err(ApiError::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e),
     };
-    match comment {
+    match add_comment(app, &caller, &key, Ok(input), Ok(Some(message.idempotency.clone()))).await {
         Ok((comment, _)) => {
             let event = format!("ses:{}", message.delivery.ses_message_id);
             let files = &message.mail.attachments;

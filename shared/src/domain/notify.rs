@@ -378,7 +378,7 @@ async fn compose(
         Event::Commented(c) => format!("{author} wrote on {}:\n\n{}", request.key, c.body),
         Event::StatusChanged(r) => match (r.status, &r.merged_into) {
             (RequestStatus::Closed, Some(into)) => format!(
-                "{author} merged {} into {into}, about the same thing: the conversation goes on there, and replies to this email land there too.",
+                "{author} merged {} into {into}, about the same thing: the conversation goes on there.",
                 request.key
             ),
             (RequestStatus::Closed, None) => format!("{author} closed {}.", request.key),

@@ -6,7 +6,7 @@ use crate::domain::caller::{load_request, Caller};
 
 pub mod uploads;
 use crate::error::ApiError;
-use crate::items::{attachment_file_key, attachment_key};
+use crate::items::{attachment_file_key, attachment_key, comment_key};
 use crate::mime::incoming::IncomingAttachment;
 use crate::model::{Attachment, Record};
 use crate::store::{Condition, Write};
@@ -80,11 +80,21 @@ pub async fn keep(
 /// A short-lived download URL of an attachment, for a caller who may see its request.
 pub async fn download_url(app: &App, caller: &Caller, key: &str, id: &str) -> Result<String, ApiError> {
     let scope = load_request(app, caller, key, &[attachment_key(key, id)]).await?;
-    let attachment = scope.extra.into_iter().find_map(|r| match r {
+    let attachment = scope.extra.iter().find_map(|r| match r {
         Record::Attachment(a) if a.id == id => Some(a),
         _ => None,
     });
-    signed_url(app, attachment.as_ref()).await
+    // A file of an internal note is as private as the note.
+    if let Some(comment_id) = attachment.and_then(|a| a.comment_id.as_deref()) {
+        let comment = match app.store.get(&comment_key(key, comment_id)).await? {
+            Some(Record::Comment(c)) => Some(c),
+            _ => None,
+        };
+        if !comment.is_some_and(|c| crate::domain::access::may_read_comment(scope.viewer(), &c)) {
+            return Err(ApiError::NotFound("attachment"));
+        }
+    }
+    signed_url(app, attachment).await
 }
 
 /// A short-lived download URL of an attachment shown on a public link's page.

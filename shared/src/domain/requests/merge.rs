@@ -97,8 +97,8 @@ pub async fn merge(
         // A retry: finish what the first call began.
         Some(done) if done == into => scope.request.clone(),
         _ => {
-            target_of(&scope, into)?;
-            mark_source(app, &scope, into).await?
+            let target = target_of(&scope, into)?;
+            mark_source(app, &scope, target).await?
         }
     };
     let target = follow_merges(app, into).await?;
@@ -188,6 +188,13 @@ fn target_of<'a>(scope: &'a RequestScope, into: &str) -> Result<&'a Request, Api
     let target = target
         .ok_or_else(|| ApiError::invalid("unknown_request", format!("{into} is not a request of this project")))?;
     refuse_as_target(target)?;
+    if scope.request.held {
+        // A held request's words are nobody's yet (an unauthenticated sender, a stranger).
+        return Err(ApiError::Conflict {
+            code: "source_held",
+            message: format!("{} is held for review: release it before merging it", scope.request.key),
+        });
+    }
     Ok(target)
 }
 
@@ -202,6 +209,12 @@ fn refuse_as_target(target: &Request) -> Result<(), ApiError> {
             message: format!("{} was itself merged into {into}: merge into that one", target.key),
         });
     }
+    if target.held {
+        return Err(ApiError::Conflict {
+            code: "target_held",
+            message: format!("{} is held for review: release it before merging into it", target.key),
+        });
+    }
     if target.status == RequestStatus::Closed {
         return Err(ApiError::Conflict {
             code: "target_closed",
@@ -212,15 +225,16 @@ fn refuse_as_target(target: &Request) -> Result<(), ApiError> {
 }
 
 /// Step 1: the source is closed with `merged_into`, with its history entry, in one
-/// transaction; a source merged meanwhile (a twin call) is taken as it is.
-async fn mark_source(app: &App, scope: &RequestScope, into: &str) -> Result<Request, ApiError> {
-    let (agent, now) = (scope.user(), app.now());
+/// transaction that also checks the target is as it was read (so two opposite merges at once
+/// cannot both pass: one fails and sees the other's); a source merged meanwhile into the
+/// same target (a twin call) is taken as it is.
+async fn mark_source(app: &App, scope: &RequestScope, target: &Request) -> Result<Request, ApiError> {
+    let (agent, now, into) = (scope.user(), app.now(), target.key.as_str());
+    let target_unchanged =
+        Write::Check { key: request_key(&target.key), condition: Condition::VersionIs(target.version) };
     let mark = |r: &mut Request| {
-        match r.merged_into.as_deref() {
-            Some(done) if done == into => {}
-            Some(_) => refuse_merged(r)?,
-            None => {}
-        }
+        // Merged meanwhile (a twin call, or into another): answered below, never marked twice.
+        refuse_merged(r)?;
         r.merged_into = Some(into.to_string());
         r.status = RequestStatus::Closed;
         r.status_by = Some(agent.id.clone());
@@ -229,10 +243,25 @@ async fn mark_source(app: &App, scope: &RequestScope, into: &str) -> Result<Requ
         Ok(())
     };
     let history = |before: &Request, _: &Request| {
-        vec![history_write(before, agent, "merged_into", vec![], Some(into.to_string()), now)]
+        vec![history_write(before, agent, "merged_into", vec![], Some(into.to_string()), now), target_unchanged.clone()]
     };
     let sla = scope.project.settings.sla.as_ref();
-    try_update_request(app, &scope.actor, sla, scope.request.clone(), Seen::Public, mark, history).await
+    match try_update_request(app, &scope.actor, sla, scope.request.clone(), Seen::Public, mark, history).await {
+        Err(ApiError::Conflict { code: "idempotency_in_progress", .. }) => Err(ApiError::Conflict {
+            code: "target_changed",
+            message: format!("{into} changed while merging into it: look at it again, then merge"),
+        }),
+        Err(ApiError::Conflict { code: "request_merged", .. }) => {
+            match app.store.get(&request_key(&scope.request.key)).await? {
+                Some(Record::Request(r)) if r.merged_into.as_deref() == Some(into) => Ok(r),
+                _ => Err(ApiError::Conflict {
+                    code: "already_merged",
+                    message: format!("{} was merged into another request meanwhile", scope.request.key),
+                }),
+            }
+        }
+        other => other,
+    }
 }
 
 /// The target's copies of the source's public thread: its first message as a comment at its
@@ -246,7 +275,8 @@ fn copies(source: &Request, target: &str, records: Vec<Record>) -> (Vec<Comment>
         body: format!("{}\n\n{}", source.summary, source.description).trim().to_string(),
         internal: false,
         created_at: source.created_at,
-        author_role: Some(if source.reporter_id == HELPDESK_AUTHOR { AuthorRole::Team } else { AuthorRole::Customer }),
+        // The reporter's own words, never the team's.
+        author_role: Some(AuthorRole::Customer),
         author_name: None,
         merged_from: Some(source.key.clone()),
     };

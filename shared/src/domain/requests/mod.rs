@@ -258,6 +258,13 @@ pub(crate) async fn try_update_request(
         budget.next().await?;
         let mut next = request.clone();
         change(&mut next)?;
+        // A merged request stays closed and takes no public reply, whatever path writes it
+        // (a reply, a status change, a macro, an automation).
+        if request.merged_into.is_some()
+            && (next.status != RequestStatus::Closed || next.comment_count != request.comment_count)
+        {
+            refuse_merged(&request)?;
+        }
         if crate::domain::sla::clocks::moved(&request, &next) {
             let read;
             let sla = match sla {
