@@ -143,6 +143,12 @@ async fn a_file_goes_straight_to_the_bucket_and_a_comment_attaches_it_once() {
         let refused = h.call("POST", &format!("/requests/{key}/attachments"), Some(&ann), Some(body.clone())).await;
         assert_eq!((refused.status, refused.code()), (422, code), "{body}");
     }
+    // A whole number written as a float is a whole number (JSON Schema's integer).
+    let float = json!({"name": "x.png", "type": "image/png", "size": 5.0});
+    assert_eq!(h.call("POST", &format!("/requests/{key}/attachments"), Some(&ann), Some(float)).await.status, 201);
+    // Who is asked before what: a request nobody may see is 404 whatever the body.
+    let garbage = h.call("POST", "/requests/HD-999/attachments", Some(&ann), Some(json!({"size": "big"}))).await;
+    assert_eq!(garbage.status, 404);
 }
 
 #[tokio::test]

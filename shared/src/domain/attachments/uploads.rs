@@ -33,7 +33,9 @@ pub struct NewUpload {
     pub name: String,
     #[serde(rename = "type")]
     pub content_type: String,
-    pub size: u64,
+    /// Bytes; a whole number (`2048.0` too, as JSON allows).
+    #[serde(default, deserialize_with = "crate::domain::whole")]
+    pub size: Option<u64>,
 }
 
 /// An upload granted: where and how to POST the file, and the id a comment names it by.
@@ -81,11 +83,15 @@ fn too_large(size: u64) -> ApiError {
     )
 }
 
-/// Who may add files: whoever may write on the request (the same rule as a comment), within
-/// their hourly allowance.
-async fn writer_scope(app: &App, caller: &Caller, key: &str, files: usize) -> Result<RequestScope, ApiError> {
+/// Who may add files: whoever may write on the request (the same rule as a comment).
+async fn writer_scope(app: &App, caller: &Caller, key: &str) -> Result<RequestScope, ApiError> {
     let scope = load_request(app, caller, key, &[]).await?;
     crate::domain::requests::refuse_merged(&scope.request)?;
+    Ok(scope)
+}
+
+/// Counts `files` uploads against the writer's hourly allowance.
+async fn count_uploads(app: &App, scope: &RequestScope, files: usize) -> Result<(), ApiError> {
     for _ in 0..files {
         let counter = Counter::hourly("upload", &scope.user().id, UPLOADS_PER_HOUR, app.now());
         if !app.store.bump(&counter).await? {
@@ -95,7 +101,7 @@ async fn writer_scope(app: &App, caller: &Caller, key: &str, files: usize) -> Re
             });
         }
     }
-    Ok(scope)
+    Ok(())
 }
 
 fn upload_record(scope: &RequestScope, name: &str, content_type: String, max_size: u64, now: i64) -> Upload {
@@ -113,19 +119,21 @@ fn upload_record(scope: &RequestScope, name: &str, content_type: String, max_siz
 
 /// `POST /requests/{key}/attachments`: an upload of one file of `size` bytes at most.
 pub async fn grant(app: &App, caller: &Caller, key: &str, input: Input<NewUpload>) -> Result<Granted, ApiError> {
-    caller.require_claim()?;
-    let input = input.as_ref().map_err(Clone::clone)?;
-    let scope = writer_scope(app, caller, key, 1).await?;
+    // Who asks first, then what they ask.
+    let scope = writer_scope(app, caller, key).await?;
+    let input = input?;
     let content_type = check_type(&input.content_type)?;
     crate::text::check_text("name", &input.name, 255, false, true)?;
-    if input.size == 0 {
-        return Err(ApiError::invalid("invalid_field", "size must be the file's size in bytes, at least 1"));
+    let size = match input.size {
+        Some(size) if size > 0 => size,
+        _ => return Err(ApiError::invalid("invalid_field", "size must be the file's size in bytes, at least 1")),
+    };
+    if size > MAX_UPLOAD {
+        return Err(too_large(size));
     }
-    if input.size > MAX_UPLOAD {
-        return Err(too_large(input.size));
-    }
+    count_uploads(app, &scope, 1).await?;
     let now = app.now();
-    let upload = upload_record(&scope, &input.name, content_type, input.size, now);
+    let upload = upload_record(&scope, &input.name, content_type, size, now);
     let policy = PostPolicy {
         key: &upload_file_key(key, &upload.id),
         content_type: &upload.content_type,
@@ -147,10 +155,11 @@ pub async fn stage(app: &App, caller: &Caller, key: &str, files: &[FormFile]) ->
     if files.len() > MAX_PER_COMMENT {
         return Err(ApiError::invalid("too_many_files", format!("at most {MAX_PER_COMMENT} files a reply")));
     }
-    let scope = writer_scope(app, caller, key, files.len()).await?;
+    let scope = writer_scope(app, caller, key).await?;
     if let Some(big) = files.iter().find(|f| f.bytes.len() as u64 > MAX_UPLOAD) {
         return Err(too_large(big.bytes.len() as u64));
     }
+    count_uploads(app, &scope, files.len()).await?;
     let now = app.now();
     let mut ids = vec![];
     for file in files {
