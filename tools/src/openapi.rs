@@ -575,6 +575,8 @@ mod tests {
             ("PATCH", "/requests/{key}", parses::<team::RequestPatch>),
             ("POST", "/projects/{key}/requests", parses::<requests::NewRequest>),
             ("POST", "/requests/{key}/comments", parses::<requests::NewComment>),
+            ("POST", "/requests/{key}/attachments", parses::<attachments::uploads::NewUpload>),
+            ("POST", "/requests/{key}/merge", parses::<requests::MergeInput>),
             ("POST", "/requests/{key}/participants", parses::<participants::ShareInput>),
             ("POST", "/projects/{key}/customers", parses::<participants::NewCustomer>),
             ("PUT", "/admin/managed-domains", parses::<participants::DomainsInput>),

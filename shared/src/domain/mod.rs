@@ -90,6 +90,11 @@ pub(crate) fn whole<'de, D: serde::Deserializer<'de>, T: TryFrom<u64>>(d: D) -> 
     d.deserialize_option(Whole(std::marker::PhantomData))
 }
 
+/// `whole` for a required field: null is refused like any other wrong value.
+pub(crate) fn whole_number<'de, D: serde::Deserializer<'de>, T: TryFrom<u64>>(d: D) -> Result<T, D::Error> {
+    whole(d)?.ok_or_else(|| serde::de::Error::custom("a whole number is required"))
+}
+
 #[cfg(test)]
 mod whole_tests {
     #[derive(serde::Deserialize, Debug, PartialEq)]

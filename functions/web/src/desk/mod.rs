@@ -381,13 +381,12 @@ async fn request_action(
         "reply" => {
             let seen_version = form.get("seen_version").parse().ok();
             let internal = form.get("internal") == "true";
-            let made = match uploads::stage(app, caller, key, form.files()).await {
-                Ok(attachments) => {
-                    let input = NewComment { body: field("body"), internal, seen_version, attachments };
-                    requests::add_comment(app, caller, key, Ok(input), nonce(form)).await
-                }
-                Err(e) => Err(e),
-            };
+            let made = async {
+                let attachments = uploads::stage(app, caller, key, form.files()).await?;
+                let input = NewComment { body: field("body"), internal, seen_version, attachments };
+                requests::add_comment(app, caller, key, Ok(input), nonce(form)).await
+            }
+            .await;
             ("reply", made.map(|(c, _)| Done::To(format!("{back}#c-{}", c.id))))
         }
         "close" | "reopen" => {

@@ -34,8 +34,8 @@ pub struct NewUpload {
     #[serde(rename = "type")]
     pub content_type: String,
     /// Bytes; a whole number (`2048.0` too, as JSON allows).
-    #[serde(default, deserialize_with = "crate::domain::whole")]
-    pub size: Option<u64>,
+    #[serde(deserialize_with = "crate::domain::whole_number")]
+    pub size: u64,
 }
 
 /// An upload granted: where and how to POST the file, and the id a comment names it by.
@@ -124,10 +124,10 @@ pub async fn grant(app: &App, caller: &Caller, key: &str, input: Input<NewUpload
     let input = input?;
     let content_type = check_type(&input.content_type)?;
     crate::text::check_text("name", &input.name, 255, false, true)?;
-    let size = match input.size {
-        Some(size) if size > 0 => size,
-        _ => return Err(ApiError::invalid("invalid_field", "size must be the file's size in bytes, at least 1")),
-    };
+    let size = input.size;
+    if size == 0 {
+        return Err(ApiError::invalid("invalid_field", "size must be the file's size in bytes, at least 1"));
+    }
     if size > MAX_UPLOAD {
         return Err(too_large(size));
     }
