@@ -72,6 +72,7 @@ impl Desk {
             form: None,
             fields: Default::default(),
             channel: Default::default(),
+            follow_up_of: None,
         };
         crate::requests::create_request(&self.app, caller, project, Ok(input), Ok(None)).await.unwrap().0 .1
     }

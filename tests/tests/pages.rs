@@ -115,7 +115,7 @@ async fn forms_need_this_sessions_csrf_token() {
     let sent =
         h.page("POST", &reply, &session(&ann), Some(&[("csrf", &page.csrf()), ("body", "hi"), ("nonce", "n1")])).await;
     assert_eq!(sent.status, 303);
-    assert!(sent.header("location").starts_with(&format!("/portal/requests/{key}#c-")));
+    assert!(sent.header("location").starts_with(&format!("/portal/requests/{key}?done=replied#c-")));
     // The same form submitted twice (same nonce) replies once.
     let twice =
         h.page("POST", &reply, &session(&ann), Some(&[("csrf", &page.csrf()), ("body", "hi"), ("nonce", "n1")])).await;
@@ -208,8 +208,11 @@ async fn the_portal_raises_replies_shares_and_explains_unknown_addresses() {
         )
         .await;
     assert_eq!(made.status, 303);
-    let path = made.header("location").to_string();
-    let page = h.page("GET", &path, &cookie, None).await;
+    let location = made.header("location").to_string();
+    let page = h.page("GET", &location, &cookie, None).await;
+    // The portal says what it did.
+    let path = location.strip_suffix("?done=created").expect("a confirmation").to_string();
+    assert!(page.text.contains(&format!("your request {} was received", &path["/portal/requests/".len()..])));
     assert!(
         page.text.contains("Printer &#60;b&#62;on fire&#60;/b&#62;") || page.text.contains("Printer &lt;b&gt;"),
         "escaped"
@@ -223,7 +226,9 @@ async fn the_portal_raises_replies_shares_and_explains_unknown_addresses() {
     assert!(unknown.text.contains("has no account with this helpdesk yet"), "{}", unknown.text);
     assert!(unknown.text.contains(r#"id="share-error""#));
     let known = h.page("POST", &share, &cookie, Some(&[("csrf", &page.csrf()), ("email", &bob_email)])).await;
-    assert_eq!(known.status, 303);
+    assert_eq!((known.status, known.header("location")), (303, format!("{path}?done=shared").as_str()));
+    let shown = h.page("GET", known.header("location"), &cookie, None).await;
+    assert!(shown.text.contains("Shared: they can see this request now"), "{}", shown.text);
     let key = path.rsplit('/').next().unwrap();
     let participants = h.call("GET", &format!("/requests/{key}/participants"), Some(&admin), None).await;
     assert_eq!(participants.body["items"][0]["email"], bob_email.as_str(), "{participants:?}");
@@ -232,7 +237,7 @@ async fn the_portal_raises_replies_shares_and_explains_unknown_addresses() {
     let removed = h
         .page("POST", &format!("{share}/remove"), &cookie, Some(&[("csrf", &page.csrf()), ("email", &bob_email)]))
         .await;
-    assert_eq!((removed.status, removed.header("location")), (303, path.as_str()));
+    assert_eq!((removed.status, removed.header("location")), (303, format!("{path}?done=unshared").as_str()));
     let participants = h.call("GET", &format!("/requests/{key}/participants"), Some(&admin), None).await;
     assert_eq!(participants.body["items"], json!([]));
 }

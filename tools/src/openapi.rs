@@ -332,7 +332,7 @@ fn operations() -> Vec<Op> {
                 &["name", "type", "size"],
             ))
             .ok(201, open_object(&["id", "url", "fields", "max_size", "expires_at"])),
-        op("POST", "/requests/{key}/comments", "Reply (internal notes: agents only); attachments names uploads (then the body may be empty, though this document asks for one)")
+        op("POST", "/requests/{key}/comments", "Reply (internal notes: agents only); attachments names uploads (then the body may be empty, though this document asks for one). A customer's reply to a request closed more than the project's reopen_days ago opens a follow-up request (answered with it, follow_up_of naming this one)")
             .body(object(
                 json!({"body": text(MAX_COMMENT, true, true), "internal": {"type": "boolean"},
                        "seen_version": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_VERSION},
@@ -340,8 +340,9 @@ fn operations() -> Vec<Op> {
                                        "items": {"type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$"}}}),
                 &["body"],
             ))
-            .ok(201, open_object(&["id", "author", "body", "internal"]))
-            .ok(200, open_object(&["id", "author", "body", "internal"])),
+            // A customer's reply past the project's reopen window opens a follow-up request.
+            .ok(201, json!({"anyOf": [open_object(&["id", "author", "body", "internal"]), request_ref()]}))
+            .ok(200, json!({"anyOf": [open_object(&["id", "author", "body", "internal"]), request_ref()]})),
         op("POST", "/requests/{key}/close", "Close (seen_version: 409 stale_view when someone else wrote since)")
             .query(query_param("seen_version", json!({"type": "integer", "minimum": 0, "maximum": MAX_VERSION}), false))
             .ok(200, request_ref()),

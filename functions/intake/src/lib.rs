@@ -154,9 +154,16 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
         }
         ("POST", "/requests/{key}/comments") => {
             let idempotency = http::idempotency_key(req);
-            let (comment, replayed) =
+            let (posted, replayed) =
                 requests::add_comment(app, &caller, key, http::parse_json(req), idempotency).await?;
-            Ok(made(replayed, comment_json(&comment)))
+            Ok(made(
+                replayed,
+                match &posted {
+                    requests::Posted::Comment(comment) => comment_json(comment),
+                    // Past the reopen window: the request it opened, which names this one.
+                    requests::Posted::FollowUp(request) => request_json(Viewer::Customer, request),
+                },
+            ))
         }
         ("POST", "/requests/{key}/close") | ("POST", "/requests/{key}/reopen") => {
             let status = if spec.path.ends_with("/close") { RequestStatus::Closed } else { RequestStatus::Open };

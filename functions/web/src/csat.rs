@@ -1,7 +1,7 @@
 //! The rating page of a close email's link: `GET /csat/{token}` shows the choice and records
 //! nothing; `POST` records it (the page's form, or JSON).
 
-use crate::pages::{chrome, field_error};
+use crate::page_kit::{chrome, field_error};
 use crate::views::{render, when, Chrome};
 use crate::visitor::{Form, Visitor};
 use askama::Template;

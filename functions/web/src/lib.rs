@@ -4,7 +4,10 @@
 
 mod csat;
 mod desk;
+mod page_kit;
 mod pages;
+mod portal;
+mod public;
 mod search;
 mod views;
 mod visitor;
@@ -72,8 +75,11 @@ async fn answer(app: &App, req: Request) -> Response<Body> {
         http::finish(routes::WEB, &req, started, result)
     } else {
         let desk = req.uri().path().starts_with("/desk");
+        // A page asked for without a session comes back after signing in.
+        let asked = (req.method() == ::http::Method::GET).then(|| req.uri().path_and_query().map(|p| p.as_str()));
+        let asked = asked.flatten().and_then(helpdesk::auth::return_path).map(str::to_string);
         http::finish_with(routes::WEB, &req, started, result, |err| {
-            visitor.finish(pages::error_page(&visitor, err, desk))
+            visitor.finish(pages::error_page(&visitor, err, desk, asked.as_deref()))
         })
     }
 }

@@ -3,7 +3,7 @@
 //! search routes read, through the same use cases.
 
 use crate::desk::desk_chrome;
-use crate::pages::{chrome, field_error};
+use crate::page_kit::{chrome, field_error};
 use crate::views::{render, when, Chrome, CustomerStatus};
 use crate::visitor::Visitor;
 use askama::Template;

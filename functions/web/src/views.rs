@@ -133,6 +133,8 @@ pub struct LoginPage {
     pub email: String,
     pub error: Option<String>,
     pub notice: Option<String>,
+    /// The page to come back to once signed in (empty: home).
+    pub next: String,
 }
 
 #[derive(Template)]
@@ -142,6 +144,7 @@ pub struct ConfirmPage {
     pub token: String,
     /// The address the link signs in.
     pub email: String,
+    pub next: String,
 }
 
 #[derive(Template)]
@@ -314,6 +317,10 @@ pub struct RequestPage {
     pub can_change: bool,
     /// The request it was merged into: the conversation goes on there.
     pub merged_into: Option<String>,
+    /// The closed request this one follows up.
+    pub follow_up_of: Option<String>,
+    /// What the last action did (`?done=`).
+    pub notice: Option<String>,
     /// Where the rating of a closed request is given (`/csat/<token>`), when offered.
     pub rating_url: Option<String>,
     pub nonce: String,
@@ -349,6 +356,8 @@ impl RequestPage {
             participants: r.participants.iter().map(|e| e.to_string()).collect(),
             can_change,
             merged_into: r.merged_into.clone(),
+            follow_up_of: r.follow_up_of.clone(),
+            notice: None,
             rating_url: None,
             nonce: helpdesk::text::new_secret(),
             reply_body: String::new(),

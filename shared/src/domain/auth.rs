@@ -81,6 +81,23 @@ pub struct SessionInput {
 /// Emails a single-use sign-in link. Answers the same whether or not the address has an
 /// account, and says nothing when the address is over its rate limit, rejected or suspended.
 pub async fn request_magic_link(app: &App, raw_email: &str) -> Result<LinkOutcome, ApiError> {
+    request_magic_link_to(app, raw_email, None).await
+}
+
+/// A page's own path to come back to after signing in: same-origin paths only (`/x`, never
+/// `//host`, `/\host` or a scheme), at most 512 characters, never the sign-in pages.
+pub fn return_path(raw: &str) -> Option<&str> {
+    let safe = raw.starts_with('/')
+        && !raw.starts_with("//")
+        && raw.len() <= 512
+        && !raw.chars().any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+        && !raw.starts_with("/login")
+        && !raw.starts_with("/logout");
+    safe.then_some(raw)
+}
+
+/// `request_magic_link` whose link returns to `next` (a `return_path`) once signed in.
+pub async fn request_magic_link_to(app: &App, raw_email: &str, next: Option<&str>) -> Result<LinkOutcome, ApiError> {
     let email = EmailAddress::parse(raw_email)?;
     let now = app.now();
     let window = now / MAGIC_LINK_WINDOW_SECS;
@@ -99,7 +116,11 @@ pub async fn request_magic_link(app: &App, raw_email: &str) -> Result<LinkOutcom
     let link =
         MagicLink { token_hash: sha256_hex(&token), email: email.clone(), expires_at: now + MAGIC_LINK_TTL_SECS };
     app.store.transact(vec![Write::Put { record: Record::MagicLink(link), condition: Condition::NotExists }]).await?;
-    let url = format!("{}/login?token={token}", app.config.public_base_url);
+    let mut url = format!("{}/login?token={token}", app.config.public_base_url);
+    if let Some(next) = next.and_then(return_path) {
+        url.push_str("&next=");
+        url.extend(form_urlencoded::byte_serialize(next.as_bytes()));
+    }
     let email_out = Email {
         to: email.to_string(),
         subject: "Your sign-in link".into(),
@@ -240,6 +261,27 @@ pub async fn me(app: &App, caller: &Caller) -> Result<User, ApiError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_this_sites_own_paths_are_returned_to() {
+        for good in ["/portal/requests/HD-1", "/desk/projects/HD/queue?status=open", "/p/abc"] {
+            assert_eq!(return_path(good), Some(good));
+        }
+        for bad in [
+            "",
+            "portal",
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example/",
+            "/login?next=/x",
+            "/logout",
+            "/a\nb",
+            "/a b",
+            &format!("/{}", "x".repeat(600)),
+        ] {
+            assert_eq!(return_path(bad), None, "{bad}");
+        }
+    }
+
     use super::*;
     use crate::testing::memory_app;
 

@@ -23,10 +23,11 @@ use crate::domain::projects::managed_domains;
 use crate::domain::reply_address::{self, ReplyToken};
 use crate::domain::requests::{
     add_comment, add_helpdesk_note, create_request, follow_merges, helpdesk_user, Channel, NewComment, NewRequest,
+    Posted,
 };
 use crate::domain::requests::{MAX_COMMENT, MAX_DESCRIPTION};
 use crate::error::ApiError;
-use crate::items::{managed_domains_key, project_of, support_address_key};
+use crate::items::{managed_domains_key, project_of, request_key, support_address_key};
 use crate::mime::incoming::{self, IncomingMail};
 use crate::model::BlockAction;
 use crate::model::{Record, User};
@@ -161,8 +162,16 @@ pub async fn receive(app: &App, delivery: Delivery<'_>) -> Result<Outcome, ApiEr
         delivery.recipients.iter().filter_map(|r| reply_address::parse(r, &app.config.support_domain)).collect();
     if let Some(user) = account.as_ref().filter(|u| !u.suspended) {
         for key in threads::threads(app, user, &tokens, &message.mail, message.authenticated).await? {
-            if earlier.as_ref().is_some_and(|e| e.key == key) {
-                return Ok(Outcome::Duplicate { request: key });
+            if let Some(e) = earlier.as_ref().filter(|e| e.key == key) {
+                return Ok(Outcome::Duplicate { request: e.key.clone() });
+            }
+            // Already taken by the follow-up it opened on `key`.
+            if let Some(e) = earlier.as_ref() {
+                if let Some(Record::Request(r)) = app.store.get(&request_key(&e.key)).await? {
+                    if r.follow_up_of.as_deref() == Some(key.as_str()) {
+                        return Ok(Outcome::Duplicate { request: r.key });
+                    }
+                }
             }
             if let Some(outcome) = append(app, user, &key, &message).await? {
                 return Ok(outcome);
@@ -203,12 +212,20 @@ async fn append(app: &App, user: &User, key: &str, message: &Received<'_>) -> Re
         Err(e) => return Err(e),
     };
     match add_comment(app, &caller, &key, Ok(input), Ok(Some(message.idempotency.clone()))).await {
-        Ok((comment, _)) => {
+        Ok((posted, _)) => {
             let event = format!("ses:{}", message.delivery.ses_message_id);
             let files = &message.mail.attachments;
-            attachments::keep(app, &key, Some(&comment.id), files, &event, comment.created_at).await?;
+            // A reply long after the close opened a follow-up: the mail's files and thread go there.
+            let (key, comment_id, at) = match &posted {
+                Posted::Comment(c) => (key, Some(c.id.as_str()), c.created_at),
+                Posted::FollowUp(r) => (r.key.clone(), None, r.created_at),
+            };
+            attachments::keep(app, &key, comment_id, files, &event, at).await?;
             threads::remember_message(app, &message.mail, &key, message.delivery.ses_message_id).await?;
-            Ok(Some(Outcome::Appended { request: key }))
+            Ok(Some(match posted {
+                Posted::Comment(_) => Outcome::Appended { request: key },
+                Posted::FollowUp(_) => Outcome::Created { request: key },
+            }))
         }
         Err(ApiError::NotFound(_) | ApiError::Forbidden(_)) => Ok(None),
         Err(e) => refused(e).map(Some),
@@ -318,6 +335,7 @@ async fn open_request(
         form: None,
         fields: Default::default(),
         channel: if held_because.is_some() { Channel::EmailHeldForReview } else { Channel::Email },
+        follow_up_of: None,
     };
     let idempotency = Ok(Some(message.idempotency.clone()));
     let request = match create_request(app, &caller, &project, Ok(input), idempotency).await {

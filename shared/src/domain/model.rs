@@ -624,6 +624,10 @@ pub struct Request {
     /// links stop working, nobody writes on it any more.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_into: Option<String>,
+    /// The closed request a customer wrote to after its reopen window: this one carries on
+    /// from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up_of: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -71,6 +71,11 @@ fn clock_events(before: &Request, after: &Request) -> Vec<Event> {
     clock_marks(before, after).into_iter().map(event).collect()
 }
 
+/// A customer's reply that reopened the request in the same change.
+fn reopened_by_reply(before: &Request, after: &Request) -> bool {
+    !before.status.is_active() && after.status.is_active() && after.comment_count > before.comment_count
+}
+
 impl Event {
     /// The change between two images of one item, when it is worth an email.
     pub fn of(old: Option<&Record>, new: Option<&Record>) -> Option<Event> {
@@ -79,6 +84,9 @@ impl Event {
             (Some(Record::Request(before)), Some(Record::Request(r))) if !r.held => {
                 if before.held {
                     Some(Event::Opened(r.clone()))
+                } else if reopened_by_reply(before, r) {
+                    // The reply's own email says it: one email, not two.
+                    None
                 } else if before.status.is_active() != r.status.is_active() {
                     // Closed or reopened. Open and pending are both still live: a customer
                     // reads "waiting for your reply" on the request, and the reply that moves

@@ -263,7 +263,7 @@ pub async fn reply(
     body: Input<String>,
     files: &[uploads::FormFile],
     idempotency: Input<Option<IdempotencyKey>>,
-) -> Result<PublicPage, ApiError> {
+) -> Result<(PublicPage, requests::Posted), ApiError> {
     let page = open(app, token).await?;
     let typed = EmailAddress::parse(typed_email)
         .map_err(|_| ApiError::invalid("invalid_email", "Type the email address this link was sent to."))?;
@@ -300,8 +300,8 @@ pub async fn reply(
     // Files only once the address is proven: staged as the recipient's, named by the reply.
     let attachments = uploads::stage(app, &caller, &page.link.request, files).await?;
     let comment = body.map(|body| NewComment { body, internal: false, seen_version: None, attachments });
-    requests::add_comment(app, &caller, &page.link.request, comment, idempotency).await?;
-    load(app, token, Lock::Passed).await
+    let (posted, _) = requests::add_comment(app, &caller, &page.link.request, comment, idempotency).await?;
+    Ok((load(app, token, Lock::Passed).await?, posted))
 }
 
 async fn lock(app: &App, page: &PublicPage) -> Result<(), ApiError> {
@@ -356,7 +356,7 @@ mod tests {
             reply(app, token, "eve@example.com", Ok("hi".into()), &[], Ok(None)).await.unwrap_err().code(),
             "wrong_email"
         );
-        let answered = reply(app, token, " ANN@example.com", Ok("thanks".into()), &[], Ok(None)).await.unwrap();
+        let answered = reply(app, token, " ANN@example.com", Ok("thanks".into()), &[], Ok(None)).await.unwrap().0;
         assert_eq!(answered.detail.comments[0].author_email.as_str(), "ann@example.com");
         let page = open(app, token).await.unwrap();
         assert_eq!(page.detail.comments, answered.detail.comments);

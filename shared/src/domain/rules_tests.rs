@@ -33,6 +33,7 @@ fn new_request(summary: &str) -> NewRequest {
         form: None,
         fields: Default::default(),
         channel: Default::default(),
+        follow_up_of: None,
     }
 }
 

@@ -49,6 +49,7 @@ fn sample_request() -> Request {
         csat: None,
         closed_at: None,
         merged_into: None,
+        follow_up_of: None,
     }
 }
 

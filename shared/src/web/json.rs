@@ -27,6 +27,7 @@ pub fn request_json(viewer: Viewer, r: &Request) -> Value {
         "participants": r.participants,
         "comment_count": r.comment_count,
         "merged_into": r.merged_into,
+        "follow_up_of": r.follow_up_of,
         "created_at": rfc3339(r.created_at),
         "updated_at": rfc3339(r.updated_at),
     });

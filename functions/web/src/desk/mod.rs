@@ -11,7 +11,7 @@ mod reports;
 mod sla;
 mod views;
 
-use crate::pages::{chrome, field_error, nonce};
+use crate::page_kit::{chrome, field_error, nonce, reply_anchor};
 use crate::views::{render, Tab};
 use crate::visitor::{Form, Visitor};
 use helpdesk::caller::Caller;
@@ -387,7 +387,7 @@ async fn request_action(
                 requests::add_comment(app, caller, key, Ok(input), nonce(form)).await
             }
             .await;
-            ("reply", made.map(|(c, _)| Done::To(format!("{back}#c-{}", c.id))))
+            ("reply", made.map(|(posted, _)| Done::To(reply_anchor("/desk/requests", &posted, ""))))
         }
         "close" | "reopen" => {
             let (status, notice) =

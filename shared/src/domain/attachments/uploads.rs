@@ -203,6 +203,19 @@ pub(crate) async fn take(
     read: &[Record],
     comment_id: &str,
 ) -> Result<(Vec<Attachment>, Vec<Write>), ApiError> {
+    take_to(app, (request_key, request_key), author_id, ids, read, Some(comment_id)).await
+}
+
+/// `take` for uploads granted on `from` that become files of `to` (a follow-up's first
+/// message: `comment_id` None).
+pub(crate) async fn take_to(
+    app: &App,
+    (request_key, to): (&str, &str),
+    author_id: &str,
+    ids: &[String],
+    read: &[Record],
+    comment_id: Option<&str>,
+) -> Result<(Vec<Attachment>, Vec<Write>), ApiError> {
     let now = app.now();
     let (mut attachments, mut writes) = (vec![], vec![]);
     for id in ids {
@@ -236,14 +249,14 @@ pub(crate) async fn take(
                 format!("the form of upload {id} had expired when its file came: ask for a new one"),
             ));
         }
-        app.files.copy(&waiting, &attachment_file_key(request_key, id)).await.map_err(storage)?;
+        app.files.copy(&waiting, &attachment_file_key(to, id)).await.map_err(storage)?;
         attachments.push(Attachment {
-            request_key: request_key.to_string(),
+            request_key: to.to_string(),
             id: id.clone(),
             name: upload.name.clone(),
             content_type: upload.content_type.clone(),
             size: facts.size,
-            comment_id: Some(comment_id.to_string()),
+            comment_id: comment_id.map(str::to_string),
             created_at: now,
             merged_from: None,
         });

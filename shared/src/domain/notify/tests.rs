@@ -27,7 +27,7 @@ async fn scene() -> Scene {
 
 async fn comment(desk: &Desk, who: &Caller, key: &str, body: &str, internal: bool) -> Comment {
     let input = NewComment { body: body.into(), internal, seen_version: None, attachments: vec![] };
-    add_comment(&desk.app, who, key, Ok(input), Ok(None)).await.unwrap().0
+    add_comment(&desk.app, who, key, Ok(input), Ok(None)).await.unwrap().0.comment().cloned().expect("a comment")
 }
 
 /// The text of the last mail sent.

@@ -1,5 +1,6 @@
 //! Changing a request: replies and internal notes, close and reopen, release from hold.
 
+use super::follow_up::{self, Posted};
 use super::{check_seen, history_write, try_update_request, update_request, NewComment, Seen, Viewed, MAX_COMMENT};
 use crate::domain::access::{require_agent, require_internal_allowed, require_party_or_agent, Viewer};
 use crate::domain::attachments::uploads;
@@ -17,14 +18,16 @@ use crate::App;
 /// Replies on a request (or writes an internal note, agents only). With an
 /// `Idempotency-Key`, a retry returns the first comment and writes nothing. Internal notes
 /// leave what customers see (`comment_count`, `updated_at`) untouched.
-/// Returns the comment and whether it was replayed.
+/// A customer's reply to a request closed longer ago than the project's `reopen_days` opens
+/// a follow-up request instead (`follow_up`).
+/// Returns where it went and whether it was replayed.
 pub async fn add_comment(
     app: &App,
     caller: &Caller,
     key: &str,
     input: Input<NewComment>,
     idempotency: Input<Option<IdempotencyKey>>,
-) -> Result<(Comment, bool), ApiError> {
+) -> Result<(Posted, bool), ApiError> {
     let user_id = caller.require_claim()?;
     let idem = match (&input, &idempotency) {
         // Files are not part of what makes the call the same: a page's retry stages its files
@@ -44,9 +47,15 @@ pub async fn add_comment(
     super::check_version(input.seen_version)?;
     let now = app.now();
     if let Some(first) = idem.as_ref().map(|i| i.earlier(&scope.extra, now)).transpose()?.flatten() {
-        let id = first.comment_id.as_deref().unwrap_or_default();
+        let Some(id) = first.comment_id.as_deref() else {
+            // The reply opened a follow-up.
+            return match app.store.get(&request_key(&first.request_key)).await? {
+                Some(Record::Request(r)) => Ok((Posted::FollowUp(Box::new(r)), true)),
+                _ => Err(ApiError::NotFound("request")),
+            };
+        };
         return match app.store.get(&comment_key(&first.request_key, id)).await? {
-            Some(Record::Comment(c)) => Ok((c, true)),
+            Some(Record::Comment(c)) => Ok((Posted::Comment(c), true)),
             _ => Err(ApiError::NotFound("comment")),
         };
     }
@@ -54,6 +63,10 @@ pub async fn add_comment(
         require_internal_allowed(scope.viewer())?;
     }
     super::refuse_merged(&scope.request)?;
+    let reopen_days = scope.project.settings.reopen_days;
+    if follow_up::is_follow_up(&scope.request, scope.viewer(), input.internal, now, reopen_days) {
+        return follow_up::open(app, caller, &scope, input, idem).await;
+    }
     let user = scope.user();
     let by_agent = scope.viewer() == Viewer::Agent;
     let comment = Comment {
@@ -74,7 +87,6 @@ pub async fn add_comment(
         uploads::take(app, &scope.request.key, &user.id, &input.attachments, &scope.extra, &comment.id).await?;
     writes.extend(file_writes);
     let (seen, internal) = if comment.internal { (Seen::AgentsOnly, true) } else { (Seen::Public, false) };
-    let reopen_days = scope.project.settings.reopen_days;
     let count = |r: &mut Request| {
         check_seen(r, input.seen_version, &user.id)?;
         if internal {
@@ -98,7 +110,7 @@ pub async fn add_comment(
     )
     .await?;
     uploads::forget(app, &scope.request.key, &files).await;
-    Ok((comment, false))
+    Ok((Posted::Comment(comment), false))
 }
 
 /// Closes or reopens. The reporter, participants and agents may; setting the status it

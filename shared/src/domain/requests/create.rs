@@ -49,6 +49,21 @@ pub async fn create_request(
         }
         _ => None,
     };
+    // A bad body is the first thing said; then a bad key.
+    let input = input.and_then(|i| idempotency.map(|_| i));
+    create_with(app, caller, project, input, idem).await
+}
+
+/// `create_request` with its idempotency already named: a follow-up answers a reply's
+/// Idempotency-Key as the reply would, so a retried reply finds the request it opened.
+pub(super) async fn create_with(
+    app: &App,
+    caller: &Caller,
+    project: &str,
+    input: Input<NewRequest>,
+    idem: Option<Idempotency>,
+) -> Result<(Viewed, bool), ApiError> {
+    let user_id = caller.require_claim()?;
     // The project, the caller's customer record and any earlier result come with the session.
     let mut keys = vec![
         project_key(project),
@@ -78,16 +93,17 @@ pub async fn create_request(
             ),
         });
     }
-    let (input, _) = (input?, idempotency?);
+    let input = input?;
     validate(&input)?;
     // The request's form and its values, checked against the project's forms.
     let forms = forms_of(&project.key, &records);
     // Email names no form: it takes the project's default, public or not.
-    let any_form = is_agent(&actor.user, &project.key) || !input.channel.is_typed();
-    let form = choose_form(&forms, input.form.as_deref(), any_form)?;
-    let fields = match input.channel {
-        Channel::Api | Channel::Portal => check_fields(form, &input.fields)?,
-        Channel::Email | Channel::EmailHeldForReview => check_fields_may_lack(form, &input.fields)?,
+    // A follow-up keeps the closed request's form, whatever it is.
+    let lenient = !input.channel.is_typed() || input.follow_up_of.is_some();
+    let form = choose_form(&forms, input.form.as_deref(), lenient || is_agent(&actor.user, &project.key))?;
+    let fields = match lenient {
+        false => check_fields(form, &input.fields)?,
+        true => check_fields_may_lack(form, &input.fields)?,
     };
     let now = app.now();
     if let Some(first) = idem.as_ref().map(|i| i.earlier(&records, now)).transpose()?.flatten() {
@@ -162,6 +178,7 @@ pub async fn create_request(
                 csat: None,
                 closed_at: None,
                 merged_into: None,
+                follow_up_of: input.follow_up_of.clone(),
             };
             crate::domain::sla::advance(None, &mut request, project.settings.sla.as_ref(), now);
             let mut writes = vec![];

@@ -4,6 +4,7 @@
 mod all;
 mod change;
 mod create;
+mod follow_up;
 mod lists;
 mod merge;
 mod read;
@@ -12,6 +13,7 @@ pub(crate) use all::{every_record, every_request};
 pub use change::{add_comment, release, set_status, set_status_seen, HELPDESK_AUTHOR};
 pub(crate) use change::{add_helpdesk_note, helpdesk_user};
 pub use create::create_request;
+pub use follow_up::Posted;
 pub use lists::{list_for_customer, list_queue, queue_with_project};
 pub(crate) use merge::{follow_merges, refuse_merged};
 pub use merge::{merge, merge_preview, MergeInput, MergeStep, Merged, MAX_MERGE_NOTE};
@@ -50,6 +52,10 @@ pub struct NewRequest {
     /// How it came in; never part of a body.
     #[serde(skip)]
     pub channel: Channel,
+    /// The closed request a late customer reply opens this one from (never part of a body):
+    /// it keeps that request's form, and fields the form asks for may be missing.
+    #[serde(skip)]
+    pub follow_up_of: Option<String>,
 }
 
 /// The way a request comes in, where it changes the rules: email cannot ask for form fields.
@@ -396,5 +402,6 @@ pub fn open_request(key: &str, reporter_id: &str, created_at: i64) -> crate::mod
         csat: None,
         closed_at: None,
         merged_into: None,
+        follow_up_of: None,
     }
 }

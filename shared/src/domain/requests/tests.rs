@@ -29,6 +29,7 @@ fn new_request(summary: &str) -> NewRequest {
         form: None,
         fields: BTreeMap::new(),
         channel: Default::default(),
+        follow_up_of: None,
     }
 }
 

@@ -1,0 +1,51 @@
+//! What every page handler uses: the page chrome, a form's one-time token, errors shown in
+//! place, the query string, and where a reply's page goes.
+
+use crate::views::{self, Chrome};
+use crate::visitor::{Form, Visitor};
+use helpdesk::domain::idempotency::IdempotencyKey;
+use helpdesk::http;
+use helpdesk::requests::Posted;
+use helpdesk::ApiError;
+use lambda_http::Request;
+
+const SITE: &str = "Helpdesk";
+
+pub(crate) fn chrome(v: &Visitor, title: impl Into<String>, site: Option<&str>) -> Chrome {
+    Chrome {
+        site: site.unwrap_or(SITE).to_string(),
+        title: title.into(),
+        stylesheet: views::stylesheet_path(),
+        signed_in: v.session.is_some(),
+        csrf: v.csrf(),
+        desk: false,
+        search: v.search_action.clone(),
+        search_q: String::new(),
+    }
+}
+
+/// A form's one-time token as an idempotency key: a double-submitted form acts once.
+pub(crate) fn nonce(form: &Form) -> Result<Option<IdempotencyKey>, ApiError> {
+    match form.get("nonce") {
+        "" => Ok(None),
+        n => IdempotencyKey::from_header(Some(n.as_bytes())),
+    }
+}
+
+/// Errors a form can show next to its field instead of on a page of their own.
+pub(crate) fn field_error(err: &ApiError) -> Option<String> {
+    matches!(err, ApiError::Invalid { .. } | ApiError::BadRequest { .. }).then(|| err.public_message())
+}
+
+/// Where a reply's page goes: to the reply on its request (with `done`, a `?done=` notice or
+/// nothing), or to the follow-up it opened, which says why.
+pub(crate) fn reply_anchor(base: &str, posted: &Posted, done: &str) -> String {
+    match posted {
+        Posted::Comment(c) => format!("{base}/{}{done}#c-{}", c.request_key, c.id),
+        Posted::FollowUp(r) => format!("{base}/{}?done=follow-up", r.key),
+    }
+}
+
+pub(crate) fn query(req: &Request, name: &str) -> Option<String> {
+    http::query_param(req, name)
+}
