@@ -399,7 +399,7 @@ impl Harness {
     pub async fn magic_token(&self, email: &str) -> Option<String> {
         let mail = self.mail_to(email).await;
         let (_, body) = mail.last()?;
-        let token = body.split("token=").nth(1)?.split_whitespace().next()?;
+        let token = body.split("token=").nth(1)?.split(|c: char| c == '&' || c.is_whitespace()).next()?;
         Some(token.to_string())
     }
 

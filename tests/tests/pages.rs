@@ -39,6 +39,63 @@ async fn sign_in_by_pages(h: &Harness, email: &str) -> String {
 }
 
 #[tokio::test]
+async fn signing_in_comes_back_to_the_page_that_asked_and_only_to_this_site() {
+    let h = Harness::start().await;
+    h.admin_with_project("HD").await;
+    let email = h.email("ann");
+    let ann = h.sign_in(&email).await;
+    let key = h.ok("POST", "/projects/HD/requests", Some(&ann), Some(json!({"summary": "vpn"}))).await.body["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let wanted = format!("/portal/requests/{key}?done=replied");
+
+    // Asked without a session: the sign-in page remembers the page.
+    let asked = h.page("GET", &wanted, "", None).await;
+    assert_eq!(asked.status, 401);
+    let remembered = format!(r#"name="next" value="/portal/requests/{key}?done=replied""#);
+    assert!(asked.text.contains(&remembered), "{}", asked.text);
+    let cookies = format!("hd_anon={}", asked.cookie("hd_anon").unwrap());
+    let form = [("csrf", asked.csrf()), ("email", email.clone()), ("next", wanted.clone())];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(h.page("POST", "/login", &cookies, Some(&form)).await.status, 202);
+    // The emailed link carries it, the confirm page keeps it, and the session lands there.
+    let token = h.magic_token(&email).await.unwrap();
+    let encoded = urlencode(&wanted);
+    let link = format!("/login?token={token}&next={encoded}");
+    let mail = h.mail_to(&email).await;
+    assert!(mail.iter().any(|(_, body)| body.contains(&link)), "the link returns: {link} {mail:?}");
+    let confirm = h.page("GET", &link, &cookies, None).await;
+    assert!(confirm.text.contains(&remembered), "{}", confirm.text);
+    let form = [("csrf", confirm.csrf()), ("token", token), ("next", wanted.clone())];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let done = h.page("POST", "/login/confirm", &cookies, Some(&form)).await;
+    assert_eq!((done.status, done.header("location")), (303, wanted.as_str()));
+
+    // Anywhere else is refused: the home page instead.
+    for (i, elsewhere) in ["//evil.example/x", "https://evil.example/", "/\\evil.example", "/logout"].iter().enumerate()
+    {
+        // A new address each time: the sign-in links of one are rate-limited.
+        let email = h.email(&format!("visitor{i}"));
+        let page = h.page("GET", &format!("/login?next={}", urlencode(elsewhere)), &cookies, None).await;
+        assert!(!page.text.contains(r#"name="next""#), "{elsewhere}: {}", page.text);
+        h.page("POST", "/login", &cookies, Some(&[("csrf", &page.csrf()), ("email", &email), ("next", elsewhere)]))
+            .await;
+        let token = h.magic_token(&email).await.unwrap();
+        let mail = h.mail_to(&email).await;
+        assert!(!mail.last().unwrap().1.contains("next="), "{elsewhere}");
+        let form = [("csrf", page.csrf()), ("token", token), ("next", elsewhere.to_string())];
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let done = h.page("POST", "/login/confirm", &cookies, Some(&form)).await;
+        assert_eq!((done.status, done.header("location")), (303, "/portal"), "{elsewhere}");
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[tokio::test]
 async fn the_emailed_link_opens_a_button_that_spends_it_once() {
     let h = Harness::start().await;
     let email = h.email("ann");
