@@ -7,12 +7,14 @@ mod admin_views;
 mod automations;
 mod charts;
 mod merge;
+mod queue;
 mod reports;
 mod sla;
+mod users;
 mod views;
 
 use crate::page_kit::{chrome, field_error, nonce, reply_anchor};
-use crate::views::{render, Tab};
+use crate::views::render;
 use crate::visitor::{Form, Visitor};
 use helpdesk::caller::Caller;
 use helpdesk::domain::attachments::uploads;
@@ -23,13 +25,12 @@ use helpdesk::domain::team::{self, RequestPatch};
 use helpdesk::domain::{macros, tags};
 use helpdesk::http::{self, Reply};
 use helpdesk::model::{Priority, RequestStatus};
-use helpdesk::moderation::{self, NoteInput, SuspendInput};
 use helpdesk::participants::{self, ShareInput};
-use helpdesk::requests::{self, ListOptions, NewComment};
+use helpdesk::requests::{self, NewComment};
 use helpdesk::routes::Params;
 use helpdesk::{organizations, ApiError, App};
 use lambda_http::Request;
-use views::{ChecklistView, LinkView, QueueRow, SectionError};
+use views::{ChecklistView, LinkView, SectionError};
 
 pub(crate) fn desk_chrome(v: &Visitor, title: impl Into<String>) -> crate::views::Chrome {
     crate::views::Chrome { desk: true, ..chrome(v, title, None) }
@@ -55,7 +56,7 @@ pub async fn get(app: &App, req: &Request, v: &Visitor, path: &str, params: &Par
     let query = |name: &str| http::query_param(req, name);
     match path {
         "/desk" => home(app, v, &caller).await,
-        "/desk/projects/{key}" => queue(app, req, v, &caller, params.get("key")).await,
+        "/desk/projects/{key}" => queue::queue(app, req, v, &caller, params.get("key")).await,
         "/desk/requests/{key}" => {
             let key = params.get("key");
             let email = query("email").filter(|e| !e.trim().is_empty());
@@ -80,7 +81,7 @@ pub async fn get(app: &App, req: &Request, v: &Visitor, path: &str, params: &Par
         }
         "/desk/users/{id}" => {
             let notice = query("done").and_then(|d| done_message(&d)).map(str::to_string);
-            user_page(app, v, &caller, params.get("id"), 200, |p| p.notice = notice).await
+            users::user_page(app, v, &caller, params.get("id"), 200, |p| p.notice = notice).await
         }
         "/desk/projects/{key}/reports" => reports::page(app, req, v, &caller, params.get("key")).await,
         "/desk/projects/{key}/search" => crate::search::desk_page(app, req, v, &caller, params.get("key")).await,
@@ -98,7 +99,7 @@ pub async fn get(app: &App, req: &Request, v: &Visitor, path: &str, params: &Par
         "/desk/requests/{key}/merge" => merge::page(app, v, &caller, params.get("key"), query("into")).await,
         "/desk/users/{id}/suspend" => {
             let request = query("request").unwrap_or_default();
-            suspend_page(app, v, &caller, params.get("id"), 200, request, String::new(), None).await
+            users::suspend_page(app, v, &caller, params.get("id"), 200, request, String::new(), None).await
         }
         _ => Err(ApiError::RouteNotFound),
     }
@@ -121,7 +122,9 @@ pub async fn post(
         "/desk/requests/{key}/{action}" => {
             request_action(app, v, caller, params.get("key"), params.get("action"), form).await
         }
-        "/desk/users/{id}/{action}" => user_action(app, v, caller, params.get("id"), params.get("action"), form).await,
+        "/desk/users/{id}/{action}" => {
+            users::user_action(app, v, caller, params.get("id"), params.get("action"), form).await
+        }
         "/desk/projects/{key}/{action}" if params.get("action").starts_with("automation") => {
             automations::action(app, v, caller, params.get("key"), params.get("action"), form).await
         }
@@ -181,151 +184,6 @@ async fn home(app: &App, v: &Visitor, caller: &Caller) -> Result<Reply, ApiError
         .map(|(p, role)| views::ProjectRow { key: p.key.clone(), name: p.name.clone(), role: views::role_name(*role) })
         .collect();
     Ok(Reply::html(200, render(&views::HomePage { chrome: desk_chrome(v, "Projects"), projects })?))
-}
-
-/// A queue page's filters, as its links carry them.
-#[derive(Clone, Default)]
-struct QueueFilters {
-    status: String,
-    assignee: String,
-    priority: String,
-    tag: String,
-    organization: String,
-    /// `due`: nearest due first; empty: newest first.
-    sort: String,
-}
-
-/// A queue page's address: its tab, filters and page.
-fn queue_href(key: &str, f: &QueueFilters, cursor: Option<&str>) -> String {
-    let mut q = form_urlencoded::Serializer::new(String::new());
-    q.append_pair("status", &f.status);
-    let pairs = [
-        ("assignee", f.assignee.as_str()),
-        ("priority", f.priority.as_str()),
-        ("tag", f.tag.as_str()),
-        ("organization", f.organization.as_str()),
-        ("sort", f.sort.as_str()),
-        ("cursor", cursor.unwrap_or("")),
-    ];
-    for (name, value) in pairs {
-        if !value.is_empty() {
-            q.append_pair(name, value);
-        }
-    }
-    format!("/desk/projects/{key}?{}", q.finish())
-}
-
-async fn queue(app: &App, req: &Request, v: &Visitor, caller: &Caller, key: &str) -> Result<Reply, ApiError> {
-    let param = |name: &str| http::query_param(req, name).map(|t| t.trim().to_string()).unwrap_or_default();
-    // The open queue unless another tab is asked for; `all` is the API's "no status".
-    let mut f = QueueFilters {
-        status: Some(param("status")).filter(|s| !s.is_empty()).unwrap_or_else(|| "open".into()),
-        assignee: param("assignee"),
-        priority: param("priority"),
-        tag: param("tag"),
-        organization: param("organization"),
-        sort: param("sort"),
-    };
-    if f.status == "held" {
-        // Held requests wait outside every owner's queue.
-        f.assignee.clear();
-    }
-    let some = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
-    let options = ListOptions {
-        status: (f.status != "all").then(|| f.status.clone()),
-        tag: some(&f.tag),
-        organization: some(&f.organization),
-        assignee: some(&f.assignee),
-        priority: some(&f.priority),
-        sort: some(&f.sort),
-        cursor: http::query_param(req, "cursor"),
-        ..ListOptions::default()
-    };
-    let shown = desk::queue(app, caller, key, &options).await?;
-    let now = app.now();
-    let org_name = |id: &str| shown.organizations.iter().find(|o| o.id == id).map(|o| o.name.clone());
-    let rows = shown
-        .page
-        .items
-        .iter()
-        .map(|(_, r)| QueueRow {
-            key: r.key.clone(),
-            summary: r.summary.clone(),
-            reporter: r.reporter_email.to_string(),
-            organization: r.organization.as_deref().map(|o| org_name(o).unwrap_or_else(|| o.to_string())),
-            status: if r.held { "held" } else { r.status.as_str() },
-            priority: r.priority.as_str(),
-            assignee: r.assignee.as_ref().map(views::assignee_label),
-            updated: crate::views::when(r.updated_at),
-            waiting_on_us: r.customer_spoke_last && r.status == RequestStatus::Open,
-            tags: r.tags.clone(),
-            due: r.nearest_due().filter(|_| r.status.is_active() && !r.held).map(|due| {
-                let (label, overdue) = crate::views::due_label(due, now);
-                (label, overdue, crate::views::when(due))
-            }),
-        })
-        .collect();
-    let statuses =
-        [("Open", "open"), ("Pending", "pending"), ("Closed", "closed"), ("Held for review", "held"), ("All", "all")];
-    let tabs = statuses
-        .into_iter()
-        .map(|(label, value)| {
-            let held = value == "held";
-            let to = QueueFilters {
-                status: value.into(),
-                assignee: if held { String::new() } else { f.assignee.clone() },
-                tag: if held { String::new() } else { f.tag.clone() },
-                ..f.clone()
-            };
-            Tab { label: label.into(), href: queue_href(key, &to, None), current: f.status == value }
-        })
-        .collect();
-    let owner_tabs = [("Mine", "me"), ("Unassigned", "none"), ("Everyone", "")]
-        .into_iter()
-        .map(|(label, value)| {
-            let status = if f.status == "held" { "open".to_string() } else { f.status.clone() };
-            let to = QueueFilters { assignee: value.into(), status, ..f.clone() };
-            Tab { label: label.into(), href: queue_href(key, &to, None), current: f.assignee == value }
-        })
-        .collect();
-    // Nearest due orders the requests with a running clock: no tag or organization filter.
-    let sorts = [("Newest", ""), ("Nearest due", "due")]
-        .into_iter()
-        .map(|(label, value)| {
-            let to = if value == "due" {
-                QueueFilters { sort: value.into(), tag: String::new(), organization: String::new(), ..f.clone() }
-            } else {
-                QueueFilters { sort: value.into(), ..f.clone() }
-            };
-            Tab { label: label.into(), href: queue_href(key, &to, None), current: f.sort == value }
-        })
-        .collect();
-    let page = views::QueuePage {
-        chrome: desk_chrome(v, format!("{} queue", shown.project.name)),
-        sorts,
-        sort: f.sort.clone(),
-        project_key: shown.project.key.clone(),
-        project_name: shown.project.name.clone(),
-        section: "queue",
-        tabs,
-        owner_tabs,
-        next_href: shown.page.next_cursor.as_deref().map(|c| queue_href(key, &f, Some(c))),
-        organizations: shown
-            .organizations
-            .iter()
-            .map(|o| (o.id.clone(), o.name.clone(), o.id == f.organization))
-            .collect(),
-        filtered: !f.tag.is_empty() || !f.organization.is_empty() || !f.priority.is_empty(),
-        priorities: Priority::ALL
-            .iter()
-            .map(|p| (p.as_str(), views::priority_label(*p), p.as_str() == f.priority))
-            .collect(),
-        status: f.status,
-        assignee: f.assignee,
-        tag: f.tag,
-        rows,
-    };
-    Ok(Reply::html(200, render(&page)?))
 }
 
 async fn request_page(
@@ -468,107 +326,6 @@ async fn request_action(
             })
             .await?;
             Ok(Reply::html(err.status(), render(&page)?))
-        }
-    }
-}
-
-async fn user_page(
-    app: &App,
-    v: &Visitor,
-    caller: &Caller,
-    id: &str,
-    status: u16,
-    adjust: impl FnOnce(&mut views::UserPage),
-) -> Result<Reply, ApiError> {
-    let shown = desk::user_page(app, caller, id).await?;
-    let (trail, u) = (&shown.trail, &shown.trail.user);
-    let mut page = views::UserPage {
-        chrome: desk_chrome(v, u.email.to_string()),
-        id: u.id.clone(),
-        email: u.email.to_string(),
-        suspended: u.suspended,
-        since: crate::views::when(u.created_at),
-        other_emails: u.secondary_emails.iter().filter(|e| e.verified).map(|e| e.email.to_string()).collect(),
-        roles: u.project_roles.iter().map(|(p, r)| (p.clone(), views::role_name(*r))).collect(),
-        audit: trail.entries.iter().rev().map(views::AuditView::from).collect(),
-        requests: shown
-            .requests
-            .iter()
-            .map(|r| (r.key.clone(), r.summary.clone(), if r.held { "held" } else { r.status.as_str() }))
-            .collect(),
-        notice: None,
-        note_body: String::new(),
-        note_error: None,
-    };
-    adjust(&mut page);
-    Ok(Reply::html(status, render(&page)?))
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn suspend_page(
-    app: &App,
-    v: &Visitor,
-    caller: &Caller,
-    id: &str,
-    status: u16,
-    request: String,
-    reason: String,
-    error: Option<String>,
-) -> Result<Reply, ApiError> {
-    // The trail's read is the moderation rule's check: who may not suspend this user sees 403.
-    let trail = moderation::audit_trail(app, caller, id).await?;
-    let email = trail.user.email.to_string();
-    let page = views::SuspendPage {
-        chrome: desk_chrome(v, format!("Suspend {email}")),
-        id: trail.user.id,
-        email,
-        request,
-        reason,
-        error,
-    };
-    Ok(Reply::html(status, render(&page)?))
-}
-
-async fn user_action(
-    app: &App,
-    v: &Visitor,
-    caller: &Caller,
-    id: &str,
-    action: &str,
-    form: &Form,
-) -> Result<Reply, ApiError> {
-    let request = Some(form.get("request").trim().to_string()).filter(|r| !r.is_empty());
-    let result = match action {
-        "suspend" => {
-            let input = SuspendInput { reason: form.get("reason").to_string(), request: request.clone() };
-            moderation::suspend(app, caller, id, Ok(input), None).await.map(|_| ())
-        }
-        "unsuspend" => moderation::unsuspend(app, caller, id).await.map(|_| ()),
-        "note" => {
-            let input = NoteInput { body: form.get("body").to_string(), request: request.clone() };
-            moderation::add_note(app, caller, id, Ok(input)).await.map(|_| ())
-        }
-        _ => return Err(ApiError::RouteNotFound),
-    };
-    match result {
-        Ok(()) => Ok(Reply::see_other(format!("/desk/users/{id}?done={action}"))),
-        Err(err) => {
-            let Some(message) = field_error(&err) else { return Err(err) };
-            let status = err.status();
-            match action {
-                "suspend" => {
-                    let (request, reason) = (request.unwrap_or_default(), form.get("reason").to_string());
-                    suspend_page(app, v, caller, id, status, request, reason, Some(message)).await
-                }
-                _ => {
-                    let body = form.get("body").to_string();
-                    user_page(app, v, caller, id, status, |p| {
-                        p.note_body = body;
-                        p.note_error = Some(message);
-                    })
-                    .await
-                }
-            }
         }
     }
 }

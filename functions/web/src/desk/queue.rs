@@ -1,0 +1,164 @@
+//! A project's queue page: status tabs, filters, sorting and paging.
+
+use super::desk_chrome;
+use super::views::{self, QueueRow};
+use crate::views::{render, Tab};
+use crate::visitor::Visitor;
+use helpdesk::caller::Caller;
+use helpdesk::domain::desk;
+use helpdesk::http::{self, Reply};
+use helpdesk::model::{Priority, RequestStatus};
+use helpdesk::requests::ListOptions;
+use helpdesk::{ApiError, App};
+use lambda_http::Request;
+
+/// A queue page's filters, as its links carry them.
+#[derive(Clone, Default)]
+struct QueueFilters {
+    status: String,
+    assignee: String,
+    priority: String,
+    tag: String,
+    organization: String,
+    /// `due`: nearest due first; empty: newest first.
+    sort: String,
+}
+
+/// A queue page's address: its tab, filters and page.
+fn queue_href(key: &str, f: &QueueFilters, cursor: Option<&str>) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair("status", &f.status);
+    let pairs = [
+        ("assignee", f.assignee.as_str()),
+        ("priority", f.priority.as_str()),
+        ("tag", f.tag.as_str()),
+        ("organization", f.organization.as_str()),
+        ("sort", f.sort.as_str()),
+        ("cursor", cursor.unwrap_or("")),
+    ];
+    for (name, value) in pairs {
+        if !value.is_empty() {
+            q.append_pair(name, value);
+        }
+    }
+    format!("/desk/projects/{key}?{}", q.finish())
+}
+
+pub(super) async fn queue(
+    app: &App,
+    req: &Request,
+    v: &Visitor,
+    caller: &Caller,
+    key: &str,
+) -> Result<Reply, ApiError> {
+    let param = |name: &str| http::query_param(req, name).map(|t| t.trim().to_string()).unwrap_or_default();
+    // The open queue unless another tab is asked for; `all` is the API's "no status".
+    let mut f = QueueFilters {
+        status: Some(param("status")).filter(|s| !s.is_empty()).unwrap_or_else(|| "open".into()),
+        assignee: param("assignee"),
+        priority: param("priority"),
+        tag: param("tag"),
+        organization: param("organization"),
+        sort: param("sort"),
+    };
+    if f.status == "held" {
+        // Held requests wait outside every owner's queue.
+        f.assignee.clear();
+    }
+    let some = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
+    let options = ListOptions {
+        status: (f.status != "all").then(|| f.status.clone()),
+        tag: some(&f.tag),
+        organization: some(&f.organization),
+        assignee: some(&f.assignee),
+        priority: some(&f.priority),
+        sort: some(&f.sort),
+        cursor: http::query_param(req, "cursor"),
+        ..ListOptions::default()
+    };
+    let shown = desk::queue(app, caller, key, &options).await?;
+    let now = app.now();
+    let org_name = |id: &str| shown.organizations.iter().find(|o| o.id == id).map(|o| o.name.clone());
+    let rows = shown
+        .page
+        .items
+        .iter()
+        .map(|(_, r)| QueueRow {
+            key: r.key.clone(),
+            summary: r.summary.clone(),
+            reporter: r.reporter_email.to_string(),
+            organization: r.organization.as_deref().map(|o| org_name(o).unwrap_or_else(|| o.to_string())),
+            status: if r.held { "held" } else { r.status.as_str() },
+            priority: r.priority.as_str(),
+            assignee: r.assignee.as_ref().map(views::assignee_label),
+            updated: crate::views::when(r.updated_at),
+            waiting_on_us: r.customer_spoke_last && r.status == RequestStatus::Open,
+            tags: r.tags.clone(),
+            due: r.nearest_due().filter(|_| r.status.is_active() && !r.held).map(|due| {
+                let (label, overdue) = crate::views::due_label(due, now);
+                (label, overdue, crate::views::when(due))
+            }),
+        })
+        .collect();
+    let statuses =
+        [("Open", "open"), ("Pending", "pending"), ("Closed", "closed"), ("Held for review", "held"), ("All", "all")];
+    let tabs = statuses
+        .into_iter()
+        .map(|(label, value)| {
+            let held = value == "held";
+            let to = QueueFilters {
+                status: value.into(),
+                assignee: if held { String::new() } else { f.assignee.clone() },
+                tag: if held { String::new() } else { f.tag.clone() },
+                ..f.clone()
+            };
+            Tab { label: label.into(), href: queue_href(key, &to, None), current: f.status == value }
+        })
+        .collect();
+    let owner_tabs = [("Mine", "me"), ("Unassigned", "none"), ("Everyone", "")]
+        .into_iter()
+        .map(|(label, value)| {
+            let status = if f.status == "held" { "open".to_string() } else { f.status.clone() };
+            let to = QueueFilters { assignee: value.into(), status, ..f.clone() };
+            Tab { label: label.into(), href: queue_href(key, &to, None), current: f.assignee == value }
+        })
+        .collect();
+    // Nearest due orders the requests with a running clock: no tag or organization filter.
+    let sorts = [("Newest", ""), ("Nearest due", "due")]
+        .into_iter()
+        .map(|(label, value)| {
+            let to = if value == "due" {
+                QueueFilters { sort: value.into(), tag: String::new(), organization: String::new(), ..f.clone() }
+            } else {
+                QueueFilters { sort: value.into(), ..f.clone() }
+            };
+            Tab { label: label.into(), href: queue_href(key, &to, None), current: f.sort == value }
+        })
+        .collect();
+    let page = views::QueuePage {
+        chrome: desk_chrome(v, format!("{} queue", shown.project.name)),
+        sorts,
+        sort: f.sort.clone(),
+        project_key: shown.project.key.clone(),
+        project_name: shown.project.name.clone(),
+        section: "queue",
+        tabs,
+        owner_tabs,
+        next_href: shown.page.next_cursor.as_deref().map(|c| queue_href(key, &f, Some(c))),
+        organizations: shown
+            .organizations
+            .iter()
+            .map(|o| (o.id.clone(), o.name.clone(), o.id == f.organization))
+            .collect(),
+        filtered: !f.tag.is_empty() || !f.organization.is_empty() || !f.priority.is_empty(),
+        priorities: Priority::ALL
+            .iter()
+            .map(|p| (p.as_str(), views::priority_label(*p), p.as_str() == f.priority))
+            .collect(),
+        status: f.status,
+        assignee: f.assignee,
+        tag: f.tag,
+        rows,
+    };
+    Ok(Reply::html(200, render(&page)?))
+}
