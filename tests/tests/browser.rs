@@ -260,11 +260,11 @@ async fn an_agent_works_a_request_and_stops_an_abuser_in_the_console() {
     assert_eq!(b.path().await, format!("/desk/requests/{key}"));
 
     // An internal note, then a public reply.
-    b.fill("#reply", "This looks like phishing; do not pay.").await;
-    b.toggle("#internal").await;
-    b.click("form[action$='/reply'] button").await;
+    b.fill("#note", "This looks like phishing; do not pay.").await;
+    b.shot("desk-note-typing").await;
+    b.click("#note-form button").await;
     b.fill("#reply", "We are checking this invoice for you.").await;
-    b.click("form[action$='/reply'] button").await;
+    b.click("#reply-form button").await;
     let thread = b.client.find(fantoccini::Locator::Css("ol.thread")).await.unwrap().text().await.unwrap();
     assert!(thread.contains("Internal note") && thread.contains("We are checking"), "{thread}");
     b.shot("note-and-reply").await;
@@ -435,8 +435,8 @@ async fn two_agents_on_one_request_see_each_other_and_the_reply_that_came_betwee
     // Both write; the admin sends first.
     first.fill("#reply", "Refunded today.").await;
     second.fill("#reply", "We will look into it.").await;
-    first.click("form[action$='/reply'] button").await;
-    second.click("form[action$='/reply'] button").await;
+    first.click("#reply-form button").await;
+    second.click("#reply-form button").await;
     let held = second.text().await;
     assert!(held.contains("While you were writing, someone else wrote") && held.contains("Refunded today."), "{held}");
     let typed = second.client.find(fantoccini::Locator::Css("#reply")).await.unwrap().prop("value").await.unwrap();
@@ -447,7 +447,7 @@ async fn two_agents_on_one_request_see_each_other_and_the_reply_that_came_betwee
         detail["comments"].as_array().unwrap().iter().filter(|c| c["internal"] == false).count()
     };
     assert_eq!(public().await, 1, "Kim's reply waits");
-    second.click("form[action$='/reply'] button").await;
+    second.click("#reply-form button").await;
     assert_eq!(public().await, 2, "the second press sends it");
     assert!(!second.text().await.contains("While you were writing"));
     second.shot("collision-sent").await;

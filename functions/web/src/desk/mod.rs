@@ -245,7 +245,8 @@ async fn request_action(
                 requests::add_comment(app, caller, key, Ok(input), nonce(form)).await
             }
             .await;
-            ("reply", made.map(|(posted, _)| Done::To(reply_anchor("/desk/requests", &posted, ""))))
+            let section = if internal { "note" } else { "reply" };
+            (section, made.map(|(posted, _)| Done::To(reply_anchor("/desk/requests", &posted, ""))))
         }
         "close" | "reopen" => {
             let (status, notice) =
@@ -308,7 +309,7 @@ async fn request_action(
         }
         Err(err) => {
             let Some(message) = in_place(&err) else { return Err(err) };
-            let (body, internal) = (field("body"), form.get("internal") == "true");
+            let body = field("body");
             let (typed, chosen) = (form.with_prefix("field."), field("form"));
             let page = request_page(app, v, caller, key, |p| {
                 // A field's error: that form's fields, as typed, with the error next to it.
@@ -319,9 +320,10 @@ async fn request_action(
                     p.show_unseen(form.get("seen_version").parse().unwrap_or_default());
                 }
                 p.error = Some(SectionError { section, message });
-                if section == "reply" {
-                    p.reply_body = body;
-                    p.reply_internal = internal;
+                match section {
+                    "reply" => p.reply_body = body,
+                    "note" => p.note_body = body,
+                    _ => {}
                 }
             })
             .await?;

@@ -262,7 +262,8 @@ pub struct RequestPage {
     pub public_portal: bool,
     pub nonce: String,
     pub reply_body: String,
-    pub reply_internal: bool,
+    /// An internal note that was refused, as typed.
+    pub note_body: String,
     pub error: Option<SectionError>,
     /// Public comments by others since the version the agent's refused reply or status
     /// change was made on (the collision guard): shown with "Send anyway".
@@ -359,7 +360,7 @@ impl RequestPage {
             public_portal: shown.project.settings.portal_public,
             nonce: helpdesk::text::new_secret(),
             reply_body: String::new(),
-            reply_internal: false,
+            note_body: String::new(),
             error: None,
             unseen: vec![],
             viewers: shown.viewers.clone(),
