@@ -811,3 +811,6 @@ async fn a_customer_attaches_a_screenshot_and_the_agent_downloads_it_then_merges
     b.shot("merged").await;
     b.close().await;
 }
+
+#[path = "browser/queue.rs"]
+mod queue;

@@ -46,6 +46,29 @@ pub fn when(ts: i64) -> String {
     }
 }
 
+/// A time as lists show it: how long ago, with the exact time on hover and for machines
+/// (`<time datetime title>`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moment {
+    pub iso: String,
+    pub exact: String,
+    pub ago: String,
+}
+
+impl Moment {
+    pub fn of(ts: i64, now: i64) -> Moment {
+        let ago = match now - ts {
+            s if s < 60 => "just now".to_string(),
+            s if s < 3600 => format!("{} min ago", s / 60),
+            s if s < 86_400 => format!("{} h ago", s / 3600),
+            s if s < 2 * 86_400 => "yesterday".to_string(),
+            s if s < 7 * 86_400 => format!("{} days ago", s / 86_400),
+            _ => when(ts).get(..10).unwrap_or_default().to_string(),
+        };
+        Moment { iso: rfc3339(ts), exact: when(ts), ago }
+    }
+}
+
 /// A due time relative to now, for the console's badges: "due in 20 min", "overdue by 1 h"
 /// (and whether it is overdue).
 pub fn due_label(due: i64, now: i64) -> (String, bool) {

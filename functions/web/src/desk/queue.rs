@@ -24,6 +24,35 @@ struct QueueFilters {
     sort: String,
 }
 
+/// The first page's place in a pager's trail (a list cursor is never this).
+const FIRST_PAGE: &str = "0";
+/// Pages a pager remembers to go back through.
+const MAX_TRAIL: usize = 40;
+
+/// The pager's two ways: newer (the page before this one, from the trail of cursors that led
+/// here) and older (the list's next cursor, with this page added to the trail).
+fn pager(key: &str, f: &QueueFilters, here: Option<&str>, trail: &[&str], next: Option<&str>) -> Pager {
+    let with_trail = |href: String, trail: &[&str]| match trail {
+        [] => href,
+        t => format!("{href}&back={}", t.join(".")),
+    };
+    let older = next.map(|n| {
+        let mut longer: Vec<&str> = trail.iter().rev().take(MAX_TRAIL - 1).rev().copied().collect();
+        longer.push(here.unwrap_or(FIRST_PAGE));
+        with_trail(queue_href(key, f, Some(n)), &longer)
+    });
+    let newer = trail.split_last().map(|(previous, rest)| {
+        let cursor = Some(*previous).filter(|c| *c != FIRST_PAGE);
+        with_trail(queue_href(key, f, cursor), rest)
+    });
+    Pager { newer, older }
+}
+
+struct Pager {
+    newer: Option<String>,
+    older: Option<String>,
+}
+
 /// A queue page's address: its tab, filters and page.
 fn queue_href(key: &str, f: &QueueFilters, cursor: Option<&str>) -> String {
     let mut q = form_urlencoded::Serializer::new(String::new());
@@ -91,7 +120,7 @@ pub(super) async fn queue(
             status: if r.held { "held" } else { r.status.as_str() },
             priority: r.priority.as_str(),
             assignee: r.assignee.as_ref().map(views::assignee_label),
-            updated: crate::views::when(r.updated_at),
+            updated: crate::views::Moment::of(r.updated_at, now),
             waiting_on_us: r.customer_spoke_last && r.status == RequestStatus::Open,
             tags: r.tags.clone(),
             due: r.nearest_due().filter(|_| r.status.is_active() && !r.held).map(|due| {
@@ -135,6 +164,9 @@ pub(super) async fn queue(
             Tab { label: label.into(), href: queue_href(key, &to, None), current: f.sort == value }
         })
         .collect();
+    let (here, back) = (http::query_param(req, "cursor"), param("back"));
+    let trail: Vec<&str> = back.split('.').filter(|c| !c.is_empty()).collect();
+    let pages = pager(key, &f, here.as_deref(), &trail, shown.page.next_cursor.as_deref());
     let page = views::QueuePage {
         chrome: desk_chrome(v, format!("{} queue", shown.project.name)),
         sorts,
@@ -144,7 +176,8 @@ pub(super) async fn queue(
         section: "queue",
         tabs,
         owner_tabs,
-        next_href: shown.page.next_cursor.as_deref().map(|c| queue_href(key, &f, Some(c))),
+        next_href: pages.older,
+        newer_href: pages.newer,
         organizations: shown
             .organizations
             .iter()

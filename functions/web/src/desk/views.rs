@@ -37,7 +37,7 @@ pub struct QueueRow {
     pub status: &'static str,
     pub priority: &'static str,
     pub assignee: Option<String>,
-    pub updated: String,
+    pub updated: crate::views::Moment,
     /// The customer side wrote the last public word: the request waits on the team.
     pub waiting_on_us: bool,
     pub tags: Vec<String>,
@@ -69,7 +69,9 @@ pub struct QueuePage {
     pub organizations: Vec<(String, String, bool)>,
     pub filtered: bool,
     pub rows: Vec<QueueRow>,
+    /// Older requests, and back to newer ones.
     pub next_href: Option<String>,
+    pub newer_href: Option<String>,
 }
 
 /// An agent as the console names them: their name, else their address.
