@@ -19,6 +19,7 @@ pub mod emails;
 pub mod forms;
 pub mod idempotency;
 pub mod inbound;
+pub mod link_token;
 pub mod macros;
 pub mod model;
 pub mod moderation;
