@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod attachments;
+pub mod audit;
 pub mod auth;
 pub mod authors;
 pub mod automations;
