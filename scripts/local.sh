@@ -5,7 +5,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-bash scripts/setup.sh
+# Only what running needs (Java, DynamoDB Local, moto): the tests' tools come with scripts/test.sh.
+bash scripts/setup-run.sh
 source scripts/services.sh
 
 port=${PORT:-3000}

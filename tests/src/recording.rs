@@ -16,8 +16,9 @@ use std::time::Duration;
 pub type Observed = Arc<Mutex<BTreeMap<String, BTreeSet<String>>>>;
 
 fn note(observed: &Observed, action: &str) {
-    let function =
-        helpdesk_tools::gateway::FUNCTION.try_with(|f| f.to_string()).unwrap_or_else(|_| "(outside a function)".into());
+    let function = helpdesk_tools::function::FUNCTION
+        .try_with(|f| f.to_string())
+        .unwrap_or_else(|_| "(outside a function)".into());
     observed.lock().unwrap().entry(function).or_default().insert(action.to_string());
 }
 

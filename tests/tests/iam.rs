@@ -283,7 +283,7 @@ async fn every_function_policy_allows_exactly_what_it_calls() {
     // What an indexer that lost the pointer race leaves behind: a pack no commit names.
     let files = h.app.search.as_ref().unwrap().files.clone();
     files.put("packs/01LOSTRACE0000000000000000", b"lost".to_vec()).await.unwrap();
-    let gc = helpdesk_tools::gateway::FUNCTION
+    let gc = helpdesk_tools::function::FUNCTION
         .scope("indexer", helpdesk::domain::search::collect_garbage(&h.app, h.app.now() + 3 * 3600));
     assert!(gc.await.unwrap() > 0, "the indexer's garbage collection found nothing to delete");
     ok(h.call("GET", "/projects/HD/search?q=tour", Some(&admin), None).await.status);

@@ -1,6 +1,7 @@
 //! The local gateway: one HTTP server that serves every route of the template by calling the
 //! same handler code the Lambda functions run, with API Gateway's request shape.
 
+use crate::function::FUNCTION;
 use crate::local_mail::{self, LocalMail};
 use bytes::Bytes;
 use helpdesk::http::{finish, MAX_BODY_BYTES};
@@ -15,11 +16,6 @@ use tokio::net::TcpListener;
 
 /// API Gateway's HTTP API refuses bodies over 10 MB before any function runs.
 pub const GATEWAY_BODY_LIMIT: usize = 10 * 1024 * 1024;
-
-tokio::task_local! {
-    /// The function serving the current request, for tests that watch what each one calls.
-    pub static FUNCTION: &'static str;
-}
 
 /// Hands a request to the function that owns its route, as API Gateway would.
 pub async fn dispatch(app: &App, req: Request) -> Response<Body> {

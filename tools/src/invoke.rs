@@ -29,7 +29,7 @@ impl Invoke for QueuedSender {
 /// when the helpdesk is served over plain HTTP).
 pub async fn send(app: &App, poster: &HttpPoster, payload: Value) -> Value {
     let handled = helpdesk_webhooks::handle(app, poster, payload);
-    match crate::gateway::FUNCTION.scope("webhooks", handled).await {
+    match crate::function::FUNCTION.scope("webhooks", handled).await {
         Ok(answer) => answer,
         Err(e) => {
             tracing::warn!(error = %e, "the webhook sender failed: the scheduler retries the delivery");
@@ -52,7 +52,7 @@ pub async fn run_sender(app: App, mut queue: UnboundedReceiver<Value>) {
 /// The indexer's handler on one invocation (the keys of changed requests).
 pub async fn index(app: &App, payload: Value) -> Value {
     let handled = helpdesk_indexer::handle(app, payload);
-    match crate::gateway::FUNCTION.scope("indexer", handled).await {
+    match crate::function::FUNCTION.scope("indexer", handled).await {
         Ok(answer) => answer,
         Err(e) => {
             tracing::warn!(error = %e, "the search indexer failed");

@@ -1,6 +1,7 @@
 //! The helpdesk on localhost: the template reader (table and routes), the local gateway
 //! that serves every route with the Lambda handlers, and the demo seed.
 
+pub mod function;
 pub mod gateway;
 pub mod invoke;
 pub mod local;

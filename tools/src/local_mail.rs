@@ -84,7 +84,7 @@ impl LocalMail {
         );
         let inbound = Inbound { app: app.clone(), s3: self.s3.clone(), mail: self.mail.clone() };
         let handled = helpdesk_inbound::handle(&inbound, event);
-        let mut outcomes = crate::gateway::FUNCTION.scope("inbound", handled).await?;
+        let mut outcomes = crate::function::FUNCTION.scope("inbound", handled).await?;
         outcomes.pop().ok_or_else(|| ApiError::Internal("no outcome".into()))
     }
 }

@@ -127,7 +127,7 @@ impl Consumer {
                 Consumer::Automations => helpdesk_automations::handle(app, event).await,
             }
         };
-        crate::gateway::FUNCTION.scope(self.name(), answer).await
+        crate::function::FUNCTION.scope(self.name(), answer).await
     }
 }
 
@@ -168,7 +168,7 @@ pub async fn run_consumer(app: App, mut poller: StreamPoller, consumer: Consumer
 pub async fn run_scheduler(app: App) {
     loop {
         tokio::time::sleep(Duration::from_secs(30)).await;
-        let run = crate::gateway::FUNCTION.scope("scheduler", helpdesk_scheduler::handle(&app, app.now())).await;
+        let run = crate::function::FUNCTION.scope("scheduler", helpdesk_scheduler::handle(&app, app.now())).await;
         if let Err(e) = run {
             tracing::warn!(error = %e, "the scheduler's run failed");
         }

@@ -2,7 +2,7 @@
 //! (API, pages, email, public links) asks here; nothing else decides.
 
 use crate::domain::email::EmailAddress;
-use crate::domain::public_links::PublicLink;
+use crate::domain::link_token::PublicLink;
 use crate::error::ApiError;
 use crate::model::{BlockRule, Comment, HistoryEntry, Intake, ManagedDomains, Project, ProjectRole, Request, User};
 

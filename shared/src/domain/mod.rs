@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod attachments;
+pub mod audit;
 pub mod auth;
 pub mod authors;
 pub mod automations;
@@ -19,6 +20,7 @@ pub mod emails;
 pub mod forms;
 pub mod idempotency;
 pub mod inbound;
+pub mod link_token;
 pub mod macros;
 pub mod model;
 pub mod moderation;

@@ -3,6 +3,7 @@
 //! sessions, each step in the user's append-only audit trail.
 
 use crate::domain::access::{may_manage_rules, may_moderate, require_moderator};
+use crate::domain::audit::audit;
 use crate::domain::caller::{resolve, Actor, Caller};
 use crate::domain::rules::{find_pattern, ref_text, rule_writes};
 use crate::domain::Input;
@@ -47,30 +48,6 @@ fn check_request_ref(request: &Option<String>) -> Result<(), ApiError> {
             Err(ApiError::invalid("invalid_field", "request must be a request key such as HD-42"))
         }
         _ => Ok(()),
-    }
-}
-
-pub(crate) fn audit(
-    user_id: &str,
-    id: String,
-    actor: &User,
-    action: &str,
-    detail: Option<String>,
-    request: Option<String>,
-    at: i64,
-) -> Write {
-    Write::Put {
-        record: Record::AuditEntry(AuditEntry {
-            user_id: user_id.to_string(),
-            id,
-            actor_id: actor.id.clone(),
-            actor_email: actor.email.clone(),
-            action: action.to_string(),
-            detail,
-            request,
-            at,
-        }),
-        condition: Condition::NotExists,
     }
 }
 

@@ -9,6 +9,7 @@ pub use crate::domain::authors::PublicAuthor;
 use crate::domain::caller::{load_request, Caller};
 use crate::domain::email::EmailAddress;
 use crate::domain::idempotency::IdempotencyKey;
+use crate::domain::link_token::PublicLink;
 use crate::domain::requests::{self, history_write, read_thread, update_request, NewComment, RequestDetail, Seen};
 use crate::domain::{signing, Input};
 use crate::error::ApiError;
@@ -26,42 +27,15 @@ pub const MAX_WRONG_EMAILS: u32 = 5;
 pub const MAX_REPLIES_PER_HOUR: u32 = 30;
 const DAY: i64 = 24 * 3600;
 
-/// What a public link says, once its signature is checked. It names neither its recipient's
-/// account nor their address: the recipient is a short signature of the request and the
-/// account id, which only the server can check against the request's parties, and the
-/// address the holder types is compared on the server, under the guess limit. (Before,
-/// a hash of the address rode in the token, so a forwarded link could test guesses offline.)
-#[derive(Debug, Clone, PartialEq)]
-pub struct PublicLink {
-    pub request: String,
-    /// `<key id>.<short signature of "<request>\n<user id>">`.
-    pub recipient: String,
-    pub expires_at: i64,
-    pub generation: u32,
-}
-
 const RECIPIENT: &str = "public-link-recipient";
 
 fn recipient_message(request: &str, user_id: &str) -> String {
     format!("{request}\n{user_id}")
 }
 
+/// A link's recipient is checked by signature, with the signing keys: here, not in
+/// `link_token`, which only reads and writes the payload.
 impl PublicLink {
-    fn payload(&self) -> String {
-        format!("{}\n{}\n{}\n{}", self.request, self.recipient, self.expires_at, self.generation)
-    }
-
-    fn parse(payload: &str) -> Option<PublicLink> {
-        let mut parts = payload.split('\n');
-        let link = PublicLink {
-            request: parts.next()?.to_string(),
-            recipient: parts.next()?.to_string(),
-            expires_at: parts.next()?.parse().ok()?,
-            generation: parts.next()?.parse().ok()?,
-        };
-        parts.next().is_none().then_some(link)
-    }
-
     /// Whether this link was made for account `user_id`.
     async fn names(&self, app: &App, user_id: &str) -> Result<bool, ApiError> {
         let Some((kid, tag)) = self.recipient.split_once('.') else { return Ok(false) };

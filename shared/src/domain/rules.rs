@@ -2,9 +2,9 @@
 //! for app admins, a project's rules for its admins). Matching lives in `blocklist`.
 
 use crate::domain::access::{may_change_rule, may_manage_rules};
+use crate::domain::audit::audit;
 use crate::domain::blocklist::{parse_rule, rule_text};
 use crate::domain::caller::{resolve, Caller};
-use crate::domain::moderation::audit;
 use crate::domain::projects::check_project_key;
 use crate::domain::retry::Budget;
 use crate::domain::Input;
