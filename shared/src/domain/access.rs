@@ -204,7 +204,7 @@ pub fn may_claim_support_address(
     let reserved = mail_from == Some(address)
         || ROLE_ADDRESSES.contains(&local)
         || local.starts_with("reply.")
-        || (in_domain && !own_default && crate::domain::projects::check_project_key(&local.to_uppercase()).is_ok());
+        || (in_domain && !own_default && crate::items::is_project_key(&local.to_uppercase()));
     if reserved {
         return Err(ApiError::invalid(
             "reserved_address",

@@ -88,10 +88,7 @@ pub const PROJECT_KEY_PATTERN: &str = "^[A-Z][A-Z0-9]{1,9}$";
 
 /// Project keys are what request keys start with: `HD` gives `HD-42`.
 pub fn check_project_key(key: &str) -> Result<(), ApiError> {
-    let ok = (2..=10).contains(&key.len())
-        && key.starts_with(|c: char| c.is_ascii_uppercase())
-        && key.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
-    if ok {
+    if crate::items::is_project_key(key) {
         Ok(())
     } else {
         Err(ApiError::invalid("invalid_project_key", "a project key is 2-10 characters: A-Z first, then A-Z or 0-9"))

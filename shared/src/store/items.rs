@@ -153,6 +153,14 @@ pub fn block_rule_key(project: Option<&str>, pattern: &str) -> ItemKey {
 pub fn support_address_key(address: impl AsRef<str>) -> ItemKey {
     ItemKey::new(format!("SUPPORT#{}", address.as_ref()), "SUPPORT")
 }
+/// Whether `key` is a project key: 2-10 characters, A-Z first, then A-Z or 0-9 (what request
+/// keys start with: `HD` gives `HD-42`).
+pub fn is_project_key(key: &str) -> bool {
+    (2..=10).contains(&key.len())
+        && key.starts_with(|c: char| c.is_ascii_uppercase())
+        && key.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
 /// The project a request key belongs to: `HD-42` -> `HD`.
 pub fn project_of(request: &str) -> Option<&str> {
     let (project, number) = request.rsplit_once('-')?;
