@@ -16,6 +16,13 @@ if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
+# axe-core audits every page state the browser tests show (the npm package's script,
+# injected over WebDriver).
+if [ ! -f "$tools/axe/node_modules/axe-core/axe.min.js" ]; then
+  say "installing axe-core (npm)"
+  npm install --silent --no-audit --no-fund --prefix "$tools/axe" axe-core@4 >/dev/null 2>&1
+fi
+
 # Python tools in the run's venv, next to moto: cfn-lint, cargo-lambda and zig for arm64
 # builds, schemathesis, and the SAM CLI (sam validate --lint, sam build). moto[server] is
 # named again so that pip keeps it working while it resolves the others.

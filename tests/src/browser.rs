@@ -11,8 +11,30 @@ pub struct Browser {
     pub client: Client,
     name: String,
     step: std::sync::atomic::AtomicUsize,
+    /// What the accessibility audit found on each page state shot so far.
+    violations: std::sync::Mutex<Vec<String>>,
     _driver: tokio::process::Child,
 }
+
+/// axe-core's script (the npm package, installed by `scripts/setup.sh` into `.tools/axe`).
+fn axe_source() -> &'static str {
+    static SOURCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SOURCE.get_or_init(|| {
+        let path = std::env::var("HELPDESK_AXE").unwrap_or_else(|_| {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../.tools/axe/node_modules/axe-core/axe.min.js").to_string()
+        });
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("axe-core at {path} ({e}): run scripts/setup.sh, which installs it"))
+    })
+}
+
+/// Runs axe on the page and calls back with `[rule: targets]` per violation (WCAG 2.1 A and AA,
+/// and best practices).
+const RUN_AXE: &str = r#"
+const done = arguments[arguments.length - 1];
+axe.run(document, {resultTypes: ['violations']})
+  .then(r => done(r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))))
+  .catch(e => done(['axe failed: ' + e]));"#;
 
 /// Where screenshots go: `target/browser-screenshots/<test>-<step>.png`.
 pub fn screenshot_dir() -> PathBuf {
@@ -58,7 +80,13 @@ impl Browser {
             match ClientBuilder::new(connector.clone()).capabilities(caps.clone()).connect(&url).await {
                 Ok(client) => {
                     std::fs::create_dir_all(screenshot_dir()).unwrap();
-                    return Browser { client, name: name.to_string(), step: Default::default(), _driver: driver };
+                    return Browser {
+                        client,
+                        name: name.to_string(),
+                        step: Default::default(),
+                        violations: Default::default(),
+                        _driver: driver,
+                    };
                 }
                 Err(e) => {
                     last_error = Some(e);
@@ -74,13 +102,24 @@ impl Browser {
         self.client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("main")).await.unwrap();
     }
 
-    /// Saves a screenshot of the page as it is now.
+    /// Saves a screenshot of the page as it is now, and audits it with axe-core: every page
+    /// state a test shows is checked (`close` fails the test on any violation).
     pub async fn shot(&self, what: &str) -> PathBuf {
         let n = self.step.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let png = self.client.screenshot().await.expect("a screenshot");
         let path = screenshot_dir().join(format!("{}-{n:02}-{what}.png", self.name));
         std::fs::write(&path, png).unwrap();
+        let found = self.audit().await;
+        let at = format!("{}-{n:02}-{what} ({})", self.name, self.path().await);
+        self.violations.lock().unwrap().extend(found.into_iter().map(|v| format!("{at}: {v}")));
         path
+    }
+
+    /// axe-core's violations on the page as it is now.
+    pub async fn audit(&self) -> Vec<String> {
+        self.client.execute(axe_source(), vec![]).await.expect("axe-core loads");
+        let found = self.client.execute_async(RUN_AXE, vec![]).await.expect("axe-core runs");
+        found.as_array().into_iter().flatten().map(|v| v.as_str().unwrap_or_default().to_string()).collect()
     }
 
     pub async fn fill(&self, css: &str, text: &str) {
@@ -152,7 +191,10 @@ impl Browser {
         }
     }
 
+    /// Ends the session; fails when the accessibility audit found anything on a page shot.
     pub async fn close(self) {
         let _ = self.client.close().await;
+        let found = std::mem::take(&mut *self.violations.lock().unwrap());
+        assert!(found.is_empty(), "accessibility violations (axe-core):\n{}", found.join("\n"));
     }
 }

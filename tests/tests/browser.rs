@@ -95,6 +95,11 @@ async fn a_customer_signs_in_works_their_requests_and_signs_out() {
     b.fill("#reply", "Still jammed after a restart.").await;
     b.click("form[action$='/comments'] button").await;
     assert!(b.text().await.contains("Still jammed after a restart."));
+    // The confirmation has the focus (a screen reader says it) and is a status message.
+    let focused = b.client.active_element().await.unwrap();
+    assert_eq!(focused.attr("id").await.unwrap().as_deref(), Some("notice"));
+    assert_eq!(focused.text().await.unwrap(), "Your reply was sent.");
+    b.shot("portal-replied").await;
     b.fill("#share", &bob_email).await;
     b.click("form[action$='/participants'] button").await;
     let shared = b.client.find(fantoccini::Locator::Css("ul.people")).await.unwrap().text().await.unwrap();

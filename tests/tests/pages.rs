@@ -172,7 +172,7 @@ async fn forms_need_this_sessions_csrf_token() {
     let sent =
         h.page("POST", &reply, &session(&ann), Some(&[("csrf", &page.csrf()), ("body", "hi"), ("nonce", "n1")])).await;
     assert_eq!(sent.status, 303);
-    assert!(sent.header("location").starts_with(&format!("/portal/requests/{key}?done=replied#c-")));
+    assert_eq!(sent.header("location"), format!("/portal/requests/{key}?done=replied"));
     // The same form submitted twice (same nonce) replies once.
     let twice =
         h.page("POST", &reply, &session(&ann), Some(&[("csrf", &page.csrf()), ("body", "hi"), ("nonce", "n1")])).await;

@@ -37,11 +37,13 @@ pub(crate) fn field_error(err: &ApiError) -> Option<String> {
     matches!(err, ApiError::Invalid { .. } | ApiError::BadRequest { .. }).then(|| err.public_message())
 }
 
-/// Where a reply's page goes: to the reply on its request (with `done`, a `?done=` notice or
-/// nothing), or to the follow-up it opened, which says why.
+/// Where a reply's page goes: to the reply on its request, or with `done` (a `?done=`
+/// notice) to the page's confirmation, which then has the focus (a fragment would stop the
+/// browser's autofocus); or to the follow-up it opened, which says why.
 pub(crate) fn reply_anchor(base: &str, posted: &Posted, done: &str) -> String {
     match posted {
-        Posted::Comment(c) => format!("{base}/{}{done}#c-{}", c.request_key, c.id),
+        Posted::Comment(c) if !done.is_empty() => format!("{base}/{}{done}", c.request_key),
+        Posted::Comment(c) => format!("{base}/{}#c-{}", c.request_key, c.id),
         Posted::FollowUp(r) => format!("{base}/{}?done=follow-up", r.key),
     }
 }
