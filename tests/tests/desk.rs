@@ -90,10 +90,13 @@ async fn notes_stay_internal_and_replies_reach_the_customer() {
     assert!(!portal.text.contains("scam") && !portal.text.contains("Internal"), "{}", portal.text);
     let json = h.ok("GET", "/requests/HD-1", Some(&cy), None).await;
     assert_eq!(json.body["comment_count"], 1, "the note is not counted");
-    // An empty reply is refused next to the box, keeping what was typed elsewhere.
+    // An empty note is refused in the note's own box, not the reply's.
     let empty = submit(&h, &agent, "/desk/requests/HD-1/reply", &[("body", " "), ("internal", "true")]).await;
     assert_eq!(empty.status, 422, "{}", empty.text);
-    assert!(empty.text.contains(r#"id="reply-error""#) && empty.text.contains("checked>"), "{}", empty.text);
+    assert!(empty.text.contains(r#"id="note-error""#) && !empty.text.contains(r#"id="reply-error""#), "{}", empty.text);
+    // The two are different actions: a reply form and a note form with its own button.
+    assert!(page.text.contains(r#"id="reply-form""#) && page.text.contains(r#"id="note-form""#));
+    assert!(page.text.contains(">Send reply</button>") && page.text.contains(">Add internal note</button>"));
 }
 
 #[tokio::test]

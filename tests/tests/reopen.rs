@@ -172,6 +172,38 @@ async fn a_reply_after_the_reopen_window_opens_a_follow_up_by_any_channel() {
     }
     assert_eq!(status_of(&h, &admin, &key).await, "closed");
 
+    // The reporter is told by email where the message went (the page says the same).
+    h.settle_stream().await;
+    let told = h.raw_mail_to(&ann_email).await;
+    assert!(told.iter().any(|m| m.contains(&format!("so your message opened a new request, {follow_up}"))));
+
+    // A value the form no longer has stays behind; files that cannot be taken open nothing.
+    let key = closed_request(&h, &ann, &admin, "Badge").await;
+    closed_days_ago(&h, &key, 20).await;
+    let Some(Record::Request(stored)) = h.app.store.get(&helpdesk::items::request_key(&key)).await.unwrap() else {
+        panic!("the request")
+    };
+    let fields = std::collections::BTreeMap::from([("removed_since".to_string(), "x".to_string())]);
+    h.app.store.put_all(vec![Record::Request(Request { fields, ..stored })]).await.unwrap();
+    let before = h.ok("GET", "/projects/HD/requests?status=open", Some(&admin), None).await.body["items"].clone();
+    let unknown = json!({"body": "See file", "attachments": ["01ARZ3NDEKTSV4RRFFQ69G5FAV"]});
+    let refused = h.call("POST", &format!("/requests/{key}/comments"), Some(&ann), Some(unknown)).await;
+    assert_eq!((refused.status, refused.code()), (422, "unknown_upload"));
+    let after = h.ok("GET", "/projects/HD/requests?status=open", Some(&admin), None).await.body["items"].clone();
+    assert_eq!(before, after, "no follow-up was opened");
+    let made =
+        h.ok("POST", &format!("/requests/{key}/comments"), Some(&ann), Some(json!({"body": "Badge again"}))).await;
+    assert_eq!((made.body["follow_up_of"].as_str(), made.body["fields"].clone()), (Some(key.as_str()), json!({})));
+
+    // Someone the old request was shared with follows up with only the link: its summary and
+    // values stay with the people who could see it.
+    let key = closed_request(&h, &ann, &admin, "Ann's salary question").await;
+    h.ok("POST", &format!("/requests/{key}/participants"), Some(&ann), Some(json!({"emails": [h.email("bob")]}))).await;
+    closed_days_ago(&h, &key, 20).await;
+    let made = h.ok("POST", &format!("/requests/{key}/comments"), Some(&bob), Some(json!({"body": "Me too"}))).await;
+    assert_eq!(made.body["summary"], format!("Follow-up to {key}"));
+    assert_eq!(made.body["reporter"], h.email("bob").as_str());
+
     // A project that never reopens by reply: every reply to a closed request follows up.
     let key = closed_request(&h, &ann, &admin, "Another").await;
     h.ok("PATCH", "/projects/HD", Some(&admin), Some(json!({"reopen_days": 0}))).await;

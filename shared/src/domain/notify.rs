@@ -73,7 +73,10 @@ fn clock_events(before: &Request, after: &Request) -> Vec<Event> {
 
 /// A customer's reply that reopened the request in the same change.
 fn reopened_by_reply(before: &Request, after: &Request) -> bool {
-    !before.status.is_active() && after.status.is_active() && after.comment_count > before.comment_count
+    !before.status.is_active()
+        && after.status.is_active()
+        && after.comment_count > before.comment_count
+        && after.customer_spoke_last
 }
 
 impl Event {
@@ -209,7 +212,9 @@ pub async fn notify(app: &App, event: &Event) -> Result<Vec<Notice>, ApiError> {
             ids.push((id, Audience::Agent));
         }
     }
-    ids.retain(|(id, _)| Some(id.as_str()) != event.author());
+    // The author knows what they did; a follow-up's reporter is told where their message went.
+    let follow_up = matches!(event, Event::Opened(r) if r.follow_up_of.is_some());
+    ids.retain(|(id, _)| Some(id.as_str()) != event.author() || follow_up);
     if ids.is_empty() {
         return Ok(vec![]);
     }
@@ -380,9 +385,13 @@ async fn compose(
     let expires_at = app.now() + i64::from(project.settings.public_link_days) * 24 * 3600;
     let reply_to = reply_address(app, request, &user.id, expires_at).await?;
     let what = match event {
-        Event::Opened(_) => {
-            format!("{author} opened {} and shared it with you:\n\n{}", request.key, request.description)
-        }
+        Event::Opened(r) => match &r.follow_up_of {
+            Some(old) if user.id == r.reporter_id => format!(
+                "{old} was closed a while ago, so your message opened a new request, {}. We will answer there:\n\n{}",
+                request.key, request.description
+            ),
+            _ => format!("{author} opened {} and shared it with you:\n\n{}", request.key, request.description),
+        },
         Event::Commented(c) => format!("{author} wrote on {}:\n\n{}", request.key, c.body),
         Event::StatusChanged(r) => match (r.status, &r.merged_into) {
             (RequestStatus::Closed, Some(into)) => format!(
@@ -404,7 +413,11 @@ async fn compose(
         Event::Mailed(m) => m.body.clone(),
     };
     let what = match (audience, event) {
-        (Audience::Agent, Event::Opened(_)) => format!("{author} opened {}:\n\n{}", request.key, request.description),
+        (Audience::Agent, Event::Opened(r)) => {
+            let follows =
+                r.follow_up_of.as_ref().map(|old| format!(" (a follow-up to {old}, closed)")).unwrap_or_default();
+            format!("{author} opened {}{follows}:\n\n{}", request.key, request.description)
+        }
         (Audience::Customer, Event::StatusChanged(r))
             if r.status == RequestStatus::Closed && crate::domain::csat::rates(user, r, project) =>
         {

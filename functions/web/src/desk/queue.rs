@@ -165,7 +165,10 @@ pub(super) async fn queue(
         })
         .collect();
     let (here, back) = (http::query_param(req, "cursor"), param("back"));
-    let trail: Vec<&str> = back.split('.').filter(|c| !c.is_empty()).collect();
+    // Only cursor-shaped parts (base64url, or the first page's mark): nothing else rides along.
+    let cursor_like =
+        |c: &&str| c.len() <= 200 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let trail: Vec<&str> = back.split('.').filter(|c| !c.is_empty()).filter(cursor_like).collect();
     let pages = pager(key, &f, here.as_deref(), &trail, shown.page.next_cursor.as_deref());
     let page = views::QueuePage {
         chrome: desk_chrome(v, format!("{} queue", shown.project.name)),

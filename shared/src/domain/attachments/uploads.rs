@@ -219,36 +219,8 @@ pub(crate) async fn take_to(
     let now = app.now();
     let (mut attachments, mut writes) = (vec![], vec![]);
     for id in ids {
-        let upload = read.iter().find_map(|r| match r {
-            Record::Upload(u) if &u.id == id => Some(u),
-            _ => None,
-        });
-        let Some(upload) =
-            upload.filter(|u| u.request_key == request_key && u.uploader_id == author_id && u.expires_at > now)
-        else {
-            return Err(ApiError::invalid(
-                "unknown_upload",
-                format!("{id} is not a file you uploaded for {request_key} in the last day"),
-            ));
-        };
+        let (upload, facts) = verified(app, request_key, author_id, id, read).await?;
         let waiting = upload_file_key(request_key, id);
-        let Some(facts) = app.files.head(&waiting).await.map_err(storage)? else {
-            return Err(ApiError::invalid(
-                "upload_missing",
-                format!("the file of upload {id} has not arrived: send it with its form first"),
-            ));
-        };
-        if facts.size > upload.max_size || facts.size > MAX_UPLOAD {
-            app.files.delete(&waiting).await.map_err(storage)?;
-            return Err(too_large(facts.size));
-        }
-        if facts.written_at > upload.post_until {
-            app.files.delete(&waiting).await.map_err(storage)?;
-            return Err(ApiError::invalid(
-                "upload_expired",
-                format!("the form of upload {id} had expired when its file came: ask for a new one"),
-            ));
-        }
         app.files.copy(&waiting, &attachment_file_key(to, id)).await.map_err(storage)?;
         attachments.push(Attachment {
             request_key: to.to_string(),
@@ -272,6 +244,64 @@ pub(crate) async fn take_to(
 
 /// Deletes the waiting copies of uploads a comment took (best effort: the lifecycle rule
 /// deletes what this misses).
+/// Checks that every upload in `ids` could be taken now (`take`'s checks, nothing copied):
+/// what must hold before a follow-up request is opened for them.
+pub(crate) async fn verify(
+    app: &App,
+    request_key: &str,
+    author_id: &str,
+    ids: &[String],
+    read: &[Record],
+) -> Result<(), ApiError> {
+    for id in ids {
+        verified(app, request_key, author_id, id, read).await?;
+    }
+    Ok(())
+}
+
+/// One named upload: the author's, for this request, unexpired, and its file arrived within
+/// its size and before its form expired (else the file is deleted).
+async fn verified<'a>(
+    app: &App,
+    request_key: &str,
+    author_id: &str,
+    id: &str,
+    read: &'a [Record],
+) -> Result<(&'a Upload, crate::files::FileFacts), ApiError> {
+    let now = app.now();
+    let upload = read.iter().find_map(|r| match r {
+        Record::Upload(u) if u.id == id => Some(u),
+        _ => None,
+    });
+    let Some(upload) =
+        upload.filter(|u| u.request_key == request_key && u.uploader_id == author_id && u.expires_at > now)
+    else {
+        return Err(ApiError::invalid(
+            "unknown_upload",
+            format!("{id} is not a file you uploaded for {request_key} in the last day"),
+        ));
+    };
+    let waiting = upload_file_key(request_key, id);
+    let Some(facts) = app.files.head(&waiting).await.map_err(storage)? else {
+        return Err(ApiError::invalid(
+            "upload_missing",
+            format!("the file of upload {id} has not arrived: send it with its form first"),
+        ));
+    };
+    if facts.size > upload.max_size || facts.size > MAX_UPLOAD {
+        app.files.delete(&waiting).await.map_err(storage)?;
+        return Err(too_large(facts.size));
+    }
+    if facts.written_at > upload.post_until {
+        app.files.delete(&waiting).await.map_err(storage)?;
+        return Err(ApiError::invalid(
+            "upload_expired",
+            format!("the form of upload {id} had expired when its file came: ask for a new one"),
+        ));
+    }
+    Ok((upload, facts))
+}
+
 pub(crate) async fn forget(app: &App, request_key: &str, attachments: &[Attachment]) {
     for a in attachments {
         if let Err(e) = app.files.delete(&upload_file_key(request_key, &a.id)).await {

@@ -48,11 +48,12 @@ pub async fn add_comment(
     let now = app.now();
     if let Some(first) = idem.as_ref().map(|i| i.earlier(&scope.extra, now)).transpose()?.flatten() {
         let Some(id) = first.comment_id.as_deref() else {
-            // The reply opened a follow-up.
-            return match app.store.get(&request_key(&first.request_key)).await? {
-                Some(Record::Request(r)) => Ok((Posted::FollowUp(Box::new(r)), true)),
-                _ => Err(ApiError::NotFound("request")),
+            // The reply opened a follow-up (its files too, unless the first call stopped short).
+            let Some(Record::Request(r)) = app.store.get(&request_key(&first.request_key)).await? else {
+                return Err(ApiError::NotFound("request"));
             };
+            follow_up::attach(app, &scope, &input.attachments, &r.key).await?;
+            return Ok((Posted::FollowUp(Box::new(r)), true));
         };
         return match app.store.get(&comment_key(&first.request_key, id)).await? {
             Some(Record::Comment(c)) => Ok((Posted::Comment(c), true)),

@@ -16,6 +16,7 @@ use crate::model::{IdempotencyRecord, Priority, Project, ProjectCustomer, Record
 use crate::store::{Condition, Write};
 use crate::text::check_text;
 use crate::App;
+use std::collections::BTreeMap;
 
 fn validate(input: &NewRequest) -> Result<(), ApiError> {
     check_text("summary", &input.summary, MAX_SUMMARY, false, true)?;
@@ -98,12 +99,25 @@ pub(super) async fn create_with(
     // The request's form and its values, checked against the project's forms.
     let forms = forms_of(&project.key, &records);
     // Email names no form: it takes the project's default, public or not.
-    // A follow-up keeps the closed request's form, whatever it is.
-    let lenient = !input.channel.is_typed() || input.follow_up_of.is_some();
-    let form = choose_form(&forms, input.form.as_deref(), lenient || is_agent(&actor.user, &project.key))?;
-    let fields = match lenient {
-        false => check_fields(form, &input.fields)?,
-        true => check_fields_may_lack(form, &input.fields)?,
+    let follow_up = input.follow_up_of.is_some();
+    let lenient = !input.channel.is_typed() || follow_up;
+    let any_form = lenient || is_agent(&actor.user, &project.key);
+    let form = match choose_form(&forms, input.form.as_deref(), any_form) {
+        // A follow-up keeps the closed request's form, or the default once that is gone.
+        Err(_) if follow_up => choose_form(&forms, None, any_form)?,
+        chosen => chosen?,
+    };
+    let fields = match (lenient, follow_up) {
+        (false, _) => check_fields(form, &input.fields)?,
+        (true, false) => check_fields_may_lack(form, &input.fields)?,
+        // And the values that still fit it: a field removed since, or an option, is left out.
+        (true, true) => {
+            let fits = |(k, v): (&String, &String)| {
+                check_fields_may_lack(form, &BTreeMap::from([(k.clone(), v.clone())])).is_ok()
+            };
+            let fitting = input.fields.iter().filter(|f| fits(*f)).map(|(k, v)| (k.clone(), v.clone())).collect();
+            check_fields_may_lack(form, &fitting)?
+        }
     };
     let now = app.now();
     if let Some(first) = idem.as_ref().map(|i| i.earlier(&records, now)).transpose()?.flatten() {

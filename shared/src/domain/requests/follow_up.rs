@@ -10,7 +10,7 @@ use crate::domain::attachments::uploads;
 use crate::domain::caller::{Caller, RequestScope};
 use crate::domain::idempotency::Idempotency;
 use crate::error::ApiError;
-use crate::model::{Comment, Request, RequestStatus};
+use crate::model::{Comment, Record, Request, RequestStatus};
 use crate::App;
 
 /// Where a reply went: onto the request, or into a follow-up of it.
@@ -56,27 +56,45 @@ pub(super) async fn open(
     idem: Option<Idempotency>,
 ) -> Result<(Posted, bool), ApiError> {
     let old = &scope.request;
+    // The reporter's follow-up carries on with their summary, form and values. Someone else's
+    // (a participant, an organization's member) carries only the link: the new request may be
+    // seen by people the old one was not shared with.
+    let own = old.reporter_id == scope.user().id;
     let input = NewRequest {
-        summary: summary_of(old),
+        summary: if own { summary_of(old) } else { format!("Follow-up to {}", old.key) },
         description: reply.body,
-        form: old.form.clone(),
-        fields: old.fields.clone(),
+        form: old.form.clone().filter(|_| own),
+        fields: if own { old.fields.clone() } else { Default::default() },
         channel: match caller {
             Caller::Sender(_) => Channel::Email,
             _ => Channel::Api,
         },
         follow_up_of: Some(old.key.clone()),
     };
+    // Files that cannot be taken refuse the reply before any request is opened.
+    uploads::verify(app, &old.key, &scope.user().id, &reply.attachments, &scope.extra).await?;
     let ((_, request), replayed) = create_with(app, caller, &old.project, Ok(input), idem).await?;
-    if !replayed && !reply.attachments.is_empty() {
-        // The reply's files come with the follow-up's first message.
-        let user = &scope.user().id;
-        let (files, writes) =
-            uploads::take_to(app, (&old.key, &request.key), user, &reply.attachments, &scope.extra, None).await?;
-        app.store.transact(writes).await?;
-        uploads::forget(app, &old.key, &files).await;
-    }
+    attach(app, scope, &reply.attachments, &request.key).await?;
     Ok((Posted::FollowUp(Box::new(request)), replayed))
+}
+
+/// The reply's files, with the follow-up's first message. Those taken already (a retry after
+/// they were) are not named by an upload any more and are skipped, so a retry of a reply whose
+/// files were not all taken finishes the job.
+pub(super) async fn attach(app: &App, scope: &RequestScope, named: &[String], to: &str) -> Result<(), ApiError> {
+    let waiting: Vec<String> = named
+        .iter()
+        .filter(|id| scope.extra.iter().any(|r| matches!(r, Record::Upload(u) if &u.id == *id)))
+        .cloned()
+        .collect();
+    if waiting.is_empty() {
+        return Ok(());
+    }
+    let from = &scope.request.key;
+    let (files, writes) = uploads::take_to(app, (from, to), &scope.user().id, &waiting, &scope.extra, None).await?;
+    app.store.transact(writes).await?;
+    uploads::forget(app, from, &files).await;
+    Ok(())
 }
 
 /// "Follow-up to HD-3: <its summary>", within the summary's length.
