@@ -377,3 +377,41 @@ async fn the_queue_filters_by_organization_alone_or_with_status_and_tag() {
     let as_customer = h.call("GET", &format!("/projects/HD/requests?organization={acme}"), Some(&cy), None).await;
     assert_eq!(as_customer.status, 403);
 }
+
+async fn portal_text(h: &Harness, token: &str, key: &str) -> String {
+    let p = h.page("GET", &format!("/portal/requests/{key}"), &format!("hd_session={token}"), None).await;
+    assert_eq!(p.status, 200, "{}", p.text);
+    p.text
+}
+
+/// The portal page names the organization (never its id) and says who else sees the request:
+/// "Shared with: nobody" would be wrong while the whole organization sees it.
+#[tokio::test]
+async fn the_portal_says_the_organization_sees_a_request_only_while_it_does() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    let ann_email = h.email("ann");
+    let ann = h.sign_in(&ann_email).await;
+    let org = new_org(&h, &admin, "Acme Works").await;
+    set_member(&h, &admin, &org, &ann_email, true).await;
+    let key = raise(&h, &ann, "printer jam").await.body["key"].as_str().unwrap().to_string();
+    // A member's request takes their organization; while the project does not share with
+    // organizations, nobody else sees it.
+    let plain = portal_text(&h, &ann, &key).await;
+    assert!(plain.contains("<dt>Organization</dt><dd>Acme Works</dd>"), "{plain}");
+    assert!(plain.contains("Nobody else yet."), "{plain}");
+    assert!(!plain.contains("can see it."), "{plain}");
+
+    set_sharing(&h, &admin, true).await;
+    let shared = portal_text(&h, &ann, &key).await;
+    assert!(shared.contains("<dt>Organization</dt><dd>Acme Works</dd>"), "{shared}");
+    assert!(shared.contains("Everyone in Acme Works can see it."), "{shared}");
+    assert!(!shared.contains("Nobody else yet."), "{shared}");
+    assert!(!shared.contains(&org), "the organization's id is never shown");
+
+    set_sharing(&h, &admin, false).await;
+    let unshared = portal_text(&h, &ann, &key).await;
+    assert!(unshared.contains("<dt>Organization</dt><dd>Acme Works</dd>"), "{unshared}");
+    assert!(!unshared.contains("can see it."), "sharing with organizations is off: {unshared}");
+    assert!(unshared.contains("Nobody else yet."), "{unshared}");
+}

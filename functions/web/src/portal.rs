@@ -289,6 +289,8 @@ async fn request_page(
     page.form_name = shown.form_name.clone();
     page.fields = shown.fields.clone();
     page.rating_url = shown.rating_token.as_ref().map(|t| format!("/csat/{t}"));
+    page.organization = shown.organization.as_ref().map(|o| o.name.clone());
+    page.organization_sees = shown.organization_sees;
     adjust(&mut page);
     render(&page)
 }

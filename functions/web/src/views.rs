@@ -328,7 +328,10 @@ pub struct RequestPage {
     pub is_open: bool,
     pub project_name: String,
     pub reporter: String,
+    /// The organization's name (set by the portal; the request holds only its id).
     pub organization: Option<String>,
+    /// Everyone in the organization sees the request.
+    pub organization_sees: bool,
     pub created: String,
     pub updated: String,
     pub form_name: Option<String>,
@@ -365,7 +368,8 @@ impl RequestPage {
             is_open: r.status.is_active(),
             project_name: project_name.to_string(),
             reporter: r.reporter_email.to_string(),
-            organization: r.organization.clone(),
+            organization: None,
+            organization_sees: false,
             created: when(r.created_at),
             updated: when(r.updated_at),
             form_name: None,

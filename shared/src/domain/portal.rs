@@ -83,6 +83,10 @@ pub struct PortalRequest {
     pub fields: Vec<(String, String)>,
     /// The token of the rating link the page offers (a closed request, to a customer).
     pub rating_token: Option<String>,
+    /// The request's organization (shown by its name, never its id), and whether its members
+    /// see the request (the project shares with organizations), which "Shared with" says.
+    pub organization: Option<Organization>,
+    pub organization_sees: bool,
 }
 
 /// A request as the portal shows it: as the API does, and only in projects whose private
@@ -108,7 +112,15 @@ pub async fn request_page(app: &App, caller: &Caller, key: &str) -> Result<Porta
         }
     }
     let rating_token = crate::domain::csat::offer(app, &user, &detail.request, &project).await?;
-    Ok(PortalRequest { detail, project, may_change, form_name, fields, rating_token })
+    let organization = match detail.request.organization.as_deref() {
+        Some(id) => match app.store.get(&org_key(id)).await? {
+            Some(Record::Organization(o)) => Some(o),
+            _ => None,
+        },
+        None => None,
+    };
+    let organization_sees = project.settings.org_sharing && organization.is_some();
+    Ok(PortalRequest { detail, project, may_change, form_name, fields, rating_token, organization, organization_sees })
 }
 
 /// The portal's forms act only where its pages show: a customer's change of a request in a
