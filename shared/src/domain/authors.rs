@@ -1,7 +1,8 @@
-//! Who wrote a comment, as each reader is shown it: agents see the author's address;
-//! customers see the team as the team (the agent's display name, else the project's support
-//! team), never an agent's address; a public link shows no address at all, and labels by
-//! role, so no customer can write under the team's name.
+//! The naming rule, one place for every channel (pages, API, email): who wrote a comment, as
+//! each reader is shown it. Agents see the author's address; customers see the team as the
+//! team (the agent's display name with the team's, else the team's), never an agent's
+//! address, and another customer by the name they gave, else their address; a public link
+//! shows no address at all, and labels by role, so no customer can write under the team's name.
 
 use crate::domain::access::{is_agent, Viewer};
 use crate::domain::automations::AUTOMATION_AUTHOR;
@@ -12,18 +13,38 @@ use crate::model::{AuthorRole, Comment, HistoryEntry, Record, User};
 use crate::App;
 use std::collections::BTreeSet;
 
+/// The team's name: the project's name, with "support" after it unless the name already
+/// names a team ("Acme Support", not "Acme Support support"; "Help" becomes "Help support").
+pub fn team_name(project_name: &str) -> String {
+    const TEAM_WORDS: [&str; 6] = ["support", "team", "helpdesk", "desk", "care", "service"];
+    let last = project_name.rsplit(|c: char| !c.is_alphanumeric()).find(|w| !w.is_empty()).unwrap_or("");
+    if TEAM_WORDS.iter().any(|w| last.eq_ignore_ascii_case(w)) {
+        project_name.to_string()
+    } else {
+        format!("{project_name} support")
+    }
+}
+
 /// The team as customers see it: the agent's display name when they gave one.
 pub fn team_label(agent_name: Option<&str>, project_name: &str) -> String {
     match agent_name {
-        Some(name) => format!("{name} ({project_name} support)"),
-        None => format!("{project_name} support"),
+        Some(name) => format!("{name} ({})", team_name(project_name)),
+        None => team_name(project_name),
     }
+}
+
+/// A customer as other customers see them: the name they gave, else their address.
+pub fn customer_label(name: Option<&str>, email: &str) -> String {
+    name.filter(|n| !n.trim().is_empty()).map_or_else(|| email.to_string(), str::to_string)
 }
 
 /// The author of `comment` as `viewer` reads it in the portal, the console and the API.
 pub fn shown(comment: &Comment, viewer: Viewer, project_name: &str) -> String {
     match (viewer, comment.author_role) {
-        (Viewer::Agent, _) | (Viewer::Customer, Some(AuthorRole::Customer)) => comment.author_email.to_string(),
+        (Viewer::Agent, _) => comment.author_email.to_string(),
+        (Viewer::Customer, Some(AuthorRole::Customer)) => {
+            customer_label(comment.author_name.as_deref(), comment.author_email.as_str())
+        }
         (Viewer::Customer, Some(AuthorRole::Team)) => team_label(comment.author_name.as_deref(), project_name),
         // Unsettled (never after `settle_roles`): neither the team's name nor an address.
         (Viewer::Customer, None) => OTHER.to_string(),
@@ -189,6 +210,24 @@ mod tests {
 
     fn shown_for_agent(c: &Comment) -> String {
         shown(c, Viewer::Agent, "Help")
+    }
+
+    #[test]
+    fn the_team_says_support_once_and_customers_show_by_name() {
+        assert_eq!(team_name("Acme Support"), "Acme Support");
+        assert_eq!(team_name("Acme support"), "Acme support");
+        assert_eq!(team_name("Globex IT Service"), "Globex IT Service");
+        assert_eq!(team_name("HD"), "HD support");
+        assert_eq!(team_name("Supportive Co"), "Supportive Co support");
+        assert_eq!(team_label(Some("Gil"), "Acme Support"), "Gil (Acme Support)");
+        let mut c = legacy("x", "x@example.com");
+        c.author_role = Some(AuthorRole::Customer);
+        assert_eq!(shown(&c, Viewer::Customer, "Help"), "x@example.com");
+        c.author_name = Some("Xavier Diaz".into());
+        assert_eq!(shown(&c, Viewer::Customer, "Help"), "Xavier Diaz");
+        assert_eq!(shown(&c, Viewer::Agent, "Help"), "x@example.com", "agents see who wrote, by address");
+        c.author_name = Some("  ".into());
+        assert_eq!(shown(&c, Viewer::Customer, "Help"), "x@example.com");
     }
 
     #[test]

@@ -355,10 +355,13 @@ async fn claim(app: &App, event_id: &str, user_id: &str) -> Result<bool, ApiErro
     }
 }
 
-/// Customers see agents as the support team (`authors::team_label`), never their addresses.
+/// Customers see agents as the support team (`authors::team_label`), never their addresses,
+/// and other customers as `authors::customer_label` names them.
 fn author_label(author: Option<&Record>, project: &Project) -> String {
     match author {
-        Some(Record::User(u)) if !is_agent(u, &project.key) => u.email.to_string(),
+        Some(Record::User(u)) if !is_agent(u, &project.key) => {
+            crate::domain::authors::customer_label(u.name.as_deref(), u.email.as_str())
+        }
         Some(Record::User(u)) => crate::domain::authors::team_label(u.name.as_deref(), &project.name),
         _ => crate::domain::authors::team_label(None, &project.name),
     }
