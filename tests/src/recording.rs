@@ -44,6 +44,11 @@ impl Store for RecordingStore {
         self.inner.query(query).await
     }
 
+    async fn count(&self, index: Index, pk: &str, cap: usize) -> Result<usize, StoreError> {
+        note(&self.observed, if index == Index::Table { "dynamodb:Query" } else { "dynamodb:Query (index)" });
+        self.inner.count(index, pk, cap).await
+    }
+
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         for write in &writes {
             note(

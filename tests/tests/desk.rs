@@ -109,6 +109,16 @@ async fn queue_tabs_filters_and_the_request_tools() {
     let open = h.page("GET", "/desk/projects/HD", &session(&agent), None).await;
     assert!(open.text.contains("HD-1: Printer on fire") && !open.text.contains("HD-2"), "{}", open.text);
     assert!(open.text.contains("Customer replied"), "the customer spoke last");
+    // The bounded tabs say how many they hold (closed, which only grows, is not counted).
+    for (tab, count) in [("Open", 1), ("Pending", 0), ("Held for review", 0)] {
+        let shown = format!(r#">{tab} <span class="count">{count}</span></a>"#);
+        assert!(open.text.contains(&shown), "{shown} in {}", open.text);
+    }
+    assert!(open.text.contains(">Closed</a>"), "{}", open.text);
+    h.ok("POST", "/projects/HD/requests", Some(&cy), Some(json!({"summary": "Third"}))).await;
+    let more = h.page("GET", "/desk/projects/HD?status=closed", &session(&agent), None).await;
+    assert!(more.text.contains(r#">Open <span class="count">2</span></a>"#), "{}", more.text);
+    h.ok("POST", "/requests/HD-3/close", Some(&cy), None).await;
     let closed = h.page("GET", "/desk/projects/HD?status=closed", &session(&agent), None).await;
     assert!(closed.text.contains("HD-2: Second") && !closed.text.contains("HD-1:"));
     // Tag, then filter by it; a bad tag is refused in place.

@@ -10,9 +10,13 @@ use crate::domain::moderation::{audit_trail, AuditTrail};
 use crate::domain::organizations::read_organizations;
 use crate::domain::requests::{get_request_with, queue_with_project, ListOptions, RequestDetail, RequestPage};
 use crate::error::ApiError;
-use crate::items::{managed_domains_key, project_forms_key, project_key, project_macros_key, reporter_partition};
+use crate::items::{
+    held_partition, managed_domains_key, project_forms_key, project_key, project_macros_key, queue_status_partition,
+    reporter_partition,
+};
 use crate::model::{
-    Organization, Project, ProjectForms, ProjectMacros, ProjectRole, ProjectTeam, Record, Request, User, Viewing,
+    Organization, Project, ProjectForms, ProjectMacros, ProjectRole, ProjectTeam, Record, Request, RequestStatus, User,
+    Viewing,
 };
 use crate::store::Query;
 use crate::store::{Condition, Write};
@@ -62,13 +66,32 @@ pub struct DeskQueue {
     pub project: Project,
     pub page: RequestPage,
     pub organizations: Vec<Organization>,
+    /// How many requests each bounded tab holds ("open", "pending", "held"), at most
+    /// `QUEUE_COUNT_CAP` each; closed (which only grows) is not counted.
+    pub counts: Vec<(&'static str, usize)>,
 }
+
+/// The most a tab's count reads: past it the tab says "500+" (a count reads what a list of
+/// that many would, so this bounds a page view's cost).
+pub const QUEUE_COUNT_CAP: usize = 500;
 
 pub async fn queue(app: &App, caller: &Caller, project: &str, options: &ListOptions) -> Result<DeskQueue, ApiError> {
     let (listed, orgs) =
         tokio::join!(queue_with_project(app, caller, project, options), read_organizations(app, project));
     let (project, page) = listed?;
-    Ok(DeskQueue { project, page, organizations: orgs? })
+    // Counted once the caller is known to be the project's agent (the list checked it).
+    let partitions = [
+        queue_status_partition(&project.key, RequestStatus::Open),
+        queue_status_partition(&project.key, RequestStatus::Pending),
+        held_partition(&project.key),
+    ];
+    let counted = futures::future::try_join_all(
+        partitions.iter().map(|partition| app.store.count(Index::Gsi3, partition, QUEUE_COUNT_CAP)),
+    )
+    .await?;
+    let (open, pending, held) = (counted[0], counted[1], counted[2]);
+    let counts = vec![("open", open), ("pending", pending), ("held", held)];
+    Ok(DeskQueue { project, page, organizations: orgs?, counts })
 }
 
 /// A request as the console shows it: the whole thread (internal notes too), and what the

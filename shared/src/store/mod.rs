@@ -180,6 +180,20 @@ pub trait Store: Send + Sync {
         Ok(self.get_many(std::slice::from_ref(key)).await?.into_iter().next())
     }
     async fn query(&self, query: &Query) -> Result<Page, StoreError>;
+    /// How many items one partition of `index` holds, counted up to `cap`: a count reads
+    /// what the Query would (the cap bounds its cost), and returns none of it.
+    async fn count(&self, index: crate::table::Index, pk: &str, cap: usize) -> Result<usize, StoreError> {
+        let mut query = Query::partition(index, pk.to_string(), cap.clamp(1, 500));
+        let mut counted = 0;
+        loop {
+            let page = self.query(&query).await?;
+            counted += page.records.len();
+            match page.last_sort_key {
+                Some(sort_key) if counted < cap => query.after = Some(sort_key),
+                _ => return Ok(counted.min(cap)),
+            }
+        }
+    }
     /// All writes or none, in one round trip.
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError>;
     /// Unconditional puts, each item on its own (not all or none), in as few round trips as

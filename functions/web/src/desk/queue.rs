@@ -141,7 +141,11 @@ pub(super) async fn queue(
                 tag: if held { String::new() } else { f.tag.clone() },
                 ..f.clone()
             };
-            Tab { label: label.into(), href: queue_href(key, &to, None), current: f.status == value }
+            let count = shown.counts.iter().find(|(tab, _)| *tab == value).map(|(_, n)| match *n {
+                n if n >= desk::QUEUE_COUNT_CAP => format!("{n}+"),
+                n => n.to_string(),
+            });
+            (Tab { label: label.into(), href: queue_href(key, &to, None), current: f.status == value }, count)
         })
         .collect();
     let owner_tabs = [("Mine", "me"), ("Unassigned", "none"), ("Everyone", "")]

@@ -56,7 +56,8 @@ pub struct QueuePage {
     pub project_name: String,
     /// Which of the project's pages this is (its navigation marks it).
     pub section: &'static str,
-    pub tabs: Vec<Tab>,
+    /// Status tabs, with how many requests each bounded one holds ("500+" past the cap).
+    pub tabs: Vec<(Tab, Option<String>)>,
     /// Mine / Unassigned / Everyone.
     pub owner_tabs: Vec<Tab>,
     pub status: String,

@@ -170,6 +170,21 @@ impl Store for DynamoStore {
         retry_conflicts(|| self.query_once(query)).await
     }
 
+    async fn count(&self, index: crate::table::Index, pk: &str, cap: usize) -> Result<usize, StoreError> {
+        if pk.len() > MAX_PK_BYTES {
+            return Ok(0);
+        }
+        let (mut counted, mut start) = (0, None);
+        loop {
+            let (more, next) = retry_conflicts(|| self.count_once(index, pk, start.clone())).await?;
+            counted += more;
+            match next {
+                Some(next) if counted < cap => start = Some(next),
+                _ => return Ok(counted.min(cap)),
+            }
+        }
+    }
+
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         self.transact_once(writes).await
     }

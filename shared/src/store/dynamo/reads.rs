@@ -8,7 +8,7 @@ use crate::items::ItemKey;
 use crate::model::{Record, RequestStatus};
 use crate::store::{Page, Query, StoreError};
 use crate::table::{PK, SK};
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnConsumedCapacity};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnConsumedCapacity, Select};
 use std::collections::HashMap;
 
 impl DynamoStore {
@@ -89,6 +89,34 @@ impl DynamoStore {
             return Err(StoreError::Unavailable("batch get left keys unprocessed".into()));
         }
         Ok(records)
+    }
+
+    /// One page of a Query with `Select=COUNT` (up to 1 MB read): how many, and where to go on.
+    pub(super) async fn count_once(
+        &self,
+        index: crate::table::Index,
+        pk: &str,
+        start: Option<HashMap<String, AttributeValue>>,
+    ) -> Result<(usize, Option<HashMap<String, AttributeValue>>), StoreError> {
+        let (pk_name, _) = index.key_names();
+        self.begin();
+        let result = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(index.gsi().map(|g| g.name.to_string()))
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", pk_name)
+            .expression_attribute_values(":pk", s(pk))
+            .select(Select::Count)
+            .set_exclusive_start_key(start)
+            .consistent_read(index.gsi().is_none())
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await;
+        self.count(Call::Read, result.as_ref().ok().and_then(|o| o.consumed_capacity()));
+        let out = result.map_err(classify)?;
+        Ok((out.count.max(0) as usize, out.last_evaluated_key))
     }
 
     pub(super) async fn query_once(&self, query: &Query) -> Result<Page, StoreError> {
