@@ -119,6 +119,19 @@ async fn queue_tabs_filters_and_the_request_tools() {
     let more = h.page("GET", "/desk/projects/HD?status=closed", &session(&agent), None).await;
     assert!(more.text.contains(r#">Open <span class="count">2</span></a>"#), "{}", more.text);
     h.ok("POST", "/requests/HD-3/close", Some(&cy), None).await;
+    // A request with activity the agent has not opened is marked, until they open it; the
+    // customer's next reply marks it again.
+    let unseen = r#"<span class="unseen">New activity</span> <a href="/desk/requests/HD-1">"#;
+    assert!(open.text.contains(unseen), "never opened, and new: {}", open.text);
+    assert_eq!(h.page("GET", "/desk/requests/HD-1", &session(&agent), None).await.status, 200);
+    let opened = h.page("GET", "/desk/projects/HD", &session(&agent), None).await;
+    assert!(opened.text.contains(r#"<td class="request"><a href="/desk/requests/HD-1">"#), "{}", opened.text);
+    let other = h.page("GET", "/desk/projects/HD", &session(&admin), None).await;
+    assert!(other.text.contains(unseen), "seen is each agent's own: {}", other.text);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    h.ok("POST", "/requests/HD-1/comments", Some(&cy), Some(json!({"body": "still burning"}))).await;
+    let again = h.page("GET", "/desk/projects/HD", &session(&agent), None).await;
+    assert!(again.text.contains(unseen), "the customer wrote since: {}", again.text);
     let closed = h.page("GET", "/desk/projects/HD?status=closed", &session(&agent), None).await;
     assert!(closed.text.contains("HD-2: Second") && !closed.text.contains("HD-1:"));
     // Tag, then filter by it; a bad tag is refused in place.

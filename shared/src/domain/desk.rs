@@ -12,7 +12,7 @@ use crate::domain::requests::{get_request_with, queue_with_project, ListOptions,
 use crate::error::ApiError;
 use crate::items::{
     held_partition, managed_domains_key, project_forms_key, project_key, project_macros_key, queue_status_partition,
-    reporter_partition,
+    reporter_partition, viewing_key,
 };
 use crate::model::{
     Organization, Project, ProjectForms, ProjectMacros, ProjectRole, ProjectTeam, Record, Request, RequestStatus, User,
@@ -22,6 +22,7 @@ use crate::store::Query;
 use crate::store::{Condition, Write};
 use crate::table::Index;
 use crate::App;
+use std::collections::BTreeSet;
 
 /// The console's first page: the projects the agent works on.
 #[derive(Debug)]
@@ -69,6 +70,9 @@ pub struct DeskQueue {
     /// How many requests each bounded tab holds ("open", "pending", "held"), at most
     /// `QUEUE_COUNT_CAP` each; closed (which only grows) is not counted.
     pub counts: Vec<(&'static str, usize)>,
+    /// Keys of the page's requests with activity since the agent last opened them (or never
+    /// opened, when newer than `SEEN_KEEP_SECS`).
+    pub unseen: BTreeSet<String>,
 }
 
 /// The most a tab's count reads: past it the tab says "500+" (a count reads what a list of
@@ -85,13 +89,42 @@ pub async fn queue(app: &App, caller: &Caller, project: &str, options: &ListOpti
         queue_status_partition(&project.key, RequestStatus::Pending),
         held_partition(&project.key),
     ];
-    let counted = futures::future::try_join_all(
-        partitions.iter().map(|partition| app.store.count(Index::Gsi3, partition, QUEUE_COUNT_CAP)),
-    )
-    .await?;
+    let me = caller.require_claim()?;
+    let seen_keys: Vec<_> = page.items.iter().map(|(_, r)| viewing_key(&r.key, me)).collect();
+    let (counted, seen) = tokio::try_join!(
+        futures::future::try_join_all(partitions.iter().map(|partition| app.store.count(
+            Index::Gsi3,
+            partition,
+            QUEUE_COUNT_CAP
+        )),),
+        async {
+            if seen_keys.is_empty() {
+                Ok(vec![])
+            } else {
+                app.store.get_many(&seen_keys).await
+            }
+        },
+    )?;
+    let unseen = unseen_of(&page, &seen, app.now());
     let (open, pending, held) = (counted[0], counted[1], counted[2]);
     let counts = vec![("open", open), ("pending", pending), ("held", held)];
-    Ok(DeskQueue { project, page, organizations: orgs?, counts })
+    Ok(DeskQueue { project, page, organizations: orgs?, counts, unseen })
+}
+
+/// The requests of `page` changed since the agent last opened them (`seen`: their `Viewing`
+/// items), or, never opened or long ago, changed within `SEEN_KEEP_SECS`.
+fn unseen_of(page: &RequestPage, seen: &[Record], now: i64) -> BTreeSet<String> {
+    let seen_at = |key: &str| {
+        seen.iter().find_map(|r| match r {
+            Record::Viewing(v) if v.request_key == key => Some(v.seen_at),
+            _ => None,
+        })
+    };
+    page.items
+        .iter()
+        .filter(|(_, r)| r.updated_at > seen_at(&r.key).unwrap_or(now - SEEN_KEEP_SECS))
+        .map(|(_, r)| r.key.clone())
+        .collect()
 }
 
 /// A request as the console shows it: the whole thread (internal notes too), and what the
@@ -114,6 +147,9 @@ pub struct DeskRequest {
 
 /// How long an agent counts as looking at a request after opening it.
 pub const VIEWING_SECS: i64 = 120;
+/// How long the console remembers that an agent opened a request: activity on a request
+/// not opened for this long, or never, is marked only when it is newer than this.
+pub const SEEN_KEEP_SECS: i64 = 30 * 86_400;
 
 /// Agents of the request's project only: anyone else who may see it (its reporter) gets 403,
 /// anyone who may not gets 404, as on every path.
@@ -130,16 +166,20 @@ pub async fn request_page(app: &App, caller: &Caller, key: &str) -> Result<DeskR
     require_agent(&user, &project.key)?;
     let now = app.now();
     let viewers = looking?.keep(|r| match r {
-        Record::Viewing(v) if v.user_id != user.id && v.expires_at > now => Some(v.name.unwrap_or(v.email.to_string())),
+        Record::Viewing(v) if v.user_id != user.id && v.seen_at + VIEWING_SECS > now => {
+            Some(v.name.unwrap_or(v.email.to_string()))
+        }
         _ => None,
     });
-    // This agent is looking now too (an unconditional PutItem; TTL removes it).
+    // This agent is looking now too, and has seen it as it is (an unconditional PutItem;
+    // TTL removes it).
     let me = Viewing {
         request_key: detail.request.key.clone(),
         user_id: user.id.clone(),
         email: user.email.clone(),
         name: user.name.clone(),
-        expires_at: now + VIEWING_SECS,
+        seen_at: now,
+        expires_at: now + SEEN_KEEP_SECS,
     };
     app.store.transact(vec![Write::Put { record: Record::Viewing(me), condition: Condition::None }]).await?;
     let team = match crate::domain::team::team_in(&records, &project.key) {

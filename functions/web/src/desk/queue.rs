@@ -122,6 +122,7 @@ pub(super) async fn queue(
             assignee: r.assignee.as_ref().map(views::assignee_label),
             updated: crate::views::Moment::of(r.updated_at, now),
             waiting_on_us: r.customer_spoke_last && r.status == RequestStatus::Open,
+            unseen: shown.unseen.contains(&r.key),
             tags: r.tags.clone(),
             due: r.nearest_due().filter(|_| r.status.is_active() && !r.held).map(|due| {
                 let (label, overdue) = crate::views::due_label(due, now);

@@ -40,6 +40,8 @@ pub struct QueueRow {
     pub updated: crate::views::Moment,
     /// The customer side wrote the last public word: the request waits on the team.
     pub waiting_on_us: bool,
+    /// Something happened on it since this agent last opened it.
+    pub unseen: bool,
     pub tags: Vec<String>,
     /// The nearest due time of its running clocks: ("due in 20 min", overdue, exact time).
     pub due: Option<(String, bool, String)>,

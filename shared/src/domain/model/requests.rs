@@ -348,8 +348,9 @@ pub struct RequestTag {
     pub tag: String,
 }
 
-/// An agent who has a request open in the console, for two minutes: other agents see who
-/// else is looking before they answer.
+/// When an agent last opened a request in the console. For two minutes after, other agents
+/// see who else is looking before they answer; until it expires, the agent's queue marks
+/// the request when something happened on it since.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Viewing {
     pub request_key: String,
@@ -357,5 +358,8 @@ pub struct Viewing {
     pub email: EmailAddress,
     #[serde(default)]
     pub name: Option<String>,
+    /// When the agent opened it (0 on items written before this was kept: not looking now).
+    #[serde(default)]
+    pub seen_at: Timestamp,
     pub expires_at: Timestamp,
 }
