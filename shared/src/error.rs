@@ -8,6 +8,10 @@ pub enum ApiError {
     BadRequest { code: &'static str, message: String },
     #[error("{message}")]
     Invalid { code: &'static str, message: String },
+    /// Every problem of a body at once, in the form's order (never empty); its code is the
+    /// first problem's.
+    #[error("{}", fields_message(.0))]
+    Fields(Vec<FieldProblem>),
     #[error("sign in first: a valid bearer token is required")]
     Unauthorized,
     #[error("{0}")]
@@ -34,6 +38,30 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// One thing wrong with one field of a body: `summary`, `description`, `fields.<key>`...,
+/// with a message in plain words for the person filling it in.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FieldProblem {
+    pub field: String,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl FieldProblem {
+    pub fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+        FieldProblem { field: field.into(), code, message: message.into() }
+    }
+}
+
+/// `<field>: <message>` of the first problem (what one-error clients read), and how many more.
+fn fields_message(problems: &[FieldProblem]) -> String {
+    let Some(first) = problems.first() else { return "invalid fields".into() };
+    match problems.len() {
+        1 => format!("{}: {}", first.field, first.message),
+        n => format!("{}: {} (and {} more: see errors)", first.field, first.message, n - 1),
+    }
+}
+
 impl ApiError {
     pub fn status(&self) -> u16 {
         match self {
@@ -45,7 +73,7 @@ impl ApiError {
             ApiError::Conflict { .. } => 409,
             ApiError::PayloadTooLarge(_) => 413,
             ApiError::StaleRequest(..) => 412,
-            ApiError::Invalid { .. } => 422,
+            ApiError::Invalid { .. } | ApiError::Fields(_) => 422,
             ApiError::StorageUnavailable => 503,
             ApiError::Internal(_) => 500,
         }
@@ -57,6 +85,7 @@ impl ApiError {
             | ApiError::Invalid { code, .. }
             | ApiError::Conflict { code, .. }
             | ApiError::Refused { code, .. } => code,
+            ApiError::Fields(problems) => problems.first().map_or("invalid_field", |p| p.code),
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",

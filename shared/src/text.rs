@@ -9,17 +9,34 @@ use sha2::{Digest, Sha256};
 /// Checks a free-text field: not blank (when required), at most `max` characters, and no
 /// control characters (newlines and tabs allowed only where `multiline`).
 pub fn check_text(field: &str, value: &str, max: usize, multiline: bool, required: bool) -> Result<(), ApiError> {
-    if required && value.trim().is_empty() {
-        return Err(ApiError::invalid("invalid_field", format!("{field} must not be empty")));
-    }
-    if value.chars().count() > max {
-        return Err(ApiError::invalid("invalid_field", format!("{field} must be at most {max} characters")));
-    }
+    let message = match text_fault(value, max, multiline, required) {
+        None => return Ok(()),
+        Some(TextFault::Empty) => format!("{field} must not be empty"),
+        Some(TextFault::TooLong) => format!("{field} must be at most {max} characters"),
+        Some(TextFault::Control) => format!("{field} must not contain control characters"),
+    };
+    Err(ApiError::invalid("invalid_field", message))
+}
+
+/// What `check_text` refuses, for callers that say it in their own words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextFault {
+    Empty,
+    TooLong,
+    Control,
+}
+
+pub fn text_fault(value: &str, max: usize, multiline: bool, required: bool) -> Option<TextFault> {
     let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
-    if value.chars().any(|c| c.is_control() && !allowed(c)) {
-        return Err(ApiError::invalid("invalid_field", format!("{field} must not contain control characters")));
+    if required && value.trim().is_empty() {
+        Some(TextFault::Empty)
+    } else if value.chars().count() > max {
+        Some(TextFault::TooLong)
+    } else if value.chars().any(|c| c.is_control() && !allowed(c)) {
+        Some(TextFault::Control)
+    } else {
+        None
     }
-    Ok(())
 }
 
 /// Invisible formatting characters that change how text around them shows: bidirectional

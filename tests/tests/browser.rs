@@ -63,15 +63,15 @@ async fn a_customer_signs_in_works_their_requests_and_signs_out() {
         {"key": "since", "label": "Since when", "type": "date", "help": "The day it started"}]});
     h.ok("POST", "/projects/HD/forms", Some(&admin), Some(form)).await;
     b.click_link("New request in Help").await;
-    b.click_link("Hardware").await;
+    b.click("nav.tabs button[value='hardware']").await;
     b.fill("#summary", "Fan noise").await;
-    b.click("form[action='/portal/requests'] button").await;
+    b.click("form[action='/portal/requests'] .actions button").await;
     let error = b.client.find(fantoccini::Locator::Css("#field-severity-error")).await.unwrap().text().await.unwrap();
-    assert!(error.contains("Severity is required"), "{error}");
+    assert!(error.contains("Choose an answer for \"Severity\""), "{error}");
     b.client.find(fantoccini::Locator::Css("#field-severity")).await.unwrap().select_by_value("high").await.unwrap();
     b.client.find(fantoccini::Locator::Css("#field-on_site")).await.unwrap().click().await.unwrap();
     b.shot("new-request-form").await;
-    b.click("form[action='/portal/requests'] button").await;
+    b.click("form[action='/portal/requests'] .actions button").await;
     assert!(b.path().await.starts_with("/portal/requests/HD-"), "{}", b.path().await);
     b.click("a.brand").await;
 
@@ -817,5 +817,7 @@ async fn a_customer_attaches_a_screenshot_and_the_agent_downloads_it_then_merges
     b.close().await;
 }
 
+#[path = "browser/forms.rs"]
+mod forms;
 #[path = "browser/queue.rs"]
 mod queue;

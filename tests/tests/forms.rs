@@ -190,3 +190,198 @@ async fn the_wrong_form_macro_applies_whole_once_or_not_at_all() {
     let untagged = h.ok("GET", "/projects/HD/requests?tag=incorrect-form", Some(&agent), None).await;
     assert_eq!(untagged.body["items"], json!([]));
 }
+
+fn incident_form() -> serde_json::Value {
+    json!({
+        "name": "Incident",
+        "public": true,
+        "fields": [
+            {"key": "what", "label": "What happened", "type": "textarea", "required": true},
+            {"key": "severity", "label": "How bad is it?", "type": "select", "options": ["low", "high"], "required": true},
+            {"key": "on_site", "label": "On site", "type": "checkbox"},
+            {"key": "since", "label": "Since", "type": "date"}
+        ]
+    })
+}
+
+/// `(field, code)` of each problem a 422 lists.
+fn problems(answer: &helpdesk_tests::Answer) -> Vec<(String, String)> {
+    let errors = answer.body["error"]["errors"].as_array().cloned().unwrap_or_default();
+    errors.iter().map(|e| (e["field"].as_str().unwrap().into(), e["code"].as_str().unwrap().into())).collect()
+}
+
+#[tokio::test]
+async fn every_problem_comes_back_at_once_and_values_may_be_typed() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    let agent_email = h.email("agent");
+    h.ok("POST", "/projects/HD/agents", Some(&admin), Some(json!({"email": agent_email, "role": "agent"}))).await;
+    let agent = h.sign_in(&agent_email).await;
+    let ann = h.sign_in(&h.email("ann")).await;
+    h.ok("POST", "/projects/HD/forms", Some(&admin), Some(incident_form())).await;
+    let raise = |summary: &str, fields: serde_json::Value| {
+        let body = json!({"summary": summary, "form": "incident", "fields": fields});
+        h.call("POST", "/projects/HD/requests", Some(&ann), Some(body))
+    };
+
+    // Four problems, one answer, in the form's order, each in plain words.
+    let bad = raise(" ", json!({"since": "soon", "severity": "medium", "colour": "red", "on_site": true})).await;
+    assert_eq!((bad.status, bad.code()), (422, "invalid_field"), "{bad:?}");
+    let expected = [
+        ("summary", "invalid_field"),
+        ("fields.what", "required_field"),
+        ("fields.severity", "invalid_field_value"),
+        ("fields.since", "invalid_field_value"),
+        ("fields.colour", "unknown_field"),
+    ];
+    assert_eq!(problems(&bad), expected.map(|(f, c)| (f.to_string(), c.to_string())));
+    let messages: Vec<_> =
+        bad.body["error"]["errors"].as_array().unwrap().iter().map(|e| e["message"].clone()).collect();
+    assert_eq!(messages[1], "Fill in \"What happened\"");
+    assert_eq!(messages[2], "Choose one of the answers for \"How bad is it?\"");
+    assert!(bad.body["error"]["message"].as_str().unwrap().starts_with("summary: "), "{bad:?}");
+    let missing = raise("Down", json!({"what": "It stopped"})).await;
+    assert_eq!(problems(&missing), [("fields.severity".to_string(), "required_field".to_string())]);
+    assert_eq!(missing.body["error"]["errors"][0]["message"], "Choose an answer for \"How bad is it?\"");
+
+    // Typed values: a checkbox takes true/false, a number its text; strings still work.
+    let typed =
+        raise("Down", json!({"what": "It stopped", "severity": "high", "on_site": true, "since": "2026-11-03"})).await;
+    assert_eq!(typed.status, 201, "{typed:?}");
+    assert_eq!(typed.body["fields"]["on_site"], "true", "answered as before: a string");
+    let unticked = raise("Down", json!({"what": "x", "severity": "low", "on_site": false})).await;
+    assert_eq!(unticked.body["fields"]["on_site"], "false");
+    let numeric = raise("Down", json!({"what": "x", "severity": "low", "on_site": 1})).await;
+    assert_eq!(numeric.body["fields"]["on_site"], "true");
+    let as_text = raise("Down", json!({"what": "x", "severity": "low", "on_site": "true"})).await;
+    assert_eq!(as_text.body["fields"]["on_site"], "true");
+    let nested = raise("Down", json!({"what": "x", "severity": "low", "on_site": [true]})).await;
+    assert_eq!((nested.status, nested.code()), (400, "invalid_body"));
+    let key = typed.body["key"].as_str().unwrap().to_string();
+    let fields = json!({"form": "incident", "fields": {"what": "It stopped", "severity": "high", "on_site": false}});
+    let moved = h.ok("PUT", &format!("/requests/{key}/form"), Some(&agent), Some(fields)).await;
+    assert_eq!(moved.body["fields"]["on_site"], "false");
+    let two_wrong = json!({"form": "incident", "fields": {"what": "", "severity": "x", "on_site": true}});
+    let refused = h.call("PUT", &format!("/requests/{key}/form"), Some(&agent), Some(two_wrong)).await;
+    let fields: Vec<_> = problems(&refused).into_iter().map(|(f, _)| f).collect();
+    assert_eq!(fields, ["fields.what", "fields.severity"]);
+
+    // Shown in the form's order (not the keys'), a checkbox as Yes/No, a date readable.
+    let ticked = typed.body["key"].as_str().unwrap();
+    h.ok(
+        "PUT",
+        &format!("/requests/{key}/form"),
+        Some(&agent),
+        Some(json!({"form": "incident",
+        "fields": {"what": "It stopped", "severity": "high", "on_site": true, "since": "2026-11-03"}})),
+    )
+    .await;
+    let rows = [
+        "<dt>What happened</dt><dd>It stopped</dd>",
+        "<dt>How bad is it?</dt><dd>high</dd>",
+        "<dt>On site</dt><dd>Yes</dd>",
+        "<dt>Since</dt><dd>3 November 2026</dd>",
+    ];
+    let portal = h.page("GET", &format!("/portal/requests/{ticked}"), &format!("hd_session={ann}"), None).await;
+    let desk = h.page("GET", &format!("/desk/requests/{ticked}"), &format!("hd_session={agent}"), None).await;
+    for (page, text) in [("portal", &portal.text), ("console", &desk.text)] {
+        let at: Vec<_> = rows.iter().map(|r| text.find(r).unwrap_or_else(|| panic!("{page}: {r}"))).collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{page}: in the form's order: {at:?}");
+    }
+    let no = unticked.body["key"].as_str().unwrap();
+    let portal = h.page("GET", &format!("/portal/requests/{no}"), &format!("hd_session={ann}"), None).await;
+    assert!(portal.text.contains("<dt>On site</dt><dd>No</dd>"));
+}
+
+#[tokio::test]
+async fn the_pages_show_every_problem_at_once_and_keep_what_was_typed_across_tabs() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    let agent_email = h.email("agent");
+    h.ok("POST", "/projects/HD/agents", Some(&admin), Some(json!({"email": agent_email, "role": "agent"}))).await;
+    h.ok("POST", "/projects/HD/forms", Some(&admin), Some(incident_form())).await;
+    let ann = format!("hd_session={}", h.sign_in(&h.email("ann")).await);
+    let page = h.page("GET", "/portal/new?project=HD&form=incident", &ann, None).await;
+    let csrf = page.csrf();
+    let typed = [
+        ("csrf", csrf.as_str()),
+        ("project", "HD"),
+        ("form", "incident"),
+        ("summary", ""),
+        ("description", "The screen <flickers>"),
+        ("field.since", "2026-11-02"),
+        ("field.on_site", "true"),
+    ];
+
+    // Two problems: both next to their fields and listed on top, linking to them, in order.
+    let bad = h.page("POST", "/portal/requests", &ann, Some(&typed)).await;
+    assert_eq!(bad.status, 422);
+    let t = &bad.text;
+    for part in [
+        r#"id="summary-error""#,
+        r#"aria-describedby="summary-error""#,
+        r#"id="field-what-error""#,
+        r#"id="field-severity-error""#,
+        r#"aria-describedby="field-severity-error""#,
+        "3 things to fix",
+        "Choose an answer for &#34;How bad is it?&#34;",
+        "The screen &#60;flickers&#62;",
+        r#"value="2026-11-02""#,
+        r#"value="true" checked"#,
+    ] {
+        assert!(t.contains(part), "{part}: {t}");
+    }
+    let links: Vec<_> = ["#summary\"", "#field-what\"", "#field-severity\""].iter().map(|l| t.find(l)).collect();
+    assert!(links.iter().all(Option::is_some) && links.windows(2).all(|w| w[0] < w[1]), "{links:?}");
+
+    // A tab is a button of the same form: the other form, with what it shares kept.
+    let mut switch = typed.to_vec();
+    switch.extend([("summary", "Flicker"), ("switch", "default")]);
+    switch.retain(|(k, v)| *k != "summary" || !v.is_empty());
+    let other = h.page("POST", "/portal/requests", &ann, Some(&switch)).await;
+    assert_eq!(other.status, 200, "{}", other.text);
+    assert!(other.text.contains(r#"<span aria-current="true">General request</span>"#), "{}", other.text);
+    assert!(other.text.contains(r#"value="Flicker""#) && other.text.contains("The screen &#60;flickers&#62;"));
+    assert!(!other.text.contains("field-severity") && !other.text.contains("things to fix"));
+    let back = [
+        ("csrf", csrf.as_str()),
+        ("project", "HD"),
+        ("form", "default"),
+        ("summary", "Flicker"),
+        ("field.since", "2026-11-02"),
+        ("switch", "incident"),
+    ];
+    let again = h.page("POST", "/portal/requests", &ann, Some(&back)).await;
+    assert!(again.text.contains(r#"value="2026-11-02""#) && again.text.contains(r#"value="Flicker""#));
+    let agent = h.sign_in(&agent_email).await;
+    let queue = h.ok("GET", "/projects/HD/requests", Some(&agent), None).await;
+    assert_eq!(queue.body["items"], json!([]), "neither a refusal nor a tab made a request");
+
+    // The console's fields: every problem at once, what was typed kept.
+    let made = h
+        .ok(
+            "POST",
+            "/projects/HD/requests",
+            Some(&agent),
+            Some(json!({"summary": "Flicker", "form": "incident",
+        "fields": {"what": "x", "severity": "low"}})),
+        )
+        .await;
+    let key = made.body["key"].as_str().unwrap();
+    let desk = format!("hd_session={agent}");
+    let page = h.page("GET", &format!("/desk/requests/{key}"), &desk, None).await;
+    let form = [
+        ("csrf", page.csrf()),
+        ("form", "incident".into()),
+        ("field.what", "".into()),
+        ("field.severity", "".into()),
+        ("field.since", "2026-11-04".into()),
+    ];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let saved = h.page("POST", &format!("/desk/requests/{key}/fields"), &desk, Some(&form)).await;
+    assert_eq!(saved.status, 422);
+    for part in [r#"id="field-what-error""#, r#"id="field-severity-error""#, "2 things to fix", r#"value="2026-11-04""#]
+    {
+        assert!(saved.text.contains(part), "{part}");
+    }
+}

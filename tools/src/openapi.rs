@@ -15,6 +15,12 @@ fn string(max: usize) -> Value {
     json!({"type": "string", "maxLength": max})
 }
 
+/// A form field's value: text, or typed (a checkbox's true/false, a number), as
+/// `form_values::typed_values` takes it.
+fn field_value(max: usize) -> Value {
+    json!({"oneOf": [string(max), {"type": "boolean"}, {"type": "number"}]})
+}
+
 /// An address as `EmailAddress::parse` takes it.
 fn email_string() -> Value {
     json!({"type": "string", "maxLength": MAX_EMAIL_LEN, "pattern": email_pattern()})
@@ -77,7 +83,12 @@ fn schemas() -> Value {
     json!({
         "Error": {"type": "object", "required": ["error"], "properties": {"error": {
             "type": "object", "required": ["code", "message"],
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                           // A body's every problem at once (422), in the form's order; `code` is the first's.
+                           "errors": {"type": "array", "items": {"type": "object", "required": ["field", "code", "message"],
+                               "properties": {"field": {"type": "string", "description": "summary, description or fields.<key>"},
+                                              "code": {"type": "string"},
+                                              "message": {"type": "string", "description": "in plain words"}}}}}}}},
         "Request": {"type": "object", "required": ["key", "project", "summary", "status", "reporter", "participants"],
             "properties": {"key": {"type": "string"}, "status": {"enum": ["open", "pending", "closed"]},
                            "priority": {"enum": ["low", "normal", "high", "urgent"]}, "version": {"type": "integer"},
@@ -292,7 +303,7 @@ fn operations() -> Vec<Op> {
             .body(object(
                 json!({"summary": text(MAX_SUMMARY, false, true), "description": text(MAX_DESCRIPTION, true, false),
                        "form": nullable_text(64, false),
-                       "fields": {"type": "object", "maxProperties": 50, "additionalProperties": string(1000)}}),
+                       "fields": {"type": "object", "maxProperties": 50, "additionalProperties": field_value(1000)}}),
                 &["summary"],
             ))
             .ok(201, request_ref())
@@ -424,7 +435,7 @@ fn operations() -> Vec<Op> {
         op("PUT", "/requests/{key}/form", "Move a request to another form, its fields checked (agents)")
             .body(object(
                 json!({"form": string(64),
-                       "fields": {"type": ["object", "null"], "maxProperties": 50, "additionalProperties": string(32000)}}),
+                       "fields": {"type": ["object", "null"], "maxProperties": 50, "additionalProperties": field_value(32000)}}),
                 &["form"],
             ))
             .ok(200, request_ref()),

@@ -4,6 +4,7 @@
 use crate::views::{self, Chrome};
 use crate::visitor::{Form, Visitor};
 use helpdesk::domain::idempotency::IdempotencyKey;
+use helpdesk::error::FieldProblem;
 use helpdesk::http;
 use helpdesk::requests::Posted;
 use helpdesk::ApiError;
@@ -34,7 +35,22 @@ pub(crate) fn nonce(form: &Form) -> Result<Option<IdempotencyKey>, ApiError> {
 
 /// Errors a form can show next to its field instead of on a page of their own.
 pub(crate) fn field_error(err: &ApiError) -> Option<String> {
-    matches!(err, ApiError::Invalid { .. } | ApiError::BadRequest { .. }).then(|| err.public_message())
+    matches!(err, ApiError::Invalid { .. } | ApiError::BadRequest { .. } | ApiError::Fields(_))
+        .then(|| err.public_message())
+}
+
+/// A form's errors, each with the field it names (`summary`, `fields.<key>`: what precedes
+/// the message's colon when it has no space; none: ""), to show next to their inputs.
+pub(crate) fn field_problems(err: &ApiError) -> Option<Vec<FieldProblem>> {
+    if let ApiError::Fields(problems) = err {
+        return Some(problems.clone());
+    }
+    let message = field_error(err)?;
+    let problem = match message.split_once(": ") {
+        Some((field, rest)) if !field.contains(' ') => FieldProblem::new(field, err.code(), rest),
+        _ => FieldProblem::new("", err.code(), message),
+    };
+    Some(vec![problem])
 }
 
 /// Where a reply's page goes: to the reply on its request, or with `done` (a `?done=`

@@ -1,7 +1,7 @@
 //! The customer portal's pages: my requests, a new request, one request with its reply,
 //! close, reopen and share forms. Each change comes back with a notice saying what happened.
 
-use crate::page_kit::{chrome, field_error, nonce, query, reply_anchor};
+use crate::page_kit::{chrome, field_error, field_problems, nonce, query, reply_anchor};
 use crate::views::{self, render, Row, Tab};
 use crate::visitor::{Form, Visitor};
 use helpdesk::caller::Caller;
@@ -75,9 +75,13 @@ pub(crate) async fn post(
                 summary: form.get("summary").into(),
                 description: form.get("description").into(),
                 values: form.with_prefix("field."),
-                error: None,
+                problems: vec![],
             };
             let (project, form_id) = (form.get("project"), Some(form.get("form")).filter(|f| !f.is_empty()));
+            // A form tab: the page again on that form, with what was typed (no JavaScript).
+            if let Some(other) = Some(form.get("switch")).filter(|f| !f.is_empty()) {
+                return new_request_page(app, v, caller, (project, Some(other)), 200, &filled).await;
+            }
             let input = NewRequest {
                 summary: filled.summary.clone(),
                 description: filled.description.clone(),
@@ -89,8 +93,8 @@ pub(crate) async fn post(
             match requests::create_request(app, caller, project, Ok(input), nonce(form)).await {
                 Ok(((_, request), _)) => Ok(Reply::see_other(format!("/portal/requests/{}?done=created", request.key))),
                 Err(err) => {
-                    let Some(message) = field_error(&err) else { return Err(err) };
-                    let filled = Filled { error: Some(message), ..filled };
+                    let Some(problems) = field_problems(&err) else { return Err(err) };
+                    let filled = Filled { problems, ..filled };
                     new_request_page(app, v, caller, (project, form_id), err.status(), &filled).await
                 }
             }
@@ -154,8 +158,8 @@ struct Filled {
     summary: String,
     description: String,
     values: std::collections::BTreeMap<String, String>,
-    /// The domain's message: `fields.<key>: ...`, `description ...`, else the summary's.
-    error: Option<String>,
+    /// Every problem of the last try, in the form's order.
+    problems: Vec<helpdesk::error::FieldProblem>,
 }
 
 /// The new-request page on the chosen form (the project's default unless `form` names
@@ -171,12 +175,13 @@ async fn new_request_page(
     let place = portal::new_request_project(app, caller, project).await?;
     let chosen = forms::choose_form(&place.forms, form, place.agent)
         .or_else(|_| forms::choose_form(&place.forms, None, place.agent))?;
-    let (field_inputs, elsewhere) = views::field_inputs(chosen, &filled.values, filled.error.as_deref());
-    let (summary_error, description_error) = match elsewhere {
-        None => (None, None),
-        Some(e) if e.starts_with("description") => (None, Some(e)),
-        Some(e) => (Some(e), None),
+    let (field_inputs, elsewhere) = views::field_inputs(chosen, &filled.values, &filled.problems);
+    let message_of = |name: &str| elsewhere.iter().find(|p| p.field == name).map(|p| p.message.clone());
+    let (summary_error, description_error) = (message_of("summary"), message_of("description"));
+    let has_input = |field: &str| {
+        matches!(field, "summary" | "description") || field_inputs.iter().any(|f| field == format!("fields.{}", f.key))
     };
+    let problems = views::problem_links(&filled.problems, has_input);
     let name = &place.project.name;
     let page = views::NewRequestPage {
         chrome: chrome(v, format!("New request in {name}"), Some(name)),
@@ -191,6 +196,7 @@ async fn new_request_page(
         description: filled.description.clone(),
         summary_error,
         description_error,
+        problems,
     };
     Ok(Reply::html(status, render(&page)?))
 }

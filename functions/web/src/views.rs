@@ -3,6 +3,7 @@
 
 use askama::Template;
 use helpdesk::domain::requests::RequestDetail;
+use helpdesk::error::FieldProblem;
 use helpdesk::model::{Comment, RequestStatus};
 use helpdesk::text::rfc3339;
 use helpdesk::ApiError;
@@ -272,31 +273,46 @@ impl FieldView {
     }
 }
 
-/// The inputs of a form's fields, filled with `values`, and the domain's error
-/// (`fields.<key>: ...`) next to the field it names. Returns the inputs and the error when it
-/// names no field.
+/// The inputs of a form's fields, filled with `values`, each with its problem next to it.
+/// Returns the inputs and the problems that name none of them.
 pub fn field_inputs(
     form: &helpdesk::model::Form,
     values: &std::collections::BTreeMap<String, String>,
-    error: Option<&str>,
-) -> (Vec<FieldView>, Option<String>) {
-    let error = error.unwrap_or_default();
-    let target = error.strip_prefix("fields.").and_then(|rest| rest.split_once(':')).map(|(key, _)| key);
-    // Next to its field, the message needs no `fields.<key>:` prefix.
-    let shown = error.split_once(": ").map(|(_, m)| m).unwrap_or(error);
+    problems: &[FieldProblem],
+) -> (Vec<FieldView>, Vec<FieldProblem>) {
+    let of = |f: &helpdesk::model::FormField| problems.iter().find(|p| p.field == format!("fields.{}", f.key));
     let inputs = form
         .fields
         .iter()
         .map(|f| {
             let value = values.get(&f.key).map(String::as_str).unwrap_or("");
-            let error = (target == Some(f.key.as_str())).then(|| shown.to_string());
-            FieldView::new(f, value, error)
+            FieldView::new(f, value, of(f).map(|p| p.message.clone()))
         })
         .collect();
-    // An error that lands on no input (none named, or a field this form lacks) shows apart.
-    let placed = target.is_some_and(|t| form.fields.iter().any(|f| f.key == t));
-    let elsewhere = (!placed && !error.is_empty()).then(|| error.to_string());
+    let placed = |p: &&FieldProblem| form.fields.iter().any(|f| p.field == format!("fields.{}", f.key));
+    let elsewhere = problems.iter().filter(|p| !placed(p)).cloned().collect();
     (inputs, elsewhere)
+}
+
+/// One line of a form's summary of problems: the message, linking to its input when the
+/// page has one (`#summary`, `#field-<key>`).
+pub struct ProblemLink {
+    pub href: Option<String>,
+    pub message: String,
+}
+
+/// The summary's lines, in the problems' order; `has_input` says which fields the page shows.
+pub fn problem_links(problems: &[FieldProblem], has_input: impl Fn(&str) -> bool) -> Vec<ProblemLink> {
+    problems
+        .iter()
+        .map(|p| {
+            let id = match p.field.strip_prefix("fields.") {
+                Some(key) => format!("field-{key}"),
+                None => p.field.clone(),
+            };
+            ProblemLink { href: has_input(&p.field).then(|| format!("#{id}")), message: p.message.clone() }
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -315,6 +331,8 @@ pub struct NewRequestPage {
     pub description: String,
     pub summary_error: Option<String>,
     pub description_error: Option<String>,
+    /// Every problem of the last try, in the form's order (the summary at the top).
+    pub problems: Vec<ProblemLink>,
 }
 
 #[derive(Template)]

@@ -4,7 +4,7 @@
 
 use crate::domain::access::{is_agent, require_agent, require_project_admin};
 use crate::domain::caller::{load_project, load_request, Caller};
-use crate::domain::email::EmailAddress;
+pub use crate::domain::form_values::{check_fields, check_fields_may_lack};
 use crate::domain::requests::{history_write, update_request, Seen, Viewed};
 use crate::domain::retry::Budget;
 use crate::domain::Input;
@@ -22,8 +22,6 @@ pub const SUPPORT_OPS: &str = "support-ops";
 pub const MAX_FORMS: usize = 50;
 pub const MAX_FORM_FIELDS: usize = 50;
 const MAX_OPTIONS: usize = 100;
-const MAX_TEXT: usize = 1000;
-const MAX_TEXTAREA: usize = 32_000;
 
 impl ProjectForms {
     /// The forms every project starts with.
@@ -76,82 +74,6 @@ pub fn choose_form<'a>(forms: &'a ProjectForms, asked: Option<&str>, agent: bool
         .get(id)
         .filter(|f| agent || f.public)
         .ok_or_else(|| ApiError::invalid("unknown_form", format!("form: this project has no form {id:?}")))
-}
-
-fn field_error(code: &'static str, key: &str, what: impl std::fmt::Display) -> ApiError {
-    ApiError::invalid(code, format!("fields.{key}: {what}"))
-}
-
-fn valid_date(value: &str) -> bool {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    value.len() == 10 && time::Date::parse(value, format).is_ok()
-}
-
-/// Checks `values` against `form`: no unknown field, each value of its field's type, every
-/// required field present. Returns the values as stored (trimmed, checkboxes as
-/// `true`/`false`, addresses normalised, empty optional fields dropped).
-pub fn check_fields(form: &Form, values: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>, ApiError> {
-    check_values(form, values, true)
-}
-
-/// Values checked as `check_fields` does, but required fields may be left empty: a channel
-/// that cannot ask for them (an email) still opens the request, and an agent fills them in.
-pub fn check_fields_may_lack(
-    form: &Form,
-    values: &BTreeMap<String, String>,
-) -> Result<BTreeMap<String, String>, ApiError> {
-    check_values(form, values, false)
-}
-
-fn check_values(
-    form: &Form,
-    values: &BTreeMap<String, String>,
-    enforce_required: bool,
-) -> Result<BTreeMap<String, String>, ApiError> {
-    if let Some(key) = values.keys().find(|k| !form.fields.iter().any(|f| &f.key == *k)) {
-        return Err(field_error("unknown_field", key, format!("the form {:?} has no such field", form.name)));
-    }
-    let mut stored = BTreeMap::new();
-    for field in &form.fields {
-        let raw = values.get(&field.key).map(|v| v.trim()).unwrap_or("");
-        let value = match field.kind {
-            FieldKind::Checkbox => match raw {
-                "true" | "on" | "1" => "true".to_string(),
-                "false" | "0" | "" => "false".to_string(),
-                _ => return Err(field_error("invalid_field_value", &field.key, "a checkbox is true or false")),
-            },
-            _ if raw.is_empty() => String::new(),
-            FieldKind::Text => {
-                check_text(&format!("fields.{}", field.key), raw, MAX_TEXT, false, true)?;
-                raw.to_string()
-            }
-            FieldKind::Textarea => {
-                check_text(&format!("fields.{}", field.key), raw, MAX_TEXTAREA, true, true)?;
-                raw.to_string()
-            }
-            FieldKind::Select if field.options.iter().any(|o| o == raw) => raw.to_string(),
-            FieldKind::Select => {
-                return Err(field_error(
-                    "invalid_field_value",
-                    &field.key,
-                    format!("choose one of {:?}", field.options),
-                ))
-            }
-            FieldKind::Email => EmailAddress::parse(raw)
-                .map_err(|_| field_error("invalid_field_value", &field.key, "not an email address"))?
-                .to_string(),
-            FieldKind::Date if valid_date(raw) => raw.to_string(),
-            FieldKind::Date => return Err(field_error("invalid_field_value", &field.key, "a date is YYYY-MM-DD")),
-        };
-        let empty = value.is_empty() || (field.kind == FieldKind::Checkbox && value == "false");
-        if enforce_required && field.required && empty {
-            return Err(field_error("required_field", &field.key, format!("{} is required", field.label)));
-        }
-        if !value.is_empty() {
-            stored.insert(field.key.clone(), value);
-        }
-    }
-    Ok(stored)
 }
 
 /// A form as an admin defines it.
@@ -308,7 +230,7 @@ pub async fn save_form(
 pub struct MoveInput {
     pub form: String,
     /// The new form's values; absent: the values the request has for fields of the new form.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::domain::form_values::maybe_typed_values")]
     pub fields: Option<BTreeMap<String, String>>,
 }
 
@@ -378,43 +300,6 @@ mod tests {
                 field("contact", FieldKind::Email, false, &[]),
                 field("since", FieldKind::Date, false, &[]),
             ],
-        }
-    }
-
-    fn values(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-    }
-
-    #[test]
-    fn each_field_type_takes_its_values_and_names_the_field_otherwise() {
-        let ok = check_fields(
-            &form(),
-            &values(&[
-                ("title", " Printer "),
-                ("notes", "line 1\nline 2"),
-                ("severity", "high"),
-                ("urgent", "on"),
-                ("contact", "Ann@Example.com"),
-                ("since", "2026-11-23"),
-            ]),
-        )
-        .unwrap();
-        assert_eq!(ok["title"], "Printer");
-        assert_eq!(ok["urgent"], "true");
-        assert_eq!(ok["contact"], "ann@example.com");
-        let bad = |pairs: &[(&str, &str)]| check_fields(&form(), &values(pairs)).unwrap_err();
-        for (pairs, code, key) in [
-            (&[("title", "x"), ("color", "red")][..], "unknown_field", "fields.color"),
-            (&[("notes", "x")][..], "required_field", "fields.title"),
-            (&[("title", "x"), ("severity", "medium")][..], "invalid_field_value", "fields.severity"),
-            (&[("title", "x"), ("urgent", "maybe")][..], "invalid_field_value", "fields.urgent"),
-            (&[("title", "x"), ("contact", "nobody")][..], "invalid_field_value", "fields.contact"),
-            (&[("title", "x"), ("since", "2026-02-30")][..], "invalid_field_value", "fields.since"),
-            (&[("title", "a\nb")][..], "invalid_field", "fields.title"),
-        ] {
-            let err = bad(pairs);
-            assert_eq!(err.code(), code, "{pairs:?}");
-            assert!(err.public_message().starts_with(key), "{pairs:?}: {}", err.public_message());
         }
     }
 

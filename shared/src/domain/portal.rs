@@ -77,8 +77,8 @@ pub struct PortalRequest {
     pub project: Project,
     /// Whether the reader may close, reopen and share it (not every reader who sees it may).
     pub may_change: bool,
-    /// The form's name and the request's field values as (label, value): a field the form
-    /// no longer has keeps its value, labelled by its key.
+    /// The form's name and the request's field values as (label, value), in the form's order
+    /// and as their types say: a field the form no longer has keeps its value, labelled by key.
     pub form_name: Option<String>,
     pub fields: Vec<(String, String)>,
     /// The token of the rating link the page offers (a closed request, to a customer).
@@ -106,10 +106,7 @@ pub async fn request_page(app: &App, caller: &Caller, key: &str) -> Result<Porta
         let forms = forms_of(&project.key, &records);
         let form = detail.request.form.as_deref().and_then(|id| forms.get(id));
         form_name = form.map(|f| f.name.clone());
-        for (key, value) in &detail.request.fields {
-            let label = form.and_then(|f| f.fields.iter().find(|x| &x.key == key)).map(|x| x.label.clone());
-            fields.push((label.unwrap_or_else(|| format!("{key} (no longer on the form)")), value.clone()));
-        }
+        fields = crate::domain::form_values::shown_fields(form, &detail.request.fields);
     }
     let rating_token = crate::domain::csat::offer(app, &user, &detail.request, &project).await?;
     let organization = match detail.request.organization.as_deref() {

@@ -183,7 +183,12 @@ pub fn query_value(req: &Request, name: &str) -> Option<String> {
 }
 
 pub fn error_body(err: &ApiError) -> Value {
-    json!({"error": {"code": err.code(), "message": err.public_message()}})
+    match err {
+        ApiError::Fields(problems) => {
+            json!({"error": {"code": err.code(), "message": err.public_message(), "errors": problems}})
+        }
+        _ => json!({"error": {"code": err.code(), "message": err.public_message()}}),
+    }
 }
 
 /// Headers every answer carries unless its function set its own (pages set their CSP).

@@ -312,9 +312,9 @@ async fn request_action(
             let body = field("body");
             let (typed, chosen) = (form.with_prefix("field."), field("form"));
             let page = request_page(app, v, caller, key, |p| {
-                // A field's error: that form's fields, as typed, with the error next to it.
-                if matches!(section, "form" | "fields") && message.starts_with("fields.") {
-                    return p.show_fields_of(&chosen, &typed, message);
+                // Field errors: that form's fields, as typed, each error next to its field.
+                if let (true, ApiError::Fields(problems)) = (matches!(section, "form" | "fields"), &err) {
+                    return p.show_fields_of(&chosen, &typed, problems);
                 }
                 if let ApiError::Conflict { code: "stale_view", .. } = &err {
                     p.show_unseen(form.get("seen_version").parse().unwrap_or_default());

@@ -4,6 +4,7 @@ use crate::views::{field_inputs, when, Chrome, CommentView, FieldView, FileView,
 use askama::Template;
 use helpdesk::access::is_project_admin;
 use helpdesk::domain::desk::DeskRequest;
+use helpdesk::error::FieldProblem;
 use helpdesk::model::{
     Assignee, AuditEntry, HistoryEntry, Priority, ProjectRole, ProjectTeam, Request, RequestStatus, User,
 };
@@ -236,6 +237,8 @@ pub struct RequestPage {
     /// The fields to edit: the current form's, or after a refused move, the chosen form's.
     pub field_inputs: Vec<FieldView>,
     pub fields_form_id: String,
+    /// The problems of the last save of the fields, listed above them.
+    pub field_problems: Vec<crate::views::ProblemLink>,
     pub fields_form_name: String,
     /// Every form of the project, to show another form's fields with what was typed.
     pub all_forms: Vec<helpdesk::model::Form>,
@@ -303,9 +306,6 @@ impl RequestPage {
         };
         let form_id = r.form.clone().unwrap_or_else(|| shown.forms.default_form.clone());
         let form = shown.forms.forms.iter().find(|f| f.id == form_id);
-        let label = |key: &str| {
-            form.and_then(|f| f.fields.iter().find(|x| x.key == key)).map(|x| x.label.clone()).unwrap_or(key.into())
-        };
         let mut page = RequestPage {
             chrome,
             clocks: clocks(r, shown.now),
@@ -326,8 +326,9 @@ impl RequestPage {
             values: r.fields.clone(),
             organization: r.organization.as_deref().map(org_name),
             form_name: form.map(|f| f.name.clone()).unwrap_or(form_id.clone()),
-            fields: r.fields.iter().map(|(k, v)| (label(k), v.clone())).collect(),
-            field_inputs: form.map(|f| field_inputs(f, &r.fields, None).0).unwrap_or_default(),
+            fields: helpdesk::domain::form_values::shown_fields(form, &r.fields),
+            field_inputs: form.map(|f| field_inputs(f, &r.fields, &[]).0).unwrap_or_default(),
+            field_problems: vec![],
             fields_form_id: form_id.clone(),
             fields_form_name: form.map(|f| f.name.clone()).unwrap_or_default(),
             all_forms: shown.forms.forms.clone(),
@@ -381,18 +382,25 @@ impl RequestPage {
         page
     }
 
-    /// After a refused move or save: form `form_id`'s fields filled with what was typed, the
-    /// error next to its field (or under them when it names none).
-    pub fn show_fields_of(&mut self, form_id: &str, typed: &std::collections::BTreeMap<String, String>, error: String) {
+    /// After a refused move or save: form `form_id`'s fields filled with what was typed, each
+    /// problem next to its field and all of them listed above the fields.
+    pub fn show_fields_of(
+        &mut self,
+        form_id: &str,
+        typed: &std::collections::BTreeMap<String, String>,
+        problems: &[FieldProblem],
+    ) {
         let Some(form) = self.all_forms.iter().find(|f| f.id == form_id) else {
-            self.error = Some(SectionError { section: "form", message: error });
+            let message = problems.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join("; ");
+            self.error = Some(SectionError { section: "form", message });
             return;
         };
         // A move sends no values: it carries the request's own, as the use case did.
         let typed = if typed.is_empty() { &self.values } else { typed };
-        let (inputs, elsewhere) = field_inputs(form, typed, Some(&error));
+        let (inputs, _) = field_inputs(form, typed, problems);
+        let has_input = |field: &str| inputs.iter().any(|f| field == format!("fields.{}", f.key));
+        self.field_problems = crate::views::problem_links(problems, has_input);
         (self.field_inputs, self.fields_form_id, self.fields_form_name) = (inputs, form.id.clone(), form.name.clone());
-        self.error = elsewhere.map(|message| SectionError { section: "fields", message });
     }
 
     /// The error to show in `section`, if it is the one that failed.

@@ -5,22 +5,36 @@ use super::{Channel, NewRequest, Viewed, MAX_DESCRIPTION, MAX_FIELDS, MAX_SUMMAR
 use crate::domain::access::{is_agent, may_raise, viewer};
 use crate::domain::blocklist::{Commit, Guard};
 use crate::domain::caller::{resolve, Caller};
+use crate::domain::form_values::text_message;
 use crate::domain::forms::{check_fields, check_fields_may_lack, choose_form, forms_of};
 use crate::domain::idempotency::{Idempotency, IdempotencyKey};
 use crate::domain::retry::Budget;
 use crate::domain::team;
 use crate::domain::Input;
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldProblem};
 use crate::items::{project_customer_key, project_forms_key, project_key, request_key};
 use crate::model::{IdempotencyRecord, Priority, Project, ProjectCustomer, Record, Request, RequestStatus, User};
 use crate::store::{Condition, Write};
-use crate::text::check_text;
+use crate::text::{check_text, text_fault, TextFault};
 use crate::App;
 use std::collections::BTreeMap;
 
+/// The summary's and description's problems, in plain words.
+fn text_problems(input: &NewRequest) -> Vec<FieldProblem> {
+    let mut problems = vec![];
+    let summary = match text_fault(&input.summary, MAX_SUMMARY, false, true) {
+        Some(TextFault::Empty) => Some("Tell us in a few words what is wrong or what you need".to_string()),
+        Some(fault) => Some(text_message("the summary", fault, MAX_SUMMARY, false)),
+        None => None,
+    };
+    problems.extend(summary.map(|m| FieldProblem::new("summary", "invalid_field", m)));
+    let description = text_fault(&input.description, MAX_DESCRIPTION, true, false)
+        .map(|fault| text_message("the details", fault, MAX_DESCRIPTION, true));
+    problems.extend(description.map(|m| FieldProblem::new("description", "invalid_field", m)));
+    problems
+}
+
 fn validate(input: &NewRequest) -> Result<(), ApiError> {
-    check_text("summary", &input.summary, MAX_SUMMARY, false, true)?;
-    check_text("description", &input.description, MAX_DESCRIPTION, true, false)?;
     if let Some(form) = &input.form {
         check_text("form", form, 64, false, true)?;
     }
@@ -28,6 +42,16 @@ fn validate(input: &NewRequest) -> Result<(), ApiError> {
         return Err(ApiError::invalid("invalid_field", format!("at most {MAX_FIELDS} fields")));
     }
     Ok(())
+}
+
+/// `checked`'s problems after `earlier` ones: every problem of a body comes back at once.
+fn all_problems<T>(earlier: Vec<FieldProblem>, checked: Result<T, ApiError>) -> Result<T, ApiError> {
+    match (earlier.is_empty(), checked) {
+        (true, checked) => checked,
+        (false, Ok(_)) => Err(ApiError::Fields(earlier)),
+        (false, Err(ApiError::Fields(more))) => Err(ApiError::Fields([earlier, more].concat())),
+        (false, Err(other)) => Err(other),
+    }
 }
 
 /// Raises a request. The key (`HD-42`) comes from the project's counter, bumped in the same
@@ -96,6 +120,7 @@ pub(super) async fn create_with(
     }
     let input = input?;
     validate(&input)?;
+    let text_problems = text_problems(&input);
     // The request's form and its values, checked against the project's forms.
     let forms = forms_of(&project.key, &records);
     // Email names no form: it takes the project's default, public or not.
@@ -108,15 +133,15 @@ pub(super) async fn create_with(
         chosen => chosen?,
     };
     let fields = match (lenient, follow_up) {
-        (false, _) => check_fields(form, &input.fields)?,
-        (true, false) => check_fields_may_lack(form, &input.fields)?,
+        (false, _) => all_problems(text_problems, check_fields(form, &input.fields))?,
+        (true, false) => all_problems(text_problems, check_fields_may_lack(form, &input.fields))?,
         // And the values that still fit it: a field removed since, or an option, is left out.
         (true, true) => {
             let fits = |(k, v): (&String, &String)| {
                 check_fields_may_lack(form, &BTreeMap::from([(k.clone(), v.clone())])).is_ok()
             };
             let fitting = input.fields.iter().filter(|f| fits(*f)).map(|(k, v)| (k.clone(), v.clone())).collect();
-            check_fields_may_lack(form, &fitting)?
+            all_problems(text_problems, check_fields_may_lack(form, &fitting))?
         }
     };
     let now = app.now();

@@ -47,7 +47,8 @@ pub struct NewRequest {
     pub description: String,
     #[serde(default)]
     pub form: Option<String>,
-    #[serde(default)]
+    /// Strings, or typed (a checkbox's `true`): see `form_values::typed_values`.
+    #[serde(default, deserialize_with = "crate::domain::form_values::typed_values")]
     pub fields: BTreeMap<String, String>,
     /// How it came in; never part of a body.
     #[serde(skip)]
