@@ -158,7 +158,7 @@ async fn the_account_page_says_when_the_limits_are_reached() {
 }
 
 /// The `Set-Cookie` header that sets `name`.
-fn set_cookie<'a>(p: &'a PageAnswer, name: &str) -> Option<String> {
+fn set_cookie(p: &PageAnswer, name: &str) -> Option<String> {
     p.set_cookies().into_iter().find(|c| c.starts_with(&format!("{name}=")))
 }
 
