@@ -130,7 +130,7 @@ fn notice(done: &str, email: &str) -> Option<String> {
 /// Errors the add form shows under its field, in plain words.
 fn add_error(err: &ApiError) -> Option<String> {
     Some(match err.code() {
-        "invalid_email" | "invalid_body" => "Type a whole email address, like name@example.com.".into(),
+        "invalid_email" => "Type a whole email address, like name@example.com.".into(),
         "too_many_emails" => {
             format!("Your account already has {MAX_SECONDARY_EMAILS} more addresses, the most it can have. Remove one first.")
         }
