@@ -817,6 +817,8 @@ async fn a_customer_attaches_a_screenshot_and_the_agent_downloads_it_then_merges
     b.close().await;
 }
 
+#[path = "browser/account.rs"]
+mod account;
 #[path = "browser/forms.rs"]
 mod forms;
 #[path = "browser/queue.rs"]

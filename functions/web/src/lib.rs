@@ -2,6 +2,7 @@
 //! JSON routes that mint and revoke public links. Pages only translate: a form or query in,
 //! one domain call, a template out. Errors are HTML pages with the API's status codes.
 
+mod account;
 mod csat;
 mod desk;
 mod page_kit;

@@ -21,6 +21,7 @@ pub async fn page(app: &App, req: &Request, v: &Visitor, spec: &RouteSpec, param
         v.check_csrf(&form)?;
         return match path {
             p if p.starts_with("/desk/") => crate::desk::post(app, v, &caller, p, params, &form).await,
+            p if p.starts_with("/portal/account") => crate::account::post(app, v, &caller, p, &form).await,
             p if p.starts_with("/portal/") => crate::portal::post(app, v, &caller, p, params, &form).await,
             p if p.starts_with("/p/") => crate::public::post(app, v, p, params, &form).await,
             _ => post(app, v, &caller, path, params, &form).await,
@@ -29,6 +30,7 @@ pub async fn page(app: &App, req: &Request, v: &Visitor, spec: &RouteSpec, param
     match path {
         p if p == "/desk" || p.starts_with("/desk/") => crate::desk::get(app, req, v, p, params).await,
         "/portal/search" => crate::search::portal_page(app, req, v, &caller).await,
+        p if p.starts_with("/portal/account") => crate::account::get(app, req, v, p).await,
         p if p == "/portal" || p.starts_with("/portal/") => crate::portal::get(app, req, v, p, params).await,
         p if p.starts_with("/p/") => crate::public::get(app, req, v, p, params).await,
         "/" => Ok(Reply::see_other("/portal")),

@@ -52,9 +52,22 @@ pub(crate) async fn post(app: &App, v: &Visitor, path: &str, params: &Params, fo
         }
         "/p/{token}/reply" => {
             let (email, body) = (form.get("email"), form.get("body"));
-            match public_links::reply(app, token, email, Ok(body.to_string()), form.files(), nonce(form)).await {
-                Ok((_, requests::Posted::FollowUp(_))) => Ok(Reply::see_other(format!("/p/{token}?done=follow-up"))),
-                Ok(_) => Ok(Reply::see_other(format!("/p/{token}?done=replied"))),
+            let remembered = v.replier_proof.as_deref();
+            let replied =
+                public_links::reply(app, token, email, remembered, Ok(body.into()), form.files(), nonce(form));
+            match replied.await {
+                Ok((page, posted)) => {
+                    let done = match posted {
+                        requests::Posted::FollowUp(_) => "follow-up",
+                        requests::Posted::Comment(_) => "replied",
+                    };
+                    let reply = Reply::see_other(format!("/p/{token}?done={done}"));
+                    // The address typed is proven: this browser is not asked for it again.
+                    Ok(match public_links::remember(app, &page, email).await? {
+                        Some(proof) => reply.with_header("set-cookie", v.replier_cookie(&proof)),
+                        None => reply,
+                    })
+                }
                 Err(err) => {
                     let wrong_email = err.code() == "wrong_email";
                     if !wrong_email && field_error(&err).is_none() {
@@ -112,6 +125,9 @@ async fn public_page(
         nonce: text::new_secret(),
         notice: None,
         rating_url: shown.rating_token.as_ref().map(|t| format!("/csat/{t}")),
+        replying_as: public_links::remembered_address(app, &shown, v.replier_proof.as_deref())
+            .await?
+            .map(|e| e.to_string()),
         email_value: String::new(),
         email_error: None,
         body_value: String::new(),
@@ -147,7 +163,8 @@ pub async fn public_json(app: &App, req: &Request, spec: &RouteSpec, params: &Pa
                 Ok(b) => (b.email, Ok(b.body)),
                 Err(e) => (String::new(), Err(e)),
             };
-            let (page, posted) = public_links::reply(app, token, &email, body, &[], http::idempotency_key(req)).await?;
+            let idempotency = http::idempotency_key(req);
+            let (page, posted) = public_links::reply(app, token, &email, None, body, &[], idempotency).await?;
             let mut answer = public_page_json(&page);
             if let requests::Posted::FollowUp(r) = posted {
                 // Past the reopen window: the reply opened a new request (its email is on the way).

@@ -431,6 +431,8 @@ pub struct PublicPage {
     pub notice: Option<String>,
     /// Where the rating of a closed request is given, when offered.
     pub rating_url: Option<String>,
+    /// The address this browser proved earlier (a remembered replier): not asked again.
+    pub replying_as: Option<String>,
     pub email_value: String,
     pub email_error: Option<String>,
     pub body_value: String,

@@ -93,6 +93,19 @@ pub struct Visitor {
     /// Where the page sits: the header's search box searches this page's project, or the
     /// customer's requests.
     pub search_action: Option<String>,
+    /// The public links' remembered replier (`public_links::remember`), as the cookie says:
+    /// only the domain, which checks its signature, makes anything of it.
+    pub replier_proof: Option<String>,
+}
+
+/// The cookie remembering a public link's replier: sent to public links' pages only. Over
+/// HTTPS the `__Secure-` prefix (`__Host-` would need the whole site as its path).
+fn replier_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Secure-hd_replier"
+    } else {
+        "hd_replier"
+    }
 }
 
 /// The search a page's header offers: a console page of a project (or of one of its
@@ -129,7 +142,9 @@ impl Visitor {
         let (key_id, tag) = signing::sign_short(app, CSRF, &secret).await?;
         let csrf = format!("{key_id}.{tag}");
         let search_action = session.as_ref().and_then(|_| search_action(req.uri().path()));
-        Ok(Visitor { session, csrf, new_anon, session_cookie, anon_cookie, secure: config.https(), search_action })
+        let secure = config.https();
+        let replier_proof = http::cookie(req, replier_cookie_name(secure)).map(str::to_string);
+        Ok(Visitor { session, csrf, new_anon, session_cookie, anon_cookie, secure, search_action, replier_proof })
     }
 
     /// The token every form that changes something carries: bound to this session (or
@@ -166,6 +181,17 @@ impl Visitor {
 
     pub fn session_cookie(&self, token: &str) -> String {
         self.cookie(self.session_cookie, token, Some(SESSION_MAX_AGE))
+    }
+
+    /// Remembers a public link's replier (a signed proof) for the public pages only.
+    pub fn replier_cookie(&self, proof: &str) -> String {
+        let name = replier_cookie_name(self.secure);
+        let age = helpdesk::domain::public_links::REMEMBER_SECS;
+        let mut c = format!("{name}={proof}; Path=/p; HttpOnly; SameSite=Lax; Max-Age={age}");
+        if self.secure {
+            c.push_str("; Secure");
+        }
+        c
     }
 
     pub fn clear_session_cookie(&self) -> String {
@@ -282,6 +308,9 @@ mod tests {
         for h in ["set-cookie", "content-security-policy", "x-content-type-options", "referrer-policy"] {
             assert!(names.contains(&h), "{h}");
         }
+        let r = v.replier_cookie("proof");
+        assert!(r.starts_with("__Secure-hd_replier=proof; Path=/p;"), "{r}");
+        assert!(r.contains("HttpOnly") && r.contains("SameSite=Lax") && r.ends_with("Secure"), "{r}");
         let css = v.finish(Reply::new(200, helpdesk::http::ReplyBody::Text("text/css", String::new())));
         assert!(css.headers.iter().all(|(n, _)| *n != "set-cookie"), "no cookie on the cacheable stylesheet");
     }

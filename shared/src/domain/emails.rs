@@ -35,10 +35,26 @@ pub struct VerifyEmail {
     pub token: String,
 }
 
-/// Adds a pending secondary address and mails its token to it. Answers the same whether or
-/// not the address already belongs to someone (no account discovery): an address taken by
-/// another account gets no token, so it never verifies.
+/// What adding an address did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    /// A confirmation link is on its way (unless the address is another account's: the
+    /// answer is the same, so it tells nobody whether an address has an account).
+    Sent,
+    /// The primary address or a confirmed secondary one: nothing to do.
+    AlreadyYours,
+}
+
+/// `add_address` for the API, which answers with the addresses only.
 pub async fn add_email(app: &App, caller: &Caller, input: Input<NewEmail>) -> Result<User, ApiError> {
+    Ok(add_address(app, caller, input).await?.0)
+}
+
+/// Adds a pending secondary address and mails a confirmation link to it; asked again for one
+/// still pending, mails a new link (the earlier one stays good until it expires). Answers the
+/// same whether or not the address already belongs to someone (no account discovery): an
+/// address taken by another account gets no token, so it never verifies.
+pub async fn add_address(app: &App, caller: &Caller, input: Input<NewEmail>) -> Result<(User, Added), ApiError> {
     caller.require_claim()?;
     let email = input.and_then(|i| EmailAddress::parse(&i.email));
     let mut keys = email.as_ref().map(blocklist::pattern_keys).unwrap_or_default();
@@ -47,10 +63,11 @@ pub async fn add_email(app: &App, caller: &Caller, input: Input<NewEmail>) -> Re
     let email = email?;
     let user = actor.user;
     blocklist::refuse_rejected(&email, None, &records)?;
-    if user.email == email || user.secondary_emails.iter().any(|s| s.email == email) {
-        return Ok(user);
+    let pending = user.secondary_emails.iter().find(|s| s.email == email).map(|s| !s.verified);
+    if user.email == email || pending == Some(false) {
+        return Ok((user, Added::AlreadyYours));
     }
-    if user.secondary_emails.len() >= MAX_SECONDARY_EMAILS {
+    if pending.is_none() && user.secondary_emails.len() >= MAX_SECONDARY_EMAILS {
         return Err(ApiError::invalid(
             "too_many_emails",
             format!("an account has at most {MAX_SECONDARY_EMAILS} secondary addresses; remove one first"),
@@ -72,37 +89,63 @@ pub async fn add_email(app: &App, caller: &Caller, input: Input<NewEmail>) -> Re
         email: email.clone(),
         expires_at: now + VERIFY_TTL_SECS,
     };
-    let pending = SecondaryEmail { email: email.clone(), verified: false, added_at: now };
-    let user = change_user(
-        app,
-        user,
-        |u| u.secondary_emails.push(pending.clone()),
-        || {
-            if taken {
-                vec![]
-            } else {
-                vec![Write::Put {
-                    record: Record::EmailVerification(verification.clone()),
-                    condition: Condition::NotExists,
-                }]
-            }
-        },
-    )
-    .await?;
+    let token_put = || match taken {
+        true => vec![],
+        false => vec![Write::Put {
+            record: Record::EmailVerification(verification.clone()),
+            condition: Condition::NotExists,
+        }],
+    };
+    let user = if pending.is_some() {
+        // A new link for a pending address: only its token is written.
+        let writes = token_put();
+        if !writes.is_empty() {
+            app.store.transact(writes).await?;
+        }
+        user
+    } else {
+        let added = SecondaryEmail { email: email.clone(), verified: false, added_at: now };
+        change_user(app, user, |u| u.secondary_emails.push(added.clone()), token_put).await?
+    };
     if !taken {
+        let link = format!("{}{}", app.config.public_base_url, confirm_path(&token));
         let mail = Email {
             to: email.to_string(),
             subject: "Confirm this address for your helpdesk account".into(),
             text: format!(
-                "{} asked to add this address to their helpdesk account. Mail from it will then count as theirs.\n\nTo confirm, post this token to /me/emails/verify while signed in (valid 24 hours, usable once):\n\n{token}\n\nIf you did not ask for it, ignore this email.",
-                user.email
+                "{} asked to add this address to their helpdesk account. Mail from it will then count as theirs.\n\nTo confirm, open this link and press the button, signed in as {} (valid 24 hours, usable once):\n\n{link}\n\nIf you did not ask for it, ignore this email.",
+                user.email, user.email
             ),
         };
         if let Err(e) = app.mailer.send(mail).await {
             tracing::error!(error = %e, "verification email not sent");
         }
     }
-    Ok(user)
+    Ok((user, Added::Sent))
+}
+
+/// The page that confirms an address with its token (opening it spends nothing).
+pub fn confirm_path(token: &str) -> String {
+    format!("/portal/account/confirm?token={token}")
+}
+
+/// The address a verification token would add to the caller's account, if the token is
+/// live, theirs, and the address still waits on it. Reads only: mail scanners open links.
+pub async fn pending_address(app: &App, caller: &Caller, token: &str) -> Result<Option<EmailAddress>, ApiError> {
+    caller.require_claim()?;
+    let key = email_verification_key(&sha256_hex(token.trim()));
+    let (actor, records) = resolve(app, caller, &[key]).await?;
+    let now = app.now();
+    Ok(records.into_iter().find_map(|r| match r {
+        Record::EmailVerification(v)
+            if v.user_id == actor.user.id
+                && v.expires_at > now
+                && actor.user.secondary_emails.iter().any(|s| s.email == v.email && !s.verified) =>
+        {
+            Some(v.email)
+        }
+        _ => None,
+    }))
 }
 
 /// Spends a verification token: the address joins the caller's account (and no other).
@@ -122,6 +165,10 @@ pub async fn verify_email(app: &App, caller: &Caller, input: Input<VerifyEmail>)
     let email = verification.email.clone();
     if !actor.user.secondary_emails.iter().any(|s| s.email == email) {
         return Err(ApiError::invalid("invalid_token", "this address was removed from your account"));
+    }
+    // Confirmed already (by a newer link): nothing more to do.
+    if actor.user.secondary_emails.iter().any(|s| s.email == email && s.verified) {
+        return Ok(actor.user);
     }
     let owner = EmailOwner { email: email.clone(), user_id: actor.user.id.clone() };
     let token_key = email_verification_key(&verification.token_hash);
@@ -149,7 +196,8 @@ pub async fn verify_email(app: &App, caller: &Caller, input: Input<VerifyEmail>)
         to: user.email.to_string(),
         subject: "An address was added to your helpdesk account".into(),
         text: format!(
-            "{email} is now a secondary address of your helpdesk account: mail from it counts as yours. If this was not you, remove it (DELETE /me/emails/{email}) and tell the support team."
+            "{email} is now a secondary address of your helpdesk account: mail from it counts as yours. If this was not you, remove it on your account page and tell the support team:\n\n{}/portal/account",
+            app.config.public_base_url
         ),
     };
     if let Err(e) = app.mailer.send(told).await {

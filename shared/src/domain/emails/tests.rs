@@ -4,7 +4,8 @@ use crate::testing::Desk;
 
 fn token_in(desk: &Desk, to: &str) -> String {
     let mail = desk.outbox.sent().into_iter().rev().find(|m| m.to == to).expect("a mail to the new address");
-    mail.text.split("\n\n").nth(2).unwrap().trim().to_string()
+    let link = mail.text.split("\n\n").nth(2).unwrap().trim();
+    link.split("token=").nth(1).expect("a confirmation link").to_string()
 }
 
 fn add(email: &str) -> Input<NewEmail> {
@@ -73,9 +74,42 @@ async fn limits_and_rules_hold() {
         add_email(&desk.app, &Caller::Anonymous, add("x@example.org")).await.unwrap_err(),
         ApiError::Unauthorized
     );
-    // Adding an address it already has changes nothing (safe to retry).
-    let user = add_email(&desk.app, &ann, add("a0@example.org")).await.unwrap();
-    assert_eq!(user.secondary_emails.len(), MAX_SECONDARY_EMAILS);
+    // Adding its own primary changes nothing (safe to retry); a pending one again would mail
+    // a new link, past this hour's limit now.
+    let (user, added) = add_address(&desk.app, &ann, add("Ann@example.com")).await.unwrap();
+    assert_eq!((user.secondary_emails.len(), added), (MAX_SECONDARY_EMAILS, Added::AlreadyYours));
+    let again = add_email(&desk.app, &ann, add("a0@example.org")).await.unwrap_err();
+    assert_eq!(again.code(), "rate_limited");
+}
+
+/// Asked again for a pending address, a new link is mailed; either link confirms it once,
+/// the other then changes nothing. Reading a link's address spends nothing.
+#[tokio::test]
+async fn a_pending_address_gets_a_new_link_and_reading_one_spends_nothing() {
+    let desk = Desk::new().await;
+    let ann = desk.sign_in("ann@example.com").await;
+    let bob = desk.sign_in("bob@example.com").await;
+    add_email(&desk.app, &ann, add("ann.home@example.org")).await.unwrap();
+    let first = token_in(&desk, "ann.home@example.org");
+    let (user, added) = add_address(&desk.app, &ann, add("ann.home@example.org")).await.unwrap();
+    assert_eq!((user.secondary_emails.len(), added), (1, Added::Sent));
+    let second = token_in(&desk, "ann.home@example.org");
+    assert_ne!(first, second);
+    for _ in 0..2 {
+        let read = pending_address(&desk.app, &ann, &second).await.unwrap();
+        assert_eq!(read.map(|e| e.to_string()).as_deref(), Some("ann.home@example.org"));
+    }
+    assert_eq!(pending_address(&desk.app, &bob, &second).await.unwrap(), None, "not Bob's");
+    assert_eq!(pending_address(&desk.app, &ann, "forged").await.unwrap(), None);
+    assert_eq!(pending_address(&desk.app, &Caller::Anonymous, &second).await.unwrap_err(), ApiError::Unauthorized);
+    let user = verify_email(&desk.app, &ann, Ok(VerifyEmail { token: second })).await.unwrap();
+    assert!(user.secondary_emails[0].verified);
+    // The older link: the address is confirmed already, nothing more happens.
+    assert_eq!(pending_address(&desk.app, &ann, &first).await.unwrap(), None);
+    let user = verify_email(&desk.app, &ann, Ok(VerifyEmail { token: first })).await.unwrap();
+    assert_eq!(user.secondary_emails.len(), 1);
+    let (_, added) = add_address(&desk.app, &ann, add("ann.home@example.org")).await.unwrap();
+    assert_eq!(added, Added::AlreadyYours);
 }
 
 #[tokio::test]

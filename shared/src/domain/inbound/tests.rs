@@ -381,7 +381,7 @@ async fn a_reply_from_a_secondary_address_answers_to_the_rules_of_that_address()
         let input = crate::domain::emails::NewEmail { email: address.into() };
         crate::domain::emails::add_email(&desk.app, &ann, Ok(input)).await.unwrap();
         let sent = desk.outbox.sent().into_iter().rev().find(|m| m.to == address).unwrap();
-        let token = sent.text.split("\n\n").nth(2).unwrap().trim().to_string();
+        let token = sent.text.split("token=").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
         let input = crate::domain::emails::VerifyEmail { token };
         crate::domain::emails::verify_email(&desk.app, &ann, Ok(input)).await.unwrap();
     }
