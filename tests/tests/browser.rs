@@ -817,5 +817,7 @@ async fn a_customer_attaches_a_screenshot_and_the_agent_downloads_it_then_merges
     b.close().await;
 }
 
+#[path = "browser/people.rs"]
+mod people;
 #[path = "browser/queue.rs"]
 mod queue;

@@ -105,10 +105,15 @@ pub(super) async fn users_page(app: &App, req: &Request, v: &Visitor, caller: &C
     Ok(Reply::html(200, render(&page)?))
 }
 
+/// `/desk/projects/new` is no project's page: no header search of a project `new`.
+fn new_project_chrome(v: &Visitor) -> Chrome {
+    Chrome { search: None, ..desk_chrome(v, "New project") }
+}
+
 pub(super) async fn new_project_page(app: &App, v: &Visitor, caller: &Caller) -> Result<Reply, ApiError> {
     desk::require_app_admin(app, caller).await?;
     let page = NewProjectPage {
-        chrome: desk_chrome(v, "New project"),
+        chrome: new_project_chrome(v),
         key: String::new(),
         name: String::new(),
         support_address: String::new(),
@@ -135,13 +140,17 @@ pub(super) async fn create_project(app: &App, v: &Visitor, caller: &Caller, form
     };
     // Not an app admin: the 403 page, not a form to try again.
     let Some(message) = in_place(&err).filter(|_| !matches!(err, ApiError::Forbidden(_))) else { return Err(err) };
+    let message = match err.code() {
+        "project_exists" => format!("Another project already has the key {key}: choose another."),
+        _ => message,
+    };
     let field = match err.code() {
         "invalid_project_key" | "project_exists" => "key",
         "invalid_field" => "name",
         _ => "support_address",
     };
     let page = NewProjectPage {
-        chrome: desk_chrome(v, "New project"),
+        chrome: new_project_chrome(v),
         key,
         name,
         support_address: address.to_string(),
