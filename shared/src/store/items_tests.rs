@@ -244,7 +244,7 @@ fn key_formats() {
     // A page of customers starts after `CUSTOMER#` (before every customer) or after one.
     let first = project_customers_after("HD", None);
     assert_eq!(first, ItemKey { pk: "PROJECT#HD".into(), sk: "CUSTOMER#".into() });
-    assert!(first.sk < project_customer_key("HD", "0").sk && project_customer_key("HD", "U1").sk < "FORMS".to_string());
+    assert!(first.sk < project_customer_key("HD", "0").sk && project_customer_key("HD", "U1").sk.as_str() < "FORMS");
     assert!(first.sk.as_str() > "AUTOMATIONS" && first.sk.as_str() > "AUTOFIRED#r1");
     assert_eq!(project_customers_after("HD", Some("U1")), project_customer_key("HD", "U1"));
     assert_eq!(managed_domains_key(), ItemKey { pk: "APP#settings".into(), sk: "MANAGED_DOMAINS".into() });
