@@ -17,7 +17,7 @@ async fn submit(h: &Harness, token: &str, path: &str, fields: &[(&str, &str)]) -
 }
 
 /// The value of `href`s in `html` that start with `prefix`, in order.
-fn links<'a>(html: &'a str, prefix: &str) -> Vec<String> {
+fn links(html: &str, prefix: &str) -> Vec<String> {
     html.split("href=\"")
         .skip(1)
         .filter_map(|s| s.split('"').next())
