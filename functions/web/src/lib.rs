@@ -60,8 +60,10 @@ async fn answer(app: &App, req: Request) -> Response<Body> {
         Err(err) => return http::finish(routes::WEB, &req, started, Err(err)),
     };
     let matched = routes::match_route(req.method().as_str(), req.uri().path());
-    // Unmatched (the `$default` route): a page for browsers, JSON for everyone else.
-    let unmatched_json = matched.is_err() && !accepts_html(&req);
+    // Unmatched (the `$default` route): a page for browsers, JSON for everyone else; under
+    // `/desk` always a page (the console's 404 or 405, with its way back).
+    let console = req.uri().path() == "/desk" || req.uri().path().starts_with("/desk/");
+    let unmatched_json = matched.is_err() && !accepts_html(&req) && !console;
     let api = matched.as_ref().is_ok_and(|(spec, _)| spec.kind == Kind::Api);
     let path = req.uri().path();
     let json = api || unmatched_json || (wants_json(&req) && (path.starts_with("/p/") || path.starts_with("/csat/")));

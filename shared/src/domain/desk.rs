@@ -279,3 +279,137 @@ pub async fn user_page(app: &App, caller: &Caller, user_id: &str) -> Result<Desk
     });
     Ok(DeskUser { trail, requests })
 }
+
+/// Customers a page of the people list shows.
+pub const PEOPLE_PAGE: usize = 25;
+
+/// Someone on a project's people list, as their account says now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Person {
+    pub user_id: String,
+    pub email: crate::model::EmailAddress,
+    pub name: Option<String>,
+    /// Their role on the team; None: a customer.
+    pub role: Option<ProjectRole>,
+    pub suspended: bool,
+}
+
+/// The console's people list: a project's agents (all, on the first page) and a page of its
+/// customers, for its admins; the projects the reader may list, to choose another.
+#[derive(Debug)]
+pub struct DeskPeopleList {
+    /// None: an app admin who administers no project yet (they name one to list).
+    pub project: Option<Project>,
+    pub agents: Vec<Person>,
+    pub customers: Vec<Person>,
+    /// The last customer shown, when more follow: the next page's cursor.
+    pub next: Option<String>,
+    /// The projects the reader administers, by key.
+    pub administered: Vec<String>,
+    pub app_admin: bool,
+}
+
+/// A project's people for its admins (anyone else gets 403, an unknown project 404). Without
+/// a project, the first the reader administers. Customers come in user id order,
+/// `PEOPLE_PAGE` at a time after `after` (one Query of the project's `CUSTOMER#` items, read
+/// one beyond the page to know whether more follow), then one BatchGet of the accounts shown.
+pub async fn people_list(
+    app: &App,
+    caller: &Caller,
+    project: Option<&str>,
+    after: Option<&str>,
+) -> Result<DeskPeopleList, ApiError> {
+    let administered = |user: &User| -> Vec<String> {
+        user.project_roles.iter().filter(|(_, r)| **r == ProjectRole::Admin).map(|(k, _)| k.clone()).collect()
+    };
+    let key = match project {
+        Some(key) => key.to_string(),
+        // No project named: the first the reader administers (one read of the caller).
+        None => {
+            let user = require_staff(app, caller).await?;
+            let mine = administered(&user);
+            match mine.first() {
+                Some(key) => key.clone(),
+                None if user.app_admin => {
+                    let (agents, customers, next) = (vec![], vec![], None);
+                    return Ok(DeskPeopleList {
+                        project: None,
+                        agents,
+                        customers,
+                        next,
+                        administered: mine,
+                        app_admin: true,
+                    });
+                }
+                None => return Err(ApiError::forbidden("the people list is for project admins")),
+            }
+        }
+    };
+    let start = crate::items::project_customers_after(&key, after);
+    let query = Query { after: Some(start.sk), ..Query::partition(Index::Table, start.pk, PEOPLE_PAGE + 1) };
+    let extra = [crate::items::project_team_key(&key)];
+    let (loaded, listed) = tokio::join!(load_project(app, caller, &key, &extra), app.store.query(&query));
+    let (actor, project, records) = loaded?;
+    if !is_staff(&actor.user) {
+        return Err(ApiError::forbidden("the agent console is for agents"));
+    }
+    crate::domain::access::require_project_admin(&actor.user, &project.key)?;
+    let mut list = DeskPeopleList {
+        project: None,
+        agents: vec![],
+        customers: vec![],
+        next: None,
+        administered: administered(&actor.user),
+        app_admin: actor.user.app_admin,
+    };
+    // The partition goes on past its customers (`FORMS`, ...): the list stops at the first.
+    let mut customers: Vec<_> = listed?
+        .records
+        .into_iter()
+        .map_while(|r| match r {
+            Record::ProjectCustomer(c) => {
+                Some(Person { user_id: c.user_id, email: c.email, name: None, role: None, suspended: false })
+            }
+            _ => None,
+        })
+        .collect();
+    if customers.len() > PEOPLE_PAGE {
+        customers.truncate(PEOPLE_PAGE);
+        list.next = customers.last().map(|c| c.user_id.clone());
+    }
+    if after.is_none() {
+        let team = match crate::domain::team::team_in(&records, &project.key) {
+            Some(team) => team,
+            None => crate::domain::team::load_team(app, &project.key).await?,
+        };
+        list.agents = team
+            .agents
+            .into_iter()
+            .map(|(id, a)| Person { user_id: id, email: a.email, name: a.name, role: Some(a.role), suspended: false })
+            .collect();
+        list.agents.sort_by_cached_key(|a| a.email.to_string());
+    }
+    // Names and suspensions live on the accounts.
+    let keys: Vec<_> = list.agents.iter().chain(&customers).map(|p| crate::items::user_key(&p.user_id)).collect();
+    let accounts = if keys.is_empty() { vec![] } else { app.store.get_many(&keys).await? };
+    for person in list.agents.iter_mut().chain(customers.iter_mut()) {
+        let account = accounts.iter().find_map(|r| match r {
+            Record::User(u) if u.id == person.user_id => Some(u),
+            _ => None,
+        });
+        if let Some(u) = account {
+            person.name = u.name.clone().or(person.name.take());
+            person.suspended = u.suspended;
+        }
+    }
+    list.customers = customers;
+    list.project = Some(project);
+    Ok(list)
+}
+
+/// The console's new-project form: app admins only, like `POST /projects`.
+pub async fn require_app_admin(app: &App, caller: &Caller) -> Result<User, ApiError> {
+    let user = require_staff(app, caller).await?;
+    crate::domain::access::require_app_admin(&user, "create projects")?;
+    Ok(user)
+}

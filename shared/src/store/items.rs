@@ -114,6 +114,13 @@ pub fn project_forms_key(project: &str) -> ItemKey {
 pub fn project_customer_key(project: &str, user_id: &str) -> ItemKey {
     ItemKey::new(format!("PROJECT#{project}"), &format!("CUSTOMER#{user_id}"))
 }
+
+/// Where a page of a project's customers starts: its `CUSTOMER#` items sort together in the
+/// project's partition (after `AUTOMATIONS`, before `FORMS`), so a Query after this key reads
+/// them in user id order, from the first (no user) or after `after_user`.
+pub fn project_customers_after(project: &str, after_user: Option<&str>) -> ItemKey {
+    ItemKey::new(format!("PROJECT#{project}"), &format!("CUSTOMER#{}", after_user.unwrap_or_default()))
+}
 pub fn managed_domains_key() -> ItemKey {
     ItemKey::new("APP#settings".to_string(), "MANAGED_DOMAINS")
 }

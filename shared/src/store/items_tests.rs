@@ -241,6 +241,12 @@ fn key_formats() {
     assert_eq!(project_of("HD-x"), None);
     assert_eq!(history_key("HD-1", "01X").sk, "H#01X");
     assert_eq!(project_customer_key("HD", "U1").sk, "CUSTOMER#U1");
+    // A page of customers starts after `CUSTOMER#` (before every customer) or after one.
+    let first = project_customers_after("HD", None);
+    assert_eq!(first, ItemKey { pk: "PROJECT#HD".into(), sk: "CUSTOMER#".into() });
+    assert!(first.sk < project_customer_key("HD", "0").sk && project_customer_key("HD", "U1").sk.as_str() < "FORMS");
+    assert!(first.sk.as_str() > "AUTOMATIONS" && first.sk.as_str() > "AUTOFIRED#r1");
+    assert_eq!(project_customers_after("HD", Some("U1")), project_customer_key("HD", "U1"));
     assert_eq!(managed_domains_key(), ItemKey { pk: "APP#settings".into(), sk: "MANAGED_DOMAINS".into() });
     assert_eq!(email_key("a@b.c"), ItemKey { pk: "EMAIL#a@b.c".into(), sk: "EMAIL".into() });
     assert_eq!(comment_key("HD-1", "01X"), ItemKey { pk: "REQ#HD-1".into(), sk: "C#01X".into() });

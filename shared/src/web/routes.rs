@@ -134,6 +134,9 @@ pub const ROUTES: &[RouteSpec] = &[
     page("GET", "/portal/account/confirm"),
     page("POST", "/portal/account/confirm"),
     page("GET", "/desk"),
+    // Before `{key}`, which `new` (no project key: lowercase) would match.
+    page("GET", "/desk/projects/new"),
+    page("POST", "/desk/projects/new"),
     page("GET", "/desk/projects/{key}"),
     page("GET", "/desk/requests/{key}"),
     page("GET", "/desk/requests/{key}/merge"),
@@ -149,6 +152,7 @@ pub const ROUTES: &[RouteSpec] = &[
     page("GET", "/desk/blocklist"),
     page("GET", "/desk/blocklist/remove"),
     page("POST", "/desk/blocklist/{action}"),
+    page("GET", "/desk/users"),
     page("GET", "/desk/users/{id}"),
     page("GET", "/desk/users/{id}/suspend"),
     page("POST", "/desk/users/{id}/{action}"),

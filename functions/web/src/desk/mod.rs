@@ -7,6 +7,7 @@ mod admin_views;
 mod automations;
 mod charts;
 mod merge;
+mod people_list;
 mod queue;
 mod reports;
 mod sla;
@@ -79,6 +80,8 @@ pub async fn get(app: &App, req: &Request, v: &Visitor, path: &str, params: &Par
             }
             Ok(Reply::html(200, render(&page)?))
         }
+        "/desk/users" => people_list::users_page(app, req, v, &caller).await,
+        "/desk/projects/new" => people_list::new_project_page(app, v, &caller).await,
         "/desk/users/{id}" => {
             let notice = query("done").and_then(|d| done_message(&d)).map(str::to_string);
             users::user_page(app, v, &caller, params.get("id"), 200, |p| p.notice = notice).await
@@ -116,6 +119,7 @@ pub async fn post(
     // Staff only, before anything changes: a customer's session gets 403 here.
     desk::require_staff(app, caller).await?;
     match path {
+        "/desk/projects/new" => people_list::create_project(app, v, caller, form).await,
         "/desk/requests/{key}/{action}" if params.get("action") == "merge" => {
             merge::confirm(app, v, caller, params.get("key"), form).await
         }
@@ -172,6 +176,7 @@ pub(super) fn done_message(done: &str) -> Option<&'static str> {
         "automation-on" => "The automation is on.",
         "automation-off" => "The automation is off.",
         "automation-delete" => "The automation is removed.",
+        "project-created" => "The project is created. Add its agents below.",
         _ => return None,
     })
 }
@@ -183,7 +188,16 @@ async fn home(app: &App, v: &Visitor, caller: &Caller) -> Result<Reply, ApiError
         .iter()
         .map(|(p, role)| views::ProjectRow { key: p.key.clone(), name: p.name.clone(), role: views::role_name(*role) })
         .collect();
-    Ok(Reply::html(200, render(&views::HomePage { chrome: desk_chrome(v, "Projects"), projects })?))
+    // People for admins of a project (or the app), a new project for app admins.
+    let user = &home.user;
+    let mut links = vec![];
+    if user.app_admin || user.project_roles.values().any(|r| *r == helpdesk::model::ProjectRole::Admin) {
+        links.push(("/desk/users", "People"));
+    }
+    if user.app_admin {
+        links.push(("/desk/projects/new", "New project"));
+    }
+    Ok(Reply::html(200, render(&views::HomePage { chrome: desk_chrome(v, "Projects"), projects, links })?))
 }
 
 async fn request_page(

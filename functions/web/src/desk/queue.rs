@@ -30,8 +30,14 @@ const FIRST_PAGE: &str = "0";
 const MAX_TRAIL: usize = 40;
 
 /// The pager's two ways: newer (the page before this one, from the trail of cursors that led
-/// here) and older (the list's next cursor, with this page added to the trail).
-fn pager(key: &str, f: &QueueFilters, here: Option<&str>, trail: &[&str], next: Option<&str>) -> Pager {
+/// here) and older (the list's next cursor, with this page added to the trail). `href` is
+/// the list's address at a cursor (None: its first page). Other lists page with it too.
+pub(super) fn pager(
+    here: Option<&str>,
+    trail: &[&str],
+    next: Option<&str>,
+    href: impl Fn(Option<&str>) -> String,
+) -> Pager {
     let with_trail = |href: String, trail: &[&str]| match trail {
         [] => href,
         t => format!("{href}&back={}", t.join(".")),
@@ -39,18 +45,26 @@ fn pager(key: &str, f: &QueueFilters, here: Option<&str>, trail: &[&str], next: 
     let older = next.map(|n| {
         let mut longer: Vec<&str> = trail.iter().rev().take(MAX_TRAIL - 1).rev().copied().collect();
         longer.push(here.unwrap_or(FIRST_PAGE));
-        with_trail(queue_href(key, f, Some(n)), &longer)
+        with_trail(href(Some(n)), &longer)
     });
     let newer = trail.split_last().map(|(previous, rest)| {
         let cursor = Some(*previous).filter(|c| *c != FIRST_PAGE);
-        with_trail(queue_href(key, f, cursor), rest)
+        with_trail(href(cursor), rest)
     });
     Pager { newer, older }
 }
 
-struct Pager {
-    newer: Option<String>,
-    older: Option<String>,
+/// The cursors a pager's `back` parameter carries. Only cursor-shaped parts (base64url, or
+/// the first page's mark): nothing else rides along.
+pub(super) fn trail_of(back: &str) -> Vec<&str> {
+    let cursor_like =
+        |c: &&str| c.len() <= 200 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    back.split('.').filter(|c| !c.is_empty()).filter(cursor_like).collect()
+}
+
+pub(super) struct Pager {
+    pub newer: Option<String>,
+    pub older: Option<String>,
 }
 
 /// A queue page's address: its tab, filters and page.
@@ -170,11 +184,8 @@ pub(super) async fn queue(
         })
         .collect();
     let (here, back) = (http::query_param(req, "cursor"), param("back"));
-    // Only cursor-shaped parts (base64url, or the first page's mark): nothing else rides along.
-    let cursor_like =
-        |c: &&str| c.len() <= 200 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    let trail: Vec<&str> = back.split('.').filter(|c| !c.is_empty()).filter(cursor_like).collect();
-    let pages = pager(key, &f, here.as_deref(), &trail, shown.page.next_cursor.as_deref());
+    let href = |cursor: Option<&str>| queue_href(key, &f, cursor);
+    let pages = pager(here.as_deref(), &trail_of(&back), shown.page.next_cursor.as_deref(), href);
     let page = views::QueuePage {
         chrome: desk_chrome(v, format!("{} queue", shown.project.name)),
         sorts,

@@ -28,6 +28,7 @@ pub struct ProjectRow {
 pub struct HomePage {
     pub chrome: Chrome,
     pub projects: Vec<ProjectRow>,
+    pub links: Vec<(&'static str, &'static str)>,
 }
 
 pub struct QueueRow {
