@@ -17,6 +17,7 @@ pub mod csat;
 pub mod desk;
 pub mod email;
 pub mod emails;
+pub mod form_moves;
 pub mod forms;
 pub mod idempotency;
 pub mod inbound;

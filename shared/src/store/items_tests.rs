@@ -32,6 +32,7 @@ fn sample_request() -> Request {
         comment_count: 0,
         note_count: 0,
         noted_at: None,
+        macro_note: None,
         held: false,
         public_link_generation: 0,
         first_response_at: None,
