@@ -132,6 +132,7 @@ pub const ROUTES: &[RouteSpec] = &[
     page("GET", "/desk/projects/{key}"),
     page("GET", "/desk/requests/{key}"),
     page("GET", "/desk/requests/{key}/merge"),
+    page("GET", "/desk/requests/{key}/macro"),
     page("POST", "/desk/requests/{key}/{action}"),
     page("GET", "/desk/projects/{key}/settings"),
     page("GET", "/desk/projects/{key}/people"),

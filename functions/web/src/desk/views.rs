@@ -5,7 +5,8 @@ use askama::Template;
 use helpdesk::access::is_project_admin;
 use helpdesk::domain::desk::DeskRequest;
 use helpdesk::model::{
-    Assignee, AuditEntry, HistoryEntry, Priority, ProjectRole, ProjectTeam, Request, RequestStatus, User,
+    Assignee, AuditEntry, HistoryEntry, Priority, ProjectForms, ProjectRole, ProjectTeam, Request, RequestStatus,
+    User,
 };
 use helpdesk::organizations::Visibility;
 
@@ -121,10 +122,14 @@ pub struct HistoryView {
     pub who: String,
     pub what: String,
     pub when: String,
+    /// (label, value) of the field values a form move dropped.
+    pub dropped: Vec<(String, String)>,
+    /// The entry to name when undoing its form move (None: nothing to undo, or undone).
+    pub undo: Option<String>,
 }
 
 impl HistoryView {
-    pub fn new(h: &HistoryEntry, org_name: impl Fn(&str) -> String) -> Self {
+    pub fn new(h: &HistoryEntry, org_name: impl Fn(&str) -> String, names: &ProjectForms) -> Self {
         let emails = h.emails.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ");
         let detail = h.detail.clone().unwrap_or_default();
         let what = match h.action.as_str() {
@@ -139,15 +144,37 @@ impl HistoryView {
             "status_changed" => format!("set the status to {detail}"),
             "form_changed" => match detail.split_once(" -> ") {
                 Some((from, to)) if from == to => "changed the fields".to_string(),
-                _ => format!("moved it to another form ({detail})"),
+                Some((from, to)) => format!("moved it from the form {} to {}", form_name(names, from), form_name(names, to)),
+                None => format!("moved it to another form ({detail})"),
+            },
+            "form_move_undone" => match detail.split_once(" -> ") {
+                Some((from, to)) => format!(
+                    "undid a form move: back from {} to {}, with its values",
+                    form_name(names, from),
+                    form_name(names, to)
+                ),
+                None => "undid a form move".to_string(),
             },
             other => match detail.is_empty() {
                 true => other.replace('_', " "),
                 false => format!("{}: {detail}", other.replace('_', " ")),
             },
         };
-        HistoryView { who: h.actor_email.to_string(), what, when: when(h.at) }
+        let label = |key: &str| {
+            names.forms.iter().flat_map(|f| &f.fields).find(|f| f.key == key).map(|f| f.label.clone()).unwrap_or(key.into())
+        };
+        HistoryView {
+            who: h.actor_email.to_string(),
+            what,
+            when: when(h.at),
+            dropped: h.dropped.iter().map(|(k, v)| (label(k), v.clone())).collect(),
+            undo: (!h.dropped.is_empty() && h.undone_at.is_none()).then(|| h.id.clone()),
+        }
     }
+}
+
+fn form_name(forms: &ProjectForms, id: &str) -> String {
+    forms.get(id).map(|f| f.name.clone()).unwrap_or_else(|| id.to_string())
 }
 
 /// Seed 004's checklist for one typed address.
@@ -341,7 +368,7 @@ impl RequestPage {
             status_choices: RequestStatus::ALL.iter().map(|s| (s.as_str(), status_label(*s), *s == r.status)).collect(),
             comments: shown.detail.comments.iter().map(CommentView::from).collect(),
             files: shown.detail.attachments.iter().map(FileView::from).collect(),
-            history: shown.detail.history.iter().rev().map(|h| HistoryView::new(h, org_name)).collect(),
+            history: shown.detail.history.iter().rev().map(|h| HistoryView::new(h, org_name, &shown.forms)).collect(),
             participants: r.participant_ids.iter().cloned().zip(r.participants.iter().map(|e| e.to_string())).collect(),
             tags: r.tags.clone(),
             organizations: {
