@@ -72,6 +72,11 @@ async fn a_macro_is_previewed_in_plain_words_then_applied_once() {
     ] {
         assert!(preview.text.contains(said), "{said}: {}", preview.text);
     }
+    // The API's preview says the same, in data.
+    let api = h.ok("GET", &format!("/requests/HD-1/macros/{id}/preview"), Some(&agent), None).await.body;
+    assert_eq!((&api["applies"], &api["recipients"]), (&json!(true), &json!([h.email("cy"), eve])));
+    assert_eq!(api["steps"][0]["action"], json!({"type": "add_public_reply", "body": "Fixed: the printer is replaced."}));
+    assert_eq!(h.call("GET", &format!("/requests/HD-1/macros/{id}/preview"), Some(&cy), None).await.status, 403);
     let after = h.ok("GET", "/requests/HD-1", Some(&agent), None).await.body;
     assert_eq!((&after["version"], &after["status"]), (&before["version"], &json!("open")), "a preview spends nothing");
 
@@ -157,6 +162,8 @@ async fn a_form_move_keeps_the_values_it_dropped_and_can_be_undone() {
         let undone = submit(&h, &agent, "/desk/requests/HD-2/undo-form", &[("entry", &entry)]).await;
         assert_eq!((undone.status, undone.header("location")), (303, "/desk/requests/HD-2?done=undo-form"));
     }
+    let api_again = h.ok("POST", &format!("/requests/HD-2/history/{entry}/undo"), Some(&agent), None).await.body;
+    assert_eq!(api_again["version"], h.ok("GET", "/requests/HD-2", Some(&agent), None).await.body["version"]);
     let back = h.ok("GET", "/requests/HD-2", Some(&agent), None).await.body;
     assert_eq!((&back["form"], &back["fields"]), (&json!("hardware-fault"), &json!({"asset": "LT-0042"})));
     let page = h.page("GET", "/desk/requests/HD-2?done=undo-form", &session(&agent), None).await.text;

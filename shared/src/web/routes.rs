@@ -93,6 +93,8 @@ pub const ROUTES: &[RouteSpec] = &[
     route("GET", "/projects/{key}/macros", INTAKE),
     route("POST", "/projects/{key}/macros", INTAKE),
     route("POST", "/requests/{key}/macros/{id}", INTAKE),
+    route("GET", "/requests/{key}/macros/{id}/preview", INTAKE),
+    route("POST", "/requests/{key}/history/{id}/undo", INTAKE),
     route("GET", "/projects/{key}/reports", INTAKE),
     route("GET", "/projects/{key}/search", INTAKE),
     route("GET", "/projects/{key}/automations", INTAKE),

@@ -124,7 +124,8 @@ pub async fn page(app: &App, v: &Visitor, caller: &Caller, key: &str, macro_id: 
 /// shows on the preview again.
 pub async fn confirm(app: &App, v: &Visitor, caller: &Caller, key: &str, form: &Form) -> Result<Reply, ApiError> {
     let macro_id = form.get("macro");
-    match macros::apply_macro(app, caller, key, macro_id, nonce(form)).await {
+    let applied = macros::apply_macro(app, caller, key, macro_id, nonce(form)).await;
+    match applied {
         Ok(_) => Ok(Reply::see_other(format!("/desk/requests/{key}?done=macro"))),
         Err(err) => {
             let Some(message) = in_place(&err) else { return Err(err) };
