@@ -294,8 +294,10 @@ async fn an_agent_works_a_request_and_stops_an_abuser_in_the_console() {
     assert!(checklist.contains("cannot see this request"), "{checklist}");
     b.shot("visibility-checklist").await;
 
-    // The wrong-form macro: one click moves it, tags it and notes why.
+    // The wrong-form macro: previewed, then confirmed; it moves it, tags it and notes why.
     b.click("#macros form button").await;
+    assert!(b.text().await.contains("Nothing has changed yet."));
+    b.click("form[action$='/macro'] button").await;
     let text = b.text().await;
     assert!(
         text.contains("The macro was applied.") && text.contains("Support Ops") && text.contains("incorrect-form"),
@@ -817,5 +819,7 @@ async fn a_customer_attaches_a_screenshot_and_the_agent_downloads_it_then_merges
     b.close().await;
 }
 
+#[path = "browser/macros.rs"]
+mod macros;
 #[path = "browser/queue.rs"]
 mod queue;
