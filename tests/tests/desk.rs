@@ -140,7 +140,12 @@ async fn queue_tabs_filters_and_the_request_tools() {
     for _ in 0..2 {
         let fields = [("macro", "incorrect-form-used"), ("nonce", nonce.as_str())];
         let applied = submit(&h, &agent, "/desk/requests/HD-1/macro", &fields).await;
-        assert_eq!((applied.status, applied.header("location")), (303, "/desk/requests/HD-1?done=macro"), "{}", applied.text);
+        assert_eq!(
+            (applied.status, applied.header("location")),
+            (303, "/desk/requests/HD-1?done=macro"),
+            "{}",
+            applied.text
+        );
     }
     // Share creates a customer where the rules allow; remove stops it.
     let eve = h.email("eve");
@@ -331,7 +336,9 @@ fn use_cases(source: &str) -> std::collections::BTreeSet<String> {
 fn the_console_calls_the_same_use_cases_as_the_api_routes() {
     let read = |path: &str| std::fs::read_to_string(format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let console = use_cases(
-        &["mod", "admin", "queue", "users", "macro_preview"].map(|f| read(&format!("functions/web/src/desk/{f}.rs"))).concat(),
+        &["mod", "admin", "queue", "users", "macro_preview"]
+            .map(|f| read(&format!("functions/web/src/desk/{f}.rs")))
+            .concat(),
     );
     let api_sources = ["auth", "intake", "sharing", "organizations", "moderation"]
         .map(|f| read(&format!("functions/{f}/src/lib.rs")))

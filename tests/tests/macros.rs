@@ -28,7 +28,14 @@ async fn as_customer(h: &Harness, token: &str, path: &str, fields: &[(&str, &str
 /// The value of the first hidden input `name` on a page.
 fn hidden(page: &PageAnswer, name: &str) -> String {
     let marker = format!(r#"name="{name}" value=""#);
-    page.text.split(&marker).nth(1).unwrap_or_else(|| panic!("no {name}: {}", page.text)).split('"').next().unwrap().into()
+    page.text
+        .split(&marker)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no {name}: {}", page.text))
+        .split('"')
+        .next()
+        .unwrap()
+        .into()
 }
 
 /// A project HD with an admin, an agent and a customer (cy) with one request (HD-1).
@@ -75,7 +82,10 @@ async fn a_macro_is_previewed_in_plain_words_then_applied_once() {
     // The API's preview says the same, in data.
     let api = h.ok("GET", &format!("/requests/HD-1/macros/{id}/preview"), Some(&agent), None).await.body;
     assert_eq!((&api["applies"], &api["recipients"]), (&json!(true), &json!([h.email("cy"), eve])));
-    assert_eq!(api["steps"][0]["action"], json!({"type": "add_public_reply", "body": "Fixed: the printer is replaced."}));
+    assert_eq!(
+        api["steps"][0]["action"],
+        json!({"type": "add_public_reply", "body": "Fixed: the printer is replaced."})
+    );
     assert_eq!(h.call("GET", &format!("/requests/HD-1/macros/{id}/preview"), Some(&cy), None).await.status, 403);
     let after = h.ok("GET", "/requests/HD-1", Some(&agent), None).await.body;
     assert_eq!((&after["version"], &after["status"]), (&before["version"], &json!("open")), "a preview spends nothing");
@@ -99,7 +109,10 @@ async fn a_macro_is_previewed_in_plain_words_then_applied_once() {
         assert_eq!((done.status, done.header("location")), (303, "/desk/requests/HD-1?done=macro"), "{}", done.text);
     }
     let applied = h.ok("GET", "/requests/HD-1", Some(&agent), None).await.body;
-    assert_eq!((&applied["status"], &applied["comment_count"], &applied["note_count"]), (&json!("closed"), &json!(1), &json!(1)));
+    assert_eq!(
+        (&applied["status"], &applied["comment_count"], &applied["note_count"]),
+        (&json!("closed"), &json!(1), &json!(1))
+    );
     let page = h.page("GET", "/desk/requests/HD-1?done=macro", &session(&agent), None).await.text;
     assert!(page.contains("The macro was applied.") && page.contains("applied the macro Solved"), "{page}");
 
@@ -122,7 +135,11 @@ async fn a_macro_is_previewed_in_plain_words_then_applied_once() {
     let id = add_macro(&h, &admin, broken).await;
     let refused = h.page("GET", &format!("/desk/requests/HD-1/macro?macro={id}"), &session(&agent), None).await;
     assert_eq!(refused.status, 200);
-    assert!(refused.text.contains("Cannot apply: no form") && !refused.text.contains("Apply macro"), "{}", refused.text);
+    assert!(
+        refused.text.contains("Cannot apply: no form") && !refused.text.contains("Apply macro"),
+        "{}",
+        refused.text
+    );
     let forced = submit(&h, &agent, "/desk/requests/HD-1/macro", &[("macro", &id)]).await;
     assert_eq!(forced.status, 422, "{}", forced.text);
     assert!(forced.text.contains("action 2 (set_form)"), "{}", forced.text);

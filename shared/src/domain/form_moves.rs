@@ -83,8 +83,12 @@ pub async fn undo_form_move(app: &App, caller: &Caller, key: &str, entry_id: &st
                 ),
             });
         }
-        let mut values: BTreeMap<String, String> =
-            r.fields.iter().filter(|(k, _)| old_form.fields.iter().any(|f| &f.key == *k)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let mut values: BTreeMap<String, String> = r
+            .fields
+            .iter()
+            .filter(|(k, _)| old_form.fields.iter().any(|f| &f.key == *k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         values.extend(entry.dropped.clone());
         r.fields = check_fields(&old_form, &values)?;
         r.form = Some(old_form.id.clone());
@@ -96,12 +100,20 @@ pub async fn undo_form_move(app: &App, caller: &Caller, key: &str, entry_id: &st
         vec![
             Write::Put { record: Record::HistoryEntry(undone), condition: Condition::Exists },
             Write::Put {
-                record: Record::HistoryEntry(history_entry(before, scope.user(), FORM_MOVE_UNDONE, vec![], Some(detail), now)),
+                record: Record::HistoryEntry(history_entry(
+                    before,
+                    scope.user(),
+                    FORM_MOVE_UNDONE,
+                    vec![],
+                    Some(detail),
+                    now,
+                )),
                 condition: Condition::NotExists,
             },
         ]
     };
     let sla = scope.project.settings.sla.as_ref();
-    let request = try_update_request(app, &scope.actor, sla, scope.request.clone(), Seen::Public, change, writes).await?;
+    let request =
+        try_update_request(app, &scope.actor, sla, scope.request.clone(), Seen::Public, change, writes).await?;
     Ok((Viewer::Agent, request))
 }

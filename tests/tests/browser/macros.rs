@@ -20,8 +20,13 @@ async fn an_agent_previews_a_macro_that_replies_and_closes_then_applies_it() {
     let id = made.body["id"].as_str().unwrap().to_string();
     let cy = h.sign_in(&h.email("cy")).await;
     let key = raise(&h, &cy, "The printer on the 3rd floor is on fire").await;
-    h.ok("POST", &format!("/requests/{key}/participants"), Some(&admin_token), Some(json!({"emails": [h.email("dee")]})))
-        .await;
+    h.ok(
+        "POST",
+        &format!("/requests/{key}/participants"),
+        Some(&admin_token),
+        Some(json!({"emails": [h.email("dee")]})),
+    )
+    .await;
 
     let b = Browser::start("macro").await;
     sign_in_in(&b, &h, &admin).await;
@@ -55,14 +60,18 @@ async fn an_agent_previews_a_macro_that_replies_and_closes_then_applies_it() {
     assert!(done.contains("applied the macro Solved: printer replaced"), "{done}");
     b.shot("applied").await;
     let after = h.ok("GET", &format!("/requests/{key}"), Some(&admin_token), None).await.body;
-    assert_eq!((&after["status"], &after["comment_count"], &after["note_count"]), (&json!("closed"), &json!(1), &json!(1)));
+    assert_eq!(
+        (&after["status"], &after["comment_count"], &after["note_count"]),
+        (&json!("closed"), &json!(1), &json!(1))
+    );
 
     // A form move that dropped a value: the history shows it with an Undo, which restores it.
     let hardware = json!({"name": "Hardware fault", "public": true, "fields": [
         {"key": "asset", "label": "Asset tag", "type": "text", "required": true}]});
     h.ok("POST", "/projects/HD/forms", Some(&admin_token), Some(hardware)).await;
     let raised = json!({"summary": "Laptop will not boot", "form": "hardware-fault", "fields": {"asset": "LT-0042"}});
-    let other = h.ok("POST", "/projects/HD/requests", Some(&cy), Some(raised)).await.body["key"].as_str().unwrap().to_string();
+    let other =
+        h.ok("POST", "/projects/HD/requests", Some(&cy), Some(raised)).await.body["key"].as_str().unwrap().to_string();
     h.ok("POST", &format!("/requests/{other}/macros/incorrect-form-used"), Some(&admin_token), None).await;
     b.goto(&format!("{}/desk/requests/{other}", h.base)).await;
     b.client.execute("document.querySelector('ol.history').scrollIntoView()", vec![]).await.unwrap();
