@@ -294,8 +294,10 @@ async fn an_agent_works_a_request_and_stops_an_abuser_in_the_console() {
     assert!(checklist.contains("cannot see this request"), "{checklist}");
     b.shot("visibility-checklist").await;
 
-    // The wrong-form macro: one click moves it, tags it and notes why.
+    // The wrong-form macro: previewed, then confirmed; it moves it, tags it and notes why.
     b.click("#macros form button").await;
+    assert!(b.text().await.contains("Nothing has changed yet."));
+    b.click("form[action$='/macro'] button").await;
     let text = b.text().await;
     assert!(
         text.contains("The macro was applied.") && text.contains("Support Ops") && text.contains("incorrect-form"),
@@ -823,5 +825,7 @@ mod account;
 mod forms;
 #[path = "browser/people.rs"]
 mod people;
+#[path = "browser/macros.rs"]
+mod macros;
 #[path = "browser/queue.rs"]
 mod queue;

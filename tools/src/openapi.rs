@@ -451,6 +451,10 @@ fn operations() -> Vec<Op> {
             .ok(201, open_object(&["id", "actions"])),
         op("POST", "/requests/{key}/macros/{id}", "Apply a macro in one transaction (agents; Idempotency-Key honoured)")
             .ok(200, request_ref()),
+        op("GET", "/requests/{key}/macros/{id}/preview", "What applying a macro would do now, changing nothing: each step (and why it cannot apply), who a reply is emailed to, the values a form move drops (agents)")
+            .ok(200, open_object(&["macro", "applies", "steps", "recipients", "dropped"])),
+        op("POST", "/requests/{key}/history/{id}/undo", "Undo a form move from its history entry: back to the old form with the values it dropped, while the request is still on the form it was moved to (agents)")
+            .ok(200, request_ref()),
         op("GET", "/projects/{key}/reports", "A project's counts per day or week: created, closed, reopened, backlog, reply and resolution times, service levels, ratings (agents; Accept: text/csv for CSV)")
             .query(query_param("from", json!({"type": "string", "format": "date", "maxLength": 10}), false))
             .query(query_param("to", json!({"type": "string", "format": "date", "maxLength": 10}), false))

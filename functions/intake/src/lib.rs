@@ -1,7 +1,7 @@
 //! Intake function: projects, agents and requests (raise, read, reply, close, lists).
 
 use helpdesk::domain::access::Viewer;
-use helpdesk::domain::{attachments, automations, forms, macros, reports, search, tags, team, webhooks};
+use helpdesk::domain::{attachments, automations, form_moves, forms, macros, reports, search, tags, team, webhooks};
 use helpdesk::http::{self, Reply, ReplyBody};
 use helpdesk::model::RequestStatus;
 use helpdesk::requests::{self, ListOptions};
@@ -202,6 +202,14 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
                 macros::apply_macro(app, &caller, key, params.get("id"), idempotency).await?;
             let reply = Reply::ok(request_json(viewer, &request));
             Ok(if replayed { reply.with_outcome("replayed") } else { reply })
+        }
+        ("GET", "/requests/{key}/macros/{id}/preview") => {
+            let preview = macros::preview_macro(app, &caller, key, params.get("id")).await?;
+            Ok(Reply::ok(helpdesk::web::json::macro_preview_json(&preview)))
+        }
+        ("POST", "/requests/{key}/history/{id}/undo") => {
+            let (viewer, request) = form_moves::undo_form_move(app, &caller, key, params.get("id")).await?;
+            Ok(Reply::ok(request_json(viewer, &request)))
         }
         ("GET", "/projects/{key}/reports") => {
             let query = reports::ReportQuery {

@@ -99,12 +99,13 @@ pub fn may_read_history(viewer: Viewer, entry: &HistoryEntry) -> bool {
 
 /// History entries that record agents' own work (a release from hold, revoking links,
 /// triage by tag and form).
-const AGENT_ONLY_HISTORY: [&str; 8] = [
+const AGENT_ONLY_HISTORY: [&str; 9] = [
     "released",
     "public_links_revoked",
     "tag_added",
     "tag_removed",
     "form_changed",
+    "form_move_undone",
     "macro_applied",
     "assigned",
     "automation",

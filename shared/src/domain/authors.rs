@@ -200,6 +200,8 @@ mod tests {
             detail: None,
             at: 0,
             actor_role: role,
+            dropped: Default::default(),
+            undone_at: None,
         };
         use AuthorRole::*;
         assert_eq!(shown_actor(&entry(Some(Team)), Viewer::Agent, "Help"), "gil@example.com");

@@ -5,7 +5,8 @@
 use crate::domain::access::{is_agent, require_agent, require_project_admin};
 use crate::domain::caller::{load_project, load_request, Caller};
 pub use crate::domain::form_values::{check_fields, check_fields_may_lack};
-use crate::domain::requests::{history_write, update_request, Seen, Viewed};
+use crate::domain::form_moves::form_move_history;
+use crate::domain::requests::{update_request, Seen, Viewed};
 use crate::domain::retry::Budget;
 use crate::domain::Input;
 use crate::error::ApiError;
@@ -248,10 +249,10 @@ pub async fn move_to_form(app: &App, caller: &Caller, key: &str, input: Input<Mo
         scope.request.fields.iter().filter(|(k, _)| on_form(k)).map(|(k, v)| (k.clone(), v.clone())).collect()
     });
     let fields = check_fields(form, &values)?;
-    let from = scope.request.form.clone().unwrap_or_else(|| forms.default_form.clone());
-    let detail = format!("{from} -> {}", form.id);
-    let history = history_write(&scope.request, scope.user(), "form_changed", vec![], Some(detail), app.now());
     let form_id = form.id.clone();
+    let after = Request { form: Some(form_id.clone()), fields: fields.clone(), ..scope.request.clone() };
+    let dropped = crate::domain::form_moves::dropped_values(&scope.request, &after, &forms);
+    let history = form_move_history(&scope.request, scope.user(), &after, &forms, dropped, app.now());
     let change = |r: &mut Request| {
         r.form = Some(form_id.clone());
         r.fields = fields.clone();

@@ -18,6 +18,7 @@ pub mod desk;
 pub mod email;
 pub mod emails;
 pub mod form_values;
+pub mod form_moves;
 pub mod forms;
 pub mod idempotency;
 pub mod inbound;

@@ -32,6 +32,7 @@ fn sample_request() -> Request {
         comment_count: 0,
         note_count: 0,
         noted_at: None,
+        macro_note: None,
         held: false,
         public_link_generation: 0,
         first_response_at: None,
@@ -209,6 +210,41 @@ fn participant_item_is_exactly_this() {
     ]);
     assert_eq!(item, expected);
     assert_eq!(from_item(item).unwrap(), Record::Participant(p));
+}
+
+#[test]
+fn a_form_moves_history_entry_keeps_the_values_it_dropped() {
+    let entry = HistoryEntry {
+        request_key: "HD-7".into(),
+        id: "01J0000000000000000000000H".into(),
+        actor_id: "U1".into(),
+        actor_email: EmailAddress::stored("gil@example.com"),
+        action: "form_changed".into(),
+        emails: vec![],
+        detail: Some("hardware -> support-ops".into()),
+        at: 9,
+        actor_role: None,
+        dropped: BTreeMap::from([("asset".to_string(), "LT-42".to_string())]),
+        undone_at: Some(12),
+    };
+    let item = to_item(&Record::HistoryEntry(entry.clone()));
+    let expected: HashMap<String, AV> = HashMap::from([
+        ("type".into(), s("HistoryEntry")),
+        ("pk".into(), s("REQ#HD-7")),
+        ("sk".into(), s("H#01J0000000000000000000000H")),
+        ("request_key".into(), s("HD-7")),
+        ("id".into(), s("01J0000000000000000000000H")),
+        ("actor_id".into(), s("U1")),
+        ("actor_email".into(), s("gil@example.com")),
+        ("action".into(), s("form_changed")),
+        ("emails".into(), AV::L(vec![])),
+        ("detail".into(), s("hardware -> support-ops")),
+        ("at".into(), n(9)),
+        ("dropped".into(), AV::M(HashMap::from([("asset".to_string(), s("LT-42"))]))),
+        ("undone_at".into(), n(12)),
+    ]);
+    assert_eq!(item, expected);
+    assert_eq!(from_item(item).unwrap(), Record::HistoryEntry(entry));
 }
 
 /// The access-pattern table in the docs names every key prefix this module writes.

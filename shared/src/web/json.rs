@@ -198,9 +198,29 @@ pub fn detail_json(detail: &RequestDetail) -> Value {
     body["history"] = detail
         .history
         .iter()
-        .map(|h| json!({"action": h.action, "by": detail.actor(h), "emails": h.emails, "detail": h.detail, "at": rfc3339(h.at)}))
+        .map(|h| {
+            let mut entry = json!({"id": h.id, "action": h.action, "by": detail.actor(h), "emails": h.emails,
+                                   "detail": h.detail, "at": rfc3339(h.at)});
+            // A form move's dropped values (agents only see form moves): what its undo restores.
+            if !h.dropped.is_empty() {
+                entry["dropped"] = json!(h.dropped);
+                entry["undone"] = json!(h.undone_at.is_some());
+            }
+            entry
+        })
         .collect();
     body
+}
+
+/// What a macro would do (`GET /requests/{key}/macros/{id}/preview`).
+pub fn macro_preview_json(p: &crate::domain::macros::MacroPreview) -> Value {
+    let steps: Vec<Value> = p
+        .steps
+        .iter()
+        .map(|s| json!({"action": s.action, "error": s.error, "already_there": s.already_there}))
+        .collect();
+    json!({"macro": {"id": p.chosen.id, "name": p.chosen.name}, "request": p.request.key, "applies": p.applies,
+           "steps": steps, "recipients": p.recipients, "dropped": p.dropped})
 }
 
 pub fn project_json(p: &Project) -> Value {

@@ -1,11 +1,13 @@
 //! The agent console (`/desk`). Each page reads through `helpdesk::domain::desk`; each form
 //! calls the same use case as its API route (`requests::add_comment` for a reply or note,
-//! `macros::apply_macro`, `moderation::suspend`, ...), so no rule has a second copy here.
+//! `macros::apply_macro` after its preview, `moderation::suspend`, ...), so no rule has a second copy here.
 
 mod admin;
 mod admin_views;
 mod automations;
 mod charts;
+mod history_view;
+mod macro_preview;
 mod merge;
 mod people_list;
 mod queue;
@@ -23,7 +25,7 @@ use helpdesk::domain::desk;
 use helpdesk::domain::forms::{self, MoveInput};
 use helpdesk::domain::public_links::{self, MintInput, MintedLink};
 use helpdesk::domain::team::{self, RequestPatch};
-use helpdesk::domain::{macros, tags};
+use helpdesk::domain::{form_moves, tags};
 use helpdesk::http::{self, Reply};
 use helpdesk::model::{Priority, RequestStatus};
 use helpdesk::participants::{self, ShareInput};
@@ -100,6 +102,9 @@ pub async fn get(app: &App, req: &Request, v: &Visitor, path: &str, params: &Par
             admin::get(app, req, v, &caller, path, params.get("id")).await
         }
         "/desk/requests/{key}/merge" => merge::page(app, v, &caller, params.get("key"), query("into")).await,
+        "/desk/requests/{key}/macro" => {
+            macro_preview::page(app, v, &caller, params.get("key"), &query("macro").unwrap_or_default()).await
+        }
         "/desk/users/{id}/suspend" => {
             let request = query("request").unwrap_or_default();
             users::suspend_page(app, v, &caller, params.get("id"), 200, request, String::new(), None).await
@@ -122,6 +127,9 @@ pub async fn post(
         "/desk/projects/new" => people_list::create_project(app, v, caller, form).await,
         "/desk/requests/{key}/{action}" if params.get("action") == "merge" => {
             merge::confirm(app, v, caller, params.get("key"), form).await
+        }
+        "/desk/requests/{key}/{action}" if params.get("action") == "macro" => {
+            macro_preview::confirm(app, v, caller, params.get("key"), form).await
         }
         "/desk/requests/{key}/{action}" => {
             request_action(app, v, caller, params.get("key"), params.get("action"), form).await
@@ -156,6 +164,7 @@ pub(super) fn done_message(done: &str) -> Option<&'static str> {
         "unshare" => "No longer shared with that address.",
         "macro" => "The macro was applied.",
         "form" => "The request is on its new form.",
+        "undo-form" => "The form move is undone: the request is back on its old form, with the values it had.",
         "fields" => "The fields are saved.",
         "revoke-links" => "Every public link to this request has stopped working.",
         "suspend" => "Suspended. Each step is in the audit trail below.",
@@ -284,9 +293,10 @@ async fn request_action(
         "unshare" => ("share", done(participants::unshare(app, caller, key, form.get("email")).await, Some("unshare"))),
         "tag" => ("tag", done(tags::set_tag(app, caller, key, form.get("tag"), true).await, None)),
         "untag" => ("tag", done(tags::set_tag(app, caller, key, form.get("tag"), false).await, None)),
-        "macro" => {
-            let applied = macros::apply_macro(app, caller, key, form.get("macro"), nonce(form)).await;
-            ("macro", done(applied, Some("macro")))
+        // Puts a form move back, from its line in the history.
+        "undo-form" => {
+            let undone = form_moves::undo_form_move(app, caller, key, form.get("entry")).await;
+            ("history", done(undone, Some("undo-form")))
         }
         "form" => {
             let input = MoveInput { form: field("form"), fields: None };

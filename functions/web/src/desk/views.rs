@@ -1,13 +1,12 @@
 //! The console's templates and the view data they show.
 
+pub use super::history_view::HistoryView;
 use crate::views::{field_inputs, when, Chrome, CommentView, FieldView, FileView, Tab};
 use askama::Template;
 use helpdesk::access::is_project_admin;
 use helpdesk::domain::desk::DeskRequest;
 use helpdesk::error::FieldProblem;
-use helpdesk::model::{
-    Assignee, AuditEntry, HistoryEntry, Priority, ProjectRole, ProjectTeam, Request, RequestStatus, User,
-};
+use helpdesk::model::{Assignee, AuditEntry, Priority, ProjectRole, ProjectTeam, Request, RequestStatus, User};
 use helpdesk::organizations::Visibility;
 
 pub fn role_name(role: ProjectRole) -> &'static str {
@@ -119,40 +118,6 @@ fn owner_choices(r: &Request, team: &ProjectTeam, reader: &User) -> Vec<(String,
         choices.push((a.email.to_string(), assignee_label(a)));
     }
     choices.into_iter().map(|(value, label)| (value.clone(), label, value == current)).collect()
-}
-
-/// One line of the request's history, as a sentence's parts.
-pub struct HistoryView {
-    pub who: String,
-    pub what: String,
-    pub when: String,
-}
-
-impl HistoryView {
-    pub fn new(h: &HistoryEntry, org_name: impl Fn(&str) -> String) -> Self {
-        let emails = h.emails.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ");
-        let detail = h.detail.clone().unwrap_or_default();
-        let what = match h.action.as_str() {
-            "participants_added" => format!("shared it with {emails}"),
-            "participants_removed" => format!("stopped sharing it with {emails}"),
-            "organization_set" => format!("set the organization to {}", org_name(&detail)),
-            "organization_removed" => format!("removed the organization {}", org_name(&detail)),
-            "macro_applied" => format!("applied the macro {detail}"),
-            "assigned" if detail == "unassigned" => "unassigned it".to_string(),
-            "assigned" => format!("assigned it to {emails}"),
-            "priority_changed" => format!("set the priority to {detail}"),
-            "status_changed" => format!("set the status to {detail}"),
-            "form_changed" => match detail.split_once(" -> ") {
-                Some((from, to)) if from == to => "changed the fields".to_string(),
-                _ => format!("moved it to another form ({detail})"),
-            },
-            other => match detail.is_empty() {
-                true => other.replace('_', " "),
-                false => format!("{}: {detail}", other.replace('_', " ")),
-            },
-        };
-        HistoryView { who: h.actor_email.to_string(), what, when: when(h.at) }
-    }
 }
 
 /// Seed 004's checklist for one typed address.
@@ -346,7 +311,7 @@ impl RequestPage {
             status_choices: RequestStatus::ALL.iter().map(|s| (s.as_str(), status_label(*s), *s == r.status)).collect(),
             comments: shown.detail.comments.iter().map(CommentView::from).collect(),
             files: shown.detail.attachments.iter().map(FileView::from).collect(),
-            history: shown.detail.history.iter().rev().map(|h| HistoryView::new(h, org_name)).collect(),
+            history: shown.detail.history.iter().rev().map(|h| HistoryView::new(h, org_name, &shown.forms)).collect(),
             participants: r.participant_ids.iter().cloned().zip(r.participants.iter().map(|e| e.to_string())).collect(),
             tags: r.tags.clone(),
             organizations: {

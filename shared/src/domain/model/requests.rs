@@ -203,6 +203,10 @@ pub struct Request {
     /// When the last internal note was written (agents only).
     #[serde(default)]
     pub noted_at: Option<Timestamp>,
+    /// The last internal note a macro added, as `macros::note_mark` writes it: applying the
+    /// same macro again adds no second copy while that note is still the newest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub macro_note: Option<String>,
     /// Held for review (a `suspend:` blocklist rule matched its reporter): out of the queue
     /// until an agent releases it.
     #[serde(default)]
@@ -336,6 +340,12 @@ pub struct HistoryEntry {
     /// Whether the actor acted as the team or as a customer (None before it was kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actor_role: Option<AuthorRole>,
+    /// A form move's field values the new form has no field for: what its undo restores.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dropped: BTreeMap<String, String>,
+    /// When the move was undone (an undone move is not undone twice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undone_at: Option<Timestamp>,
 }
 
 /// A tag on a request: finds it in its project's by-tag queue.

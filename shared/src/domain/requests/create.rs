@@ -200,6 +200,7 @@ pub(super) async fn create_with(
                 comment_count: 0,
                 note_count: 0,
                 noted_at: None,
+                macro_note: None,
                 held,
                 public_link_generation: 0,
                 first_response_at: None,

@@ -215,6 +215,8 @@ pub(crate) fn history_entry(
         detail,
         at,
         actor_role: Some(crate::domain::authors::role_of(actor, &request.project)),
+        dropped: Default::default(),
+        undone_at: None,
     }
 }
 
@@ -386,6 +388,7 @@ pub fn open_request(key: &str, reporter_id: &str, created_at: i64) -> crate::mod
         comment_count: 0,
         note_count: 0,
         noted_at: None,
+        macro_note: None,
         held: false,
         public_link_generation: 0,
         first_response_at: None,

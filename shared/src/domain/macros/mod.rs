@@ -1,23 +1,29 @@
-//! Macros (seed 002): data, not code. An agent applies one to a request and every action
-//! lands in one transaction (request, comments, tags, history), or none does: an action that
-//! cannot apply fails the whole macro with a 422 naming it. A client token (Idempotency-Key)
-//! makes a retry apply it once.
+//! Macros (seed 002): data, not code. An agent previews one on a request, then applies it:
+//! every action lands in one transaction (request, comments, tags, history), or none does: an
+//! action that cannot apply fails the whole macro with a 422 naming it. A client token
+//! (Idempotency-Key) makes a retry apply it once, and a macro's note that is already the
+//! request's newest is not added twice.
 
 use crate::domain::access::{require_agent, require_project_admin, Viewer};
 use crate::domain::caller::{load_project, load_request, Caller};
-use crate::domain::forms::{check_fields, forms_of};
+use crate::domain::form_moves::{form_move_history, form_of};
+use crate::domain::forms::forms_of;
 use crate::domain::idempotency::{Idempotency, IdempotencyKey};
-use crate::domain::requests::{history_write, update_request, Seen, Viewed, MAX_COMMENT};
+use crate::domain::requests::{history_write, try_update_request, Seen, Viewed, MAX_COMMENT};
 use crate::domain::retry::Budget;
-use crate::domain::tags::{apply_tag, check_tag, tag_change};
+use crate::domain::tags::check_tag;
 use crate::domain::Input;
 use crate::error::ApiError;
 use crate::items::{project_forms_key, project_macros_key, request_key};
-use crate::model::{AuthorRole, Comment, Macro, MacroAction, ProjectForms, ProjectMacros, Record, Request, User};
+use crate::model::{Macro, MacroAction, ProjectMacros, Record, Request};
 use crate::store::{Condition, StoreError, Write};
 use crate::text::check_text;
 use crate::App;
+use plan::{failed, plan};
 use serde::Deserialize;
+
+mod plan;
+pub use plan::{preview_macro, MacroPreview, PreviewStep};
 
 pub const INCORRECT_FORM: &str = "incorrect-form-used";
 pub const MAX_MACROS: usize = 50;
@@ -55,107 +61,9 @@ pub(crate) fn macros_of(project: &str, records: &[Record]) -> ProjectMacros {
         .unwrap_or_else(|| ProjectMacros::initial(project))
 }
 
-fn action_name(action: &MacroAction) -> &'static str {
-    match action {
-        MacroAction::SetForm { .. } => "set_form",
-        MacroAction::AddTag { .. } => "add_tag",
-        MacroAction::RemoveTag { .. } => "remove_tag",
-        MacroAction::AddInternalNote { .. } => "add_internal_note",
-        MacroAction::AddPublicReply { .. } => "add_public_reply",
-        MacroAction::SetStatus { .. } => "set_status",
-        MacroAction::SetField { .. } => "set_field",
-    }
-}
-
-/// The error of action `index`, named so the agent knows which step failed.
-fn failed(index: usize, action: &MacroAction, why: &ApiError) -> ApiError {
-    ApiError::invalid(
-        "macro_action_failed",
-        format!("action {} ({}): {}", index + 1, action_name(action), why.public_message()),
-    )
-}
-
-/// Applies `actions` to `request` as `author`: the request as it ends up, and the comments
-/// and tag items to write. Pure, so a retry after a lost race recomputes it.
-fn plan(
-    request: &Request,
-    actions: &[MacroAction],
-    forms: &ProjectForms,
-    author: &User,
-    comment_ids: &[String],
-    now: i64,
-) -> Result<(Request, Vec<Write>), ApiError> {
-    let mut next = request.clone();
-    let mut writes = vec![];
-    let mut last_form_action = None;
-    for (i, action) in actions.iter().enumerate() {
-        let fail = |why: ApiError| failed(i, action, &why);
-        match action {
-            MacroAction::SetForm { form } => {
-                let chosen = forms
-                    .get(form)
-                    .ok_or_else(|| fail(ApiError::invalid("unknown_form", format!("no form {form:?}"))))?;
-                next.form = Some(chosen.id.clone());
-                next.fields.retain(|k, _| chosen.fields.iter().any(|f| &f.key == k));
-                last_form_action = Some(i);
-            }
-            MacroAction::AddTag { tag } | MacroAction::RemoveTag { tag } => {
-                let add = matches!(action, MacroAction::AddTag { .. });
-                let tag = check_tag(tag).map_err(fail)?;
-                if let Some(write) = tag_change(&next, &tag, add).map_err(fail)? {
-                    writes.retain(|w: &Write| w.key() != write.key());
-                    writes.push(write);
-                }
-                apply_tag(&mut next, &tag, add);
-            }
-            MacroAction::AddInternalNote { body } | MacroAction::AddPublicReply { body } => {
-                check_text("body", body, MAX_COMMENT, true, true).map_err(fail)?;
-                let internal = matches!(action, MacroAction::AddInternalNote { .. });
-                let comment = Comment {
-                    request_key: request.key.clone(),
-                    id: comment_ids[i].clone(),
-                    author_id: author.id.clone(),
-                    author_email: author.email.clone(),
-                    body: body.clone(),
-                    internal,
-                    created_at: now,
-                    author_role: Some(AuthorRole::Team),
-                    author_name: author.name.clone(),
-                    merged_from: None,
-                };
-                if internal {
-                    next.note_count += 1;
-                    next.noted_at = Some(now);
-                } else {
-                    next.comment_count += 1;
-                    next.record_public_reply(true, now, "", 0);
-                }
-                writes.push(Write::Put { record: Record::Comment(comment), condition: Condition::NotExists });
-            }
-            MacroAction::SetStatus { status } => {
-                next.status = *status;
-                next.status_by = Some(author.id.clone());
-            }
-            MacroAction::SetField { key, value } => {
-                next.fields.insert(key.clone(), value.clone());
-                last_form_action = Some(i);
-            }
-        }
-    }
-    // The values must fit the form the request ends on; the last action that touched them
-    // takes the blame.
-    if let Some(i) = last_form_action {
-        let form_id = next.form.clone().unwrap_or_else(|| forms.default_form.clone());
-        let form = forms.get(&form_id).ok_or_else(|| {
-            failed(i, &actions[i], &ApiError::invalid("unknown_form", format!("no form {form_id:?}")))
-        })?;
-        next.fields = check_fields(form, &next.fields).map_err(|e| failed(i, &actions[i], &e))?;
-    }
-    Ok((next, writes))
-}
-
-/// Applies a macro to a request (agents), all in one transaction. With an Idempotency-Key,
-/// a retry applies nothing and returns the request. Returns it and whether it was replayed.
+/// Applies a macro to a request (agents), all in one transaction: the same `plan` the
+/// preview shows. With an Idempotency-Key, a retry applies nothing and returns the request.
+/// Returns it and whether it was replayed.
 pub async fn apply_macro(
     app: &App,
     caller: &Caller,
@@ -187,27 +95,32 @@ pub async fn apply_macro(
     let forms = forms_of(&scope.project.key, &scope.extra);
     let ids: Vec<String> = chosen.actions.iter().map(|_| crate::text::new_ulid()).collect();
     let author = scope.user().clone();
-    // Checked once up front, so a failing action writes nothing and says which it was.
-    let (_, writes) = plan(&scope.request, &chosen.actions, &forms, &author, &ids, now)?;
     let public = chosen.actions.iter().any(|a| {
         matches!(a, MacroAction::AddPublicReply { .. } | MacroAction::SetStatus { .. } | MacroAction::SetForm { .. })
     });
     let seen = if public { Seen::Public } else { Seen::AgentsOnly };
-    let history = history_write(&scope.request, &author, "macro_applied", vec![], Some(chosen.name.clone()), now);
     let idem_write = idem.as_ref().map(|i| i.write(key, None, now));
+    // Worked out again on each attempt from the request as read, so a retry after a lost
+    // race writes what the request it lands on needs (a note already there is not added).
     let change = |r: &mut Request| {
-        if let Ok((next, _)) = plan(r, &chosen.actions, &forms, &author, &ids, now) {
-            let version = r.version;
-            *r = Request { version, ..next };
+        let planned = plan(r, &chosen, &forms, &author, &ids, now);
+        if let Some(err) = planned.first_error(&chosen) {
+            return Err(err);
         }
+        *r = Request { version: r.version, ..planned.next };
+        Ok(())
     };
-    let extra_writes = || {
-        let mut all = writes.clone();
-        all.push(history.clone());
+    let extra_writes = |before: &Request, _: &Request| {
+        let planned = plan(before, &chosen, &forms, &author, &ids, now);
+        let mut all = planned.writes;
+        all.push(history_write(before, &author, "macro_applied", vec![], Some(chosen.name.clone()), now));
+        if form_of(&planned.next, &forms) != form_of(before, &forms) {
+            all.push(form_move_history(before, &author, &planned.next, &forms, planned.dropped, now));
+        }
         all.extend(idem_write.clone());
         all
     };
-    let request = update_request(
+    let request = try_update_request(
         app,
         &scope.actor,
         scope.project.settings.sla.as_ref(),
