@@ -823,9 +823,9 @@ async fn a_customer_attaches_a_screenshot_and_the_agent_downloads_it_then_merges
 mod account;
 #[path = "browser/forms.rs"]
 mod forms;
-#[path = "browser/people.rs"]
-mod people;
 #[path = "browser/macros.rs"]
 mod macros;
+#[path = "browser/people.rs"]
+mod people;
 #[path = "browser/queue.rs"]
 mod queue;

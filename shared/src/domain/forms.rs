@@ -4,8 +4,8 @@
 
 use crate::domain::access::{is_agent, require_agent, require_project_admin};
 use crate::domain::caller::{load_project, load_request, Caller};
-pub use crate::domain::form_values::{check_fields, check_fields_may_lack};
 use crate::domain::form_moves::form_move_history;
+pub use crate::domain::form_values::{check_fields, check_fields_may_lack};
 use crate::domain::requests::{update_request, Seen, Viewed};
 use crate::domain::retry::Budget;
 use crate::domain::Input;
