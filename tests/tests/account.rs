@@ -102,10 +102,19 @@ async fn the_account_page_adds_confirms_by_the_emailed_link_and_removes_addresse
     assert!(shown.text.contains(&format!("{home} is now one of your addresses")), "{}", shown.text);
     assert!(shown.text.contains("Confirmed"));
     assert_eq!(addresses(&h, &ann).await, vec![(ann_email.clone(), true), (home.clone(), true)]);
-    // The same form again (a double submit): the link is spent, nothing changes.
+    // The same form again (a double submit): the link is spent, nothing changes, and the page
+    // says what is true: the address is hers.
     let again = h.page("POST", "/portal/account/confirm", &cookies, Some(&form(&fields))).await;
-    assert_eq!(again.status, 410);
+    assert_eq!(again.status, 303, "{}", again.text);
+    assert!(again.header("location").starts_with("/portal/account?done=confirmed"), "{}", again.header("location"));
     assert_eq!(addresses(&h, &ann).await, vec![(ann_email.clone(), true), (home.clone(), true)]);
+    // A crafted link cannot make the page claim what did not happen.
+    for (done, email) in [("confirmed", "mallory@evil.example"), ("removed", home.as_str()), ("added", home.as_str())] {
+        let q = format!("/portal/account?done={done}&email={email}");
+        let page = h.page("GET", &q, &cookies, None).await;
+        assert_eq!(page.status, 200);
+        assert!(!page.text.contains(r#"role="status""#), "{q}: {}", page.text);
+    }
 
     // Bob's address: the same answer as any address (no account discovery), and no link is
     // mailed to it, so it can never be confirmed into Ann's account.

@@ -128,7 +128,12 @@ async fn queue_tabs_filters_and_the_request_tools() {
     assert!(opened.text.contains(r#"<td class="request"><a href="/desk/requests/HD-1">"#), "{}", opened.text);
     let other = h.page("GET", "/desk/projects/HD", &session(&admin), None).await;
     assert!(other.text.contains(unseen), "seen is each agent's own: {}", other.text);
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // A colleague's internal note is activity too (customers see no change; agents do).
+    let note = json!({"body": "checked the fuse", "internal": true});
+    h.ok("POST", "/requests/HD-1/comments", Some(&admin), Some(note)).await;
+    let noted = h.page("GET", "/desk/projects/HD", &session(&agent), None).await;
+    assert!(noted.text.contains(unseen), "a colleague's note: {}", noted.text);
+    assert_eq!(h.page("GET", "/desk/requests/HD-1", &session(&agent), None).await.status, 200);
     h.ok("POST", "/requests/HD-1/comments", Some(&cy), Some(json!({"body": "still burning"}))).await;
     let again = h.page("GET", "/desk/projects/HD", &session(&agent), None).await;
     assert!(again.text.contains(unseen), "the customer wrote since: {}", again.text);

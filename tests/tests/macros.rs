@@ -199,3 +199,35 @@ async fn a_form_move_keeps_the_values_it_dropped_and_can_be_undone() {
     let other = submit(&h, &agent, "/desk/requests/HD-1/undo-form", &[("entry", &entry)]).await;
     assert_eq!(other.status, 404, "an entry of another request");
 }
+
+/// A macro that, on this request, only tags and notes (its form move finds the request already
+/// there) moves no time customers see: the note's time stays the agents'.
+#[tokio::test]
+async fn a_macro_that_changes_nothing_customers_see_moves_no_customer_time() {
+    let h = Harness::start().await;
+    let (admin, agent, cy) = desk(&h).await;
+    let made = json!({"name": "Triage", "actions": [
+        {"type": "set_form", "form": "support-ops"},
+        {"type": "add_tag", "tag": "triage"},
+        {"type": "add_internal_note", "body": "moved for triage"},
+    ]});
+    let id = add_macro(&h, &admin, made).await;
+    let updated = |h: &Harness| {
+        let cy = cy.clone();
+        let h = h.clone();
+        async move { h.ok("GET", "/requests/HD-1", Some(&cy), None).await.body["updated_at"].clone() }
+    };
+    let before = updated(&h).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    h.ok("POST", &format!("/requests/HD-1/macros/{id}"), Some(&agent), None).await;
+    let moved = updated(&h).await;
+    assert_ne!(moved, before, "the form move is the customer's to see");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    h.ok("POST", "/requests/HD-1/comments", Some(&agent), Some(json!({"body": "a second look", "internal": true})))
+        .await;
+    h.ok("POST", &format!("/requests/HD-1/macros/{id}"), Some(&agent), None).await;
+    let shown = h.ok("GET", "/requests/HD-1", Some(&cy), None).await.body;
+    assert_eq!(shown["updated_at"], moved, "only a tag and a note: {shown}");
+    let notes = h.ok("GET", "/requests/HD-1", Some(&agent), None).await.body["comments"].clone();
+    assert_eq!(notes.as_array().unwrap().iter().filter(|c| c["body"] == "moved for triage").count(), 2, "{notes}");
+}

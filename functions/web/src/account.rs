@@ -46,7 +46,7 @@ pub(crate) async fn get(app: &App, req: &Request, v: &Visitor, path: &str) -> Re
         "/portal/account" => {
             let done = query(req, "done").unwrap_or_default();
             let email = query(req, "email").unwrap_or_default();
-            account_page(app, v, &caller, 200, notice(&done, &email), String::new(), None).await
+            account_page(app, v, &caller, 200, Some((done, email)), String::new(), None).await
         }
         "/portal/account/confirm" => {
             let token = query(req, "token").unwrap_or_default();
@@ -93,8 +93,15 @@ pub(crate) async fn post(app: &App, v: &Visitor, caller: &Caller, path: &str, fo
         "/portal/account/confirm" => {
             match emails::verify_email(app, caller, Ok(VerifyEmail { token: form.get("token").into() })).await {
                 Ok(_) => Ok(back("confirmed", email.trim())),
-                // Spent (a double submit), expired, forged or another account's: nothing changed.
-                Err(ApiError::Invalid { code: "invalid_token", .. }) => Ok(link_gone(v)),
+                // Spent, expired, forged or another account's: nothing changed. Spent by this
+                // form's first press (a double submit) when the address is already confirmed.
+                Err(ApiError::Invalid { code: "invalid_token", .. }) => {
+                    let user = auth::me(app, caller).await?;
+                    match state_of(&user, &shown(&user, email)) {
+                        Some(true) => Ok(back("confirmed", email.trim())),
+                        _ => Ok(link_gone(v)),
+                    }
+                }
                 Err(err) => Err(err),
             }
         }
@@ -110,9 +117,29 @@ fn shown(user: &helpdesk::model::User, typed: &str) -> String {
     known.into_iter().find(|e| *e == typed).unwrap_or(typed)
 }
 
-/// What the page says after `?done=<action>` (`email` is the address it was about).
-fn notice(done: &str, email: &str) -> Option<String> {
+/// An address of `user`'s: Some(true) confirmed (or the sign-in address), Some(false)
+/// waiting for confirmation, None not theirs.
+fn state_of(user: &helpdesk::model::User, email: &str) -> Option<bool> {
+    if user.email.as_str() == email {
+        return Some(true);
+    }
+    user.secondary_emails.iter().find(|s| s.email.as_str() == email).map(|s| s.verified)
+}
+
+/// What the page says after `?done=<action>` (`email` is the address it was about), only
+/// when the account agrees: a crafted link cannot make it claim what did not happen.
+fn notice(user: &helpdesk::model::User, done: &str, email: &str) -> Option<String> {
     if email.is_empty() {
+        return None;
+    }
+    let email = shown(user, email);
+    let agrees = match done {
+        "added" | "resent" => state_of(user, &email) == Some(false),
+        "already" | "confirmed" => state_of(user, &email) == Some(true),
+        "removed" => state_of(user, &email).is_none(),
+        _ => false,
+    };
+    if !agrees {
         return None;
     }
     Some(match done {
@@ -145,14 +172,14 @@ async fn account_page(
     v: &Visitor,
     caller: &Caller,
     status: u16,
-    notice: Option<String>,
+    done: Option<(String, String)>,
     add_value: String,
     add_error: Option<String>,
 ) -> Result<Reply, ApiError> {
     let user = auth::me(app, caller).await?;
     let page = AccountPage {
         chrome: chrome(v, "Your account", None),
-        notice,
+        notice: done.and_then(|(done, email)| notice(&user, &done, &email)),
         primary: user.email.to_string(),
         secondary: user.secondary_emails.iter().map(|s| (s.email.to_string(), s.verified)).collect(),
         max: MAX_SECONDARY_EMAILS,

@@ -112,17 +112,21 @@ pub async fn queue(app: &App, caller: &Caller, project: &str, options: &ListOpti
 }
 
 /// The requests of `page` changed since the agent last opened them (`seen`: their `Viewing`
-/// items), or, never opened or long ago, changed within `SEEN_KEEP_SECS`.
+/// items; any change, a colleague's note or assignment too), or, never opened or not for
+/// `SEEN_KEEP_SECS`, changed within that time.
 fn unseen_of(page: &RequestPage, seen: &[Record], now: i64) -> BTreeSet<String> {
-    let seen_at = |key: &str| {
+    let seen_version = |key: &str| {
         seen.iter().find_map(|r| match r {
-            Record::Viewing(v) if v.request_key == key => Some(v.seen_at),
+            Record::Viewing(v) if v.request_key == key => Some(v.seen_version),
             _ => None,
         })
     };
     page.items
         .iter()
-        .filter(|(_, r)| r.updated_at > seen_at(&r.key).unwrap_or(now - SEEN_KEEP_SECS))
+        .filter(|(_, r)| match seen_version(&r.key) {
+            Some(version) => r.version > version,
+            None => r.updated_at > now - SEEN_KEEP_SECS,
+        })
         .map(|(_, r)| r.key.clone())
         .collect()
 }
@@ -156,7 +160,9 @@ pub const SEEN_KEEP_SECS: i64 = 30 * 86_400;
 pub async fn request_page(app: &App, caller: &Caller, key: &str) -> Result<DeskRequest, ApiError> {
     let project = crate::items::project_of(key).unwrap_or_default();
     let extra = |p: &str| vec![project_macros_key(p), project_forms_key(p), crate::domain::team::team_key(p)];
-    let viewing = Query::partition(Index::Table, crate::items::viewing_partition(key), 50);
+    // One item per agent who opened it in the last 30 days (a team's worth): those who opened
+    // it in the last two minutes are looking.
+    let viewing = Query::partition(Index::Table, crate::items::viewing_partition(key), 200);
     let (read, orgs, looking) = tokio::join!(
         get_request_with(app, caller, key, extra),
         read_organizations(app, project),
@@ -179,6 +185,7 @@ pub async fn request_page(app: &App, caller: &Caller, key: &str) -> Result<DeskR
         email: user.email.clone(),
         name: user.name.clone(),
         seen_at: now,
+        seen_version: detail.request.version,
         expires_at: now + SEEN_KEEP_SECS,
     };
     app.store.transact(vec![Write::Put { record: Record::Viewing(me), condition: Condition::None }]).await?;

@@ -95,9 +95,14 @@ pub async fn apply_macro(
     let forms = forms_of(&scope.project.key, &scope.extra);
     let ids: Vec<String> = chosen.actions.iter().map(|_| crate::text::new_ulid()).collect();
     let author = scope.user().clone();
-    let public = chosen.actions.iter().any(|a| {
-        matches!(a, MacroAction::AddPublicReply { .. } | MacroAction::SetStatus { .. } | MacroAction::SetForm { .. })
-    });
+    // Customers see the change (its time) only when it changes what they see: a reply, the
+    // status, the form or its values. A macro that only tags and notes moves no customer-side
+    // time, even if it names a form the request is already on (its note's time stays agents').
+    let first = plan(&scope.request, &chosen, &forms, &author, &ids, now);
+    let public = chosen.actions.iter().any(|a| matches!(a, MacroAction::AddPublicReply { .. }))
+        || first.next.status != scope.request.status
+        || first.next.form != scope.request.form
+        || first.next.fields != scope.request.fields;
     let seen = if public { Seen::Public } else { Seen::AgentsOnly };
     let idem_write = idem.as_ref().map(|i| i.write(key, None, now));
     // Worked out again on each attempt from the request as read, so a retry after a lost

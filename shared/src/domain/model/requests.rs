@@ -371,5 +371,9 @@ pub struct Viewing {
     /// When the agent opened it (0 on items written before this was kept: not looking now).
     #[serde(default)]
     pub seen_at: Timestamp,
+    /// The request's version the agent saw then: any change since (a colleague's note too)
+    /// is activity they have not seen.
+    #[serde(default)]
+    pub seen_version: u64,
     pub expires_at: Timestamp,
 }

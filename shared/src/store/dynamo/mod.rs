@@ -176,7 +176,8 @@ impl Store for DynamoStore {
         }
         let (mut counted, mut start) = (0, None);
         loop {
-            let (more, next) = retry_conflicts(|| self.count_once(index, pk, start.clone())).await?;
+            let left = cap.saturating_sub(counted);
+            let (more, next) = retry_conflicts(|| self.count_once(index, pk, left, start.clone())).await?;
             counted += more;
             match next {
                 Some(next) if counted < cap => start = Some(next),

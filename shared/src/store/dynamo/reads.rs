@@ -91,11 +91,13 @@ impl DynamoStore {
         Ok(records)
     }
 
-    /// One page of a Query with `Select=COUNT` (up to 1 MB read): how many, and where to go on.
+    /// One page of a Query with `Select=COUNT`, reading at most `limit` items: how many, and
+    /// where to go on.
     pub(super) async fn count_once(
         &self,
         index: crate::table::Index,
         pk: &str,
+        limit: usize,
         start: Option<HashMap<String, AttributeValue>>,
     ) -> Result<(usize, Option<HashMap<String, AttributeValue>>), StoreError> {
         let (pk_name, _) = index.key_names();
@@ -109,6 +111,8 @@ impl DynamoStore {
             .expression_attribute_names("#pk", pk_name)
             .expression_attribute_values(":pk", s(pk))
             .select(Select::Count)
+            // The limit is what bounds the read (and its cost): without it one page reads 1 MB.
+            .limit(limit.clamp(1, i32::MAX as usize) as i32)
             .set_exclusive_start_key(start)
             .consistent_read(index.gsi().is_none())
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
