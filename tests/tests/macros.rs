@@ -200,6 +200,10 @@ async fn a_form_move_keeps_the_values_it_dropped_and_can_be_undone() {
     assert_eq!(other.status, 404, "an entry of another request");
 }
 
+async fn updated_for(h: &Harness, token: &str) -> Value {
+    h.ok("GET", "/requests/HD-1", Some(token), None).await.body["updated_at"].clone()
+}
+
 /// A macro that, on this request, only tags and notes (its form move finds the request already
 /// there) moves no time customers see: the note's time stays the agents'.
 #[tokio::test]
@@ -212,15 +216,10 @@ async fn a_macro_that_changes_nothing_customers_see_moves_no_customer_time() {
         {"type": "add_internal_note", "body": "moved for triage"},
     ]});
     let id = add_macro(&h, &admin, made).await;
-    let updated = |h: &Harness| {
-        let cy = cy.clone();
-        let h = h.clone();
-        async move { h.ok("GET", "/requests/HD-1", Some(&cy), None).await.body["updated_at"].clone() }
-    };
-    let before = updated(&h).await;
+    let before = updated_for(&h, &cy).await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     h.ok("POST", &format!("/requests/HD-1/macros/{id}"), Some(&agent), None).await;
-    let moved = updated(&h).await;
+    let moved = updated_for(&h, &cy).await;
     assert_ne!(moved, before, "the form move is the customer's to see");
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     h.ok("POST", "/requests/HD-1/comments", Some(&agent), Some(json!({"body": "a second look", "internal": true})))

@@ -18,7 +18,7 @@ fn string(max: usize) -> Value {
 /// A form field's value: text, or typed (a checkbox's true/false, a number), as
 /// `form_values::typed_values` takes it.
 fn field_value(max: usize) -> Value {
-    json!({"oneOf": [string(max), {"type": "boolean"}, {"type": "number"}]})
+    json!({"type": ["string", "boolean", "number"], "maxLength": max})
 }
 
 /// An address as `EmailAddress::parse` takes it.
@@ -669,6 +669,21 @@ mod tests {
             }
             return (valid, invalid);
         }
+        let scalars: Vec<Value> = types
+            .iter()
+            .filter_map(|t| match *t {
+                "string" => Some(json!("x")),
+                "boolean" => Some(json!(true)),
+                "number" => Some(json!(1.5)),
+                _ => None,
+            })
+            .collect();
+        if scalars.len() > 1 {
+            // One of several JSON types (a field's value): each taken, a list refused.
+            valid.extend(scalars);
+            invalid.push(json!([]));
+            return (valid, invalid);
+        }
         if types.contains(&"string") {
             valid.push(json!("x"));
             invalid.push(json!(5));
@@ -714,9 +729,11 @@ mod tests {
                 invalid.extend(bad.into_iter().map(with));
             }
         } else if types.contains(&"object") {
-            // A map of strings (form field values).
-            valid.extend([json!({}), json!({"k": "v"})]);
-            invalid.push(json!({"k": 5}));
+            // A map (form field values): each value as `additionalProperties` says.
+            let (good, bad) = values(&schema["additionalProperties"]);
+            valid.push(json!({}));
+            valid.extend(good.into_iter().map(|v| json!({"k": v})));
+            invalid.extend(bad.into_iter().map(|v| json!({"k": v})));
         }
         (valid, invalid)
     }

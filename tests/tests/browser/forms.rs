@@ -64,5 +64,21 @@ async fn a_form_with_two_mistakes_says_both_and_its_tabs_keep_the_text() {
     b.press_enter().await;
     assert!(b.path().await.starts_with("/portal/requests/HD-"), "{}", b.path().await);
     assert!(b.text().await.contains("was received"));
+    let key = b.path().await.trim_start_matches("/portal/requests/").split('?').next().unwrap().to_string();
+    b.close().await;
+
+    // The console's fields of the same form: both problems at once there too.
+    let admin_email = h.call("GET", "/me", Some(&admin), None).await.body["email"].as_str().unwrap().to_string();
+    let moved = json!({"form": "incident", "fields": {"what": "Flicker", "severity": "low"}});
+    h.ok("PUT", &format!("/requests/{key}/form"), Some(&admin), Some(moved)).await;
+    let b = Browser::start("forms-console").await;
+    sign_in_in(&b, &h, &admin_email).await;
+    b.goto(&format!("{}/desk/requests/{key}", h.base)).await;
+    b.fill("#field-what", " ").await;
+    b.choose("#field-severity", "").await;
+    b.click("form[action$='/fields'] .actions button").await;
+    assert!(b.text().await.contains("2 things to fix"));
+    b.client.execute("document.getElementById('form').scrollIntoView()", vec![]).await.unwrap();
+    b.shot("console-fields").await;
     b.close().await;
 }

@@ -6,6 +6,7 @@ mod admin;
 mod admin_views;
 mod automations;
 mod charts;
+mod fields_view;
 mod history_view;
 mod macro_preview;
 mod merge;
