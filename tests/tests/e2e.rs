@@ -206,7 +206,8 @@ async fn bad_input_gets_a_stable_4xx_and_writes_nothing() {
         ("/projects/HD/requests", format!(r#"{{"summary": "{}"}}"#, "x".repeat(256)), 422, "invalid_field"),
         ("/projects/HD/requests", r#"{"summary": "bell\u0007"}"#.into(), 422, "invalid_field"),
         ("/projects/HD/requests", r#"{"summary": "   "}"#.into(), 422, "invalid_field"),
-        ("/projects/HD/requests", r#"{"summary": "ok", "fields": {"a": 1}}"#.into(), 400, "invalid_body"),
+        // A field takes a string, a boolean or a number (typed as the field says), never a list.
+        ("/projects/HD/requests", r#"{"summary": "ok", "fields": {"a": [1]}}"#.into(), 400, "invalid_body"),
         // Who may reply is settled before the body is: there is no HD-1 to reply to.
         ("/requests/HD-1/comments", r#"{"body": ""}"#.into(), 404, "not_found"),
         ("/auth/session", r#"{"token": 1}"#.into(), 400, "invalid_body"),

@@ -249,7 +249,12 @@ pub(super) async fn create_with(
             let err = match guard.commit(app, writes).await? {
                 Commit::Done => return Ok(((viewer(user, &request), request), false)),
                 Commit::Conflict => {
-                    allocated = Some(app.store.next_request_number(&project.key).await?);
+                    // A number taken from the counter is this create's alone: a conflict on
+                    // another item (the reporter's customer record, a blocklist check) retries
+                    // with it, so concurrent creates leave no gaps.
+                    if allocated.is_none() {
+                        allocated = Some(app.store.next_request_number(&project.key).await?);
+                    }
                     continue;
                 }
                 Commit::Retry { held: h } => {
