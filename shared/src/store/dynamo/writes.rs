@@ -296,13 +296,29 @@ impl DynamoStore {
             items.push(item);
         }
         self.begin();
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .return_consumed_capacity(ReturnConsumedCapacity::Total)
-            .send()
-            .await;
+        // The SDK retries an attempt that timed out, which may have committed: with one token
+        // for all attempts DynamoDB answers the retry as the commit it was (for 10 minutes),
+        // instead of failing its conditions and making the caller do the work twice.
+        // A retry that finds its first attempt still running is asked again, shortly.
+        let token = crate::text::new_ulid();
+        let mut waits = 0;
+        let result = loop {
+            let sent = self
+                .client
+                .transact_write_items()
+                .client_request_token(&token)
+                .set_transact_items(Some(items.clone()))
+                .return_consumed_capacity(ReturnConsumedCapacity::Total)
+                .send()
+                .await;
+            match &sent {
+                Err(SdkError::ServiceError(e)) if e.err().is_transaction_in_progress_exception() && waits < 5 => {
+                    waits += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(50 << waits)).await;
+                }
+                _ => break sent,
+            }
+        };
         self.counters.transaction_milli.fetch_add((units * 1000.0) as u64, Ordering::Relaxed);
         match result {
             Ok(out) => {
