@@ -360,10 +360,6 @@ async fn an_admin_sets_up_a_project_and_its_blocklist_in_the_console() {
     b.fill("#notify_per_hour", "12").await;
     b.click("form[action$='/settings'] button").await;
     assert!(b.text().await.contains("Settings saved."));
-    b.fill("#macro-name", "Billing").await;
-    b.fill("#macro-actions", r#"[{"type": "add_tag", "tag": "billing"}]"#).await;
-    b.click("form[action$='/macro'] button").await;
-    assert!(b.text().await.contains("The macro is added."));
     b.shot("settings").await;
     let project = h.ok("GET", "/projects/HD", Some(&token), None).await.body;
     assert_eq!((project["org_sharing"].clone(), project["notify_per_hour"].clone()), (json!(true), json!(12)));
@@ -821,6 +817,8 @@ async fn a_customer_attaches_a_screenshot_and_the_agent_downloads_it_then_merges
 
 #[path = "browser/account.rs"]
 mod account;
+#[path = "browser/editors.rs"]
+mod editors;
 #[path = "browser/forms.rs"]
 mod forms;
 #[path = "browser/macros.rs"]

@@ -10,6 +10,11 @@ fn session(token: &str) -> String {
 }
 
 /// Posts a console form as the signed-in `token`, with the CSRF token of `page`.
+/// Borrowed pairs of owned form values, as `submit` takes them.
+fn as_refs<'a>(rows: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    rows.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
 async fn submit(h: &Harness, token: &str, path: &str, fields: &[(&str, &str)]) -> PageAnswer {
     let csrf = h.page("GET", "/desk", &session(token), None).await.csrf();
     let mut all = vec![("csrf", csrf.as_str())];
@@ -261,23 +266,104 @@ async fn project_settings_forms_and_macros_are_changed_by_its_admins_only() {
     assert_eq!(project["org_sharing"], true, "{project}");
     assert_eq!(project["portal"]["public"], false, "an unticked box turns it off: {project}");
     assert_eq!(project["notify_per_hour"], 10);
-    // A form typed as JSON; bad JSON is shown back with what was typed.
-    let typed = r#"{"name": "Billing", "public": true, "fields": [{"key": "invoice", "label": "Invoice", "type": "text", "required": true}]}"#;
-    let made = submit(&h, &admin, "/desk/projects/HD/form", &[("id", ""), ("json", typed)]).await;
-    assert_eq!(made.status, 303, "{}", made.text);
+    // The form editor: every problem at once, next to its row, with what was typed kept.
+    let form_rows = |second_label: &'static str, choices: &'static str, op: &'static str| {
+        vec![
+            ("id", ""),
+            ("name", "Billing"),
+            ("public", "true"),
+            ("field.0.label", "Invoice number"),
+            ("field.0.type", "text"),
+            ("field.0.key", ""),
+            ("field.0.required", "true"),
+            ("field.1.label", second_label),
+            ("field.1.type", "select"),
+            ("field.1.key", ""),
+            ("field.1.options", choices),
+            ("op", op),
+        ]
+    };
+    let wrong = submit(&h, &admin, "/desk/projects/HD/form", &form_rows("", "", "save")).await;
+    assert_eq!(wrong.status, 422, "{}", wrong.text);
+    for said in
+        ["2 things to fix", "Field 2: Give it a label", "Field 2: a list has 1 to 100 choices", "Invoice number"]
+    {
+        assert!(wrong.text.contains(said), "{said}: {}", wrong.text);
+    }
+    // A row button moves rows on the page and saves nothing.
+    let moved = submit(&h, &admin, "/desk/projects/HD/form", &form_rows("Plan", "Basic\nPro", "up.1")).await;
+    assert_eq!(moved.status, 200, "{}", moved.text);
+    assert!(moved.text.contains("Not saved yet"));
+    let (plan_at, invoice_at) =
+        (moved.text.find("value=\"Plan\"").unwrap(), moved.text.find("value=\"Invoice number\"").unwrap());
+    assert!(plan_at < invoice_at, "Plan is first now");
     let forms = h.ok("GET", "/projects/HD/forms", Some(&agent), None).await.body;
-    assert!(forms.to_string().contains("Invoice"), "{forms}");
-    let broken = submit(&h, &admin, "/desk/projects/HD/form", &[("id", ""), ("json", "{\"name\": ")]).await;
-    assert_eq!(broken.status, 400);
-    assert!(broken.text.contains(r#"id="form-error""#) && broken.text.contains("{&#34;name&#34;: "), "{}", broken.text);
-    // A macro, then it is one click on every request.
-    let actions = r#"[{"type": "add_tag", "tag": "billing"}]"#;
-    let added = submit(&h, &admin, "/desk/projects/HD/macro", &[("name", "Billing"), ("actions", actions)]).await;
+    assert!(!forms.to_string().contains("Invoice"), "{forms}");
+    let made = submit(&h, &admin, "/desk/projects/HD/form", &form_rows("Plan", "Basic\nPro", "save")).await;
+    assert_eq!(
+        (made.status, made.header("location")),
+        (303, "/desk/projects/HD/forms/billing?done=form-saved"),
+        "{}",
+        made.text
+    );
+    let forms = h.ok("GET", "/projects/HD/forms", Some(&agent), None).await.body;
+    let billing = forms["items"].as_array().unwrap().iter().find(|f| f["id"] == "billing").unwrap().clone();
+    assert_eq!(billing["fields"][0]["key"], "invoice_number", "keys come from labels: {billing}");
+    assert_eq!(billing["fields"][1]["options"], json!(["Basic", "Pro"]), "{billing}");
+    let editor = h.page("GET", "/desk/projects/HD/forms/billing?done=form-saved", &session(&admin), None).await;
+    assert!(editor.text.contains("The form is saved.") && editor.text.contains("Remove form"), "{}", editor.text);
+    assert_eq!(h.page("GET", "/desk/projects/HD/forms/billing", &session(&agent), None).await.status, 403);
+    assert_eq!(h.page("GET", "/desk/projects/HD/forms/nope", &session(&admin), None).await.status, 404);
+    // A macro that moves requests to it keeps it, and says so; so does the default form.
+    let to_billing = json!({"name": "To billing", "actions": [{"type": "set_form", "form": "billing"}]});
+    let mover = h.ok("POST", "/projects/HD/macros", Some(&admin), Some(to_billing)).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let kept = submit(&h, &admin, "/desk/projects/HD/form-delete", &[("id", "billing")]).await;
+    assert_eq!(kept.status, 409, "{}", kept.text);
+    assert!(kept.text.contains("To billing"), "{}", kept.text);
+    let default = h.call("DELETE", "/projects/HD/forms/default", Some(&admin), None).await;
+    assert_eq!((default.status, default.code()), (409, "default_form"));
+
+    // The macro editor: a step's problem next to it, then saved, changed, removed.
+    let macro_rows = |id: &str, reply: &'static str| {
+        vec![
+            ("id", id.to_string()),
+            ("name", "Billing".into()),
+            ("action.0.type", "add_tag".into()),
+            ("action.0.value", "billing".into()),
+            ("action.1.type", "add_public_reply".into()),
+            ("action.1.value", reply.into()),
+            ("op", "save".into()),
+        ]
+    };
+    let wrong = submit(&h, &admin, "/desk/projects/HD/macro", &as_refs(&macro_rows("", ""))).await;
+    assert_eq!(wrong.status, 422, "{}", wrong.text);
+    assert!(wrong.text.contains("give the text") && wrong.text.contains(r#"value="billing""#), "{}", wrong.text);
+    let good = macro_rows("", "We are on it.");
+    let added = submit(&h, &admin, "/desk/projects/HD/macro", &as_refs(&good)).await;
     assert_eq!(added.status, 303, "{}", added.text);
+    let id = added.header("location").split('/').next_back().unwrap().split('?').next().unwrap().to_string();
     let request = h.page("GET", "/desk/requests/HD-1", &session(&agent), None).await;
     assert!(request.text.contains(">Billing</option>"), "{}", request.text);
-    let by_agent = submit(&h, &agent, "/desk/projects/HD/macro", &[("name", "Mine"), ("actions", actions)]).await;
+    let by_agent = submit(&h, &agent, "/desk/projects/HD/macro", &as_refs(&good)).await;
     assert_eq!(by_agent.status, 403);
+    let changed = submit(&h, &admin, "/desk/projects/HD/macro", &as_refs(&macro_rows(&id, "Fixed now."))).await;
+    assert_eq!(changed.status, 303, "{}", changed.text);
+    let macros = h.ok("GET", "/projects/HD/macros", Some(&agent), None).await.body;
+    let ours: Vec<_> = macros["items"].as_array().unwrap().iter().filter(|m| m["name"] == "Billing").collect();
+    assert_eq!(ours.len(), 1, "changed in place: {macros}");
+    assert_eq!(ours[0]["actions"][1]["body"], "Fixed now.");
+    let removed = submit(&h, &admin, "/desk/projects/HD/macro-delete", &[("id", &id)]).await;
+    assert_eq!(removed.status, 303);
+    h.ok("DELETE", &format!("/projects/HD/macros/{mover}"), Some(&admin), None).await;
+    let gone = submit(&h, &admin, "/desk/projects/HD/form-delete", &[("id", "billing")]).await;
+    assert_eq!(gone.status, 303, "{}", gone.text);
+    let macros = h.ok("GET", "/projects/HD/macros", Some(&agent), None).await.body;
+    assert!(!macros.to_string().contains("Billing"), "{macros}");
+    let forms = h.ok("GET", "/projects/HD/forms", Some(&agent), None).await.body;
+    assert!(!forms.to_string().contains("billing"), "{forms}");
 }
 
 #[tokio::test]

@@ -385,3 +385,67 @@ async fn the_pages_show_every_problem_at_once_and_keep_what_was_typed_across_tab
         assert!(saved.text.contains(part), "{part}");
     }
 }
+
+/// Forms and macros are changed and removed by their project's admins only; a form's problems
+/// come all at once; a removed form leaves its requests' values readable.
+#[tokio::test]
+async fn admins_change_and_remove_forms_and_macros() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    h.ok("POST", "/projects", Some(&admin), Some(json!({"key": "OT", "name": "Other"}))).await;
+    let agent_email = h.email("agent");
+    h.ok("POST", "/projects/HD/agents", Some(&admin), Some(json!({"email": agent_email, "role": "agent"}))).await;
+    let agent = h.sign_in(&agent_email).await;
+    let ot_admin_email = h.email("ot-admin");
+    h.ok("POST", "/projects/OT/agents", Some(&admin), Some(json!({"email": ot_admin_email, "role": "admin"}))).await;
+    let ot_admin = h.sign_in(&ot_admin_email).await;
+    let ann = h.sign_in(&h.email("ann")).await;
+
+    let two_wrong = json!({"name": " ", "fields": [
+        {"key": "a", "label": "A", "type": "select"}, {"key": "a", "label": "B", "type": "text", "options": ["x"]}]});
+    let refused = h.call("POST", "/projects/HD/forms", Some(&admin), Some(two_wrong)).await;
+    assert_eq!((refused.status, refused.code()), (422, "invalid_field"), "{}", refused.body);
+    let fields: Vec<_> =
+        refused.body["error"]["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["name", "fields.1.options", "fields.2.key", "fields.2.options"], "{}", refused.body);
+
+    h.ok("POST", "/projects/HD/forms", Some(&admin), Some(hardware_form())).await;
+    let raised =
+        json!({"summary": "Dead laptop", "form": "hardware-fault", "fields": {"asset": "LT-1", "severity": "high"}});
+    let key =
+        h.ok("POST", "/projects/HD/requests", Some(&ann), Some(raised)).await.body["key"].as_str().unwrap().to_string();
+    for (who, status) in [(&ann, 403), (&agent, 403), (&ot_admin, 403)] {
+        let tried = h.call("DELETE", "/projects/HD/forms/hardware-fault", Some(who), None).await;
+        assert_eq!(tried.status, status, "{}", tried.body);
+    }
+    let ops = h.call("DELETE", "/projects/HD/forms/support-ops", Some(&admin), None).await;
+    assert_eq!((ops.status, ops.code()), (409, "triage_form"));
+    assert_eq!(h.call("DELETE", "/projects/HD/forms/nope", Some(&admin), None).await.status, 404);
+    assert_eq!(h.call("DELETE", "/projects/HD/forms/hardware-fault", Some(&admin), None).await.status, 204);
+    let again = h.call("DELETE", "/projects/HD/forms/hardware-fault", Some(&admin), None).await;
+    assert_eq!(again.status, 404, "a second delete finds nothing");
+    let request = h.ok("GET", &format!("/requests/{key}"), Some(&ann), None).await.body;
+    assert_eq!((request["form"].as_str(), request["fields"]["asset"].as_str()), (Some("hardware-fault"), Some("LT-1")));
+
+    let tag = json!({"name": "Tag it", "actions": [{"type": "add_tag", "tag": "first"}]});
+    let id =
+        h.ok("POST", "/projects/HD/macros", Some(&admin), Some(tag)).await.body["id"].as_str().unwrap().to_string();
+    let changed = json!({"name": "Tag it twice", "actions": [{"type": "add_tag", "tag": "first"}, {"type": "add_tag", "tag": "second"}]});
+    for who in [&ann, &agent, &ot_admin] {
+        let tried = h.call("PUT", &format!("/projects/HD/macros/{id}"), Some(who), Some(changed.clone())).await;
+        assert_eq!(tried.status, 403, "{}", tried.body);
+        assert_eq!(h.call("DELETE", &format!("/projects/HD/macros/{id}"), Some(who), None).await.status, 403);
+    }
+    let saved = h.ok("PUT", &format!("/projects/HD/macros/{id}"), Some(&admin), Some(changed.clone())).await.body;
+    assert_eq!((saved["id"].as_str(), saved["name"].as_str()), (Some(id.as_str()), Some("Tag it twice")));
+    let blank = json!({"name": "", "actions": [{"type": "add_tag", "tag": ""}]});
+    let refused = h.call("PUT", &format!("/projects/HD/macros/{id}"), Some(&admin), Some(blank)).await;
+    let fields: Vec<_> =
+        refused.body["error"]["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!((refused.status, fields), (422, vec!["name", "actions.1"]), "{}", refused.body);
+    assert_eq!(h.call("PUT", "/projects/HD/macros/nope", Some(&admin), Some(changed)).await.status, 404);
+    assert_eq!(h.call("DELETE", &format!("/projects/HD/macros/{id}"), Some(&admin), None).await.status, 204);
+    let list = h.ok("GET", "/projects/HD/macros", Some(&agent), None).await.body;
+    assert!(!list.to_string().contains("Tag it"), "{list}");
+    assert_eq!(h.call("POST", &format!("/requests/{key}/macros/{id}"), Some(&agent), None).await.status, 404);
+}

@@ -155,6 +155,15 @@ impl Op {
     }
 }
 
+/// A macro of `POST /projects/{key}/macros` and `PUT .../macros/{id}`.
+fn macro_body() -> Value {
+    object(
+        json!({"name": text(100, false, true),
+               "actions": {"type": "array", "minItems": 1, "maxItems": 20, "items": macro_action()}}),
+        &["name", "actions"],
+    )
+}
+
 fn form_body() -> Value {
     let field = object(
         json!({"key": {"type": "string", "pattern": "^[a-z0-9_]{1,40}$"}, "label": text(100, false, true),
@@ -432,6 +441,8 @@ fn operations() -> Vec<Op> {
         op("PUT", "/projects/{key}/forms/{id}", "Replace a form (project admin); old requests keep their values")
             .body(form_body())
             .ok(200, open_object(&["id", "fields"])),
+        op("DELETE", "/projects/{key}/forms/{id}", "Remove a form (project admin): not the default form, Support Ops or a form a macro moves requests to (409); requests on it keep their values")
+            .ok(204, Value::Null),
         op("PUT", "/requests/{key}/form", "Move a request to another form, its fields checked (agents)")
             .body(object(
                 json!({"form": string(64),
@@ -443,12 +454,13 @@ fn operations() -> Vec<Op> {
         op("DELETE", "/requests/{key}/tags/{tag}", "Remove a tag (agents)").ok(200, request_ref()),
         op("GET", "/projects/{key}/macros", "A project's macros (agents)").ok(200, open_object(&["items"])),
         op("POST", "/projects/{key}/macros", "Add a macro: an ordered list of actions (project admin)")
-            .body(object(
-                json!({"name": text(100, false, true),
-                       "actions": {"type": "array", "minItems": 1, "maxItems": 20, "items": macro_action()}}),
-                &["name", "actions"],
-            ))
+            .body(macro_body())
             .ok(201, open_object(&["id", "actions"])),
+        op("PUT", "/projects/{key}/macros/{id}", "Replace a macro whole, keeping its id (project admin)")
+            .body(macro_body())
+            .ok(200, open_object(&["id", "actions"])),
+        op("DELETE", "/projects/{key}/macros/{id}", "Remove a macro (project admin); requests keep what it did")
+            .ok(204, Value::Null),
         op("POST", "/requests/{key}/macros/{id}", "Apply a macro in one transaction (agents; Idempotency-Key honoured)")
             .ok(200, request_ref()),
         op("GET", "/requests/{key}/macros/{id}/preview", "What applying a macro would do now, changing nothing: each step (and why it cannot apply), who a reply is emailed to, the values a form move drops (agents)")
@@ -609,6 +621,7 @@ mod tests {
             ("PUT", "/projects/{key}/forms/{id}", parses::<forms::FormInput>),
             ("PUT", "/requests/{key}/form", parses::<forms::MoveInput>),
             ("POST", "/projects/{key}/macros", parses::<macros::MacroInput>),
+            ("PUT", "/projects/{key}/macros/{id}", parses::<macros::MacroInput>),
             ("POST", "/projects/{key}/automations", parses::<automations::manage::AutomationInput>),
             ("PUT", "/projects/{key}/automations/{id}", parses::<automations::manage::AutomationInput>),
             ("POST", "/projects/{key}/webhooks", parses::<webhooks::targets::TargetInput>),

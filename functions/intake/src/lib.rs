@@ -179,6 +179,10 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
             let form = forms::save_form(app, &caller, key, Some(params.get("id")), http::parse_json(req)).await?;
             Ok(Reply::ok(serde_json::to_value(&form).unwrap_or_default()))
         }
+        ("DELETE", "/projects/{key}/forms/{id}") => {
+            forms::delete_form(app, &caller, key, params.get("id")).await?;
+            Ok(Reply::no_content())
+        }
         ("PUT", "/requests/{key}/form") => {
             let (viewer, request) = forms::move_to_form(app, &caller, key, http::parse_json(req)).await?;
             Ok(Reply::ok(request_json(viewer, &request)))
@@ -193,8 +197,16 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
             Ok(Reply::ok(json!({"project": macros.project, "items": macros.macros})))
         }
         ("POST", "/projects/{key}/macros") => {
-            let made = macros::add_macro(app, &caller, key, http::parse_json(req)).await?;
+            let made = macros::save_macro(app, &caller, key, None, http::parse_json(req)).await?;
             Ok(Reply::created(serde_json::to_value(&made).unwrap_or_default()))
+        }
+        ("PUT", "/projects/{key}/macros/{id}") => {
+            let saved = macros::save_macro(app, &caller, key, Some(params.get("id")), http::parse_json(req)).await?;
+            Ok(Reply::ok(serde_json::to_value(&saved).unwrap_or_default()))
+        }
+        ("DELETE", "/projects/{key}/macros/{id}") => {
+            macros::delete_macro(app, &caller, key, params.get("id")).await?;
+            Ok(Reply::no_content())
         }
         ("POST", "/requests/{key}/macros/{id}") => {
             let idempotency = http::idempotency_key(req);

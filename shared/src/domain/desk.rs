@@ -207,7 +207,7 @@ pub async fn request_page(app: &App, caller: &Caller, key: &str) -> Result<DeskR
 }
 
 /// A project's settings page: the project, and its forms and macros (agents read it; only
-/// its admins may change it, which the same `update_project`, `save_form` and `add_macro` as
+/// its admins may change it, which the same `update_project`, `save_form` and `save_macro` as
 /// the API decide).
 #[derive(Debug)]
 pub struct DeskSettings {

@@ -10,10 +10,11 @@ use crate::domain::requests::{update_request, Seen, Viewed};
 use crate::domain::retry::Budget;
 use crate::domain::Input;
 use crate::error::ApiError;
-use crate::items::project_forms_key;
-use crate::model::{FieldKind, Form, FormField, ProjectForms, Record, Request};
+use crate::error::FieldProblem;
+use crate::items::{project_forms_key, project_macros_key};
+use crate::model::{FieldKind, Form, FormField, Macro, MacroAction, ProjectForms, Record, Request};
 use crate::store::{Condition, StoreError, Write};
-use crate::text::check_text;
+use crate::text::{text_fault, TextFault};
 use crate::App;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -93,43 +94,61 @@ pub struct FormInput {
     pub default: bool,
 }
 
+/// Every problem of a form's definition at once, in plain words, in the form's order: `name`,
+/// `description`, then `fields.<n>.<part>` with `n` counted from 1 as the editor shows it.
 fn check_definition(input: &FormInput) -> Result<(), ApiError> {
-    check_text("name", &input.name, 100, false, true)?;
-    check_text("description", &input.description, 1000, true, false)?;
+    let mut problems = vec![];
+    let mut say = |field: String, message: String| problems.push(FieldProblem::new(field, "invalid_field", message));
+    let words = |fault: TextFault, what: &str, max: usize| match fault {
+        TextFault::Empty => format!("Give {what}"),
+        TextFault::TooLong => format!("Shorten {what} to {max} characters or fewer"),
+        TextFault::Control => format!("Remove the control characters from {what}"),
+    };
+    if let Some(fault) = text_fault(&input.name, 100, false, true) {
+        say("name".into(), words(fault, "the form a name", 100));
+    }
+    if let Some(fault) = text_fault(&input.description, 1000, true, false) {
+        say("description".into(), words(fault, "the description", 1000));
+    }
     if input.fields.len() > MAX_FORM_FIELDS {
-        return Err(ApiError::invalid("invalid_field", format!("fields: at most {MAX_FORM_FIELDS}")));
+        say("fields".into(), format!("A form has at most {MAX_FORM_FIELDS} fields"));
     }
     let mut keys = BTreeSet::new();
-    for f in &input.fields {
+    for (i, f) in input.fields.iter().enumerate() {
+        let n = i + 1;
         let key_ok = (1..=40).contains(&f.key.len())
             && f.key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !key_ok || !keys.insert(f.key.as_str()) {
-            return Err(ApiError::invalid(
-                "invalid_field",
-                format!("fields: key {:?} must be unique, 1-40 of a-z, 0-9, _", f.key),
-            ));
+        if !key_ok {
+            say(format!("fields.{n}.key"), format!("Field {n}: its key is 1-40 of a-z, 0-9 and _"));
+        } else if !keys.insert(f.key.as_str()) {
+            say(format!("fields.{n}.key"), format!("Field {n}: another field has the key \"{}\"", f.key));
         }
-        check_text(&format!("fields.{}.label", f.key), &f.label, 100, false, true)?;
-        if let Some(help) = &f.help {
-            check_text(&format!("fields.{}.help", f.key), help, 300, false, false)?;
+        if let Some(fault) = text_fault(&f.label, 100, false, true) {
+            say(format!("fields.{n}.label"), format!("Field {n}: {}", words(fault, "it a label", 100)));
         }
-        let options_ok = match f.kind {
+        if let Some(fault) = f.help.as_deref().and_then(|h| text_fault(h, 300, false, false)) {
+            say(format!("fields.{n}.help"), format!("Field {n}: {}", words(fault, "its help", 300)));
+        }
+        let options = format!("fields.{n}.options");
+        match f.kind {
             FieldKind::Select => {
                 let unique: BTreeSet<_> = f.options.iter().collect();
-                (1..=MAX_OPTIONS).contains(&f.options.len())
-                    && unique.len() == f.options.len()
-                    && f.options.iter().all(|o| !o.trim().is_empty() && o.len() <= 100 && o.trim() == o)
+                if !(1..=MAX_OPTIONS).contains(&f.options.len()) {
+                    say(options, format!("Field {n}: a list has 1 to {MAX_OPTIONS} choices"));
+                } else if unique.len() != f.options.len() {
+                    say(options, format!("Field {n}: each choice is listed once"));
+                } else if !f.options.iter().all(|o| !o.trim().is_empty() && o.len() <= 100 && o.trim() == o) {
+                    say(options, format!("Field {n}: each choice is 1 to 100 characters, without spaces around it"));
+                }
             }
-            _ => f.options.is_empty(),
-        };
-        if !options_ok {
-            return Err(ApiError::invalid(
-                "invalid_field",
-                format!("fields.{}.options: a select has 1-{MAX_OPTIONS} distinct options; other types none", f.key),
-            ));
+            _ if !f.options.is_empty() => say(options, format!("Field {n}: only a list has choices")),
+            _ => {}
         }
     }
-    Ok(())
+    match problems.is_empty() {
+        true => Ok(()),
+        false => Err(ApiError::Fields(problems)),
+    }
 }
 
 fn slug(name: &str) -> String {
@@ -162,8 +181,39 @@ pub async fn usable_forms(app: &App, caller: &Caller, project: &str) -> Result<(
     Ok((forms_of(&project.key, &records), is_agent(&actor.user, &project.key)))
 }
 
-/// Adds (`id` None) or replaces a form (project admins), under optimistic locking of the
-/// project's forms item.
+/// Changes the project's forms (project admins): `change` works out the next forms from the
+/// current ones and the project's stored macros (none stored: the initial ones, which move
+/// requests only to Support Ops). Written under optimistic locking of the forms item;
+/// a lost race reads again and works it out anew.
+async fn change_forms<T>(
+    app: &App,
+    caller: &Caller,
+    project: &str,
+    change: impl Fn(&ProjectForms, &[Macro]) -> Result<(ProjectForms, T), ApiError>,
+) -> Result<T, ApiError> {
+    let mut budget = Budget::default();
+    loop {
+        budget.next().await?;
+        let keys = [project_forms_key(project), project_macros_key(project)];
+        let (actor, p, records) = load_project(app, caller, project, &keys).await?;
+        require_project_admin(&actor.user, &p.key)?;
+        let current = forms_of(&p.key, &records);
+        let macros = records.iter().find_map(|r| match r {
+            Record::ProjectMacros(m) if m.project == p.key => Some(m.macros.as_slice()),
+            _ => None,
+        });
+        let (mut next, out) = change(&current, macros.unwrap_or_default())?;
+        next.version = current.version + 1;
+        let condition = if current.version == 0 { Condition::NotExists } else { Condition::VersionIs(current.version) };
+        match app.store.transact(vec![Write::Put { record: Record::ProjectForms(next), condition }]).await {
+            Ok(()) => return Ok(out),
+            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Adds (`id` None) or replaces a form (project admins).
 pub async fn save_form(
     app: &App,
     caller: &Caller,
@@ -171,14 +221,9 @@ pub async fn save_form(
     id: Option<&str>,
     input: Input<FormInput>,
 ) -> Result<Form, ApiError> {
-    let mut budget = Budget::default();
-    loop {
-        budget.next().await?;
-        let (actor, p, records) = load_project(app, caller, project, &[project_forms_key(project)]).await?;
-        require_project_admin(&actor.user, &p.key)?;
+    change_forms(app, caller, project, |current, _| {
         let input = input.as_ref().map_err(Clone::clone)?;
         check_definition(input)?;
-        let current = forms_of(&p.key, &records);
         let mut next = current.clone();
         let form_id = match id {
             Some(id) => {
@@ -216,14 +261,40 @@ pub async fn save_form(
         if input.default {
             next.default_form = form_id;
         }
-        next.version = current.version + 1;
-        let condition = if current.version == 0 { Condition::NotExists } else { Condition::VersionIs(current.version) };
-        match app.store.transact(vec![Write::Put { record: Record::ProjectForms(next), condition }]).await {
-            Ok(()) => return Ok(form),
-            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
-            Err(e) => return Err(e.into()),
+        Ok((next, form))
+    })
+    .await
+}
+
+/// Removes a form (project admins). Requests on it keep their form id and values, shown by
+/// key. The default form, Support Ops (where misfiled requests wait) and a form a macro moves
+/// requests to stay: each refusal says what to change first.
+pub async fn delete_form(app: &App, caller: &Caller, project: &str, id: &str) -> Result<(), ApiError> {
+    change_forms(app, caller, project, |current, macros| {
+        let form = current.get(id).ok_or(ApiError::NotFound("form"))?;
+        let refused = |code, message: String| Err(ApiError::Conflict { code, message });
+        if current.default_form == id {
+            return refused(
+                "default_form",
+                format!("{} is the default form: make another form the default first", form.name),
+            );
         }
-    }
+        if id == SUPPORT_OPS {
+            return refused("triage_form", "Support Ops holds requests raised on the wrong form: it stays".into());
+        }
+        let moves_here =
+            |m: &&Macro| m.actions.iter().any(|a| matches!(a, MacroAction::SetForm { form } if form == id));
+        if let Some(m) = macros.iter().find(moves_here) {
+            return refused(
+                "form_in_use",
+                format!("the macro {:?} moves requests to {}: change it first", m.name, form.name),
+            );
+        }
+        let mut next = current.clone();
+        next.forms.retain(|f| f.id != id);
+        Ok((next, ()))
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,5 +1,5 @@
 //! The console's project pages (settings, customers and organizations) and the blocklist.
-//! Each form calls the use case of its API route: `update_project`, `save_form`, `add_macro`,
+//! Each form calls the use case of its API route: `update_project`, `add_agent`,
 //! `add_agent`, `add_customer`, `create_organization`, `add_member`, `add_rule`, ...
 
 use super::admin_views::{self as views, SectionError};
@@ -10,8 +10,6 @@ use crate::visitor::Visitor;
 use helpdesk::access::is_project_admin;
 use helpdesk::caller::Caller;
 use helpdesk::domain::desk;
-use helpdesk::domain::forms::{self, FormInput};
-use helpdesk::domain::macros::{self, MacroInput};
 use helpdesk::http::{self, Reply};
 use helpdesk::model::{BlockAction, ProjectRole};
 use helpdesk::organizations::{self, MemberInput, NewOrganization};
@@ -20,17 +18,9 @@ use helpdesk::projects::{self, NewAgent, PortalPatch, ProjectPatch};
 use helpdesk::rules::{self, RuleInput};
 use helpdesk::{ApiError, App};
 use lambda_http::Request;
-use serde_json::json;
 
 fn query(req: &Request, name: &str) -> Option<String> {
     http::query_param(req, name).filter(|v| !v.is_empty())
-}
-
-/// A form's JSON in the shape its API route takes.
-fn form_json(form: &helpdesk::model::Form, default: bool) -> String {
-    let value = json!({"name": form.name, "description": form.description, "public": form.public,
-                       "default": default, "fields": form.fields});
-    serde_json::to_string_pretty(&value).unwrap_or_default()
 }
 
 pub async fn settings_page(
@@ -38,15 +28,12 @@ pub async fn settings_page(
     v: &Visitor,
     caller: &Caller,
     key: &str,
-    editing: Option<String>,
     status: u16,
     adjust: impl FnOnce(&mut views::SettingsPage),
 ) -> Result<Reply, ApiError> {
     let shown = desk::settings(app, caller, key).await?;
     let (p, s) = (&shown.project, &shown.project.settings);
     let default = &shown.forms.default_form;
-    let edited = editing.as_deref().and_then(|id| shown.forms.forms.iter().find(|f| f.id == id));
-    let template = json!({"name": "", "description": "", "public": true, "default": false, "fields": []});
     let mut page = views::SettingsPage {
         chrome: desk_chrome(v, format!("{} settings", p.name)),
         project_key: p.key.clone(),
@@ -76,11 +63,6 @@ pub async fn settings_page(
                 fields: f.fields.len(),
             })
             .collect(),
-        form_id: edited.map(|f| f.id.clone()).unwrap_or_default(),
-        form_json: match edited {
-            Some(f) => form_json(f, &f.id == default),
-            None => serde_json::to_string_pretty(&template).unwrap_or_default(),
-        },
         macros: shown
             .macros
             .macros
@@ -91,11 +73,9 @@ pub async fn settings_page(
                     .iter()
                     .filter_map(|a| serde_json::to_value(a).ok()?["type"].as_str().map(|t| t.replace('_', " ")))
                     .collect();
-                (m.name.clone(), steps.join(", "))
+                (m.id.clone(), m.name.clone(), steps.join(", "))
             })
             .collect(),
-        macro_name: String::new(),
-        macro_actions: String::new(),
         notice: None,
         error: None,
         sla: super::sla::shown(s.sla.as_ref()),
@@ -260,9 +240,7 @@ pub async fn get(
 ) -> Result<Reply, ApiError> {
     let notice = query(req, "done").and_then(|d| done_message(&d)).map(str::to_string);
     match path {
-        "/desk/projects/{key}/settings" => {
-            settings_page(app, v, caller, id, query(req, "form"), 200, |p| p.notice = notice).await
-        }
+        "/desk/projects/{key}/settings" => settings_page(app, v, caller, id, 200, |p| p.notice = notice).await,
         "/desk/projects/{key}/people" => people_page(app, v, caller, id, 200, |p| p.notice = notice).await,
         "/desk/organizations/{id}" => organization_page(app, v, caller, id, 200, |p| p.notice = notice).await,
         "/desk/blocklist" => {
@@ -333,22 +311,6 @@ pub async fn project_action(
             let saved = projects::update_project(app, caller, key, Ok(super::sla::patch(form))).await;
             ("settings", saved.map(|_| format!("/desk/projects/{key}/settings?done=sla#sla")))
         }
-        "form" => {
-            let id = Some(form.get("id")).filter(|id| !id.is_empty());
-            let input = http::parse_json_bytes::<FormInput>(form.get("json").as_bytes());
-            let saved = forms::save_form(app, caller, key, id, input).await;
-            ("settings", saved.map(|f| format!("/desk/projects/{key}/settings?done=form-saved&form={}#forms", f.id)))
-        }
-        "macro" => {
-            let input = serde_json::from_str::<serde_json::Value>(form.get("actions"))
-                .map_err(|e| ApiError::bad_request("invalid_json", format!("the actions are not valid JSON: {e}")))
-                .and_then(|actions| {
-                    let body = json!({"name": form.get("name"), "actions": actions}).to_string();
-                    http::parse_json_bytes::<MacroInput>(body.as_bytes())
-                });
-            let added = macros::add_macro(app, caller, key, input).await;
-            ("settings", added.map(|_| format!("/desk/projects/{key}/settings?done=macro-added#macros")))
-        }
         "agent" => {
             let role = if form.get("role") == "admin" { ProjectRole::Admin } else { ProjectRole::Agent };
             let added = projects::add_agent(app, caller, key, Ok(NewAgent { email: text("email"), role })).await;
@@ -382,15 +344,10 @@ pub async fn project_action(
         })
         .await;
     }
-    let editing = Some(text("id")).filter(|id| !id.is_empty() && action == "form");
-    let (typed_form, macro_name, macro_actions) = (text("json"), text("name"), text("actions"));
-    settings_page(app, v, caller, key, editing, status, |p| {
+    settings_page(app, v, caller, key, status, |p| {
         p.error = error;
-        match action {
-            "form" => p.form_json = typed_form,
-            "sla" => p.sla = super::sla::typed(form),
-            "macro" => (p.macro_name, p.macro_actions) = (macro_name, macro_actions),
-            _ => {}
+        if action == "sla" {
+            p.sla = super::sla::typed(form);
         }
     })
     .await
@@ -398,8 +355,6 @@ pub async fn project_action(
 
 fn action_section(action: &str) -> &'static str {
     match action {
-        "form" => "form",
-        "macro" => "macro",
         "agent" => "agent",
         "organization" => "organization",
         "customer" => "customer",

@@ -36,13 +36,8 @@ pub struct SettingsPage {
     pub csat: bool,
     pub reopen_days: u32,
     pub forms: Vec<FormRow>,
-    /// The form being edited (empty: a new one) and its JSON.
-    pub form_id: String,
-    pub form_json: String,
-    /// (name, its actions in short)
-    pub macros: Vec<(String, String)>,
-    pub macro_name: String,
-    pub macro_actions: String,
+    /// (id, name, its actions in short)
+    pub macros: Vec<(String, String, String)>,
     pub notice: Option<String>,
     pub error: Option<SectionError>,
     pub sla: SlaForm,

@@ -7,12 +7,15 @@ mod admin_views;
 mod automations;
 mod charts;
 mod fields_view;
+mod form_editor;
 mod history_view;
+mod macro_editor;
 mod macro_preview;
 mod merge;
 mod people_list;
 mod queue;
 mod reports;
+mod rows;
 mod sla;
 mod users;
 mod views;
@@ -96,6 +99,14 @@ pub async fn get(app: &App, req: &Request, v: &Visitor, path: &str, params: &Par
             let edit = query("edit");
             automations::page(app, v, &caller, params.get("key"), edit.as_deref(), 200, |p| p.notice = notice).await
         }
+        "/desk/projects/{key}/forms/{id}" | "/desk/projects/{key}/macros/{id}" => {
+            let notice = query("done").and_then(|d| done_message(&d)).map(str::to_string);
+            let (key, id) = (params.get("key"), params.get("id"));
+            match path.contains("/forms/") {
+                true => form_editor::page(app, v, &caller, key, id, 200, |p| p.notice = notice).await,
+                false => macro_editor::page(app, v, &caller, key, id, 200, |p| p.notice = notice).await,
+            }
+        }
         "/desk/projects/{key}/settings" | "/desk/projects/{key}/people" => {
             admin::get(app, req, v, &caller, path, params.get("key")).await
         }
@@ -141,6 +152,12 @@ pub async fn post(
         "/desk/projects/{key}/{action}" if params.get("action").starts_with("automation") => {
             automations::action(app, v, caller, params.get("key"), params.get("action"), form).await
         }
+        "/desk/projects/{key}/{action}" if matches!(params.get("action"), "form" | "form-delete") => {
+            form_editor::action(app, v, caller, params.get("key"), params.get("action"), form).await
+        }
+        "/desk/projects/{key}/{action}" if matches!(params.get("action"), "macro" | "macro-delete") => {
+            macro_editor::action(app, v, caller, params.get("key"), params.get("action"), form).await
+        }
         "/desk/projects/{key}/{action}" => {
             admin::project_action(app, v, caller, params.get("key"), params.get("action"), form).await
         }
@@ -174,7 +191,9 @@ pub(super) fn done_message(done: &str) -> Option<&'static str> {
         "settings" => "Settings saved.",
         "sla" => "Service levels saved.",
         "form-saved" => "The form is saved.",
-        "macro-added" => "The macro is added.",
+        "form-deleted" => "The form is removed. Requests on it keep their values.",
+        "macro-saved" => "The macro is saved.",
+        "macro-deleted" => "The macro is removed.",
         "agent" => "The agent is added.",
         "customer" => "The customer is added.",
         "organization-created" => "The organization is created.",

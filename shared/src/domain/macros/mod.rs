@@ -13,7 +13,7 @@ use crate::domain::requests::{history_write, try_update_request, Seen, Viewed, M
 use crate::domain::retry::Budget;
 use crate::domain::tags::check_tag;
 use crate::domain::Input;
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldProblem};
 use crate::items::{project_forms_key, project_macros_key, request_key};
 use crate::model::{Macro, MacroAction, ProjectMacros, Record, Request};
 use crate::store::{Condition, StoreError, Write};
@@ -152,47 +152,116 @@ pub async fn list_macros(app: &App, caller: &Caller, project: &str) -> Result<Pr
     Ok(macros_of(&p.key, &records))
 }
 
-/// Adds a macro (project admins). Its actions are checked for shape here; whether they
-/// apply to a given request is checked when it is applied.
-pub async fn add_macro(app: &App, caller: &Caller, project: &str, input: Input<MacroInput>) -> Result<Macro, ApiError> {
+/// Changes the project's macros (project admins): `change` works out the next ones from the
+/// current ones, written under optimistic locking of the macros item (a lost race reads again).
+async fn change_macros<T>(
+    app: &App,
+    caller: &Caller,
+    project: &str,
+    change: impl Fn(&ProjectMacros) -> Result<(ProjectMacros, T), ApiError>,
+) -> Result<T, ApiError> {
     let mut budget = Budget::default();
     loop {
         budget.next().await?;
         let (actor, p, records) = load_project(app, caller, project, &[project_macros_key(project)]).await?;
         require_project_admin(&actor.user, &p.key)?;
-        let input = input.as_ref().map_err(Clone::clone)?;
-        check_text("name", &input.name, 100, false, true)?;
-        if input.actions.is_empty() || input.actions.len() > MAX_ACTIONS {
-            return Err(ApiError::invalid("invalid_field", format!("actions: 1-{MAX_ACTIONS}")));
-        }
-        for (i, action) in input.actions.iter().enumerate() {
-            let shape = match action {
-                MacroAction::AddTag { tag } | MacroAction::RemoveTag { tag } => check_tag(tag).map(|_| ()),
-                MacroAction::AddInternalNote { body } | MacroAction::AddPublicReply { body } => {
-                    check_text("body", body, MAX_COMMENT, true, true)
-                }
-                MacroAction::SetForm { form } => check_text("form", form, 64, false, true),
-                MacroAction::SetField { key, value } => {
-                    check_text("key", key, 40, false, true).and_then(|_| check_text("value", value, 1000, true, false))
-                }
-                MacroAction::SetStatus { .. } => Ok(()),
-            };
-            shape.map_err(|e| failed(i, action, &e))?;
-        }
         let current = macros_of(&p.key, &records);
-        let id = crate::text::new_ulid().to_lowercase();
-        if current.macros.len() >= MAX_MACROS {
-            return Err(ApiError::invalid("too_many_macros", format!("a project has at most {MAX_MACROS} macros")));
-        }
-        let made = Macro { id, name: input.name.trim().to_string(), actions: input.actions.clone() };
-        let mut next = current.clone();
-        next.macros.push(made.clone());
-        next.version += 1;
+        let (mut next, out) = change(&current)?;
+        next.version = current.version + 1;
         let condition = if current.version == 0 { Condition::NotExists } else { Condition::VersionIs(current.version) };
         match app.store.transact(vec![Write::Put { record: Record::ProjectMacros(next), condition }]).await {
-            Ok(()) => return Ok(made),
+            Ok(()) => return Ok(out),
             Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
             Err(e) => return Err(e.into()),
         }
     }
+}
+
+/// A macro's name and actions, checked for shape, every problem at once (`name`, then
+/// `actions.<n>` counted from 1); whether they apply to a given request is checked when it is
+/// applied.
+fn check_definition(input: &MacroInput) -> Result<(), ApiError> {
+    let mut problems = vec![];
+    if let Err(e) = check_text("name", &input.name, 100, false, true) {
+        let message = match input.name.trim().is_empty() {
+            true => "Give the macro a name".to_string(),
+            false => e.public_message(),
+        };
+        problems.push(FieldProblem::new("name", "invalid_field", message));
+    }
+    if input.actions.is_empty() || input.actions.len() > MAX_ACTIONS {
+        let message = format!("A macro has 1 to {MAX_ACTIONS} actions");
+        problems.push(FieldProblem::new("actions", "invalid_field", message));
+    }
+    for (i, action) in input.actions.iter().enumerate() {
+        let empty = |what: &str, value: &str| match value.trim().is_empty() {
+            true => Err(ApiError::invalid("invalid_field", format!("give {what}"))),
+            false => Ok(()),
+        };
+        let shape = match action {
+            MacroAction::AddTag { tag } | MacroAction::RemoveTag { tag } => {
+                empty("the tag", tag).and_then(|_| check_tag(tag).map(|_| ()))
+            }
+            MacroAction::AddInternalNote { body } | MacroAction::AddPublicReply { body } => {
+                empty("the text", body).and_then(|_| check_text("body", body, MAX_COMMENT, true, true))
+            }
+            MacroAction::SetForm { form } => {
+                empty("the form", form).and_then(|_| check_text("form", form, 64, false, true))
+            }
+            MacroAction::SetField { key, value } => empty("the field", key)
+                .and_then(|_| check_text("key", key, 40, false, true))
+                .and_then(|_| check_text("value", value, 1000, true, false)),
+            MacroAction::SetStatus { .. } => Ok(()),
+        };
+        if let Err(e) = shape {
+            let why = failed(i, action, &e);
+            problems.push(FieldProblem::new(format!("actions.{}", i + 1), why.code(), why.public_message()));
+        }
+    }
+    match problems.is_empty() {
+        true => Ok(()),
+        false => Err(ApiError::Fields(problems)),
+    }
+}
+
+/// Adds a macro (`id` None) or replaces one, keeping its id (project admins).
+pub async fn save_macro(
+    app: &App,
+    caller: &Caller,
+    project: &str,
+    id: Option<&str>,
+    input: Input<MacroInput>,
+) -> Result<Macro, ApiError> {
+    change_macros(app, caller, project, |current| {
+        let input = input.as_ref().map_err(Clone::clone)?;
+        check_definition(input)?;
+        let id = match id {
+            Some(id) => current.macros.iter().find(|m| m.id == id).ok_or(ApiError::NotFound("macro"))?.id.clone(),
+            None if current.macros.len() >= MAX_MACROS => {
+                return Err(ApiError::invalid("too_many_macros", format!("a project has at most {MAX_MACROS} macros")));
+            }
+            None => crate::text::new_ulid().to_lowercase(),
+        };
+        let made = Macro { id, name: input.name.trim().to_string(), actions: input.actions.clone() };
+        let mut next = current.clone();
+        match next.macros.iter_mut().find(|m| m.id == made.id) {
+            Some(slot) => *slot = made.clone(),
+            None => next.macros.push(made.clone()),
+        }
+        Ok((next, made))
+    })
+    .await
+}
+
+/// Removes a macro (project admins). Requests it was applied to keep what it did.
+pub async fn delete_macro(app: &App, caller: &Caller, project: &str, id: &str) -> Result<(), ApiError> {
+    change_macros(app, caller, project, |current| {
+        let mut next = current.clone();
+        next.macros.retain(|m| m.id != id);
+        match next.macros.len() < current.macros.len() {
+            true => Ok((next, ())),
+            false => Err(ApiError::NotFound("macro")),
+        }
+    })
+    .await
 }
