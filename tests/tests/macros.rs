@@ -102,10 +102,30 @@ async fn a_macro_is_previewed_in_plain_words_then_applied_once() {
     let missing = h.page("GET", "/desk/requests/HD-1/macro?macro=nope", &session(&agent), None).await;
     assert_eq!(missing.status, 404);
 
-    // Confirmed twice with the page's token: applied once.
+    // Changed by an admin after the preview: the confirm refuses it and shows what it does now.
     let nonce = hidden(&preview, "nonce");
+    let previewed = hidden(&preview, "previewed");
+    let changed = json!({"name": "Solved", "actions": [
+        {"type": "add_public_reply", "body": "Fixed: the printer is replaced."},
+        {"type": "add_internal_note", "body": "Replaced under warranty (vendor ticket 7)."},
+        {"type": "set_status", "status": "closed"}]});
+    h.ok("PUT", &format!("/projects/HD/macros/{id}"), Some(&admin), Some(changed)).await;
+    let stale = [("macro", id.as_str()), ("nonce", &nonce), ("previewed", &previewed)];
+    let refused = submit(&h, &agent, "/desk/requests/HD-1/macro", &stale).await;
+    assert_eq!(refused.status, 409, "{}", refused.text);
+    assert!(
+        refused.text.contains("changed since you opened it") && refused.text.contains("vendor ticket 7"),
+        "{}",
+        refused.text
+    );
+    assert_eq!(h.ok("GET", "/requests/HD-1", Some(&agent), None).await.body["version"], before["version"]);
+    let preview = refused;
+
+    // Confirmed twice with the page's token: applied once.
+    let previewed = hidden(&preview, "previewed");
     for _ in 0..2 {
-        let done = submit(&h, &agent, "/desk/requests/HD-1/macro", &[("macro", &id), ("nonce", &nonce)]).await;
+        let fields = [("macro", id.as_str()), ("nonce", &nonce), ("previewed", &previewed)];
+        let done = submit(&h, &agent, "/desk/requests/HD-1/macro", &fields).await;
         assert_eq!((done.status, done.header("location")), (303, "/desk/requests/HD-1?done=macro"), "{}", done.text);
     }
     let applied = h.ok("GET", "/requests/HD-1", Some(&agent), None).await.body;

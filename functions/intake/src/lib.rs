@@ -211,7 +211,7 @@ async fn route(app: &App, req: &Request) -> Result<Reply, ApiError> {
         ("POST", "/requests/{key}/macros/{id}") => {
             let idempotency = http::idempotency_key(req);
             let ((viewer, request), replayed) =
-                macros::apply_macro(app, &caller, key, params.get("id"), idempotency).await?;
+                macros::apply_macro(app, &caller, key, params.get("id"), None, idempotency).await?;
             let reply = Reply::ok(request_json(viewer, &request));
             Ok(if replayed { reply.with_outcome("replayed") } else { reply })
         }

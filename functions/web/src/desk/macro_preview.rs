@@ -35,6 +35,8 @@ pub struct MacroPage {
     pub key: String,
     pub summary: String,
     pub macro_id: String,
+    /// The macro as the preview shows it (`Macro::fingerprint`): a confirm applies only that.
+    pub previewed: String,
     pub name: String,
     pub steps: Vec<StepView>,
     /// (label, value) of the values a form move would drop.
@@ -105,6 +107,7 @@ impl MacroPage {
             key: r.key.clone(),
             summary: r.summary.clone(),
             macro_id: p.chosen.id.clone(),
+            previewed: p.chosen.fingerprint(),
             name: p.chosen.name.clone(),
             steps,
             dropped: p.dropped.iter().map(|(k, v)| (field_label(&p.forms, k), v.clone())).collect(),
@@ -124,7 +127,8 @@ pub async fn page(app: &App, v: &Visitor, caller: &Caller, key: &str, macro_id: 
 /// shows on the preview again.
 pub async fn confirm(app: &App, v: &Visitor, caller: &Caller, key: &str, form: &Form) -> Result<Reply, ApiError> {
     let macro_id = form.get("macro");
-    let applied = macros::apply_macro(app, caller, key, macro_id, nonce(form)).await;
+    let previewed = Some(form.get("previewed")).filter(|p| !p.is_empty());
+    let applied = macros::apply_macro(app, caller, key, macro_id, previewed, nonce(form)).await;
     match applied {
         Ok(_) => Ok(Reply::see_other(format!("/desk/requests/{key}?done=macro"))),
         Err(err) => {

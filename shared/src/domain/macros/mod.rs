@@ -51,6 +51,15 @@ impl ProjectMacros {
     }
 }
 
+impl Macro {
+    /// What the macro is now, in short: a preview carries it, so a confirm applies the macro
+    /// the agent read, not one an admin changed since.
+    pub fn fingerprint(&self) -> String {
+        let text = serde_json::to_string(self).unwrap_or_default();
+        crate::text::sha256_hex(&text)[..16].to_string()
+    }
+}
+
 pub(crate) fn macros_of(project: &str, records: &[Record]) -> ProjectMacros {
     records
         .iter()
@@ -63,12 +72,14 @@ pub(crate) fn macros_of(project: &str, records: &[Record]) -> ProjectMacros {
 
 /// Applies a macro to a request (agents), all in one transaction: the same `plan` the
 /// preview shows. With an Idempotency-Key, a retry applies nothing and returns the request.
-/// Returns it and whether it was replayed.
+/// `previewed` (the fingerprint a preview showed) refuses a macro changed since (409
+/// `macro_changed`). Returns the request and whether it was replayed.
 pub async fn apply_macro(
     app: &App,
     caller: &Caller,
     key: &str,
     macro_id: &str,
+    previewed: Option<&str>,
     idempotency: Input<Option<IdempotencyKey>>,
 ) -> Result<(Viewed, bool), ApiError> {
     let user_id = caller.require_claim()?;
@@ -92,6 +103,14 @@ pub async fn apply_macro(
     }
     let macros = macros_of(&scope.project.key, &scope.extra);
     let chosen = macros.macros.iter().find(|m| m.id == macro_id).ok_or(ApiError::NotFound("macro"))?.clone();
+    if previewed.is_some_and(|seen| seen != chosen.fingerprint()) {
+        return Err(ApiError::Conflict {
+            code: "macro_changed",
+            message:
+                "The macro was changed since you opened it: this is what it does now. Apply it again if it is right."
+                    .into(),
+        });
+    }
     let forms = forms_of(&scope.project.key, &scope.extra);
     let ids: Vec<String> = chosen.actions.iter().map(|_| crate::text::new_ulid()).collect();
     let author = scope.user().clone();
