@@ -426,6 +426,12 @@ async fn admins_change_and_remove_forms_and_macros() {
     assert_eq!(again.status, 404, "a second delete finds nothing");
     let request = h.ok("GET", &format!("/requests/{key}"), Some(&ann), None).await.body;
     assert_eq!((request["form"].as_str(), request["fields"]["asset"].as_str()), (Some("hardware-fault"), Some("LT-1")));
+    // Its pages still show the values, by key, to the agent and the customer.
+    for (token, path) in [(&admin, format!("/desk/requests/{key}")), (&ann, format!("/portal/requests/{key}"))] {
+        let page = h.page("GET", &path, &format!("hd_session={token}"), None).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.text);
+        assert!(page.text.contains("LT-1"), "{path}: {}", page.text);
+    }
 
     let tag = json!({"name": "Tag it", "actions": [{"type": "add_tag", "tag": "first"}]});
     let id =
