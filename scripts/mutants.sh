@@ -18,13 +18,13 @@ if ! "$bin" mutants --version 2>/dev/null | grep -q "$version"; then
   echo "[mutants] installing cargo-mutants $version" >&2
   cargo install --quiet --locked cargo-mutants --version "$version" --root "$root/.tools/cargo"
 fi
-default_files="shared/src/domain/access.rs shared/src/domain/blocklist.rs shared/src/domain/idempotency.rs
-  shared/src/domain/caller.rs shared/src/domain/participants.rs shared/src/domain/moderation.rs
-  shared/src/domain/rules.rs shared/src/store/items.rs shared/src/domain/signing.rs
-  shared/src/domain/public_links.rs shared/src/domain/reply_address.rs shared/src/domain/inbound.rs
-  shared/src/domain/inbound/threads.rs shared/src/domain/inbound/clean.rs shared/src/domain/inbound/scrub.rs
-  shared/src/domain/inbound/decode.rs shared/src/domain/notify.rs shared/src/domain/emails.rs
-  shared/src/domain/auth.rs shared/src/domain/authors.rs"
+default_files="shared/src/domain/base/access.rs shared/src/domain/safety/blocklist.rs shared/src/domain/base/idempotency.rs
+  shared/src/domain/base/caller.rs shared/src/domain/people/participants.rs shared/src/domain/safety/moderation.rs
+  shared/src/domain/safety/rules.rs shared/src/store/items.rs shared/src/domain/base/signing.rs
+  shared/src/domain/public_links.rs shared/src/domain/mail/reply_address.rs shared/src/domain/mail/inbound.rs
+  shared/src/domain/mail/inbound/threads.rs shared/src/domain/mail/inbound/clean.rs shared/src/domain/mail/inbound/scrub.rs
+  shared/src/domain/mail/inbound/decode.rs shared/src/domain/mail/notify.rs shared/src/domain/mail/emails.rs
+  shared/src/domain/people/auth.rs shared/src/domain/people/authors.rs"
 args=()
 for file in ${MUTANTS_FILES:-$default_files}; do args+=(--file "$file"); done
 mkdir -p .local
