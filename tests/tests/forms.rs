@@ -154,12 +154,12 @@ async fn the_wrong_form_macro_applies_whole_once_or_not_at_all() {
     let broken = json!({"name": "Escalate", "actions": [
         {"type": "add_tag", "tag": "escalated"},
         {"type": "add_public_reply", "body": "We are on it."},
-        {"type": "set_form", "form": "no-such-form"}]});
+        {"type": "set_field", "key": "no_such_field", "value": "x"}]});
     let made = h.ok("POST", "/projects/HD/macros", Some(&admin), Some(broken)).await;
     let id = made.body["id"].as_str().unwrap().to_string();
     let failed = h.call("POST", &format!("/requests/{key}/macros/{id}"), Some(&agent), None).await;
     assert_eq!((failed.status, failed.code()), (422, "macro_action_failed"));
-    assert!(failed.body["error"]["message"].as_str().unwrap().starts_with("action 3 (set_form)"), "{failed:?}");
+    assert!(failed.body["error"]["message"].as_str().unwrap().starts_with("action 3 (set_field)"), "{failed:?}");
     let after = h.ok("GET", &format!("/requests/{key}"), Some(&agent), None).await;
     assert_eq!(after.body["tags"], json!(["incorrect-form"]), "no tag from the failed macro");
     assert_eq!(after.body["comment_count"], 0, "no reply from the failed macro");
@@ -444,6 +444,13 @@ async fn admins_change_and_remove_forms_and_macros() {
     }
     let saved = h.ok("PUT", &format!("/projects/HD/macros/{id}"), Some(&admin), Some(changed.clone())).await.body;
     assert_eq!((saved["id"].as_str(), saved["name"].as_str()), (Some(id.as_str()), Some("Tag it twice")));
+    let nowhere = json!({"name": "Move", "actions": [{"type": "set_form", "form": "hardware-fault"}]});
+    let refused = h.call("PUT", &format!("/projects/HD/macros/{id}"), Some(&admin), Some(nowhere)).await;
+    assert_eq!((refused.status, refused.body["error"]["errors"][0]["field"].as_str()), (422, Some("actions.1")));
+    assert!(refused.body.to_string().contains("no form"), "a removed form is no macro's target: {}", refused.body);
+    // "New" is the console's word for a form not made yet: a form named so gets another id.
+    let named_new = h.ok("POST", "/projects/HD/forms", Some(&admin), Some(json!({"name": "New"}))).await;
+    assert_eq!(named_new.body["id"], "new-form");
     let blank = json!({"name": "", "actions": [{"type": "add_tag", "tag": ""}]});
     let refused = h.call("PUT", &format!("/projects/HD/macros/{id}"), Some(&admin), Some(blank)).await;
     let fields: Vec<_> =

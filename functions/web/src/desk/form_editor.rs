@@ -9,7 +9,7 @@ use crate::visitor::{Form, Visitor};
 use askama::Template;
 use helpdesk::caller::Caller;
 use helpdesk::domain::desk;
-use helpdesk::domain::forms::{self, FormInput, DEFAULT_FORM, SUPPORT_OPS};
+use helpdesk::domain::forms::{self, FormInput, SUPPORT_OPS};
 use helpdesk::error::FieldProblem;
 use helpdesk::http::Reply;
 use helpdesk::model::{FieldKind, FormField};
@@ -185,7 +185,7 @@ pub async fn page(
         public: form.is_none_or(|f| f.public),
         default: is_default,
         is_default,
-        removable: form.is_some_and(|f| f.id != DEFAULT_FORM && f.id != SUPPORT_OPS && !is_default),
+        removable: form.is_some_and(|f| f.id != SUPPORT_OPS && !is_default),
         rows: form.map(|f| f.fields.iter().map(row_of).collect()).unwrap_or_default(),
         types: &FIELD_TYPES,
         new_type: "text".into(),
@@ -213,10 +213,15 @@ fn place(page: &mut FormEditorPage, problems: &[FieldProblem]) {
             }
         }
     }
-    let ids = |field: &str| field.strip_prefix("fields.").map_or(field.to_string(), |f| format!("field-{f}"));
+    // Linked to its input when the page has one: the name, the description, a field's part.
+    let href = |field: &str| match field.strip_prefix("fields.") {
+        Some(part) if part.contains('.') => Some(format!("#field-{part}")),
+        _ if matches!(field, "name" | "description") => Some(format!("#{field}")),
+        _ => None,
+    };
     page.problems = problem_links(problems, |_| true);
     for (link, p) in page.problems.iter_mut().zip(problems) {
-        link.href = Some(format!("#{}", ids(&p.field)));
+        link.href = href(&p.field);
     }
 }
 

@@ -127,12 +127,16 @@ pub async fn page(
         "new" => None,
         id => Some(shown.macros.macros.iter().find(|m| m.id == id).ok_or(ApiError::NotFound("macro"))?),
     };
-    let fields = shown
-        .forms
-        .forms
-        .iter()
-        .flat_map(|f| f.fields.iter().map(move |field| (field.key.clone(), format!("{} ({})", field.label, f.name))))
-        .collect();
+    // Each key once: a key on several forms is one field to a macro.
+    let mut fields: Vec<(String, String)> = vec![];
+    for form in &shown.forms.forms {
+        for field in &form.fields {
+            match fields.iter_mut().find(|(key, _)| *key == field.key) {
+                Some((_, label)) => label.insert_str(label.len() - 1, &format!(", {}", form.name)),
+                None => fields.push((field.key.clone(), format!("{} ({})", field.label, form.name))),
+            }
+        }
+    }
     let mut page = MacroEditorPage {
         chrome: desk_chrome(v, chosen.map_or("A new macro".to_string(), |m| format!("Macro: {}", m.name))),
         project_key: shown.project.key.clone(),
@@ -166,8 +170,10 @@ fn place(page: &mut MacroEditorPage, problems: &[FieldProblem]) {
     }
     page.problems = problem_links(problems, |_| true);
     for (link, p) in page.problems.iter_mut().zip(problems) {
-        let id = p.field.strip_prefix("actions.").map_or(p.field.clone(), |n| format!("action-{n}"));
-        link.href = Some(format!("#{id}"));
+        link.href = match p.field.strip_prefix("actions.") {
+            Some(n) => Some(format!("#action-{n}")),
+            None => (p.field == "name").then(|| "#name".to_string()),
+        };
     }
 }
 
@@ -212,6 +218,8 @@ pub async fn action(
     };
     let problems = match &err {
         ApiError::Fields(problems) => problems.clone(),
+        // A kind or status no page offers (a hand-made post): said on the page, edits kept.
+        ApiError::BadRequest { code, .. } => vec![FieldProblem::new("macro", code, err.public_message())],
         other => match in_place(other) {
             Some(message) => vec![FieldProblem::new("macro", other.code(), message)],
             None => return Err(err),

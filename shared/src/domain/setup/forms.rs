@@ -161,10 +161,11 @@ fn slug(name: &str) -> String {
         }
     }
     let out = out.trim_end_matches('-').chars().take(40).collect::<String>();
-    if out.is_empty() {
-        "form".into()
-    } else {
-        out
+    // `new` is the console's address of a form not made yet.
+    match out.as_str() {
+        "" => "form".into(),
+        "new" => "new-form".into(),
+        _ => out,
     }
 }
 
@@ -183,12 +184,14 @@ pub async fn usable_forms(app: &App, caller: &Caller, project: &str) -> Result<(
 
 /// Changes the project's forms (project admins): `change` works out the next forms from the
 /// current ones and the project's stored macros (none stored: the initial ones, which move
-/// requests only to Support Ops). Written under optimistic locking of the forms item;
+/// requests only to Support Ops). Written under optimistic locking of the forms item, and
+/// with `macros_as_read` of the macros item too (a removal decided on the macros it read);
 /// a lost race reads again and works it out anew.
 async fn change_forms<T>(
     app: &App,
     caller: &Caller,
     project: &str,
+    macros_as_read: bool,
     change: impl Fn(&ProjectForms, &[Macro]) -> Result<(ProjectForms, T), ApiError>,
 ) -> Result<T, ApiError> {
     let mut budget = Budget::default();
@@ -199,13 +202,18 @@ async fn change_forms<T>(
         require_project_admin(&actor.user, &p.key)?;
         let current = forms_of(&p.key, &records);
         let macros = records.iter().find_map(|r| match r {
-            Record::ProjectMacros(m) if m.project == p.key => Some(m.macros.as_slice()),
+            Record::ProjectMacros(m) if m.project == p.key => Some(m),
             _ => None,
         });
-        let (mut next, out) = change(&current, macros.unwrap_or_default())?;
+        let (mut next, out) = change(&current, macros.map(|m| m.macros.as_slice()).unwrap_or_default())?;
         next.version = current.version + 1;
         let condition = if current.version == 0 { Condition::NotExists } else { Condition::VersionIs(current.version) };
-        match app.store.transact(vec![Write::Put { record: Record::ProjectForms(next), condition }]).await {
+        let mut writes = vec![Write::Put { record: Record::ProjectForms(next), condition }];
+        if macros_as_read {
+            let condition = macros.map_or(Condition::NotExists, |m| Condition::VersionIs(m.version));
+            writes.push(Write::Check { key: project_macros_key(&p.key), condition });
+        }
+        match app.store.transact(writes).await {
             Ok(()) => return Ok(out),
             Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
             Err(e) => return Err(e.into()),
@@ -221,7 +229,7 @@ pub async fn save_form(
     id: Option<&str>,
     input: Input<FormInput>,
 ) -> Result<Form, ApiError> {
-    change_forms(app, caller, project, |current, _| {
+    change_forms(app, caller, project, false, |current, _| {
         let input = input.as_ref().map_err(Clone::clone)?;
         check_definition(input)?;
         let mut next = current.clone();
@@ -270,7 +278,7 @@ pub async fn save_form(
 /// key. The default form, Support Ops (where misfiled requests wait) and a form a macro moves
 /// requests to stay: each refusal says what to change first.
 pub async fn delete_form(app: &App, caller: &Caller, project: &str, id: &str) -> Result<(), ApiError> {
-    change_forms(app, caller, project, |current, macros| {
+    change_forms(app, caller, project, true, |current, macros| {
         let form = current.get(id).ok_or(ApiError::NotFound("form"))?;
         let refused = |code, message: String| Err(ApiError::Conflict { code, message });
         if current.default_form == id {

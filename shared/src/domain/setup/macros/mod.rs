@@ -15,7 +15,7 @@ use crate::domain::tags::check_tag;
 use crate::domain::Input;
 use crate::error::{ApiError, FieldProblem};
 use crate::items::{project_forms_key, project_macros_key, request_key};
-use crate::model::{Macro, MacroAction, ProjectMacros, Record, Request};
+use crate::model::{Macro, MacroAction, ProjectForms, ProjectMacros, Record, Request};
 use crate::store::{Condition, StoreError, Write};
 use crate::text::check_text;
 use crate::App;
@@ -172,23 +172,33 @@ pub async fn list_macros(app: &App, caller: &Caller, project: &str) -> Result<Pr
 }
 
 /// Changes the project's macros (project admins): `change` works out the next ones from the
-/// current ones, written under optimistic locking of the macros item (a lost race reads again).
+/// current ones and the project's forms, written under optimistic locking of the macros item
+/// (a lost race reads again). When a macro moves requests to a form, the forms item is checked
+/// as read too: a form removed meanwhile is not left named by a macro.
 async fn change_macros<T>(
     app: &App,
     caller: &Caller,
     project: &str,
-    change: impl Fn(&ProjectMacros) -> Result<(ProjectMacros, T), ApiError>,
+    change: impl Fn(&ProjectMacros, &ProjectForms) -> Result<(ProjectMacros, T), ApiError>,
 ) -> Result<T, ApiError> {
     let mut budget = Budget::default();
     loop {
         budget.next().await?;
-        let (actor, p, records) = load_project(app, caller, project, &[project_macros_key(project)]).await?;
+        let keys = [project_macros_key(project), project_forms_key(project)];
+        let (actor, p, records) = load_project(app, caller, project, &keys).await?;
         require_project_admin(&actor.user, &p.key)?;
         let current = macros_of(&p.key, &records);
-        let (mut next, out) = change(&current)?;
+        let forms = forms_of(&p.key, &records);
+        let (mut next, out) = change(&current, &forms)?;
         next.version = current.version + 1;
+        let moves = next.macros.iter().flat_map(|m| &m.actions).any(|a| matches!(a, MacroAction::SetForm { .. }));
         let condition = if current.version == 0 { Condition::NotExists } else { Condition::VersionIs(current.version) };
-        match app.store.transact(vec![Write::Put { record: Record::ProjectMacros(next), condition }]).await {
+        let mut writes = vec![Write::Put { record: Record::ProjectMacros(next), condition }];
+        if moves {
+            let condition = if forms.version == 0 { Condition::NotExists } else { Condition::VersionIs(forms.version) };
+            writes.push(Write::Check { key: project_forms_key(&p.key), condition });
+        }
+        match app.store.transact(writes).await {
             Ok(()) => return Ok(out),
             Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => continue,
             Err(e) => return Err(e.into()),
@@ -199,7 +209,7 @@ async fn change_macros<T>(
 /// A macro's name and actions, checked for shape, every problem at once (`name`, then
 /// `actions.<n>` counted from 1); whether they apply to a given request is checked when it is
 /// applied.
-fn check_definition(input: &MacroInput) -> Result<(), ApiError> {
+fn check_definition(input: &MacroInput, forms: &ProjectForms) -> Result<(), ApiError> {
     let mut problems = vec![];
     if let Err(e) = check_text("name", &input.name, 100, false, true) {
         let message = match input.name.trim().is_empty() {
@@ -224,9 +234,10 @@ fn check_definition(input: &MacroInput) -> Result<(), ApiError> {
             MacroAction::AddInternalNote { body } | MacroAction::AddPublicReply { body } => {
                 empty("the text", body).and_then(|_| check_text("body", body, MAX_COMMENT, true, true))
             }
-            MacroAction::SetForm { form } => {
-                empty("the form", form).and_then(|_| check_text("form", form, 64, false, true))
-            }
+            MacroAction::SetForm { form } => empty("the form", form).and_then(|_| match forms.get(form) {
+                Some(_) => Ok(()),
+                None => Err(ApiError::invalid("unknown_form", format!("this project has no form {form:?}"))),
+            }),
             MacroAction::SetField { key, value } => empty("the field", key)
                 .and_then(|_| check_text("key", key, 40, false, true))
                 .and_then(|_| check_text("value", value, 1000, true, false)),
@@ -251,9 +262,9 @@ pub async fn save_macro(
     id: Option<&str>,
     input: Input<MacroInput>,
 ) -> Result<Macro, ApiError> {
-    change_macros(app, caller, project, |current| {
+    change_macros(app, caller, project, |current, forms| {
         let input = input.as_ref().map_err(Clone::clone)?;
-        check_definition(input)?;
+        check_definition(input, forms)?;
         let id = match id {
             Some(id) => current.macros.iter().find(|m| m.id == id).ok_or(ApiError::NotFound("macro"))?.id.clone(),
             None if current.macros.len() >= MAX_MACROS => {
@@ -274,7 +285,7 @@ pub async fn save_macro(
 
 /// Removes a macro (project admins). Requests it was applied to keep what it did.
 pub async fn delete_macro(app: &App, caller: &Caller, project: &str, id: &str) -> Result<(), ApiError> {
-    change_macros(app, caller, project, |current| {
+    change_macros(app, caller, project, |current, _| {
         let mut next = current.clone();
         next.macros.retain(|m| m.id != id);
         match next.macros.len() < current.macros.len() {
