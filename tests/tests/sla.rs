@@ -1,6 +1,7 @@
 //! Service levels through HTTP on DynamoDB Local: a project's targets, and each request's
 //! clocks as agents read them (customers never do). Round-the-clock hours, so due times are
-//! exact whatever the time the test runs.
+//! exact whatever the time the test runs. Also the queue's orders by time: nearest due and
+//! latest activity.
 
 use helpdesk_tests::Harness;
 use serde_json::{json, Value};
@@ -166,6 +167,75 @@ async fn the_queue_sorts_by_nearest_due() {
     assert_eq!((refused.status, refused.code()), (400, "invalid_sort"));
     let customer = h.call("GET", "/projects/HD/requests?sort=due", Some(&ann), None).await;
     assert_eq!(customer.status, 403);
+}
+
+/// `sort=activity` (the console's default order): the latest change first, an internal note
+/// counting for agents and an assignment not; status, assignee and priority filter it; pages
+/// go on with a cursor of its own; held, tag and organization are refused; the console's
+/// queue is in that order unless "Newest" is asked for.
+#[tokio::test]
+async fn the_queue_sorts_by_latest_activity() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    let ann = h.sign_in(&h.email("ann")).await;
+    let mut keys = vec![];
+    for summary in ["first", "second", "third", "fourth"] {
+        let made = h.ok("POST", "/projects/HD/requests", Some(&ann), Some(json!({"summary": summary}))).await;
+        keys.push(made.body["key"].as_str().unwrap().to_string());
+    }
+    // Customers see the priority: set in the second the requests were raised.
+    h.ok("PATCH", &format!("/requests/{}", keys[2]), Some(&admin), Some(json!({"priority": "high"}))).await;
+    // Activity is kept to the second: each change comes in a later one.
+    let tick = || tokio::time::sleep(std::time::Duration::from_millis(1100));
+    tick().await;
+    let note = json!({"body": "Called them", "internal": true});
+    h.ok("POST", &format!("/requests/{}/comments", keys[0]), Some(&admin), Some(note)).await;
+    tick().await;
+    h.ok("POST", &format!("/requests/{}/comments", keys[1]), Some(&ann), Some(json!({"body": "Any news?"}))).await;
+    let assign = json!({"assignee": h.email("admin")});
+    h.ok("PATCH", &format!("/requests/{}", keys[2]), Some(&admin), Some(assign)).await;
+    tick().await;
+    h.ok("POST", &format!("/requests/{}/close", keys[3]), Some(&admin), None).await;
+    let order = |page: &Value| -> Vec<String> {
+        page["items"].as_array().unwrap().iter().map(|r| r["summary"].as_str().unwrap().to_string()).collect()
+    };
+    let list = |query: &str| {
+        let path = format!("/projects/HD/requests?sort=activity&{query}");
+        let (h, admin) = (&h, &admin);
+        async move { h.ok("GET", &path, Some(admin), None).await.body }
+    };
+    let first = list("limit=2").await;
+    assert_eq!(order(&first), ["fourth", "second"], "{first}");
+    let cursor = first["next_cursor"].as_str().expect("a next page").to_string();
+    assert_eq!(order(&list(&format!("limit=2&cursor={cursor}")).await), ["first", "third"]);
+    assert_eq!(order(&list("status=open").await), ["second", "first", "third"]);
+    assert_eq!(order(&list("status=open&assignee=me").await), ["third"]);
+    assert_eq!(order(&list("priority=high").await), ["third"]);
+    assert_eq!(order(&list("status=closed").await), ["fourth"]);
+    for query in ["sort=activity&status=held", "sort=activity&tag=x", &format!("sort=created&cursor={cursor}")] {
+        let refused = h.call("GET", &format!("/projects/HD/requests?{query}"), Some(&admin), None).await;
+        assert_eq!(refused.status, 400, "{query}");
+        assert!(["invalid_sort", "invalid_cursor"].contains(&refused.code()), "{query}");
+    }
+    assert_eq!(h.call("GET", "/projects/HD/requests?sort=activity", Some(&ann), None).await.status, 403);
+    // The console: latest activity unless "Newest" is asked for.
+    let cookie = format!("hd_session={admin}");
+    let rows = |text: &str| -> Vec<usize> {
+        let at = |k: &String| text.find(&format!("<a href=\"/desk/requests/{k}\">")).unwrap_or(usize::MAX);
+        let mut shown: Vec<usize> = (0..3).filter(|i| at(&keys[*i]) < usize::MAX).collect();
+        shown.sort_by_key(|i| at(&keys[*i]));
+        shown
+    };
+    let queue = h.page("GET", "/desk/projects/HD?status=open", &cookie, None).await;
+    assert!(queue.text.contains(r#"aria-current="page">Latest activity</a>"#), "{}", queue.text);
+    assert_eq!(rows(&queue.text), [1, 0, 2]);
+    let newest = h.page("GET", "/desk/projects/HD?status=open&sort=created", &cookie, None).await;
+    assert!(newest.text.contains(r#"aria-current="page">Newest</a>"#));
+    assert_eq!(rows(&newest.text), [2, 1, 0]);
+    // A tag filter has no order by activity: newest first, and the page says so.
+    let tagged = h.page("GET", "/desk/projects/HD?status=open&tag=x", &cookie, None).await;
+    assert_eq!(tagged.status, 200, "{}", tagged.text);
+    assert!(tagged.text.contains(r#"aria-current="page">Newest</a>"#));
 }
 
 /// The console shows the clocks: a due badge in the queue (and the nearest-due order), and

@@ -546,25 +546,28 @@ async fn agents_get_the_email_their_choice_asks_for_and_answer_by_email() {
     assert_eq!(mail_to(&t.h, &t.kim_email).await.len(), kim_before);
 }
 
-/// A request written before the owner index existed is in no Mine / Unassigned queue until
-/// `helpdesk-admin index-owners` rewrites it (as it was: no event, no version change).
+/// A request written before the owner and activity indexes existed is in no Mine /
+/// Unassigned queue and no queue by activity until `helpdesk-admin index-requests` rewrites
+/// it (as it was: no event, no version change).
 #[tokio::test]
-async fn index_owners_puts_older_requests_in_the_owner_queues() {
+async fn index_requests_puts_older_requests_in_the_owner_and_activity_queues() {
     let t = team().await;
     let key = t.raise(&t.ann, "From before").await;
-    // Make it look as written by the earlier code: no gsi5 keys, no priority.
+    // Make it look as written by the earlier code: no gsi5 or gsi6 keys, no priority.
     let mut item =
         helpdesk::items::dynamo::to_item(&t.h.store.get(&helpdesk::items::request_key(&key)).await.unwrap().unwrap());
-    for old in ["gsi5pk", "gsi5sk", "priority"] {
+    for old in ["gsi5pk", "gsi5sk", "gsi6pk", "gsi6sk", "priority"] {
         item.remove(old);
     }
     t.h.store.client().put_item().table_name(&t.h.table).set_item(Some(item)).send().await.unwrap();
     assert!(t.queue(&t.gus, "assignee=none", 25).await.is_empty(), "not in the owner index yet");
+    assert!(t.queue(&t.gus, "sort=activity", 25).await.is_empty(), "nor in the activity index");
     assert_eq!(t.queue(&t.gus, "x=1", 25).await, vec![key.clone()], "in the whole queue all the same");
     let before = t.get(&key, &t.admin).await;
-    assert_eq!(helpdesk::domain::team::index_owners(&t.h.app, "HD").await.unwrap(), 1);
+    assert_eq!(helpdesk::domain::requests::index_requests(&t.h.app, "HD").await.unwrap(), 1);
     assert_eq!(t.queue(&t.gus, "assignee=none", 25).await, vec![key.clone()]);
+    assert_eq!(t.queue(&t.gus, "sort=activity", 25).await, vec![key.clone()]);
     let after = t.get(&key, &t.admin).await;
     assert_eq!((after["version"].clone(), after["priority"].as_str()), (before["version"].clone(), Some("normal")));
-    assert_eq!(helpdesk::domain::team::index_owners(&t.h.app, "HD").await.unwrap(), 1, "again: the same");
+    assert_eq!(helpdesk::domain::requests::index_requests(&t.h.app, "HD").await.unwrap(), 1, "again: the same");
 }

@@ -321,7 +321,7 @@ fn operations() -> Vec<Op> {
             .query(status_filter(&["open", "pending", "closed", "held"]))
             .query(query_param("assignee", json!({"anyOf": [{"enum": ["me", "none"]}, email_string()]}), false))
             .query(query_param("priority", json!({"enum": ["low", "normal", "high", "urgent"]}), false))
-            .query(query_param("sort", json!({"enum": ["created", "due"]}), false))
+            .query(query_param("sort", json!({"enum": ["created", "activity", "due"]}), false))
             .query(query_param("organization", json!({"type": "string", "minLength": 1, "maxLength": 64}), false))
             .query(query_param("tag", json!({"type": "string", "pattern": "^[A-Za-z0-9-]{1,50}$"}), false))
             .ok(200, page()),

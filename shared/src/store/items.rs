@@ -2,7 +2,6 @@
 //! See docs/access-patterns.md for the patterns these keys serve.
 
 use crate::model::*;
-use crate::table::Index;
 
 /// The primary key of an item.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -291,6 +290,14 @@ pub fn held_partition(project: &str) -> String {
 pub fn queue_status_partition(project: &str, status: RequestStatus) -> String {
     format!("QUEUE#{project}#{}", status.as_str())
 }
+/// A project's requests in one status by latest activity (gsi6).
+pub fn activity_partition(project: &str, status: RequestStatus) -> String {
+    format!("ACTIVE#{project}#{}", status.as_str())
+}
+/// A sort key that orders by a time, then by request (ULID): the due and activity indexes'.
+pub fn timed_sort_key(at: Timestamp, request_id: &str) -> String {
+    format!("{:012}#{request_id}", at.max(0))
+}
 /// A project's requests in one status owned by one agent (`None`: unassigned).
 pub fn owner_partition(project: &str, assignee: Option<&str>, status: RequestStatus) -> String {
     format!("OWNER#{project}#{}#{}", assignee.unwrap_or(UNASSIGNED), status.as_str())
@@ -298,60 +305,8 @@ pub fn owner_partition(project: &str, assignee: Option<&str>, status: RequestSta
 /// The owner slot of unassigned requests (user ids are ULIDs: never this).
 pub const UNASSIGNED: &str = "none";
 
-/// Everything an item is found by: its primary key and its secondary-index keys.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct IndexKeys {
-    pub pk: String,
-    pub sk: String,
-    pub gsi1: Option<(String, String)>,
-    pub gsi2: Option<(String, String)>,
-    pub gsi3: Option<(String, String)>,
-    pub gsi4: Option<(String, String)>,
-    pub gsi5: Option<(String, String)>,
-    /// Epoch seconds after which DynamoDB may delete the item (lazily: code checks expiry).
-    pub ttl: Option<i64>,
-}
-
-impl IndexKeys {
-    pub fn primary(&self) -> ItemKey {
-        ItemKey { pk: self.pk.clone(), sk: self.sk.clone() }
-    }
-    pub fn for_index(&self, index: Index) -> Option<(&str, &str)> {
-        let pair = match index {
-            Index::Table => return Some((&self.pk, &self.sk)),
-            Index::Gsi1 => &self.gsi1,
-            Index::Gsi2 => &self.gsi2,
-            Index::Gsi3 => &self.gsi3,
-            Index::Gsi4 => &self.gsi4,
-            Index::Gsi5 => &self.gsi5,
-        };
-        pair.as_ref().map(|(p, s)| (p.as_str(), s.as_str()))
-    }
-    pub fn gsi_count(&self) -> usize {
-        self.gsis().iter().filter(|(_, g)| g.is_some()).count()
-    }
-    fn gsis(&self) -> [(crate::table::Gsi, &Option<(String, String)>); 5] {
-        use crate::table::{GSI1, GSI2, GSI3, GSI4, GSI5};
-        [(GSI1, &self.gsi1), (GSI2, &self.gsi2), (GSI3, &self.gsi3), (GSI4, &self.gsi4), (GSI5, &self.gsi5)]
-    }
-    /// Index writes (per KB of the item) DynamoDB makes when an item with these keys replaces
-    /// one with `before` (None: a new item): a key that appears or goes is one write, a key
-    /// that moves is two (delete and put); an unmoved key is one write to an ALL index (its
-    /// copy changed) and none to a KEYS_ONLY one.
-    pub fn index_writes(&self, before: Option<&IndexKeys>) -> usize {
-        let old = before.map(IndexKeys::gsis);
-        self.gsis()
-            .iter()
-            .enumerate()
-            .map(|(i, (gsi, new))| match (old.as_ref().and_then(|o| o[i].1.as_ref()), new) {
-                (None, None) => 0,
-                (None, Some(_)) | (Some(_), None) => 1,
-                (Some(a), Some(b)) if a != b => 2,
-                (Some(_), Some(_)) => usize::from(!gsi.keys_only),
-            })
-            .sum()
-    }
-}
+mod index_keys;
+pub use index_keys::IndexKeys;
 
 impl Record {
     pub fn index_keys(&self) -> IndexKeys {
@@ -383,11 +338,13 @@ impl Record {
                 gsi2: r
                     .nearest_due()
                     .filter(|_| !r.held && r.status.is_active())
-                    .map(|due| (due_partition(&r.project), format!("{due:012}#{}", r.id))),
+                    .map(|due| (due_partition(&r.project), timed_sort_key(due, &r.id))),
                 gsi5: (!r.held).then(|| {
                     let owner = r.assignee.as_ref().map(|a| a.id.as_str());
                     (owner_partition(&r.project, owner, r.status), r.id.clone())
                 }),
+                gsi6: (!r.held)
+                    .then(|| (activity_partition(&r.project, r.status), timed_sort_key(r.activity_at(), &r.id))),
                 ..with(request_key(&r.key))
             },
             Record::Comment(c) => with(comment_key(&c.request_key, &c.id)),
@@ -503,106 +460,8 @@ impl Record {
     }
 }
 
-/// DynamoDB item mapping (serde_dynamo): the record's fields, its `type` tag, and the keys.
-pub mod dynamo {
-    use super::*;
-    use crate::table::{GSI1, GSI2, GSI3, GSI4, GSI5, PK, SK, TTL_ATTRIBUTE};
-    use aws_sdk_dynamodb::types::AttributeValue;
-    use std::collections::HashMap;
-
-    pub type Item = HashMap<String, AttributeValue>;
-
-    pub fn key_item(key: &ItemKey) -> Item {
-        HashMap::from([
-            (PK.to_string(), AttributeValue::S(key.pk.clone())),
-            (SK.to_string(), AttributeValue::S(key.sk.clone())),
-        ])
-    }
-
-    pub fn to_item(record: &Record) -> Item {
-        let mut item: Item = serde_dynamo::to_item(record).expect("records always serialise");
-        let keys = record.index_keys();
-        item.extend(key_item(&keys.primary()));
-        for (gsi, pair) in
-            [(GSI1, &keys.gsi1), (GSI2, &keys.gsi2), (GSI3, &keys.gsi3), (GSI4, &keys.gsi4), (GSI5, &keys.gsi5)]
-        {
-            if let Some((p, s)) = pair {
-                item.insert(gsi.pk.to_string(), AttributeValue::S(p.clone()));
-                item.insert(gsi.sk.to_string(), AttributeValue::S(s.clone()));
-            }
-        }
-        if let Some(ttl) = keys.ttl {
-            item.insert(TTL_ATTRIBUTE.to_string(), AttributeValue::N(ttl.to_string()));
-        }
-        item
-    }
-
-    pub fn from_item(mut item: Item) -> Result<Record, String> {
-        for name in [PK, SK, TTL_ATTRIBUTE, GSI1.pk, GSI1.sk, GSI3.pk, GSI3.sk, GSI4.pk, GSI4.sk, GSI5.pk, GSI5.sk] {
-            item.remove(name);
-        }
-        serde_dynamo::from_item(item).map_err(|e| e.to_string())
-    }
-
-    /// The old and new images of a stream record whose partition key starts with one of
-    /// `prefixes` (request partitions: requests, comments, automations' emails; admins'
-    /// notices), as records; None for every other partition, the signing keys above all,
-    /// which are never even decoded.
-    pub fn stream_images(
-        record: &aws_lambda_events::dynamodb::EventRecord,
-        prefixes: &[&str],
-    ) -> Option<(Option<Record>, Option<Record>)> {
-        let pk = match record.change.keys.get(PK) {
-            Some(serde_dynamo::AttributeValue::S(s)) => s.as_str(),
-            _ => return None,
-        };
-        if !prefixes.iter().any(|p| pk.starts_with(p)) {
-            return None;
-        }
-        let image = |item: &serde_dynamo::Item| -> Option<Record> {
-            if item.is_empty() {
-                return None;
-            }
-            let map: Item = item.clone().into();
-            match from_item(map) {
-                Ok(r) => Some(r),
-                Err(e) => {
-                    tracing::warn!(error = %e, "undecodable stream image skipped");
-                    None
-                }
-            }
-        };
-        Some((image(&record.change.old_image), image(&record.change.new_image)))
-    }
-
-    /// The key of the request whose partition a stream record wrote (its request, comments,
-    /// files, tags or participants); None for every other partition.
-    pub fn stream_request_key(record: &aws_lambda_events::dynamodb::EventRecord) -> Option<String> {
-        match record.change.keys.get(PK) {
-            Some(serde_dynamo::AttributeValue::S(pk)) => pk.strip_prefix(REQUEST_PARTITION_PREFIX).map(str::to_string),
-            _ => None,
-        }
-    }
-
-    /// DynamoDB's size of an item (attribute names plus values), for capacity estimates.
-    pub fn item_size(item: &Item) -> usize {
-        item.iter().map(|(k, v)| k.len() + value_size(v)).sum()
-    }
-
-    fn value_size(v: &AttributeValue) -> usize {
-        match v {
-            AttributeValue::S(s) => s.len(),
-            AttributeValue::N(n) => n.len().div_ceil(2) + 1,
-            AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
-            AttributeValue::B(b) => b.as_ref().len(),
-            AttributeValue::L(l) => 3 + l.iter().map(|x| 1 + value_size(x)).sum::<usize>(),
-            AttributeValue::M(m) => 3 + m.iter().map(|(k, x)| 1 + k.len() + value_size(x)).sum::<usize>(),
-            AttributeValue::Ss(s) => s.iter().map(|x| x.len()).sum(),
-            AttributeValue::Ns(s) => s.iter().map(|x| x.len().div_ceil(2) + 1).sum(),
-            _ => 1,
-        }
-    }
-}
+/// DynamoDB item mapping (serde_dynamo).
+pub mod dynamo;
 
 #[cfg(test)]
 #[path = "items_tests.rs"]

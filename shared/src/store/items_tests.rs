@@ -67,6 +67,8 @@ fn request_item_is_exactly_this() {
         ("gsi3sk".into(), s("01J0000000000000000000000A")),
         ("gsi5pk".into(), s("OWNER#HD#none#open")),
         ("gsi5sk".into(), s("01J0000000000000000000000A")),
+        ("gsi6pk".into(), s("ACTIVE#HD#open")),
+        ("gsi6sk".into(), s("001700000000#01J0000000000000000000000A")),
         ("key".into(), s("HD-42")),
         ("project".into(), s("HD")),
         ("id".into(), s("01J0000000000000000000000A")),
@@ -386,10 +388,11 @@ fn partitions_of_audit_blocklist_customers_and_held_requests() {
     let keys = Record::Request(held).index_keys();
     assert_eq!(keys.gsi3, Some(("QUEUE#HD#held".into(), sample_request().id)));
     assert_eq!(keys.gsi5, None, "no owner queue holds a held request");
+    assert_eq!(keys.gsi6, None, "nor does the queue by activity");
     assert_eq!(keys.gsi_count(), 2);
-    assert_eq!(Record::Request(sample_request()).index_keys().gsi_count(), 3);
+    assert_eq!(Record::Request(sample_request()).index_keys().gsi_count(), 4);
     let with_org = Request { organization: Some("O1".into()), ..sample_request() };
-    assert_eq!(Record::Request(with_org).index_keys().gsi_count(), 4);
+    assert_eq!(Record::Request(with_org).index_keys().gsi_count(), 5);
 }
 
 /// An assigned request is in its owner's partition for its status; an old item without
@@ -415,17 +418,25 @@ fn owner_partitions_and_old_items() {
     assert_eq!((read.priority, read.assignee), (Priority::Normal, None));
 }
 
-/// What a change of a request costs its indexes: a reply moves no key (one write to each ALL
-/// index, none to the keys-only owner index); closing moves the queue and owner keys (two
-/// writes each); a new request writes each index once.
+/// What a change of a request costs its indexes: a reply moves only the activity key (one
+/// write to each ALL index, a delete and a put in the keys-only activity index, none in the
+/// owner index); an internal note moves it too; closing moves the queue, owner and activity
+/// keys (two writes each); a new request writes each index once.
 #[test]
 fn index_writes_by_what_moved() {
     let open = Record::Request(sample_request()).index_keys();
-    let replied = Record::Request(Request { comment_count: 1, version: 2, ..sample_request() }).index_keys();
-    assert_eq!(replied.index_writes(Some(&open)), 2, "gsi1 and gsi3 copies; gsi5 keys unchanged");
+    let later = sample_request().updated_at + 60;
+    let replied =
+        Record::Request(Request { comment_count: 1, version: 2, updated_at: later, ..sample_request() }).index_keys();
+    assert_eq!(replied.index_writes(Some(&open)), 2 + 2, "gsi1 and gsi3 copies; gsi6 moved; gsi5 unchanged");
+    let noted = Request { note_count: 1, noted_at: Some(later), ..sample_request() };
+    assert_eq!(noted.activity_at(), later, "a note is activity for agents");
+    let noted = Record::Request(noted).index_keys();
+    assert_eq!(noted.gsi6, Some(("ACTIVE#HD#open".into(), format!("{later:012}#{}", sample_request().id))));
+    assert_eq!(noted.index_writes(Some(&open)), 2 + 2);
     let closed = Record::Request(Request { status: RequestStatus::Closed, ..sample_request() }).index_keys();
-    assert_eq!(closed.index_writes(Some(&open)), 1 + 2 + 2);
-    assert_eq!(open.index_writes(None), 3);
+    assert_eq!(closed.index_writes(Some(&open)), 1 + 2 + 2 + 2);
+    assert_eq!(open.index_writes(None), 4);
     let with_org = Record::Request(Request { organization: Some("O1".into()), ..sample_request() }).index_keys();
     assert_eq!(with_org.index_writes(Some(&open)), 2 + 1, "gsi4 appears");
 }

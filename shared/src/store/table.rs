@@ -34,7 +34,12 @@ pub const GSI4: Gsi = Gsi { name: "gsi4", pk: "gsi4pk", sk: "gsi4sk", keys_only:
 /// here (only an assignment or a status change does); reads fetch the requests by key.
 pub const GSI5: Gsi = Gsi { name: "gsi5", pk: "gsi5pk", sk: "gsi5sk", keys_only: true };
 
-pub const GSIS: [Gsi; 5] = [GSI1, GSI2, GSI3, GSI4, GSI5];
+/// Per project and status: the requests by latest activity (the queue's `sort=activity`, the
+/// console's default), not while held. Keys only: every change moves the key (a delete and a
+/// put of a key-sized entry); reads fetch the requests by key.
+pub const GSI6: Gsi = Gsi { name: "gsi6", pk: "gsi6pk", sk: "gsi6sk", keys_only: true };
+
+pub const GSIS: [Gsi; 6] = [GSI1, GSI2, GSI3, GSI4, GSI5, GSI6];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Index {
@@ -44,6 +49,7 @@ pub enum Index {
     Gsi3,
     Gsi4,
     Gsi5,
+    Gsi6,
 }
 
 impl Index {
@@ -55,6 +61,7 @@ impl Index {
             Index::Gsi3 => Some(GSI3),
             Index::Gsi4 => Some(GSI4),
             Index::Gsi5 => Some(GSI5),
+            Index::Gsi6 => Some(GSI6),
         }
     }
     pub fn key_names(self) -> (&'static str, &'static str) {

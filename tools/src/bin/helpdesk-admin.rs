@@ -43,10 +43,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             helpdesk::domain::signing::retire(&app, id).await?;
             println!("key {id} is retired: links it signed no longer open (warm functions within 5 minutes)");
         }
-        ["index-owners", key] => {
+        // `index-owners`: its name when it added the owner index alone.
+        ["index-requests" | "index-owners", key] => {
             let app = App::connect(config, false).await;
-            let rewritten = helpdesk::domain::team::index_owners(&app, key).await?;
-            println!("{rewritten} requests of {key} are in the owner index");
+            let rewritten = helpdesk::domain::requests::index_requests(&app, key).await?;
+            println!("{rewritten} requests of {key} are in the owner and activity indexes");
         }
         ["rebuild-stats", key] => {
             let app = App::connect(config, false).await;
@@ -91,7 +92,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         _ => {
-            eprintln!("usage: helpdesk-admin bootstrap-admin <email> | create-table | rotate-signing-key | retire-signing-key <id> | index-owners KEY | rebuild-stats KEY | reindex [KEY] | inbound FILE.eml [QUERY]");
+            eprintln!("usage: helpdesk-admin bootstrap-admin <email> | create-table | rotate-signing-key | retire-signing-key <id> | index-requests KEY | rebuild-stats KEY | reindex [KEY] | inbound FILE.eml [QUERY]");
             std::process::exit(2);
         }
     }

@@ -20,8 +20,24 @@ struct QueueFilters {
     priority: String,
     tag: String,
     organization: String,
-    /// `due`: nearest due first; empty: newest first.
+    /// Empty: latest activity first (`activity` says the same); `created`: newest first;
+    /// `due`: nearest due first.
     sort: String,
+}
+
+impl QueueFilters {
+    /// The order the page is in, as the API names it. Latest activity unless another is asked
+    /// for; held requests, and a tag or an organization filter, come newest first (no index
+    /// holds those by activity).
+    fn order(&self) -> &str {
+        match self.sort.as_str() {
+            "" | "activity" if self.status == "held" || !self.tag.is_empty() || !self.organization.is_empty() => {
+                "created"
+            }
+            "" => "activity",
+            other => other,
+        }
+    }
 }
 
 /// The first page's place in a pager's trail (a list cursor is never this).
@@ -102,7 +118,7 @@ pub(super) async fn queue(
         priority: param("priority"),
         tag: param("tag"),
         organization: param("organization"),
-        sort: param("sort"),
+        sort: Some(param("sort")).filter(|s| s != "activity").unwrap_or_default(),
     };
     if f.status == "held" {
         // Held requests wait outside every owner's queue.
@@ -115,7 +131,7 @@ pub(super) async fn queue(
         organization: some(&f.organization),
         assignee: some(&f.assignee),
         priority: some(&f.priority),
-        sort: some(&f.sort),
+        sort: Some(f.order().to_string()),
         cursor: http::query_param(req, "cursor"),
         ..ListOptions::default()
     };
@@ -134,7 +150,7 @@ pub(super) async fn queue(
             status: if r.held { "held" } else { r.status.as_str() },
             priority: r.priority.as_str(),
             assignee: r.assignee.as_ref().map(views::assignee_label),
-            updated: crate::views::Moment::of(r.updated_at, now),
+            updated: crate::views::Moment::of(r.activity_at(), now),
             waiting_on_us: r.customer_spoke_last && r.status == RequestStatus::Open,
             unseen: shown.unseen.contains(&r.key),
             tags: r.tags.clone(),
@@ -171,16 +187,18 @@ pub(super) async fn queue(
             Tab { label: label.into(), href: queue_href(key, &to, None), current: f.assignee == value }
         })
         .collect();
-    // Nearest due orders the requests with a running clock: no tag or organization filter.
-    let sorts = [("Newest", ""), ("Nearest due", "due")]
+    // Latest activity and nearest due order the queue's own requests: no tag or organization
+    // filter; a closed request has no clock running.
+    let sorts = [("Latest activity", "", "activity"), ("Newest", "created", "created"), ("Nearest due", "due", "due")]
         .into_iter()
-        .map(|(label, value)| {
-            let to = if value == "due" {
-                QueueFilters { sort: value.into(), tag: String::new(), organization: String::new(), ..f.clone() }
-            } else {
+        .filter(|(_, value, _)| !(*value == "due" && f.status == "closed"))
+        .map(|(label, value, order)| {
+            let to = if value == "created" {
                 QueueFilters { sort: value.into(), ..f.clone() }
+            } else {
+                QueueFilters { sort: value.into(), tag: String::new(), organization: String::new(), ..f.clone() }
             };
-            Tab { label: label.into(), href: queue_href(key, &to, None), current: f.sort == value }
+            Tab { label: label.into(), href: queue_href(key, &to, None), current: f.order() == order }
         })
         .collect();
     let (here, back) = (http::query_param(req, "cursor"), param("back"));

@@ -95,6 +95,12 @@ impl Assignee {
 }
 
 impl Request {
+    /// Its latest activity as agents see it: the last change customers saw, or the last
+    /// internal note when that came later. The console's queue sorts and marks by it.
+    pub fn activity_at(&self) -> Timestamp {
+        self.noted_at.map_or(self.updated_at, |noted| noted.max(self.updated_at))
+    }
+
     /// The nearest due time of its running service-level clocks (overdue ones included).
     pub fn nearest_due(&self) -> Option<Timestamp> {
         let sla = self.sla.as_ref()?;

@@ -125,7 +125,7 @@ fn unseen_of(page: &RequestPage, seen: &[Record], now: i64) -> BTreeSet<String> 
         .iter()
         .filter(|(_, r)| match seen_version(&r.key) {
             Some(version) => r.version > version,
-            None => r.updated_at > now - SEEN_KEEP_SECS,
+            None => r.activity_at() > now - SEEN_KEEP_SECS,
         })
         .map(|(_, r)| r.key.clone())
         .collect()

@@ -7,16 +7,19 @@ mod create;
 mod follow_up;
 mod lists;
 mod merge;
+mod queue;
 mod read;
 
+pub use all::index_requests;
 pub(crate) use all::{every_record, every_request};
 pub use change::{add_comment, release, set_status, set_status_seen, HELPDESK_AUTHOR};
 pub(crate) use change::{add_helpdesk_note, helpdesk_user};
 pub use create::create_request;
 pub use follow_up::Posted;
-pub use lists::{list_for_customer, list_queue, queue_with_project};
+pub use lists::list_for_customer;
 pub(crate) use merge::{follow_merges, refuse_merged};
 pub use merge::{merge, merge_preview, MergeInput, MergeStep, Merged, MAX_MERGE_NOTE};
+pub use queue::{list_queue, queue_with_project};
 pub use read::{get_request, get_request_and_project, get_request_with};
 pub(crate) use read::{read_thread, Thread};
 

@@ -3,14 +3,12 @@
 //! automatic assignment of new requests (`assign`).
 
 mod assign;
-mod backfill;
 mod removal;
 mod roster;
 mod update;
 
 pub use assign::pick;
 pub(crate) use assign::{claim_agent, release_agent};
-pub use backfill::index_owners;
 pub use removal::{remove_agent, Removed};
 pub use roster::{get_team, team_key, update_agent, AgentPatch};
 pub(crate) use roster::{join_team, load_team, load_write, moves_load, read_team, release_writes, team_in};
