@@ -71,6 +71,12 @@ async fn the_queue_reads_well_at_every_width_and_pages_both_ways() {
     assert!(time.attr("datetime").await.unwrap().is_some_and(|d| d.ends_with('Z')));
     assert!(time.attr("title").await.unwrap().is_some_and(|t| t.ends_with(" UTC")));
 
+    // The order: latest activity unless another is picked.
+    let current = b.client.find(fantoccini::Locator::Css("nav.sorts a[aria-current=page]")).await.unwrap();
+    assert_eq!(current.text().await.unwrap(), "Latest activity");
+    b.client.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+    b.shot("top").await;
+
     // The pager: older, then newer again, the same first page.
     let newest = format!("{}: Invoice 27", keys[26]);
     assert!(b.text().await.contains(&newest));
