@@ -186,3 +186,86 @@ async fn every_console_url_is_a_page() {
     let api = client.get(format!("{}/nothing-here", h.base)).send().await.unwrap();
     assert!(api.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
 }
+
+/// Roles: a project admin makes an agent an admin and back, by the API and on the people
+/// list; an agent changes no role, their own included; a project is never left without an
+/// admin, by any way out (409 `last_admin`); removing an agent asks first, then takes their
+/// access away; another project's admin changes nobody here.
+#[tokio::test]
+async fn admins_change_roles_and_remove_agents_but_a_project_keeps_an_admin() {
+    let h = Harness::start().await;
+    // The app admin sets the project up, then leaves Lea its only project admin.
+    let app_admin = h.admin_with_project("HD").await;
+    let add = |key: &str, name: &str, role: &str| {
+        let (h, path, body, app_admin) =
+            (&h, format!("/projects/{key}/agents"), json!({"email": h.email(name), "role": role}), &app_admin);
+        async move { h.ok("POST", &path, Some(app_admin), Some(body)).await.body["user_id"].as_str().unwrap().to_string() }
+    };
+    let (lea_id, kim_id) = (add("HD", "lea", "admin").await, add("HD", "kim", "agent").await);
+    let (lea, kim) = (h.sign_in(&h.email("lea")).await, h.sign_in(&h.email("kim")).await);
+    let team = h.ok("GET", "/projects/HD/agents", Some(&lea), None).await.body;
+    let app_admin_id =
+        team["items"].as_array().unwrap().iter().find(|a| a["email"] == h.email("admin").as_str()).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    h.ok("DELETE", &format!("/projects/HD/agents/{app_admin_id}"), Some(&lea), None).await;
+    let put = |who: &str, id: &str, body: serde_json::Value| {
+        let (h, path, who) = (&h, format!("/projects/HD/agents/{id}"), who.to_string());
+        async move { h.call("PUT", &path, Some(&who), Some(body)).await }
+    };
+    // An agent sets their own availability, not their role.
+    assert_eq!(put(&kim, &kim_id, json!({"available": false})).await.status, 200);
+    assert_eq!(put(&kim, &kim_id, json!({"role": "admin"})).await.status, 403);
+    // The only admin can neither step down nor leave, by any route.
+    for (n, refused) in [
+        put(&lea, &lea_id, json!({"role": "agent"})).await,
+        h.call("DELETE", &format!("/projects/HD/agents/{lea_id}"), Some(&lea), None).await,
+        h.call("POST", "/projects/HD/agents", Some(&lea), Some(json!({"email": h.email("lea"), "role": "agent"})))
+            .await,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        assert_eq!((refused.status, refused.code()), (409, "last_admin"), "way out {n}: {:?}", refused.body);
+    }
+    assert_eq!(h.page("GET", "/desk/users?project=HD", &session(&lea), None).await.status, 200, "still the admin");
+    // Kim made an admin: she now reads the people list; Lea steps down.
+    let promoted = put(&lea, &kim_id, json!({"role": "admin"})).await;
+    assert_eq!((promoted.status, promoted.body["role"].as_str()), (200, Some("admin")), "{:?}", promoted.body);
+    assert_eq!(h.page("GET", "/desk/users?project=HD", &session(&kim), None).await.status, 200);
+    assert_eq!(put(&lea, &lea_id, json!({"role": "agent"})).await.status, 200);
+    assert_eq!(put(&lea, &kim_id, json!({"role": "agent"})).await.status, 403, "an agent now");
+    assert_eq!(h.page("GET", "/desk/users?project=HD", &session(&lea), None).await.status, 403);
+
+    // On the people list: each agent's role in their row; the last admin's way out refused there.
+    let list = h.page("GET", "/desk/users?project=HD", &session(&kim), None).await;
+    assert!(list.text.contains(&format!(r#"<select id="role-{kim_id}" name="role">"#)), "{}", list.text);
+    let step_down = [("id", kim_id.as_str()), ("role", "agent")];
+    let refused = submit(&h, &kim, "/desk/projects/HD/agent-role", &step_down).await;
+    assert_eq!(refused.status, 409, "{}", refused.text);
+    assert!(refused.text.contains("only admin") && refused.text.contains(r#"role="alert""#), "{}", refused.text);
+    let back_up = [("id", lea_id.as_str()), ("role", "admin")];
+    let changed = submit(&h, &kim, "/desk/projects/HD/agent-role", &back_up).await;
+    assert_eq!((changed.status, changed.header("location")), (303, "/desk/users?project=HD&done=agent-role"));
+    let shown = h.page("GET", changed.header("location"), &session(&kim), None).await;
+    assert!(shown.text.contains("The role is changed."), "{}", shown.text);
+    assert_eq!(h.page("GET", "/desk/users?project=HD", &session(&lea), None).await.status, 200, "admin again");
+
+    // Removing asks first (nothing changes on the way), then takes Kim's access away.
+    let ask = h.page("GET", &format!("/desk/users?project=HD&remove={kim_id}"), &session(&lea), None).await;
+    assert!(ask.text.contains("id=\"confirm-removal\"") && ask.text.contains("Remove from HD"), "{}", ask.text);
+    assert_eq!(h.call("GET", "/projects/HD/requests", Some(&kim), None).await.status, 200);
+    let removed = submit(&h, &lea, "/desk/projects/HD/agent-remove", &[("id", kim_id.as_str())]).await;
+    assert_eq!((removed.status, removed.header("location")), (303, "/desk/users?project=HD&done=agent-removed"));
+    assert_eq!(h.call("GET", "/projects/HD/requests", Some(&kim), None).await.status, 403);
+    // Another project's admin changes nobody here, by the API or the page.
+    let created = h.call("POST", "/projects", Some(&app_admin), Some(json!({"key": "OT", "name": "Other"}))).await;
+    assert_eq!(created.status, 201);
+    add("OT", "otto", "admin").await;
+    let otto = h.sign_in(&h.email("otto")).await;
+    assert_eq!(put(&otto, &lea_id, json!({"role": "agent"})).await.status, 403);
+    let page = submit(&h, &otto, "/desk/projects/HD/agent-role", &[("id", lea_id.as_str()), ("role", "agent")]).await;
+    assert_eq!(page.status, 403, "{}", page.text);
+    assert_eq!(h.page("GET", "/desk/users?project=HD", &session(&lea), None).await.status, 200, "still an admin");
+}

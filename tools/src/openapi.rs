@@ -300,13 +300,14 @@ fn operations() -> Vec<Op> {
             .ok(201, open_object(&["project", "user_id", "email", "role"])),
         op("GET", "/projects/{key}/agents", "The project's agents: availability, emails they get, open load (agents)")
             .ok(200, open_object(&["project", "items"])),
-        op("PUT", "/projects/{key}/agents/{id}", "An agent's availability and emails (the agent, or a project admin)")
+        op("PUT", "/projects/{key}/agents/{id}", "An agent's availability and emails (the agent, or a project admin) and role (a project admin; 409 last_admin for the only admin)")
             .body(object(
-                json!({"available": {"type": ["boolean", "null"]}, "notify": {"enum": ["all", "assigned", "none", null]}}),
+                json!({"available": {"type": ["boolean", "null"]}, "notify": {"enum": ["all", "assigned", "none", null]},
+                       "role": {"enum": ["agent", "admin", null]}}),
                 &[],
             ))
-            .ok(200, open_object(&["id", "email", "available", "notify", "open"])),
-        op("DELETE", "/projects/{key}/agents/{id}", "Remove an agent: their open requests there become unassigned (project admin)")
+            .ok(200, open_object(&["id", "email", "role", "available", "notify", "open"])),
+        op("DELETE", "/projects/{key}/agents/{id}", "Remove an agent: their open requests there become unassigned (project admin; 409 last_admin for the only admin)")
             .ok(200, open_object(&["unassigned"])),
         op("POST", "/projects/{key}/requests", "Raise a request (Idempotency-Key honoured)")
             .body(object(

@@ -1,5 +1,6 @@
 //! The console's people list and new-project form in a browser, at a laptop's width and a
-//! phone's (390 px): the list pages both ways, the form says what went wrong where.
+//! phone's (390 px): the list pages both ways, an agent's role changes in their row and a
+//! removal asks first, the form says what went wrong where.
 
 use super::sign_in_in;
 use helpdesk_tests::browser::Browser;
@@ -45,6 +46,31 @@ async fn an_admin_lists_people_and_creates_a_project_in_the_console() {
     b.shot("users-phone-more").await;
     b.click_link("← Previous customers").await;
     assert!(b.text().await.contains(&agent));
+
+    // Roles: the agent made a project admin in their row, then removed after a confirmation.
+    let agent_id = h.ok("GET", "/projects/HD/agents", Some(&token), None).await.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["email"] == agent.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    b.client.set_window_size(1366, 900).await.unwrap();
+    b.goto(&format!("{}/desk/users", h.base)).await;
+    b.choose(&format!("#role-{agent_id}"), "admin").await;
+    b.click(&format!("#agent-{agent_id} button[type=submit]")).await;
+    assert!(b.text().await.contains("The role is changed."));
+    b.shot("users-role-changed").await;
+    b.click(&format!("#agent-{agent_id} a.danger-link")).await;
+    for (width, height, what) in [(1366, 900, "laptop"), (390, 844, "phone")] {
+        b.client.set_window_size(width, height).await.unwrap();
+        b.shot(&format!("users-remove-{what}")).await;
+    }
+    b.click("#confirm-removal button[type=submit]").await;
+    let after = b.text().await;
+    assert!(after.contains("The agent is removed from the project") && !after.contains(&agent), "{after}");
 
     // A new project: a taken key comes back at its field, then the project is made.
     for (width, height, what) in [(1366, 900, "laptop"), (390, 844, "phone")] {

@@ -155,6 +155,9 @@ pub async fn post(
         "/desk/projects/{key}/{action}" if matches!(params.get("action"), "form" | "form-delete") => {
             form_editor::action(app, v, caller, params.get("key"), params.get("action"), form).await
         }
+        "/desk/projects/{key}/{action}" if matches!(params.get("action"), "agent-role" | "agent-remove") => {
+            people_list::agent_action(app, v, caller, params.get("key"), params.get("action"), form).await
+        }
         "/desk/projects/{key}/{action}" if matches!(params.get("action"), "macro" | "macro-delete") => {
             macro_editor::action(app, v, caller, params.get("key"), params.get("action"), form).await
         }
@@ -182,6 +185,10 @@ pub(super) fn done_message(done: &str) -> Option<&'static str> {
         "unshare" => "No longer shared with that address.",
         "macro" => "The macro was applied.",
         "form" => "The request is on its new form.",
+        "agent-role" => "The role is changed.",
+        "agent-removed" => {
+            "The agent is removed from the project: their open and pending requests there are unassigned."
+        }
         "undo-form" => "The form move is undone: the request is back on its old form, with the values it had.",
         "fields" => "The fields are saved.",
         "revoke-links" => "Every public link to this request has stopped working.",

@@ -1,5 +1,7 @@
-//! The console's people list (`/desk/users`: a project's agents and customers, for its admins)
-//! and the new-project form (`/desk/projects/new`, app admins: `POST /projects`'s use case).
+//! The console's people list (`/desk/users`: a project's agents and customers, for its admins,
+//! who change agents' roles and remove agents there: `PUT` and `DELETE
+//! /projects/{key}/agents/{id}`'s use cases) and the new-project form (`/desk/projects/new`, app
+//! admins: `POST /projects`'s use case).
 
 use super::queue::{pager, trail_of};
 use super::{desk_chrome, in_place, views::role_name};
@@ -8,11 +10,14 @@ use crate::visitor::{Form, Visitor};
 use askama::Template;
 use helpdesk::caller::Caller;
 use helpdesk::domain::desk::{self, Person};
+use helpdesk::domain::team::{self, AgentPatch};
 use helpdesk::http::{self, Reply};
+use helpdesk::model::ProjectRole;
 use helpdesk::projects::{self, NewProject};
 use helpdesk::{ApiError, App};
 use lambda_http::Request;
 
+#[derive(Clone)]
 pub struct PersonRow {
     pub id: String,
     pub name: String,
@@ -21,6 +26,9 @@ pub struct PersonRow {
     pub suspended: bool,
     /// Whether the reader may open their page (an agent's is the app admin's to see).
     pub linked: bool,
+    /// An agent whose role the reader may change, and whom they may remove.
+    pub manage: bool,
+    pub admin: bool,
 }
 
 #[derive(Template)]
@@ -38,6 +46,17 @@ pub struct UsersPage {
     pub first: bool,
     pub newer_href: Option<String>,
     pub next_href: Option<String>,
+    pub notice: Option<String>,
+    /// A refused change of an agent: their id and why.
+    pub error: Option<(String, String)>,
+    /// The agent a removal waits on the reader's confirmation for.
+    pub removing: Option<PersonRow>,
+}
+
+impl UsersPage {
+    fn error_for(&self, id: &str) -> Option<&str> {
+        self.error.as_ref().filter(|(who, _)| who == id).map(|(_, e)| e.as_str())
+    }
 }
 
 #[derive(Template)]
@@ -74,12 +93,46 @@ fn row(p: Person, linked: bool) -> PersonRow {
         role: p.role.map(role_name).unwrap_or("Customer"),
         suspended: p.suspended,
         linked,
+        // The list is its project's admins' (and app admins'): every agent on it is theirs to manage.
+        manage: p.role.is_some(),
+        admin: p.role == Some(ProjectRole::Admin),
     }
+}
+
+/// Where the people list is: its project, the page's cursor and the pager's trail.
+#[derive(Default)]
+struct UsersAt {
+    project: Option<String>,
+    here: Option<String>,
+    back: String,
 }
 
 pub(super) async fn users_page(app: &App, req: &Request, v: &Visitor, caller: &Caller) -> Result<Reply, ApiError> {
     let param = |name: &str| http::query_param(req, name).map(|p| p.trim().to_string()).filter(|p| !p.is_empty());
-    let (project, here) = (param("project").map(|p| p.to_uppercase()), param("cursor"));
+    let at = UsersAt {
+        project: param("project").map(|p| p.to_uppercase()),
+        here: param("cursor"),
+        back: param("back").unwrap_or_default(),
+    };
+    let (notice, removing) = (param("done").and_then(|d| super::done_message(&d)), param("remove"));
+    render_users(app, v, caller, at, 200, |page| {
+        page.notice = notice.map(str::to_string);
+        // Only an agent on this list can be asked about.
+        page.removing =
+            removing.and_then(|id| page.agents.iter().find(|a| a.id == id && a.manage)).cloned();
+    })
+    .await
+}
+
+async fn render_users(
+    app: &App,
+    v: &Visitor,
+    caller: &Caller,
+    at: UsersAt,
+    status: u16,
+    adjust: impl FnOnce(&mut UsersPage),
+) -> Result<Reply, ApiError> {
+    let UsersAt { project, here, back } = at;
     let listed = desk::people_list(app, caller, project.as_deref(), here.as_deref()).await?;
     let key = listed.project.as_ref().map(|p| p.key.clone()).unwrap_or_default();
     let tabs = listed
@@ -87,7 +140,6 @@ pub(super) async fn users_page(app: &App, req: &Request, v: &Visitor, caller: &C
         .iter()
         .map(|k| Tab { label: k.clone(), href: users_href(k, None), current: *k == key })
         .collect();
-    let back = param("back").unwrap_or_default();
     let pages = pager(here.as_deref(), &trail_of(&back), listed.next.as_deref(), |c| users_href(&key, c));
     let app_admin = listed.app_admin;
     let page = UsersPage {
@@ -101,8 +153,47 @@ pub(super) async fn users_page(app: &App, req: &Request, v: &Visitor, caller: &C
         newer_href: pages.newer,
         next_href: pages.older,
         project_key: key,
+        notice: None,
+        error: None,
+        removing: None,
     };
-    Ok(Reply::html(200, render(&page)?))
+    let mut page = page;
+    adjust(&mut page);
+    Ok(Reply::html(status, render(&page)?))
+}
+
+/// The people list's changes to an agent (`id`): `agent-role` (to `role`) and `agent-remove`
+/// (after the list's confirmation). Done: the list again, saying so; refused: the list with
+/// the reason next to the agent.
+pub(super) async fn agent_action(
+    app: &App,
+    v: &Visitor,
+    caller: &Caller,
+    key: &str,
+    action: &str,
+    form: &Form,
+) -> Result<Reply, ApiError> {
+    let id = form.get("id");
+    let result = match action {
+        "agent-role" => {
+            let role = match form.get("role") {
+                "admin" => ProjectRole::Admin,
+                "agent" => ProjectRole::Agent,
+                _ => return Err(ApiError::bad_request("invalid_role", "role is agent or admin")),
+            };
+            let patch = AgentPatch { role: Some(role), ..AgentPatch::default() };
+            team::update_agent(app, caller, key, id, Ok(patch)).await.map(|_| "agent-role")
+        }
+        "agent-remove" => team::remove_agent(app, caller, key, id).await.map(|_| "agent-removed"),
+        _ => return Err(ApiError::RouteNotFound),
+    };
+    let err = match result {
+        Ok(done) => return Ok(Reply::see_other(format!("{}&done={done}", users_href(key, None)))),
+        Err(err) => err,
+    };
+    let Some(message) = in_place(&err).filter(|_| !matches!(err, ApiError::Forbidden(_))) else { return Err(err) };
+    let at = UsersAt { project: Some(key.to_string()), ..UsersAt::default() };
+    render_users(app, v, caller, at, err.status(), |page| page.error = Some((id.to_string(), message))).await
 }
 
 /// `/desk/projects/new` is no project's page: no header search of a project `new`.

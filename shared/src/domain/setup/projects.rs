@@ -285,8 +285,16 @@ pub async fn add_agent(
     require_project_admin(&actor.user, &project.key)?;
     let input = input?;
     let email = EmailAddress::parse(&input.email)?;
-    if !records.iter().any(|r| matches!(r, Record::EmailOwner(_))) {
-        may_create_account(&actor.user, &[&email], &managed_domains(&records))?;
+    match records.iter().find_map(|r| match r {
+        Record::EmailOwner(owner) => Some(owner.user_id.clone()),
+        _ => None,
+    }) {
+        // Given the agent role again: not the project's last admin's way out either.
+        Some(user_id) => {
+            let team = crate::domain::team::load_team(app, &project.key).await?;
+            crate::domain::team::keeps_an_admin(&team, &user_id, Some(input.role))?;
+        }
+        None => may_create_account(&actor.user, &[&email], &managed_domains(&records))?,
     }
     grant_role(app, &email, &project.key, input.role, Some(&actor)).await
 }
@@ -310,7 +318,21 @@ pub async fn grant_role(
     role: ProjectRole,
     by: Option<&Actor>,
 ) -> Result<(User, ProjectRole), ApiError> {
-    let user = update_user_by_email(app, email, by, |user| {
+    let user = write_role(app, email, project, role, by).await?;
+    // The team item lists the project's agents for assignment; a retry puts them there too.
+    crate::domain::team::join_team(app, project, &user, role).await?;
+    Ok((user, role))
+}
+
+/// Writes a role on the account and its membership item (idempotent).
+pub(crate) async fn write_role(
+    app: &App,
+    email: &EmailAddress,
+    project: &str,
+    role: ProjectRole,
+    by: Option<&Actor>,
+) -> Result<User, ApiError> {
+    update_user_by_email(app, email, by, |user| {
         user.project_roles.insert(project.to_string(), role);
         vec![Write::Put {
             record: Record::ProjectMember(ProjectMember {
@@ -323,10 +345,7 @@ pub async fn grant_role(
             condition: Condition::None,
         }]
     })
-    .await?;
-    // The team item lists the project's agents for assignment; a retry puts them there too.
-    crate::domain::team::join_team(app, project, &user, role).await?;
-    Ok((user, role))
+    .await
 }
 
 /// Creates a project unless it exists (seeding and the CLI; no caller to check).

@@ -2,7 +2,7 @@
 //! longer act there), then their open and pending requests there become unassigned, then
 //! their place on the team. A retry redoes only what is left.
 
-use super::roster::{change_team, load_team};
+use super::roster::{change_team, keeps_an_admin, load_team};
 use crate::domain::access::require_project_admin;
 use crate::domain::caller::{load_project, Actor, Caller};
 use crate::domain::requests::{history_write, try_update_request, Seen};
@@ -22,9 +22,13 @@ pub struct Removed {
 pub async fn remove_agent(app: &App, caller: &Caller, project: &str, agent_id: &str) -> Result<Removed, ApiError> {
     let (actor, project, records) = load_project(app, caller, project, &[user_key(agent_id)]).await?;
     require_project_admin(&actor.user, &project.key)?;
-    let Some(agent) = records.into_iter().find_map(|r| match r {
-        Record::User(u) if u.id == agent_id => Some(u),
-        _ => None,
+    // The caller's own account comes with the session, not among the records.
+    let own = (actor.user.id == agent_id).then(|| actor.user.clone());
+    let Some(agent) = own.or_else(|| {
+        records.into_iter().find_map(|r| match r {
+            Record::User(u) if u.id == agent_id => Some(u),
+            _ => None,
+        })
     }) else {
         return Err(ApiError::NotFound("agent"));
     };
@@ -32,7 +36,11 @@ pub async fn remove_agent(app: &App, caller: &Caller, project: &str, agent_id: &
     // by address) and without the role (they can no longer act).
     let team = load_team(app, &project.key).await?;
     let was_agent = agent.project_roles.contains_key(&project.key) || team.agents.contains_key(agent_id);
-    change_team(app, &project.key, |team| Ok(team.agents.remove(agent_id).is_some())).await?;
+    change_team(app, &project.key, |team| {
+        keeps_an_admin(team, agent_id, None)?;
+        Ok(team.agents.remove(agent_id).is_some())
+    })
+    .await?;
     if agent.project_roles.contains_key(&project.key) {
         let key = project.key.clone();
         crate::domain::projects::update_user_by_email(app, &agent.email, Some(&actor), |user| {

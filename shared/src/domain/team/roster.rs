@@ -197,12 +197,29 @@ pub(crate) async fn join_team(app: &App, project: &str, user: &User, role: Proje
     .map(|_| ())
 }
 
-/// What an agent may change of their own place on a team (and a project admin of anyone's).
+/// What an agent may change of their own place on a team (and a project admin of anyone's);
+/// the role is a project admin's to change.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgentPatch {
     pub available: Option<bool>,
     pub notify: Option<NotifyLevel>,
+    pub role: Option<ProjectRole>,
+}
+
+/// A project keeps an admin on its team: `agent_id` may not stop being one (a role change to
+/// `next`, or a removal: None) while nobody else is. Checked on the team item as read, so two
+/// admins demoting each other at once cannot both pass (the team write is version-checked).
+pub(crate) fn keeps_an_admin(team: &ProjectTeam, agent_id: &str, next: Option<ProjectRole>) -> Result<(), ApiError> {
+    let admin = |m: &TeamMember| m.role == ProjectRole::Admin;
+    let leaving = team.agents.get(agent_id).is_some_and(admin) && next != Some(ProjectRole::Admin);
+    if leaving && !team.agents.iter().any(|(id, m)| id != agent_id && admin(m)) {
+        return Err(ApiError::Conflict {
+            code: "last_admin",
+            message: "they are the project's only admin: make another agent an admin first".into(),
+        });
+    }
+    Ok(())
 }
 
 /// The project's team, for its agents (the console's assignee choices, availability).
@@ -215,8 +232,9 @@ pub async fn get_team(app: &App, caller: &Caller, project: &str) -> Result<Proje
     }
 }
 
-/// Sets an agent's availability for auto-assignment and which emails they get: the agent
-/// themselves, or a project admin.
+/// Sets an agent's availability for auto-assignment and which emails they get (the agent
+/// themselves, or a project admin) and their role (a project admin; never the last admin's
+/// own way out: `keeps_an_admin`). The team item changes first, then the account's role.
 pub async fn update_agent(
     app: &App,
     caller: &Caller,
@@ -230,15 +248,28 @@ pub async fn update_agent(
         return Err(ApiError::forbidden("only a project admin changes another agent's settings"));
     }
     let patch = patch?;
+    if patch.role.is_some() && !is_project_admin(&actor.user, &project.key) {
+        return Err(ApiError::forbidden("only a project admin changes roles"));
+    }
     let team = change_team(app, &project.key, |team| {
+        if team.agents.contains_key(agent_id) {
+            if let Some(role) = patch.role {
+                keeps_an_admin(team, agent_id, Some(role))?;
+            }
+        }
         let member = team.agents.get_mut(agent_id).ok_or(ApiError::NotFound("agent"))?;
         let before = member.clone();
         member.available = patch.available.unwrap_or(member.available);
         member.notify = patch.notify.unwrap_or(member.notify);
+        member.role = patch.role.unwrap_or(member.role);
         Ok(*member != before)
     })
     .await?;
     let member = team.agents.get(agent_id).cloned().ok_or(ApiError::NotFound("agent"))?;
+    if let Some(role) = patch.role {
+        // Also when the team already said so: a retry finishes what a failure left.
+        crate::domain::projects::write_role(app, &member.email, &project.key, role, Some(&actor)).await?;
+    }
     Ok((agent_id.to_string(), member))
 }
 
