@@ -236,6 +236,18 @@ async fn the_queue_sorts_by_latest_activity() {
     let tagged = h.page("GET", "/desk/projects/HD?status=open&tag=x", &cookie, None).await;
     assert_eq!(tagged.status, 200, "{}", tagged.text);
     assert!(tagged.text.contains(r#"aria-current="page">Newest</a>"#));
+    // Addresses no order fits read as the nearest one that does, never an error page.
+    for (query, order) in [
+        ("status=closed&sort=due", "Latest activity"),
+        ("status=held&sort=due&tag=x&assignee=me", ""),
+        ("status=open&sort=due&tag=x", "Newest"),
+        ("status=open&sort=sideways", "Latest activity"),
+    ] {
+        let page = h.page("GET", &format!("/desk/projects/HD?{query}"), &cookie, None).await;
+        assert_eq!(page.status, 200, "{query}: {}", page.text);
+        let current = format!(r#"aria-current="page">{order}</a>"#);
+        assert!(order.is_empty() || page.text.contains(&current), "{query}: {}", page.text);
+    }
 }
 
 /// The console shows the clocks: a due badge in the queue (and the nearest-due order), and

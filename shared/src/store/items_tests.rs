@@ -437,6 +437,8 @@ fn index_writes_by_what_moved() {
     let closed = Record::Request(Request { status: RequestStatus::Closed, ..sample_request() }).index_keys();
     assert_eq!(closed.index_writes(Some(&open)), 1 + 2 + 2 + 2);
     assert_eq!(open.index_writes(None), 4);
+    // A 3 KB request's reply: 3 units for each ALL copy, 1 for each key-sized entry.
+    assert_eq!(replied.index_units(Some(&open), 3), 3 + 3 + 2);
     let with_org = Record::Request(Request { organization: Some("O1".into()), ..sample_request() }).index_keys();
     assert_eq!(with_org.index_writes(Some(&open)), 2 + 1, "gsi4 appears");
 }

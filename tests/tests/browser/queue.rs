@@ -80,12 +80,12 @@ async fn the_queue_reads_well_at_every_width_and_pages_both_ways() {
     // The pager: older, then newer again, the same first page.
     let newest = format!("{}: Invoice 27", keys[26]);
     assert!(b.text().await.contains(&newest));
-    b.click_link("Older requests →").await;
+    b.click_link("Earlier activity →").await;
     let older = b.text().await;
     assert!(older.contains(&format!("{}: Invoice 1 ", keys[0])) && !older.contains(&newest), "{older}");
     b.shot("older").await;
-    b.click_link("← Newer requests").await;
+    b.click_link("← More recent activity").await;
     let again = b.text().await;
-    assert!(again.contains(&newest) && again.contains("Older requests →") && !again.contains("← Newer"), "{again}");
+    assert!(again.contains(&newest) && again.contains("Earlier activity →") && !again.contains("← More"), "{again}");
     b.close().await;
 }

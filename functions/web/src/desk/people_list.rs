@@ -118,8 +118,7 @@ pub(super) async fn users_page(app: &App, req: &Request, v: &Visitor, caller: &C
     render_users(app, v, caller, at, 200, |page| {
         page.notice = notice.map(str::to_string);
         // Only an agent on this list can be asked about.
-        page.removing =
-            removing.and_then(|id| page.agents.iter().find(|a| a.id == id && a.manage)).cloned();
+        page.removing = removing.and_then(|id| page.agents.iter().find(|a| a.id == id && a.manage)).cloned();
     })
     .await
 }

@@ -29,13 +29,15 @@ impl QueueFilters {
     /// The order the page is in, as the API names it. Latest activity unless another is asked
     /// for; held requests, and a tag or an organization filter, come newest first (no index
     /// holds those by activity).
-    fn order(&self) -> &str {
+    fn order(&self) -> &'static str {
+        let by_creation = self.status == "held" || !self.tag.is_empty() || !self.organization.is_empty();
         match self.sort.as_str() {
-            "" | "activity" if self.status == "held" || !self.tag.is_empty() || !self.organization.is_empty() => {
-                "created"
-            }
-            "" => "activity",
-            other => other,
+            "created" => "created",
+            // Nearest due orders running clocks: none on a closed or held request.
+            "due" if !by_creation && self.status != "closed" => "due",
+            _ if by_creation => "created",
+            // The default, and whatever else a hand-made address asks for.
+            _ => "activity",
         }
     }
 }
@@ -121,8 +123,9 @@ pub(super) async fn queue(
         sort: Some(param("sort")).filter(|s| s != "activity").unwrap_or_default(),
     };
     if f.status == "held" {
-        // Held requests wait outside every owner's queue.
+        // Held requests wait outside every owner's queue, untagged.
         f.assignee.clear();
+        f.tag.clear();
     }
     let some = |s: &str| Some(s.to_string()).filter(|s| !s.is_empty());
     let options = ListOptions {
@@ -170,6 +173,8 @@ pub(super) async fn queue(
                 status: value.into(),
                 assignee: if held { String::new() } else { f.assignee.clone() },
                 tag: if held { String::new() } else { f.tag.clone() },
+                // Held and closed requests have no running clock to order by.
+                sort: if f.sort == "due" && (held || value == "closed") { String::new() } else { f.sort.clone() },
                 ..f.clone()
             };
             let count = shown.counts.iter().find(|(tab, _)| *tab == value).map(|(_, n)| match *n {
@@ -208,6 +213,7 @@ pub(super) async fn queue(
         chrome: desk_chrome(v, format!("{} queue", shown.project.name)),
         sorts,
         sort: f.sort.clone(),
+        order: f.order(),
         project_key: shown.project.key.clone(),
         project_name: shown.project.name.clone(),
         section: "queue",

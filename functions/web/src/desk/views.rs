@@ -51,9 +51,11 @@ pub struct QueueRow {
 #[template(path = "desk/queue.html")]
 pub struct QueuePage {
     pub chrome: Chrome,
-    /// Newest first, or nearest due first.
+    /// Latest activity, newest or nearest due first.
     pub sorts: Vec<Tab>,
     pub sort: String,
+    /// The order shown (`activity`, `created` or `due`): what the filters and pager offer.
+    pub order: &'static str,
     pub project_key: String,
     pub project_name: String,
     /// Which of the project's pages this is (its navigation marks it).

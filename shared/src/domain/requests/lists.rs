@@ -155,10 +155,22 @@ async fn read_participating(
 /// Merges runs of several sources into one page, greatest sort key (`place`) first, without
 /// duplicates. Every source has delivered all its requests at or after the largest resume
 /// key, so the page keeps only those, and the next page continues after the last one kept.
-pub(super) fn merge_runs(reader: &User, runs: Vec<Run>, limit: usize, place: fn(&Request) -> String) -> RequestPage {
+/// A place comes from the request as read, which may be ahead of a keys-only index's entry
+/// (`sort=activity`): a request already placed at or above `after` was on an earlier page.
+pub(super) fn merge_runs(
+    reader: &User,
+    runs: Vec<Run>,
+    limit: usize,
+    after: Option<&str>,
+    place: fn(&Request) -> String,
+) -> RequestPage {
     let boundary = runs.iter().filter_map(|(_, resume)| resume.clone()).max();
-    let mut items: Vec<(String, Request)> =
-        runs.into_iter().flat_map(|(items, _)| items).map(|r| (place(&r), r)).collect();
+    let mut items: Vec<(String, Request)> = runs
+        .into_iter()
+        .flat_map(|(items, _)| items)
+        .map(|r| (place(&r), r))
+        .filter(|(at, _)| after.is_none_or(|after| at.as_str() < after))
+        .collect();
     items.sort_by(|a, b| b.0.cmp(&a.0));
     let mut listed = BTreeSet::new();
     items.retain(|(_, r)| listed.insert(r.key.clone()));
@@ -254,7 +266,7 @@ pub async fn list_for_customer(app: &App, caller: &Caller, options: &ListOptions
             items.retain(|r| r.organization.as_deref() == Some(org.as_str()));
         }
     }
-    Ok(merge_runs(&actor.user, runs, limit, by_id))
+    Ok(merge_runs(&actor.user, runs, limit, after.as_deref(), by_id))
 }
 
 /// Requests shared with the user's organizations (or the one asked for), for organizations

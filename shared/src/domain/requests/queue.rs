@@ -228,8 +228,8 @@ pub async fn queue_with_project(
             let items = items.into_iter().map(|r| (viewer(&actor.user, &r), r)).collect();
             RequestPage { items, next_cursor: next.map(|n| encode_cursor(&[&n])) }
         }
-        QueueSort::Activity => merge_runs(&actor.user, runs?, limit, by_activity),
-        QueueSort::Created => merge_runs(&actor.user, runs?, limit, by_id),
+        QueueSort::Activity => merge_runs(&actor.user, runs?, limit, after.as_deref(), by_activity),
+        QueueSort::Created => merge_runs(&actor.user, runs?, limit, after.as_deref(), by_id),
     };
     Ok((project, page))
 }
@@ -266,4 +266,33 @@ enum Source {
     Tag(String, Option<RequestStatus>),
     /// The due index of a project (`sort=due`).
     Due(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::requests::open_request;
+
+    /// The activity index trails the table: a request read through is placed by what it is
+    /// now. One listed on page 1 by its new activity, whose old index entry page 2's read
+    /// still finds, is not listed again, and the cursor only goes down.
+    #[test]
+    fn a_request_ahead_of_its_index_entry_is_listed_once() {
+        let reader = crate::domain::auth::new_user(&crate::model::EmailAddress::stored("a@example.com"), 0);
+        let at = |key: &str, activity: i64| Request { updated_at: activity, ..open_request(key, "U1", 0) };
+        let (fresh, older) = (at("HD-1", 250), at("HD-2", 200));
+        let keys = |p: &RequestPage| p.items.iter().map(|(_, r)| r.key.clone()).collect::<Vec<_>>();
+        let cursor =
+            |p: &RequestPage| crate::text::decode_cursor(p.next_cursor.as_deref().unwrap()).unwrap()[0].clone();
+        // Page 1 (limit 1): the index still has HD-1 at 100, below HD-2; read through, it is at 250.
+        let read = vec![(vec![older.clone(), fresh.clone()], Some(timed_sort_key(100, &fresh.id)))];
+        let first = merge_runs(&reader, read.clone(), 1, None, by_activity);
+        assert_eq!(keys(&first), ["HD-1"]);
+        let after = cursor(&first);
+        assert_eq!(after, timed_sort_key(250, &fresh.id));
+        // Page 2 reads the index below that: HD-2, and HD-1's old entry again.
+        let second = merge_runs(&reader, read, 1, Some(&after), by_activity);
+        assert_eq!(keys(&second), ["HD-2"], "HD-1 was on page 1");
+        assert!(cursor(&second) < after, "the cursor goes down");
+    }
 }

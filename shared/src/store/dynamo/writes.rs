@@ -21,10 +21,10 @@ fn condition_failed(old: Option<Item>) -> StoreError {
 }
 
 /// Write capacity of one transactional write by AWS's rules: 2 units per KB for the item,
-/// plus 1 unit per KB for each index the item is written to.
-fn transaction_units(item: &Item, indexes: usize) -> f64 {
-    let kb = item_size(item).div_ceil(1024).max(1) as f64;
-    2.0 * kb + kb * indexes as f64
+/// plus what its index writes cost (`IndexKeys::index_units`).
+fn transaction_units(item: &Item, keys: &crate::items::IndexKeys, before: Option<&crate::items::IndexKeys>) -> f64 {
+    let kb = item_size(item).div_ceil(1024).max(1);
+    (2 * kb + keys.index_units(before, kb)) as f64
 }
 
 /// A `Write::AddCounts`: the record's identity SET (so an item the ADD creates reads back as a
@@ -239,7 +239,7 @@ impl DynamoStore {
                         // An update of an item whose keys this write does not move.
                         _ => Some(&keys),
                     };
-                    units += transaction_units(&item, keys.index_writes(before));
+                    units += transaction_units(&item, &keys, before);
                     let mut put = Put::builder()
                         .table_name(&self.table)
                         .set_item(Some(item))

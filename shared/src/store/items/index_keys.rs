@@ -54,16 +54,28 @@ impl IndexKeys {
     /// that moves is two (delete and put); an unmoved key is one write to an ALL index (its
     /// copy changed) and none to a KEYS_ONLY one.
     pub fn index_writes(&self, before: Option<&IndexKeys>) -> usize {
+        self.writes_by_index(before).map(|(_, n)| n).sum()
+    }
+
+    /// The write units those index writes cost for an item of `item_kb` KB: a whole copy
+    /// (ALL) costs a unit per KB, a KEYS_ONLY entry (keys only: well under 1 KB) one unit.
+    pub fn index_units(&self, before: Option<&IndexKeys>, item_kb: usize) -> usize {
+        self.writes_by_index(before).map(|(gsi, n)| n * if gsi.keys_only { 1 } else { item_kb }).sum()
+    }
+
+    fn writes_by_index<'a>(
+        &'a self,
+        before: Option<&'a IndexKeys>,
+    ) -> impl Iterator<Item = (crate::table::Gsi, usize)> + 'a {
         let old = before.map(IndexKeys::gsis);
-        self.gsis()
-            .iter()
-            .enumerate()
-            .map(|(i, (gsi, new))| match (old.as_ref().and_then(|o| o[i].1.as_ref()), new) {
+        self.gsis().into_iter().enumerate().map(move |(i, (gsi, new))| {
+            let writes = match (old.as_ref().and_then(|o| o[i].1.as_ref()), new) {
                 (None, None) => 0,
                 (None, Some(_)) | (Some(_), None) => 1,
                 (Some(a), Some(b)) if a != b => 2,
                 (Some(_), Some(_)) => usize::from(!gsi.keys_only),
-            })
-            .sum()
+            };
+            (gsi, writes)
+        })
     }
 }
