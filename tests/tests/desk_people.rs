@@ -1,6 +1,6 @@
-//! The console's people list and new-project form over HTTP, as a browser without script
-//! uses them, through the local gateway on DynamoDB Local; and that every `/desk` URL is a
-//! page.
+//! The console's people list, roles, customers, organizations and blocklist, and the
+//! new-project form over HTTP, as a browser without script uses them, through the local
+//! gateway on DynamoDB Local; and that every `/desk` URL is a page.
 
 use helpdesk_tests::{Harness, PageAnswer};
 use serde_json::json;
@@ -268,4 +268,66 @@ async fn admins_change_roles_and_remove_agents_but_a_project_keeps_an_admin() {
     let page = submit(&h, &otto, "/desk/projects/HD/agent-role", &[("id", lea_id.as_str()), ("role", "agent")]).await;
     assert_eq!(page.status, 403, "{}", page.text);
     assert_eq!(h.page("GET", "/desk/users?project=HD", &session(&lea), None).await.status, 200, "still an admin");
+}
+
+#[tokio::test]
+async fn customers_organizations_and_the_blocklist_in_the_console() {
+    let h = Harness::start().await;
+    let admin = h.admin_with_project("HD").await;
+    h.ok("POST", "/projects/HD/agents", Some(&admin), Some(json!({"email": h.email("agent"), "role": "agent"}))).await;
+    let agent = h.sign_in(&h.email("agent")).await;
+    // A project admin who is not an app admin meets the managed-domain rule, explained.
+    h.ok("PUT", "/admin/managed-domains", Some(&admin), Some(json!({"domains": ["uni.example"]}))).await;
+    h.ok("POST", "/projects/HD/agents", Some(&admin), Some(json!({"email": h.email("lead"), "role": "admin"}))).await;
+    let lead = h.sign_in(&h.email("lead")).await;
+    let people = h.page("GET", "/desk/projects/HD/people", &session(&lead), None).await;
+    assert!(people.text.contains("Some email domains are managed"), "{}", people.text);
+    assert!(!people.text.contains("uni.example"), "only app admins read the list");
+    let as_app_admin = h.page("GET", "/desk/projects/HD/people", &session(&admin), None).await;
+    assert!(as_app_admin.text.contains("Addresses at uni.example are managed"));
+    let managed = submit(&h, &lead, "/desk/projects/HD/customer", &[("email", "prof@uni.example")]).await;
+    assert!(managed.status >= 400 && managed.text.contains(r#"id="customer-error""#), "{}", managed.text);
+    let added = submit(&h, &lead, "/desk/projects/HD/customer", &[("email", &h.email("new"))]).await;
+    assert_eq!(added.status, 303, "{}", added.text);
+    // An organization and its members.
+    let made = submit(&h, &agent, "/desk/projects/HD/organization", &[("name", "Acme")]).await;
+    let org_page = made.header("location").split('?').next().unwrap().to_string();
+    assert!(org_page.starts_with("/desk/organizations/"), "{}", made.text);
+    let org_id = org_page.rsplit('/').next().unwrap();
+    let member = h.email("member");
+    let path = format!("{org_page}/add-member");
+    assert_eq!(submit(&h, &agent, &path, &[("email", &member)]).await.status, 303);
+    assert!(h.page("GET", &org_page, &session(&agent), None).await.text.contains(&member));
+    let listed = h.ok("GET", &format!("/organizations/{org_id}/members"), Some(&agent), None).await;
+    assert_eq!(listed.body["items"][0]["email"], member);
+    // An externally managed one is read-only and names who to ask.
+    let external = json!({"name": "CRM Co", "external": {"source": "Salesforce", "contact": "crm@corp.example"}});
+    let crm = h.ok("POST", "/projects/HD/organizations", Some(&admin), Some(external)).await;
+    let crm_page = format!("/desk/organizations/{}", crm.body["id"].as_str().unwrap());
+    let shown = h.page("GET", &crm_page, &session(&agent), None).await;
+    assert!(shown.text.contains("Ask crm@corp.example") && !shown.text.contains("add-member"), "{}", shown.text);
+    let refused = submit(&h, &agent, &format!("{crm_page}/add-member"), &[("email", &member)]).await;
+    assert_eq!(refused.status, 409, "{}", refused.text);
+    // The blocklist: a project admin manages their project's rules, after a confirmation.
+    assert_eq!(h.page("GET", "/desk/blocklist?project=HD", &session(&agent), None).await.status, 403);
+    assert_eq!(h.page("GET", "/desk/blocklist", &session(&lead), None).await.status, 403, "app-wide is not theirs");
+    let rule = "reject:*@spam.example";
+    let add = submit(&h, &lead, "/desk/blocklist/add", &[("project", "HD"), ("rule", rule)]).await;
+    assert_eq!((add.status, add.header("location")), (303, "/desk/blocklist?project=HD&done=rule-add"));
+    let list = h.page("GET", "/desk/blocklist?project=HD", &session(&lead), None).await;
+    assert!(list.text.contains(rule), "{}", list.text);
+    let bad = submit(&h, &lead, "/desk/blocklist/add", &[("project", "HD"), ("rule", "block everyone")]).await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.text.contains(r#"id="rule-error""#) && bad.text.contains("block everyone"));
+    let confirm =
+        h.page("GET", "/desk/blocklist/remove?project=HD&rule=reject%3A*%40spam.example", &session(&lead), None).await;
+    assert_eq!(confirm.status, 200, "{}", confirm.text);
+    assert!(confirm.text.contains("addresses at spam.example can sign in"), "{}", confirm.text);
+    let lead_cookie = session(&lead);
+    let unknown = h.page("GET", "/desk/blocklist/remove?project=HD&rule=reject%3Ax%40y.example", &lead_cookie, None);
+    assert_eq!(unknown.await.status, 404);
+    let removed = submit(&h, &lead, "/desk/blocklist/remove", &[("project", "HD"), ("rule", rule)]).await;
+    assert_eq!(removed.status, 303);
+    let rules = h.ok("GET", "/blocklist?project=HD", Some(&lead), None).await;
+    assert_eq!(rules.body["items"], json!([]));
 }

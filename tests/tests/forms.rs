@@ -433,9 +433,19 @@ async fn admins_change_and_remove_forms_and_macros() {
         assert!(page.text.contains("LT-1"), "{path}: {}", page.text);
     }
 
+    // A new form of the removed one's name gets another id: the old request's values stay its own.
+    let again = h.ok("POST", "/projects/HD/forms", Some(&admin), Some(hardware_form())).await.body;
+    assert_eq!(again["id"], "hardware-fault-2");
+    let retried = h.ok("POST", "/projects/HD/forms", Some(&admin), Some(hardware_form())).await.body;
+    assert_eq!(retried, again, "a retried add is the form it made");
+
     let tag = json!({"name": "Tag it", "actions": [{"type": "add_tag", "tag": "first"}]});
-    let id =
-        h.ok("POST", "/projects/HD/macros", Some(&admin), Some(tag)).await.body["id"].as_str().unwrap().to_string();
+    let id = h.ok("POST", "/projects/HD/macros", Some(&admin), Some(tag.clone())).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let retried = h.ok("POST", "/projects/HD/macros", Some(&admin), Some(tag)).await.body;
+    assert_eq!(retried["id"].as_str(), Some(id.as_str()), "a retried add makes no second macro");
     let changed = json!({"name": "Tag it twice", "actions": [{"type": "add_tag", "tag": "first"}, {"type": "add_tag", "tag": "second"}]});
     for who in [&ann, &agent, &ot_admin] {
         let tried = h.call("PUT", &format!("/projects/HD/macros/{id}"), Some(who), Some(changed.clone())).await;

@@ -508,7 +508,13 @@ fn expiring_records_carry_ttl_and_versioned_ones_their_version() {
         assert_eq!(to_item(record).get("ttl"), Some(&n(at)), "{record:?}");
         assert_eq!(record.expires_at(), Some(at), "{record:?}");
     }
-    let forms = ProjectForms { project: "HD".into(), default_form: "default".into(), forms: vec![], version: 7 };
+    let forms = ProjectForms {
+        project: "HD".into(),
+        default_form: "default".into(),
+        forms: vec![],
+        retired: vec![],
+        version: 7,
+    };
     assert_eq!(Record::ProjectForms(forms).version(), Some(7));
     let macros = ProjectMacros { project: "HD".into(), macros: vec![], version: 8 };
     assert_eq!(Record::ProjectMacros(macros).version(), Some(8));

@@ -250,6 +250,10 @@ pub struct ProjectForms {
     pub project: String,
     pub default_form: String,
     pub forms: Vec<Form>,
+    /// Ids of removed forms: never given to a new form, whose fields would otherwise read the
+    /// values its requests still keep.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired: Vec<String>,
     pub version: u64,
 }
 

@@ -42,6 +42,7 @@ impl ProjectForms {
                 form(DEFAULT_FORM, "General request", "Anything you need help with.", true),
                 form(SUPPORT_OPS, "Support Ops", "Triage: requests raised on the wrong form wait here.", false),
             ],
+            retired: vec![],
             version: 0,
         }
     }
@@ -169,6 +170,12 @@ fn slug(name: &str) -> String {
     }
 }
 
+/// `id`, or, when a removed form had it, the first `id-2`, `id-3`... none had.
+fn fresh_id(id: &str, retired: &[String]) -> String {
+    let taken = |candidate: &String| retired.contains(candidate);
+    std::iter::once(id.to_string()).chain((2..).map(|n| format!("{id}-{n}"))).find(|c| !taken(c)).unwrap_or_default()
+}
+
 /// The project's forms (its agents).
 pub async fn list_forms(app: &App, caller: &Caller, project: &str) -> Result<ProjectForms, ApiError> {
     let (actor, project, records) = load_project(app, caller, project, &[project_forms_key(project)]).await?;
@@ -206,6 +213,10 @@ async fn change_forms<T>(
             _ => None,
         });
         let (mut next, out) = change(&current, macros.map(|m| m.macros.as_slice()).unwrap_or_default())?;
+        if next == current {
+            // Nothing changes (a retried save): nothing to write.
+            return Ok(out);
+        }
         next.version = current.version + 1;
         let condition = if current.version == 0 { Condition::NotExists } else { Condition::VersionIs(current.version) };
         let mut writes = vec![Write::Put { record: Record::ProjectForms(next), condition }];
@@ -221,7 +232,9 @@ async fn change_forms<T>(
     }
 }
 
-/// Adds (`id` None) or replaces a form (project admins).
+/// Adds (`id` None) or replaces a form (project admins). A new form's id comes from its name,
+/// never one a removed form had; an add the project already has exactly (a retried call, a
+/// double-submitted editor) is answered with that form, and writes nothing.
 pub async fn save_form(
     app: &App,
     caller: &Caller,
@@ -232,6 +245,13 @@ pub async fn save_form(
     change_forms(app, caller, project, false, |current, _| {
         let input = input.as_ref().map_err(Clone::clone)?;
         check_definition(input)?;
+        let made = |id: &str| Form {
+            id: id.to_string(),
+            name: input.name.trim().to_string(),
+            description: input.description.clone(),
+            public: input.public,
+            fields: input.fields.clone(),
+        };
         let mut next = current.clone();
         let form_id = match id {
             Some(id) => {
@@ -239,8 +259,11 @@ pub async fn save_form(
                 id.to_string()
             }
             None => {
-                let id = slug(&input.name);
-                if current.get(&id).is_some() {
+                let id = fresh_id(&slug(&input.name), &current.retired);
+                if let Some(existing) = current.get(&id) {
+                    if *existing == made(&id) && (!input.default || current.default_form == id) {
+                        return Ok((current.clone(), existing.clone()));
+                    }
                     return Err(ApiError::Conflict {
                         code: "form_exists",
                         message: format!("a form {id:?} exists: change it with PUT"),
@@ -255,13 +278,7 @@ pub async fn save_form(
                 id
             }
         };
-        let form = Form {
-            id: form_id.clone(),
-            name: input.name.trim().to_string(),
-            description: input.description.clone(),
-            public: input.public,
-            fields: input.fields.clone(),
-        };
+        let form = made(&form_id);
         match next.forms.iter_mut().find(|f| f.id == form_id) {
             Some(slot) => *slot = form.clone(),
             None => next.forms.push(form.clone()),
@@ -300,6 +317,7 @@ pub async fn delete_form(app: &App, caller: &Caller, project: &str, id: &str) ->
         }
         let mut next = current.clone();
         next.forms.retain(|f| f.id != id);
+        next.retired.push(id.to_string());
         Ok((next, ()))
     })
     .await
@@ -402,12 +420,23 @@ mod tests {
         assert_eq!(save_form(&desk.app, &agent, "HD", None, Ok(input())).await.unwrap_err().status(), 403);
         let made = save_form(&desk.app, &desk.admin, "HD", None, Ok(input())).await.unwrap();
         assert_eq!(made.id, "hardware-fault");
-        assert_eq!(save_form(&desk.app, &desk.admin, "HD", None, Ok(input())).await.unwrap_err().code(), "form_exists");
+        // The same add again (a retry) is that form, written once; another form of that name is refused.
+        let version = list_forms(&desk.app, &agent, "HD").await.unwrap().version;
+        assert_eq!(save_form(&desk.app, &desk.admin, "HD", None, Ok(input())).await.unwrap(), made);
+        assert_eq!(list_forms(&desk.app, &agent, "HD").await.unwrap().version, version, "nothing written");
+        let other = FormInput { public: false, ..input() };
+        assert_eq!(save_form(&desk.app, &desk.admin, "HD", None, Ok(other)).await.unwrap_err().code(), "form_exists");
         let (forms, is_agent) = usable_forms(&desk.app, &ann, "HD").await.unwrap();
         assert!(!is_agent);
         let ids: Vec<_> = forms.usable_by(false).map(|f| f.id.as_str()).collect();
         assert_eq!(ids, [DEFAULT_FORM, "hardware-fault"]);
         assert_eq!(choose_form(&forms, Some(SUPPORT_OPS), false).unwrap_err().code(), "unknown_form");
         assert!(choose_form(&forms, Some(SUPPORT_OPS), true).is_ok());
+        // Removed, its id is never given again: a new form of that name is hardware-fault-2.
+        delete_form(&desk.app, &desk.admin, "HD", "hardware-fault").await.unwrap();
+        let again = save_form(&desk.app, &desk.admin, "HD", None, Ok(input())).await.unwrap();
+        assert_eq!(again.id, "hardware-fault-2");
+        assert_eq!(save_form(&desk.app, &desk.admin, "HD", None, Ok(input())).await.unwrap(), again, "a retry");
+        assert_eq!(fresh_id("a", &["a".into(), "a-2".into()]), "a-3");
     }
 }

@@ -190,6 +190,10 @@ async fn change_macros<T>(
         let current = macros_of(&p.key, &records);
         let forms = forms_of(&p.key, &records);
         let (mut next, out) = change(&current, &forms)?;
+        if next == current {
+            // Nothing changes (a retried save): nothing to write.
+            return Ok(out);
+        }
         next.version = current.version + 1;
         let moves = next.macros.iter().flat_map(|m| &m.actions).any(|a| matches!(a, MacroAction::SetForm { .. }));
         let condition = if current.version == 0 { Condition::NotExists } else { Condition::VersionIs(current.version) };
@@ -265,6 +269,12 @@ pub async fn save_macro(
     change_macros(app, caller, project, |current, forms| {
         let input = input.as_ref().map_err(Clone::clone)?;
         check_definition(input, forms)?;
+        let name = input.name.trim();
+        // A new macro the project has exactly (a retried call, a double-submitted editor) is
+        // that one: no second copy.
+        if let (None, Some(same)) = (id, current.macros.iter().find(|m| m.name == name && m.actions == input.actions)) {
+            return Ok((current.clone(), same.clone()));
+        }
         let id = match id {
             Some(id) => current.macros.iter().find(|m| m.id == id).ok_or(ApiError::NotFound("macro"))?.id.clone(),
             None if current.macros.len() >= MAX_MACROS => {
@@ -272,7 +282,7 @@ pub async fn save_macro(
             }
             None => crate::text::new_ulid().to_lowercase(),
         };
-        let made = Macro { id, name: input.name.trim().to_string(), actions: input.actions.clone() };
+        let made = Macro { id, name: name.to_string(), actions: input.actions.clone() };
         let mut next = current.clone();
         match next.macros.iter_mut().find(|m| m.id == made.id) {
             Some(slot) => *slot = made.clone(),
