@@ -113,7 +113,21 @@ pub async fn undo_form_move(app: &App, caller: &Caller, key: &str, entry_id: &st
         ]
     };
     let sla = scope.project.settings.sla.as_ref();
-    let request =
-        try_update_request(app, &scope.actor, sla, scope.request.clone(), Seen::Public, change, writes).await?;
-    Ok((Viewer::Agent, request))
+    match try_update_request(app, &scope.actor, sla, scope.request.clone(), Seen::Public, change, writes).await {
+        Ok(request) => Ok((Viewer::Agent, request)),
+        // A twin undo (a double click, another agent) got there first: answered as done.
+        Err(err @ ApiError::Conflict { code: "form_moved_since", .. }) => {
+            let keys = [history_key(key, entry_id), crate::items::request_key(key)];
+            let read = app.store.get_many(&keys).await?;
+            let undone = read.iter().any(|r| matches!(r, Record::HistoryEntry(h) if h.undone_at.is_some()));
+            match read.into_iter().find_map(|r| match r {
+                Record::Request(request) if undone => Some(request),
+                _ => None,
+            }) {
+                Some(request) => Ok((Viewer::Agent, request)),
+                None => Err(err),
+            }
+        }
+        Err(err) => Err(err),
+    }
 }
