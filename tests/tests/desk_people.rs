@@ -149,9 +149,12 @@ async fn an_app_admin_creates_a_project_from_the_console() {
     assert!(settings.text.contains("The project is created."), "{}", settings.text);
     let project = h.ok("GET", "/projects/NW", Some(&admin), None).await.body;
     assert_eq!((project["name"].as_str(), project["key"].as_str()), (Some("New desk"), Some("NW")));
-    // A double submit: the same key is taken now, nothing else changes.
+    // A double submit is the project it made (not "the key is taken"); nothing changes.
     let again = submit(&h, &admin, "/desk/projects/new", &[("key", "NW"), ("name", "New desk")]).await;
-    assert_eq!(again.status, 409);
+    assert_eq!((again.status, again.header("location")), (303, made.header("location")));
+    assert_eq!(h.ok("GET", "/projects/NW", Some(&admin), None).await.body, project);
+    let other = submit(&h, &admin, "/desk/projects/new", &[("key", "NW"), ("name", "Another desk")]).await;
+    assert_eq!(other.status, 409, "another project of that key is refused");
     // A project admin and a customer: no link, and 403 on the form and its post.
     assert!(!h.page("GET", "/desk", &session(&pa), None).await.text.contains("/desk/projects/new"));
     for token in [&pa, &cy] {

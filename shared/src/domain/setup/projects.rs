@@ -148,12 +148,31 @@ pub async fn create_project(app: &App, caller: &Caller, input: Input<NewProject>
     ];
     match app.store.transact(writes).await {
         Ok(()) => Ok(project),
+        // The same project, just made and unchanged since: a retried create (a double-submitted
+        // form) is answered with it.
+        Err(e) if twin_of(&e, &project).is_some() => Ok(twin_of(&e, &project).cloned().unwrap_or(project)),
         Err(e) if e.failed_at(0) => Err(ApiError::Conflict {
             code: "project_exists",
             message: format!("a project with key {} already exists", project.key),
         }),
         Err(StoreError::ConditionFailed { .. }) => Err(address_taken(&project.support_address)),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The project a refused create found, when it is what creating `asked` made a moment ago
+/// (within an hour, untouched since).
+fn twin_of<'a>(refused: &'a StoreError, asked: &Project) -> Option<&'a Project> {
+    match refused.failed_old(0) {
+        Some(Record::Project(made))
+            if made.version == 1
+                && made.name == asked.name
+                && made.support_address == asked.support_address
+                && (0..3600).contains(&(asked.created_at - made.created_at)) =>
+        {
+            Some(made)
+        }
+        _ => None,
     }
 }
 
