@@ -2,7 +2,7 @@
 //! an admin adds, moves and removes with buttons (no script), saved through `save_form`, the
 //! use case of `PUT /projects/{key}/forms/{id}`, which reports every problem at once.
 
-use super::rows::{row_numbers, RowOp};
+use super::rows::{problems_of, row_numbers, RowOp};
 use super::{desk_chrome, in_place};
 use crate::views::{problem_links, render, Chrome, ProblemLink};
 use crate::visitor::{Form, Visitor};
@@ -64,6 +64,11 @@ pub struct FormEditorPage {
 }
 
 impl FormEditorPage {
+    /// What the editor edits: its action's name and its Save button's word.
+    pub fn kind(&self) -> &'static str {
+        "form"
+    }
+
     pub fn type_label(&self, kind: &str) -> &'static str {
         FIELD_TYPES.iter().find(|(k, _)| *k == kind).map_or("Short text", |(_, l)| l)
     }
@@ -274,13 +279,7 @@ pub async fn action(
         Ok(f) => return Ok(Reply::see_other(format!("/desk/projects/{key}/forms/{}?done=form-saved", f.id))),
         Err(err) => err,
     };
-    let problems = match &err {
-        ApiError::Fields(problems) => problems.clone(),
-        other => match in_place(other) {
-            Some(message) => vec![FieldProblem::new("form", other.code(), message)],
-            None => return Err(err),
-        },
-    };
+    let Some(problems) = problems_of(&err, "form") else { return Err(err) };
     page(app, v, caller, key, shown_id, err.status(), |p| {
         kept(p, rows);
         place(p, &problems);

@@ -2,8 +2,8 @@
 //! actions an admin adds, moves and removes with buttons (no script), each with the inputs its
 //! kind needs, saved through `save_macro`, the use case of `PUT /projects/{key}/macros/{id}`.
 
-use super::rows::{row_numbers, RowOp};
-use super::{desk_chrome, in_place};
+use super::rows::{problems_of, row_numbers, RowOp};
+use super::desk_chrome;
 use crate::views::{problem_links, render, Chrome, ProblemLink};
 use crate::visitor::{Form, Visitor};
 use askama::Template;
@@ -65,6 +65,11 @@ pub struct MacroEditorPage {
 }
 
 impl MacroEditorPage {
+    /// What the editor edits: its action's name and its Save button's word.
+    pub fn kind(&self) -> &'static str {
+        "macro"
+    }
+
     pub fn type_label(&self, kind: &str) -> &'static str {
         ACTION_TYPES.iter().find(|(k, _)| *k == kind).map_or("Action", |(_, l)| l)
     }
@@ -216,15 +221,8 @@ pub async fn action(
         Ok(m) => return Ok(Reply::see_other(format!("/desk/projects/{key}/macros/{}?done=macro-saved", m.id))),
         Err(err) => err,
     };
-    let problems = match &err {
-        ApiError::Fields(problems) => problems.clone(),
-        // A kind or status no page offers (a hand-made post): said on the page, edits kept.
-        ApiError::BadRequest { code, .. } => vec![FieldProblem::new("macro", code, err.public_message())],
-        other => match in_place(other) {
-            Some(message) => vec![FieldProblem::new("macro", other.code(), message)],
-            None => return Err(err),
-        },
-    };
+    // A kind or status no page offers (a hand-made post) is said on the page too, edits kept.
+    let Some(problems) = problems_of(&err, "macro") else { return Err(err) };
     page(app, v, caller, key, shown_id, err.status(), |p| {
         (p.name, p.rows, p.new_type) = (name, rows, new_type);
         place(p, &problems);

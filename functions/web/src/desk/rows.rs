@@ -1,6 +1,18 @@
 //! The row buttons of the console's editors (form fields, macro actions). Without script,
 //! each button posts the whole editor: the page comes back with the rows changed and nothing
-//! saved until Save.
+//! saved until Save. Also how a refused save comes back on an editor.
+
+use helpdesk::error::FieldProblem;
+use helpdesk::ApiError;
+
+/// A refused save as the editor's problems: each field's, or the one message of a rule's
+/// refusal or of a post no page makes (under `section`); None: an error for an error page.
+pub fn problems_of(err: &ApiError, section: &str) -> Option<Vec<FieldProblem>> {
+    match err {
+        ApiError::Fields(problems) => Some(problems.clone()),
+        other => super::in_place(other).map(|message| vec![FieldProblem::new(section, other.code(), message)]),
+    }
+}
 
 /// What the pressed button asked (`op`): `save`, `add`, `up.<n>`, `down.<n>`, `remove.<n>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
