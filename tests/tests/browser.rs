@@ -232,10 +232,10 @@ mod account;
 mod console;
 #[path = "browser/editors.rs"]
 mod editors;
-#[path = "browser/forms.rs"]
-mod forms;
 #[path = "browser/flows.rs"]
 mod flows;
+#[path = "browser/forms.rs"]
+mod forms;
 #[path = "browser/macros.rs"]
 mod macros;
 #[path = "browser/people.rs"]

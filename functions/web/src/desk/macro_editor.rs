@@ -2,8 +2,8 @@
 //! actions an admin adds, moves and removes with buttons (no script), each with the inputs its
 //! kind needs, saved through `save_macro`, the use case of `PUT /projects/{key}/macros/{id}`.
 
-use super::rows::{problems_of, row_numbers, RowOp};
 use super::desk_chrome;
+use super::rows::{problems_of, row_numbers, RowOp};
 use crate::views::{problem_links, render, Chrome, ProblemLink};
 use crate::visitor::{Form, Visitor};
 use askama::Template;
