@@ -3,19 +3,20 @@
 
 use helpdesk::items::dynamo::key_item;
 use helpdesk::items::project_key;
-use helpdesk_tests::events::filled;
-use helpdesk_tests::runtime::Function;
 use helpdesk_tests::Harness;
 use serde_json::json;
-use std::path::PathBuf;
 use std::time::Instant;
 
 #[path = "bench_parts/automations.rs"]
 mod automations;
+#[path = "bench_parts/cold_starts.rs"]
+mod cold_starts;
 #[path = "bench_parts/merges.rs"]
 mod merges;
 #[path = "bench_parts/reports.rs"]
 mod reports;
+#[path = "bench_parts/scheduler.rs"]
+mod scheduler;
 #[path = "bench_parts/search.rs"]
 mod search;
 
@@ -68,41 +69,6 @@ where
         p50: percentile(&times, 0.5),
         p99: percentile(&times, 0.99),
         overhead,
-    }
-}
-
-/// A cold start of `path` through the test Runtime API: (init ms, init + first answer ms,
-/// peak memory in MiB after `event` 25 more times, the init steps the function logged).
-async fn cold_start(
-    path: &std::path::Path,
-    name: &str,
-    env: &[(String, String)],
-    event: &str,
-) -> (f64, f64, f64, String) {
-    let started = Instant::now();
-    let mut function = Function::start_binary(path, name, env).await;
-    function.invoke(event).await;
-    let first = started.elapsed().as_secs_f64() * 1000.0;
-    let init = function.first_poll().map(|t| (t - started).as_secs_f64() * 1000.0).unwrap_or(f64::NAN);
-    for _ in 0..25 {
-        function.invoke(event).await;
-    }
-    let steps = init_steps(&function.logs(), init);
-    (init, first, function.peak_memory_kib().unwrap_or(0) as f64 / 1024.0, steps)
-}
-
-/// The `init` line's steps (ms), led by the time before `main` logged it (process start,
-/// loading, the runtime): `init` minus the steps' total.
-fn init_steps(logs: &str, init: f64) -> String {
-    let line =
-        logs.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).find(|l| l["message"] == "init");
-    match line {
-        Some(l) => format!(
-            "before_main={:.2} {}",
-            init - l["total_ms"].as_f64().unwrap_or(0.0),
-            l["steps_ms"].as_str().unwrap_or_default()
-        ),
-        None => "-".into(),
     }
 }
 
@@ -418,7 +384,7 @@ async fn main() {
     );
     println!("overhead ms: mean time per call not spent waiting on DynamoDB: gateway, handler, JSON, loopback HTTP.");
 
-    scheduler_costs(&h, &admin).await;
+    scheduler::scheduler_costs(&h, &admin).await;
     automations::automation_costs(&h, &admin).await;
     reports::report_costs(&h, &admin).await;
     search::search_costs(&h, &admin).await;
@@ -473,179 +439,5 @@ async fn main() {
         elapsed
     );
 
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    println!("\nLambda zips (cargo lambda build --release --arm64):");
-    let mut functions = helpdesk_tools::template::binaries(&helpdesk_tools::template::load());
-    functions.push("hello-lambda".into());
-    for name in &functions {
-        let zip = root.join(format!("target/lambda/{name}/bootstrap.zip"));
-        match std::fs::metadata(&zip) {
-            Ok(m) => println!("  {name:<14} {:>9} bytes ({:.2} MB)", m.len(), m.len() as f64 / 1_048_576.0),
-            Err(_) => println!("  {name:<14} not built (run scripts/build.sh)"),
-        }
-    }
-    // An empty table of its own: DynamoDB Local's DescribeTable (the init's warm-up call) slows
-    // with the items the runs above wrote, which DynamoDB itself does not.
-    let init_table = format!("{}_init", h.table);
-    helpdesk_tools::local::ensure_table(&raw, &init_table).await.expect("init table");
-    let profile_dir = std::env::var("BENCH_BIN_DIR").unwrap_or_else(|_| "target/bench-local".into());
-    // Each function's first event: one that reaches DynamoDB (or S3) before it answers.
-    let first_events = [
-        ("auth", "me"),
-        ("intake", "get-request"),
-        ("sharing", "share"),
-        ("organizations", "visibility"),
-        ("moderation", "suspend"),
-        ("web", "portal-page"),
-        ("inbound", "ses-receipt"),
-        ("notifier", "stream-comments"),
-        ("automations", "stream-comments"),
-        ("webhooks", "webhook-delivery"),
-        ("scheduler", "scheduled"),
-        ("indexer", "index-requests"),
-        ("hello-lambda", "me"),
-    ];
-    println!(
-        "\nCold start through a Runtime API on loopback (median of 5, native {profile_dir} build): init is process \
-         start to the first poll (SDK clients made, connections warmed); first answer adds one event that reads \
-         DynamoDB (or S3); peak is the process's VmHWM after 25 more events:"
-    );
-    println!(
-        "  {:<14} {:>9} {:>16} {:>10} {:>12}   init steps (ms, of the median run)",
-        "function", "init ms", "first answer ms", "peak MiB", "MemorySize"
-    );
-    let mut hello_first = 0.0;
-    for (name, event) in first_events {
-        let mut env = h.function_env(if name == "hello-lambda" { "auth" } else { name });
-        env.retain(|(k, _)| k != "TABLE_NAME");
-        env.push(("TABLE_NAME".into(), init_table.clone()));
-        let path = root.join(&profile_dir).join(name);
-        if !path.exists() {
-            println!("  {name:<14} not measured (run scripts/bench.sh to build it)");
-            continue;
-        }
-        // The indexer's first event names a request (not there: its document is deleted, a
-        // commit all the same).
-        let event = filled(event, &[("__REQUEST__", "INIT-1")]);
-        let mut samples = vec![];
-        for _ in 0..5 {
-            samples.push(cold_start(&path, name, &env, &event).await);
-        }
-        samples.sort_by(|a, b| a.1.total_cmp(&b.1));
-        let (init, first, peak, steps) = samples.swap_remove(samples.len() / 2);
-        let memory = if name == "hello-lambda" {
-            hello_first = first;
-            "-".to_string()
-        } else {
-            format!("{} MB", helpdesk_tools::template::memory_mb(&template, name))
-        };
-        println!("  {name:<14} {init:>9.1} {first:>16.1} {peak:>10.1} {memory:>12}   {steps}");
-    }
-    println!(
-        "  floor: hello-world's first answer plus one raw GetItem (p50 above) = {:.1} ms",
-        hello_first + rows[0].p50
-    );
-    let _ = raw.delete_table().table_name(&init_table).send().await;
-}
-
-/// The scheduler's cost per run with 0, 100 and 10,000 open requests on a clock (written
-/// straight to the table with their alarms), at a time nothing is due, and with 100 due; and
-/// what its 5-minute trigger costs a month at rest.
-async fn scheduler_costs(h: &Harness, admin: &str) {
-    use helpdesk::domain::sla::{self, scheduler};
-    use helpdesk::model::Record;
-    let day = serde_json::json!(["00:00", "24:00"]);
-    let hours = serde_json::json!({"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day});
-    // The first 100 requests on a 1-hour target; the rest on a 100-hour one (not due here).
-    let targets = serde_json::json!({"normal": {"first_reply": "1h"}, "low": {"first_reply": "100h"}});
-    let settings = serde_json::json!({"timezone": "UTC", "hours": hours, "targets": targets});
-    let created =
-        h.call("POST", "/projects", Some(admin), Some(serde_json::json!({"key": "SLA", "name": "Clocks"}))).await;
-    assert_eq!(created.status, 201, "{created:?}");
-    let patched = h.call("PATCH", "/projects/SLA", Some(admin), Some(serde_json::json!({"sla": settings}))).await;
-    assert_eq!(patched.status, 200, "{patched:?}");
-    let Some(Record::Project(project)) = h.app.store.get(&helpdesk::items::project_key("SLA")).await.unwrap() else {
-        panic!("the SLA project")
-    };
-    let policy = project.settings.sla.clone();
-    let start = h.app.now();
-    // Written as the API writes them: the request with its clocks, and its alarm.
-    let write_requests = |from: usize, to: usize| {
-        let mut records = vec![];
-        for n in from..to {
-            let mut request = helpdesk::requests::open_request(&format!("SLA-{}", n + 1), "bench", start);
-            request.summary = format!("open {n}");
-            request.reporter_email = helpdesk::model::EmailAddress::stored("bench@example.com");
-            if n >= 100 {
-                request.priority = helpdesk::model::Priority::Low;
-            }
-            sla::advance(None, &mut request, policy.as_ref(), start);
-            let alarm = request.sla.as_ref().and_then(|s| s.alarm_at).expect("an alarm");
-            records.push(Record::SlaAlarm(helpdesk::model::SlaAlarm { request_key: request.key.clone(), at: alarm }));
-            records.push(Record::Request(request));
-        }
-        records
-    };
-    let measured = |at: i64| async move {
-        h.store.take_metrics();
-        let started = Instant::now();
-        let run = scheduler::run(&h.app, at).await.expect("a run");
-        let ms = started.elapsed().as_secs_f64() * 1000.0;
-        let m = h.store.take_metrics();
-        (run, m, ms)
-    };
-    println!("\nScheduler per run (100 requests on a 1-hour first-reply target, the rest on 100 hours):");
-    println!("{:<44} {:>11} {:>10} {:>10} {:>9}", "run", "round trips", "read units", "tx WCU", "ms");
-    // The cursor is made on the first run; then each run reads its hour.
-    measured(start).await;
-    let mut quiet_ms = 0.0;
-    let mut written = 0;
-    for open in [0usize, 100, 10_000] {
-        for chunk in write_requests(written, open).chunks(25) {
-            h.app.store.put_all(chunk.to_vec()).await.expect("written");
-        }
-        written = open;
-        let (run, m, ms) = measured(start + 60).await;
-        assert_eq!(run.alarms, 0, "nothing due a minute in");
-        println!(
-            "{:<44} {:>11} {:>10.1} {:>10.1} {:>9.1}",
-            format!("{open} open, nothing due"),
-            m.round_trips,
-            m.read_units,
-            m.transaction_units,
-            ms
-        );
-        quiet_ms = ms;
-    }
-    // 50 minutes in, the 100 on a 1-hour target are three quarters run: 100 warnings.
-    let (run, m, ms) = measured(start + 50 * 60).await;
-    assert_eq!(run.warnings.len(), 100, "{run:?}");
-    println!(
-        "{:<44} {:>11} {:>10.1} {:>10.1} {:>9.1}",
-        format!("{} open, {} warnings due", written, run.warnings.len()),
-        m.round_trips,
-        m.read_units,
-        m.transaction_units,
-        ms
-    );
-    let per_request = |x: f64| x / run.warnings.len().max(1) as f64;
-    println!(
-        "  per warning: {:.2} round trips, {:.2} read units, {:.2} tx WCU, {:.2} ms",
-        per_request(m.round_trips as f64),
-        per_request(m.read_units),
-        per_request(m.transaction_units),
-        per_request(ms)
-    );
-    // At rest: every 5 minutes, a GetItem of the cursor and one Query of the hour (0.5 read
-    // units each, eventually consistent 0.5 at most), 128 MB for the measured time.
-    let runs = 30.0 * 24.0 * 12.0;
-    let lambda = runs * helpdesk_tests::cost::LAMBDA_PER_MILLION / 1e6
-        + runs * (quiet_ms / 1000.0) * 0.125 * helpdesk_tests::cost::LAMBDA_PER_GB_SECOND;
-    // Plus, once an hour, the GetItem of the projects with time rules (none: nothing more).
-    let reads = (runs * 2.0 + 30.0 * 24.0) * helpdesk_tests::cost::READ_UNIT_PER_MILLION / 1e6;
-    let cursor = 30.0 * 24.0 * helpdesk_tests::cost::WRITE_UNIT_PER_MILLION / 1e6;
-    println!(
-        "At rest, rate(5 minutes): {runs:.0} runs a month: Lambda ${lambda:.4}, reads ${reads:.4}, cursor writes ${cursor:.4}: ${:.4} a month",
-        lambda + reads + cursor
-    );
+    cold_starts::zips_and_cold_starts(&h, &raw, rows[0].p50).await;
 }
