@@ -120,10 +120,21 @@ async fn queue_tabs_filters_and_the_request_tools() {
         assert!(open.text.contains(&shown), "{shown} in {}", open.text);
     }
     assert!(open.text.contains(">Closed</a>"), "{}", open.text);
-    h.ok("POST", "/projects/HD/requests", Some(&cy), Some(json!({"summary": "Third"}))).await;
+    // A customer who gave a name: the queue and their comments show it with the address.
+    let fay_email = h.email("fay");
+    h.ok("POST", "/projects/HD/customers", Some(&admin), Some(json!({"email": fay_email, "name": "Fay Fox"}))).await;
+    let fay = h.sign_in(&fay_email).await;
+    let third = h.ok("POST", "/projects/HD/requests", Some(&fay), Some(json!({"summary": "Third"}))).await;
+    let third = third.body["key"].as_str().unwrap().to_string();
+    h.ok("POST", &format!("/requests/{third}/comments"), Some(&fay), Some(json!({"body": "Hello"}))).await;
+    let named = format!("Fay Fox ({fay_email})");
+    let queue = h.page("GET", "/desk/projects/HD", &session(&agent), None).await.text;
+    assert!(queue.contains(&format!(r#"data-label="Reporter">{named}</td>"#)), "{queue}");
+    let page = h.page("GET", &format!("/desk/requests/{third}"), &session(&agent), None).await.text;
+    assert!(page.contains(&named), "{page}");
     let more = h.page("GET", "/desk/projects/HD?status=closed", &session(&agent), None).await;
     assert!(more.text.contains(r#">Open <span class="count">2</span></a>"#), "{}", more.text);
-    h.ok("POST", "/requests/HD-3/close", Some(&cy), None).await;
+    h.ok("POST", &format!("/requests/{third}/close"), Some(&fay), None).await;
     // A request with activity the agent has not opened is marked, until they open it; the
     // customer's next reply marks it again.
     let unseen = r#"<span class="unseen">New activity</span> <a href="/desk/requests/HD-1">"#;

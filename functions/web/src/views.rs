@@ -395,7 +395,7 @@ impl RequestPage {
             comments: detail
                 .comments
                 .iter()
-                .map(|c| CommentView { author: detail.author(c), ..CommentView::from(c) })
+                .map(|c| CommentView { author: detail.page_author(c), ..CommentView::from(c) })
                 .collect(),
             files: vec![],
             participants: r.participants.iter().map(|e| e.to_string()).collect(),

@@ -148,7 +148,10 @@ pub(super) async fn queue(
         .map(|(_, r)| QueueRow {
             key: r.key.clone(),
             summary: r.summary.clone(),
-            reporter: r.reporter_email.to_string(),
+            reporter: helpdesk::domain::authors::agent_label(
+                shown.reporter_names.get(&r.reporter_id).map(String::as_str),
+                r.reporter_email.as_str(),
+            ),
             organization: r.organization.as_deref().map(|o| org_name(o).unwrap_or_else(|| o.to_string())),
             status: if r.held { "held" } else { r.status.as_str() },
             priority: r.priority.as_str(),

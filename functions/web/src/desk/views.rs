@@ -310,7 +310,12 @@ impl RequestPage {
                 .map(|p| (p.as_str(), priority_label(*p), *p == r.priority))
                 .collect(),
             status_choices: RequestStatus::ALL.iter().map(|s| (s.as_str(), status_label(*s), *s == r.status)).collect(),
-            comments: shown.detail.comments.iter().map(CommentView::from).collect(),
+            comments: shown
+                .detail
+                .comments
+                .iter()
+                .map(|c| CommentView { author: shown.detail.page_author(c), ..CommentView::from(c) })
+                .collect(),
             files: shown.detail.attachments.iter().map(FileView::from).collect(),
             history: shown.detail.history.iter().rev().map(|h| HistoryView::new(h, org_name, &shown.forms)).collect(),
             participants: r.participant_ids.iter().cloned().zip(r.participants.iter().map(|e| e.to_string())).collect(),

@@ -22,7 +22,7 @@ use crate::store::Query;
 use crate::store::{Condition, Write};
 use crate::table::Index;
 use crate::App;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The console's first page: the projects the agent works on.
 #[derive(Debug)]
@@ -73,6 +73,8 @@ pub struct DeskQueue {
     /// Keys of the page's requests with activity since the agent last opened them (or never
     /// opened, when newer than `SEEN_KEEP_SECS`).
     pub unseen: BTreeSet<String>,
+    /// The names the page's reporters gave, by user id (those without one are not here).
+    pub reporter_names: BTreeMap<String, String>,
 }
 
 /// The most a tab's count reads: past it the tab says "500+" (a count reads what a list of
@@ -90,7 +92,14 @@ pub async fn queue(app: &App, caller: &Caller, project: &str, options: &ListOpti
         held_partition(&project.key),
     ];
     let me = caller.require_claim()?;
-    let seen_keys: Vec<_> = page.items.iter().map(|(_, r)| viewing_key(&r.key, me)).collect();
+    // With the marks, the reporters' accounts (their names): one BatchGet.
+    let reporters: BTreeSet<_> = page.items.iter().map(|(_, r)| r.reporter_id.as_str()).collect();
+    let seen_keys: Vec<_> = page
+        .items
+        .iter()
+        .map(|(_, r)| viewing_key(&r.key, me))
+        .chain(reporters.iter().map(|id| crate::items::user_key(id)))
+        .collect();
     let (counted, seen) = tokio::try_join!(
         futures::future::try_join_all(partitions.iter().map(|partition| app.store.count(
             Index::Gsi3,
@@ -106,9 +115,16 @@ pub async fn queue(app: &App, caller: &Caller, project: &str, options: &ListOpti
         },
     )?;
     let unseen = unseen_of(&page, &seen, app.now());
+    let reporter_names = seen
+        .iter()
+        .filter_map(|r| match r {
+            Record::User(u) => Some((u.id.clone(), u.name.clone().filter(|n| !n.trim().is_empty())?)),
+            _ => None,
+        })
+        .collect();
     let (open, pending, held) = (counted[0], counted[1], counted[2]);
     let counts = vec![("open", open), ("pending", pending), ("held", held)];
-    Ok(DeskQueue { project, page, organizations: orgs?, counts, unseen })
+    Ok(DeskQueue { project, page, organizations: orgs?, counts, unseen, reporter_names })
 }
 
 /// The requests of `page` changed since the agent last opened them (`seen`: their `Viewing`

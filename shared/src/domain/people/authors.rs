@@ -33,6 +33,15 @@ pub fn team_label(agent_name: Option<&str>, project_name: &str) -> String {
     }
 }
 
+/// Anyone as agents see them on a page: the name they gave with their address, else the
+/// address (the API's fields keep the bare address).
+pub fn agent_label(name: Option<&str>, email: &str) -> String {
+    match name.filter(|n| !n.trim().is_empty()) {
+        Some(name) => format!("{name} ({email})"),
+        None => email.to_string(),
+    }
+}
+
 /// A customer as other customers see them: the name they gave, else their address.
 pub fn customer_label(name: Option<&str>, email: &str) -> String {
     name.filter(|n| !n.trim().is_empty()).map_or_else(|| email.to_string(), str::to_string)
@@ -48,6 +57,15 @@ pub fn shown(comment: &Comment, viewer: Viewer, project_name: &str) -> String {
         (Viewer::Customer, Some(AuthorRole::Team)) => team_label(comment.author_name.as_deref(), project_name),
         // Unsettled (never after `settle_roles`): neither the team's name nor an address.
         (Viewer::Customer, None) => OTHER.to_string(),
+    }
+}
+
+/// The author of `comment` as a page shows it to `viewer`: agents read the name with the
+/// address; customers as `shown` says.
+pub fn shown_on_page(comment: &Comment, viewer: Viewer, project_name: &str) -> String {
+    match viewer {
+        Viewer::Agent => agent_label(comment.author_name.as_deref(), comment.author_email.as_str()),
+        Viewer::Customer => shown(comment, viewer, project_name),
     }
 }
 
@@ -228,6 +246,8 @@ mod tests {
         c.author_name = Some("Xavier Diaz".into());
         assert_eq!(shown(&c, Viewer::Customer, "Help"), "Xavier Diaz");
         assert_eq!(shown(&c, Viewer::Agent, "Help"), "x@example.com", "agents see who wrote, by address");
+        assert_eq!(shown_on_page(&c, Viewer::Agent, "Help"), "Xavier Diaz (x@example.com)", "and by name on a page");
+        assert_eq!(shown_on_page(&c, Viewer::Customer, "Help"), "Xavier Diaz");
         c.author_name = Some("  ".into());
         assert_eq!(shown(&c, Viewer::Customer, "Help"), "x@example.com");
     }

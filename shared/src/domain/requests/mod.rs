@@ -180,6 +180,11 @@ impl RequestDetail {
         crate::domain::authors::shown(comment, self.viewer, &self.project_name)
     }
 
+    /// Who wrote `comment`, as a page shows it to this detail's reader.
+    pub fn page_author(&self, comment: &Comment) -> String {
+        crate::domain::authors::shown_on_page(comment, self.viewer, &self.project_name)
+    }
+
     /// Who made a change of the history, as this detail's reader is shown it.
     pub fn actor(&self, entry: &HistoryEntry) -> String {
         crate::domain::authors::shown_actor(entry, self.viewer, &self.project_name)
