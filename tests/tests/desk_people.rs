@@ -254,6 +254,10 @@ async fn admins_change_roles_and_remove_agents_but_a_project_keeps_an_admin() {
     let shown = h.page("GET", changed.header("location"), &session(&kim), None).await;
     assert!(shown.text.contains("The role is changed."), "{}", shown.text);
     assert_eq!(h.page("GET", "/desk/users?project=HD", &session(&lea), None).await.status, 200, "admin again");
+    // Kim steps down herself: to the queue, the list being no longer hers.
+    let down = submit(&h, &kim, "/desk/projects/HD/agent-role", &step_down).await;
+    assert_eq!((down.status, down.header("location")), (303, "/desk/projects/HD"));
+    assert_eq!(h.page("GET", "/desk/users?project=HD", &session(&kim), None).await.status, 403);
 
     // Removing asks first (nothing changes on the way), then takes Kim's access away.
     let ask = h.page("GET", &format!("/desk/users?project=HD&remove={kim_id}"), &session(&lea), None).await;

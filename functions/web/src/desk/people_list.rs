@@ -187,6 +187,13 @@ pub(super) async fn agent_action(
         _ => return Err(ApiError::RouteNotFound),
     };
     let err = match result {
+        // Off the list's readers (they stepped down or left): to the pages they still have.
+        Ok(_) if caller.claimed_user_id() == Some(id) && action == "agent-remove" => {
+            return Ok(Reply::see_other("/desk".to_string()))
+        }
+        Ok(_) if caller.claimed_user_id() == Some(id) && form.get("role") == "agent" => {
+            return Ok(Reply::see_other(format!("/desk/projects/{key}")))
+        }
         Ok(done) => return Ok(Reply::see_other(format!("{}&done={done}", users_href(key, None)))),
         Err(err) => err,
     };

@@ -170,10 +170,10 @@ fn slug(name: &str) -> String {
     }
 }
 
-/// `id`, or, when a removed form had it, the first `id-2`, `id-3`... none had.
-fn fresh_id(id: &str, retired: &[String]) -> String {
-    let taken = |candidate: &String| retired.contains(candidate);
-    std::iter::once(id.to_string()).chain((2..).map(|n| format!("{id}-{n}"))).find(|c| !taken(c)).unwrap_or_default()
+/// The ids a new form named `id` may take, in order: `id`, `id-2`, `id-3`... but none a
+/// removed form had.
+fn fresh_ids<'a>(id: &'a str, retired: &'a [String]) -> impl Iterator<Item = String> + 'a {
+    std::iter::once(id.to_string()).chain((2..).map(move |n| format!("{id}-{n}"))).filter(|c| !retired.contains(c))
 }
 
 /// The project's forms (its agents).
@@ -259,15 +259,25 @@ pub async fn save_form(
                 id.to_string()
             }
             None => {
-                let id = fresh_id(&slug(&input.name), &current.retired);
-                if let Some(existing) = current.get(&id) {
-                    if *existing == made(&id) && (!input.default || current.default_form == id) {
-                        return Ok((current.clone(), existing.clone()));
+                let base = slug(&input.name);
+                let same = |f: &Form| *f == made(&f.id) && (!input.default || current.default_form == f.id);
+                // The name's own id, or the first `-2`, `-3`... free of removed and other forms.
+                let mut id = String::new();
+                for candidate in fresh_ids(&base, &current.retired) {
+                    match current.get(&candidate) {
+                        Some(existing) if same(existing) => return Ok((current.clone(), existing.clone())),
+                        Some(_) if candidate == base => {
+                            return Err(ApiError::Conflict {
+                                code: "form_exists",
+                                message: format!("a form {base:?} exists: change it with PUT"),
+                            })
+                        }
+                        Some(_) => continue,
+                        None => {
+                            id = candidate;
+                            break;
+                        }
                     }
-                    return Err(ApiError::Conflict {
-                        code: "form_exists",
-                        message: format!("a form {id:?} exists: change it with PUT"),
-                    });
                 }
                 if current.forms.len() >= MAX_FORMS {
                     return Err(ApiError::invalid(
@@ -437,6 +447,12 @@ mod tests {
         let again = save_form(&desk.app, &desk.admin, "HD", None, Ok(input())).await.unwrap();
         assert_eq!(again.id, "hardware-fault-2");
         assert_eq!(save_form(&desk.app, &desk.admin, "HD", None, Ok(input())).await.unwrap(), again, "a retry");
-        assert_eq!(fresh_id("a", &["a".into(), "a-2".into()]), "a-3");
+        assert_eq!(fresh_ids("a", &["a".into(), "a-2".into()]).next().unwrap(), "a-3");
+        // A live form with the next id ("Hardware fault 3") is passed over too.
+        let third = FormInput { name: "Hardware fault 3".into(), ..input() };
+        assert_eq!(save_form(&desk.app, &desk.admin, "HD", None, Ok(third)).await.unwrap().id, "hardware-fault-3");
+        delete_form(&desk.app, &desk.admin, "HD", "hardware-fault-2").await.unwrap();
+        let fourth = save_form(&desk.app, &desk.admin, "HD", None, Ok(input())).await.unwrap();
+        assert_eq!(fourth.id, "hardware-fault-4");
     }
 }

@@ -13,8 +13,7 @@ use crate::domain::Input;
 use crate::error::ApiError;
 use crate::items::{email_key, managed_domains_key, project_key, support_address_key};
 use crate::model::{
-    AssignmentSettings, ManagedDomains, Project, ProjectMember, ProjectRole, ProjectSettings, Record, SupportAddress,
-    User,
+    AssignmentSettings, ManagedDomains, Project, ProjectRole, ProjectSettings, Record, SupportAddress, User,
 };
 use crate::store::{Condition, StoreError, Write};
 use crate::text::check_text;
@@ -304,16 +303,8 @@ pub async fn add_agent(
     require_project_admin(&actor.user, &project.key)?;
     let input = input?;
     let email = EmailAddress::parse(&input.email)?;
-    match records.iter().find_map(|r| match r {
-        Record::EmailOwner(owner) => Some(owner.user_id.clone()),
-        _ => None,
-    }) {
-        // Given the agent role again: not the project's last admin's way out either.
-        Some(user_id) => {
-            let team = crate::domain::team::load_team(app, &project.key).await?;
-            crate::domain::team::keeps_an_admin(&team, &user_id, Some(input.role))?;
-        }
-        None => may_create_account(&actor.user, &[&email], &managed_domains(&records))?,
+    if !records.iter().any(|r| matches!(r, Record::EmailOwner(_))) {
+        may_create_account(&actor.user, &[&email], &managed_domains(&records))?;
     }
     grant_role(app, &email, &project.key, input.role, Some(&actor)).await
 }
@@ -329,7 +320,8 @@ pub fn managed_domains(records: &[Record]) -> ManagedDomains {
         .unwrap_or_default()
 }
 
-/// Sets a role (idempotent) and records the membership, in one transaction.
+/// Sets a role (idempotent): the account (made when there is none), its membership and its
+/// place on the team in one transaction; never the project's last admin's way out.
 pub async fn grant_role(
     app: &App,
     email: &EmailAddress,
@@ -337,34 +329,9 @@ pub async fn grant_role(
     role: ProjectRole,
     by: Option<&Actor>,
 ) -> Result<(User, ProjectRole), ApiError> {
-    let user = write_role(app, email, project, role, by).await?;
-    // The team item lists the project's agents for assignment; a retry puts them there too.
-    crate::domain::team::join_team(app, project, &user, role).await?;
+    let user =
+        crate::domain::team::set_role(app, project, crate::domain::team::Grantee::Anyone(email), role, by).await?;
     Ok((user, role))
-}
-
-/// Writes a role on the account and its membership item (idempotent).
-pub(crate) async fn write_role(
-    app: &App,
-    email: &EmailAddress,
-    project: &str,
-    role: ProjectRole,
-    by: Option<&Actor>,
-) -> Result<User, ApiError> {
-    update_user_by_email(app, email, by, |user| {
-        user.project_roles.insert(project.to_string(), role);
-        vec![Write::Put {
-            record: Record::ProjectMember(ProjectMember {
-                project: project.to_string(),
-                user_id: user.id.clone(),
-                email: user.email.clone(),
-                role,
-                added_at: app.now(),
-            }),
-            condition: Condition::None,
-        }]
-    })
-    .await
 }
 
 /// Creates a project unless it exists (seeding and the CLI; no caller to check).

@@ -2,7 +2,8 @@
 //! longer act there), then their open and pending requests there become unassigned, then
 //! their place on the team. A retry redoes only what is left.
 
-use super::roster::{change_team, keeps_an_admin, load_team};
+use super::roles::keeps_an_admin;
+use super::roster::{change_team, load_team};
 use crate::domain::access::require_project_admin;
 use crate::domain::caller::{load_project, Actor, Caller};
 use crate::domain::requests::{history_write, try_update_request, Seen};

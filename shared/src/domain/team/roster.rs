@@ -8,7 +8,7 @@ use crate::domain::retry::Budget;
 use crate::domain::Input;
 use crate::error::ApiError;
 use crate::items::{project_team_key, ItemKey};
-use crate::model::{NotifyLevel, ProjectMember, ProjectRole, ProjectTeam, Record, Request, TeamMember, User};
+use crate::model::{NotifyLevel, ProjectMember, ProjectRole, ProjectTeam, Record, Request, TeamMember};
 use crate::store::{Condition, Query, StoreError, Write};
 use crate::table::Index;
 use crate::App;
@@ -69,7 +69,7 @@ async fn members(app: &App, project: &str) -> Result<Vec<ProjectMember>, ApiErro
     }
 }
 
-fn new_member(email: &crate::model::EmailAddress, name: Option<String>, role: ProjectRole) -> TeamMember {
+pub(super) fn new_member(email: &crate::model::EmailAddress, name: Option<String>, role: ProjectRole) -> TeamMember {
     TeamMember {
         email: email.clone(),
         name,
@@ -151,7 +151,7 @@ pub(crate) async fn release_writes(app: &App, closing: &[Request]) -> Result<Vec
 }
 
 /// Replaces the team when nobody changed it since `before` was read.
-fn team_write(before: &ProjectTeam, mut next: ProjectTeam) -> Write {
+pub(super) fn team_write(before: &ProjectTeam, mut next: ProjectTeam) -> Write {
     next.version = before.version + 1;
     Write::Put { record: Record::ProjectTeam(next), condition: Condition::VersionIs(before.version) }
 }
@@ -182,21 +182,6 @@ pub(crate) async fn change_team(
     }
 }
 
-/// Puts a user on a project's team with their role (kept: availability, notify, load).
-pub(crate) async fn join_team(app: &App, project: &str, user: &User, role: ProjectRole) -> Result<(), ApiError> {
-    change_team(app, project, |team| {
-        let before = team.agents.get(&user.id).cloned();
-        let member =
-            team.agents.entry(user.id.clone()).or_insert_with(|| new_member(&user.email, user.name.clone(), role));
-        member.role = role;
-        member.email = user.email.clone();
-        member.name = user.name.clone();
-        Ok(before.as_ref() != Some(member))
-    })
-    .await
-    .map(|_| ())
-}
-
 /// What an agent may change of their own place on a team (and a project admin of anyone's);
 /// the role is a project admin's to change.
 #[derive(Debug, Default, Deserialize)]
@@ -205,21 +190,6 @@ pub struct AgentPatch {
     pub available: Option<bool>,
     pub notify: Option<NotifyLevel>,
     pub role: Option<ProjectRole>,
-}
-
-/// A project keeps an admin on its team: `agent_id` may not stop being one (a role change to
-/// `next`, or a removal: None) while nobody else is. Checked on the team item as read, so two
-/// admins demoting each other at once cannot both pass (the team write is version-checked).
-pub(crate) fn keeps_an_admin(team: &ProjectTeam, agent_id: &str, next: Option<ProjectRole>) -> Result<(), ApiError> {
-    let admin = |m: &TeamMember| m.role == ProjectRole::Admin;
-    let leaving = team.agents.get(agent_id).is_some_and(admin) && next != Some(ProjectRole::Admin);
-    if leaving && !team.agents.iter().any(|(id, m)| id != agent_id && admin(m)) {
-        return Err(ApiError::Conflict {
-            code: "last_admin",
-            message: "they are the project's only admin: make another agent an admin first".into(),
-        });
-    }
-    Ok(())
 }
 
 /// The project's team, for its agents (the console's assignee choices, availability).
@@ -251,25 +221,21 @@ pub async fn update_agent(
     if patch.role.is_some() && !is_project_admin(&actor.user, &project.key) {
         return Err(ApiError::forbidden("only a project admin changes roles"));
     }
+    if let Some(role) = patch.role {
+        let team = load_team(app, &project.key).await?;
+        let email = team.agents.get(agent_id).map(|m| m.email.clone()).ok_or(ApiError::NotFound("agent"))?;
+        let grantee = super::roles::Grantee::Member { id: agent_id, email: &email };
+        super::roles::set_role(app, &project.key, grantee, role, Some(&actor)).await?;
+    }
     let team = change_team(app, &project.key, |team| {
-        if team.agents.contains_key(agent_id) {
-            if let Some(role) = patch.role {
-                keeps_an_admin(team, agent_id, Some(role))?;
-            }
-        }
         let member = team.agents.get_mut(agent_id).ok_or(ApiError::NotFound("agent"))?;
         let before = member.clone();
         member.available = patch.available.unwrap_or(member.available);
         member.notify = patch.notify.unwrap_or(member.notify);
-        member.role = patch.role.unwrap_or(member.role);
         Ok(*member != before)
     })
     .await?;
     let member = team.agents.get(agent_id).cloned().ok_or(ApiError::NotFound("agent"))?;
-    if let Some(role) = patch.role {
-        // Also when the team already said so: a retry finishes what a failure left.
-        crate::domain::projects::write_role(app, &member.email, &project.key, role, Some(&actor)).await?;
-    }
     Ok((agent_id.to_string(), member))
 }
 
