@@ -141,7 +141,7 @@ async fn render_users(
         .collect();
     let pages = pager(here.as_deref(), &trail_of(&back), listed.next.as_deref(), |c| users_href(&key, c));
     let app_admin = listed.app_admin;
-    let page = UsersPage {
+    let mut page = UsersPage {
         chrome: desk_chrome(v, "People"),
         tabs,
         app_admin,
@@ -156,7 +156,6 @@ async fn render_users(
         error: None,
         removing: None,
     };
-    let mut page = page;
     adjust(&mut page);
     Ok(Reply::html(status, render(&page)?))
 }

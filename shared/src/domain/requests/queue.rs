@@ -19,7 +19,7 @@ fn by_activity(r: &Request) -> String {
     timed_sort_key(r.activity_at(), &r.id)
 }
 
-/// The project's queue for agents, newest first, optionally by status and by tag.
+/// The project's queue for agents (`queue_with_project`: which filters and orders).
 pub async fn list_queue(
     app: &App,
     caller: &Caller,

@@ -145,17 +145,22 @@ pub async fn create_project(app: &App, caller: &Caller, input: Input<NewProject>
         Write::Put { record: Record::Project(project.clone()), condition: Condition::NotExists },
         claim(&project.support_address, &project.key),
     ];
-    match app.store.transact(writes).await {
-        Ok(()) => Ok(project),
-        // The same project, just made and unchanged since: a retried create (a double-submitted
-        // form) is answered with it.
-        Err(e) if twin_of(&e, &project).is_some() => Ok(twin_of(&e, &project).cloned().unwrap_or(project)),
-        Err(e) if e.failed_at(0) => Err(ApiError::Conflict {
+    let err = match app.store.transact(writes).await {
+        Ok(()) => return Ok(project),
+        Err(err) => err,
+    };
+    // The same project, just made and unchanged since: a retried create (a double-submitted
+    // form) is answered with it.
+    if let Some(made) = twin_of(&err, &project) {
+        return Ok(made.clone());
+    }
+    match err {
+        e if e.failed_at(0) => Err(ApiError::Conflict {
             code: "project_exists",
             message: format!("a project with key {} already exists", project.key),
         }),
-        Err(StoreError::ConditionFailed { .. }) => Err(address_taken(&project.support_address)),
-        Err(e) => Err(e.into()),
+        StoreError::ConditionFailed { .. } => Err(address_taken(&project.support_address)),
+        e => Err(e.into()),
     }
 }
 
@@ -329,8 +334,8 @@ pub async fn grant_role(
     role: ProjectRole,
     by: Option<&Actor>,
 ) -> Result<(User, ProjectRole), ApiError> {
-    let user =
-        crate::domain::team::set_role(app, project, crate::domain::team::Grantee::Anyone(email), role, by).await?;
+    let grantee = crate::domain::team::Grantee::Anyone(email);
+    let (user, _) = crate::domain::team::set_role(app, project, grantee, role, by).await?;
     Ok((user, role))
 }
 

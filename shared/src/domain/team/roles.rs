@@ -38,14 +38,14 @@ pub(crate) enum Grantee<'a> {
 
 /// Gives `grantee` `role` on `project`: the account, its membership item and its place on the
 /// team in one transaction, the team as read (version-checked), refused when it would leave
-/// the project without an admin. Idempotent.
+/// the project without an admin. Idempotent. Returns the account and the team as written.
 pub(crate) async fn set_role(
     app: &App,
     project: &str,
     grantee: Grantee<'_>,
     role: ProjectRole,
     by: Option<&Actor>,
-) -> Result<User, ApiError> {
+) -> Result<(User, ProjectTeam), ApiError> {
     // The staff member making the change answers to the app-wide blocklist.
     let mut guard = by.map(|actor| Guard::new(&actor.email(), None)).unwrap_or_else(Guard::none);
     let email = match grantee {
@@ -84,13 +84,23 @@ pub(crate) async fn set_role(
         let member =
             next.agents.entry(user.id.clone()).or_insert_with(|| new_member(&user.email, user.name.clone(), role));
         (member.role, member.email, member.name) = (role, user.email.clone(), user.name.clone());
-        writes.push(match next == team {
+        let written = match next == team {
             // Nothing to change on the team: still, it is checked as read.
-            true => Write::Check { key: project_team_key(project), condition: Condition::VersionIs(team.version) },
-            false => team_write(&team, next),
-        });
+            true => {
+                writes.push(Write::Check {
+                    key: project_team_key(project),
+                    condition: Condition::VersionIs(team.version),
+                });
+                team
+            }
+            false => {
+                let write = team_write(&team, next.clone());
+                writes.push(write);
+                ProjectTeam { version: team.version + 1, ..next }
+            }
+        };
         match guard.commit(app, writes).await? {
-            Commit::Done => return Ok(user),
+            Commit::Done => return Ok((user, written)),
             // A version moved (the team, the account) or a twin got there: read again.
             Commit::Conflict | Commit::Retry { .. } | Commit::Failed(_) => continue,
         }

@@ -212,7 +212,7 @@ pub async fn update_agent(
     agent_id: &str,
     patch: Input<AgentPatch>,
 ) -> Result<(String, TeamMember), ApiError> {
-    let (actor, project, _) = load_project(app, caller, project, &[]).await?;
+    let (actor, project, records) = load_project(app, caller, project, &[project_team_key(project)]).await?;
     require_agent(&actor.user, &project.key)?;
     if actor.user.id != agent_id && !is_project_admin(&actor.user, &project.key) {
         return Err(ApiError::forbidden("only a project admin changes another agent's settings"));
@@ -221,20 +221,32 @@ pub async fn update_agent(
     if patch.role.is_some() && !is_project_admin(&actor.user, &project.key) {
         return Err(ApiError::forbidden("only a project admin changes roles"));
     }
+    let mut written = None;
     if let Some(role) = patch.role {
-        let team = load_team(app, &project.key).await?;
-        let email = team.agents.get(agent_id).map(|m| m.email.clone()).ok_or(ApiError::NotFound("agent"))?;
+        // The agent's address comes with the session's read; `set_role` reads the team again
+        // (its version guards the last admin).
+        let read = match team_in(&records, &project.key) {
+            Some(team) => team,
+            // An old project's first use of its team item.
+            None => load_team(app, &project.key).await?,
+        };
+        let email = read.agents.get(agent_id).map(|m| m.email.clone()).ok_or(ApiError::NotFound("agent"))?;
         let grantee = super::roles::Grantee::Member { id: agent_id, email: &email };
-        super::roles::set_role(app, &project.key, grantee, role, Some(&actor)).await?;
+        written = Some(super::roles::set_role(app, &project.key, grantee, role, Some(&actor)).await?.1);
     }
-    let team = change_team(app, &project.key, |team| {
-        let member = team.agents.get_mut(agent_id).ok_or(ApiError::NotFound("agent"))?;
-        let before = member.clone();
-        member.available = patch.available.unwrap_or(member.available);
-        member.notify = patch.notify.unwrap_or(member.notify);
-        Ok(*member != before)
-    })
-    .await?;
+    let team = match (written, patch.available.is_none() && patch.notify.is_none()) {
+        (Some(team), true) => team,
+        _ => {
+            change_team(app, &project.key, |team| {
+                let member = team.agents.get_mut(agent_id).ok_or(ApiError::NotFound("agent"))?;
+                let before = member.clone();
+                member.available = patch.available.unwrap_or(member.available);
+                member.notify = patch.notify.unwrap_or(member.notify);
+                Ok(*member != before)
+            })
+            .await?
+        }
+    };
     let member = team.agents.get(agent_id).cloned().ok_or(ApiError::NotFound("agent"))?;
     Ok((agent_id.to_string(), member))
 }
